@@ -1,0 +1,3 @@
+from responder.cli.main import main
+
+main()

@@ -1,0 +1,110 @@
+"""What an action is: a small unit that can plan, snapshot, apply, verify and undo one change.
+
+The executor only ever talks to this interface, so adding an action never touches the executor.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from responder.aws import Clients
+
+
+class ActionParams(BaseModel):
+    """Base of every action's parameters: strict about unknown names."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+P = TypeVar("P", bound=ActionParams)
+
+
+@dataclass
+class ActionContext:
+    clients: Clients
+    account_id: str  # the operator's account (sts:GetCallerIdentity)
+    reactivate_keys: bool = False  # only rollback ever sets this
+
+
+class Change(BaseModel):
+    """One AWS call a step would make, with the state before and after."""
+
+    call: str  # e.g. "iam:UpdateServiceSpecificCredential"
+    parameters: dict[str, Any]
+    target: str
+    before: Any = None
+    after: Any = None
+    reversible: bool = True
+
+
+class StepPlan(BaseModel):
+    changes: list[Change] = []
+    outputs: dict[str, Any] = {}
+    notes: list[str] = []
+
+    @property
+    def noop(self) -> bool:
+        return not self.changes
+
+
+class Applied(BaseModel):
+    request_ids: list[str] = []
+    details: dict[str, Any] = {}  # what undo needs to know about how it was applied
+
+
+UndoStatus = Literal["undone", "withheld", "irreversible", "nothing-to-undo"]
+
+
+class UndoResult(BaseModel):
+    status: UndoStatus
+    message: str
+    request_ids: list[str] = []
+
+
+@dataclass
+class ActionInfo:
+    """What the CLI listing, the schema export and the contract tests read from an action."""
+
+    name: str
+    summary: str
+    permissions: tuple[str, ...]
+    reversible: bool
+    mutating: bool
+    outputs: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Action(ABC, Generic[P]):
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    Params: ClassVar[type[ActionParams]]
+    permissions: ClassVar[tuple[str, ...]]  # IAM actions the operator needs for every phase
+    reversible: ClassVar[bool]
+    mutating: ClassVar[bool]
+    outputs: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def snapshot(self, ctx: ActionContext, params: P) -> dict[str, Any]:
+        """Read the state this step is about to change. Read-only."""
+
+    @abstractmethod
+    def plan(self, ctx: ActionContext, params: P, snapshot: dict[str, Any]) -> StepPlan:
+        """The changes that would take the snapshot to the goal state; no AWS calls."""
+
+    def apply(self, ctx: ActionContext, params: P, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
+        raise NotImplementedError(f"{self.name} changes nothing")
+
+    def verify(self, ctx: ActionContext, params: P) -> bool:
+        """Read back: is the goal state in place? Read-only actions have nothing to verify."""
+        return True
+
+    def undo(self, ctx: ActionContext, params: P, snapshot: dict[str, Any], applied: dict[str, Any]) -> UndoResult:
+        return UndoResult(status="nothing-to-undo", message="this step changed nothing")
+
+    @classmethod
+    def info(cls) -> ActionInfo:
+        return ActionInfo(cls.name, cls.summary, cls.permissions, cls.reversible, cls.mutating, cls.outputs)

@@ -1,0 +1,249 @@
+"""Actions on IAM service-specific credentials: the long-term Bedrock API keys themselves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, UndoResult
+from responder.aws import ClientError, error_code, request_id
+from responder.errors import UserError
+from responder.keys import LongTermKey
+from responder.registry import register
+
+BEDROCK = "bedrock.amazonaws.com"
+USER_NAME = r"^[\w+=,.@-]{1,64}$"
+CREDENTIAL_ID = r"^\w{20,128}$"
+
+
+def list_bedrock_credentials(iam: Any, **scope: Any) -> list[dict[str, Any]]:
+    """Every Bedrock credential in scope (UserName=... or AllUsers=True). boto3 has no paginator for it."""
+    found: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"ServiceName": BEDROCK, **scope}
+    while True:
+        page = iam.list_service_specific_credentials(**kwargs)
+        found.extend(page.get("ServiceSpecificCredentials", []))
+        if not page.get("IsTruncated"):
+            return found
+        kwargs["Marker"] = page["Marker"]
+
+
+def describe_credential(cred: dict[str, Any]) -> dict[str, Any]:
+    """The journaled view of a credential: never a secret (list responses carry none anyway)."""
+    return {
+        "credential_id": cred["ServiceSpecificCredentialId"],
+        "user_name": cred["UserName"],
+        "status": cred["Status"],
+        "alias": cred.get("ServiceCredentialAlias"),
+        "created": cred.get("CreateDate"),
+        "expires": cred.get("ExpirationDate"),
+    }
+
+
+def _user_credentials(ctx: ActionContext, user_name: str) -> dict[str, dict[str, Any]]:
+    try:
+        creds = list_bedrock_credentials(ctx.clients.iam, UserName=user_name)
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchEntity":
+            raise UserError(f"IAM user {user_name!r} does not exist in account {ctx.account_id}") from None
+        raise
+    return {c["ServiceSpecificCredentialId"]: describe_credential(c) for c in creds}
+
+
+class ResolveParams(ActionParams):
+    key: LongTermKey | None = None
+    user_name: str | None = Field(default=None, pattern=USER_NAME)
+    credential_id: str | None = Field(default=None, pattern=CREDENTIAL_ID)
+
+
+@register
+class ResolveLongTermKey(Action[ResolveParams]):
+    name = "iam.resolve-long-term-key"
+    summary = "Find the IAM user and Bedrock credential(s) behind a long-term key (read-only)"
+    Params = ResolveParams
+    permissions = ("iam:ListServiceSpecificCredentials",)
+    reversible = True
+    mutating = False
+    outputs = ("user_name", "credential_ids", "credentials")
+
+    def snapshot(self, ctx: ActionContext, params: ResolveParams) -> dict[str, Any]:
+        key = params.key
+        if key is None and params.user_name is None:
+            raise UserError(
+                "give the leaked key with --key-file FILE, or name it: -p user_name=... -p credential_id=..."
+            )
+        if key is not None:
+            if key.account_id != ctx.account_id:
+                raise UserError(
+                    f"the key belongs to account {key.account_id}, but your credentials are for account "
+                    f"{ctx.account_id}: use a profile in {key.account_id}"
+                )
+            if params.user_name and params.user_name != key.user_name:
+                raise UserError(f"the key names user {key.user_name!r}, not {params.user_name!r}")
+            # Match the alias AWS returns rather than rebuilding it: it may carry a suffix.
+            every = list_bedrock_credentials(ctx.clients.iam, AllUsers=True)
+            matches = [describe_credential(c) for c in every if c.get("ServiceCredentialAlias") == key.alias]
+            if not matches:
+                raise UserError(
+                    f"no Bedrock credential in account {ctx.account_id} has the key's alias {key.alias!r}: "
+                    "it may already be deleted (check: aws iam list-service-specific-credentials --all-users)"
+                )
+            how = f"the key's alias {key.alias}"
+        else:
+            assert params.user_name is not None  # checked above; narrows the type
+            matches = list(_user_credentials(ctx, params.user_name).values())
+            how = f"user {params.user_name}"
+        if params.credential_id is not None:
+            narrowed = [m for m in matches if m["credential_id"] == params.credential_id]
+            if not narrowed:
+                raise UserError(f"credential {params.credential_id} is not a Bedrock credential of {how}")
+            matches = narrowed
+        elif not matches:
+            raise UserError(f"{how} has no Bedrock API key (service-specific credential)")
+        return {"credentials": matches, "matched_by": how, "narrowed": params.credential_id is not None}
+
+    def plan(self, ctx: ActionContext, params: ResolveParams, snapshot: dict[str, Any]) -> StepPlan:
+        creds = snapshot["credentials"]
+        notes = [f"found {len(creds)} Bedrock credential(s) by {snapshot['matched_by']}"]
+        if len(creds) > 1 and not snapshot["narrowed"]:
+            notes.append(
+                f"{len(creds)} credentials match and the key cannot tell them apart offline: all are contained; "
+                "name one with -p credential_id=... to narrow"
+            )
+        return StepPlan(
+            outputs={
+                "user_name": creds[0]["user_name"],
+                "credential_ids": [c["credential_id"] for c in creds],
+                "credentials": creds,
+            },
+            notes=notes,
+        )
+
+
+class CredentialsParams(ActionParams):
+    user_name: str = Field(pattern=USER_NAME)
+    credential_ids: list[str] = Field(min_length=1)
+
+
+def _current(ctx: ActionContext, params: CredentialsParams) -> dict[str, Any]:
+    creds = _user_credentials(ctx, params.user_name)
+    return {"credentials": {cid: creds.get(cid) for cid in params.credential_ids}}
+
+
+@register
+class DeactivateServiceCredentials(Action[CredentialsParams]):
+    name = "iam.deactivate-service-credentials"
+    summary = "Set the user's Bedrock credential(s) Inactive (undo: reactivate, only with --reactivate-keys)"
+    Params = CredentialsParams
+    permissions = ("iam:ListServiceSpecificCredentials", "iam:UpdateServiceSpecificCredential")
+    reversible = True
+    mutating = True
+
+    def snapshot(self, ctx: ActionContext, params: CredentialsParams) -> dict[str, Any]:
+        return _current(ctx, params)
+
+    def plan(self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any]) -> StepPlan:
+        changes, notes = [], []
+        for cid, cred in snapshot["credentials"].items():
+            if cred is None:
+                notes.append(f"credential {cid} no longer exists")
+            elif cred["status"] == "Active":
+                changes.append(
+                    Change(
+                        call="iam:UpdateServiceSpecificCredential",
+                        parameters={
+                            "UserName": params.user_name,
+                            "ServiceSpecificCredentialId": cid,
+                            "Status": "Inactive",
+                        },
+                        target=f"credential {cid} of user {params.user_name}",
+                        before="Active",
+                        after="Inactive",
+                    )
+                )
+            else:
+                notes.append(f"credential {cid} is already {cred['status']}")
+        return StepPlan(changes=changes, notes=notes)
+
+    def apply(self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
+        ids = []
+        for change in plan.changes:
+            ids.append(request_id(ctx.clients.iam.update_service_specific_credential(**change.parameters)))
+        return Applied(request_ids=[i for i in ids if i])
+
+    def verify(self, ctx: ActionContext, params: CredentialsParams) -> bool:
+        creds = _current(ctx, params)["credentials"]
+        return all(c is None or c["status"] != "Active" for c in creds.values())
+
+    def undo(
+        self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], applied: dict[str, Any]
+    ) -> UndoResult:
+        was_active = [cid for cid, c in snapshot["credentials"].items() if c and c["status"] == "Active"]
+        if not was_active:
+            return UndoResult(status="nothing-to-undo", message="no credential was active before this run")
+        if not ctx.reactivate_keys:
+            return UndoResult(
+                status="withheld",
+                message=f"credential(s) {', '.join(was_active)} stay Inactive: a leaked key is re-activated only "
+                "with `responder rollback RUN_ID --reactivate-keys`",
+            )
+        ids = []
+        for cid in was_active:
+            response = ctx.clients.iam.update_service_specific_credential(
+                UserName=params.user_name, ServiceSpecificCredentialId=cid, Status="Active"
+            )
+            ids.append(request_id(response))
+        return UndoResult(
+            status="undone", message=f"re-activated {', '.join(was_active)}", request_ids=[i for i in ids if i]
+        )
+
+
+@register
+class DeleteServiceCredentials(Action[CredentialsParams]):
+    name = "iam.delete-service-credentials"
+    summary = "Delete the user's Bedrock credential(s) for good (irreversible; off unless asked for)"
+    Params = CredentialsParams
+    permissions = ("iam:ListServiceSpecificCredentials", "iam:DeleteServiceSpecificCredential")
+    reversible = False
+    mutating = True
+
+    def snapshot(self, ctx: ActionContext, params: CredentialsParams) -> dict[str, Any]:
+        return _current(ctx, params)
+
+    def plan(self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any]) -> StepPlan:
+        changes, notes = [], []
+        for cid, cred in snapshot["credentials"].items():
+            if cred is None:
+                notes.append(f"credential {cid} is already deleted")
+                continue
+            changes.append(
+                Change(
+                    call="iam:DeleteServiceSpecificCredential",
+                    parameters={"UserName": params.user_name, "ServiceSpecificCredentialId": cid},
+                    target=f"credential {cid} of user {params.user_name}",
+                    before=cred["status"],
+                    after="deleted",
+                    reversible=False,
+                )
+            )
+        return StepPlan(changes=changes, notes=notes)
+
+    def apply(self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
+        ids = []
+        for change in plan.changes:
+            ids.append(request_id(ctx.clients.iam.delete_service_specific_credential(**change.parameters)))
+        return Applied(request_ids=[i for i in ids if i])
+
+    def verify(self, ctx: ActionContext, params: CredentialsParams) -> bool:
+        return all(c is None for c in _current(ctx, params)["credentials"].values())
+
+    def undo(
+        self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], applied: dict[str, Any]
+    ) -> UndoResult:
+        gone = [cid for cid, c in snapshot["credentials"].items() if c]
+        return UndoResult(
+            status="irreversible",
+            message=f"credential(s) {', '.join(gone)} were deleted and cannot be restored; "
+            "if the user still needs a Bedrock key, create a new one",
+        )

@@ -1,0 +1,156 @@
+"""The audit trail: structlog processors that stamp, redact, hash-chain and render each record.
+
+Every record carries `seq`, `prev` (the hash of the record before it) and `hash` (SHA-256 of its own
+canonical JSON without `hash`), so an edited, removed or reordered line breaks the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+import structlog
+
+from responder.redaction import SECRETS
+
+GENESIS = "0" * 64
+EventDict = MutableMapping[str, Any]
+
+
+def canonical(record: dict[str, Any]) -> str:
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    body = {k: v for k, v in record.items() if k != "hash"}
+    return hashlib.sha256(canonical(body).encode()).hexdigest()
+
+
+def add_timestamp(_: Any, __: str, event_dict: EventDict) -> EventDict:
+    event_dict["ts"] = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return event_dict
+
+
+def redact_secrets(_: Any, __: str, event_dict: EventDict) -> EventDict:
+    redacted: EventDict = SECRETS.redact_value(dict(event_dict))
+    return redacted
+
+
+def to_json_values(_: Any, __: str, event_dict: EventDict) -> EventDict:
+    """Make every value plain JSON (datetimes become ISO strings) so the hash survives a re-read."""
+    plain: EventDict = json.loads(json.dumps(dict(event_dict), default=_json_default))
+    return plain
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return str(value)
+
+
+class ChainHashes:
+    """Processor that links each record to the one before it."""
+
+    def __init__(self, prev: str = GENESIS, seq: int = 0) -> None:
+        self.prev = prev
+        self.seq = seq
+
+    def __call__(self, _: Any, __: str, event_dict: EventDict) -> EventDict:
+        self.seq += 1
+        event_dict["seq"] = self.seq
+        event_dict["prev"] = self.prev
+        event_dict["hash"] = record_hash(dict(event_dict))
+        self.prev = event_dict["hash"]
+        return event_dict
+
+
+class DurableFile:
+    """A structlog logger that appends one line and fsyncs it: a record is on disk before we go on."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def msg(self, message: str) -> None:
+        self._stream.write(message + "\n")
+        self._stream.flush()
+        os.fsync(self._stream.fileno())
+
+    info = warning = error = msg
+
+
+@dataclass
+class ChainCheck:
+    ok: bool
+    records: int
+    head: str
+    problems: list[str] = field(default_factory=list)
+
+
+def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The records of a log, and warnings. A torn last line (a crash mid-write) is skipped, not fatal."""
+    records: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number == len(lines):
+                warnings.append(f"{path}:{number}: ignored a torn last record (the writer was interrupted)")
+            else:
+                raise
+    return records, warnings
+
+
+def verify_chain(path: Path, expected_head: str | None = None) -> ChainCheck:
+    try:
+        records, _ = read_records(path)
+    except json.JSONDecodeError as exc:
+        return ChainCheck(False, 0, GENESIS, [f"{path}:{exc.lineno}: not a JSON record"])
+    problems: list[str] = []
+    prev = GENESIS
+    for index, record in enumerate(records, 1):
+        where = f"record {index}"
+        if record.get("seq") != index:
+            problems.append(f"{where}: sequence number {record.get('seq')} where {index} was expected")
+        if record.get("prev") != prev:
+            problems.append(f"{where}: does not follow the record before it (removed or reordered lines)")
+        if record.get("hash") != record_hash(record):
+            problems.append(f"{where}: content does not match its hash (edited)")
+        prev = str(record.get("hash"))
+    if expected_head is not None and prev != expected_head:
+        problems.append("the last record is not the head the report recorded (the log was truncated)")
+    return ChainCheck(not problems, len(records), prev, problems)
+
+
+def open_audit_logger(path: Path, **context: Any) -> tuple[Any, IO[str]]:
+    """A structlog logger appending to `path`, continuing its hash chain if it already has records."""
+    prev, seq = GENESIS, 0
+    if path.exists():
+        records, _ = read_records(path)
+        if records:
+            prev, seq = str(records[-1]["hash"]), int(records[-1]["seq"])
+    stream = path.open("a", encoding="utf-8")
+    logger = structlog.wrap_logger(
+        DurableFile(stream),
+        processors=[
+            add_timestamp,
+            redact_secrets,
+            to_json_values,
+            ChainHashes(prev, seq),
+            structlog.processors.JSONRenderer(sort_keys=True),
+        ],
+        context_class=dict,
+        cache_logger_on_first_use=False,
+    )
+    return logger.bind(**context), stream

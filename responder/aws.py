@@ -1,0 +1,128 @@
+"""The one place boto3 is imported: sessions, clients, and the translation of AWS errors.
+
+Everything else receives a `Clients` and is testable without AWS.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_sts import STSClient
+
+ClientError = botocore.exceptions.ClientError
+DEFAULT_REGION = "us-east-1"
+# Read-only operations by their name; anything else changes the account. Dry-run refuses the rest.
+READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Lookup", "Simulate")
+
+# IAM is eventually consistent and may throttle: botocore's adaptive retry backs off for us.
+_CONFIG = botocore.config.Config(
+    retries={"mode": "adaptive", "max_attempts": 8},
+    connect_timeout=10,
+    read_timeout=30,
+    user_agent_extra="responder",
+)
+
+
+def is_read_only(operation_name: str) -> bool:
+    return operation_name.startswith(READ_ONLY_PREFIXES)
+
+
+class MutationRefused(RuntimeError):
+    """Raised before a mutating request is sent by clients opened read-only (dry-run)."""
+
+
+@dataclass(frozen=True)
+class AwsOptions:
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
+class Clients:
+    """AWS clients for one run. Opened read-only, they refuse to send any mutating request."""
+
+    def __init__(self, options: AwsOptions, read_only: bool = False) -> None:
+        self.options = options
+        self.read_only = read_only
+        try:
+            self._session = boto3.Session(profile_name=options.profile, region_name=options.region)
+        except botocore.exceptions.ProfileNotFound as exc:
+            from responder.errors import UserError
+
+            raise UserError(str(exc)) from None
+        self.region = self._session.region_name or DEFAULT_REGION
+        if read_only:
+            self._session.events.register("before-call", _refuse_mutation)
+
+    def client(self, service: str) -> Any:
+        return self._client(service)
+
+    @functools.cache  # noqa: B019 -- one Clients per run; caching clients is the point
+    def _client(self, service: str) -> Any:
+        return self._session.client(
+            service,  # type: ignore[call-overload]
+            region_name=self.region,
+            endpoint_url=self.options.endpoint_url,
+            config=_CONFIG,
+        )
+
+    @property
+    def iam(self) -> IAMClient:
+        client: IAMClient = self._client("iam")
+        return client
+
+    @property
+    def sts(self) -> STSClient:
+        client: STSClient = self._client("sts")
+        return client
+
+    def on_request(self, handler: Any) -> None:
+        """Call handler(operation_name=...) before every request (used by tests and the audit)."""
+        self._session.events.register("before-call", handler)
+
+
+def _refuse_mutation(model: Any, **_: Any) -> None:
+    if not is_read_only(model.name):
+        raise MutationRefused(f"dry-run refused to send the mutating request {model.name}")
+
+
+def error_code(exc: BaseException) -> str | None:
+    if isinstance(exc, ClientError):
+        code: str | None = exc.response.get("Error", {}).get("Code")
+        return code
+    return None
+
+
+def request_id(response: Any) -> str | None:
+    rid: str | None = response.get("ResponseMetadata", {}).get("RequestId")
+    return rid
+
+
+def describe_aws_error(exc: BaseException) -> tuple[str, bool] | None:
+    """A one-line description of an AWS failure, and whether it is the operator's input or setup."""
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return "no AWS credentials found: set AWS_PROFILE, use --profile, or export AWS_ACCESS_KEY_ID", True
+    if isinstance(exc, botocore.exceptions.EndpointConnectionError):
+        return f"cannot reach AWS: {exc}", True
+    if isinstance(exc, botocore.exceptions.ParamValidationError):
+        return f"invalid request parameters: {exc}", True
+    if isinstance(exc, ClientError):
+        code = error_code(exc) or "Unknown"
+        op = exc.operation_name
+        message = exc.response.get("Error", {}).get("Message", "")
+        if code in ("ExpiredToken", "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException"):
+            return f"your own AWS credentials were rejected ({code}): refresh them and retry", True
+        if code in ("AccessDenied", "AccessDeniedException"):
+            return f"AccessDenied on {op}: the operator lacks the permission for it ({message})", False
+        return f"{code} on {op}: {message}", False
+    if isinstance(exc, botocore.exceptions.BotoCoreError):
+        return f"AWS client error: {exc}", False
+    return None

@@ -1,0 +1,58 @@
+"""The `responder` command: one module per group of commands, combined here."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from responder import __version__
+from responder.cli import playbooks, run, runs, sandbox
+from responder.cli.errors import DEBUG
+
+app = typer.Typer(
+    name="responder",
+    help=(
+        "Incident response for leaked Amazon Bedrock API keys.\n\n"
+        "Exit codes: 0 done; 1 a step failed (what was applied is kept or rolled back, as the output says); "
+        "2 bad input, nothing changed; 3 a rollback could not complete (a human must look)."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold a leaked key
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"responder {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (secrets still redacted).")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    DEBUG["enabled"] = debug
+
+
+app.command("list")(playbooks.list_playbooks)
+app.command()(playbooks.show)
+app.command()(playbooks.validate)
+app.command()(playbooks.schema)
+app.command()(playbooks.actions)
+app.command()(run.run)
+app.command()(run.resume)
+app.command()(run.rollback)
+app.command("runs")(runs.runs)
+app.command()(runs.report)
+app.add_typer(runs.audit_app, name="audit")
+app.command()(sandbox.rehearse)
+app.add_typer(sandbox.sandbox_app, name="sandbox")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,41 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from responder.runs import default_runs_dir
+
+Profile = Annotated[str | None, typer.Option("--profile", envvar="AWS_PROFILE", help="AWS profile to use.")]
+Region = Annotated[
+    str | None,
+    typer.Option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], help="AWS region (IAM is global)."),
+]
+EndpointUrl = Annotated[
+    str | None,
+    typer.Option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="Send AWS requests here (e.g. the sandbox)."),
+]
+RunsDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--runs-dir",
+        envvar="RESPONDER_RUNS_DIR",
+        help="Where runs (audit logs, reports) are kept. Default: $XDG_STATE_HOME/responder/runs.",
+    ),
+]
+Output = Annotated[str, typer.Option("--output", "-o", help="text, or json: exactly one JSON object on stdout.")]
+
+
+def runs_dir_or_default(runs_dir: Path | None) -> Path:
+    return runs_dir if runs_dir is not None else default_runs_dir()
+
+
+def check_output(output: str, allowed: tuple[str, ...] = ("text", "json")) -> str:
+    if output not in allowed:
+        from responder.errors import UserError
+
+        raise UserError(f"--output must be one of: {', '.join(allowed)}")
+    return output

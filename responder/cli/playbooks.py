@@ -1,0 +1,106 @@
+"""`responder list`, `show`, `validate`, `schema` and `actions`: reading playbooks, touching no account."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from responder.cli.errors import fail, reported_errors
+from responder.cli.render import say
+from responder.errors import EXIT_BAD_INPUT, UserError
+
+
+def list_playbooks() -> None:
+    """List the shipped playbooks.
+
+    Example: responder list
+    """
+    with reported_errors():
+        from responder.playbook import load_playbook, shipped_playbooks
+
+        for name, path in shipped_playbooks().items():
+            summary = load_playbook(path).description.split(". ")[0].rstrip(".")
+            say(f"{name:<28} {summary}")
+
+
+def show(playbook: Annotated[str, typer.Argument(help="A shipped playbook name or a YAML file.")]) -> None:
+    """Show a playbook's parameters and steps, with each step's reversibility and IAM permissions.
+
+    Example: responder show leaked-long-term-key
+    """
+    with reported_errors():
+        from responder.playbook import find_playbook, load_playbook
+        from responder.registry import get_action
+
+        book = load_playbook(find_playbook(playbook))
+        say(f"{book.name}: {book.description}")
+        say(f"on failure: {book.on_failure}")
+        if book.key:
+            required = ", required" if book.key.required else ""
+            say(f"key: --key-file FILE ({book.key.kind}{required}) {book.key.description}")
+        say("parameters:")
+        for name, param in book.parameters.items():
+            default = f" (default {param.default})" if param.default is not None else ""
+            say(f"  -p {name}=<{param.type}>{default}: {param.description}")
+        say("steps:")
+        permissions: set[str] = set()
+        for index, step in enumerate(book.steps, 1):
+            action = get_action(step.action)
+            assert action is not None  # load_playbook checked every action
+            when = f" [only when {step.when}]" if step.when is not True else ""
+            kind = "read-only" if not action.mutating else ("reversible" if action.reversible else "IRREVERSIBLE")
+            say(f"  {index}. {step.id} ({step.action}, {kind}){when}")
+            say(f"     {step.description or action.summary}")
+            say(f"     needs: {', '.join(action.permissions)}")
+            permissions.update(action.permissions)
+        say(f"IAM permissions for the whole playbook: {', '.join(sorted(permissions | {'sts:GetCallerIdentity'}))}")
+
+
+def validate(files: Annotated[list[Path], typer.Argument(help="Playbook YAML files.")]) -> None:
+    """Check playbooks without touching AWS: every problem as FILE:LINE: message.
+
+    Example: responder validate playbooks/*.yaml
+    """
+    from responder.playbook import PlaybookInvalid, load_playbook
+
+    bad = 0
+    for path in files:
+        try:
+            load_playbook(path)
+            say(f"{path}: ok")
+        except PlaybookInvalid as exc:
+            bad += 1
+            for problem in exc.problems:
+                fail(problem)
+        except UserError as exc:
+            bad += 1
+            fail(str(exc))
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def schema() -> None:
+    """Print the JSON Schema of playbooks, for editors to validate YAML.
+
+    Example: responder schema > playbook.schema.json
+    """
+    from responder.playbook import playbook_schema
+
+    typer.echo(json.dumps(playbook_schema(), indent=2))
+
+
+def actions() -> None:
+    """List the actions playbooks can use, with reversibility and the IAM permissions each needs.
+
+    Example: responder actions
+    """
+    from responder.registry import all_actions
+
+    for name, action in all_actions().items():
+        kind = "read-only" if not action.mutating else ("reversible" if action.reversible else "irreversible")
+        say(f"{name} ({kind})")
+        say(f"    {action.summary}")
+        say(f"    needs: {', '.join(action.permissions)}")

@@ -1,0 +1,100 @@
+"""How runs look on a terminal: progress lines, the plan to confirm, and the final summary."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from responder import journal as j
+from responder.redaction import SECRETS
+
+if TYPE_CHECKING:
+    from responder.journal import RunState
+    from responder.operations import Outcome
+
+
+def say(text: str = "", err: bool = False) -> None:
+    typer.echo(SECRETS.redact(text), err=err)
+
+
+def _change_line(change: dict[str, Any]) -> str:
+    def short(value: Any) -> str:
+        if value is None:
+            return "none"
+        if isinstance(value, dict):
+            return "policy document" if "Statement" in value else json.dumps(value)
+        return str(value)
+
+    mark = "" if change.get("reversible", True) else "  [IRREVERSIBLE]"
+    return f"{change['call']} on {change['target']}: {short(change['before'])} -> {short(change['after'])}{mark}"
+
+
+class Progress:
+    """A journal listener printing one line per meaningful record (to stderr under --output json)."""
+
+    def __init__(self, err: bool) -> None:
+        self.err = err
+
+    def __call__(self, event: str, fields: dict[str, Any]) -> None:
+        step = f"  {fields.get('step', ''):<20}"
+        if event == j.PLANNED:
+            lines = [_change_line(c) for c in fields["changes"]]
+            if not lines and not fields["notes"]:
+                lines = ["no change needed"]
+            for line in lines + [f"note: {n}" for n in fields["notes"]]:
+                say(f"{step} plan      {line}", self.err)
+        elif event == j.SKIPPED:
+            say(f"{step} skipped   {fields['reason']}", self.err)
+        elif event == j.READ:
+            for note in fields["notes"]:
+                say(f"{step} read      {note}", self.err)
+        elif event == j.UNCHANGED:
+            say(f"{step} unchanged {'; '.join(fields['notes']) or 'already in place'}", self.err)
+        elif event == j.APPLYING:
+            for change in fields["changes"]:
+                say(f"{step} applying  {_change_line(change)}", self.err)
+        elif event == j.VERIFIED:
+            say(f"{step} verified", self.err)
+        elif event == j.FAILED:
+            say(f"{step} FAILED    {fields['error']}", self.err)
+        elif event == j.UNDONE:
+            say(f"{step} {fields['status']:<9} {fields['message']}", self.err)
+        elif event == j.UNDO_FAILED:
+            say(f"{step} UNDO FAILED {fields['error']}", self.err)
+
+
+def irreversible_changes(state: RunState) -> list[dict[str, Any]]:
+    return [
+        c for s in state.steps.values() if s.status == "planned" for c in s.changes if not c.get("reversible", True)
+    ]
+
+
+def outcome_json(outcome: Outcome) -> str:
+    steps = [
+        {"id": s.id, "action": s.action, "status": s.status, "undo": s.undo_status, "error": s.error}
+        for s in outcome.state.steps.values()
+    ]
+    return SECRETS.redact(
+        json.dumps(
+            {
+                "run_id": outcome.run_id,
+                "status": outcome.status,
+                "exit_code": outcome.exit_code,
+                "message": outcome.message,
+                "steps": steps,
+                "audit_log": str(outcome.paths.audit_log),
+                "report": str(outcome.paths.report_md),
+                "report_json": str(outcome.paths.report_json),
+            },
+            sort_keys=True,
+        )
+    )
+
+
+def outcome_text(outcome: Outcome) -> None:
+    say()
+    say(f"run {outcome.run_id}: {outcome.status.upper()}: {outcome.message}", err=outcome.exit_code != 0)
+    say(f"report:    {outcome.paths.report_md}")
+    say(f"audit log: {outcome.paths.audit_log}")

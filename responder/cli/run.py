@@ -1,0 +1,144 @@
+"""`responder run`, `resume` and `rollback`: the commands that touch an account."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from responder.cli.errors import reported_errors
+from responder.cli.options import (
+    EndpointUrl,
+    Output,
+    Profile,
+    Region,
+    RunsDir,
+    check_output,
+    runs_dir_or_default,
+)
+from responder.cli.render import Progress, irreversible_changes, outcome_json, outcome_text
+from responder.errors import UserError
+
+if TYPE_CHECKING:
+    from responder.journal import RunState
+    from responder.operations import Outcome, Settings
+
+
+def _settings(
+    runs_dir: Path | None, profile: str | None, region: str | None, endpoint_url: str | None, output: str
+) -> Settings:
+    from responder.aws import AwsOptions
+    from responder.operations import Settings
+
+    return Settings(
+        runs_dir=runs_dir_or_default(runs_dir),
+        aws=AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url),
+        listeners=[Progress(err=output == "json")],
+    )
+
+
+def _finish(outcome: Outcome, output: str) -> None:
+    if output == "json":
+        typer.echo(outcome_json(outcome))
+    else:
+        outcome_text(outcome)
+    raise typer.Exit(outcome.exit_code)
+
+
+def _confirm(state: RunState) -> bool:
+    account = state.started.get("account_id")
+    if not any(s.changes for s in state.steps.values()):
+        return True  # nothing would change: no need to ask
+    if not typer.confirm(f"Apply these changes to account {account}?", default=False, err=True):
+        return False
+    doomed = irreversible_changes(state)
+    if doomed:
+        answer = typer.prompt(
+            f"{len(doomed)} change(s) above cannot be undone. Type 'delete' to go ahead", default="", err=True
+        )
+        return bool(answer.strip() == "delete")
+    return True
+
+
+def run(
+    playbook: Annotated[str, typer.Argument(help="A shipped playbook name (see `responder list`) or a YAML file.")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE, repeatable.")] = None,
+    key_file: Annotated[
+        str | None,
+        typer.Option("--key-file", help="File holding the leaked key, or - for stdin. Never pass a key as -p."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only: read calls, no change.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Apply without asking (after reviewing a --dry-run).")
+    ] = False,
+    output: Output = "text",
+    runs_dir: RunsDir = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+) -> None:
+    """Run a playbook: plan, confirm, apply step by step, verify, and write the audit log and report.
+
+    Example: responder run leaked-long-term-key --key-file leaked.txt --dry-run
+    """
+    with reported_errors():
+        from responder.keys import read_key_file
+        from responder.operations import start_run
+        from responder.playbook import parse_assignments
+
+        check_output(output)
+        given = parse_assignments(param or [])
+        key_text = read_key_file(key_file) if key_file is not None else None
+        if not dry_run and not yes and not sys.stdin.isatty():
+            raise UserError("refusing to prompt without a terminal: review with --dry-run, then re-run with --yes")
+        settings = _settings(runs_dir, profile, region, endpoint_url, output)
+        outcome = start_run(playbook, given, key_text, dry_run, None if (yes or dry_run) else _confirm, settings)
+        _finish(outcome, output)
+
+
+def resume(
+    run_id: Annotated[str, typer.Argument(help="The run to continue (see `responder runs`).")],
+    output: Output = "text",
+    runs_dir: RunsDir = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+) -> None:
+    """Continue a stopped or interrupted run from its journal: done steps are kept, the rest re-planned.
+
+    Example: responder resume 20261123T101500Z-3fa9c1
+    """
+    with reported_errors():
+        from responder.operations import resume_run
+
+        check_output(output)
+        _finish(resume_run(run_id, _settings(runs_dir, profile, region, endpoint_url, output)), output)
+
+
+def rollback(
+    run_id: Annotated[str, typer.Argument(help="The run to undo (see `responder runs`).")],
+    reactivate_keys: Annotated[
+        bool,
+        typer.Option("--reactivate-keys", help="Also re-activate the leaked key(s). Only for a false alarm."),
+    ] = False,
+    output: Output = "text",
+    runs_dir: RunsDir = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+) -> None:
+    """Undo a run's changes in reverse order, restoring the journaled snapshots.
+
+    A leaked key stays inactive unless --reactivate-keys is given (as AWSSupport-ContainIAMPrincipal does).
+    Running it again is safe: what is already undone is skipped.
+
+    Example: responder rollback 20261123T101500Z-3fa9c1 --reactivate-keys
+    """
+    with reported_errors():
+        from responder.operations import rollback_run
+
+        check_output(output)
+        settings = _settings(runs_dir, profile, region, endpoint_url, output)
+        _finish(rollback_run(run_id, reactivate_keys, settings), output)

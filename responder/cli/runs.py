@@ -1,0 +1,96 @@
+"""`responder runs`, `report` and `audit verify`: what past runs did, from their journals alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from responder.cli.errors import fail, reported_errors
+from responder.cli.options import RunsDir, check_output, runs_dir_or_default
+from responder.cli.render import say
+from responder.errors import EXIT_STEP_FAILED, UserError
+
+
+def runs(runs_dir: RunsDir = None) -> None:
+    """List past runs, newest last.
+
+    Example: responder runs
+    """
+    with reported_errors():
+        from responder.journal import load_run
+        from responder.runs import all_runs
+
+        root = runs_dir_or_default(runs_dir)
+        found = all_runs(root)
+        if not found:
+            say(f"no runs in {root}")
+        for paths in found:
+            try:
+                state = load_run(paths.audit_log)
+            except (ValueError, OSError):
+                say(f"{paths.run_id:<26} (unreadable audit log)")
+                continue
+            mode = "dry-run" if state.started.get("dry_run") else "apply"
+            key = (
+                (state.started.get("key") or {}).get("alias") or state.started.get("params", {}).get("user_name") or ""
+            )
+            say(f"{state.run_id:<26} {state.playbook:<24} {mode:<8} {state.status:<20} {key}")
+
+
+def report(
+    run_id: Annotated[str, typer.Argument(help="The run (see `responder runs`).")],
+    format: Annotated[str, typer.Option("--format", "-f", help="markdown or json.")] = "markdown",
+    runs_dir: RunsDir = None,
+) -> None:
+    """Render a run's report again from its audit log.
+
+    Example: responder report 20261123T101500Z-3fa9c1 --format json
+    """
+    with reported_errors():
+        from responder.journal import load_run
+        from responder.report import build_report, render_json, render_markdown
+        from responder.runs import find_run
+
+        check_output(format, ("markdown", "json"))
+        paths = find_run(runs_dir_or_default(runs_dir), run_id)
+        built = build_report(load_run(paths.audit_log), paths)
+        typer.echo(render_json(built) if format == "json" else render_markdown(built))
+
+
+audit_app = typer.Typer(help="Check audit logs.", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def verify(
+    file: Annotated[Path, typer.Argument(help="An audit.jsonl file, or a run id.")],
+    runs_dir: RunsDir = None,
+) -> None:
+    """Check an audit log's hash chain: any edited, removed or reordered record is reported.
+
+    When the run's report.json is beside it, the chain must also end at the head the report recorded,
+    so a truncated tail is caught too.
+
+    Example: responder audit verify ~/.local/state/responder/runs/20261123T101500Z-3fa9c1/audit.jsonl
+    """
+    with reported_errors():
+        import json
+
+        from responder.audit import verify_chain
+        from responder.runs import REPORT_JSON, find_run
+
+        path = file if file.exists() else find_run(runs_dir_or_default(runs_dir), str(file)).audit_log
+        if path.is_dir():
+            raise UserError(f"{path}: is a directory; give the audit.jsonl file or a run id")
+        head = None
+        report_file = path.parent / REPORT_JSON
+        if report_file.is_file():
+            head = json.loads(report_file.read_text(encoding="utf-8")).get("audit_head")
+        result = verify_chain(path, head)
+        if not result.ok:
+            for problem in result.problems:
+                fail(f"{path}: {problem}")
+            raise typer.Exit(EXIT_STEP_FAILED)
+        anchored = " and matches the report's head" if head else ""
+        say(f"{path}: ok, {result.records} records, chain intact{anchored} (head {result.head[:16]})")

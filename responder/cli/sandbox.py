@@ -1,0 +1,97 @@
+"""`responder rehearse` and `responder sandbox serve`: practice without an AWS account."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from responder.cli.errors import reported_errors
+from responder.cli.render import Progress, say
+
+sandbox_app = typer.Typer(help="The built-in AWS emulator (moto, with Bedrock API keys added).", no_args_is_help=True)
+
+
+def rehearse(
+    playbook: Annotated[str, typer.Argument(help="The playbook to rehearse.")] = "leaked-long-term-key",
+    runs_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--runs-dir", help="Where the rehearsal's runs go. Default: $XDG_STATE_HOME/responder/rehearsals."
+        ),
+    ] = None,
+) -> None:
+    """Rehearse a playbook on an emulated account: seed a leaked key, run, check, print the report, roll back.
+
+    No AWS account or credentials are needed, and none is touched.
+
+    Example: responder rehearse leaked-long-term-key
+    """
+    with reported_errors():
+        from responder.runs import default_runs_dir
+        from responder.sandbox.rehearsal import rehearse as run_rehearsal
+
+        say(f"Rehearsing {playbook} on an emulated account (no AWS account is touched).")
+        say(
+            "An IAM user, BedrockAPIKey-demo, holds a leaked Bedrock API key; another user's key must stay untouched.\n"
+        )
+        result = run_rehearsal(playbook, runs_dir or default_runs_dir("rehearsals"), [Progress(err=False)])
+        from responder.report import render_markdown
+
+        say("\nThe report as it stood when containment finished (what you would attach to the ticket):\n")
+        say(render_markdown(result.run.report))
+        say(f"Then the rehearsal rolled the run back: {result.rollback.status}: {result.rollback.message}.\n")
+        say("Checks against the emulated account:")
+        for check in result.checks:
+            say(f"  [{'ok' if check.ok else 'FAILED'}] {check.what}")
+        say()
+        say(f"report (now including the rollback): {result.run.paths.report_md}")
+        say(f"audit log: {result.run.paths.audit_log}")
+        if not result.ok:
+            say("rehearsal FAILED: see the checks above", err=True)
+            raise typer.Exit(1)
+        say("rehearsal passed: contained, verified, and rolled back exactly.")
+
+
+@sandbox_app.command("serve")
+def serve(
+    port: Annotated[int, typer.Option("--port", help="TCP port on 127.0.0.1; 0 picks a free one.")] = 4566,
+    seed: Annotated[bool, typer.Option("--seed", help="Create a user holding a leaked Bedrock key.")] = False,
+    key_out: Annotated[
+        Path, typer.Option("--key-out", help="With --seed: where to write the leaked key (mode 0600).")
+    ] = Path("leaked-key.txt"),
+    request_log: Annotated[
+        Path | None, typer.Option("--request-log", help="Append one JSON line per AWS request received.")
+    ] = None,
+) -> None:
+    """Run the emulator as a loopback HTTP server for the AWS CLI, boto3 and responder.
+
+    Prints one JSON line with the endpoint and account id once ready, then serves until interrupted.
+
+    Example: responder sandbox serve --port 4566 --seed --key-out leaked.txt
+    """
+    with reported_errors():
+        from responder.sandbox.server import make_server, ready_line, seed_server
+
+        if not 0 <= port <= 65535:
+            from responder.errors import UserError
+
+            raise UserError(f"--port must be 0 to 65535, got {port}")
+        try:
+            server = make_server("127.0.0.1", port, request_log)
+        except OSError as exc:
+            from responder.errors import UserError
+
+            raise UserError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+        seeded = seed_server(key_out) if seed else None
+        typer.echo(json.dumps(ready_line(server, seeded)))
+        sys.stdout.flush()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()

@@ -1,0 +1,41 @@
+"""One error root: every failure a user can see is a ResponderError that becomes one line and an exit code."""
+
+from __future__ import annotations
+
+# Exit codes, as documented in the README and `responder --help`.
+EXIT_OK = 0
+EXIT_STEP_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_ROLLBACK_INCOMPLETE = 3
+
+
+class ResponderError(Exception):
+    """Base of every error responder reports to a user. `where` says where it came from."""
+
+    exit_code = EXIT_STEP_FAILED
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class UserError(ResponderError):
+    """Bad input (playbook, parameter, key, file, run id): nothing was changed."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class StepFailed(ResponderError):
+    """A step failed while applying; the run's on_failure policy has been carried out."""
+
+    exit_code = EXIT_STEP_FAILED
+
+
+class RollbackIncomplete(ResponderError):
+    """A rollback could not undo everything: a human must look."""
+
+    exit_code = EXIT_ROLLBACK_INCOMPLETE

@@ -1,0 +1,146 @@
+"""The run journal: the audit log read back as state, for resume, rollback and the report.
+
+Writing goes through structlog (responder.audit); this module names the records and derives, from them,
+what each step did. The journal is the only memory a run has: nothing is kept anywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from responder.audit import open_audit_logger, read_records
+
+Listener = Callable[[str, dict[str, Any]], None]
+
+# Step records, in the order a step writes them.
+PLANNED = "step.planned"  # dry-run / plan phase: what would change
+SKIPPED = "step.skipped"  # its `when` was false
+READ = "step.read"  # a read-only step finished (outputs)
+UNCHANGED = "step.unchanged"  # already in place: nothing to do (idempotent re-run)
+APPLYING = "step.applying"  # write-ahead: the snapshot and the calls about to be made
+APPLIED = "step.applied"  # the calls returned (request ids)
+VERIFIED = "step.verified"  # read back: the goal state holds
+FAILED = "step.failed"
+UNDOING = "step.undoing"  # write-ahead for undo
+UNDONE = "step.undone"  # undo finished; `status` says how (undone, withheld, irreversible, nothing-to-undo)
+UNDO_FAILED = "step.undo_failed"
+FINISHED = "run.finished"
+DONE_EVENTS = (READ, UNCHANGED, VERIFIED)
+
+
+class Journal:
+    """Appends records to a run's audit log; listeners see each record (the CLI shows progress)."""
+
+    def __init__(self, path: Path, run_id: str, listeners: list[Listener] | None = None) -> None:
+        self.path = path
+        self._logger, self._stream = open_audit_logger(path, run_id=run_id)
+        self._listeners = listeners or []
+
+    def record(self, event: str, **fields: Any) -> None:
+        self._logger.info(event, **fields)
+        for listener in self._listeners:
+            listener(event, fields)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+@dataclass
+class StepState:
+    id: str
+    action: str = ""
+    status: str = "pending"
+    outputs: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] | None = None
+    first_snapshot: dict[str, Any] | None = None  # the state before this run touched it: undo's target
+    applied: dict[str, Any] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    request_ids: list[str] = field(default_factory=list)
+    undo_request_ids: list[str] = field(default_factory=list)
+    error: str | None = None
+    undo_status: str | None = None
+    undo_message: str | None = None
+
+    @property
+    def touched(self) -> bool:
+        """A mutating call may have been sent (journaled write-ahead), so rollback must consider it."""
+        return self.first_snapshot is not None
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("read", "unchanged", "verified", "skipped")
+
+
+@dataclass
+class RunState:
+    run_id: str
+    started: dict[str, Any]
+    steps: dict[str, StepState]
+    records: list[dict[str, Any]]
+    status: str
+    warnings: list[str]
+
+    @property
+    def playbook(self) -> str:
+        return str(self.started.get("playbook", "?"))
+
+
+_STATUS_OF = {
+    PLANNED: "planned",
+    SKIPPED: "skipped",
+    READ: "read",
+    UNCHANGED: "unchanged",
+    APPLYING: "in-flight",
+    APPLIED: "applied",
+    VERIFIED: "verified",
+    FAILED: "failed",
+}
+
+
+def load_run(path: Path) -> RunState:
+    records, warnings = read_records(path)
+    if not records or records[0].get("event") != "run.started":
+        raise ValueError(f"{path} is not a responder audit log")
+    started = records[0]
+    steps: dict[str, StepState] = {s["id"]: StepState(s["id"], s["action"]) for s in started.get("steps", [])}
+    status = "interrupted"  # no finished record after the last start: the process died
+    for rec in records[1:]:
+        event = rec.get("event", "")
+        if event in ("run.resumed", "rollback.started"):
+            status = "interrupted"
+        if event == FINISHED:
+            status = rec["status"]
+        step = steps.get(rec.get("step", ""))
+        if step is None:
+            continue
+        if event in _STATUS_OF:
+            step.status = _STATUS_OF[event]
+        if "outputs" in rec:
+            step.outputs = rec["outputs"]
+        if "notes" in rec:
+            step.notes = rec["notes"]
+        if event in (PLANNED, APPLYING):
+            step.params, step.changes = rec.get("params"), rec.get("changes", [])
+        if event == APPLYING and step.first_snapshot is None:
+            step.first_snapshot = rec["snapshot"]
+        if event == APPLIED:
+            step.applied.update(rec.get("details", {}))
+            step.request_ids.extend(rec.get("request_ids", []))
+        if event == FAILED:
+            step.error = rec.get("error")
+        if event == UNDONE:
+            step.undo_status, step.undo_message = rec["status"], rec.get("message")
+            step.undo_request_ids.extend(rec.get("request_ids", []))
+        if event == UNDO_FAILED:
+            step.undo_status, step.undo_message = "failed", rec.get("error")
+    return RunState(str(started["run_id"]), started, steps, records, status, warnings)

@@ -1,0 +1,213 @@
+"""What the commands do: start a run, resume it, roll it back. Plain functions the CLI calls."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from responder import __version__
+from responder import journal as j
+from responder.actions.base import ActionContext
+from responder.aws import AwsOptions, Clients
+from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, ResponderError, UserError
+from responder.executor import VERIFY_DELAYS, Executor, StepError, describe_failure
+from responder.journal import Journal, Listener, RunState, load_run
+from responder.keys import LongTermKey, parse_long_term_key
+from responder.playbook import Playbook, bind_parameters, find_playbook, load_playbook
+from responder.registry import get_action
+from responder.report import build_report, render_json, render_markdown
+from responder.runs import RunPaths, find_run, new_run
+
+Confirm = Callable[[RunState], bool]
+
+
+@dataclass
+class Settings:
+    runs_dir: Path
+    aws: AwsOptions = field(default_factory=AwsOptions)
+    listeners: list[Listener] = field(default_factory=list)
+    verify_delays: tuple[float, ...] = VERIFY_DELAYS
+    open_clients: Callable[[AwsOptions, bool], Clients] = Clients  # tests wrap it to watch requests
+
+
+@dataclass
+class Outcome:
+    run_id: str
+    status: str
+    exit_code: int
+    message: str
+    state: RunState
+    paths: RunPaths
+    report: dict[str, Any]
+
+
+def _context(settings: Settings, read_only: bool, reactivate_keys: bool = False) -> tuple[ActionContext, str]:
+    clients = settings.open_clients(settings.aws, read_only)
+    identity = clients.sts.get_caller_identity()
+    return ActionContext(clients, identity["Account"], reactivate_keys), identity["Arn"]
+
+
+def _finish(journal: Journal, paths: RunPaths, status: str, exit_code: int, message: str, **extra: Any) -> Outcome:
+    journal.record(j.FINISHED, status=status, message=message, **extra)
+    journal.close()
+    state = load_run(paths.audit_log)
+    report = build_report(state, paths)
+    paths.report_md.write_text(render_markdown(report), encoding="utf-8")
+    paths.report_json.write_text(render_json(report), encoding="utf-8")
+    return Outcome(state.run_id, status, exit_code, message, state, paths, report)
+
+
+def start_run(
+    playbook_ref: str,
+    given_params: dict[str, str],
+    key_text: str | None,
+    dry_run: bool,
+    confirm: Confirm | None,
+    settings: Settings,
+) -> Outcome:
+    playbook = load_playbook(find_playbook(playbook_ref))
+    params = bind_parameters(playbook, given_params)
+    key: LongTermKey | None = None
+    if key_text is not None:
+        if playbook.key is None:
+            raise UserError(f"playbook {playbook.name} takes no key; drop --key-file")
+        key = parse_long_term_key(key_text)
+    elif playbook.key is not None and playbook.key.required:
+        raise UserError(f"playbook {playbook.name} needs the leaked key: --key-file FILE (or - for stdin)")
+    ctx, operator = _context(settings, read_only=dry_run)
+    paths = new_run(settings.runs_dir)
+    journal = Journal(paths.audit_log, paths.run_id, settings.listeners)
+    journal.record(
+        "run.started",
+        playbook=playbook.name,
+        playbook_document=playbook.model_dump(mode="json", by_alias=True),
+        params=params,
+        key=_public_key(key),
+        dry_run=dry_run,
+        operator=operator,
+        account_id=ctx.account_id,
+        version=__version__,
+        steps=[{"id": s.id, "action": s.action} for s in playbook.steps],
+        reversible={s.id: _reversible(s.action) for s in playbook.steps},
+    )
+    executor = Executor(playbook, ctx, journal, settings.verify_delays)
+    scope: dict[str, Any] = {"params": params, "key": key, "steps": {}}
+    try:
+        executor.plan(scope)
+    except UserError as exc:
+        _finish(journal, paths, "rejected", exc.exit_code, str(exc))
+        raise
+    except Exception as exc:
+        return _finish(journal, paths, "failed", EXIT_STEP_FAILED, f"planning failed: {describe_failure(exc)}")
+    if dry_run:
+        return _finish(journal, paths, "planned", EXIT_OK, "dry run: nothing was changed")
+    if confirm is not None and not confirm(load_run(paths.audit_log)):
+        return _finish(journal, paths, "cancelled", EXIT_STEP_FAILED, "cancelled: nothing was changed")
+    scope["steps"] = {}
+    return _apply(executor, journal, paths, scope, done={})
+
+
+def resume_run(run_id: str, settings: Settings) -> Outcome:
+    paths = find_run(settings.runs_dir, run_id)
+    state = load_run(paths.audit_log)
+    if state.started.get("dry_run"):
+        raise UserError(f"run {state.run_id} was a dry run; start a real one with `responder run`")
+    if state.status not in ("failed", "interrupted"):
+        raise UserError(f"run {state.run_id} is {state.status}: there is nothing to resume")
+    playbook, ctx = _reopen(state, settings, read_only=False)
+    journal = Journal(paths.audit_log, state.run_id, settings.listeners)
+    journal.record("run.resumed", operator_account=ctx.account_id)
+    done = {s.id: s.outputs for s in state.steps.values() if s.done}
+    scope: dict[str, Any] = {"params": state.started["params"], "key": _key_of(state), "steps": {}}
+    return _apply(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, scope, done)
+
+
+def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outcome:
+    paths = find_run(settings.runs_dir, run_id)
+    state = load_run(paths.audit_log)
+    if state.started.get("dry_run"):
+        raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
+    playbook, ctx = _reopen(state, settings, read_only=False, reactivate_keys=reactivate_keys)
+    journal = Journal(paths.audit_log, state.run_id, settings.listeners)
+    journal.record("rollback.started", reactivate_keys=reactivate_keys)
+    return _roll_back(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, state, None)
+
+
+def _apply(
+    executor: Executor, journal: Journal, paths: RunPaths, scope: dict[str, Any], done: dict[str, Any]
+) -> Outcome:
+    run_id = paths.run_id
+    try:
+        executor.apply(scope, done)
+    except UserError as exc:
+        return _finish(journal, paths, "failed", EXIT_STEP_FAILED, str(exc))
+    except StepError as exc:
+        failed = f"step {exc.step_id} failed: {exc.description}"
+        if executor.playbook.on_failure == "rollback":
+            journal.record("rollback.started", reason=failed, reactivate_keys=False)
+            return _roll_back(executor, journal, paths, load_run(paths.audit_log), failed)
+        return _finish(
+            journal,
+            paths,
+            "failed",
+            EXIT_STEP_FAILED,
+            f"{failed}. The steps applied before it are kept (partial containment beats none). "
+            f"Fix the cause, then `responder resume {run_id}`; or undo with `responder rollback {run_id}`",
+        )
+    return _finish(journal, paths, "completed", EXIT_OK, "every step is done and verified")
+
+
+def _roll_back(executor: Executor, journal: Journal, paths: RunPaths, state: RunState, cause: str | None) -> Outcome:
+    failures = executor.undo(state)
+    after = load_run(paths.audit_log)
+    withheld = [s for s in after.steps.values() if s.undo_status == "withheld"]
+    lost = [s for s in after.steps.values() if s.undo_status == "irreversible"]
+    notes = [s.undo_message or "" for s in withheld + lost]
+    prefix = f"{cause}; " if cause else ""
+    if failures:
+        message = prefix + "rollback incomplete, a human must look: " + "; ".join(failures)
+        return _finish(journal, paths, "rollback-incomplete", EXIT_ROLLBACK_INCOMPLETE, message, failures=failures)
+    message = prefix + "rolled back" + (": " + "; ".join(notes) if notes else "")
+    code = EXIT_STEP_FAILED if cause else EXIT_OK
+    return _finish(journal, paths, "rolled-back", code, message)
+
+
+def _reopen(
+    state: RunState, settings: Settings, read_only: bool, reactivate_keys: bool = False
+) -> tuple[Playbook, ActionContext]:
+    """The playbook exactly as it ran (from the journal), and clients for the run's account."""
+    playbook = Playbook.model_validate(state.started["playbook_document"])
+    ctx, _ = _context(settings, read_only, reactivate_keys)
+    if ctx.account_id != state.started.get("account_id"):
+        raise UserError(
+            f"run {state.run_id} was made in account {state.started.get('account_id')}, "
+            f"but your credentials are for account {ctx.account_id}"
+        )
+    return playbook, ctx
+
+
+def _public_key(key: LongTermKey | None) -> dict[str, Any] | None:
+    return None if key is None else {"kind": key.kind, **dataclasses.asdict(key)}
+
+
+def _key_of(state: RunState) -> LongTermKey | None:
+    public = state.started.get("key")
+    if not public:
+        return None
+    return LongTermKey(
+        alias=public["alias"],
+        user_name=public["user_name"],
+        account_id=public["account_id"],
+        fingerprint=public["fingerprint"],
+    )
+
+
+def _reversible(action_name: str) -> bool:
+    action = get_action(action_name)
+    return bool(action and action.reversible)
+
+
+__all__ = ["Outcome", "ResponderError", "Settings", "resume_run", "rollback_run", "start_run"]

@@ -1,0 +1,251 @@
+"""Playbooks as data: the YAML models, references between steps, and validation before any AWS call."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from responder.errors import UserError
+from responder.registry import get_action
+from responder.yaml_source import YamlDocument, load_yaml, read_text
+
+NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
+REFERENCE = re.compile(r"\$\{([^}]*)\}")
+TRUE_WORDS, FALSE_WORDS = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Parameter(_Model):
+    type: Literal["string", "boolean", "integer"] = "string"
+    description: str
+    required: bool = False
+    default: str | bool | int | None = None
+    pattern: str | None = Field(default=None, description="Regular expression a string value must match whole.")
+
+
+class KeyInput(_Model):
+    """The leaked key, given with --key-file (never on the command line, where `ps` would show it)."""
+
+    kind: Literal["long-term"]
+    required: bool = False
+    description: str = ""
+
+
+class Step(_Model):
+    id: str = Field(pattern=NAME_PATTERN)
+    action: str
+    description: str = ""
+    when: bool | str = Field(default=True, description="Run the step only if this (a reference) is true.")
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+
+
+class Playbook(_Model):
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str
+    on_failure: Literal["stop", "rollback"] = Field(
+        default="stop",
+        description="stop: keep what was applied (partial containment beats none); rollback: undo it.",
+    )
+    key: KeyInput | None = None
+    parameters: dict[str, Parameter] = {}
+    steps: list[Step] = Field(min_length=1)
+
+
+class PlaybookInvalid(UserError):
+    def __init__(self, problems: list[str]) -> None:
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        super().__init__(problems[0] + more)
+        self.problems = problems
+
+
+def playbook_schema() -> dict[str, Any]:
+    return Playbook.model_json_schema(by_alias=True)
+
+
+SHIPPED = Path(__file__).parent / "playbooks"  # in the wheel; a link to ../playbooks in the repository
+
+
+def shipped_playbooks() -> dict[str, Path]:
+    return {path.stem: path for path in sorted(SHIPPED.glob("*.yaml"))}
+
+
+def find_playbook(name_or_path: str) -> Path:
+    """A shipped playbook by name, or a playbook file by path."""
+    shipped = shipped_playbooks()
+    if name_or_path in shipped:
+        return shipped[name_or_path]
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    known = ", ".join(shipped) or "none"
+    raise UserError(f"no playbook named {name_or_path!r} (shipped playbooks: {known})")
+
+
+def load_playbook(path: Path) -> Playbook:
+    doc = load_yaml(read_text(path), str(path))
+    try:
+        playbook = Playbook.model_validate(doc.data)
+    except ValidationError as exc:
+        raise PlaybookInvalid([_describe(doc, err) for err in exc.errors()]) from None
+    problems = check_playbook(playbook, doc)
+    if problems:
+        raise PlaybookInvalid(problems)
+    return playbook
+
+
+def _describe(doc: YamlDocument, err: Any) -> str:
+    loc = tuple(err["loc"])
+    message = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+    # line_of falls back to the deepest part of loc the document has (a union's branch name is not in it).
+    return f"{doc.where(loc)}: {'.'.join(map(str, loc)) or 'playbook'}: {message}"
+
+
+def check_playbook(playbook: Playbook, doc: YamlDocument) -> list[str]:
+    """What pydantic cannot see: actions, step ids, references and arguments against each action."""
+    problems: list[str] = []
+    outputs: dict[str, tuple[str, ...]] = {}
+    for index, step in enumerate(playbook.steps):
+        at = ("steps", index)
+        if step.id in outputs:
+            problems.append(f"{doc.where((*at, 'id'))}: duplicate step id {step.id!r}")
+        action = get_action(step.action)
+        if action is None:
+            problems.append(f"{doc.where((*at, 'action'))}: unknown action {step.action!r} (see `responder actions`)")
+            outputs[step.id] = ()
+            continue
+        fields = action.Params.model_fields
+        for arg, value in step.with_.items():
+            where = doc.where((*at, "with", arg))
+            if arg not in fields:
+                problems.append(f"{where}: action {step.action} has no argument {arg!r}")
+                continue
+            refs = references(value)
+            for ref in refs:
+                problem = _check_reference(ref, playbook, outputs)
+                if problem:
+                    problems.append(f"{where}: {problem}")
+            if not refs:
+                try:
+                    TypeAdapter(fields[arg].annotation or object).validate_python(value)
+                except ValidationError as exc:
+                    problems.append(f"{where}: {arg}: {exc.errors()[0]['msg']}")
+        for name, spec in fields.items():
+            if spec.is_required() and name not in step.with_:
+                problems.append(f"{doc.where(at)}: step {step.id!r} is missing argument {name!r}")
+        if isinstance(step.when, str):
+            for ref in references(step.when) or ["(none)"]:
+                problem = _check_reference(ref, playbook, outputs) if ref != "(none)" else "when: needs a ${...}"
+                if problem:
+                    problems.append(f"{doc.where((*at, 'when'))}: {problem}")
+        outputs[step.id] = action.outputs
+    for name, param in playbook.parameters.items():
+        if param.default is not None:
+            try:
+                coerce_parameter(name, param, param.default)
+            except UserError as exc:
+                problems.append(f"{doc.where(('parameters', name, 'default'))}: {exc.message}")
+    return problems
+
+
+def references(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return REFERENCE.findall(value)
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in references(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in references(v)]
+    return []
+
+
+def _check_reference(ref: str, playbook: Playbook, outputs: dict[str, tuple[str, ...]]) -> str | None:
+    parts = ref.split(".")
+    if parts == ["key"]:
+        return None if playbook.key else "${key} used, but the playbook declares no key input"
+    if parts[0] == "params" and len(parts) == 2:
+        return None if parts[1] in playbook.parameters else f"unknown parameter {parts[1]!r} in ${{{ref}}}"
+    if parts[0] == "steps" and len(parts) == 3:
+        if parts[1] not in outputs:
+            return f"${{{ref}}} refers to step {parts[1]!r}, which does not come before this one"
+        if parts[2] not in outputs[parts[1]]:
+            return f"step {parts[1]!r} has no output {parts[2]!r} (it has: {', '.join(outputs[parts[1]]) or 'none'})"
+        return None
+    return f"bad reference ${{{ref}}}: use ${{key}}, ${{params.NAME}} or ${{steps.ID.OUTPUT}}"
+
+
+def resolve(value: Any, scope: dict[str, Any]) -> Any:
+    """Substitute references. A value that is exactly one reference keeps the referenced value's type."""
+    if isinstance(value, dict):
+        return {k: resolve(v, scope) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, scope) for v in value]
+    if not isinstance(value, str):
+        return value
+    whole = REFERENCE.fullmatch(value)
+    if whole:
+        return _lookup(whole.group(1), scope)
+    return REFERENCE.sub(lambda m: str(_lookup(m.group(1), scope)), value)
+
+
+def _lookup(ref: str, scope: dict[str, Any]) -> Any:
+    value: Any = scope
+    for part in ref.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def coerce_parameter(name: str, param: Parameter, raw: str | bool | int) -> str | bool | int:
+    if param.type == "boolean":
+        if isinstance(raw, bool):
+            return raw
+        word = str(raw).strip().lower()
+        if word in TRUE_WORDS | FALSE_WORDS:
+            return word in TRUE_WORDS
+        raise UserError(f"parameter {name}: expected true or false, got {str(raw)!r}")
+    if param.type == "integer":
+        try:
+            return int(str(raw), 10)
+        except ValueError:
+            raise UserError(f"parameter {name}: expected a whole number, got {str(raw)!r}") from None
+    text = str(raw)
+    if param.pattern and not re.fullmatch(param.pattern, text):
+        raise UserError(f"parameter {name}: {text!r} does not match {param.pattern}")
+    return text
+
+
+def bind_parameters(playbook: Playbook, given: dict[str, str]) -> dict[str, Any]:
+    """Check -p NAME=VALUE pairs against the playbook and fill in defaults."""
+    values: dict[str, Any] = {}
+    for name in given:
+        if name not in playbook.parameters:
+            known = ", ".join(playbook.parameters) or "none"
+            if name in ("key", "api_key", "secret"):
+                raise UserError("pass the leaked key with --key-file FILE (or - for stdin), never as -p")
+            raise UserError(f"unknown parameter {name!r} for playbook {playbook.name} (it takes: {known})")
+    for name, param in playbook.parameters.items():
+        if name in given:
+            values[name] = coerce_parameter(name, param, given[name])
+        elif param.default is not None:
+            values[name] = param.default
+        elif param.required:
+            raise UserError(f"playbook {playbook.name} needs -p {name}=... ({param.description})")
+        else:
+            values[name] = None
+    return values
+
+
+def parse_assignments(pairs: list[str]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"-p expects NAME=VALUE, got {pair!r}")
+        if name.strip() in result:
+            raise UserError(f"parameter {name.strip()!r} given twice")
+        result[name.strip()] = value
+    return result

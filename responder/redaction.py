@@ -1,0 +1,60 @@
+"""Keep leaked secrets out of every output: logs, reports, stdout, stderr and exception text.
+
+Two nets: the exact secrets this process has read (registered when a key is parsed), and patterns that
+catch any Bedrock API key that slips in from elsewhere (an AWS error message, a pasted parameter).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+# A long-term key is ABSK + base64; a short-term key is bedrock-api-key- + base64 of a presigned URL.
+_KEY_PATTERNS = (
+    re.compile(r"ABSK[A-Za-z0-9+/=_-]{8,}"),
+    re.compile(r"bedrock-api-key-[A-Za-z0-9+/=_-]{8,}"),
+    # Parts of a presigned URL that are secrets in their own right.
+    re.compile(r"(X-Amz-Signature=)[0-9a-fA-F]+"),
+    re.compile(r"(X-Amz-Security-Token=)[^&\s\"']+"),
+)
+
+
+class SecretRegistry:
+    """The secrets this process has seen; every rendered string passes through `redact`."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+
+    def register(self, *secrets: str) -> None:
+        # Very short strings would redact ordinary words; real secrets are long.
+        self._secrets.update(s for s in secrets if len(s) >= 8)
+
+    def redact(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        for pattern in _KEY_PATTERNS:
+            text = pattern.sub(_pattern_replacement, text)
+        return text
+
+    def redact_value(self, value: Any) -> Any:
+        """Redact every string inside a JSON-like value (dicts, lists, tuples)."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, Mapping):
+            return {k: self.redact_value(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.redact_value(v) for v in value]
+        return value
+
+
+def _pattern_replacement(match: re.Match[str]) -> str:
+    prefix = match.group(1) if match.re.groups else match.group(0)[:4]
+    return f"{prefix}{REDACTED}"
+
+
+# One registry per process: the CLI handles one incident at a time, and every output path shares it.
+SECRETS = SecretRegistry()

@@ -1,0 +1,31 @@
+"""The action registry: actions register themselves; everything else finds them here."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, TypeVar
+
+from responder.actions.base import Action
+
+# One line per module of actions (one module per AWS service). Adding an action module adds a line here.
+ACTION_MODULES = ("responder.actions.iam_credentials", "responder.actions.iam_policies")
+
+_ACTIONS: dict[str, type[Action[Any]]] = {}
+A = TypeVar("A", bound=type[Action[Any]])
+
+
+def register(cls: A) -> A:
+    if cls.name in _ACTIONS:
+        raise RuntimeError(f"action {cls.name} registered twice")
+    _ACTIONS[cls.name] = cls
+    return cls
+
+
+def all_actions() -> dict[str, type[Action[Any]]]:
+    for module in ACTION_MODULES:
+        importlib.import_module(module)
+    return dict(sorted(_ACTIONS.items()))
+
+
+def get_action(name: str) -> type[Action[Any]] | None:
+    return all_actions().get(name)

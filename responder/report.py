@@ -1,0 +1,205 @@
+"""The ticket report: built from the journal alone, rendered as Markdown or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from responder import journal as j
+from responder.audit import verify_chain
+from responder.journal import RunState
+from responder.runs import RunPaths
+
+OUTCOMES = {
+    "planned": "dry run: nothing was changed",
+    "completed": "every step is done and verified",
+    "failed": "a step failed; what was applied before it is kept",
+    "rolled-back": "the run's changes were undone",
+    "rollback-incomplete": "a rollback could not undo everything: a human must look",
+    "rejected": "bad input: nothing was changed",
+    "cancelled": "cancelled at the confirmation prompt: nothing was changed",
+    "interrupted": "the process stopped mid-run: resume or roll back",
+}
+STEP_RESULTS = {
+    "pending": "not run",
+    "planned": "planned (dry run)",
+    "skipped": "skipped",
+    "read": "done (read-only)",
+    "unchanged": "already in place",
+    "in-flight": "interrupted mid-call",
+    "applied": "applied, not verified",
+    "verified": "applied and verified",
+    "failed": "FAILED",
+}
+
+
+def build_report(state: RunState, paths: RunPaths) -> dict[str, Any]:
+    started = state.started
+    chain = verify_chain(paths.audit_log)
+    steps = []
+    for step in state.steps.values():
+        steps.append(
+            {
+                "id": step.id,
+                "action": step.action,
+                "status": step.status,
+                "result": STEP_RESULTS.get(step.status, step.status),
+                "changes": step.changes,
+                "notes": step.notes,
+                "request_ids": step.request_ids,
+                "undo_request_ids": step.undo_request_ids,
+                "error": step.error,
+                "undo": step.undo_status,
+                "undo_message": step.undo_message,
+                "reversible": started.get("reversible", {}).get(step.id, True),
+            }
+        )
+    return {
+        "run_id": state.run_id,
+        "playbook": state.playbook,
+        "status": state.status,
+        "outcome": OUTCOMES.get(state.status, state.status),
+        "dry_run": bool(started.get("dry_run")),
+        "account": started.get("account_id"),
+        "operator": started.get("operator"),
+        "key": started.get("key"),
+        "params": started.get("params", {}),
+        "started_at": started.get("ts"),
+        "finished_at": state.records[-1].get("ts"),
+        "steps": steps,
+        "timeline": [_timeline_entry(r) for r in state.records],
+        "audit_log": str(paths.audit_log),
+        "audit_records": chain.records,
+        "audit_head": chain.head,
+        "warnings": state.warnings,
+    }
+
+
+def _timeline_entry(record: dict[str, Any]) -> dict[str, Any]:
+    event = record.get("event")
+    detail = record.get("error") or record.get("message") or record.get("reason") or ""
+    if event in (j.PLANNED, j.APPLYING) and record.get("changes"):
+        detail = "; ".join(f"{c['call']} on {c['target']}" for c in record["changes"])
+    elif event in (j.PLANNED, j.READ, j.UNCHANGED):
+        detail = "; ".join(record.get("notes", [])) or ("no change needed" if event != j.READ else "")
+    elif event == j.APPLIED and record.get("request_ids"):
+        detail = "AWS request ids " + ", ".join(record["request_ids"])
+    elif event == "run.started":
+        detail = f"{'dry run' if record.get('dry_run') else 'apply'} by {record.get('operator')}"
+    return {"ts": record.get("ts"), "event": record.get("event"), "step": record.get("step"), "detail": detail}
+
+
+def render_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2, sort_keys=True)
+
+
+def _cell(value: Any) -> str:
+    text = value if isinstance(value, str) else "none" if value is None else json.dumps(value, sort_keys=True)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    run_id = report["run_id"]
+    key = report.get("key") or {}
+    lines = [
+        f"# Leaked Bedrock API key response: {report['playbook']}",
+        "",
+        f"**{report['status'].upper()}**: {report['outcome']}.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Run | `{run_id}`{' (dry run)' if report['dry_run'] else ''} |",
+        f"| Account | {report.get('account') or '?'} |",
+        f"| Operator | {report.get('operator') or '?'} |",
+    ]
+    if key:
+        lines.append(
+            f"| Key | {key.get('kind')} key, alias `{key.get('alias')}`, fingerprint `{key.get('fingerprint')}` |"
+        )
+    params = {k: v for k, v in report["params"].items() if v is not None}
+    lines += [
+        f"| Parameters | {_cell(params) if params else 'none'} |",
+        f"| Started | {report['started_at']} |",
+        f"| Last record | {report['finished_at']} |",
+        f"| Audit log | `{report['audit_log']}` |",
+        f"| Audit chain | {report['audit_records']} records, head `{report['audit_head']}` |",
+        "",
+        "## Steps",
+        "",
+        "| Step | Action | Result | Undo |",
+        "|---|---|---|---|",
+    ]
+    for step in report["steps"]:
+        undo = step["undo"] or ("irreversible" if not step["reversible"] and step["status"] != "skipped" else "")
+        lines.append(f"| {step['id']} | `{step['action']}` | {step['result']} | {undo} |")
+    lines += ["", "## Changes", ""]
+    changed = [s for s in report["steps"] if s["changes"] and s["status"] != "unchanged"]
+    if not changed:
+        lines.append("None." if not report["dry_run"] else "None (dry run); the plan is below.")
+    for step in report["steps"]:
+        if not step["changes"]:
+            continue
+        verb = "Would call" if step["status"] == "planned" else "Called"
+        for change in step["changes"]:
+            lines.append(
+                f"- **{step['id']}**: {verb} `{change['call']}` on {change['target']}: "
+                f"`{_cell(change['before'])}` -> `{_cell(change['after'])}`"
+                + ("" if change.get("reversible", True) else " (**irreversible**)")
+            )
+        if step["request_ids"]:
+            lines.append(f"  - AWS request ids: {', '.join(step['request_ids'])}")
+    lines += ["", "## Not done, and why", ""]
+    not_done = _not_done(report)
+    lines += not_done or ["Nothing: every step ran."]
+    lines += ["", "## How to roll back", ""]
+    lines += _rollback_advice(report)
+    lines += [
+        "",
+        "## Not covered by this run",
+        "",
+        "- What the key did: search CloudTrail for events with `additionalEventData.callWithBearerToken = true` "
+        "by the owning user. Bedrock Mantle inference is a data event that `LookupEvents` cannot see.",
+        "- Other keys of the same user or account: `aws iam list-service-specific-credentials --all-users "
+        "--service-name bedrock.amazonaws.com`.",
+        "",
+        "## Timeline",
+        "",
+        "| Time (UTC) | Event | Step | Detail |",
+        "|---|---|---|---|",
+    ]
+    for entry in report["timeline"]:
+        lines.append(f"| {entry['ts']} | {entry['event']} | {entry['step'] or ''} | {_cell(entry['detail'])} |")
+    lines += ["", f"Verify the audit trail: `responder audit verify {report['audit_log']}`", ""]
+    return "\n".join(lines)
+
+
+def _not_done(report: dict[str, Any]) -> list[str]:
+    lines = []
+    for step in report["steps"]:
+        if step["status"] in ("skipped", "pending", "failed", "in-flight"):
+            reason = step["error"] or {
+                "skipped": "its condition was false",
+                "pending": "the run stopped before it",
+            }.get(step["status"], "the call may or may not have reached AWS")
+            lines.append(f"- **{step['id']}** ({step['result']}): {reason}")
+        if step["undo"] in ("withheld", "irreversible", "failed"):
+            lines.append(f"- **{step['id']}** undo {step['undo']}: {step['undo_message']}")
+        lines += [f"- {step['id']}: {note}" for note in step["notes"]]
+    lines += [f"- warning: {w}" for w in report["warnings"]]
+    return lines
+
+
+def _rollback_advice(report: dict[str, Any]) -> list[str]:
+    run_id = report["run_id"]
+    if report["dry_run"] or report["status"] in ("rejected", "cancelled"):
+        return ["Nothing to roll back: this run changed nothing."]
+    lines = [
+        f"- `responder rollback {run_id}` undoes every change except re-activating the leaked key.",
+        f"- `responder rollback {run_id} --reactivate-keys` also re-activates it. Only do this for a false alarm.",
+    ]
+    irreversible = [s["id"] for s in report["steps"] if not s["reversible"] and s["changes"]]
+    if irreversible:
+        lines.append(f"- Cannot be undone: {', '.join(irreversible)}.")
+    if report["status"] in ("failed", "interrupted"):
+        lines.insert(0, f"- `responder resume {run_id}` finishes the containment instead.")
+    return lines

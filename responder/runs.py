@@ -1,0 +1,77 @@
+"""Where runs live: one directory per run holding its audit log and reports."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from responder.errors import UserError
+
+AUDIT_LOG = "audit.jsonl"
+REPORT_MD = "report.md"
+REPORT_JSON = "report.json"
+
+
+def default_runs_dir(kind: str = "runs") -> Path:
+    """$RESPONDER_RUNS_DIR, else $XDG_STATE_HOME/responder/<kind>, else ~/.local/state/responder/<kind>."""
+    override = os.environ.get("RESPONDER_RUNS_DIR")
+    if override and kind == "runs":
+        return Path(override)
+    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state_home) / "responder" / kind
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    root: Path
+    run_id: str
+
+    @property
+    def directory(self) -> Path:
+        return self.root / self.run_id
+
+    @property
+    def audit_log(self) -> Path:
+        return self.directory / AUDIT_LOG
+
+    @property
+    def report_md(self) -> Path:
+        return self.directory / REPORT_MD
+
+    @property
+    def report_json(self) -> Path:
+        return self.directory / REPORT_JSON
+
+
+def new_run(root: Path) -> RunPaths:
+    # Sortable by time, unique without coordination.
+    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    paths = RunPaths(root, run_id)
+    try:
+        paths.directory.mkdir(parents=True, exist_ok=False, mode=0o700)
+    except OSError as exc:
+        raise UserError(f"cannot create the run directory {paths.directory}: {exc.strerror}") from None
+    return paths
+
+
+def find_run(root: Path, run_id: str) -> RunPaths:
+    if not run_id or "/" in run_id or run_id.startswith("."):
+        raise UserError(f"{run_id!r} is not a run id (see `responder runs`)")
+    exact = RunPaths(root, run_id)
+    if exact.audit_log.is_file():
+        return exact
+    matches = [p.name for p in root.glob(f"{run_id}*") if (p / AUDIT_LOG).is_file()] if root.is_dir() else []
+    if len(matches) == 1:
+        return RunPaths(root, matches[0])
+    if len(matches) > 1:
+        raise UserError(f"run id {run_id!r} is ambiguous: {', '.join(sorted(matches))}")
+    raise UserError(f"no run {run_id!r} in {root} (see `responder runs`, or pass --runs-dir)")
+
+
+def all_runs(root: Path) -> list[RunPaths]:
+    if not root.is_dir():
+        return []
+    return [RunPaths(root, p.name) for p in sorted(root.iterdir()) if (p / AUDIT_LOG).is_file()]

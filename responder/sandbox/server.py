@@ -1,0 +1,82 @@
+"""`responder sandbox serve`: the emulator as a loopback HTTP server speaking the real AWS wire protocol."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from responder.sandbox.seed import SANDBOX_REGION, Seeded, seed_incident
+from responder.sandbox.service_credentials import install
+
+DEFAULT_ACCOUNT = "123456789012"  # moto's default account
+_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class RequestRecorder:
+    """WSGI middleware writing one JSON line per AWS request (service, operation): what tests assert on."""
+
+    def __init__(self, app: WsgiApp, path: Path) -> None:
+        self._app = app
+        self._file = path.open("a", encoding="utf-8")
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)  # the emulator reads the body again
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        operation = target.rpartition(".")[2] if target else _form_action(body, environ.get("QUERY_STRING", ""))
+        match = _SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        record = {"service": match.group(1) if match else None, "operation": operation}
+        with self._lock:
+            self._file.write(json.dumps(record) + "\n")
+            self._file.flush()
+        return self._app(environ, start_response)
+
+
+def _form_action(body: bytes, query: str) -> str | None:
+    for source in (body.decode("utf-8", "replace"), query):
+        actions = parse_qs(source).get("Action")
+        if actions:
+            return actions[0]
+    return None
+
+
+def make_server(host: str, port: int, request_log: Path | None) -> Any:
+    install()
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server as werkzeug_server
+
+    app: WsgiApp = DomainDispatcherApplication(create_backend_app)
+    if request_log is not None:
+        app = RequestRecorder(app, request_log)
+    return werkzeug_server(host, port, app, threaded=True)
+
+
+def ready_line(server: Any, seeded: Seeded | None) -> dict[str, Any]:
+    host, port = server.server_address[:2]
+    line: dict[str, Any] = {
+        "endpoint": f"http://{host}:{port}",
+        "account_id": DEFAULT_ACCOUNT,
+        "region": SANDBOX_REGION,
+        "credentials": "any: the emulator accepts every access key (e.g. AWS_ACCESS_KEY_ID=testing)",
+    }
+    if seeded is not None:
+        line["seeded"] = seeded.public()
+    return line
+
+
+def seed_server(key_out: Path) -> Seeded:
+    seeded = seed_incident(DEFAULT_ACCOUNT)
+    key_out.touch(mode=0o600)
+    key_out.write_text(seeded.key + "\n", encoding="utf-8")
+    return seeded

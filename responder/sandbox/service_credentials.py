@@ -1,0 +1,319 @@
+"""IAM service-specific credentials (long-term Bedrock API keys) for moto's IAM emulation.
+
+moto 5.2 implements none of the five operations. `install()` adds them to `IamResponse`, which both
+`mock_aws()` and the moto server dispatch to, and adds the AWS behaviours responder's fallbacks are
+tested against: inline-policy size budgets, and DeleteUser refusing a user that still has credentials.
+State lives on each account's IAM backend, so moto's reset clears it and accounts stay apart.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import secrets
+import string
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.iam.exceptions import (
+    DeleteConflictException,
+    IAMException,
+    LimitExceededException,
+    NotFoundException,
+    ValidationError,
+)
+from moto.iam.models import IAMBackend, iam_backends
+from moto.iam.responses import IamResponse
+
+BEDROCK = "bedrock.amazonaws.com"
+# Services that get a user name and password. AWS answers NoSuchEntity for services outside these and
+# Bedrock (LocalStack's AWS-validated tests); CloudWatch Logs API keys are not emulated.
+_PASSWORD_SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws.com"})
+_PER_SERVICE_LIMIT = 2
+_MAX_AGE_DAYS = 36_600
+# Aggregate inline policy budgets in characters, whitespace not counted (IAM quotas page).
+_INLINE_BUDGET = {"user": 2_048, "role": 10_240}
+_STATE_ATTR = "_responder_service_credentials"  # BaseBackend.reset() empties __dict__: reset clears it
+_INSTALLED_ATTR = "_responder_service_credentials_installed"
+_ID_ALPHABET = string.ascii_uppercase + string.digits
+_install_lock = threading.Lock()
+
+
+class _InvalidInput(IAMException):
+    code = "InvalidInput"
+
+
+def _now() -> datetime:
+    """The emulator's clock; a function so tests can move it forward to expire credentials."""
+    return datetime.now(timezone.utc)
+
+
+@dataclasses.dataclass
+class _Credential:
+    seq: int  # creation order: the list order, and what the opaque Marker points at
+    id: str
+    user_name: str
+    service_name: str
+    create_date: datetime
+    expiration_date: datetime | None
+    status: str  # Active | Inactive as set; Expired is derived from the clock
+    login: str  # ServiceCredentialAlias (Bedrock) or ServiceUserName
+    secret: str = ""  # the whole ABSK key (Bedrock) or ServicePassword
+
+    @property
+    def api_key(self) -> bool:
+        return self.service_name == BEDROCK
+
+    def current_status(self) -> str:
+        if self.expiration_date is not None and _now() >= self.expiration_date:
+            return "Expired"
+        return self.status
+
+    def metadata(self) -> dict[str, Any]:
+        """The ServiceSpecificCredentialMetadata shape: never the secret."""
+        out: dict[str, Any] = {
+            "ServiceSpecificCredentialId": self.id,
+            "UserName": self.user_name,
+            "Status": self.current_status(),
+            "ServiceName": self.service_name,
+            "CreateDate": self.create_date,
+            "ServiceCredentialAlias" if self.api_key else "ServiceUserName": self.login,
+        }
+        if self.expiration_date is not None:
+            out["ExpirationDate"] = self.expiration_date
+        return out
+
+    def with_secret(self) -> dict[str, Any]:
+        """The ServiceSpecificCredential shape that create and reset return."""
+        secret_field = "ServiceCredentialSecret" if self.api_key else "ServicePassword"
+        return {**self.metadata(), secret_field: self.secret}
+
+    def renew_secret(self) -> None:
+        if self.api_key:
+            # The key is ABSK + base64("<alias>:<secret part>"); token_urlsafe never yields ':'.
+            raw = f"{self.login}:{secrets.token_urlsafe(30)}"
+            self.secret = "ABSK" + base64.b64encode(raw.encode()).decode()
+        else:
+            self.secret = base64.b64encode(secrets.token_bytes(44)).decode()
+
+
+@dataclasses.dataclass
+class _State:
+    creds: dict[str, _Credential] = dataclasses.field(default_factory=dict)
+    next_seq: int = 0
+
+
+def _state(backend: IAMBackend) -> _State:
+    state: _State = backend.__dict__.setdefault(_STATE_ATTR, _State())
+    return state
+
+
+def _invalid(value: object, field: str, constraint: str) -> ValidationError:
+    return ValidationError(
+        f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: " + constraint
+    )
+
+
+def _check_service(service_name: str) -> None:
+    if service_name != BEDROCK and service_name not in _PASSWORD_SERVICES:
+        raise NotFoundException(f"No such service {service_name} is supported for Service Specific Credentials")
+
+
+def _create(backend: IAMBackend, user_name: str, service_name: str, age_days: int | None) -> _Credential:
+    backend.get_user(user_name)  # NoSuchEntity for a missing user
+    _check_service(service_name)
+    if age_days is not None:
+        if service_name != BEDROCK:  # only API keys expire (botocore doc of CredentialAgeDays)
+            raise _invalid(age_days, "credentialAgeDays", "Only valid for services with long-term API keys")
+        if not 1 <= age_days <= _MAX_AGE_DAYS:
+            raise _invalid(age_days, "credentialAgeDays", f"Member must be between 1 and {_MAX_AGE_DAYS}")
+    state = _state(backend)
+    same = [c for c in state.creds.values() if c.user_name == user_name and c.service_name == service_name]
+    if len(same) >= _PER_SERVICE_LIMIT:
+        raise LimitExceededException(f"Cannot exceed quota for ServiceSpecificCredentialsPerUser: {_PER_SERVICE_LIMIT}")
+    now = _now().replace(microsecond=0)
+    cred = _Credential(
+        seq=state.next_seq,
+        id="ACCA" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(17)),
+        user_name=user_name,
+        service_name=service_name,
+        create_date=now,
+        expiration_date=None if age_days is None else now + timedelta(days=age_days),
+        status="Active",
+        # Both credentials of a user share the alias: AWS may do the same (FACTS.md), so callers must cope.
+        login=f"{user_name}-at-{backend.account_id}",
+    )
+    cred.renew_secret()
+    state.next_seq += 1
+    state.creds[cred.id] = cred
+    return cred
+
+
+def _find(backend: IAMBackend, cred_id: str, user_name: str | None) -> _Credential:
+    if user_name:
+        backend.get_user(user_name)
+    cred = _state(backend).creds.get(cred_id)
+    # Without UserName AWS assumes the caller; the emulator searches the whole account instead, since
+    # moto's default caller is no IAM user and seeded scenarios act on other users' credentials.
+    if cred is None or (user_name and cred.user_name != user_name):
+        raise NotFoundException(f"The Service Specific Credential with id {cred_id} cannot be found.")
+    return cred
+
+
+def _requested(response: IamResponse) -> _Credential:
+    return _find(response.backend, response._get_param("ServiceSpecificCredentialId"), response._get_param("UserName"))
+
+
+def _encode_marker(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"ssc-after:{seq}".encode()).decode()
+
+
+def _decode_marker(marker: str) -> int:
+    try:
+        prefix, _, seq = base64.urlsafe_b64decode(marker.encode()).decode().partition(":")
+        if prefix == "ssc-after":
+            return int(seq)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise _invalid(marker, "marker", "Member must be a Marker returned by a previous call")
+
+
+# ---- IamResponse methods: BaseResponse.call_action maps Action=FooBar to foo_bar, found by
+# inspect.getmembers(cls, inspect.isfunction), so plain functions set on the class are served.
+
+
+def create_service_specific_credential(self: IamResponse) -> ActionResult:
+    age = self._get_param("CredentialAgeDays")
+    age_days = None if age is None else int(age)
+    cred = _create(self.backend, self._get_param("UserName"), self._get_param("ServiceName"), age_days)
+    return ActionResult({"ServiceSpecificCredential": cred.with_secret()})
+
+
+def list_service_specific_credentials(self: IamResponse) -> ActionResult:
+    backend: IAMBackend = self.backend
+    user_name: str | None = self._get_param("UserName")
+    service_name: str | None = self._get_param("ServiceName")
+    all_users = self._get_bool_param("AllUsers", False)
+    max_items = int(self._get_param("MaxItems") or 100)
+    marker: str | None = self._get_param("Marker")
+    if all_users and user_name:
+        raise ValidationError("AllUsers cannot be specified together with UserName.")
+    if not 1 <= max_items <= 1000:
+        raise _invalid(max_items, "maxItems", "Member must be between 1 and 1000")
+    if service_name:
+        _check_service(service_name)
+    if user_name:
+        backend.get_user(user_name)
+    elif not all_users:
+        # AWS assumes the caller's own user. Resolve it from the request's access key; moto's default
+        # credentials belong to no IAM user, and then the answer is an empty list, not an error.
+        caller = backend.get_user_from_access_key_id(self.get_access_key())
+        user_name = caller.name if caller is not None else None
+        if user_name is None:
+            return ActionResult({"ServiceSpecificCredentials": [], "IsTruncated": False})
+    after = -1 if marker is None else _decode_marker(marker)
+    matching = [
+        c
+        for c in sorted(_state(backend).creds.values(), key=lambda c: c.seq)
+        if c.seq > after
+        and (all_users or c.user_name == user_name)
+        and (not service_name or c.service_name == service_name)
+    ]
+    page = matching[:max_items]
+    result: dict[str, Any] = {
+        "ServiceSpecificCredentials": [c.metadata() for c in page],
+        "IsTruncated": len(matching) > max_items,
+    }
+    if result["IsTruncated"]:
+        result["Marker"] = _encode_marker(page[-1].seq)
+    return ActionResult(result)
+
+
+def update_service_specific_credential(self: IamResponse) -> ActionResult:
+    status = self._get_param("Status")
+    if status not in ("Active", "Inactive"):  # Expired is in the enum, but only the clock sets it
+        raise _invalid(status, "status", "Member must satisfy enum value set: [Active, Inactive]")
+    _requested(self).status = status
+    return EmptyResult()
+
+
+def reset_service_specific_credential(self: IamResponse) -> ActionResult:
+    cred = _requested(self)
+    if cred.current_status() == "Expired":
+        # AWS refuses to reset an expired key; its code is undocumented (the model declares only
+        # NoSuchEntity). InvalidInput is IAM's code for a valid request the entity's state forbids.
+        raise _InvalidInput(f"The Service Specific Credential with id {cred.id} has expired; it cannot be reset.")
+    cred.renew_secret()
+    return ActionResult({"ServiceSpecificCredential": cred.with_secret()})
+
+
+def delete_service_specific_credential(self: IamResponse) -> ActionResult:
+    del _state(self.backend).creds[_requested(self).id]
+    return EmptyResult()
+
+
+_RESPONSE_METHODS: dict[str, Callable[[IamResponse], ActionResult]] = {
+    f.__name__: f
+    for f in (
+        create_service_specific_credential,
+        list_service_specific_credentials,
+        update_service_specific_credential,
+        reset_service_specific_credential,
+        delete_service_specific_credential,
+    )
+}
+
+# ---- IAMBackend wrappers: on the backend, so every path that writes inline policies is covered.
+
+_PutPolicy = Callable[[IAMBackend, str, str, str], None]
+
+
+def _budgeted(original: _PutPolicy, kind: str, entity: Callable[[IAMBackend, str], Any]) -> _PutPolicy:
+    limit = _INLINE_BUDGET[kind]
+
+    def put_policy(self: IAMBackend, name: str, policy_name: str, policy_json: str) -> None:
+        documents = {**entity(self, name).policies, policy_name: policy_json}  # same name replaces
+        if sum(len("".join(str(doc).split())) for doc in documents.values()) > limit:
+            raise LimitExceededException(f"Maximum policy size of {limit} bytes exceeded for {kind} {name}")
+        original(self, name, policy_name, policy_json)
+
+    return put_policy
+
+
+def _guarded_delete_user(original: Callable[[IAMBackend, str], None]) -> Callable[[IAMBackend, str], None]:
+    def delete_user(self: IAMBackend, user_name: str) -> None:
+        if any(c.user_name == user_name for c in _state(self).creds.values()):
+            raise DeleteConflictException("Cannot delete entity, must remove service specific credentials first.")
+        original(self, user_name)
+
+    return delete_user
+
+
+def install() -> None:
+    """Patch moto's IAM once per process; safe to call any number of times."""
+    with _install_lock:
+        if getattr(IamResponse, _INSTALLED_ATTR, False):
+            return
+        for name, method in _RESPONSE_METHODS.items():
+            setattr(IamResponse, name, method)
+        wrappers: dict[str, Callable[..., None]] = {
+            "put_user_policy": _budgeted(IAMBackend.put_user_policy, "user", IAMBackend.get_user),
+            "put_role_policy": _budgeted(IAMBackend.put_role_policy, "role", IAMBackend.get_role),
+            "delete_user": _guarded_delete_user(IAMBackend.delete_user),
+        }
+        for name, wrapper in wrappers.items():
+            setattr(IAMBackend, name, wrapper)
+        setattr(IamResponse, _INSTALLED_ATTR, True)
+
+
+def create_credential(
+    account_id: str, user_name: str, service_name: str = BEDROCK, age_days: int | None = None
+) -> dict[str, Any]:
+    """Seed a credential straight on the account's IAM backend; returns what CreateServiceSpecificCredential
+    would (secret included). The user must exist in that account."""
+    install()
+    return _create(iam_backends[account_id]["aws"], user_name, service_name, age_days).with_secret()

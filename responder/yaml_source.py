@@ -1,0 +1,82 @@
+"""Load YAML safely and remember the line of every value, so errors can say FILE:LINE."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from responder.errors import UserError
+
+MAX_BYTES = 1024 * 1024  # a playbook is a page of YAML; anything near this is a mistake or an attack
+Path_ = tuple[str | int, ...]
+
+
+@dataclass
+class YamlDocument:
+    data: Any
+    lines: dict[Path_, int]
+    source: str
+
+    def line_of(self, path: Path_) -> int:
+        """The line of the deepest known node on `path` (1-based)."""
+        for depth in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:depth]))
+            if line is not None:
+                return line
+        return 1
+
+    def where(self, path: Path_) -> str:
+        return f"{self.source}:{self.line_of(path)}"
+
+
+def read_text(path: Path) -> str:
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory, not a playbook file")
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise UserError(f"{path}: is larger than {MAX_BYTES // 1024} KiB; a playbook is far smaller")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except PermissionError:
+        raise UserError(f"{path}: permission denied") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def load_yaml(text: str, source: str) -> YamlDocument:
+    try:
+        # Aliases are refused outright: a playbook needs none, and they enable "billion laughs" bombs.
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else 1
+                raise UserError("YAML aliases (*name) are not allowed in playbooks", f"{source}:{line}")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise UserError(f"invalid YAML: {exc.problem or exc.context}", f"{source}:{line}") from None
+    except yaml.YAMLError as exc:
+        raise UserError(f"invalid YAML: {exc}", source) from None
+    if node is None:
+        raise UserError("the file is empty", f"{source}:1")
+    lines: dict[Path_, int] = {}
+    _index_lines(node, (), lines)
+    data = yaml.SafeLoader(text).construct_document(node)
+    return YamlDocument(data=data, lines=lines, source=source)
+
+
+def _index_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
+            child = (*path, key)
+            _index_lines(value_node, child, lines)
+            lines[child] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _index_lines(item, (*path, index), lines)
