@@ -171,6 +171,8 @@ def _roll_back(executor: Executor, journal: Journal, paths: RunPaths, state: Run
         message = prefix + "rollback incomplete, a human must look: " + "; ".join(failures)
         return _finish(journal, paths, "rollback-incomplete", EXIT_ROLLBACK_INCOMPLETE, message, failures=failures)
     message = prefix + "rolled back" + (": " + "; ".join(notes) if notes else "")
+    if withheld:
+        message += f". To re-activate: responder rollback {paths.run_id} --reactivate-keys"
     code = EXIT_STEP_FAILED if cause else EXIT_OK
     return _finish(journal, paths, "rolled-back", code, message)
 

@@ -182,11 +182,17 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
         was_active = [cid for cid, c in snapshot["credentials"].items() if c and c["status"] == "Active"]
         if not was_active:
             return UndoResult(status="nothing-to-undo", message="no credential was active before this run")
+        existing = _user_credentials(ctx, params.user_name)
+        gone = [cid for cid in was_active if cid not in existing]
+        was_active = [cid for cid in was_active if cid in existing]
+        gone_note = f"; {', '.join(gone)} no longer exist(s) and cannot be re-activated" if gone else ""
+        if not was_active:
+            return UndoResult(status="irreversible", message=gone_note.lstrip("; "))
         if not ctx.reactivate_keys:
             return UndoResult(
                 status="withheld",
                 message=f"credential(s) {', '.join(was_active)} stay Inactive: a leaked key is re-activated only "
-                "with `responder rollback RUN_ID --reactivate-keys`",
+                f"by a rollback with --reactivate-keys{gone_note}",
             )
         ids = []
         for cid in was_active:
@@ -195,7 +201,9 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
             )
             ids.append(request_id(response))
         return UndoResult(
-            status="undone", message=f"re-activated {', '.join(was_active)}", request_ids=[i for i in ids if i]
+            status="undone",
+            message=f"re-activated {', '.join(was_active)}{gone_note}",
+            request_ids=[i for i in ids if i],
         )
 
 

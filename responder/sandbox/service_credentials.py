@@ -188,8 +188,9 @@ def _decode_marker(marker: str) -> int:
 
 def create_service_specific_credential(self: IamResponse) -> ActionResult:
     age = self._get_param("CredentialAgeDays")
-    age_days = None if age is None else int(age)
-    cred = _create(self.backend, self._get_param("UserName"), self._get_param("ServiceName"), age_days)
+    cred = _create(
+        self.backend, self._get_param("UserName"), self._get_param("ServiceName"), None if age is None else int(age)
+    )
     return ActionResult({"ServiceSpecificCredential": cred.with_secret()})
 
 
@@ -256,16 +257,13 @@ def delete_service_specific_credential(self: IamResponse) -> ActionResult:
     return EmptyResult()
 
 
-_RESPONSE_METHODS: dict[str, Callable[[IamResponse], ActionResult]] = {
-    f.__name__: f
-    for f in (
-        create_service_specific_credential,
-        list_service_specific_credentials,
-        update_service_specific_credential,
-        reset_service_specific_credential,
-        delete_service_specific_credential,
-    )
-}
+_RESPONSE_METHODS: tuple[Callable[[IamResponse], ActionResult], ...] = (
+    create_service_specific_credential,
+    list_service_specific_credentials,
+    update_service_specific_credential,
+    reset_service_specific_credential,
+    delete_service_specific_credential,
+)
 
 # ---- IAMBackend wrappers: on the backend, so every path that writes inline policies is covered.
 
@@ -298,8 +296,8 @@ def install() -> None:
     with _install_lock:
         if getattr(IamResponse, _INSTALLED_ATTR, False):
             return
-        for name, method in _RESPONSE_METHODS.items():
-            setattr(IamResponse, name, method)
+        for method in _RESPONSE_METHODS:
+            setattr(IamResponse, method.__name__, method)
         wrappers: dict[str, Callable[..., None]] = {
             "put_user_policy": _budgeted(IAMBackend.put_user_policy, "user", IAMBackend.get_user),
             "put_role_policy": _budgeted(IAMBackend.put_role_policy, "role", IAMBackend.get_role),

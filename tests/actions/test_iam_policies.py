@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from responder.actions.base import ActionContext
+from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS, DenyBearerTokensForUser
+from responder.aws import AwsOptions, Clients
+from responder.sandbox.seed import EXISTING_POLICY, Seeded
+from tests.factories import ACCOUNT, inline_policies
+
+
+def ctx() -> ActionContext:
+    return ActionContext(Clients(AwsOptions(region="us-east-1")), ACCOUNT)
+
+
+def run_deny(user: str) -> tuple[DenyBearerTokensForUser, Any, dict[str, Any], dict[str, Any]]:
+    action = DenyBearerTokensForUser()
+    p = action.Params(user_name=user)
+    snap = action.snapshot(ctx(), p)
+    applied = action.apply(ctx(), p, snap, action.plan(ctx(), p, snap))
+    assert action.verify(ctx(), p)
+    return action, p, snap, applied.details
+
+
+def test_the_deny_covers_both_endpoints() -> None:
+    actions = DENY_BEARER_TOKENS["Statement"]["Action"]
+    assert set(actions) == {"bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"}
+    assert DENY_BEARER_TOKENS["Statement"]["Effect"] == "Deny"
+
+
+def test_inline_round_trip_keeps_other_policies(account: Seeded, iam: Any) -> None:
+    before = inline_policies(iam, account.user_name)
+    action, p, snap, details = run_deny(account.user_name)
+    assert details == {"mode": "inline"}
+    assert inline_policies(iam, account.user_name)[DEFAULT_POLICY_NAME] == DENY_BEARER_TOKENS
+    assert action.plan(ctx(), p, action.snapshot(ctx(), p)).noop
+    assert action.undo(ctx(), p, snap, details).status == "undone"
+    assert inline_policies(iam, account.user_name) == before
+
+
+def test_undo_restores_a_policy_of_the_same_name(account: Seeded, iam: Any) -> None:
+    previous = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
+    iam.put_user_policy(UserName=account.user_name, PolicyName=DEFAULT_POLICY_NAME, PolicyDocument=json.dumps(previous))
+    action, p, snap, details = run_deny(account.user_name)
+    assert snap["inline_policy"] == previous
+    action.undo(ctx(), p, snap, details)
+    assert inline_policies(iam, account.user_name)[DEFAULT_POLICY_NAME] == previous
+
+
+def test_full_inline_budget_falls_back_to_a_managed_policy(account: Seeded, iam: Any) -> None:
+    # Fill the user's 2,048-character inline budget: the emulator answers LimitExceeded as AWS does.
+    used = sum(len("".join(json.dumps(d).split())) for d in inline_policies(iam, account.user_name).values())
+    filler: dict[str, Any] = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject"}]}
+    resources: list[str] = []
+    filler["Statement"][0]["Resource"] = resources
+    while used + len("".join(json.dumps(filler).split())) < 2048 - 120:  # room left, but not for the deny
+        resources.append(f"arn:aws:s3:::bucket/{len(resources):04d}")
+    iam.put_user_policy(UserName=account.user_name, PolicyName="big", PolicyDocument=json.dumps(filler))
+    action, p, snap, details = run_deny(account.user_name)
+    assert details["mode"] == "managed" and details["created_policy"]
+    attached = iam.list_attached_user_policies(UserName=account.user_name)["AttachedPolicies"]
+    assert [a["PolicyArn"] for a in attached] == [details["policy_arn"]]
+    assert action.plan(ctx(), p, action.snapshot(ctx(), p)).noop
+    action.undo(ctx(), p, snap, details)
+    assert iam.list_attached_user_policies(UserName=account.user_name)["AttachedPolicies"] == []
+    assert not [pol for pol in iam.list_policies(Scope="Local")["Policies"] if pol["Arn"] == details["policy_arn"]]
+    name, doc = EXISTING_POLICY
+    assert inline_policies(iam, account.user_name) == {name: doc, "big": filler}

@@ -1,0 +1,64 @@
+"""Small factories: an emulated account with a user holding a leaked key, and settings that watch requests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from responder.aws import AwsOptions, Clients
+from responder.operations import Settings
+from responder.sandbox.seed import Seeded, seed_incident
+from responder.sandbox.service_credentials import install
+from tests.factories import ACCOUNT, Requests
+
+
+@pytest.fixture(autouse=True)
+def _isolated_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("AWS_") or name.startswith("RESPONDER_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+@pytest.fixture
+def account() -> Iterator[Seeded]:
+    """An emulated account: user BedrockAPIKey-demo holds the leaked key, user ml-pipeline an unrelated one."""
+    from moto import mock_aws
+
+    with mock_aws():
+        install()
+        yield seed_incident(ACCOUNT)
+
+
+@pytest.fixture
+def requests() -> Requests:
+    return Requests()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, requests: Requests) -> Settings:
+    def open_clients(options: AwsOptions, read_only: bool) -> Clients:
+        clients = Clients(options, read_only)
+        clients.on_request(requests.handler)
+        return clients
+
+    return Settings(
+        runs_dir=tmp_path / "runs",
+        aws=AwsOptions(region="us-east-1"),
+        open_clients=open_clients,
+        verify_delays=(0.0, 0.0),
+    )
+
+
+@pytest.fixture
+def iam(account: Seeded) -> Any:
+    import boto3
+
+    return boto3.client("iam", region_name="us-east-1")

@@ -1,0 +1,57 @@
+"""Test helpers shared by several modules (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+from responder.aws import is_read_only
+from responder.sandbox.server import DEFAULT_ACCOUNT
+from responder.sandbox.service_credentials import create_credential
+
+ACCOUNT = DEFAULT_ACCOUNT
+
+
+def make_key(alias: str, secret: str = "s3cr3tPartOfTheKey0123456789", pad: bool = True) -> str:
+    """A long-term key in AWS's format: ABSK + base64(<alias>:<secret>)."""
+    encoded = base64.b64encode(f"{alias}:{secret}".encode()).decode()
+    return "ABSK" + (encoded if pad else encoded.rstrip("="))
+
+
+@dataclass
+class Requests:
+    """Every AWS operation the code under test sent, and errors to inject by operation name."""
+
+    sent: list[str] = field(default_factory=list)
+    faults: dict[str, list[Exception]] = field(default_factory=dict)
+
+    def handler(self, model: Any, **_: Any) -> None:
+        self.sent.append(model.name)
+        queued = self.faults.get(model.name)
+        if queued:
+            raise queued.pop(0)
+
+    def fail(self, operation: str, code: str, times: int = 1) -> None:
+        from botocore.exceptions import ClientError
+
+        error = ClientError({"Error": {"Code": code, "Message": f"injected {code}"}}, operation)
+        self.faults.setdefault(operation, []).extend([error] * times)
+
+    @property
+    def mutating(self) -> list[str]:
+        return [op for op in self.sent if not is_read_only(op)]
+
+
+def credential_status(iam: Any, user: str, credential_id: str) -> str:
+    creds = iam.list_service_specific_credentials(UserName=user)["ServiceSpecificCredentials"]
+    return next((str(c["Status"]) for c in creds if c["ServiceSpecificCredentialId"] == credential_id), "missing")
+
+
+def inline_policies(iam: Any, user: str) -> dict[str, Any]:
+    names = iam.list_user_policies(UserName=user)["PolicyNames"]
+    return {n: iam.get_user_policy(UserName=user, PolicyName=n)["PolicyDocument"] for n in names}
+
+
+def second_credential(user: str) -> str:
+    return str(create_credential(ACCOUNT, user)["ServiceSpecificCredentialId"])
