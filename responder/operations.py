@@ -89,6 +89,8 @@ def start_run(
         dry_run=dry_run,
         operator=operator,
         account_id=ctx.account_id,
+        endpoint_url=settings.aws.endpoint_url,
+        region=settings.aws.region,
         version=__version__,
         steps=[{"id": s.id, "action": s.action} for s in playbook.steps],
         reversible={s.id: _reversible(s.action) for s in playbook.steps},
@@ -170,7 +172,9 @@ def _roll_back(executor: Executor, journal: Journal, paths: RunPaths, state: Run
     if failures:
         message = prefix + "rollback incomplete, a human must look: " + "; ".join(failures)
         return _finish(journal, paths, "rollback-incomplete", EXIT_ROLLBACK_INCOMPLETE, message, failures=failures)
-    message = prefix + "rolled back" + (": " + "; ".join(notes) if notes else "")
+    touched = any(s.touched for s in after.steps.values())
+    message = prefix + ("rolled back" if touched else "nothing to undo: this run changed nothing")
+    message += ": " + "; ".join(notes) if notes else ""
     if withheld:
         message += f". To re-activate: responder rollback {paths.run_id} --reactivate-keys"
     code = EXIT_STEP_FAILED if cause else EXIT_OK
@@ -180,8 +184,17 @@ def _roll_back(executor: Executor, journal: Journal, paths: RunPaths, state: Run
 def _reopen(
     state: RunState, settings: Settings, read_only: bool, reactivate_keys: bool = False
 ) -> tuple[Playbook, ActionContext]:
-    """The playbook exactly as it ran (from the journal), and clients for the run's account."""
+    """The playbook exactly as it ran (from the journal), and clients for the run's account.
+
+    Unless told otherwise, talk to the endpoint and region the run used (a sandbox run stays in the sandbox).
+    """
     playbook = Playbook.model_validate(state.started["playbook_document"])
+    aws = settings.aws
+    settings.aws = dataclasses.replace(
+        aws,
+        endpoint_url=aws.endpoint_url or state.started.get("endpoint_url"),
+        region=aws.region or state.started.get("region"),
+    )
     ctx, _ = _context(settings, read_only, reactivate_keys)
     if ctx.account_id != state.started.get("account_id"):
         raise UserError(

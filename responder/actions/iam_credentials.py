@@ -191,8 +191,8 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
         if not ctx.reactivate_keys:
             return UndoResult(
                 status="withheld",
-                message=f"credential(s) {', '.join(was_active)} stay Inactive: a leaked key is re-activated only "
-                f"by a rollback with --reactivate-keys{gone_note}",
+                message=f"credential(s) {', '.join(was_active)} stay Inactive (a leaked key is re-activated only "
+                f"on request){gone_note}",
             )
         ids = []
         for cid in was_active:

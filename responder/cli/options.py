@@ -33,9 +33,9 @@ def runs_dir_or_default(runs_dir: Path | None) -> Path:
     return runs_dir if runs_dir is not None else default_runs_dir()
 
 
-def check_output(output: str, allowed: tuple[str, ...] = ("text", "json")) -> str:
+def check_output(output: str, allowed: tuple[str, ...] = ("text", "json"), option: str = "--output") -> str:
     if output not in allowed:
         from responder.errors import UserError
 
-        raise UserError(f"--output must be one of: {', '.join(allowed)}")
+        raise UserError(f"{option} must be one of: {', '.join(allowed)}")
     return output

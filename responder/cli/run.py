@@ -47,6 +47,10 @@ def _finish(outcome: Outcome, output: str) -> None:
     raise typer.Exit(outcome.exit_code)
 
 
+def interactive() -> bool:
+    return sys.stdin.isatty()
+
+
 def _confirm(state: RunState) -> bool:
     account = state.started.get("account_id")
     if not any(s.changes for s in state.steps.values()):
@@ -91,7 +95,7 @@ def run(
         check_output(output)
         given = parse_assignments(param or [])
         key_text = read_key_file(key_file) if key_file is not None else None
-        if not dry_run and not yes and not sys.stdin.isatty():
+        if not dry_run and not yes and not interactive():
             raise UserError("refusing to prompt without a terminal: review with --dry-run, then re-run with --yes")
         settings = _settings(runs_dir, profile, region, endpoint_url, output)
         outcome = start_run(playbook, given, key_text, dry_run, None if (yes or dry_run) else _confirm, settings)

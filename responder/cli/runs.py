@@ -53,7 +53,7 @@ def report(
         from responder.report import build_report, render_json, render_markdown
         from responder.runs import find_run
 
-        check_output(format, ("markdown", "json"))
+        check_output(format, ("markdown", "json"), "--format")
         paths = find_run(runs_dir_or_default(runs_dir), run_id)
         built = build_report(load_run(paths.audit_log), paths)
         typer.echo(render_json(built) if format == "json" else render_markdown(built))

@@ -87,7 +87,7 @@ def serve(
 
             raise UserError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
         seeded = seed_server(key_out) if seed else None
-        typer.echo(json.dumps(ready_line(server, seeded)))
+        typer.echo(json.dumps(ready_line(server, seeded, key_out if seed else None)))
         sys.stdout.flush()
         try:
             server.serve_forever()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -56,13 +58,14 @@ def make_server(host: str, port: int, request_log: Path | None) -> Any:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server as werkzeug_server
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request would drown the ready line
     app: WsgiApp = DomainDispatcherApplication(create_backend_app)
     if request_log is not None:
         app = RequestRecorder(app, request_log)
     return werkzeug_server(host, port, app, threaded=True)
 
 
-def ready_line(server: Any, seeded: Seeded | None) -> dict[str, Any]:
+def ready_line(server: Any, seeded: Seeded | None, key_file: Path | None) -> dict[str, Any]:
     host, port = server.server_address[:2]
     line: dict[str, Any] = {
         "endpoint": f"http://{host}:{port}",
@@ -72,11 +75,15 @@ def ready_line(server: Any, seeded: Seeded | None) -> dict[str, Any]:
     }
     if seeded is not None:
         line["seeded"] = seeded.public()
+        line["key_file"] = str(key_file)
     return line
 
 
 def seed_server(key_out: Path) -> Seeded:
+    """Seed the incident and write its key to key_out, readable by the owner only."""
     seeded = seed_incident(DEFAULT_ACCOUNT)
-    key_out.touch(mode=0o600)
-    key_out.write_text(seeded.key + "\n", encoding="utf-8")
+    fd = os.open(key_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(seeded.key + "\n")
     return seeded

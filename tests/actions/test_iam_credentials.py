@@ -95,7 +95,7 @@ def test_deactivate_round_trip(account: Seeded, iam: Any) -> None:
     assert credential_status(iam, account.user_name, account.credential_id) == "Inactive"
     assert action.plan(ctx(), p, action.snapshot(ctx(), p)).noop  # idempotent
     withheld = action.undo(ctx(), p, snap, applied.details)
-    assert withheld.status == "withheld" and "--reactivate-keys" in withheld.message
+    assert withheld.status == "withheld" and "re-activated only on request" in withheld.message
     assert credential_status(iam, account.user_name, account.credential_id) == "Inactive"
     assert action.undo(ctx(reactivate=True), p, snap, applied.details).status == "undone"
     assert credential_status(iam, account.user_name, account.credential_id) == "Active"

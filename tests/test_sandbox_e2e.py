@@ -1,0 +1,149 @@
+"""End to end over real HTTP: `responder sandbox serve` in one process, `responder` and `aws` in others."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from responder.aws import is_read_only
+from responder.playbook import shipped_playbooks
+
+BIN = Path(sys.executable).parent
+RESPONDER = [str(BIN / "responder")] if (BIN / "responder").exists() else [sys.executable, "-m", "responder"]
+
+
+@dataclass
+class Sandbox:
+    endpoint: str
+    key_file: Path
+    request_log: Path
+    seeded: dict[str, Any]
+    env: dict[str, str]
+    runs: Path
+
+    def responder(self, *args: str, check_exit: int | None = 0) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [*RESPONDER, *args], capture_output=True, text=True, env=self.env, timeout=60, check=False
+        )
+        if check_exit is not None:
+            assert result.returncode == check_exit, result.stdout + result.stderr
+        return result
+
+    def aws(self, *args: str) -> Any:
+        aws = shutil.which("aws", path=str(BIN)) or shutil.which("aws")
+        if aws is None:
+            pytest.fail("the AWS CLI is not installed: pip install -e '.[dev]' installs it")
+        result = subprocess.run(
+            [aws, "--endpoint-url", self.endpoint, "--output", "json", *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout) if result.stdout.strip() else {}
+
+    def operations(self) -> list[str]:
+        return [json.loads(line)["operation"] for line in self.request_log.read_text().splitlines()]
+
+    def status(self) -> list[str]:
+        user = self.seeded["user_name"]
+        listed = self.aws("iam", "list-service-specific-credentials", "--user-name", user)
+        return [c["Status"] for c in listed["ServiceSpecificCredentials"]]
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RESPONDER_"))}
+    env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    key_file, log = tmp_path / "leaked.txt", tmp_path / "requests.jsonl"
+    server = subprocess.Popen(
+        [
+            *RESPONDER,
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--seed",
+            "--key-out",
+            str(key_file),
+            "--request-log",
+            str(log),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert server.stdout is not None
+        ready = json.loads(server.stdout.readline())
+        env |= {"AWS_ENDPOINT_URL": ready["endpoint"], "RESPONDER_RUNS_DIR": str(tmp_path / "runs")}
+        yield Sandbox(ready["endpoint"], Path(ready["key_file"]), log, ready["seeded"], env, tmp_path / "runs")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_contain_and_roll_back_over_the_wire(sandbox: Sandbox) -> None:
+    user = sandbox.seeded["user_name"]
+    assert sandbox.status() == ["Active"]
+    run = sandbox.responder("run", "leaked-long-term-key", "--key-file", str(sandbox.key_file), "--yes", "-o", "json")
+    out = json.loads(run.stdout)
+    assert out["status"] == "completed"
+    assert sandbox.status() == ["Inactive"]
+    policy = sandbox.aws(
+        "iam", "get-user-policy", "--user-name", user, "--policy-name", "ResponderDenyBedrockBearerTokens"
+    )
+    assert set(policy["PolicyDocument"]["Statement"]["Action"]) == {
+        "bedrock:CallWithBearerToken",
+        "bedrock-mantle:CallWithBearerToken",
+    }
+    # without --reactivate-keys the key stays inactive; the second rollback finishes the job
+    first = json.loads(sandbox.responder("rollback", out["run_id"], "-o", "json").stdout)
+    assert first["status"] == "rolled-back" and sandbox.status() == ["Inactive"]
+    sandbox.responder("rollback", out["run_id"], "--reactivate-keys")
+    assert sandbox.status() == ["Active"]
+    assert sandbox.aws("iam", "list-user-policies", "--user-name", user)["PolicyNames"] == ["team-bedrock-access"]
+    assert "chain intact" in sandbox.responder("audit", "verify", out["audit_log"]).stdout
+
+
+@pytest.mark.parametrize("playbook", sorted(shipped_playbooks()))
+def test_dry_run_sends_no_mutating_request(sandbox: Sandbox, playbook: str) -> None:
+    """Read at the server, from the wire: every request a dry run makes is a read."""
+    before = len(sandbox.operations())
+    sandbox.responder("run", playbook, "--key-file", str(sandbox.key_file), "-p", "delete_key=true", "--dry-run")
+    sent = sandbox.operations()[before:]
+    assert "ListServiceSpecificCredentials" in sent  # it did plan against the account
+    assert [op for op in sent if not is_read_only(op)] == []
+    assert sandbox.status() == ["Active"]
+
+
+def test_full_inline_budget_falls_back_to_a_managed_policy(sandbox: Sandbox) -> None:
+    user = sandbox.seeded["user_name"]
+    resources = [f"arn:aws:s3:::bucket/{i:04d}" for i in range(66)]  # leaves room, but not for the deny
+    big = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}]}
+    sandbox.aws(
+        "iam", "put-user-policy", "--user-name", user, "--policy-name", "big", "--policy-document", json.dumps(big)
+    )
+    assert "big" in sandbox.aws("iam", "list-user-policies", "--user-name", user)["PolicyNames"]
+    run = json.loads(
+        sandbox.responder(
+            "run", "leaked-long-term-key", "--key-file", str(sandbox.key_file), "--yes", "-o", "json"
+        ).stdout
+    )
+    attached = sandbox.aws("iam", "list-attached-user-policies", "--user-name", user)["AttachedPolicies"]
+    assert [a["PolicyName"] for a in attached] == [f"ResponderDenyBedrockBearerTokens-{user}"]
+    sandbox.responder("rollback", run["run_id"], "--reactivate-keys")
+    assert sandbox.aws("iam", "list-attached-user-policies", "--user-name", user)["AttachedPolicies"] == []
+    assert sandbox.status() == ["Active"]
