@@ -134,8 +134,15 @@ class Executor:
             changes=[c.model_dump(mode="json") for c in plan.changes],
         )
         applied = action.apply(self.ctx, params, snapshot, plan)
+        actual = {} if applied.changes is None else {"changes": [c.model_dump(mode="json") for c in applied.changes]}
         self.journal.record(
-            j.APPLIED, step=step.id, action=step.action, request_ids=applied.request_ids, details=applied.details
+            j.APPLIED,
+            step=step.id,
+            action=step.action,
+            request_ids=applied.request_ids,
+            details=applied.details,
+            notes=plan.notes + applied.notes,
+            **actual,
         )
         self._verify(step, action, params)
 

@@ -135,6 +135,7 @@ def load_run(path: Path) -> RunState:
             step.first_snapshot = rec["snapshot"]
         if event == APPLIED:
             step.applied.update(rec.get("details", {}))
+            step.changes = rec.get("changes", step.changes)
             step.request_ids.extend(rec.get("request_ids", []))
         if event == FAILED:
             step.error = rec.get("error")

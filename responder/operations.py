@@ -47,7 +47,8 @@ class Outcome:
 def _context(settings: Settings, read_only: bool, reactivate_keys: bool = False) -> tuple[ActionContext, str]:
     clients = settings.open_clients(settings.aws, read_only)
     identity = clients.sts.get_caller_identity()
-    return ActionContext(clients, identity["Account"], reactivate_keys), identity["Arn"]
+    partition = identity["Arn"].split(":")[1]
+    return ActionContext(clients, identity["Account"], reactivate_keys, partition), identity["Arn"]
 
 
 def _finish(journal: Journal, paths: RunPaths, status: str, exit_code: int, message: str, **extra: Any) -> Outcome:

@@ -149,8 +149,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         if step["request_ids"]:
             lines.append(f"  - AWS request ids: {', '.join(step['request_ids'])}")
     lines += ["", "## Not done, and why", ""]
-    not_done = _not_done(report)
-    lines += not_done or ["Nothing: every step ran."]
+    lines += _not_done(report) or ["Nothing: every step ran."]
+    notes = [f"- {s['id']}: {note}" for s in report["steps"] for note in s["notes"]]
+    if notes:
+        lines += ["", "## Notes", "", *notes]
     lines += ["", "## How to roll back", ""]
     lines += _rollback_advice(report)
     lines += [
@@ -184,7 +186,6 @@ def _not_done(report: dict[str, Any]) -> list[str]:
             lines.append(f"- **{step['id']}** ({step['result']}): {reason}")
         if step["undo"] in ("withheld", "irreversible", "failed"):
             lines.append(f"- **{step['id']}** undo {step['undo']}: {step['undo_message']}")
-        lines += [f"- {step['id']}: {note}" for note in step["notes"]]
     lines += [f"- warning: {w}" for w in report["warnings"]]
     return lines
 
@@ -193,6 +194,14 @@ def _rollback_advice(report: dict[str, Any]) -> list[str]:
     run_id = report["run_id"]
     if report["dry_run"] or report["status"] in ("rejected", "cancelled"):
         return ["Nothing to roll back: this run changed nothing."]
+    if report["status"] == "rolled-back":
+        withheld = [s["id"] for s in report["steps"] if s["undo"] == "withheld"]
+        if not withheld:
+            return ["Already rolled back (see the timeline)."]
+        return [
+            f"Rolled back, except that the leaked key stays inactive ({', '.join(withheld)}). "
+            f"Only for a false alarm: `responder rollback {run_id} --reactivate-keys`."
+        ]
     lines = [
         f"- `responder rollback {run_id}` undoes every change except re-activating the leaked key.",
         f"- `responder rollback {run_id} --reactivate-keys` also re-activates it. Only do this for a false alarm.",

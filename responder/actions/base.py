@@ -29,6 +29,10 @@ class ActionContext:
     clients: Clients
     account_id: str  # the operator's account (sts:GetCallerIdentity)
     reactivate_keys: bool = False  # only rollback ever sets this
+    partition: str = "aws"  # from the operator's ARN: aws, aws-us-gov, aws-cn
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:{self.partition}:{service}::{self.account_id}:{resource}"
 
 
 class Change(BaseModel):
@@ -55,6 +59,9 @@ class StepPlan(BaseModel):
 class Applied(BaseModel):
     request_ids: list[str] = []
     details: dict[str, Any] = {}  # what undo needs to know about how it was applied
+    # Set when the calls made differ from the plan (a fallback): the report must show what really happened.
+    changes: list[Change] | None = None
+    notes: list[str] = []
 
 
 UndoStatus = Literal["undone", "withheld", "irreversible", "nothing-to-undo"]

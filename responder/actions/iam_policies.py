@@ -28,6 +28,18 @@ def managed_policy_name(user_name: str) -> str:
     return f"ResponderDenyBedrockBearerTokens-{user_name}"[:128]
 
 
+def _managed_document(iam: Any, arn: str) -> Any:
+    """The default version's document of a managed policy, or None if there is no such policy."""
+    try:
+        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    except ClientError as exc:
+        if error_code(exc) == "NoSuchEntity":
+            return None
+        raise
+    return json.loads(document) if isinstance(document, str) else document
+
+
 def _absent_ok(call: Any, **kwargs: Any) -> str | None:
     """Make a delete/detach idempotent: already gone is what undo wants."""
     try:
@@ -56,6 +68,8 @@ class DenyBearerTokensForUser(Action[DenyParams]):
         "iam:PutUserPolicy",
         "iam:DeleteUserPolicy",
         "iam:ListAttachedUserPolicies",
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
         "iam:CreatePolicy",
         "iam:AttachUserPolicy",
         "iam:DetachUserPolicy",
@@ -65,7 +79,7 @@ class DenyBearerTokensForUser(Action[DenyParams]):
     mutating = True
 
     def _managed_arn(self, ctx: ActionContext, user_name: str) -> str:
-        return f"arn:aws:iam::{ctx.account_id}:policy/{managed_policy_name(user_name)}"
+        return ctx.arn("iam", f"policy/{managed_policy_name(user_name)}")
 
     def snapshot(self, ctx: ActionContext, params: DenyParams) -> dict[str, Any]:
         iam = ctx.clients.iam
@@ -81,14 +95,19 @@ class DenyBearerTokensForUser(Action[DenyParams]):
             inline = json.loads(inline)
         attached = iam.list_attached_user_policies(UserName=params.user_name)["AttachedPolicies"]
         arn = self._managed_arn(ctx, params.user_name)
-        return {"inline_policy": inline, "managed_attached": any(p["PolicyArn"] == arn for p in attached)}
+        # An attached policy of our name counts only if it says what we would write: trust no stale copy.
+        ours = any(p["PolicyArn"] == arn for p in attached) and _managed_document(iam, arn) == DENY_BEARER_TOKENS
+        return {"inline_policy": inline, "managed_attached": ours}
 
     def plan(self, ctx: ActionContext, params: DenyParams, snapshot: dict[str, Any]) -> StepPlan:
         if snapshot["inline_policy"] == DENY_BEARER_TOKENS:
             return StepPlan(notes=[f"inline policy {params.policy_name} already denies bearer tokens"])
         if snapshot["managed_attached"]:
             return StepPlan(notes=[f"managed policy {managed_policy_name(params.user_name)} already attached"])
-        notes = []
+        notes = [
+            "while this deny is in place no Bedrock API key of this user works, a replacement included: "
+            "issue the new key to another user, or lift the deny with `responder rollback`"
+        ]
         if snapshot["inline_policy"] is not None:
             notes.append(f"an inline policy named {params.policy_name} exists and is replaced (kept for undo)")
         change = Change(
@@ -116,23 +135,50 @@ class DenyBearerTokensForUser(Action[DenyParams]):
             if error_code(exc) != "LimitExceeded":
                 raise
         # The user's 2,048-character inline budget is used up: attach a customer-managed policy instead.
-        ids: list[str | None] = []
-        arn, created = self._managed_arn(ctx, params.user_name), False
+        return self._apply_managed(ctx, params, document)
+
+    def _apply_managed(self, ctx: ActionContext, params: DenyParams, document: str) -> Applied:
+        iam, name = ctx.clients.iam, managed_policy_name(params.user_name)
+        arn, created, ids = self._managed_arn(ctx, params.user_name), False, []
         try:
-            created_policy = iam.create_policy(
-                PolicyName=managed_policy_name(params.user_name),
+            response = iam.create_policy(
+                PolicyName=name,
                 PolicyDocument=document,
                 Description="responder: deny Bedrock bearer tokens (leaked API key containment)",
             )
-            arn, created = created_policy["Policy"]["Arn"], True
-            ids.append(request_id(created_policy))
+            arn, created = response["Policy"]["Arn"], True
+            ids.append(request_id(response))
         except ClientError as exc:
             if error_code(exc) != "EntityAlreadyExists":
                 raise
-        ids.append(request_id(iam.attach_user_policy(UserName=params.user_name, PolicyArn=arn)))
+            if _managed_document(iam, arn) != DENY_BEARER_TOKENS:
+                raise RuntimeError(f"a managed policy {arn} exists with other content; refusing to attach it") from None
+        try:
+            ids.append(request_id(iam.attach_user_policy(UserName=params.user_name, PolicyArn=arn)))
+        except ClientError:
+            if created:  # leave nothing behind that the journal does not know about
+                _absent_ok(iam.delete_policy, PolicyArn=arn)
+            raise
         return Applied(
             request_ids=[i for i in ids if i],
             details={"mode": "managed", "policy_arn": arn, "created_policy": created},
+            changes=[
+                Change(
+                    call="iam:CreatePolicy" if created else "iam:GetPolicyVersion",
+                    parameters={"PolicyName": name, "PolicyDocument": DENY_BEARER_TOKENS},
+                    target=f"managed policy {name}",
+                    before=None,
+                    after=DENY_BEARER_TOKENS,
+                ),
+                Change(
+                    call="iam:AttachUserPolicy",
+                    parameters={"UserName": params.user_name, "PolicyArn": arn},
+                    target=f"user {params.user_name}",
+                    before="not attached",
+                    after="attached",
+                ),
+            ],
+            notes=[f"the user's inline policy budget is full (LimitExceeded): attached managed policy {arn} instead"],
         )
 
     def verify(self, ctx: ActionContext, params: DenyParams) -> bool:

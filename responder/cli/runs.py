@@ -26,12 +26,13 @@ def runs(runs_dir: RunsDir = None) -> None:
         found = all_runs(root)
         if not found:
             say(f"no runs in {root}")
+        states = []
         for paths in found:
             try:
-                state = load_run(paths.audit_log)
+                states.append(load_run(paths.audit_log))
             except (ValueError, OSError):
                 say(f"{paths.run_id:<26} (unreadable audit log)")
-                continue
+        for state in sorted(states, key=lambda s: str(s.started.get("ts"))):
             mode = "dry-run" if state.started.get("dry_run") else "apply"
             key = (
                 (state.started.get("key") or {}).get("alias") or state.started.get("params", {}).get("user_name") or ""

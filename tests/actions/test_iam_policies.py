@@ -50,13 +50,8 @@ def test_undo_restores_a_policy_of_the_same_name(account: Seeded, iam: Any) -> N
 
 def test_full_inline_budget_falls_back_to_a_managed_policy(account: Seeded, iam: Any) -> None:
     # Fill the user's 2,048-character inline budget: the emulator answers LimitExceeded as AWS does.
-    used = sum(len("".join(json.dumps(d).split())) for d in inline_policies(iam, account.user_name).values())
-    filler: dict[str, Any] = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject"}]}
-    resources: list[str] = []
-    filler["Statement"][0]["Resource"] = resources
-    while used + len("".join(json.dumps(filler).split())) < 2048 - 120:  # room left, but not for the deny
-        resources.append(f"arn:aws:s3:::bucket/{len(resources):04d}")
-    iam.put_user_policy(UserName=account.user_name, PolicyName="big", PolicyDocument=json.dumps(filler))
+    fill_inline_budget(iam, account.user_name)
+    filler = inline_policies(iam, account.user_name)["big"]
     action, p, snap, details = run_deny(account.user_name)
     assert details["mode"] == "managed" and details["created_policy"]
     attached = iam.list_attached_user_policies(UserName=account.user_name)["AttachedPolicies"]
@@ -67,3 +62,63 @@ def test_full_inline_budget_falls_back_to_a_managed_policy(account: Seeded, iam:
     assert not [pol for pol in iam.list_policies(Scope="Local")["Policies"] if pol["Arn"] == details["policy_arn"]]
     name, doc = EXISTING_POLICY
     assert inline_policies(iam, account.user_name) == {name: doc, "big": filler}
+
+
+def size(document: Any) -> int:
+    return len("".join(json.dumps(document).split()))  # IAM counts characters, whitespace excluded
+
+
+def fill_inline_budget(iam: Any, user: str) -> None:
+    """Leave less room in the user's 2,048-character inline budget than the deny needs."""
+    used = sum(size(d) for d in inline_policies(iam, user).values())
+    resources: list[str] = []
+    filler = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}],
+    }
+    while used + size(filler) + size(DENY_BEARER_TOKENS) <= 2048:
+        resources.append(f"arn:aws:s3:::bucket/{len(resources):04d}")
+    iam.put_user_policy(UserName=user, PolicyName="big", PolicyDocument=json.dumps(filler))
+
+
+def test_a_stale_managed_policy_of_our_name_is_not_trusted(account: Seeded, iam: Any) -> None:
+    import pytest
+
+    fill_inline_budget(iam, account.user_name)
+    allow_all = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    name = f"ResponderDenyBedrockBearerTokens-{account.user_name}"
+    arn = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(allow_all))["Policy"]["Arn"]
+    iam.attach_user_policy(UserName=account.user_name, PolicyArn=arn)
+    action = DenyBearerTokensForUser()
+    p = action.Params(user_name=account.user_name)
+    snap = action.snapshot(ctx(), p)
+    assert snap["managed_attached"] is False  # attached, but it does not deny: not ours
+    with pytest.raises(RuntimeError, match="other content"):
+        action.apply(ctx(), p, snap, action.plan(ctx(), p, snap))
+
+
+def test_a_failed_attach_leaves_no_orphan_policy(account: Seeded, iam: Any, monkeypatch: Any) -> None:
+    import pytest
+    from botocore.exceptions import ClientError
+
+    fill_inline_budget(iam, account.user_name)
+    c = ctx()
+
+    def refuse(model: Any, **_: Any) -> None:
+        if model.name == "AttachUserPolicy":
+            raise ClientError({"Error": {"Code": "LimitExceeded", "Message": "10 managed policies"}}, model.name)
+
+    c.clients.on_request(refuse)
+    action = DenyBearerTokensForUser()
+    p = action.Params(user_name=account.user_name)
+    snap = action.snapshot(c, p)
+    with pytest.raises(ClientError):
+        action.apply(c, p, snap, action.plan(c, p, snap))
+    assert [pol["PolicyName"] for pol in iam.list_policies(Scope="Local")["Policies"]] == []
+
+
+def test_the_plan_warns_that_a_replacement_key_is_blocked_too(account: Seeded) -> None:
+    action = DenyBearerTokensForUser()
+    p = action.Params(user_name=account.user_name)
+    plan = action.plan(ctx(), p, action.snapshot(ctx(), p))
+    assert any("a replacement included" in n for n in plan.notes)
