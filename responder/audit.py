@@ -133,10 +133,19 @@ def verify_chain(path: Path, expected_head: str | None = None) -> ChainCheck:
     return ChainCheck(not problems, len(records), prev, problems)
 
 
+def _drop_torn_tail(path: Path) -> None:
+    """A crash mid-write leaves a partial last line: never acknowledged, so cut it before appending."""
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as stream:
+            stream.truncate(data.rfind(b"\n") + 1)
+
+
 def open_audit_logger(path: Path, **context: Any) -> tuple[Any, IO[str]]:
     """A structlog logger appending to `path`, continuing its hash chain if it already has records."""
     prev, seq = GENESIS, 0
     if path.exists():
+        _drop_torn_tail(path)
         records, _ = read_records(path)
         if records:
             prev, seq = str(records[-1]["hash"]), int(records[-1]["seq"])

@@ -165,3 +165,18 @@ def test_delete_needs_the_parameter_and_cannot_be_undone(
 def test_cancelled_at_the_prompt_changes_nothing(account: Seeded, settings: Settings, requests: Requests) -> None:
     outcome = start_run(BOOK, {}, account.key, dry_run=False, confirm=lambda state: False, settings=settings)
     assert outcome.status == "cancelled" and requests.mutating == []
+
+
+def test_a_rollback_that_cannot_finish_exits_3_and_can_be_retried(
+    account: Seeded, settings: Settings, requests: Requests, iam: Any
+) -> None:
+    run = contain(account, settings)
+    requests.fail("DeleteUserPolicy", "AccessDenied")
+    stuck = rollback_run(run.run_id, reactivate_keys=True, settings=settings)
+    assert stuck.status == "rollback-incomplete" and stuck.exit_code == 3
+    assert "iam:DeleteUserPolicy" in stuck.message
+    # the other step was still undone: best effort, newest first
+    assert credential_status(iam, account.user_name, account.credential_id) == "Active"
+    done = rollback_run(run.run_id, reactivate_keys=True, settings=settings)
+    assert done.status == "rolled-back" and done.exit_code == 0
+    assert DEFAULT_POLICY_NAME not in inline_policies(iam, account.user_name)
