@@ -74,6 +74,19 @@ class Clients:
             config=_CONFIG,
         )
 
+    def client_in(self, service: str, region: str) -> Any:
+        """A client for a regional service in another region than the run's (CloudTrail is regional)."""
+        return self._regional(service, region)
+
+    @functools.cache  # noqa: B019 -- as above
+    def _regional(self, service: str, region: str) -> Any:
+        return self._session.client(
+            service,  # type: ignore[call-overload]
+            region_name=region,
+            endpoint_url=self.options.endpoint_url,
+            config=_CONFIG,
+        )
+
     @property
     def iam(self) -> IAMClient:
         client: IAMClient = self._client("iam")

@@ -11,7 +11,9 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import parse_qs, quote
 
 from responder.errors import UserError
 from responder.redaction import SECRETS
@@ -40,6 +42,87 @@ class LongTermKey:
     kind = "long-term"
 
 
+@dataclass(frozen=True)
+class ShortTermKey:
+    """What a short-term key tells offline: who signed it, where, and when it dies. No signature, no token."""
+
+    access_key_id: str
+    region: str
+    issued_at: datetime
+    expires_at: datetime
+    fingerprint: str
+
+    kind = "short-term"
+
+    @property
+    def signer(self) -> str:
+        """ASIA: temporary credentials of a role session (or federated user); AKIA: an IAM user's access key."""
+        return {"ASIA": "role-session", "AKIA": "iam-user"}.get(self.access_key_id[:4], "unknown")
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return (now or datetime.now(timezone.utc)) >= self.expires_at
+
+
+LeakedKey = LongTermKey | ShortTermKey
+MAX_SHORT_TERM_SECONDS = 43200  # 12 hours
+_ACCESS_KEY_ID = re.compile(r"[A-Z0-9]{16,128}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+def parse_key(raw: str) -> LeakedKey:
+    """Either kind of Bedrock API key, told apart by its prefix."""
+    if raw.strip().startswith(SHORT_TERM_PREFIX):
+        return parse_short_term_key(raw)
+    return parse_long_term_key(raw)
+
+
+def parse_short_term_key(raw: str) -> ShortTermKey:
+    key = raw.strip()
+    SECRETS.register(key)
+    if not key.startswith(SHORT_TERM_PREFIX):
+        raise UserError("not a short-term Bedrock API key: it starts with bedrock-api-key-")
+    decoded = decode_base64(key[len(SHORT_TERM_PREFIX) :], "the key after bedrock-api-key-")
+    try:
+        url = decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError("not a Bedrock API key: the decoded key is not text") from None
+    SECRETS.register(url)
+    host, sep, query = url.partition("?")
+    params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    # The signature and session token are secrets of their own: keep them out of every output.
+    for name in ("X-Amz-Signature", "X-Amz-Security-Token"):
+        if params.get(name):
+            SECRETS.register(params[name], quote(params[name], safe=""))
+    if not sep or host.rstrip("/") != "bedrock.amazonaws.com" or params.get("Action") != "CallWithBearerToken":
+        raise UserError(
+            "not a Bedrock API key: the decoded key is not a bedrock.amazonaws.com CallWithBearerToken request"
+        )
+    if params.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" or not params.get("X-Amz-Signature"):
+        raise UserError("not a Bedrock API key: the presigned request is not SigV4-signed")
+    scope = params.get("X-Amz-Credential", "").split("/")
+    if len(scope) != 5 or scope[3] != "bedrock" or scope[4] != "aws4_request":
+        raise UserError(
+            "not a Bedrock API key: X-Amz-Credential is not <access key>/<date>/<region>/bedrock/aws4_request"
+        )
+    access_key_id, _, region = scope[0], scope[1], scope[2]
+    if not _ACCESS_KEY_ID.fullmatch(access_key_id) or not _REGION.fullmatch(region):
+        raise UserError("not a Bedrock API key: its credential scope names no valid access key id and region")
+    try:
+        issued_at = datetime.strptime(params.get("X-Amz-Date", ""), "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        lifetime = int(params.get("X-Amz-Expires", ""))
+    except ValueError:
+        raise UserError("not a Bedrock API key: X-Amz-Date or X-Amz-Expires is malformed") from None
+    if not 0 < lifetime <= MAX_SHORT_TERM_SECONDS:
+        raise UserError(f"not a Bedrock API key: X-Amz-Expires is {lifetime}, outside 1..{MAX_SHORT_TERM_SECONDS}")
+    return ShortTermKey(
+        access_key_id=access_key_id,
+        region=region,
+        issued_at=issued_at,
+        expires_at=issued_at + timedelta(seconds=lifetime),
+        fingerprint=fingerprint(key),
+    )
+
+
 def decode_base64(text: str, what: str) -> bytes:
     """Standard base64, padded or not; anything else is not a Bedrock key."""
     if not _BASE64.fullmatch(text):
@@ -54,10 +137,7 @@ def parse_long_term_key(raw: str) -> LongTermKey:
     key = raw.strip()
     SECRETS.register(key)
     if key.startswith(SHORT_TERM_PREFIX):
-        raise UserError(
-            "this is a short-term Bedrock API key (bedrock-api-key-...), not a long-term ABSK key; "
-            "it is a presigned request, not an IAM credential, and this playbook cannot contain it"
-        )
+        raise UserError("this is a short-term Bedrock API key (bedrock-api-key-...), not a long-term ABSK key")
     if not key.startswith(LONG_TERM_PREFIX):
         raise UserError("not a Bedrock API key: a long-term key starts with ABSK")
     decoded = decode_base64(key[len(LONG_TERM_PREFIX) :], "the key after ABSK")

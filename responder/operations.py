@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from responder.aws import AwsOptions, Clients
 from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, ResponderError, UserError
 from responder.executor import VERIFY_DELAYS, Executor, StepError, describe_failure
 from responder.journal import Journal, Listener, RunState, load_run
-from responder.keys import LongTermKey, parse_long_term_key
+from responder.keys import LeakedKey, LongTermKey, ShortTermKey, parse_key
 from responder.playbook import Playbook, bind_parameters, find_playbook, load_playbook
 from responder.registry import get_action
 from responder.report import build_report, render_json, render_markdown
@@ -44,7 +45,8 @@ class Outcome:
     report: dict[str, Any]
 
 
-def _context(settings: Settings, read_only: bool, reactivate_keys: bool = False) -> tuple[ActionContext, str]:
+def open_context(settings: Settings, read_only: bool, reactivate_keys: bool = False) -> tuple[ActionContext, str]:
+    """Clients for the operator's account, and who the operator is (sts:GetCallerIdentity)."""
     clients = settings.open_clients(settings.aws, read_only)
     identity = clients.sts.get_caller_identity()
     partition = identity["Arn"].split(":")[1]
@@ -61,6 +63,27 @@ def _finish(journal: Journal, paths: RunPaths, status: str, exit_code: int, mess
     return Outcome(state.run_id, status, exit_code, message, state, paths, report)
 
 
+FITTING_PLAYBOOK = {"long-term": "leaked-long-term-key", "short-term": "leaked-short-term-key"}
+
+
+def read_leaked_key(playbook: Playbook, key_text: str | None) -> LeakedKey | None:
+    """The key, checked against the kind the playbook contains: the wrong kind names the playbook that fits."""
+    if key_text is None:
+        if playbook.key is not None and playbook.key.required:
+            raise UserError(f"playbook {playbook.name} needs the leaked key: --key-file FILE (or - for stdin)")
+        return None
+    if playbook.key is None:
+        raise UserError(f"playbook {playbook.name} takes no key; drop --key-file")
+    key = parse_key(key_text)
+    if key.kind != playbook.key.kind:
+        fits = FITTING_PLAYBOOK[key.kind]
+        raise UserError(
+            f"this is a {key.kind} key and {playbook.name} contains {playbook.key.kind} keys: "
+            f"run `responder run {fits} --key-file ...` (see `responder identify`)"
+        )
+    return key
+
+
 def start_run(
     playbook_ref: str,
     given_params: dict[str, str],
@@ -68,17 +91,21 @@ def start_run(
     dry_run: bool,
     confirm: Confirm | None,
     settings: Settings,
+    expired_key_plans_only: bool = False,
 ) -> Outcome:
+    """Plan, confirm, apply. With expired_key_plans_only (no --yes), an expired short-term key is planned only:
+    the session that signed it may be alive, but the operator should choose to act."""
     playbook = load_playbook(find_playbook(playbook_ref))
     params = bind_parameters(playbook, given_params)
-    key: LongTermKey | None = None
-    if key_text is not None:
-        if playbook.key is None:
-            raise UserError(f"playbook {playbook.name} takes no key; drop --key-file")
-        key = parse_long_term_key(key_text)
-    elif playbook.key is not None and playbook.key.required:
-        raise UserError(f"playbook {playbook.name} needs the leaked key: --key-file FILE (or - for stdin)")
-    ctx, operator = _context(settings, read_only=dry_run)
+    key = read_leaked_key(playbook, key_text)
+    plans_only_because = None
+    if isinstance(key, ShortTermKey) and key.expired() and expired_key_plans_only and not dry_run:
+        dry_run = True
+        plans_only_because = (
+            f"the key expired at {key.expires_at.isoformat()}: planned only, nothing changed. The session or access "
+            "key that signed it may still be alive: re-run with --yes to contain it"
+        )
+    ctx, operator = open_context(settings, read_only=dry_run)
     paths = new_run(settings.runs_dir)
     journal = Journal(paths.audit_log, paths.run_id, settings.listeners)
     journal.record(
@@ -97,7 +124,7 @@ def start_run(
         reversible={s.id: _reversible(s.action) for s in playbook.steps},
     )
     executor = Executor(playbook, ctx, journal, settings.verify_delays)
-    scope: dict[str, Any] = {"params": params, "key": key, "steps": {}}
+    scope: dict[str, Any] = {"params": params, "key": key, "steps": {}, "run": _run_facts(journal, paths)}
     try:
         executor.plan(scope)
     except UserError as exc:
@@ -106,7 +133,7 @@ def start_run(
     except Exception as exc:
         return _finish(journal, paths, "failed", EXIT_STEP_FAILED, f"planning failed: {describe_failure(exc)}")
     if dry_run:
-        return _finish(journal, paths, "planned", EXIT_OK, "dry run: nothing was changed")
+        return _finish(journal, paths, "planned", EXIT_OK, plans_only_because or "dry run: nothing was changed")
     if confirm is not None and not confirm(load_run(paths.audit_log)):
         return _finish(journal, paths, "cancelled", EXIT_STEP_FAILED, "cancelled: nothing was changed")
     scope["steps"] = {}
@@ -124,7 +151,12 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
     journal = Journal(paths.audit_log, state.run_id, settings.listeners)
     journal.record("run.resumed", operator_account=ctx.account_id)
     done = {s.id: s.outputs for s in state.steps.values() if s.done}
-    scope: dict[str, Any] = {"params": state.started["params"], "key": _key_of(state), "steps": {}}
+    scope: dict[str, Any] = {
+        "params": state.started["params"],
+        "key": _key_of(state),
+        "steps": {},
+        "run": {"id": state.run_id, "started_at": state.started["ts"]},
+    }
     return _apply(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, scope, done)
 
 
@@ -196,7 +228,7 @@ def _reopen(
         endpoint_url=aws.endpoint_url or state.started.get("endpoint_url"),
         region=aws.region or state.started.get("region"),
     )
-    ctx, _ = _context(settings, read_only, reactivate_keys)
+    ctx, _ = open_context(settings, read_only, reactivate_keys)
     if ctx.account_id != state.started.get("account_id"):
         raise UserError(
             f"run {state.run_id} was made in account {state.started.get('account_id')}, "
@@ -205,20 +237,31 @@ def _reopen(
     return playbook, ctx
 
 
-def _public_key(key: LongTermKey | None) -> dict[str, Any] | None:
-    return None if key is None else {"kind": key.kind, **dataclasses.asdict(key)}
+def _run_facts(journal: Journal, paths: RunPaths) -> dict[str, Any]:
+    return {"id": paths.run_id, "started_at": load_run(journal.path).started["ts"]}
 
 
-def _key_of(state: RunState) -> LongTermKey | None:
-    public = state.started.get("key")
+def _public_key(key: LeakedKey | None) -> dict[str, Any] | None:
+    """What the journal keeps of a key: the parsed, public facts; never the key."""
+    if key is None:
+        return None
+    facts = dataclasses.asdict(key)
+    if isinstance(key, ShortTermKey):
+        facts["signer"] = key.signer
+    return {"kind": key.kind, **facts}
+
+
+def _key_of(state: RunState) -> LeakedKey | None:
+    public = dict(state.started.get("key") or {})
     if not public:
         return None
-    return LongTermKey(
-        alias=public["alias"],
-        user_name=public["user_name"],
-        account_id=public["account_id"],
-        fingerprint=public["fingerprint"],
-    )
+    kind = public.pop("kind")
+    public.pop("signer", None)
+    if kind == "short-term":
+        for moment in ("issued_at", "expires_at"):
+            public[moment] = datetime.fromisoformat(public[moment])
+        return ShortTermKey(**public)
+    return LongTermKey(**public)
 
 
 def _reversible(action_name: str) -> bool:

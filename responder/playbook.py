@@ -14,6 +14,7 @@ from responder.yaml_source import YamlDocument, load_yaml, read_text
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 REFERENCE = re.compile(r"\$\{([^}]*)\}")
+RUN_FACTS = ("id", "started_at")  # ${run.NAME}: facts of the run itself
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
 
 
@@ -32,7 +33,7 @@ class Parameter(_Model):
 class KeyInput(_Model):
     """The leaked key, given with --key-file (never on the command line, where `ps` would show it)."""
 
-    kind: Literal["long-term"]
+    kind: Literal["long-term", "short-term"]
     required: bool = False
     description: str = ""
 
@@ -167,6 +168,8 @@ def _check_reference(ref: str, playbook: Playbook, outputs: dict[str, tuple[str,
     parts = ref.split(".")
     if parts == ["key"]:
         return None if playbook.key else "${key} used, but the playbook declares no key input"
+    if parts[0] == "run" and len(parts) == 2:
+        return None if parts[1] in RUN_FACTS else f"unknown run fact {parts[1]!r} (there are: {', '.join(RUN_FACTS)})"
     if parts[0] == "params" and len(parts) == 2:
         return None if parts[1] in playbook.parameters else f"unknown parameter {parts[1]!r} in ${{{ref}}}"
     if parts[0] == "steps" and len(parts) == 3:
@@ -175,7 +178,7 @@ def _check_reference(ref: str, playbook: Playbook, outputs: dict[str, tuple[str,
         if parts[2] not in outputs[parts[1]]:
             return f"step {parts[1]!r} has no output {parts[2]!r} (it has: {', '.join(outputs[parts[1]]) or 'none'})"
         return None
-    return f"bad reference ${{{ref}}}: use ${{key}}, ${{params.NAME}} or ${{steps.ID.OUTPUT}}"
+    return f"bad reference ${{{ref}}}: use ${{key}}, ${{params.NAME}}, ${{steps.ID.OUTPUT}} or ${{run.started_at}}"
 
 
 def resolve(value: Any, scope: dict[str, Any]) -> Any:

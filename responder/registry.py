@@ -8,7 +8,13 @@ from typing import Any, TypeVar
 from responder.actions.base import Action
 
 # One line per module of actions (one module per AWS service). Adding an action module adds a line here.
-ACTION_MODULES = ("responder.actions.iam_credentials", "responder.actions.iam_policies")
+ACTION_MODULES = (
+    "responder.actions.iam_credentials",
+    "responder.actions.iam_policies",
+    "responder.actions.iam_access_keys",
+    "responder.actions.iam_sessions",
+    "responder.actions.cloudtrail",
+)
 
 _ACTIONS: dict[str, type[Action[Any]]] = {}
 A = TypeVar("A", bound=type[Action[Any]])

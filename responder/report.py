@@ -47,6 +47,7 @@ def build_report(state: RunState, paths: RunPaths) -> dict[str, Any]:
                 "changes": step.changes,
                 "notes": step.notes,
                 "request_ids": step.request_ids,
+                "outputs": step.outputs,
                 "undo_request_ids": step.undo_request_ids,
                 "error": step.error,
                 "undo": step.undo_status,
@@ -113,9 +114,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"| Operator | {report.get('operator') or '?'} |",
     ]
     if key:
-        lines.append(
-            f"| Key | {key.get('kind')} key, alias `{key.get('alias')}`, fingerprint `{key.get('fingerprint')}` |"
-        )
+        lines.append(f"| Key | {_describe_key(key)} |")
     params = {k: v for k, v in report["params"].items() if v is not None}
     lines += [
         f"| Parameters | {_cell(params) if params else 'none'} |",
@@ -157,12 +156,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += _rollback_advice(report)
     lines += [
         "",
-        "## Not covered by this run",
+        "## What the key did",
         "",
-        "- What the key did: search CloudTrail for events with `additionalEventData.callWithBearerToken = true` "
-        "by the owning user. Bedrock Mantle inference is a data event that `LookupEvents` cannot see.",
-        "- Other keys of the same user or account: `aws iam list-service-specific-credentials --all-users "
-        "--service-name bedrock.amazonaws.com`.",
+        *_activity(report),
         "",
         "## Timeline",
         "",
@@ -173,6 +169,57 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {entry['ts']} | {entry['event']} | {entry['step'] or ''} | {_cell(entry['detail'])} |")
     lines += ["", f"Verify the audit trail: `responder audit verify {report['audit_log']}`", ""]
     return "\n".join(lines)
+
+
+def _describe_key(key: dict[str, Any]) -> str:
+    if key.get("kind") == "short-term":
+        return (
+            f"short-term key signed by `{key.get('access_key_id')}` ({key.get('signer')}) in {key.get('region')}, "
+            f"issued {key.get('issued_at')}, expires {key.get('expires_at')}, fingerprint `{key.get('fingerprint')}`"
+        )
+    return f"long-term key, alias `{key.get('alias')}`, fingerprint `{key.get('fingerprint')}`"
+
+
+def _activity(report: dict[str, Any]) -> list[str]:
+    """The investigation's summary, from the outputs of the step that produced `activity`."""
+    found = [s["outputs"]["activity"] for s in report["steps"] if (s.get("outputs") or {}).get("activity")]
+    if not found:
+        return [
+            "Not investigated by this run. Search CloudTrail for events with "
+            "`additionalEventData.callWithBearerToken = true` by the key's principal; Bedrock Mantle inference is "
+            "a data event that `LookupEvents` cannot see."
+        ]
+    lines: list[str] = []
+    for activity in found:
+        searched = activity["searched"]
+        lines += [
+            f"Searched CloudTrail `LookupEvents` by `{searched['by']}` in {', '.join(searched['regions'])}, "
+            f"from {searched['window'][0]} to {searched['window'][1]}: {activity['events_read']} management events, "
+            f"**{activity['bearer_token_calls']} made with a bearer token**"
+            + (" (stopped at the event cap: there may be more)." if activity["cap_hit"] else "."),
+            "",
+        ]
+        if activity["bearer_token_calls"]:
+            lines += [
+                f"- First seen {activity['first_seen']}, last seen {activity['last_seen']}; "
+                f"after the run started: {activity['after_containment']}",
+                f"- By call: {_counts(activity['by_event'])}",
+                f"- By region: {_counts(activity['by_region'])}",
+                f"- Source IPs: {', '.join(activity['source_ips'])}",
+                f"- User agents: {', '.join(activity['user_agents'])}",
+            ]
+            if activity["errors"]:
+                lines.append(f"- Failed calls: {_counts(activity['errors'])}")
+    lines += [
+        "",
+        "Not visible here: Bedrock Mantle inference (a CloudTrail data event `LookupEvents` cannot see), and events "
+        "from the last 5 to 15 minutes (CloudTrail's delivery delay): look again later to check that calls stopped.",
+    ]
+    return lines
+
+
+def _counts(counts: list[list[Any]]) -> str:
+    return ", ".join(f"{name} {n}" for name, n in counts)
 
 
 def _not_done(report: dict[str, Any]) -> list[str]:
@@ -203,9 +250,11 @@ def _rollback_advice(report: dict[str, Any]) -> list[str]:
             f"Only for a false alarm: `responder rollback {run_id} --reactivate-keys`."
         ]
     lines = [
-        f"- `responder rollback {run_id}` undoes every change except re-activating the leaked key.",
-        f"- `responder rollback {run_id} --reactivate-keys` also re-activates it. Only do this for a false alarm.",
+        f"- `responder rollback {run_id}` undoes every change except re-activating leaked keys.",
+        f"- `responder rollback {run_id} --reactivate-keys` also re-activates them. Only for a false alarm.",
     ]
+    if any(s["action"] == "iam.revoke-role-sessions" and s["changes"] for s in report["steps"]):
+        lines.append("- Rolling back the session revocation lets the role's old, unexpired sessions work again.")
     irreversible = [s["id"] for s in report["steps"] if not s["reversible"] and s["changes"]]
     if irreversible:
         lines.append(f"- Cannot be undone: {', '.join(irreversible)}.")

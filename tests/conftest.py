@@ -12,7 +12,7 @@ import pytest
 from responder.aws import AwsOptions, Clients
 from responder.operations import Settings
 from responder.sandbox.seed import Seeded, seed_incident
-from responder.sandbox.service_credentials import install
+from responder.sandbox.emulator import install
 from tests.factories import ACCOUNT, Requests
 
 

@@ -40,6 +40,7 @@ def test_contains_and_verifies(account: Seeded, settings: Settings, requests: Re
         "deactivate": "verified",
         "deny-bearer-tokens": "verified",
         "delete": "skipped",
+        "investigate": "read",
     }
     assert credential_status(iam, account.user_name, account.credential_id) == "Inactive"
     assert inline_policies(iam, account.user_name)[DEFAULT_POLICY_NAME] == DENY_BEARER_TOKENS

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 if TYPE_CHECKING:
     from responder.aws import Clients
@@ -22,6 +22,18 @@ class ActionParams(BaseModel):
 
 
 P = TypeVar("P", bound=ActionParams)
+
+
+def _split_commas(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+# A list of AWS regions, also accepted as "us-east-1,eu-west-1" (how a -p parameter carries it).
+Regions = Annotated[list[str], BeforeValidator(_split_commas)]
 
 
 @dataclass

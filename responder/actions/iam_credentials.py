@@ -7,13 +7,13 @@ from typing import Any
 from pydantic import Field
 
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, UndoResult
+from responder.actions.iam_principals import USER_NAME
 from responder.aws import ClientError, error_code, request_id
 from responder.errors import UserError
 from responder.keys import LongTermKey
 from responder.registry import register
 
 BEDROCK = "bedrock.amazonaws.com"
-USER_NAME = r"^[\w+=,.@-]{1,64}$"
 CREDENTIAL_ID = r"^\w{20,128}$"
 
 
@@ -65,7 +65,7 @@ class ResolveLongTermKey(Action[ResolveParams]):
     permissions = ("iam:ListServiceSpecificCredentials",)
     reversible = True
     mutating = False
-    outputs = ("user_name", "credential_ids", "credentials")
+    outputs = ("user_name", "credential_ids", "credentials", "created_at")
 
     def snapshot(self, ctx: ActionContext, params: ResolveParams) -> dict[str, Any]:
         key = params.key
@@ -116,6 +116,7 @@ class ResolveLongTermKey(Action[ResolveParams]):
                 "user_name": creds[0]["user_name"],
                 "credential_ids": [c["credential_id"] for c in creds],
                 "credentials": creds,
+                "created_at": min((c["created"] for c in creds if c["created"]), default=None),
             },
             notes=notes,
         )

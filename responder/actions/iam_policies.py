@@ -1,14 +1,14 @@
-"""Actions that put IAM policies on a principal: denying Bedrock bearer tokens."""
+"""Actions that deny a principal every Bedrock bearer-token call, on a user or on a role."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import Field
 
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, UndoResult
-from responder.actions.iam_credentials import USER_NAME
+from responder.actions.iam_principals import POLICY_NAME, ROLE_NAME, USER_NAME, Principal, absent_ok, as_document
 from responder.aws import ClientError, error_code, request_id
 from responder.registry import register
 
@@ -24,8 +24,8 @@ DENY_BEARER_TOKENS: dict[str, Any] = {
 DEFAULT_POLICY_NAME = "ResponderDenyBedrockBearerTokens"
 
 
-def managed_policy_name(user_name: str) -> str:
-    return f"ResponderDenyBedrockBearerTokens-{user_name}"[:128]
+def managed_policy_name(principal_name: str) -> str:
+    return f"ResponderDenyBedrockBearerTokens-{principal_name}"[:128]
 
 
 def _managed_document(iam: Any, arn: str) -> Any:
@@ -37,113 +37,80 @@ def _managed_document(iam: Any, arn: str) -> Any:
         if error_code(exc) == "NoSuchEntity":
             return None
         raise
-    return json.loads(document) if isinstance(document, str) else document
+    return as_document(document)
 
 
-def _absent_ok(call: Any, **kwargs: Any) -> str | None:
-    """Make a delete/detach idempotent: already gone is what undo wants."""
-    try:
-        return request_id(call(**kwargs))
-    except ClientError as exc:
-        if error_code(exc) == "NoSuchEntity":
-            return None
-        raise
-
-
-class DenyParams(ActionParams):
+class DenyUserParams(ActionParams):
     user_name: str = Field(pattern=USER_NAME)
-    policy_name: str = Field(default=DEFAULT_POLICY_NAME, pattern=r"^[\w+=,.@-]{1,128}$")
+    policy_name: str = Field(default=DEFAULT_POLICY_NAME, pattern=POLICY_NAME)
 
 
-@register
-class DenyBearerTokensForUser(Action[DenyParams]):
-    name = "iam.deny-bearer-tokens-for-user"
-    summary = (
-        "Put an inline deny of bedrock:CallWithBearerToken and bedrock-mantle:CallWithBearerToken on the user "
-        "(falls back to an attached managed policy when the inline budget is full)"
-    )
-    Params = DenyParams
-    permissions = (
-        "iam:GetUserPolicy",
-        "iam:PutUserPolicy",
-        "iam:DeleteUserPolicy",
-        "iam:ListAttachedUserPolicies",
-        "iam:GetPolicy",
-        "iam:GetPolicyVersion",
-        "iam:CreatePolicy",
-        "iam:AttachUserPolicy",
-        "iam:DetachUserPolicy",
-        "iam:DeletePolicy",
-    )
+class DenyRoleParams(ActionParams):
+    role_name: str = Field(pattern=ROLE_NAME)
+    policy_name: str = Field(default=DEFAULT_POLICY_NAME, pattern=POLICY_NAME)
+
+
+P = TypeVar("P", DenyUserParams, DenyRoleParams)
+
+
+class _DenyBearerTokens(Action[P], Generic[P]):
+    """Inline deny on the principal; a customer-managed policy when its inline budget is full."""
+
     reversible = True
     mutating = True
 
-    def _managed_arn(self, ctx: ActionContext, user_name: str) -> str:
-        return ctx.arn("iam", f"policy/{managed_policy_name(user_name)}")
+    def principal(self, params: P) -> Principal:
+        raise NotImplementedError
 
-    def snapshot(self, ctx: ActionContext, params: DenyParams) -> dict[str, Any]:
-        iam = ctx.clients.iam
-        try:
-            inline: Any = iam.get_user_policy(UserName=params.user_name, PolicyName=params.policy_name)[
-                "PolicyDocument"
-            ]
-        except ClientError as exc:
-            if error_code(exc) != "NoSuchEntity":
-                raise
-            inline = None
-        if isinstance(inline, str):  # botocore decodes policy JSON; the emulator may not
-            inline = json.loads(inline)
-        attached = iam.list_attached_user_policies(UserName=params.user_name)["AttachedPolicies"]
-        arn = self._managed_arn(ctx, params.user_name)
+    def _managed_arn(self, ctx: ActionContext, params: P) -> str:
+        return ctx.arn("iam", f"policy/{managed_policy_name(self.principal(params).name)}")
+
+    def snapshot(self, ctx: ActionContext, params: P) -> dict[str, Any]:
+        iam, principal = ctx.clients.iam, self.principal(params)
+        arn = self._managed_arn(ctx, params)
         # An attached policy of our name counts only if it says what we would write: trust no stale copy.
-        ours = any(p["PolicyArn"] == arn for p in attached) and _managed_document(iam, arn) == DENY_BEARER_TOKENS
-        return {"inline_policy": inline, "managed_attached": ours}
+        ours = arn in principal.attached(iam) and _managed_document(iam, arn) == DENY_BEARER_TOKENS
+        return {"inline_policy": principal.get_inline(iam, params.policy_name), "managed_attached": ours}
 
-    def plan(self, ctx: ActionContext, params: DenyParams, snapshot: dict[str, Any]) -> StepPlan:
+    def plan(self, ctx: ActionContext, params: P, snapshot: dict[str, Any]) -> StepPlan:
+        principal = self.principal(params)
         if snapshot["inline_policy"] == DENY_BEARER_TOKENS:
             return StepPlan(notes=[f"inline policy {params.policy_name} already denies bearer tokens"])
         if snapshot["managed_attached"]:
-            return StepPlan(notes=[f"managed policy {managed_policy_name(params.user_name)} already attached"])
+            return StepPlan(notes=[f"managed policy {managed_policy_name(principal.name)} already attached"])
         notes = [
-            "while this deny is in place no Bedrock API key of this user works, a replacement included: "
-            "issue the new key to another user, or lift the deny with `responder rollback`"
+            f"while this deny is in place no Bedrock API key of this {principal.kind} works, a replacement "
+            "included: lift it with `responder rollback` once the leaked key is dead"
         ]
         if snapshot["inline_policy"] is not None:
             notes.append(f"an inline policy named {params.policy_name} exists and is replaced (kept for undo)")
         change = Change(
-            call="iam:PutUserPolicy",
-            parameters={
-                "UserName": params.user_name,
-                "PolicyName": params.policy_name,
-                "PolicyDocument": DENY_BEARER_TOKENS,
-            },
-            target=f"user {params.user_name}",
+            call=principal.put_call(),
+            parameters={"PolicyName": params.policy_name, "PolicyDocument": DENY_BEARER_TOKENS},
+            target=str(principal),
             before=snapshot["inline_policy"],
             after=DENY_BEARER_TOKENS,
         )
         return StepPlan(changes=[change], notes=notes)
 
-    def apply(self, ctx: ActionContext, params: DenyParams, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
-        iam = ctx.clients.iam
-        document = json.dumps(DENY_BEARER_TOKENS)
+    def apply(self, ctx: ActionContext, params: P, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
         try:
-            response = iam.put_user_policy(
-                UserName=params.user_name, PolicyName=params.policy_name, PolicyDocument=document
-            )
-            return Applied(request_ids=[r for r in [request_id(response)] if r], details={"mode": "inline"})
+            rid = self.principal(params).put_inline(ctx.clients.iam, params.policy_name, DENY_BEARER_TOKENS)
+            return Applied(request_ids=[rid] if rid else [], details={"mode": "inline"})
         except ClientError as exc:
             if error_code(exc) != "LimitExceeded":
                 raise
-        # The user's 2,048-character inline budget is used up: attach a customer-managed policy instead.
-        return self._apply_managed(ctx, params, document)
+        # The principal's inline budget (users 2,048, roles 10,240 characters) is used up.
+        return self._apply_managed(ctx, params)
 
-    def _apply_managed(self, ctx: ActionContext, params: DenyParams, document: str) -> Applied:
-        iam, name = ctx.clients.iam, managed_policy_name(params.user_name)
-        arn, created, ids = self._managed_arn(ctx, params.user_name), False, []
+    def _apply_managed(self, ctx: ActionContext, params: P) -> Applied:
+        iam, principal = ctx.clients.iam, self.principal(params)
+        name = managed_policy_name(principal.name)
+        arn, created, ids = self._managed_arn(ctx, params), False, []
         try:
             response = iam.create_policy(
                 PolicyName=name,
-                PolicyDocument=document,
+                PolicyDocument=json.dumps(DENY_BEARER_TOKENS),
                 Description="responder: deny Bedrock bearer tokens (leaked API key containment)",
             )
             arn, created = response["Policy"]["Arn"], True
@@ -154,10 +121,10 @@ class DenyBearerTokensForUser(Action[DenyParams]):
             if _managed_document(iam, arn) != DENY_BEARER_TOKENS:
                 raise RuntimeError(f"a managed policy {arn} exists with other content; refusing to attach it") from None
         try:
-            ids.append(request_id(iam.attach_user_policy(UserName=params.user_name, PolicyArn=arn)))
+            ids.append(principal.attach(iam, arn))
         except ClientError:
             if created:  # leave nothing behind that the journal does not know about
-                _absent_ok(iam.delete_policy, PolicyArn=arn)
+                absent_ok(iam.delete_policy, PolicyArn=arn)
             raise
         return Applied(
             request_ids=[i for i in ids if i],
@@ -171,47 +138,82 @@ class DenyBearerTokensForUser(Action[DenyParams]):
                     after=DENY_BEARER_TOKENS,
                 ),
                 Change(
-                    call="iam:AttachUserPolicy",
-                    parameters={"UserName": params.user_name, "PolicyArn": arn},
-                    target=f"user {params.user_name}",
+                    call=principal.attach_call(),
+                    parameters={"PolicyArn": arn},
+                    target=str(principal),
                     before="not attached",
                     after="attached",
                 ),
             ],
-            notes=[f"the user's inline policy budget is full (LimitExceeded): attached managed policy {arn} instead"],
+            notes=[f"the inline policy budget of {principal} is full (LimitExceeded): attached {arn} instead"],
         )
 
-    def verify(self, ctx: ActionContext, params: DenyParams) -> bool:
+    def verify(self, ctx: ActionContext, params: P) -> bool:
         state = self.snapshot(ctx, params)
         return bool(state["inline_policy"] == DENY_BEARER_TOKENS or state["managed_attached"])
 
-    def undo(
-        self, ctx: ActionContext, params: DenyParams, snapshot: dict[str, Any], applied: dict[str, Any]
-    ) -> UndoResult:
-        iam = ctx.clients.iam
+    def undo(self, ctx: ActionContext, params: P, snapshot: dict[str, Any], applied: dict[str, Any]) -> UndoResult:
+        iam, principal = ctx.clients.iam, self.principal(params)
         if applied.get("mode") == "managed":
-            ids = [_absent_ok(iam.detach_user_policy, UserName=params.user_name, PolicyArn=applied["policy_arn"])]
-            if applied.get("created_policy"):
-                ids.append(_absent_ok(iam.delete_policy, PolicyArn=applied["policy_arn"]))
+            arn, created = applied["policy_arn"], applied.get("created_policy")
+            ids = [principal.detach(iam, arn)]
+            if created:
+                ids.append(absent_ok(iam.delete_policy, PolicyArn=arn))
             return UndoResult(
                 status="undone",
-                message=f"detached {applied['policy_arn']}"
-                + (" and deleted it" if applied.get("created_policy") else ""),
+                message=f"detached {arn}" + (" and deleted it" if created else ""),
                 request_ids=[i for i in ids if i],
             )
         previous = snapshot["inline_policy"]
-        if previous is not None:
-            response = iam.put_user_policy(
-                UserName=params.user_name, PolicyName=params.policy_name, PolicyDocument=json.dumps(previous)
-            )
-            return UndoResult(
-                status="undone",
-                message=f"restored the previous inline policy {params.policy_name}",
-                request_ids=[r for r in [request_id(response)] if r],
-            )
-        rid = _absent_ok(iam.delete_user_policy, UserName=params.user_name, PolicyName=params.policy_name)
+        rid = principal.restore_inline(iam, params.policy_name, previous)
+        what = "restored the previous" if previous is not None else "deleted"
         return UndoResult(
-            status="undone",
-            message=f"deleted inline policy {params.policy_name}",
-            request_ids=[rid] if rid else [],
+            status="undone", message=f"{what} inline policy {params.policy_name}", request_ids=[rid] if rid else []
         )
+
+
+_MANAGED_FALLBACK = ("iam:GetPolicy", "iam:GetPolicyVersion", "iam:CreatePolicy", "iam:DeletePolicy")
+
+
+@register
+class DenyBearerTokensForUser(_DenyBearerTokens[DenyUserParams]):
+    name = "iam.deny-bearer-tokens-for-user"
+    summary = (
+        "Deny the user bedrock:CallWithBearerToken and bedrock-mantle:CallWithBearerToken (inline policy; an "
+        "attached managed policy when the inline budget is full)"
+    )
+    Params = DenyUserParams
+    permissions = (
+        "iam:GetUserPolicy",
+        "iam:PutUserPolicy",
+        "iam:DeleteUserPolicy",
+        "iam:ListAttachedUserPolicies",
+        "iam:AttachUserPolicy",
+        "iam:DetachUserPolicy",
+        *_MANAGED_FALLBACK,
+    )
+
+    def principal(self, params: DenyUserParams) -> Principal:
+        return Principal("user", params.user_name)
+
+
+@register
+class DenyBearerTokensForRole(_DenyBearerTokens[DenyRoleParams]):
+    name = "iam.deny-bearer-tokens-for-role"
+    summary = (
+        "Deny the role bedrock:CallWithBearerToken and bedrock-mantle:CallWithBearerToken (inline policy; an "
+        "attached managed policy when the inline budget is full)"
+    )
+    Params = DenyRoleParams
+    permissions = (
+        "iam:GetRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:ListAttachedRolePolicies",
+        "iam:AttachRolePolicy",
+        "iam:DetachRolePolicy",
+        *_MANAGED_FALLBACK,
+    )
+
+    def principal(self, params: DenyRoleParams) -> Principal:
+        return Principal("role", params.role_name)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from responder import __version__
-from responder.cli import playbooks, run, runs, sandbox
+from responder.cli import identify, playbooks, run, runs, sandbox
 from responder.cli.errors import DEBUG
 
 app = typer.Typer(
@@ -39,6 +39,7 @@ def _global(
     DEBUG["enabled"] = debug
 
 
+app.command()(identify.identify)
 app.command("list")(playbooks.list_playbooks)
 app.command()(playbooks.show)
 app.command()(playbooks.validate)

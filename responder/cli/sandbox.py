@@ -31,15 +31,15 @@ def rehearse(
     Example: responder rehearse leaked-long-term-key
     """
     with reported_errors():
+        from responder.report import render_markdown
         from responder.runs import default_runs_dir
+        from responder.sandbox.rehearsal import REHEARSALS
         from responder.sandbox.rehearsal import rehearse as run_rehearsal
 
         say(f"Rehearsing {playbook} on an emulated account (no AWS account is touched).")
-        say(
-            "An IAM user, BedrockAPIKey-demo, holds a leaked Bedrock API key; another user's key must stay untouched.\n"
-        )
+        if playbook in REHEARSALS:
+            say(REHEARSALS[playbook][0] + "\n")
         result = run_rehearsal(playbook, runs_dir or default_runs_dir("rehearsals"), [Progress(err=False)])
-        from responder.report import render_markdown
 
         say("\nThe report as it stood when containment finished (what you would attach to the ticket):\n")
         say(render_markdown(result.run.report))
@@ -59,10 +59,13 @@ def rehearse(
 @sandbox_app.command("serve")
 def serve(
     port: Annotated[int, typer.Option("--port", help="TCP port on 127.0.0.1; 0 picks a free one.")] = 4566,
-    seed: Annotated[bool, typer.Option("--seed", help="Create a user holding a leaked Bedrock key.")] = False,
-    key_out: Annotated[
-        Path, typer.Option("--key-out", help="With --seed: where to write the leaked key (mode 0600).")
-    ] = Path("leaked-key.txt"),
+    seed: Annotated[
+        bool,
+        typer.Option("--seed", help="Seed both incidents: a user's leaked long-term key, a role's short-term key."),
+    ] = False,
+    keys_dir: Annotated[
+        Path, typer.Option("--keys-dir", help="With --seed: where to write <playbook>.key files (mode 0600).")
+    ] = Path("."),
     request_log: Annotated[
         Path | None, typer.Option("--request-log", help="Append one JSON line per AWS request received.")
     ] = None,
@@ -71,7 +74,7 @@ def serve(
 
     Prints one JSON line with the endpoint and account id once ready, then serves until interrupted.
 
-    Example: responder sandbox serve --port 4566 --seed --key-out leaked.txt
+    Example: responder sandbox serve --port 4566 --seed --keys-dir /tmp/incident
     """
     with reported_errors():
         from responder.sandbox.server import make_server, ready_line, seed_server
@@ -86,8 +89,8 @@ def serve(
             from responder.errors import UserError
 
             raise UserError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
-        seeded = seed_server(key_out) if seed else None
-        typer.echo(json.dumps(ready_line(server, seeded, key_out if seed else None)))
+        seeded = seed_server(keys_dir) if seed else None
+        typer.echo(json.dumps(ready_line(server, seeded)))
         sys.stdout.flush()
         try:
             server.serve_forever()

@@ -13,15 +13,24 @@ from typing import Any
 from unittest import mock
 
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
+from responder.actions.iam_sessions import REVOKE_POLICY_NAME, revoked_before
 from responder.aws import AwsOptions
 from responder.errors import UserError
 from responder.journal import Listener
+from responder.keys import parse_short_term_key
 from responder.operations import Outcome, Settings, rollback_run, start_run
-from responder.sandbox.seed import BYSTANDER, EXISTING_POLICY, SANDBOX_REGION, Seeded, seed_incident
+from responder.sandbox.emulator import install
+from responder.sandbox.seed import (
+    BYSTANDER,
+    EXISTING_POLICY,
+    SANDBOX_REGION,
+    Seeded,
+    SeededShortTerm,
+    seed_incident,
+    seed_short_term_incident,
+)
 from responder.sandbox.server import DEFAULT_ACCOUNT
-from responder.sandbox.service_credentials import install
 
-REHEARSABLE = ("leaked-long-term-key",)
 # The operator's own AWS settings must not leak into the emulated account.
 _ISOLATED_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -40,6 +49,7 @@ class Check:
 
 @dataclass
 class Rehearsal:
+    intro: str
     run: Outcome
     rollback: Outcome
     checks: list[Check] = field(default_factory=list)
@@ -50,29 +60,22 @@ class Rehearsal:
 
 
 def rehearse(playbook: str, runs_dir: Path, listeners: list[Listener]) -> Rehearsal:
-    if playbook not in REHEARSABLE:
-        raise UserError(f"no rehearsal for {playbook!r} yet (rehearsable: {', '.join(REHEARSABLE)})")
+    if playbook not in REHEARSALS:
+        raise UserError(f"no rehearsal for {playbook!r} (rehearsable: {', '.join(REHEARSALS)})")
+    intro, seed, contained, restored = REHEARSALS[playbook]
     from moto import mock_aws
 
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED} | _ISOLATED_ENV
     with mock.patch.dict(os.environ, env, clear=True), mock_aws():
         install()
-        seeded = seed_incident(DEFAULT_ACCOUNT)
+        incident = seed(DEFAULT_ACCOUNT)
         settings = Settings(runs_dir=runs_dir, aws=AwsOptions(region=SANDBOX_REGION), listeners=listeners)
         iam = settings.open_clients(settings.aws, True).iam
-        run = start_run(playbook, {}, seeded.key, dry_run=False, confirm=None, settings=settings)
-        checks = _contained(iam, seeded)
+        run = start_run(playbook, {}, incident.key, dry_run=False, confirm=None, settings=settings)
+        checks = [Check("the run completed", run.status == "completed"), *contained(iam, incident, run)]
         back = rollback_run(run.run_id, reactivate_keys=True, settings=settings)
-        checks += _restored(iam, seeded)
-    return Rehearsal(
-        run,
-        back,
-        [
-            Check("the run completed", run.status == "completed"),
-            *checks,
-            Check("the rollback completed", back.status == "rolled-back"),
-        ],
-    )
+        checks += [*restored(iam, incident), Check("the rollback completed", back.status == "rolled-back")]
+    return Rehearsal(intro, run, back, checks)
 
 
 def _status(iam: Any, user: str, credential_id: str) -> str:
@@ -80,23 +83,37 @@ def _status(iam: Any, user: str, credential_id: str) -> str:
     return next((str(c["Status"]) for c in creds if c["ServiceSpecificCredentialId"] == credential_id), "missing")
 
 
-def _inline(iam: Any, user: str) -> dict[str, Any]:
-    names = iam.list_user_policies(UserName=user)["PolicyNames"]
-    return {n: iam.get_user_policy(UserName=user, PolicyName=n)["PolicyDocument"] for n in names}
+def _inline(iam: Any, kind: str, name: str) -> dict[str, Any]:
+    if kind == "user":
+        names = iam.list_user_policies(UserName=name)["PolicyNames"]
+        return {n: iam.get_user_policy(UserName=name, PolicyName=n)["PolicyDocument"] for n in names}
+    names = iam.list_role_policies(RoleName=name)["PolicyNames"]
+    return {n: iam.get_role_policy(RoleName=name, PolicyName=n)["PolicyDocument"] for n in names}
 
 
-def _contained(iam: Any, seeded: Seeded) -> list[Check]:
-    denied = _inline(iam, seeded.user_name).get(DEFAULT_POLICY_NAME) == DENY_BEARER_TOKENS
+def _bearer_calls_found(run: Outcome, expected: int) -> Check:
+    activity = run.state.steps["investigate"].outputs.get("activity") or {}
+    found = activity.get("bearer_token_calls")
+    return Check(f"the investigation found the key's {expected} bearer-token calls (found {found})", found == expected)
+
+
+def _long_contained(iam: Any, seeded: Seeded, run: Outcome) -> list[Check]:
+    user = seeded.user_name
     return [
-        Check("the leaked credential is Inactive", _status(iam, seeded.user_name, seeded.credential_id) == "Inactive"),
-        Check("the user is denied bedrock and bedrock-mantle CallWithBearerToken", denied),
+        Check("the leaked credential is Inactive", _status(iam, user, seeded.credential_id) == "Inactive"),
         Check(
-            "the other user's key was not touched", _status(iam, BYSTANDER, seeded.bystander_credential_id) == "Active"
+            "the user is denied bedrock and bedrock-mantle CallWithBearerToken",
+            _inline(iam, "user", user).get(DEFAULT_POLICY_NAME) == DENY_BEARER_TOKENS,
         ),
+        Check(
+            "the other user's key was not touched",
+            _status(iam, BYSTANDER, seeded.bystander_credential_id) == "Active",
+        ),
+        _bearer_calls_found(run, 4),
     ]
 
 
-def _restored(iam: Any, seeded: Seeded) -> list[Check]:
+def _long_restored(iam: Any, seeded: Seeded) -> list[Check]:
     name, document = EXISTING_POLICY
     return [
         Check(
@@ -105,9 +122,50 @@ def _restored(iam: Any, seeded: Seeded) -> list[Check]:
         ),
         Check(
             "after rollback: the user's inline policies are exactly as before",
-            _inline(iam, seeded.user_name) == {name: document},
+            _inline(iam, "user", seeded.user_name) == {name: document},
         ),
     ]
 
 
-Printer = Callable[[str], None]
+def _short_contained(iam: Any, seeded: SeededShortTerm, run: Outcome) -> list[Check]:
+    policies = _inline(iam, "role", seeded.role_name)
+    revoked = revoked_before(policies.get(REVOKE_POLICY_NAME))
+    issued = parse_short_term_key(seeded.key).issued_at
+    return [
+        Check(
+            "the role is denied bedrock and bedrock-mantle CallWithBearerToken",
+            policies.get(DEFAULT_POLICY_NAME) == DENY_BEARER_TOKENS,
+        ),
+        Check(
+            "the role's sessions issued before the run are revoked (aws:TokenIssueTime)",
+            revoked is not None and revoked >= issued,
+        ),
+        _bearer_calls_found(run, 3),
+    ]
+
+
+def _short_restored(iam: Any, seeded: SeededShortTerm) -> list[Check]:
+    return [
+        Check(
+            "after rollback: the role has no inline policies, as before", _inline(iam, "role", seeded.role_name) == {}
+        )
+    ]
+
+
+Seeder = Callable[[str], Any]
+REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..., list[Check]]]] = {
+    "leaked-long-term-key": (
+        "An IAM user, BedrockAPIKey-demo, holds a leaked long-term Bedrock API key that was used from an unknown "
+        "address; another user's key must stay untouched.",
+        seed_incident,
+        _long_contained,
+        _long_restored,
+    ),
+    "leaked-short-term-key": (
+        "A session of role bedrock-chat-app signed a short-term Bedrock API key (us-west-2) that was used from an "
+        "unknown address; CloudTrail names the session's access key.",
+        seed_short_term_incident,
+        _short_contained,
+        _short_restored,
+    ),
+}

@@ -1,21 +1,31 @@
-"""An emulated incident: an account whose IAM user holds a leaked Bedrock key, beside one that must not be touched."""
+"""Emulated incidents: an account where a leaked Bedrock key did things, beside principals that must stay untouched."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from unittest import mock
 
+from responder.sandbox.cloudtrail_events import record_event
 from responder.sandbox.service_credentials import create_credential
 
 SANDBOX_REGION = "us-east-1"
+TOKEN_REGION = "us-west-2"  # noqa: S105 -- a region, not a secret: the key is made outside us-east-1
 LEAKED_USER = "BedrockAPIKey-demo"  # the console names the users it creates BedrockAPIKey-xxxx
 BYSTANDER = "ml-pipeline"
+LEAKED_ROLE = "bedrock-chat-app"
+ATTACKER_IP = "203.0.113.77"  # TEST-NET-3: documentation addresses only
 # A policy the leaked user already had: rollback must leave it exactly as it was.
 EXISTING_POLICY = (
     "team-bedrock-access",
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": "*"}]},
 )
+_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+}
 
 
 @dataclass
@@ -35,7 +45,40 @@ class Seeded:
         }
 
 
+@dataclass
+class SeededShortTerm:
+    account_id: str
+    role_name: str
+    access_key_id: str
+    region: str
+    key: str  # the leaked token: written to a 0600 file, never printed
+
+    def public(self) -> dict[str, Any]:
+        return {"role_name": self.role_name, "access_key_id": self.access_key_id, "region": self.region}
+
+
+def bearer_calls(account_id: str, region: str, identity: dict[str, Any], count: int, start: datetime) -> None:
+    """Bedrock calls made with a bearer token, as CloudTrail records them (the key itself is never logged)."""
+    names = ["InvokeModel", "Converse", "InvokeModel", "ListFoundationModels"]
+    for i in range(count):
+        record_event(
+            account_id,
+            region,
+            {
+                "eventTime": start + timedelta(minutes=7 * i),
+                "eventSource": "bedrock.amazonaws.com",
+                "eventName": names[i % len(names)],
+                "sourceIPAddress": ATTACKER_IP,
+                "userAgent": "python-requests/2.32.3",
+                "userIdentity": identity,
+                "additionalEventData": {"callWithBearerToken": True},
+                "requestParameters": {"modelId": "anthropic.claude-3-haiku-20240307-v1:0"},
+            },
+        )
+
+
 def seed_incident(account_id: str) -> Seeded:
+    """A long-term key of user BedrockAPIKey-demo, used from an unknown address; user ml-pipeline has its own key."""
     from moto.iam.models import iam_backends
 
     iam = iam_backends[account_id]["aws"]
@@ -45,6 +88,14 @@ def seed_incident(account_id: str) -> Seeded:
     iam.put_user_policy(LEAKED_USER, name, json.dumps(document))
     leaked = create_credential(account_id, LEAKED_USER, age_days=30)
     bystander = create_credential(account_id, BYSTANDER)
+    identity = {
+        "type": "IAMUser",
+        "principalId": "AIDAEXAMPLEDEMO",
+        "arn": f"arn:aws:iam::{account_id}:user/{LEAKED_USER}",
+        "accountId": account_id,
+        "userName": LEAKED_USER,
+    }
+    bearer_calls(account_id, SANDBOX_REGION, identity, 4, datetime.now(timezone.utc) - timedelta(hours=1))
     return Seeded(
         account_id=account_id,
         user_name=LEAKED_USER,
@@ -52,3 +103,41 @@ def seed_incident(account_id: str) -> Seeded:
         key=leaked["ServiceCredentialSecret"],
         bystander_credential_id=bystander["ServiceSpecificCredentialId"],
     )
+
+
+def seed_short_term_incident(account_id: str) -> SeededShortTerm:
+    """A role session's credentials signed a short-term key (made with aws-bedrock-token-generator) that was then
+    used from an unknown address: CloudTrail in the token's region names the session's access key."""
+    from aws_bedrock_token_generator.token_generator import TOKEN_DURATION, _generate_token
+    from botocore.credentials import Credentials
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    iam = iam_backends[account_id]["aws"]
+    role = iam.create_role(LEAKED_ROLE, json.dumps(_TRUST), "/", None, "chat app", [], None)
+    session = sts_backends[account_id]["aws"].assume_role(TOKEN_REGION, "chat-app-worker", role.arn, "", 3600, "")
+    credentials = Credentials(session.access_key_id, session.secret_access_key, session.session_token)
+    # The token was made 40 minutes ago and used since: sign it as of then (SigV4 reads the clock in botocore.auth).
+    issued = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=40)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=issued.replace(tzinfo=None)):
+        # provide_token reads the default credential chain; the session's credentials are what we have.
+        token = _generate_token(credentials, TOKEN_REGION, TOKEN_DURATION)
+    identity = {
+        "type": "AssumedRole",
+        "principalId": f"{role.id}:chat-app-worker",
+        "arn": f"arn:aws:sts::{account_id}:assumed-role/{LEAKED_ROLE}/chat-app-worker",
+        "accountId": account_id,
+        "accessKeyId": session.access_key_id,
+        "sessionContext": {
+            "sessionIssuer": {
+                "type": "Role",
+                "principalId": role.id,
+                "arn": role.arn,
+                "accountId": account_id,
+                "userName": LEAKED_ROLE,
+            },
+            "attributes": {"creationDate": datetime.now(timezone.utc).isoformat(), "mfaAuthenticated": "false"},
+        },
+    }
+    bearer_calls(account_id, TOKEN_REGION, identity, 3, issued + timedelta(minutes=5))
+    return SeededShortTerm(account_id, LEAKED_ROLE, session.access_key_id, TOKEN_REGION, token)

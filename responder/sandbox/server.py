@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from responder.sandbox.seed import SANDBOX_REGION, Seeded, seed_incident
-from responder.sandbox.service_credentials import install
+from responder.sandbox.emulator import install
+from responder.sandbox.seed import SANDBOX_REGION, seed_incident, seed_short_term_incident
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's default account
 _SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
@@ -65,7 +65,7 @@ def make_server(host: str, port: int, request_log: Path | None) -> Any:
     return werkzeug_server(host, port, app, threaded=True)
 
 
-def ready_line(server: Any, seeded: Seeded | None, key_file: Path | None) -> dict[str, Any]:
+def ready_line(server: Any, seeded: dict[str, Any] | None) -> dict[str, Any]:
     host, port = server.server_address[:2]
     line: dict[str, Any] = {
         "endpoint": f"http://{host}:{port}",
@@ -74,16 +74,20 @@ def ready_line(server: Any, seeded: Seeded | None, key_file: Path | None) -> dic
         "credentials": "any: the emulator accepts every access key (e.g. AWS_ACCESS_KEY_ID=testing)",
     }
     if seeded is not None:
-        line["seeded"] = seeded.public()
-        line["key_file"] = str(key_file)
+        line["seeded"] = seeded
     return line
 
 
-def seed_server(key_out: Path) -> Seeded:
-    """Seed the incident and write its key to key_out, readable by the owner only."""
-    seeded = seed_incident(DEFAULT_ACCOUNT)
-    fd = os.open(key_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(seeded.key + "\n")
+def seed_server(keys_dir: Path) -> dict[str, Any]:
+    """Seed both incidents; write each leaked key to <keys_dir>/<playbook>.key, readable by the owner only."""
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    long_term, short_term = seed_incident(DEFAULT_ACCOUNT), seed_short_term_incident(DEFAULT_ACCOUNT)
+    seeded: dict[str, Any] = {}
+    for playbook, incident in (("leaked-long-term-key", long_term), ("leaked-short-term-key", short_term)):
+        path = keys_dir / f"{playbook}.key"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(incident.key + "\n")
+        seeded[playbook] = {**incident.public(), "key_file": str(path)}
     return seeded

@@ -1,0 +1,301 @@
+"""CloudTrail actions: who a short-term key belongs to, and what a leaked key did. Read-only."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pydantic import Field
+
+from responder.actions.base import Action, ActionContext, ActionParams, Regions, StepPlan
+from responder.actions.iam_principals import ROLE_NAME, USER_NAME
+from responder.aws import ClientError, error_code
+from responder.errors import UserError
+from responder.keys import ShortTermKey
+from responder.registry import register
+
+GLOBAL_REGION = "us-east-1"  # IAM and STS events land here
+LOOKBACK = timedelta(days=90)  # LookupEvents sees 90 days of management events
+SSO_ROLE_PREFIX = "AWSReservedSSO_"
+MANTLE_NOTE = (
+    "Bedrock Mantle inference is a CloudTrail data event, which LookupEvents cannot see: "
+    "search the trail or a CloudTrail Lake event data store that records it"
+)
+
+
+def lookup(
+    ctx: ActionContext,
+    region: str,
+    key: str,
+    value: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 1000,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Events (parsed CloudTrailEvent records) for one attribute in one region, newest first; and whether
+    `limit` cut the list short. boto3's paginator handles NextToken; adaptive retry handles throttling."""
+    client = ctx.clients.client_in("cloudtrail", region)
+    kwargs: dict[str, Any] = {"LookupAttributes": [{"AttributeKey": key, "AttributeValue": value}]}
+    if start is not None:
+        kwargs["StartTime"] = start
+    if end is not None:
+        kwargs["EndTime"] = end
+    records: list[dict[str, Any]] = []
+    for page in client.get_paginator("lookup_events").paginate(**kwargs):
+        for event in page.get("Events", []):
+            if len(records) >= limit:
+                return records, True
+            records.append(json.loads(event["CloudTrailEvent"]))
+    return records, False
+
+
+def principal_of(record: dict[str, Any]) -> tuple[str, str] | None:
+    """('role', name) or ('user', name) from a CloudTrail userIdentity, as the containment needs it."""
+    identity = record.get("userIdentity", {})
+    kind = identity.get("type")
+    issuer = identity.get("sessionContext", {}).get("sessionIssuer", {})
+    if kind == "AssumedRole" and issuer.get("userName"):
+        return "role", str(issuer["userName"])
+    if kind == "IAMUser" and identity.get("userName"):
+        return "user", str(identity["userName"])
+    if kind == "FederatedUser" and issuer.get("userName"):  # GetFederationToken: the issuing IAM user
+        return "user", str(issuer["userName"])
+    return None
+
+
+class ResolveShortParams(ActionParams):
+    key: ShortTermKey | None = None
+    role_name: str | None = Field(default=None, pattern=ROLE_NAME)
+    user_name: str | None = Field(default=None, pattern=USER_NAME)
+    regions: Regions = Field(default_factory=list)
+
+
+@register
+class ResolveShortTermKey(Action[ResolveShortParams]):
+    name = "cloudtrail.resolve-short-term-key"
+    summary = "Find the role or IAM user whose credentials signed a short-term key (read-only)"
+    Params = ResolveShortParams
+    permissions = (
+        "sts:GetAccessKeyInfo",
+        "iam:GetAccessKeyLastUsed",
+        "iam:GetRole",
+        "iam:GetUser",
+        "cloudtrail:LookupEvents",
+    )
+    reversible = True
+    mutating = False
+    outputs = (
+        "principal_type",
+        "role_name",
+        "user_name",
+        "access_key_id",
+        "signing_access_key_id",
+        "is_role",
+        "is_user",
+        "has_user_access_key",
+        "issued_at",
+        "expires_at",
+        "expired",
+        "regions",
+    )
+
+    def snapshot(self, ctx: ActionContext, params: ResolveShortParams) -> dict[str, Any]:
+        key = params.key
+        if params.role_name and params.user_name:
+            raise UserError("name one principal: -p role_name=... or -p user_name=..., not both")
+        if key is None and not (params.role_name or params.user_name):
+            raise UserError(
+                "give the leaked key with --key-file FILE, or name its principal: -p role_name=... or -p user_name=..."
+            )
+        notes: list[str] = []
+        if key is not None:
+            owner = ctx.clients.sts.get_access_key_info(AccessKeyId=key.access_key_id)["Account"]
+            if owner != ctx.account_id:
+                raise UserError(
+                    f"the key was signed by an access key of account {owner}, but your credentials are "
+                    f"for account {ctx.account_id}: use a profile in {owner}"
+                )
+            if key.expired():
+                notes.append(
+                    f"the key expired at {key.expires_at.isoformat()}, but the session or access key that "
+                    "signed it may still be alive: it is contained all the same"
+                )
+        if params.role_name:
+            kind, name = "role", self._exists(ctx, "role", params.role_name)
+        elif params.user_name:
+            kind, name = "user", self._exists(ctx, "user", params.user_name)
+        else:
+            assert key is not None  # checked above
+            kind, name = self._from_key(ctx, key, self._regions(key, params.regions))
+        if kind == "role" and name.startswith(SSO_ROLE_PREFIX):
+            raise UserError(
+                f"role {name} belongs to IAM Identity Center and refuses inline policies "
+                "(UnmodifiableEntity): revoke the user's sessions in IAM Identity Center instead "
+                "(Users > the user > Active sessions), then deny the permission set's use of bearer tokens"
+            )
+        return {"kind": kind, "name": name, "notes": notes}
+
+    def _exists(self, ctx: ActionContext, kind: str, name: str) -> str:
+        try:
+            (ctx.clients.iam.get_role(RoleName=name) if kind == "role" else ctx.clients.iam.get_user(UserName=name))
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchEntity":
+                raise UserError(f"IAM {kind} {name!r} does not exist in account {ctx.account_id}") from None
+            raise
+        return name
+
+    @staticmethod
+    def _regions(key: ShortTermKey | None, extra: list[str]) -> list[str]:
+        """Where to look: the token's region, us-east-1 (IAM and STS events), and any the operator named."""
+        return list(dict.fromkeys([*([key.region] if key else []), GLOBAL_REGION, *extra]))
+
+    def _from_key(self, ctx: ActionContext, key: ShortTermKey, searched: list[str]) -> tuple[str, str]:
+        if key.signer == "iam-user":
+            try:
+                user = ctx.clients.iam.get_access_key_last_used(AccessKeyId=key.access_key_id).get("UserName")
+            except ClientError as exc:
+                if error_code(exc) != "NoSuchEntity":
+                    raise
+                user = None
+            if not user:
+                raise UserError(
+                    f"access key {key.access_key_id} is not an access key of any user in account "
+                    f"{ctx.account_id} (already deleted?)"
+                )
+            return "user", str(user)
+        if key.signer != "role-session":
+            raise UserError(
+                f"access key id {key.access_key_id} is neither ASIA... nor AKIA...: name the principal "
+                "with -p role_name=... or -p user_name=..."
+            )
+        for region in searched:
+            events, _ = lookup(ctx, region, "AccessKeyId", key.access_key_id, limit=200)
+            for record in events:
+                found = principal_of(record)
+                if found:
+                    return found
+        raise UserError(
+            f"no CloudTrail event in {', '.join(searched)} names access key {key.access_key_id} yet (events take "
+            "5 to 15 minutes to appear, and only calls the session made are recorded): name the principal with "
+            "-p role_name=... (or -p user_name=...), e.g. from whoever ran the workload, or retry later"
+        )
+
+    def plan(self, ctx: ActionContext, params: ResolveShortParams, snapshot: dict[str, Any]) -> StepPlan:
+        key, kind, name = params.key, snapshot["kind"], snapshot["name"]
+        user_key = key.access_key_id if key is not None and key.signer == "iam-user" and kind == "user" else None
+        notes = [f"the key's principal is {kind} {name}", *snapshot["notes"]]
+        if kind == "user" and key is not None and key.signer == "role-session":
+            notes.append("temporary credentials of an IAM user: the deny on the user stops them")
+        return StepPlan(
+            outputs={
+                "principal_type": kind,
+                "role_name": name if kind == "role" else None,
+                "user_name": name if kind == "user" else None,
+                "access_key_id": user_key,
+                "signing_access_key_id": key.access_key_id if key else None,
+                "is_role": kind == "role",
+                "is_user": kind == "user",
+                "has_user_access_key": user_key is not None,
+                "issued_at": key.issued_at if key else None,
+                "expires_at": key.expires_at if key else None,
+                "expired": key.expired() if key else None,
+                "regions": self._regions(key, params.regions),
+            },
+            notes=notes,
+        )
+
+
+class InvestigateParams(ActionParams):
+    user_name: str | None = Field(default=None, pattern=USER_NAME)
+    access_key_id: str | None = Field(default=None, pattern=r"^[A-Z0-9]{16,128}$")
+    since: datetime | None = None
+    until: datetime | None = None
+    contained_at: datetime | None = None
+    regions: Regions = Field(default_factory=list)
+    max_events: int = Field(default=1000, ge=1, le=100_000)
+
+
+@register
+class InvestigateKeyActivity(Action[InvestigateParams]):
+    name = "cloudtrail.investigate-key-activity"
+    summary = "Summarise the Bedrock calls made with a bearer token by the key's principal (read-only)"
+    Params = InvestigateParams
+    permissions = ("cloudtrail:LookupEvents",)
+    reversible = True
+    mutating = False
+    outputs = ("activity",)
+
+    def snapshot(self, ctx: ActionContext, params: InvestigateParams) -> dict[str, Any]:
+        now = datetime.now(timezone.utc)
+        if params.access_key_id:
+            attribute, value = "AccessKeyId", params.access_key_id
+        elif params.user_name:
+            attribute, value = "Username", params.user_name
+        else:  # a role named by hand, without the key: its sessions' names are unknown
+            return {"records": [], "window": [], "regions": [], "by": None, "capped_window": False, "cap_hit": False}
+        start = params.since or now - LOOKBACK
+        capped_window = start < now - LOOKBACK
+        start = max(start, now - LOOKBACK)
+        end = min(params.until or now, now)
+        regions = list(dict.fromkeys(params.regions or [ctx.clients.region]))
+        records: list[dict[str, Any]] = []
+        cap_hit = False
+        for region in regions:
+            found, cut = lookup(ctx, region, attribute, value, start, end, params.max_events - len(records))
+            records += found
+            cap_hit = cap_hit or cut or len(records) >= params.max_events
+            if cap_hit:
+                break
+        return {
+            "records": records,
+            "window": [start.isoformat(), end.isoformat()],
+            "regions": regions,
+            "by": f"{attribute}={value}",
+            "capped_window": capped_window,
+            "cap_hit": cap_hit,
+        }
+
+    def plan(self, ctx: ActionContext, params: InvestigateParams, snapshot: dict[str, Any]) -> StepPlan:
+        if snapshot["by"] is None:
+            note = "nothing to look up by: give the key (its access key id) or a user name to investigate"
+            return StepPlan(outputs={"activity": None}, notes=[note, MANTLE_NOTE])
+        bearer = [r for r in snapshot["records"] if r.get("additionalEventData", {}).get("callWithBearerToken")]
+        times = sorted(str(r.get("eventTime")) for r in bearer)
+        after = [
+            r
+            for r in bearer
+            if params.contained_at is not None and _when(r) is not None and _when(r) >= params.contained_at  # type: ignore[operator]
+        ]
+        notes = [
+            f"{len(bearer)} call(s) made with a bearer token ({snapshot['by']}, {', '.join(snapshot['regions'])})",
+            MANTLE_NOTE,
+        ]
+        if snapshot["cap_hit"]:
+            notes.append(f"stopped at {params.max_events} events (max_events): there may be more")
+        if snapshot["capped_window"]:
+            notes.append("LookupEvents keeps 90 days: older activity is not covered")
+        activity = {
+            "searched": {"by": snapshot["by"], "regions": snapshot["regions"], "window": snapshot["window"]},
+            "events_read": len(snapshot["records"]),
+            "bearer_token_calls": len(bearer),
+            # [name, count] pairs, most first: a JSON object would lose the order when the journal sorts keys
+            "by_event": Counter(str(r.get("eventName")) for r in bearer).most_common(),
+            "by_region": Counter(str(r.get("awsRegion")) for r in bearer).most_common(),
+            "source_ips": sorted({str(r.get("sourceIPAddress")) for r in bearer}),
+            "user_agents": sorted({str(r.get("userAgent")) for r in bearer}),
+            "errors": Counter(str(r["errorCode"]) for r in bearer if r.get("errorCode")).most_common(),
+            "first_seen": times[0] if times else None,
+            "last_seen": times[-1] if times else None,
+            "after_containment": len(after),
+            "cap_hit": snapshot["cap_hit"],
+        }
+        return StepPlan(outputs={"activity": activity}, notes=notes)
+
+
+def _when(record: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(record.get("eventTime")).replace("Z", "+00:00"))
+    except ValueError:
+        return None

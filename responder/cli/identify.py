@@ -1,0 +1,49 @@
+"""`responder identify`: classify a pasted key and name the playbook to run."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from responder.cli.errors import reported_errors
+from responder.cli.options import EndpointUrl, Output, Profile, Region, check_output, runs_dir_or_default
+from responder.cli.render import say
+from responder.redaction import SECRETS
+
+
+def identify(
+    key_file: Annotated[str, typer.Argument(help="File holding the key, or - for stdin.")] = "-",
+    key_file_option: Annotated[str | None, typer.Option("--key-file", help="Same as the argument.")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Decode only: no AWS call.")] = False,
+    output: Output = "text",
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+) -> None:
+    """Tell what a leaked key is (offline, instantly), who owns it (online), and the command to contain it.
+
+    Never prints the secret parts: the long-term secret, the short-term signature and session token.
+
+    Example: pbpaste | responder identify -
+    """
+    with reported_errors():
+        from responder.aws import AwsOptions
+        from responder.identify import identify as run_identify
+        from responder.identify import render_text
+        from responder.keys import read_key_file
+        from responder.operations import Settings
+
+        check_output(output)
+        path = key_file_option or key_file
+        settings = Settings(
+            runs_dir=runs_dir_or_default(None),
+            aws=AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url),
+        )
+        result = run_identify(read_key_file(path), path, not offline, settings)
+        if output == "json":
+            typer.echo(SECRETS.redact(json.dumps(result, sort_keys=True, default=str)))
+        else:
+            for line in render_text(result):
+                say(line)

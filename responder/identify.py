@@ -1,0 +1,124 @@
+"""`responder identify`: what a pasted key is (offline), who owns it (online), and which playbook to run."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from responder.errors import ResponderError
+from responder.keys import LeakedKey, LongTermKey, ShortTermKey, parse_key
+
+PLAYBOOK = {"long-term": "leaked-long-term-key", "short-term": "leaked-short-term-key"}
+SIGNERS = {
+    "role-session": "temporary credentials: a role session or a federated user",
+    "iam-user": "an IAM user's long-term access key",
+    "unknown": "an access key of unknown kind",
+}
+
+
+def offline_facts(key: LeakedKey, now: datetime | None = None) -> dict[str, Any]:
+    if isinstance(key, LongTermKey):
+        return {
+            "kind": key.kind,
+            "alias": key.alias,
+            "user_name": key.user_name,
+            "account_id": key.account_id,
+            "fingerprint": key.fingerprint,
+        }
+    now = now or datetime.now(timezone.utc)
+    return {
+        "kind": key.kind,
+        "access_key_id": key.access_key_id,
+        "signer": key.signer,
+        "region": key.region,
+        "issued_at": key.issued_at.isoformat(),
+        "expires_at": key.expires_at.isoformat(),
+        "expired": key.expired(now),
+        "seconds_left": max(0, int((key.expires_at - now).total_seconds())),
+        "fingerprint": key.fingerprint,
+    }
+
+
+def find_owner(key: LeakedKey, settings: Any) -> dict[str, Any]:
+    """Ask AWS who owns the key, with the playbooks' own read-only resolve actions. Never raises: an owner that
+    cannot be found is an answer too, with the reason."""
+    from responder.actions.cloudtrail import ResolveShortParams, ResolveShortTermKey
+    from responder.actions.iam_credentials import ResolveLongTermKey, ResolveParams
+    from responder.executor import describe_failure
+    from responder.operations import open_context
+
+    try:
+        ctx, operator = open_context(settings, read_only=True)
+        if isinstance(key, LongTermKey):
+            resolve_long = ResolveLongTermKey()
+            snapshot = resolve_long.snapshot(ctx, ResolveParams(key=key))
+            creds = snapshot["credentials"]
+            return {
+                "found": True,
+                "principal": f"user {creds[0]['user_name']}",
+                "credentials": [{k: c[k] for k in ("credential_id", "status", "created", "expires")} for c in creds],
+                "operator": operator,
+            }
+        resolve_short = ResolveShortTermKey()
+        found = resolve_short.snapshot(ctx, ResolveShortParams(key=key))
+        return {"found": True, "principal": f"{found['kind']} {found['name']}", "operator": operator}
+    except ResponderError as exc:
+        return {"found": False, "reason": exc.message}
+    except Exception as exc:
+        return {"found": False, "reason": describe_failure(exc)}
+
+
+def identify(key_text: str, key_file: str, online: bool, settings: Any) -> dict[str, Any]:
+    key = parse_key(key_text)
+    result: dict[str, Any] = {"key": offline_facts(key)}
+    if online:
+        result["owner"] = find_owner(key, settings)
+    # A key read from stdin must be saved before the run can read it again: name the file to save it to.
+    shown = key_file if key_file != "-" else "leaked.txt"
+    command = f"responder run {PLAYBOOK[key.kind]} --key-file {shown}"
+    result["next"] = {"playbook": PLAYBOOK[key.kind], "command": command, "dry_run": command + " --dry-run"}
+    if key_file == "-":
+        result["next"]["save_key_first"] = "umask 077; cat > leaked.txt   # paste the key, then Ctrl-D"
+    owner = result.get("owner") or {}
+    if isinstance(key, ShortTermKey) and online and not owner.get("found"):
+        result["next"]["hint"] = (
+            "if CloudTrail does not name the principal yet, add -p role_name=ROLE or -p user_name=USER"
+        )
+    return result
+
+
+def render_text(result: dict[str, Any]) -> list[str]:
+    key, lines = result["key"], []
+    if key["kind"] == "long-term":
+        lines += [
+            "Kind:         long-term Bedrock API key (an IAM service-specific credential)",
+            f"User:         {key['user_name']}",
+            f"Account:      {key['account_id']}",
+            f"Alias:        {key['alias']}",
+        ]
+    else:
+        left = key["seconds_left"]
+        state = (
+            "EXPIRED (the session that signed it may still be alive)"
+            if key["expired"]
+            else (f"in {left // 3600}h {left % 3600 // 60}m")
+        )
+        lines += [
+            "Kind:         short-term Bedrock API key (a presigned request: it cannot be revoked by itself)",
+            f"Signed by:    {key['access_key_id']} ({SIGNERS[key['signer']]})",
+            f"Region:       {key['region']}",
+            f"Issued:       {key['issued_at']}",
+            f"Expires:      {key['expires_at']} ({state})",
+        ]
+    lines.append(f"Fingerprint:  {key['fingerprint']}")
+    owner = result.get("owner")
+    if owner is not None:
+        if owner["found"]:
+            lines.append(f"Owner:        {owner['principal']}")
+            for cred in owner.get("credentials", []):
+                lines.append(f"              credential {cred['credential_id']}: {cred['status']}")
+        else:
+            lines.append(f"Owner:        not found: {owner['reason']}")
+    steps = [result["next"].get(s) for s in ("save_key_first", "dry_run", "command", "hint")]
+    lines += [f"{'Next:' if i == 0 else '':<14}{step}" for i, step in enumerate(s for s in steps if s)]
+    return lines
