@@ -11,8 +11,8 @@ import pytest
 
 from responder.aws import AwsOptions, Clients
 from responder.operations import Settings
-from responder.sandbox.seed import Seeded, seed_incident
 from responder.sandbox.emulator import install
+from responder.sandbox.seed import Seeded, SeededShortTerm, seed_incident, seed_short_term_incident
 from tests.factories import ACCOUNT, Requests
 
 
@@ -62,3 +62,9 @@ def iam(account: Seeded) -> Any:
     import boto3
 
     return boto3.client("iam", region_name="us-east-1")
+
+
+@pytest.fixture
+def short_account(account: Seeded) -> SeededShortTerm:
+    """The same account, plus a role session whose leaked short-term key CloudTrail has seen in us-west-2."""
+    return seed_short_term_incident(ACCOUNT)

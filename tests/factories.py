@@ -55,3 +55,29 @@ def inline_policies(iam: Any, user: str) -> dict[str, Any]:
 
 def second_credential(user: str) -> str:
     return str(create_credential(ACCOUNT, user)["ServiceSpecificCredentialId"])
+
+
+def make_token(
+    access_key_id: str,
+    region: str = "us-west-2",
+    seconds: int = 43200,
+    issued: Any = None,
+    session_token: str | None = "FwoGZXIvYXdzEXAMPLEsessionTOKEN+/=",
+) -> str:
+    """A real short-term key, made by AWS's aws-bedrock-token-generator, optionally issued in the past."""
+    from datetime import timedelta
+    from unittest import mock
+
+    from aws_bedrock_token_generator import provide_token
+    from botocore.credentials import CredentialProvider, Credentials
+
+    token = None if access_key_id.startswith("AKIA") else session_token
+
+    class Fixed(CredentialProvider):  # type: ignore[misc]
+        def load(self) -> Credentials:
+            return Credentials(access_key_id, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", token)
+
+    if issued is None:
+        return str(provide_token(region=region, aws_credentials_provider=Fixed(), expiry=timedelta(seconds=seconds)))
+    with mock.patch("botocore.auth.get_current_datetime", return_value=issued.replace(tzinfo=None)):
+        return str(provide_token(region=region, aws_credentials_provider=Fixed(), expiry=timedelta(seconds=seconds)))

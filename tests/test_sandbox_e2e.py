@@ -24,7 +24,7 @@ RESPONDER = [str(BIN / "responder")] if (BIN / "responder").exists() else [sys.e
 @dataclass
 class Sandbox:
     endpoint: str
-    key_file: Path
+    key_files: dict[str, Path]
     request_log: Path
     seeded: dict[str, Any]
     env: dict[str, str]
@@ -57,7 +57,7 @@ class Sandbox:
         return [json.loads(line)["operation"] for line in self.request_log.read_text().splitlines()]
 
     def status(self) -> list[str]:
-        user = self.seeded["user_name"]
+        user = self.seeded["leaked-long-term-key"]["user_name"]
         listed = self.aws("iam", "list-service-specific-credentials", "--user-name", user)
         return [c["Status"] for c in listed["ServiceSpecificCredentials"]]
 
@@ -66,7 +66,7 @@ class Sandbox:
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RESPONDER_"))}
     env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-    key_file, log = tmp_path / "leaked.txt", tmp_path / "requests.jsonl"
+    log = tmp_path / "requests.jsonl"
     server = subprocess.Popen(
         [
             *RESPONDER,
@@ -75,8 +75,8 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
             "--port",
             "0",
             "--seed",
-            "--key-out",
-            str(key_file),
+            "--keys-dir",
+            str(tmp_path),
             "--request-log",
             str(log),
         ],
@@ -87,18 +87,30 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     )
     try:
         assert server.stdout is not None
-        ready = json.loads(server.stdout.readline())
+        line = server.stdout.readline()
+        if not line:  # it died before it was ready: show why
+            pytest.fail(f"responder sandbox serve did not start: {server.communicate(timeout=10)[1]}")
+        ready = json.loads(line)
         env |= {"AWS_ENDPOINT_URL": ready["endpoint"], "RESPONDER_RUNS_DIR": str(tmp_path / "runs")}
-        yield Sandbox(ready["endpoint"], Path(ready["key_file"]), log, ready["seeded"], env, tmp_path / "runs")
+        keys = {playbook: Path(seeded["key_file"]) for playbook, seeded in ready["seeded"].items()}
+        yield Sandbox(ready["endpoint"], keys, log, ready["seeded"], env, tmp_path / "runs")
     finally:
         server.terminate()
         server.wait(timeout=10)
 
 
 def test_contain_and_roll_back_over_the_wire(sandbox: Sandbox) -> None:
-    user = sandbox.seeded["user_name"]
+    user = sandbox.seeded["leaked-long-term-key"]["user_name"]
     assert sandbox.status() == ["Active"]
-    run = sandbox.responder("run", "leaked-long-term-key", "--key-file", str(sandbox.key_file), "--yes", "-o", "json")
+    run = sandbox.responder(
+        "run",
+        "leaked-long-term-key",
+        "--key-file",
+        str(sandbox.key_files["leaked-long-term-key"]),
+        "--yes",
+        "-o",
+        "json",
+    )
     out = json.loads(run.stdout)
     assert out["status"] == "completed"
     assert sandbox.status() == ["Inactive"]
@@ -122,15 +134,16 @@ def test_contain_and_roll_back_over_the_wire(sandbox: Sandbox) -> None:
 def test_dry_run_sends_no_mutating_request(sandbox: Sandbox, playbook: str) -> None:
     """Read at the server, from the wire: every request a dry run makes is a read."""
     before = len(sandbox.operations())
-    sandbox.responder("run", playbook, "--key-file", str(sandbox.key_file), "-p", "delete_key=true", "--dry-run")
+    extra = ["-p", "delete_key=true"] if playbook == "leaked-long-term-key" else []
+    sandbox.responder("run", playbook, "--key-file", str(sandbox.key_files[playbook]), *extra, "--dry-run")
     sent = sandbox.operations()[before:]
-    assert "ListServiceSpecificCredentials" in sent  # it did plan against the account
+    assert {"GetCallerIdentity", "LookupEvents"} <= set(sent) and len(sent) > 4  # it did plan against the account
     assert [op for op in sent if not is_read_only(op)] == []
     assert sandbox.status() == ["Active"]
 
 
 def test_full_inline_budget_falls_back_to_a_managed_policy(sandbox: Sandbox) -> None:
-    user = sandbox.seeded["user_name"]
+    user = sandbox.seeded["leaked-long-term-key"]["user_name"]
     resources = [f"arn:aws:s3:::bucket/{i:04d}" for i in range(66)]  # leaves room, but not for the deny
     big = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}]}
     sandbox.aws(
@@ -139,7 +152,13 @@ def test_full_inline_budget_falls_back_to_a_managed_policy(sandbox: Sandbox) -> 
     assert "big" in sandbox.aws("iam", "list-user-policies", "--user-name", user)["PolicyNames"]
     run = json.loads(
         sandbox.responder(
-            "run", "leaked-long-term-key", "--key-file", str(sandbox.key_file), "--yes", "-o", "json"
+            "run",
+            "leaked-long-term-key",
+            "--key-file",
+            str(sandbox.key_files["leaked-long-term-key"]),
+            "--yes",
+            "-o",
+            "json",
         ).stdout
     )
     attached = sandbox.aws("iam", "list-attached-user-policies", "--user-name", user)["AttachedPolicies"]
@@ -147,3 +166,19 @@ def test_full_inline_budget_falls_back_to_a_managed_policy(sandbox: Sandbox) -> 
     sandbox.responder("rollback", run["run_id"], "--reactivate-keys")
     assert sandbox.aws("iam", "list-attached-user-policies", "--user-name", user)["AttachedPolicies"] == []
     assert sandbox.status() == ["Active"]
+
+
+def test_short_term_key_over_the_wire(sandbox: Sandbox) -> None:
+    role = sandbox.seeded["leaked-short-term-key"]["role_name"]
+    key_file = str(sandbox.key_files["leaked-short-term-key"])
+    identified = json.loads(sandbox.responder("identify", key_file, "-o", "json").stdout)
+    assert identified["key"]["signer"] == "role-session" and identified["owner"]["principal"] == f"role {role}"
+    run = json.loads(
+        sandbox.responder("run", "leaked-short-term-key", "--key-file", key_file, "--yes", "-o", "json").stdout
+    )
+    assert run["status"] == "completed"
+    names = sandbox.aws("iam", "list-role-policies", "--role-name", role)["PolicyNames"]
+    assert sorted(names) == ["AWSRevokeOlderSessions", "ResponderDenyBedrockBearerTokens"]
+    back = sandbox.responder("rollback", run["run_id"])
+    assert "work again" in back.stdout  # removing AWSRevokeOlderSessions re-opens old sessions: say so
+    assert sandbox.aws("iam", "list-role-policies", "--role-name", role)["PolicyNames"] == []

@@ -97,3 +97,40 @@ def test_keys_never_echo_in_errors(secret: str, tmp_path: Path) -> None:
         result = runner.invoke(app, ["run", "leaked-long-term-key", "--key-file", str(path), "--dry-run"])
         assert result.exit_code == 2
         assert secret not in result.stdout + result.stderr
+
+
+def short_term_secret_forms(token: str) -> list[str]:
+    from urllib.parse import parse_qs, quote
+
+    body = token[len("bedrock-api-key-") :]
+    url = base64.b64decode(body + "=" * (-len(body) % 4)).decode()
+    params = {k: v[0] for k, v in parse_qs(url.partition("?")[2]).items()}
+    signature, session = params["X-Amz-Signature"], params["X-Amz-Security-Token"]
+    return [token, body, url, signature, session, quote(session, safe=""), signature[:24]]
+
+
+def test_short_term_signature_and_session_token_never_appear(
+    short_account: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_file = tmp_path / "short.txt"
+    key_file.write_text(short_account.key)
+    runs = ["--runs-dir", str(tmp_path / "runs")]
+    outputs, results = [], []
+    for args in (
+        ["identify", str(key_file)],
+        ["identify", str(key_file), "-o", "json"],
+        ["run", "leaked-short-term-key", "--key-file", str(key_file), "--dry-run", *runs],
+        ["run", "leaked-long-term-key", "--key-file", str(key_file), "--dry-run", *runs],
+        ["--debug", "run", "leaked-short-term-key", "--key-file", str(key_file), "--yes", "-o", "json", *runs],
+    ):
+        result = runner.invoke(app, args)
+        results.append(result)
+        outputs.append(result.stdout + result.stderr + repr(result.exception))
+    run_id = json.loads(results[-1].stdout)["run_id"]
+    result = runner.invoke(app, ["rollback", run_id, *runs])
+    outputs.append(result.stdout + result.stderr)
+    seen = "\n".join(outputs) + everything_written(tmp_path / "runs")
+    assert "leaked-short-term-key" in seen and "bedrock-chat-app" in seen  # the runs did happen
+    for form in short_term_secret_forms(short_account.key):
+        at = seen.find(form)
+        assert at < 0, f"secret form {form[:12]!r}... leaked here: {seen[max(0, at - 200) : at]!r}"

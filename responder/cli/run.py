@@ -47,6 +47,12 @@ def _finish(outcome: Outcome, output: str) -> None:
     raise typer.Exit(outcome.exit_code)
 
 
+def expired_short_term(key_text: str) -> bool:
+    from responder.keys import SHORT_TERM_PREFIX, parse_short_term_key
+
+    return key_text.startswith(SHORT_TERM_PREFIX) and parse_short_term_key(key_text).expired()
+
+
 def interactive() -> bool:
     return sys.stdin.isatty()
 
@@ -95,10 +101,13 @@ def run(
         check_output(output)
         given = parse_assignments(param or [])
         key_text = read_key_file(key_file) if key_file is not None else None
-        if not dry_run and not yes and not interactive():
+        # An expired short-term key is planned only unless --yes (start_run says why): no prompt needed then.
+        plans_only = key_text is not None and not yes and expired_short_term(key_text)
+        if not dry_run and not yes and not plans_only and not interactive():
             raise UserError("refusing to prompt without a terminal: review with --dry-run, then re-run with --yes")
         settings = _settings(runs_dir, profile, region, endpoint_url, output)
-        outcome = start_run(playbook, given, key_text, dry_run, None if (yes or dry_run) else _confirm, settings)
+        confirm = None if (yes or dry_run) else _confirm
+        outcome = start_run(playbook, given, key_text, dry_run, confirm, settings, expired_key_plans_only=not yes)
         _finish(outcome, output)
 
 
