@@ -81,12 +81,15 @@ class Executor:
                 self._skip(step)
                 continue
             action, params = bound
-            plan = action.plan(self.ctx, params, action.snapshot(self.ctx, params))
+            snapshot = action.snapshot(self.ctx, params)
+            plan = action.plan(self.ctx, params, snapshot)
             scope["steps"][step.id] = plan.outputs
             self.journal.record(
                 j.PLANNED,
                 step=step.id,
                 action=step.action,
+                snapshot=None if action.volatile else snapshot,
+                volatile=action.volatile,
                 params=params.model_dump(mode="json"),
                 changes=[c.model_dump(mode="json") for c in plan.changes],
                 notes=plan.notes,

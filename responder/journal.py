@@ -6,6 +6,8 @@ what each step did. The journal is the only memory a run has: nothing is kept an
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +45,7 @@ class Journal:
         self._logger.info(event, **fields)
         for listener in self._listeners:
             listener(event, fields)
+        _crash_point(event)
 
     def close(self) -> None:
         self._stream.close()
@@ -52,6 +55,21 @@ class Journal:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+# Fault injection for the crash-safety tests: RESPONDER_FAULT_KILL_AFTER=step.applying:2 makes the process
+# SIGKILL itself right after writing the 2nd step.applying record, as a power cut or OOM kill would.
+_written: dict[str, int] = {}
+
+
+def _crash_point(event: str) -> None:
+    target = os.environ.get("RESPONDER_FAULT_KILL_AFTER")
+    if not target:
+        return
+    _written[event] = _written.get(event, 0) + 1
+    name, _, nth = target.partition(":")
+    if event == name and str(_written[event]) == (nth or "1"):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass

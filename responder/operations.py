@@ -17,10 +17,12 @@ from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED
 from responder.executor import VERIFY_DELAYS, Executor, StepError, describe_failure
 from responder.journal import Journal, Listener, RunState, load_run
 from responder.keys import LeakedKey, LongTermKey, ShortTermKey, parse_key
+from responder.locks import LOCK_WAIT_SECONDS, TargetBusy, locked
 from responder.playbook import Playbook, bind_parameters, find_playbook, load_playbook
 from responder.registry import get_action
 from responder.report import build_report, render_json, render_markdown
 from responder.runs import RunPaths, find_run, new_run
+from responder.saved_plan import read_plan, stale_steps, write_plan
 
 Confirm = Callable[[RunState], bool]
 
@@ -31,6 +33,7 @@ class Settings:
     aws: AwsOptions = field(default_factory=AwsOptions)
     listeners: list[Listener] = field(default_factory=list)
     verify_delays: tuple[float, ...] = VERIFY_DELAYS
+    lock_wait: float = LOCK_WAIT_SECONDS
     open_clients: Callable[[AwsOptions, bool], Clients] = Clients  # tests wrap it to watch requests
 
 
@@ -92,6 +95,7 @@ def start_run(
     confirm: Confirm | None,
     settings: Settings,
     expired_key_plans_only: bool = False,
+    save_plan: Path | None = None,
 ) -> Outcome:
     """Plan, confirm, apply. With expired_key_plans_only (no --yes), an expired short-term key is planned only:
     the session that signed it may be alive, but the operator should choose to act."""
@@ -105,7 +109,39 @@ def start_run(
             f"the key expired at {key.expires_at.isoformat()}: planned only, nothing changed. The session or access "
             "key that signed it may still be alive: re-run with --yes to contain it"
         )
+    if save_plan is not None and not dry_run:
+        raise UserError("--save-plan goes with --dry-run: a saved plan is reviewed before it is applied")
+    return _run(playbook, params, key, dry_run, confirm, settings, plans_only_because, save_plan=save_plan)
+
+
+def apply_plan(plan_file: Path, confirm: Confirm | None, settings: Settings) -> Outcome:
+    """Apply exactly a saved plan: refuse, changing nothing, if the account no longer is what was planned."""
+    plan = read_plan(plan_file)
+    try:
+        playbook = Playbook.model_validate(plan["playbook_document"])
+    except ValueError:
+        raise UserError(f"{plan_file}: its playbook does not validate") from None
+    aws = settings.aws
+    settings.aws = dataclasses.replace(
+        aws, endpoint_url=aws.endpoint_url or plan.get("endpoint_url"), region=aws.region or plan.get("region")
+    )
+    return _run(playbook, plan["params"], key_from_facts(plan.get("key")), False, confirm, settings, None, plan=plan)
+
+
+def _run(
+    playbook: Playbook,
+    params: dict[str, Any],
+    key: LeakedKey | None,
+    dry_run: bool,
+    confirm: Confirm | None,
+    settings: Settings,
+    plans_only_because: str | None,
+    save_plan: Path | None = None,
+    plan: dict[str, Any] | None = None,
+) -> Outcome:
     ctx, operator = open_context(settings, read_only=dry_run)
+    if plan is not None and plan["account_id"] != ctx.account_id:
+        raise UserError(f"the plan is for account {plan['account_id']}, your credentials for {ctx.account_id}")
     paths = new_run(settings.runs_dir)
     journal = Journal(paths.audit_log, paths.run_id, settings.listeners)
     journal.record(
@@ -119,6 +155,7 @@ def start_run(
         account_id=ctx.account_id,
         endpoint_url=settings.aws.endpoint_url,
         region=settings.aws.region,
+        from_plan=None if plan is None else plan.get("planned_by_run"),
         version=__version__,
         steps=[{"id": s.id, "action": s.action} for s in playbook.steps],
         reversible={s.id: _reversible(s.action) for s in playbook.steps},
@@ -127,17 +164,44 @@ def start_run(
     scope: dict[str, Any] = {"params": params, "key": key, "steps": {}, "run": _run_facts(journal, paths)}
     try:
         executor.plan(scope)
+        if plan is not None and (stale := stale_steps(plan, load_run(paths.audit_log))):
+            raise UserError(
+                f"the account changed since the plan was made (steps {', '.join(stale)} would differ): "
+                "nothing was changed; make a new plan and review it"
+            )
     except UserError as exc:
         _finish(journal, paths, "rejected", exc.exit_code, str(exc))
         raise
     except Exception as exc:
         return _finish(journal, paths, "failed", EXIT_STEP_FAILED, f"planning failed: {describe_failure(exc)}")
     if dry_run:
-        return _finish(journal, paths, "planned", EXIT_OK, plans_only_because or "dry run: nothing was changed")
-    if confirm is not None and not confirm(load_run(paths.audit_log)):
-        return _finish(journal, paths, "cancelled", EXIT_STEP_FAILED, "cancelled: nothing was changed")
-    scope["steps"] = {}
-    return _apply(executor, journal, paths, scope, done={})
+        outcome = _finish(journal, paths, "planned", EXIT_OK, plans_only_because or "dry run: nothing was changed")
+        if save_plan is not None:
+            write_plan(save_plan, outcome.state)
+        return outcome
+    planned = load_run(paths.audit_log)
+    try:
+        with locked(settings.runs_dir, _targets(planned), paths.run_id, settings.lock_wait):
+            if confirm is not None and not confirm(planned):
+                return _finish(journal, paths, "cancelled", EXIT_STEP_FAILED, "cancelled: nothing was changed")
+            scope["steps"] = {}
+            return _apply(executor, journal, paths, scope, done={})
+    except TargetBusy as exc:  # another responder holds the target: nothing was changed
+        _finish(journal, paths, "rejected", exc.exit_code, str(exc))
+        raise
+
+
+def _targets(state: RunState) -> list[str]:
+    """The principals this run changes, as lock names: account/user/NAME or account/role/NAME."""
+    account, targets = state.started.get("account_id"), []
+    for step in state.steps.values():
+        action = get_action(step.action)
+        if action is None or not action.mutating or not step.params:
+            continue
+        for kind in ("user", "role"):
+            if step.params.get(f"{kind}_name"):
+                targets.append(f"{account}/{kind}/{step.params[f'{kind}_name']}")
+    return targets
 
 
 def resume_run(run_id: str, settings: Settings) -> Outcome:
@@ -148,16 +212,18 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
     if state.status not in ("failed", "interrupted"):
         raise UserError(f"run {state.run_id} is {state.status}: there is nothing to resume")
     playbook, ctx = _reopen(state, settings, read_only=False)
-    journal = Journal(paths.audit_log, state.run_id, settings.listeners)
-    journal.record("run.resumed", operator_account=ctx.account_id)
     done = {s.id: s.outputs for s in state.steps.values() if s.done}
     scope: dict[str, Any] = {
         "params": state.started["params"],
-        "key": _key_of(state),
+        "key": key_from_facts(state.started.get("key")),
         "steps": {},
         "run": {"id": state.run_id, "started_at": state.started["ts"]},
     }
-    return _apply(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, scope, done)
+    # Locked before anything is journaled: a refused resume leaves the run exactly as it was.
+    with locked(settings.runs_dir, _targets(state), state.run_id, settings.lock_wait):
+        journal = Journal(paths.audit_log, state.run_id, settings.listeners)
+        journal.record("run.resumed", operator_account=ctx.account_id)
+        return _apply(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, scope, done)
 
 
 def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outcome:
@@ -166,9 +232,10 @@ def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outc
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
     playbook, ctx = _reopen(state, settings, read_only=False, reactivate_keys=reactivate_keys)
-    journal = Journal(paths.audit_log, state.run_id, settings.listeners)
-    journal.record("rollback.started", reactivate_keys=reactivate_keys)
-    return _roll_back(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, state, None)
+    with locked(settings.runs_dir, _targets(state), state.run_id, settings.lock_wait):
+        journal = Journal(paths.audit_log, state.run_id, settings.listeners)
+        journal.record("rollback.started", reactivate_keys=reactivate_keys)
+        return _roll_back(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, state, None)
 
 
 def _apply(
@@ -251,8 +318,9 @@ def _public_key(key: LeakedKey | None) -> dict[str, Any] | None:
     return {"kind": key.kind, **facts}
 
 
-def _key_of(state: RunState) -> LeakedKey | None:
-    public = dict(state.started.get("key") or {})
+def key_from_facts(facts: dict[str, Any] | None) -> LeakedKey | None:
+    """The key object rebuilt from its journaled public facts: all a resume or a saved plan needs."""
+    public = dict(facts or {})
     if not public:
         return None
     kind = public.pop("kind")

@@ -105,6 +105,9 @@ class Action(ABC, Generic[P]):
     reversible: ClassVar[bool]
     mutating: ClassVar[bool]
     outputs: ClassVar[tuple[str, ...]] = ()
+    # A volatile read (CloudTrail history) changes by itself: it is not journaled whole, and a saved plan is
+    # not stale because of it.
+    volatile: ClassVar[bool] = False
 
     @abstractmethod
     def snapshot(self, ctx: ActionContext, params: P) -> dict[str, Any]:

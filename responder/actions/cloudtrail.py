@@ -226,6 +226,7 @@ class InvestigateKeyActivity(Action[InvestigateParams]):
     reversible = True
     mutating = False
     outputs = ("activity",)
+    volatile = True
 
     def snapshot(self, ctx: ActionContext, params: InvestigateParams) -> dict[str, Any]:
         now = datetime.now(timezone.utc)

@@ -1,0 +1,76 @@
+"""Saved plans: `run --dry-run --save-plan FILE` records what would change and a hash of the state it read;
+`apply FILE` applies exactly that plan, and refuses if the account has changed since (as Terraform refuses a
+stale saved plan). This is how an approver reviews exactly what will run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from responder import journal as j
+from responder.audit import canonical
+from responder.errors import UserError
+from responder.journal import RunState
+
+FORMAT = "responder-plan/1"
+
+
+def state_hashes(state: RunState) -> dict[str, str]:
+    """Per step, a hash of the state its plan was made from. Volatile reads (CloudTrail history) are left out:
+    new events do not make a containment plan stale."""
+    hashes: dict[str, str] = {}
+    for record in state.records:
+        if record.get("event") == j.PLANNED and not record.get("volatile"):
+            hashes[record["step"]] = _digest({"snapshot": record.get("snapshot"), "changes": record.get("changes")})
+        elif record.get("event") == j.SKIPPED:
+            hashes[record["step"]] = _digest({"skipped": True})
+    return hashes
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(canonical(value).encode()).hexdigest()
+
+
+def write_plan(path: Path, state: RunState) -> None:
+    started = state.started
+    plan = {
+        "format": FORMAT,
+        "planned_by_run": state.run_id,
+        "playbook": started["playbook"],
+        "playbook_document": started["playbook_document"],
+        "params": started["params"],
+        "key": started.get("key"),
+        "account_id": started["account_id"],
+        "endpoint_url": started.get("endpoint_url"),
+        "region": started.get("region"),
+        "state": state_hashes(state),
+        "changes": {s.id: s.changes for s in state.steps.values() if s.changes},
+    }
+    try:
+        path.write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write the plan: {exc.strerror}") from None
+
+
+def read_plan(path: Path) -> dict[str, Any]:
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such plan file") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory, not a plan file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UserError(f"{path}: not a responder plan ({type(exc).__name__})") from None
+    missing = [k for k in ("playbook_document", "params", "account_id", "state") if k not in plan]
+    if not isinstance(plan, dict) or plan.get("format") != FORMAT or missing:
+        raise UserError(f"{path}: not a {FORMAT} file (make one with `responder run ... --dry-run --save-plan FILE`)")
+    return plan
+
+
+def stale_steps(plan: dict[str, Any], now: RunState) -> list[str]:
+    """The steps whose state or planned changes differ between the saved plan and a fresh plan."""
+    fresh = state_hashes(now)
+    saved: dict[str, str] = plan["state"]
+    return sorted(step for step in set(saved) | set(fresh) if saved.get(step) != fresh.get(step))

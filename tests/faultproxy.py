@@ -1,0 +1,169 @@
+"""A loopback HTTP proxy in front of the emulator that injects faults at the wire, by AWS operation name.
+
+The operation is `Action=` of a form body (query protocol: IAM, STS) or the suffix of `X-Amz-Target` (JSON
+protocol: CloudTrail). Faults: `throttle` (400 Throttling), `deny` (403 AccessDenied), `unavailable` (503
+ServiceUnavailable), none of them forwarded; and `reset-after`: forwarded, so the change happens upstream, then
+the client's connection is reset without an answer, so the caller cannot tell whether the call happened.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import struct
+import threading
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+FAULTS = ("throttle", "deny", "unavailable", "reset-after")
+_ERRORS = {  # fault -> (HTTP status, error type, code)
+    "throttle": (400, "Sender", "Throttling"),
+    "deny": (403, "Sender", "AccessDenied"),
+    "unavailable": (503, "Receiver", "ServiceUnavailable"),
+}
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "upgrade"}
+
+
+@dataclass
+class _Armed:
+    fault: str
+    times: int
+    skip: int
+
+
+def operation_of(headers: http.client.HTTPMessage, body: bytes) -> str:
+    target = headers.get("X-Amz-Target")
+    if target:
+        return target.rpartition(".")[2]
+    return parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+
+
+def _error_message(fault: str, operation: str) -> str:
+    if fault == "deny":  # worded as IAM words it
+        return (
+            "User: arn:aws:iam::123456789012:user/operator is not authorized to perform: "
+            f"iam:{operation} because no identity-based policy allows the iam:{operation} action"
+        )
+    return "Rate exceeded" if fault == "throttle" else "Service Unavailable"
+
+
+class FaultProxy:
+    """`with FaultProxy(upstream) as proxy:` serves on `proxy.url` until the block ends."""
+
+    def __init__(self, upstream: str) -> None:
+        parts = urlsplit(upstream)
+        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.seen: list[str] = []  # every request's operation, in order, faulted ones included
+        self.faulted: list[tuple[str, str]] = []  # (operation, fault) of every request a fault was applied to
+        self._armed: dict[str, _Armed] = {}
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def arm(self, operation: str, fault: str, times: int = 1, skip: int = 0) -> None:
+        """Apply `fault` to the next `times` requests for `operation`, after letting `skip` of them through."""
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}: one of {', '.join(FAULTS)}")
+        with self._lock:
+            self._armed[operation] = _Armed(fault, times, skip)
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._armed.clear()
+
+    def _fault_for(self, operation: str) -> str | None:
+        with self._lock:
+            self.seen.append(operation)
+            armed = self._armed.get(operation)
+            if armed is None or armed.times <= 0:
+                return None
+            if armed.skip > 0:
+                armed.skip -= 1
+                return None
+            armed.times -= 1
+            self.faulted.append((operation, armed.fault))
+            return armed.fault
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
+            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 -- the stdlib's name
+                pass
+
+            def _handle(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                operation = operation_of(self.headers, body)
+                fault = proxy._fault_for(operation)
+                if fault in _ERRORS:
+                    self._answer_error(fault, operation)
+                    return
+                status, headers, payload = proxy._forward(self.command, self.path, self.headers, body)
+                if fault == "reset-after":  # the change happened upstream; the caller never hears of it
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+                self._answer(status, headers, payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+
+            def _answer_error(self, fault: str, operation: str) -> None:
+                status, kind, code = _ERRORS[fault]
+                request_id = str(uuid.uuid4())
+                message = _error_message(fault, operation)
+                if self.headers.get("X-Amz-Target"):  # JSON protocol
+                    payload = f'{{"__type": "{code}", "message": "{message}"}}'.encode()
+                    content_type = "application/x-amz-json-1.1"
+                else:
+                    payload = (
+                        f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message>"
+                        f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+                    ).encode()
+                    content_type = "text/xml"
+                headers = [("Content-Type", content_type), ("x-amzn-RequestId", request_id)]
+                self._answer(status, headers, payload)
+
+            def _answer(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
+                self.send_response(status)
+                for name, value in headers:
+                    if name.lower() not in _HOP_BY_HOP:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+        return Handler
+
+    def _forward(
+        self, method: str, path: str, headers: http.client.HTTPMessage, body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        connection = http.client.HTTPConnection(*self.upstream, timeout=30)
+        try:
+            sent = {name: value for name, value in headers.items() if name.lower() not in _HOP_BY_HOP}
+            connection.request(method, path, body=body, headers=sent)
+            response = connection.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            connection.close()
+
+    def __enter__(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
