@@ -16,7 +16,7 @@ from responder.actions.base import Action, ActionContext, ActionParams
 from responder.aws import describe_aws_error, error_code
 from responder.errors import ResponderError, UserError
 from responder.journal import Journal, RunState
-from responder.playbook import Playbook, Step, resolve
+from responder.playbook import Playbook, Step, describe_when, resolve
 from responder.registry import get_action
 
 # IAM is eventually consistent: a read right after a write may show the old state for a few seconds.
@@ -57,7 +57,8 @@ class Executor:
 
     def _bind(self, step: Step, scope: dict[str, Any]) -> tuple[Action[Any], ActionParams] | None:
         """The step's action and validated arguments, or None when its `when` is false."""
-        if not resolve(step.when, scope):
+        conditions = step.when if isinstance(step.when, list) else [step.when]
+        if not all(resolve(condition, scope) for condition in conditions):
             return None
         action_cls = get_action(step.action)
         if action_cls is None:  # load_playbook already checked; a journal from another version may not
@@ -71,7 +72,9 @@ class Executor:
         return action_cls(), params
 
     def _skip(self, step: Step) -> None:
-        self.journal.record(j.SKIPPED, step=step.id, action=step.action, reason=f"when: {step.when} is false")
+        self.journal.record(
+            j.SKIPPED, step=step.id, action=step.action, reason=f"not all true: {describe_when(step.when)}"
+        )
 
     def plan(self, scope: dict[str, Any]) -> None:
         """Read-only: record what every step would change. Sends no mutating request."""

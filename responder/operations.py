@@ -296,6 +296,9 @@ def _reopen(
         region=aws.region or state.started.get("region"),
     )
     ctx, _ = open_context(settings, read_only, reactivate_keys)
+    key = key_from_facts(state.started.get("key"))
+    if isinstance(key, ShortTermKey):
+        ctx.key_alive_until = key.expires_at
     if ctx.account_id != state.started.get("account_id"):
         raise UserError(
             f"run {state.run_id} was made in account {state.started.get('account_id')}, "

@@ -42,7 +42,9 @@ class Step(_Model):
     id: str = Field(pattern=NAME_PATTERN)
     action: str
     description: str = ""
-    when: bool | str = Field(default=True, description="Run the step only if this (a reference) is true.")
+    when: bool | str | list[str] = Field(
+        default=True, description="Run the step only if this reference is true (a list: only if all are)."
+    )
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
 
 
@@ -63,6 +65,10 @@ class PlaybookInvalid(UserError):
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         super().__init__(problems[0] + more)
         self.problems = problems
+
+
+def describe_when(when: bool | str | list[str]) -> str:
+    return " and ".join(when) if isinstance(when, list) else str(when)
 
 
 def playbook_schema() -> dict[str, Any]:
@@ -139,7 +145,7 @@ def check_playbook(playbook: Playbook, doc: YamlDocument) -> list[str]:
         for name, spec in fields.items():
             if spec.is_required() and name not in step.with_:
                 problems.append(f"{doc.where(at)}: step {step.id!r} is missing argument {name!r}")
-        if isinstance(step.when, str):
+        if not isinstance(step.when, bool):
             for ref in references(step.when) or ["(none)"]:
                 problem = _check_reference(ref, playbook, outputs) if ref != "(none)" else "when: needs a ${...}"
                 if problem:

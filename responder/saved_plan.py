@@ -63,8 +63,8 @@ def read_plan(path: Path) -> dict[str, Any]:
         raise UserError(f"{path}: is a directory, not a plan file") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UserError(f"{path}: not a responder plan ({type(exc).__name__})") from None
-    missing = [k for k in ("playbook_document", "params", "account_id", "state") if k not in plan]
-    if not isinstance(plan, dict) or plan.get("format") != FORMAT or missing:
+    required = ("playbook_document", "params", "account_id", "state")
+    if not isinstance(plan, dict) or plan.get("format") != FORMAT or any(k not in plan for k in required):
         raise UserError(f"{path}: not a {FORMAT} file (make one with `responder run ... --dry-run --save-plan FILE`)")
     return plan
 

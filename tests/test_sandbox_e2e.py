@@ -179,6 +179,12 @@ def test_short_term_key_over_the_wire(sandbox: Sandbox) -> None:
     assert run["status"] == "completed"
     names = sandbox.aws("iam", "list-role-policies", "--role-name", role)["PolicyNames"]
     assert sorted(names) == ["AWSRevokeOlderSessions", "ResponderDenyBedrockBearerTokens"]
-    back = sandbox.responder("rollback", run["run_id"])
+    # The token is valid for hours yet: a plain rollback keeps the deny and the revocation, and says why.
+    kept = sandbox.responder("rollback", run["run_id"])
+    assert (
+        "valid until" in kept.stdout
+        and len(sandbox.aws("iam", "list-role-policies", "--role-name", role)["PolicyNames"]) == 2
+    )
+    back = sandbox.responder("rollback", run["run_id"], "--reactivate-keys")
     assert "work again" in back.stdout  # removing AWSRevokeOlderSessions re-opens old sessions: say so
     assert sandbox.aws("iam", "list-role-policies", "--role-name", role)["PolicyNames"] == []

@@ -128,7 +128,10 @@ def test_role_session_contained_and_rolled_back(short_account: SeededShortTerm, 
     report = json.loads(cli("report", out["run_id"], "--format", "json", *runs).stdout)
     activity = next(s for s in report["steps"] if s["id"] == "investigate")["outputs"]["activity"]
     assert activity["bearer_token_calls"] == 3 and activity["source_ips"] == ["203.0.113.77"]
-    back = cli("rollback", out["run_id"], *runs)
+    kept = cli("rollback", out["run_id"], *runs)
+    assert kept.exit_code == 0 and "valid until" in kept.stdout
+    assert set(role_policies(iam, short_account.role_name)) == {DEFAULT_POLICY_NAME, REVOKE_POLICY_NAME}
+    back = cli("rollback", out["run_id"], "--reactivate-keys", *runs)
     assert back.exit_code == 0 and "work again" in back.stdout
     assert role_policies(iam, short_account.role_name) == {}
 
@@ -153,7 +156,8 @@ def test_iam_user_access_key_contained(account: Seeded, iam: Any, tmp_path: Path
     assert (
         iam.get_user_policy(UserName="ci-bot", PolicyName=DEFAULT_POLICY_NAME)["PolicyDocument"] == DENY_BEARER_TOKENS
     )
-    assert "stays Inactive" in cli("rollback", out["run_id"], *runs).stdout
+    kept = cli("rollback", out["run_id"], *runs).stdout
+    assert "stays Inactive" in kept and "the deny stays" in kept
     assert key_status() == "Inactive"
     cli("rollback", out["run_id"], "--reactivate-keys", *runs)
     assert key_status() == "Active"
@@ -218,3 +222,27 @@ def test_the_wrong_kind_names_the_playbook_that_fits(account: Seeded, tmp_path: 
     b = cli("run", "leaked-short-term-key", "--key-file", str(long), "--dry-run")
     assert a.exit_code == b.exit_code == 2
     assert "responder run leaked-short-term-key" in a.stderr and "responder run leaked-long-term-key" in b.stderr
+
+
+def test_proportionate_containment_without_revoking_sessions(
+    short_account: SeededShortTerm, iam: Any, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "t.txt"
+    key_file.write_text(short_account.key)
+    out = json.loads(
+        cli(
+            "run",
+            "leaked-short-term-key",
+            "--key-file",
+            str(key_file),
+            "-p",
+            "revoke_sessions=false",
+            "--yes",
+            "-o",
+            "json",
+            "--runs-dir",
+            str(tmp_path),
+        ).stdout
+    )
+    assert {s["id"]: s["status"] for s in out["steps"]}["revoke-role-sessions"] == "skipped"
+    assert set(role_policies(iam, short_account.role_name)) == {DEFAULT_POLICY_NAME}

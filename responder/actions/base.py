@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
@@ -42,6 +43,19 @@ class ActionContext:
     account_id: str  # the operator's account (sts:GetCallerIdentity)
     reactivate_keys: bool = False  # only rollback ever sets this
     partition: str = "aws"  # from the operator's ARN: aws, aws-us-gov, aws-cn
+    # When the run contained a short-term key: it works until then unless its principal stays denied.
+    key_alive_until: datetime | None = None
+
+    def key_still_alive(self) -> str | None:
+        """Why an undo that would let the leaked key work again must wait, or None when it need not."""
+        if self.key_alive_until is None or self.reactivate_keys:
+            return None
+        if datetime.now(timezone.utc) >= self.key_alive_until:
+            return None
+        return (
+            f"the leaked short-term key is valid until {self.key_alive_until.isoformat()}: lifting this now would "
+            "let it work again; a rollback after that time lifts it, or now with --reactivate-keys"
+        )
 
     def arn(self, service: str, resource: str) -> str:
         return f"arn:{self.partition}:{service}::{self.account_id}:{resource}"

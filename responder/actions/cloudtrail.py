@@ -120,7 +120,7 @@ class ResolveShortTermKey(Action[ResolveShortParams]):
             if key.expired():
                 notes.append(
                     f"the key expired at {key.expires_at.isoformat()}, but the session or access key that "
-                    "signed it may still be alive: it is contained all the same"
+                    "signed it may still be alive: containing its principal still matters"
                 )
         if params.role_name:
             kind, name = "role", self._exists(ctx, "role", params.role_name)
@@ -131,9 +131,10 @@ class ResolveShortTermKey(Action[ResolveShortParams]):
             kind, name = self._from_key(ctx, key, self._regions(key, params.regions))
         if kind == "role" and name.startswith(SSO_ROLE_PREFIX):
             raise UserError(
-                f"role {name} belongs to IAM Identity Center and refuses inline policies "
-                "(UnmodifiableEntity): revoke the user's sessions in IAM Identity Center instead "
-                "(Users > the user > Active sessions), then deny the permission set's use of bearer tokens"
+                f"role {name} belongs to IAM Identity Center and refuses inline policies (UnmodifiableEntity): "
+                "add the bearer-token deny (and an aws:TokenIssueTime revocation) to the permission set's inline "
+                "policy in IAM Identity Center and re-provision it; ending portal sessions does not end role "
+                "credentials already issued (see runbooks/leaked-short-term-key.md)"
             )
         return {"kind": kind, "name": name, "notes": notes}
 
@@ -273,6 +274,11 @@ class InvestigateKeyActivity(Action[InvestigateParams]):
             f"{len(bearer)} call(s) made with a bearer token ({snapshot['by']}, {', '.join(snapshot['regions'])})",
             MANTLE_NOTE,
         ]
+        if not params.regions:
+            notes.append(
+                f"searched only {', '.join(snapshot['regions'])}: Bedrock may have been called elsewhere too; "
+                "add -p regions=REGION,REGION"
+            )
         if snapshot["cap_hit"]:
             notes.append(f"stopped at {params.max_events} events (max_events): there may be more")
         if snapshot["capped_window"]:

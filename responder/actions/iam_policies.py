@@ -153,6 +153,8 @@ class _DenyBearerTokens(Action[P], Generic[P]):
         return bool(state["inline_policy"] == DENY_BEARER_TOKENS or state["managed_attached"])
 
     def undo(self, ctx: ActionContext, params: P, snapshot: dict[str, Any], applied: dict[str, Any]) -> UndoResult:
+        if (wait := ctx.key_still_alive()) is not None:
+            return UndoResult(status="withheld", message=f"the deny stays: {wait}")
         iam, principal = ctx.clients.iam, self.principal(params)
         if applied.get("mode") == "managed":
             arn, created = applied["policy_arn"], applied.get("created_policy")

@@ -92,6 +92,8 @@ class RevokeRoleSessions(Action[RevokeParams]):
     def undo(
         self, ctx: ActionContext, params: RevokeParams, snapshot: dict[str, Any], applied: dict[str, Any]
     ) -> UndoResult:
+        if (wait := ctx.key_still_alive()) is not None:
+            return UndoResult(status="withheld", message=f"the session revocation stays: {wait}")
         previous = snapshot["policy"]
         rid = Principal("role", params.role_name).restore_inline(ctx.clients.iam, REVOKE_POLICY_NAME, previous)
         what = "restored the previous" if previous is not None else "deleted the"

@@ -32,7 +32,7 @@ def show(playbook: Annotated[str, typer.Argument(help="A shipped playbook name o
     Example: responder show leaked-long-term-key
     """
     with reported_errors():
-        from responder.playbook import find_playbook, load_playbook
+        from responder.playbook import describe_when, find_playbook, load_playbook
         from responder.registry import get_action
 
         book = load_playbook(find_playbook(playbook))
@@ -50,7 +50,7 @@ def show(playbook: Annotated[str, typer.Argument(help="A shipped playbook name o
         for index, step in enumerate(book.steps, 1):
             action = get_action(step.action)
             assert action is not None  # load_playbook checked every action
-            when = f" [only when {step.when}]" if step.when is not True else ""
+            when = f" [only when {describe_when(step.when)}]" if step.when is not True else ""
             kind = "read-only" if not action.mutating else ("reversible" if action.reversible else "IRREVERSIBLE")
             say(f"  {index}. {step.id} ({step.action}, {kind}){when}")
             say(f"     {step.description or action.summary}")

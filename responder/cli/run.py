@@ -18,7 +18,7 @@ from responder.cli.options import (
     check_output,
     runs_dir_or_default,
 )
-from responder.cli.render import Progress, irreversible_changes, outcome_json, outcome_text
+from responder.cli.render import Progress, irreversible_changes, outcome_json, outcome_text, say
 from responder.errors import UserError
 
 if TYPE_CHECKING:
@@ -80,6 +80,10 @@ def run(
         typer.Option("--key-file", help="File holding the leaked key, or - for stdin. Never pass a key as -p."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only: read calls, no change.")] = False,
+    save_plan: Annotated[
+        Path | None,
+        typer.Option("--save-plan", help="With --dry-run: write the plan for review; `responder apply FILE` runs it."),
+    ] = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Apply without asking (after reviewing a --dry-run).")
     ] = False,
@@ -107,8 +111,35 @@ def run(
             raise UserError("refusing to prompt without a terminal: review with --dry-run, then re-run with --yes")
         settings = _settings(runs_dir, profile, region, endpoint_url, output)
         confirm = None if (yes or dry_run) else _confirm
-        outcome = start_run(playbook, given, key_text, dry_run, confirm, settings, expired_key_plans_only=not yes)
+        outcome = start_run(
+            playbook, given, key_text, dry_run, confirm, settings, expired_key_plans_only=not yes, save_plan=save_plan
+        )
+        if save_plan is not None and output == "text":
+            say(f"plan saved to {save_plan}: review it, then `responder apply {save_plan}`")
         _finish(outcome, output)
+
+
+def apply(
+    plan_file: Annotated[Path, typer.Argument(help="A plan saved with `responder run ... --dry-run --save-plan`.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    output: Output = "text",
+    runs_dir: RunsDir = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+) -> None:
+    """Apply exactly a saved plan; refuse (exit 2, nothing changed) if the account changed since it was made.
+
+    Example: responder apply plan.json --yes
+    """
+    with reported_errors():
+        from responder.operations import apply_plan
+
+        check_output(output)
+        if not yes and not interactive():
+            raise UserError("refusing to prompt without a terminal: re-run with --yes once the plan is approved")
+        settings = _settings(runs_dir, profile, region, endpoint_url, output)
+        _finish(apply_plan(plan_file, None if yes else _confirm, settings), output)
 
 
 def resume(

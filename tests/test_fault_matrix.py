@@ -1,0 +1,314 @@
+"""Faults at the wire, for every mutating call of every shipped playbook: the account never holds a change the
+journal cannot explain, and `resume` then `rollback --reactivate-keys` always complete.
+
+The run talks to an in-process moto server through `tests/faultproxy.py`, which fails the Nth request for one
+operation. Throttles are answered once (`Throttling`, then the request goes through); the other faults answer
+every attempt botocore makes (adaptive retry: 1 attempt + 8 retries for 503 and connection resets; AccessDenied
+is not retried).
+
+| playbook | call (step) | throttle ×1 | deny | unavailable | reset-after |
+|---|---|---|---|---|---|
+| leaked-long-term-key | UpdateServiceSpecificCredential#1 (deactivate) | C | F | F | F+ |
+| leaked-long-term-key | PutUserPolicy#1 (deny-bearer-tokens) | C | F | F | F+ |
+| leaked-short-term-key | PutRolePolicy#1 (deny-role-bearer-tokens) | C | F | F | F+ |
+| leaked-short-term-key | PutRolePolicy#2 (revoke-role-sessions) | C | F | F | F+ |
+
+- **C**: botocore retries; the run completes (exit 0), the step is verified; rollback restores the seeded account.
+- **F**: the run stops (exit 1, `failed`, the message says `responder resume RUN_ID`); the steps before are
+  verified and in place; the failed step names the cause (deny: the missing `iam:` permission) and changed
+  nothing; no later step wrote anything (no `step.applying`).
+- **F+**: as F, but the change *is* in place upstream (the answer was lost): allowed because the journal holds
+  the write-ahead `step.applying` record with the snapshot, so rollback undoes it.
+- Every F and F+ cell then resumes (`completed`, account contained) and rolls back with `--reactivate-keys`
+  (`rolled-back`, the account exactly as seeded).
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+import pytest
+
+from responder import journal as j
+from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
+from responder.actions.iam_sessions import REVOKE_POLICY_NAME, revoked_before
+from responder.aws import AwsOptions, is_read_only
+from responder.journal import RunState, load_run
+from responder.operations import Outcome, Settings, resume_run, rollback_run, start_run
+from responder.playbook import shipped_playbooks
+from responder.sandbox.emulator import install
+from responder.sandbox.seed import BYSTANDER, EXISTING_POLICY, LEAKED_ROLE, LEAKED_USER, seed_incident
+from responder.sandbox.seed import Seeded, SeededShortTerm, seed_short_term_incident
+from tests.factories import ACCOUNT, inline_policies
+from tests.faultproxy import FaultProxy
+
+LONG, SHORT = "leaked-long-term-key", "leaked-short-term-key"
+# Every mutating call a clean run makes, in order, with the step making it: test_matrix_covers_every_mutating_call
+# keeps this honest, so a new step cannot escape the matrix.
+MATRIX_CALLS: dict[str, list[tuple[str, str]]] = {
+    LONG: [("UpdateServiceSpecificCredential", "deactivate"), ("PutUserPolicy", "deny-bearer-tokens")],
+    SHORT: [("PutRolePolicy", "deny-role-bearer-tokens"), ("PutRolePolicy", "revoke-role-sessions")],
+}
+FAULTS = ("throttle", "deny", "unavailable", "reset-after")
+THROTTLES = 1  # the fewest that still exercise a retry (each one also slows the client: adaptive rate limiting)
+PERSISTENT = 100  # more than botocore ever attempts
+ATTEMPTS = 9  # responder's Config(retries={"max_attempts": 8}): 8 retries after the first attempt
+# Cells that fail because of a product bug: cell id -> what is wrong.
+KNOWN_BUGS: dict[str, str] = {}
+
+State = dict[str, Any]  # the account, flattened: "credential <id>" / "user-policy <name>" / ... -> value
+
+
+@dataclass(frozen=True)
+class Cell:
+    playbook: str
+    operation: str
+    occurrence: int  # 1-based: which request for this operation the fault hits
+    step: str
+    fault: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.playbook}-{self.operation}#{self.occurrence}-{self.fault}"
+
+
+def _cells() -> list[Cell]:
+    cells = []
+    for playbook, calls in MATRIX_CALLS.items():
+        for position, (operation, step) in enumerate(calls):
+            occurrence = [op for op, _ in calls[: position + 1]].count(operation)
+            cells += [Cell(playbook, operation, occurrence, step, fault) for fault in FAULTS]
+    return cells
+
+
+def _params() -> list[Any]:
+    marks = {
+        cell.id: [pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[cell.id])] if cell.id in KNOWN_BUGS else []
+        for cell in _cells()
+    }
+    return [pytest.param(cell, id=cell.id, marks=marks[cell.id]) for cell in _cells()]
+
+
+@dataclass
+class Incident:
+    long: Seeded
+    short: SeededShortTerm
+    upstream: str
+
+    def key(self, playbook: str) -> str:
+        return self.long.key if playbook == LONG else self.short.key
+
+    def iam(self) -> Any:
+        return boto3.client("iam", region_name="us-east-1", endpoint_url=self.upstream)
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[str]:
+    """One in-process moto server for the module; each test resets and re-seeds it."""
+    from moto.server import ThreadedMotoServer
+
+    install()
+    werkzeug = logging.getLogger("werkzeug")
+    level = werkzeug.level
+    werkzeug.setLevel(logging.ERROR)  # a line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        werkzeug.setLevel(level)
+
+
+@pytest.fixture(scope="module")
+def proxy(upstream: str) -> Iterator[FaultProxy]:
+    with FaultProxy(upstream) as running:
+        yield running
+
+
+@pytest.fixture
+def incident(upstream: str, proxy: FaultProxy) -> Incident:
+    parts = urlsplit(upstream)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+    connection.request("POST", "/moto-api/reset")
+    assert connection.getresponse().status == 200
+    connection.close()
+    proxy.disarm()
+    proxy.seen.clear()
+    proxy.faulted.clear()
+    return Incident(seed_incident(ACCOUNT), seed_short_term_incident(ACCOUNT), upstream)
+
+
+def _settings(tmp_path: Path, proxy: FaultProxy, listener: Callable[[str, dict[str, Any]], None] | None = None) -> Settings:
+    return Settings(
+        runs_dir=tmp_path / "runs",
+        aws=AwsOptions(region="us-east-1", endpoint_url=proxy.url),
+        listeners=[listener] if listener else [],
+        verify_delays=(0.0,),
+    )
+
+
+def _run(playbook: str, incident: Incident, settings: Settings) -> Outcome:
+    return start_run(playbook, {}, incident.key(playbook), dry_run=False, confirm=None, settings=settings)
+
+
+# ---- the account, read back from the upstream (never through the proxy)
+
+
+def account_state(incident: Incident) -> State:
+    iam = incident.iam()
+    state: State = {}
+    for user in (LEAKED_USER, BYSTANDER):
+        for cred in iam.list_service_specific_credentials(UserName=user)["ServiceSpecificCredentials"]:
+            state[f"credential {cred['ServiceSpecificCredentialId']}"] = cred["Status"]
+        for name, document in inline_policies(iam, user).items():
+            state[f"user-policy {user} {name}"] = document
+        attached = iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]
+        state[f"user-attached {user}"] = sorted(p["PolicyArn"] for p in attached)
+    for name in iam.list_role_policies(RoleName=LEAKED_ROLE)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=LEAKED_ROLE, PolicyName=name)["PolicyDocument"]
+        state[f"role-policy {name}"] = document
+    attached = iam.list_attached_role_policies(RoleName=LEAKED_ROLE)["AttachedPolicies"]
+    state["role-attached"] = sorted(p["PolicyArn"] for p in attached)
+    return state
+
+
+def footprint(step: str, incident: Incident) -> tuple[str, ...]:
+    """The keys of the account state a step may change."""
+    return {
+        "deactivate": (f"credential {incident.long.credential_id}",),
+        "deny-bearer-tokens": (f"user-policy {LEAKED_USER} {DEFAULT_POLICY_NAME}", f"user-attached {LEAKED_USER}"),
+        "deny-role-bearer-tokens": (f"role-policy {DEFAULT_POLICY_NAME}", "role-attached"),
+        "revoke-role-sessions": (f"role-policy {REVOKE_POLICY_NAME}",),
+    }[step]
+
+
+def in_place(step: str, state: State, incident: Incident) -> bool:
+    """The step's goal holds in the account."""
+    if step == "deactivate":
+        return bool(state.get(f"credential {incident.long.credential_id}") == "Inactive")
+    if step == "deny-bearer-tokens":
+        return bool(state.get(f"user-policy {LEAKED_USER} {DEFAULT_POLICY_NAME}") == DENY_BEARER_TOKENS)
+    if step == "deny-role-bearer-tokens":
+        return bool(state.get(f"role-policy {DEFAULT_POLICY_NAME}") == DENY_BEARER_TOKENS)
+    assert step == "revoke-role-sessions", step
+    return revoked_before(state.get(f"role-policy {REVOKE_POLICY_NAME}")) is not None
+
+
+def unchanged(keys: tuple[str, ...], state: State, seeded: State) -> dict[str, tuple[Any, Any]]:
+    """The keys whose value differs from the seeded account: (seeded, now)."""
+    return {k: (seeded.get(k), state.get(k)) for k in keys if seeded.get(k) != state.get(k)}
+
+
+def assert_contained(playbook: str, incident: Incident) -> None:
+    state = account_state(incident)
+    missing = [step for _, step in MATRIX_CALLS[playbook] if not in_place(step, state, incident)]
+    assert missing == [], f"not contained: {missing}"
+
+
+def assert_as_seeded(state: State, seeded: State, incident: Incident) -> None:
+    assert state == seeded
+    # and, spelled out, what "as seeded" means
+    assert state[f"credential {incident.long.credential_id}"] == "Active"
+    assert state[f"credential {incident.long.bystander_credential_id}"] == "Active"
+    assert {k: v for k, v in state.items() if k.startswith(f"user-policy {LEAKED_USER} ")} == {
+        f"user-policy {LEAKED_USER} {EXISTING_POLICY[0]}": EXISTING_POLICY[1]
+    }
+    assert [k for k in state if k.startswith("role-policy ")] == []
+
+
+def applying(run: RunState, step: str) -> list[dict[str, Any]]:
+    return [r for r in run.records if r.get("event") == j.APPLYING and r.get("step") == step]
+
+
+# ---- the matrix
+
+
+def test_matrix_covers_every_mutating_call(incident: Incident, proxy: FaultProxy, tmp_path: Path) -> None:
+    assert sorted(MATRIX_CALLS) == sorted(shipped_playbooks())
+    for playbook in MATRIX_CALLS:
+        calls: list[tuple[str, str]] = []
+        sent_before: dict[str, int] = {}
+
+        def listen(event: str, fields: dict[str, Any]) -> None:
+            step = str(fields.get("step"))
+            if event == j.APPLYING:
+                sent_before[step] = len(proxy.seen)
+            if event in (j.APPLIED, j.FAILED) and step in sent_before:
+                mutating = [op for op in proxy.seen[sent_before.pop(step) :] if not is_read_only(op)]
+                calls.extend((op, step) for op in mutating)
+
+        proxy.seen.clear()
+        outcome = _run(playbook, incident, _settings(tmp_path / playbook, proxy, listen))
+        assert outcome.status == "completed", outcome.message
+        assert calls == MATRIX_CALLS[playbook]
+        assert [op for op in proxy.seen if not is_read_only(op)] == [op for op, _ in MATRIX_CALLS[playbook]]
+
+
+@pytest.mark.parametrize("cell", _params())
+def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path) -> None:
+    seeded = account_state(incident)
+    settings = _settings(tmp_path, proxy)
+    proxy.arm(cell.operation, cell.fault, THROTTLES if cell.fault == "throttle" else PERSISTENT, cell.occurrence - 1)
+    outcome = _run(cell.playbook, incident, settings)
+    faulted = len(proxy.faulted)
+    proxy.disarm()
+    run = load_run(outcome.paths.audit_log)
+    assert run.warnings == []
+    steps = list(run.steps)
+    before, after = steps[: steps.index(cell.step)], steps[steps.index(cell.step) + 1 :]
+
+    if cell.fault == "throttle":
+        assert (outcome.exit_code, outcome.status) == (0, "completed"), outcome.message
+        assert faulted == THROTTLES
+        assert run.steps[cell.step].status == "verified"
+        assert_contained(cell.playbook, incident)
+        back = rollback_run(outcome.run_id, reactivate_keys=True, settings=settings)
+        assert (back.exit_code, back.status) == (0, "rolled-back"), back.message
+        assert_as_seeded(account_state(incident), seeded, incident)
+        return
+
+    # the run stops at the faulted step and says how to go on
+    assert (outcome.exit_code, outcome.status) == (1, "failed"), outcome.message
+    assert faulted == (1 if cell.fault == "deny" else ATTEMPTS)
+    assert f"responder resume {outcome.run_id}" in outcome.message
+    assert all(run.steps[s].done for s in before), {s: run.steps[s].status for s in before}
+    mutating_before = [s for _, s in MATRIX_CALLS[cell.playbook] if s in before]
+    assert all(run.steps[s].status == "verified" for s in mutating_before)
+    failed = run.steps[cell.step]
+    assert failed.status == "failed"
+    expected_error = {
+        "deny": f"iam:{cell.operation}",
+        "unavailable": f"ServiceUnavailable on {cell.operation}",
+        "reset-after": "Connection was closed",
+    }[cell.fault]
+    assert expected_error in (failed.error or ""), failed.error
+    assert all(applying(run, s) == [] for s in after)
+
+    # the account matches the journal
+    state = account_state(incident)
+    touched = [s for s in steps if applying(run, s)]
+    explained = {key for s in touched for key in footprint(s, incident)}
+    assert unchanged(tuple(set(state) | set(seeded) - explained), state, seeded) == {}, "changed, never journaled"
+    assert all(in_place(s, state, incident) for s in mutating_before)
+    if cell.fault == "reset-after":  # the change went through; the write-ahead record lets rollback undo it
+        assert in_place(cell.step, state, incident)
+        assert [r["snapshot"] is not None for r in applying(run, cell.step)] == [True]
+    else:  # the request never reached the account
+        assert unchanged(footprint(cell.step, incident), state, seeded) == {}
+
+    # resume finishes the job; rollback restores the account exactly
+    resumed = resume_run(outcome.run_id, settings)
+    assert (resumed.exit_code, resumed.status) == (0, "completed"), resumed.message
+    assert_contained(cell.playbook, incident)
+    back = rollback_run(outcome.run_id, reactivate_keys=True, settings=settings)
+    assert (back.exit_code, back.status) == (0, "rolled-back"), back.message
+    assert_as_seeded(account_state(incident), seeded, incident)
