@@ -50,13 +50,16 @@ class Clients:
     """AWS clients for one run. Opened read-only, they refuse to send any mutating request."""
 
     def __init__(self, options: AwsOptions, read_only: bool = False) -> None:
+        from responder.errors import UserError
+        from responder.keys import REGION
+
+        if options.region is not None and not REGION.fullmatch(options.region):
+            raise UserError(f"--region {options.region!r} is not an AWS region name (e.g. us-east-1)")
         self.options = options
         self.read_only = read_only
         try:
             self._session = boto3.Session(profile_name=options.profile, region_name=options.region)
         except botocore.exceptions.ProfileNotFound as exc:
-            from responder.errors import UserError
-
             raise UserError(str(exc)) from None
         self.region = self._session.region_name or DEFAULT_REGION
         if read_only:

@@ -66,7 +66,7 @@ class ShortTermKey:
 LeakedKey = LongTermKey | ShortTermKey
 MAX_SHORT_TERM_SECONDS = 43200  # 12 hours
 _ACCESS_KEY_ID = re.compile(r"[A-Z0-9]{16,128}")
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")  # us-east-1, us-gov-west-1, ap-southeast-2
 
 
 def parse_key(raw: str) -> LeakedKey:
@@ -105,7 +105,7 @@ def parse_short_term_key(raw: str) -> ShortTermKey:
             "not a Bedrock API key: X-Amz-Credential is not <access key>/<date>/<region>/bedrock/aws4_request"
         )
     access_key_id, _, region = scope[0], scope[1], scope[2]
-    if not _ACCESS_KEY_ID.fullmatch(access_key_id) or not _REGION.fullmatch(region):
+    if not _ACCESS_KEY_ID.fullmatch(access_key_id) or not REGION.fullmatch(region):
         raise UserError("not a Bedrock API key: its credential scope names no valid access key id and region")
     try:
         issued_at = datetime.strptime(params.get("X-Amz-Date", ""), "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)

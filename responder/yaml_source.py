@@ -11,6 +11,7 @@ import yaml
 from responder.errors import UserError
 
 MAX_BYTES = 1024 * 1024  # a playbook is a page of YAML; anything near this is a mistake or an attack
+MAX_DEPTH = 32
 Path_ = tuple[str | int, ...]
 
 
@@ -49,24 +50,40 @@ def read_text(path: Path) -> str:
 
 def load_yaml(text: str, source: str) -> YamlDocument:
     try:
-        # Aliases are refused outright: a playbook needs none, and they enable "billion laughs" bombs.
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                line = event.start_mark.line + 1 if event.start_mark else 1
-                raise UserError("YAML aliases (*name) are not allowed in playbooks", f"{source}:{line}")
+        _check_events(text, source)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
+        if node is None:
+            raise UserError("the file is empty", f"{source}:1")
+        lines: dict[Path_, int] = {}
+        _index_lines(node, (), lines)
+        data = yaml.SafeLoader(text).construct_document(node)
+    except yaml.MarkedYAMLError as exc:  # syntax errors, and constructor errors such as !!python/object tags
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise UserError(f"invalid YAML: {exc.problem or exc.context}", f"{source}:{line}") from None
     except yaml.YAMLError as exc:
         raise UserError(f"invalid YAML: {exc}", source) from None
-    if node is None:
-        raise UserError("the file is empty", f"{source}:1")
-    lines: dict[Path_, int] = {}
-    _index_lines(node, (), lines)
-    data = yaml.SafeLoader(text).construct_document(node)
+    except TypeError as exc:  # e.g. a list used as a mapping key: unhashable
+        raise UserError(f"invalid YAML: {exc}", source) from None
     return YamlDocument(data=data, lines=lines, source=source)
+
+
+def _check_events(text: str, source: str) -> None:
+    """Refuse what a playbook never needs and an attacker would use, before building anything from it:
+    aliases ("billion laughs") and nesting deep enough to exhaust the recursion of the YAML composer."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark else 1
+        if isinstance(event, yaml.AliasEvent):
+            raise UserError("YAML aliases (*name) are not allowed in playbooks", f"{source}:{line}")
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise UserError(
+                    f"nested more than {MAX_DEPTH} levels deep; a playbook needs far fewer", f"{source}:{line}"
+                )
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
 
 
 def _index_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:

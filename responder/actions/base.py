@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+
+from responder.keys import REGION
 
 if TYPE_CHECKING:
     from responder.aws import Clients
@@ -33,8 +35,15 @@ def _split_commas(value: Any) -> Any:
     return value
 
 
+def _check_regions(regions: list[str]) -> list[str]:
+    bad = [r for r in regions if not REGION.fullmatch(r)]
+    if bad:
+        raise ValueError(f"not AWS region names: {', '.join(repr(r) for r in bad)} (e.g. us-east-1)")
+    return regions
+
+
 # A list of AWS regions, also accepted as "us-east-1,eu-west-1" (how a -p parameter carries it).
-Regions = Annotated[list[str], BeforeValidator(_split_commas)]
+Regions = Annotated[list[str], BeforeValidator(_split_commas), AfterValidator(_check_regions)]
 
 
 @dataclass

@@ -57,4 +57,19 @@ app.add_typer(sandbox.sandbox_app, name="sandbox")
 
 
 def main() -> None:
-    app()
+    """Run the CLI; a usage error is one line and exit 2, like every other bad input."""
+    import sys
+
+    try:
+        code = app(standalone_mode=False)
+    except Exception as exc:  # Click's usage errors, which Typer vendors: recognised by their interface
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare `responder` or `responder sandbox`: show help
+            app([*sys.argv[1:], "--help"])
+        message, exit_code = getattr(exc, "format_message", None), getattr(exc, "exit_code", None)
+        if message is None or not isinstance(exit_code, int):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        typer.echo(f"error: {message()}{hint}", err=True)
+        sys.exit(exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

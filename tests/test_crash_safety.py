@@ -1,0 +1,127 @@
+"""A run killed with SIGKILL between any two journal records can be resumed or rolled back exactly.
+
+The run is a real `responder` process against an in-process emulator served over loopback HTTP; it kills
+itself right after writing a chosen record (RESPONDER_FAULT_KILL_AFTER), as a power cut would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
+from responder.audit import verify_chain
+from responder.aws import AwsOptions
+from responder.journal import load_run
+from responder.operations import Settings, resume_run, rollback_run
+from responder.sandbox.emulator import install
+from responder.sandbox.seed import EXISTING_POLICY, Seeded, seed_incident
+from tests.factories import ACCOUNT, credential_status, inline_policies
+
+BIN = Path(sys.executable).parent
+RESPONDER = [str(BIN / "responder")] if (BIN / "responder").exists() else [sys.executable, "-m", "responder"]
+# Every record boundary of the apply phase of leaked-long-term-key where a mutation is in flight or just done.
+BOUNDARIES = [
+    "step.read:1",
+    "step.applying:1",
+    "step.applied:1",
+    "step.verified:1",
+    "step.applying:2",
+    "step.applied:2",
+    "step.verified:2",
+]
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    install()
+    moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto_server.start()
+    host, port = moto_server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        moto_server.stop()
+        from moto.core.models import default_user_config  # noqa: F401 -- moto's reset lives beside it
+        from moto.moto_api import _internal
+
+        _internal.moto_api_backend.reset()
+
+
+@pytest.fixture
+def incident(server: str) -> Seeded:
+    return seed_incident(ACCOUNT)
+
+
+def iam_client(endpoint: str) -> Any:
+    import boto3
+
+    return boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint)
+
+
+# Every boundary once, recovering by resume or by rollback in turn; both ways where a mutation is in flight.
+CASES = [(b, "resume" if i % 2 == 0 else "rollback") for i, b in enumerate(BOUNDARIES)]
+CASES += [(b, "rollback" if r == "resume" else "resume") for b, r in CASES if b.startswith("step.applying")]
+
+
+@pytest.mark.parametrize(("boundary", "recovery"), CASES)
+def test_killed_between_records(server: str, incident: Seeded, tmp_path: Path, boundary: str, recovery: str) -> None:
+    key_file = tmp_path / "leaked.txt"
+    key_file.write_text(incident.key)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RESPONDER_"))}
+    env |= {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "RESPONDER_FAULT_KILL_AFTER": boundary,
+    }
+    runs = tmp_path / "runs"
+    killed = subprocess.run(
+        [
+            *RESPONDER,
+            "run",
+            "leaked-long-term-key",
+            "--key-file",
+            str(key_file),
+            "--yes",
+            "--endpoint-url",
+            server,
+            "--runs-dir",
+            str(runs),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert killed.returncode == -9, killed.stderr  # SIGKILL: no cleanup ran
+    (run_dir,) = [d for d in runs.iterdir() if (d / "audit.jsonl").exists()]
+    state = load_run(run_dir / "audit.jsonl")
+    assert state.status == "interrupted" and state.records[-1]["event"] == boundary.split(":")[0]
+    assert verify_chain(run_dir / "audit.jsonl").ok
+    assert list((runs / "locks").iterdir())  # the dead run's lock is still there: the next one must break it
+
+    iam = iam_client(server)
+    settings = Settings(runs_dir=runs, aws=AwsOptions(region="us-east-1", endpoint_url=server), verify_delays=(0.0,))
+    if recovery == "resume":
+        outcome = resume_run(state.run_id, settings)
+        assert outcome.status == "completed", outcome.message
+        assert credential_status(iam, incident.user_name, incident.credential_id) == "Inactive"
+        assert inline_policies(iam, incident.user_name)[DEFAULT_POLICY_NAME] == DENY_BEARER_TOKENS
+    outcome = rollback_run(state.run_id, True, settings)
+    assert outcome.status == "rolled-back", outcome.message
+    assert credential_status(iam, incident.user_name, incident.credential_id) == "Active"
+    name, document = EXISTING_POLICY
+    assert inline_policies(iam, incident.user_name) == {name: document}
+    assert verify_chain(run_dir / "audit.jsonl").ok
+    assert json.loads((run_dir / "report.json").read_text())["status"] == "rolled-back"
