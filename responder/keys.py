@@ -81,12 +81,7 @@ def parse_short_term_key(raw: str) -> ShortTermKey:
     SECRETS.register(key)
     if not key.startswith(SHORT_TERM_PREFIX):
         raise UserError("not a short-term Bedrock API key: it starts with bedrock-api-key-")
-    decoded = decode_base64(key[len(SHORT_TERM_PREFIX) :], "the key after bedrock-api-key-")
-    try:
-        url = decoded.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UserError("not a Bedrock API key: the decoded key is not text") from None
-    SECRETS.register(url)
+    url = _decoded_text(key, SHORT_TERM_PREFIX)
     host, sep, query = url.partition("?")
     params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
     # The signature and session token are secrets of their own: keep them out of every output.
@@ -133,6 +128,17 @@ def decode_base64(text: str, what: str) -> bytes:
         raise UserError(f"{what} is not valid base64") from None
 
 
+def _decoded_text(key: str, prefix: str) -> str:
+    """The text base64-encoded after a key's prefix, itself registered as a secret."""
+    decoded = decode_base64(key[len(prefix) :], f"the key after {prefix}")
+    try:
+        text = decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError("not a Bedrock API key: the decoded key is not text") from None
+    SECRETS.register(text)
+    return text
+
+
 def parse_long_term_key(raw: str) -> LongTermKey:
     key = raw.strip()
     SECRETS.register(key)
@@ -140,13 +146,9 @@ def parse_long_term_key(raw: str) -> LongTermKey:
         raise UserError("this is a short-term Bedrock API key (bedrock-api-key-...), not a long-term ABSK key")
     if not key.startswith(LONG_TERM_PREFIX):
         raise UserError("not a Bedrock API key: a long-term key starts with ABSK")
-    decoded = decode_base64(key[len(LONG_TERM_PREFIX) :], "the key after ABSK")
-    try:
-        text = decoded.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UserError("not a Bedrock API key: the decoded key is not text") from None
+    text = _decoded_text(key, LONG_TERM_PREFIX)
     alias, sep, secret = text.partition(":")
-    SECRETS.register(secret, text)
+    SECRETS.register(secret)
     if not sep or not secret:
         raise UserError("not a Bedrock API key: the decoded key has no '<alias>:<secret>' form")
     # User names may themselves contain '-at-': the account is after the last one. The botocore model

@@ -32,6 +32,10 @@ class SecretRegistry:
         # Very short strings would redact ordinary words; real secrets are long.
         self._secrets.update(s for s in secrets if len(s) >= 8)
 
+    def clear(self) -> None:
+        """Forget every registered secret (between tests: one process, many incidents)."""
+        self._secrets.clear()
+
     def redact(self, text: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):
             if secret in text:

@@ -11,9 +11,18 @@ import pytest
 
 from responder.aws import AwsOptions, Clients
 from responder.operations import Settings
+from responder.redaction import SECRETS
 from responder.sandbox.emulator import install
 from responder.sandbox.seed import Seeded, SeededShortTerm, seed_incident, seed_short_term_incident
 from tests.factories import ACCOUNT, Requests
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secrets() -> Iterator[None]:
+    """Secrets registered by one test (hypothesis makes short, common ones) must not redact another's output."""
+    SECRETS.clear()
+    yield
+    SECRETS.clear()
 
 
 @pytest.fixture(autouse=True)
