@@ -22,13 +22,16 @@ DEFAULT_REGION = "us-east-1"
 # Read-only operations by their name; anything else changes the account. Dry-run refuses the rest.
 READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Lookup", "Simulate")
 
-# IAM is eventually consistent and may throttle: botocore's adaptive retry backs off for us.
-_CONFIG = botocore.config.Config(
-    retries={"mode": "adaptive", "max_attempts": 8},
-    connect_timeout=10,
-    read_timeout=30,
-    user_agent_extra="responder",
-)
+MAX_ATTEMPTS = 8  # IAM may throttle, and 5xx happen: botocore's adaptive retry backs off for us
+
+
+def _config(max_attempts: int) -> botocore.config.Config:
+    return botocore.config.Config(
+        retries={"mode": "adaptive", "max_attempts": max_attempts},
+        connect_timeout=10,
+        read_timeout=30,
+        user_agent_extra="responder",
+    )
 
 
 def is_read_only(operation_name: str) -> bool:
@@ -44,6 +47,7 @@ class AwsOptions:
     profile: str | None = None
     region: str | None = None
     endpoint_url: str | None = None
+    max_attempts: int = MAX_ATTEMPTS
 
 
 class Clients:
@@ -62,6 +66,7 @@ class Clients:
         except botocore.exceptions.ProfileNotFound as exc:
             raise UserError(str(exc)) from None
         self.region = self._session.region_name or DEFAULT_REGION
+        self._config = _config(options.max_attempts)
         if read_only:
             self._session.events.register("before-call", _refuse_mutation)
 
@@ -74,7 +79,7 @@ class Clients:
             service,  # type: ignore[call-overload]
             region_name=self.region,
             endpoint_url=self.options.endpoint_url,
-            config=_CONFIG,
+            config=self._config,
         )
 
     def client_in(self, service: str, region: str) -> Any:
@@ -87,7 +92,7 @@ class Clients:
             service,  # type: ignore[call-overload]
             region_name=region,
             endpoint_url=self.options.endpoint_url,
-            config=_CONFIG,
+            config=self._config,
         )
 
     @property

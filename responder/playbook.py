@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from responder.errors import UserError
 from responder.registry import get_action
@@ -28,6 +28,16 @@ class Parameter(_Model):
     required: bool = False
     default: str | bool | int | None = None
     pattern: str | None = Field(default=None, description="Regular expression a string value must match whole.")
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+        return pattern
 
 
 class KeyInput(_Model):

@@ -63,8 +63,8 @@ def load_yaml(text: str, source: str) -> YamlDocument:
         raise UserError(f"invalid YAML: {exc.problem or exc.context}", f"{source}:{line}") from None
     except yaml.YAMLError as exc:
         raise UserError(f"invalid YAML: {exc}", source) from None
-    except TypeError as exc:  # e.g. a list used as a mapping key: unhashable
-        raise UserError(f"invalid YAML: {exc}", source) from None
+    except (TypeError, ValueError, AttributeError) as exc:  # a list as a mapping key, `!!int ten`, `!!timestamp x`
+        raise UserError(f"invalid YAML: {type(exc).__name__}: {exc}", source) from None
     return YamlDocument(data=data, lines=lines, source=source)
 
 

@@ -14,14 +14,18 @@ import struct
 import threading
 import uuid
 from dataclasses import dataclass
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 FAULTS = ("throttle", "deny", "unavailable", "reset-after")
-_ERRORS = {  # fault -> (HTTP status, error type, code)
-    "throttle": (400, "Sender", "Throttling"),
-    "deny": (403, "Sender", "AccessDenied"),
-    "unavailable": (503, "Receiver", "ServiceUnavailable"),
+_DENIED = (
+    "User: {arn} is not authorized to perform: iam:{op} because no identity-based policy allows the iam:{op} action"
+)
+_ERRORS = {  # fault -> (HTTP status, error type, code, message)
+    "throttle": (400, "Sender", "Throttling", "Rate exceeded"),
+    "deny": (403, "Sender", "AccessDenied", _DENIED),
+    "unavailable": (503, "Receiver", "ServiceUnavailable", "Service Unavailable"),
 }
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "upgrade"}
 
@@ -33,20 +37,11 @@ class _Armed:
     skip: int
 
 
-def operation_of(headers: http.client.HTTPMessage, body: bytes) -> str:
+def operation_of(headers: Message, body: bytes) -> str:
     target = headers.get("X-Amz-Target")
     if target:
         return target.rpartition(".")[2]
     return parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
-
-
-def _error_message(fault: str, operation: str) -> str:
-    if fault == "deny":  # worded as IAM words it
-        return (
-            "User: arn:aws:iam::123456789012:user/operator is not authorized to perform: "
-            f"iam:{operation} because no identity-based policy allows the iam:{operation} action"
-        )
-    return "Rate exceeded" if fault == "throttle" else "Service Unavailable"
 
 
 class FaultProxy:
@@ -99,7 +94,7 @@ class FaultProxy:
             protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
             disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 -- the stdlib's name
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
             def _handle(self) -> None:
@@ -117,12 +112,12 @@ class FaultProxy:
                     return
                 self._answer(status, headers, payload)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
 
             def _answer_error(self, fault: str, operation: str) -> None:
-                status, kind, code = _ERRORS[fault]
+                status, kind, code, text = _ERRORS[fault]
                 request_id = str(uuid.uuid4())
-                message = _error_message(fault, operation)
+                message = text.format(arn="arn:aws:iam::123456789012:user/operator", op=operation)
                 if self.headers.get("X-Amz-Target"):  # JSON protocol
                     payload = f'{{"__type": "{code}", "message": "{message}"}}'.encode()
                     content_type = "application/x-amz-json-1.1"
@@ -142,13 +137,12 @@ class FaultProxy:
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(payload)
+                self.wfile.write(payload)
 
         return Handler
 
     def _forward(
-        self, method: str, path: str, headers: http.client.HTTPMessage, body: bytes
+        self, method: str, path: str, headers: Message, body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         connection = http.client.HTTPConnection(*self.upstream, timeout=30)
         try:

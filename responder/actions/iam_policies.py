@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any, Generic, TypeVar
 
@@ -68,9 +69,15 @@ class _DenyBearerTokens(Action[P], Generic[P]):
     def snapshot(self, ctx: ActionContext, params: P) -> dict[str, Any]:
         iam, principal = ctx.clients.iam, self.principal(params)
         arn = self._managed_arn(ctx, params)
-        # An attached policy of our name counts only if it says what we would write: trust no stale copy.
-        ours = arn in principal.attached(iam) and _managed_document(iam, arn) == DENY_BEARER_TOKENS
-        return {"inline_policy": principal.get_inline(iam, params.policy_name), "managed_attached": ours}
+        attached, document = arn in principal.attached(iam), _managed_document(iam, arn)
+        return {
+            "inline_policy": principal.get_inline(iam, params.policy_name),
+            # An attached policy of our name counts only if it says what we would write: trust no stale copy.
+            "managed_attached": attached and document == DENY_BEARER_TOKENS,
+            # What undo restores, whatever answers were lost on the way: did the fallback policy exist, attached?
+            "managed_policy_existed": document is not None,
+            "managed_policy_was_attached": attached,
+        }
 
     def plan(self, ctx: ActionContext, params: P, snapshot: dict[str, Any]) -> StepPlan:
         principal = self.principal(params)
@@ -123,8 +130,11 @@ class _DenyBearerTokens(Action[P], Generic[P]):
         try:
             ids.append(principal.attach(iam, arn))
         except ClientError:
-            if created:  # leave nothing behind that the journal does not know about
-                absent_ok(iam.delete_policy, PolicyArn=arn)
+            # AWS answered no: the attach did not happen, so the policy we just created is removed at once. (A lost
+            # answer is no ClientError: then rollback removes it, from the write-ahead snapshot.)
+            if created:
+                with contextlib.suppress(ClientError):
+                    absent_ok(iam.delete_policy, PolicyArn=arn)
             raise
         return Applied(
             request_ids=[i for i in ids if i],
@@ -153,25 +163,22 @@ class _DenyBearerTokens(Action[P], Generic[P]):
         return bool(state["inline_policy"] == DENY_BEARER_TOKENS or state["managed_attached"])
 
     def undo(self, ctx: ActionContext, params: P, snapshot: dict[str, Any], applied: dict[str, Any]) -> UndoResult:
+        """Restore the snapshot from the live state alone: an answer lost on the way (a reset connection after
+        CreatePolicy or AttachUserPolicy) must not leave a policy behind that the journal never heard of."""
         if (wait := ctx.key_still_alive()) is not None:
             return UndoResult(status="withheld", message=f"the deny stays: {wait}")
         iam, principal = ctx.clients.iam, self.principal(params)
-        if applied.get("mode") == "managed":
-            arn, created = applied["policy_arn"], applied.get("created_policy")
-            ids = [principal.detach(iam, arn)]
-            if created:
-                ids.append(absent_ok(iam.delete_policy, PolicyArn=arn))
-            return UndoResult(
-                status="undone",
-                message=f"detached {arn}" + (" and deleted it" if created else ""),
-                request_ids=[i for i in ids if i],
-            )
         previous = snapshot["inline_policy"]
-        rid = principal.restore_inline(iam, params.policy_name, previous)
-        what = "restored the previous" if previous is not None else "deleted"
-        return UndoResult(
-            status="undone", message=f"{what} inline policy {params.policy_name}", request_ids=[rid] if rid else []
-        )
+        ids = [principal.restore_inline(iam, params.policy_name, previous)]
+        done = [f"{'restored the previous' if previous is not None else 'removed'} inline policy {params.policy_name}"]
+        arn = applied.get("policy_arn") or self._managed_arn(ctx, params)
+        if not snapshot.get("managed_policy_was_attached") and arn in principal.attached(iam):
+            ids.append(principal.detach(iam, arn))
+            done.append(f"detached {arn}")
+        if not snapshot.get("managed_policy_existed") and _managed_document(iam, arn) is not None:
+            ids.append(absent_ok(iam.delete_policy, PolicyArn=arn))
+            done.append(f"deleted {arn}")
+        return UndoResult(status="undone", message="; ".join(done), request_ids=[i for i in ids if i])
 
 
 _MANAGED_FALLBACK = ("iam:GetPolicy", "iam:GetPolicyVersion", "iam:CreatePolicy", "iam:DeletePolicy")

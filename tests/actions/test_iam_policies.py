@@ -97,7 +97,49 @@ def test_a_stale_managed_policy_of_our_name_is_not_trusted(account: Seeded, iam:
         action.apply(ctx(), p, snap, action.plan(ctx(), p, snap))
 
 
-def test_a_failed_attach_leaves_no_orphan_policy(account: Seeded, iam: Any, monkeypatch: Any) -> None:
+def test_a_broken_attach_is_still_undone(account: Seeded, iam: Any) -> None:
+    """AttachUserPolicy's connection broke (it may or may not have happened): undo works from the snapshot."""
+    import pytest
+    from botocore.exceptions import ConnectionClosedError
+
+    fill_inline_budget(iam, account.user_name)
+    c = ctx()
+
+    def broken(model: Any, **_: Any) -> None:
+        if model.name == "AttachUserPolicy":
+            raise ConnectionClosedError(endpoint_url="https://iam.amazonaws.com/")
+
+    c.clients.on_request(broken)
+    action = DenyBearerTokensForUser()
+    p = action.Params(user_name=account.user_name)
+    snap = action.snapshot(c, p)
+    with pytest.raises(ConnectionClosedError):
+        action.apply(c, p, snap, action.plan(c, p, snap))
+    assert len(iam.list_policies(Scope="Local")["Policies"]) == 1  # created, not attached
+    # The journal has no applied details (the call failed): undo must find what to remove by itself.
+    assert action.undo(ctx(), p, snap, {}).status == "undone"
+    assert iam.list_policies(Scope="Local")["Policies"] == []
+
+
+def test_undo_detaches_a_policy_whose_attach_answer_was_lost(account: Seeded, iam: Any) -> None:
+    fill_inline_budget(iam, account.user_name)
+    action = DenyBearerTokensForUser()
+    p = action.Params(user_name=account.user_name)
+    snap = action.snapshot(ctx(), p)
+    action.apply(ctx(), p, snap, action.plan(ctx(), p, snap))  # then imagine its answer never arrived
+    assert action.undo(ctx(), p, snap, {}).status == "undone"
+    assert iam.list_attached_user_policies(UserName=account.user_name)["AttachedPolicies"] == []
+    assert iam.list_policies(Scope="Local")["Policies"] == []
+
+
+def test_the_plan_warns_that_a_replacement_key_is_blocked_too(account: Seeded) -> None:
+    action = DenyBearerTokensForUser()
+    p = action.Params(user_name=account.user_name)
+    plan = action.plan(ctx(), p, action.snapshot(ctx(), p))
+    assert any("a replacement included" in n for n in plan.notes)
+
+
+def test_a_refused_attach_removes_the_policy_it_created(account: Seeded, iam: Any) -> None:
     import pytest
     from botocore.exceptions import ClientError
 
@@ -114,11 +156,4 @@ def test_a_failed_attach_leaves_no_orphan_policy(account: Seeded, iam: Any, monk
     snap = action.snapshot(c, p)
     with pytest.raises(ClientError):
         action.apply(c, p, snap, action.plan(c, p, snap))
-    assert [pol["PolicyName"] for pol in iam.list_policies(Scope="Local")["Policies"]] == []
-
-
-def test_the_plan_warns_that_a_replacement_key_is_blocked_too(account: Seeded) -> None:
-    action = DenyBearerTokensForUser()
-    p = action.Params(user_name=account.user_name)
-    plan = action.plan(ctx(), p, action.snapshot(ctx(), p))
-    assert any("a replacement included" in n for n in plan.notes)
+    assert iam.list_policies(Scope="Local")["Policies"] == []
