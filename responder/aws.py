@@ -5,7 +5,6 @@ Everything else receives a `Clients` and is testable without AWS.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -67,42 +66,33 @@ class Clients:
             raise UserError(str(exc)) from None
         self.region = self._session.region_name or DEFAULT_REGION
         self._config = _config(options.max_attempts)
+        self._clients: dict[tuple[str, str], Any] = {}
         if read_only:
             self._session.events.register("before-call", _refuse_mutation)
 
     def client(self, service: str) -> Any:
-        return self._client(service)
-
-    @functools.cache  # noqa: B019 -- one Clients per run; caching clients is the point
-    def _client(self, service: str) -> Any:
-        return self._session.client(
-            service,  # type: ignore[call-overload]
-            region_name=self.region,
-            endpoint_url=self.options.endpoint_url,
-            config=self._config,
-        )
+        return self.client_in(service, self.region)
 
     def client_in(self, service: str, region: str) -> Any:
-        """A client for a regional service in another region than the run's (CloudTrail is regional)."""
-        return self._regional(service, region)
-
-    @functools.cache  # noqa: B019 -- as above
-    def _regional(self, service: str, region: str) -> Any:
-        return self._session.client(
-            service,  # type: ignore[call-overload]
-            region_name=region,
-            endpoint_url=self.options.endpoint_url,
-            config=self._config,
-        )
+        """A client, made once per service and region (CloudTrail is regional: one run may read several)."""
+        key = (service, region)
+        if key not in self._clients:
+            self._clients[key] = self._session.client(
+                service,  # type: ignore[call-overload]
+                region_name=region,
+                endpoint_url=self.options.endpoint_url,
+                config=self._config,
+            )
+        return self._clients[key]
 
     @property
     def iam(self) -> IAMClient:
-        client: IAMClient = self._client("iam")
+        client: IAMClient = self.client("iam")
         return client
 
     @property
     def sts(self) -> STSClient:
-        client: STSClient = self._client("sts")
+        client: STSClient = self.client("sts")
         return client
 
     def on_request(self, handler: Any) -> None:

@@ -20,7 +20,7 @@ from responder.redaction import SECRETS
 
 LONG_TERM_PREFIX = "ABSK"
 SHORT_TERM_PREFIX = "bedrock-api-key-"
-IAM_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+IAM_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
 ACCOUNT_ID = re.compile(r"\d{12}")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 

@@ -70,12 +70,15 @@ def load_yaml(text: str, source: str) -> YamlDocument:
 
 def _check_events(text: str, source: str) -> None:
     """Refuse what a playbook never needs and an attacker would use, before building anything from it:
-    aliases ("billion laughs") and nesting deep enough to exhaust the recursion of the YAML composer."""
+    aliases ("billion laughs"), explicit tags, and nesting deep enough to exhaust the YAML composer."""
     depth = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         line = event.start_mark.line + 1 if event.start_mark else 1
         if isinstance(event, yaml.AliasEvent):
             raise UserError("YAML aliases (*name) are not allowed in playbooks", f"{source}:{line}")
+        tag = getattr(event, "tag", None)
+        if tag is not None:  # !!int, !!timestamp, !!python/...: a playbook needs none
+            raise UserError(f"YAML tags ({tag}) are not allowed in playbooks", f"{source}:{line}")
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:

@@ -14,7 +14,7 @@ from responder.keys import LongTermKey
 from responder.registry import register
 
 BEDROCK = "bedrock.amazonaws.com"
-CREDENTIAL_ID = r"^\w{20,128}$"
+CREDENTIAL_ID = r"^[A-Za-z0-9_]{20,128}$"
 
 
 def list_bedrock_credentials(iam: Any, **scope: Any) -> list[dict[str, Any]]:

@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from responder.aws import ClientError, error_code, request_id
 
-USER_NAME = r"^[\w+=,.@-]{1,64}$"
-ROLE_NAME = r"^[\w+=,.@-]{1,64}$"
-POLICY_NAME = r"^[\w+=,.@-]{1,128}$"
+USER_NAME = r"^[A-Za-z0-9_+=,.@-]{1,64}$"
+ROLE_NAME = r"^[A-Za-z0-9_+=,.@-]{1,64}$"
+POLICY_NAME = r"^[A-Za-z0-9_+=,.@-]{1,128}$"
 
 
 def absent_ok(call: Any, **kwargs: Any) -> str | None:
