@@ -170,3 +170,11 @@ def test_no_credentials_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     result = invoke("run", "leaked-long-term-key", "-p", "user_name=alice", "--dry-run", runs=tmp_path)
     assert result.exit_code == 2 and "no AWS credentials" in one_line_error(result)
+
+
+@pytest.mark.parametrize("playbook", ["leaked-long-term-key", "leaked-short-term-key"])
+def test_rehearse_passes_every_check(playbook: str, tmp_path: Path) -> None:
+    result = invoke("rehearse", playbook, runs=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "[FAILED]" not in result.stdout and "rehearsal passed" in result.stdout
+    assert "## What the key did" in result.stdout and "203.0.113.77" in result.stdout

@@ -86,8 +86,11 @@ def seed_incident(account_id: str) -> Seeded:
         iam.create_user(SANDBOX_REGION, name)
     name, document = EXISTING_POLICY
     iam.put_user_policy(LEAKED_USER, name, json.dumps(document))
-    leaked = create_credential(account_id, LEAKED_USER, age_days=30)
-    bystander = create_credential(account_id, BYSTANDER)
+    # The key was made two hours ago and used since: create it as of then (the emulator reads its own clock).
+    made = datetime.now(timezone.utc) - timedelta(hours=2)
+    with mock.patch("responder.sandbox.service_credentials._now", return_value=made):
+        leaked = create_credential(account_id, LEAKED_USER, age_days=30)
+        bystander = create_credential(account_id, BYSTANDER)
     identity = {
         "type": "IAMUser",
         "principalId": "AIDAEXAMPLEDEMO",
