@@ -73,7 +73,7 @@ class Executor:
 
     def _skip(self, step: Step) -> None:
         self.journal.record(
-            j.SKIPPED, step=step.id, action=step.action, reason=f"not all true: {describe_when(step.when)}"
+            j.SKIPPED, step=step.id, action=step.action, reason=f"condition not met: {describe_when(step.when)}"
         )
 
     def plan(self, scope: dict[str, Any]) -> None:
