@@ -2,11 +2,11 @@
 journal cannot explain, and `resume` then `rollback --reactivate-keys` always complete.
 
 The run talks to an in-process moto server through `tests/faultproxy.py`, which fails the Nth request for one
-operation. Throttles are answered once (`Throttling`, then the request goes through); the other faults answer
+operation. Throttles are answered twice (`Throttling`, then the request goes through); the other faults answer
 every attempt botocore makes (adaptive retry: 1 attempt + 8 retries for 503 and connection resets; AccessDenied
 is not retried).
 
-| playbook (account shape) | call#n (step) | throttle x1 | deny | unavailable | reset-after |
+| playbook (account shape) | call#n (step) | throttle x2 | deny | unavailable | reset-after |
 |---|---|---|---|---|---|
 | leaked-long-term-key | UpdateServiceSpecificCredential#1 (deactivate) | C | F | F | F+ |
 | leaked-long-term-key | PutUserPolicy#1 (deny-bearer-tokens) | C | F | F | F+ |
@@ -82,7 +82,7 @@ MATRIX_CALLS: dict[str, list[tuple[str, str]]] = {
 # The calls the FULL_BUDGET scenario shares with LONG are faulted there already: here only the fallback's.
 FAULTED_CALLS = {FULL_BUDGET: {"CreatePolicy", "AttachUserPolicy"}}
 FAULTS = ("throttle", "deny", "unavailable", "reset-after")
-THROTTLES = 1  # the fewest that still exercise a retry (each one also slows the client: adaptive rate limiting)
+THROTTLES = 2  # "a few": retried twice (each one also slows the client: adaptive rate limiting)
 PERSISTENT = 100  # more than botocore ever attempts
 # A persistent fault exhausts every retry, and botocore's backoff between them costs seconds a cell. How many
 # retries came before the failure changes nothing the matrix checks, so persistent cells allow two (the

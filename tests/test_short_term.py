@@ -246,3 +246,15 @@ def test_proportionate_containment_without_revoking_sessions(
     )
     assert {s["id"]: s["status"] for s in out["steps"]}["revoke-role-sessions"] == "skipped"
     assert set(role_policies(iam, short_account.role_name)) == {DEFAULT_POLICY_NAME}
+
+
+def test_regions_option_feeds_the_investigation(short_account: SeededShortTerm, tmp_path: Path) -> None:
+    key_file = tmp_path / "t.txt"
+    key_file.write_text(short_account.key)
+    args = ["run", "leaked-short-term-key", "--key-file", str(key_file), "--dry-run", "-o", "json"]
+    out = json.loads(cli(*args, "--regions", "eu-west-1", "--runs-dir", str(tmp_path)).stdout)
+    report = json.loads(cli("report", out["run_id"], "--format", "json", "--runs-dir", str(tmp_path)).stdout)
+    activity = next(s for s in report["steps"] if s["id"] == "investigate")["outputs"]["activity"]
+    assert activity["searched"]["regions"] == ["us-west-2", "us-east-1", "eu-west-1"]
+    both = cli(*args, "--regions", "eu-west-1", "-p", "regions=eu-west-2", "--runs-dir", str(tmp_path))
+    assert both.exit_code == 2 and "not both" in both.stderr

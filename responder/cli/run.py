@@ -79,6 +79,9 @@ def run(
         str | None,
         typer.Option("--key-file", help="File holding the leaked key, or - for stdin. Never pass a key as -p."),
     ] = None,
+    regions: Annotated[
+        str | None, typer.Option("--regions", help="CloudTrail regions to investigate, comma-separated (-p regions=).")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only: read calls, no change.")] = False,
     save_plan: Annotated[
         Path | None,
@@ -104,6 +107,10 @@ def run(
 
         check_output(output)
         given = parse_assignments(param or [])
+        if regions is not None:
+            if "regions" in given:
+                raise UserError("give the regions once: --regions or -p regions=, not both")
+            given["regions"] = regions
         key_text = read_key_file(key_file) if key_file is not None else None
         # An expired short-term key is planned only unless --yes (start_run says why): no prompt needed then.
         plans_only = key_text is not None and not yes and expired_short_term(key_text)
