@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from responder.audit import open_audit_logger, read_records
-
 Listener = Callable[[str, dict[str, Any]], None]
 
 # Step records, in the order a step writes them.
@@ -37,6 +35,8 @@ class Journal:
     """Appends records to a run's audit log; listeners see each record (the CLI shows progress)."""
 
     def __init__(self, path: Path, run_id: str, listeners: list[Listener] | None = None) -> None:
+        from responder.audit import open_audit_logger  # structlog stays out of `responder --help`
+
         self.path = path
         self._logger, self._stream = open_audit_logger(path, run_id=run_id)
         self._listeners = listeners or []
@@ -126,6 +126,8 @@ _STATUS_OF = {
 
 
 def load_run(path: Path) -> RunState:
+    from responder.audit import read_records
+
     records, warnings = read_records(path)
     if not records or records[0].get("event") != "run.started":
         raise ValueError(f"{path} is not a responder audit log")
