@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,3 +82,30 @@ def make_token(
         return str(provide_token(region=region, aws_credentials_provider=Fixed(), expiry=timedelta(seconds=seconds)))
     with mock.patch("botocore.auth.get_current_datetime", return_value=issued.replace(tzinfo=None)):
         return str(provide_token(region=region, aws_credentials_provider=Fixed(), expiry=timedelta(seconds=seconds)))
+
+
+def size(document: Any) -> int:
+    return len("".join(json.dumps(document).split()))  # IAM counts characters, whitespace excluded
+
+
+def fill_inline_budget(iam: Any, user: str | None = None, role: str | None = None) -> None:
+    """Leave less room in a user's (2,048) or role's (10,240) inline budget than the bearer-token deny needs."""
+    from responder.actions.iam_policies import DENY_BEARER_TOKENS
+
+    if role is not None:
+        names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+        used = sum(size(iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"]) for n in names)
+    else:
+        used = sum(size(d) for d in inline_policies(iam, str(user)).values())
+    budget = 10_240 if role is not None else 2_048
+    resources: list[str] = []
+    filler = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}],
+    }
+    while used + size(filler) + size(DENY_BEARER_TOKENS) <= budget:
+        resources.append(f"arn:aws:s3:::bucket/{len(resources):04d}")
+    if role is not None:
+        iam.put_role_policy(RoleName=role, PolicyName="big", PolicyDocument=json.dumps(filler))
+    else:
+        iam.put_user_policy(UserName=user, PolicyName="big", PolicyDocument=json.dumps(filler))

@@ -104,3 +104,18 @@ def actions() -> None:
         say(f"{name} ({kind})")
         say(f"    {action.summary}")
         say(f"    needs: {', '.join(action.permissions)}")
+
+
+def permissions(
+    playbooks: Annotated[list[str], typer.Argument(help="Shipped playbook names or YAML files.")],
+) -> None:
+    """Print the least-privilege IAM policy (JSON) an operator role needs to run these playbooks.
+
+    Example: responder permissions leaked-long-term-key leaked-short-term-key > responder-policy.json
+    """
+    with reported_errors():
+        from responder.permissions import policy_document
+        from responder.playbook import find_playbook, load_playbook
+
+        books = [load_playbook(find_playbook(name)) for name in playbooks]
+        typer.echo(json.dumps(policy_document(books), indent=2))

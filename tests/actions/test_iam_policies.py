@@ -7,7 +7,7 @@ from responder.actions.base import ActionContext
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS, DenyBearerTokensForUser
 from responder.aws import AwsOptions, Clients
 from responder.sandbox.seed import EXISTING_POLICY, Seeded
-from tests.factories import ACCOUNT, inline_policies
+from tests.factories import ACCOUNT, fill_inline_budget, inline_policies
 
 
 def ctx() -> ActionContext:
@@ -50,7 +50,7 @@ def test_undo_restores_a_policy_of_the_same_name(account: Seeded, iam: Any) -> N
 
 def test_full_inline_budget_falls_back_to_a_managed_policy(account: Seeded, iam: Any) -> None:
     # Fill the user's 2,048-character inline budget: the emulator answers LimitExceeded as AWS does.
-    fill_inline_budget(iam, account.user_name)
+    fill_inline_budget(iam, user=account.user_name)
     filler = inline_policies(iam, account.user_name)["big"]
     action, p, snap, details = run_deny(account.user_name)
     assert details["mode"] == "managed" and details["created_policy"]
@@ -64,27 +64,10 @@ def test_full_inline_budget_falls_back_to_a_managed_policy(account: Seeded, iam:
     assert inline_policies(iam, account.user_name) == {name: doc, "big": filler}
 
 
-def size(document: Any) -> int:
-    return len("".join(json.dumps(document).split()))  # IAM counts characters, whitespace excluded
-
-
-def fill_inline_budget(iam: Any, user: str) -> None:
-    """Leave less room in the user's 2,048-character inline budget than the deny needs."""
-    used = sum(size(d) for d in inline_policies(iam, user).values())
-    resources: list[str] = []
-    filler = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}],
-    }
-    while used + size(filler) + size(DENY_BEARER_TOKENS) <= 2048:
-        resources.append(f"arn:aws:s3:::bucket/{len(resources):04d}")
-    iam.put_user_policy(UserName=user, PolicyName="big", PolicyDocument=json.dumps(filler))
-
-
 def test_a_stale_managed_policy_of_our_name_is_not_trusted(account: Seeded, iam: Any) -> None:
     import pytest
 
-    fill_inline_budget(iam, account.user_name)
+    fill_inline_budget(iam, user=account.user_name)
     allow_all = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
     name = f"ResponderDenyBedrockBearerTokens-{account.user_name}"
     arn = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(allow_all))["Policy"]["Arn"]
@@ -102,7 +85,7 @@ def test_a_broken_attach_is_still_undone(account: Seeded, iam: Any) -> None:
     import pytest
     from botocore.exceptions import ConnectionClosedError
 
-    fill_inline_budget(iam, account.user_name)
+    fill_inline_budget(iam, user=account.user_name)
     c = ctx()
 
     def broken(model: Any, **_: Any) -> None:
@@ -122,7 +105,7 @@ def test_a_broken_attach_is_still_undone(account: Seeded, iam: Any) -> None:
 
 
 def test_undo_detaches_a_policy_whose_attach_answer_was_lost(account: Seeded, iam: Any) -> None:
-    fill_inline_budget(iam, account.user_name)
+    fill_inline_budget(iam, user=account.user_name)
     action = DenyBearerTokensForUser()
     p = action.Params(user_name=account.user_name)
     snap = action.snapshot(ctx(), p)
@@ -143,7 +126,7 @@ def test_a_refused_attach_removes_the_policy_it_created(account: Seeded, iam: An
     import pytest
     from botocore.exceptions import ClientError
 
-    fill_inline_budget(iam, account.user_name)
+    fill_inline_budget(iam, user=account.user_name)
     c = ctx()
 
     def refuse(model: Any, **_: Any) -> None:

@@ -1,0 +1,83 @@
+"""`responder permissions`: every call any run makes is covered, and nothing is granted that no run uses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from responder.aws import AwsOptions, Clients
+from responder.cli.main import app
+from responder.operations import Settings, rollback_run, start_run
+from responder.permissions import required_permissions
+from responder.playbook import load_playbook, shipped_playbooks
+from responder.sandbox.seed import Seeded, SeededShortTerm
+from tests.factories import fill_inline_budget, make_token
+
+
+class Calls:
+    """Every request the code under test sent, as the IAM action that authorises it (service:Operation)."""
+
+    def __init__(self) -> None:
+        self.made: set[str] = set()
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.made.add(f"{model.service_model.signing_name}:{model.name}")
+
+
+@pytest.fixture
+def calls(tmp_path: Path) -> tuple[Calls, Settings]:
+    recorder = Calls()
+
+    def open_clients(options: AwsOptions, read_only: bool) -> Clients:
+        clients = Clients(options, read_only)
+        clients.on_request(recorder)
+        return clients
+
+    return recorder, Settings(
+        runs_dir=tmp_path / "runs", aws=AwsOptions(region="us-east-1"), open_clients=open_clients, verify_delays=(0.0,)
+    )
+
+
+def test_every_call_of_every_path_is_granted_and_nothing_more(
+    short_account: SeededShortTerm, account: Seeded, iam: Any, calls: tuple[Calls, Settings]
+) -> None:
+    recorder, settings = calls
+
+    def contain_and_undo(playbook: str, key: str | None, **params: str) -> None:
+        run = start_run(playbook, dict(params), key, dry_run=False, confirm=None, settings=settings)
+        assert run.status == "completed", run.message
+        assert rollback_run(run.run_id, reactivate_keys=True, settings=settings).status == "rolled-back"
+
+    # long-term: the normal path, then the managed-policy fallback, then deleting the key
+    contain_and_undo("leaked-long-term-key", account.key)
+    fill_inline_budget(iam, user=account.user_name)  # the user's deny falls back to a managed policy
+    contain_and_undo("leaked-long-term-key", account.key)
+    contain_and_undo("leaked-long-term-key", None, user_name=account.user_name, delete_key="true")
+    # short-term: a role session from CloudTrail, a role and a user named by hand, an IAM user's access key
+    contain_and_undo("leaked-short-term-key", short_account.key)
+    contain_and_undo("leaked-short-term-key", None, role_name=short_account.role_name)
+    fill_inline_budget(iam, role=short_account.role_name)  # the role's deny falls back to a managed policy
+    contain_and_undo("leaked-short-term-key", None, role_name=short_account.role_name, revoke_sessions="false")
+    iam.create_user(UserName="ci-bot")
+    access_key = iam.create_access_key(UserName="ci-bot")["AccessKey"]["AccessKeyId"]
+    contain_and_undo("leaked-short-term-key", make_token(access_key, "us-east-1"))
+    contain_and_undo("leaked-short-term-key", None, user_name="ci-bot")
+
+    granted = set(required_permissions([load_playbook(p) for p in shipped_playbooks().values()]))
+    assert recorder.made <= granted, f"called but not granted: {sorted(recorder.made - granted)}"
+    assert granted <= recorder.made, f"granted but never called: {sorted(granted - recorder.made)}"
+
+
+def test_the_policy_is_one_iam_can_take(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["permissions", "leaked-long-term-key", "leaked-short-term-key"])
+    policy = json.loads(result.stdout)
+    assert set(policy) == {"Version", "Statement"}  # IAM rejects any other top-level key
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Allow" and "iam:UpdateServiceSpecificCredential" in statement["Action"]
+    assert "sts:GetCallerIdentity" in statement["Action"] and len("".join(json.dumps(policy).split())) < 6144
+    only_long = json.loads(CliRunner().invoke(app, ["permissions", "leaked-long-term-key"]).stdout)
+    assert "iam:PutRolePolicy" not in only_long["Statement"][0]["Action"]
