@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -413,6 +414,7 @@ def machine() -> dict[str, Any]:
         "machine": platform.machine(),
         "python": platform.python_version(),
         "boto3": boto3.__version__,
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
     }
 
 
@@ -428,6 +430,7 @@ def report(results: dict[str, Any]) -> str:
     lines = []
     m = results["machine"]
     lines.append(f"machine: {m['cpu_count']} CPU(s), {m['platform']}, Python {m['python']}, boto3 {m['boto3']}")
+    lines.append(f"load average at start: {m['loadavg_at_start']}")
     lines.append(f"repeat: {results['repeat']} (median of N, after one untimed warm-up of each method)")
     lines.append("")
     header = f"{'method':<34} {'median s':>9} {'min s':>8} {'max s':>8} {'calls':>6} {'ok':>6}"
@@ -455,7 +458,8 @@ def report(results: dict[str, Any]) -> str:
     for summary in results["methods"].values():
         if summary and summary["operations_last_run"]:
             ops = ", ".join(f"{op.split(':', 1)[1]} x{n}" for op, n in summary["operations_last_run"].items())
-            lines.append(f"  {summary['label'].split(' (')[0]}: {ops}")
+            head = f"  {summary['label'].split(' (')[0]}: "
+            lines += textwrap.wrap(ops, 116, initial_indent=head, subsequent_indent="    ")
     lines.append("")
     r = results["ratios"]
     lines.append(f"ratio responder / boto3:   {r['responder_over_boto3']}x (medians)")
@@ -489,6 +493,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat must be at least 1")
 
     started = time.perf_counter()
+    host = machine()  # before the benchmark loads the machine
     with workspace() as workdir:
         sandbox = Sandbox(workdir)
         try:
@@ -546,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     list_s = commands["list"].get("median_s")
     results: dict[str, Any] = {
         "benchmark": "time to containment of one leaked long-term Bedrock API key",
-        "machine": machine(),
+        "machine": host,
         "repeat": args.repeat,
         "endpoint": "127.0.0.1 (responder sandbox serve)",
         "methods": summaries,

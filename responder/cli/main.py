@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from responder import __version__
-from responder.cli import identify, playbooks, run, runs, sandbox
+from responder.cli import identify, playbooks, run, runs, sandbox, sweep
 from responder.cli.errors import DEBUG
 
 app = typer.Typer(
@@ -50,6 +50,7 @@ app.command()(run.run)
 app.command()(run.apply)
 app.command()(run.resume)
 app.command()(run.rollback)
+app.command()(sweep.sweep)
 app.command("runs")(runs.runs)
 app.command()(runs.report)
 app.add_typer(runs.audit_app, name="audit")

@@ -1,0 +1,87 @@
+"""`responder sweep`: every long-term Bedrock key in the account, with what makes one worth a look."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from responder.actions.iam_credentials import list_bedrock_credentials
+from responder.actions.iam_principals import Principal
+
+# Managed policies that make a key's owner an administrator in all but name.
+ADMIN_POLICIES = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
+
+
+@dataclass
+class KeyFinding:
+    credential_id: str
+    user_name: str
+    status: str
+    created: str
+    age_days: int
+    expires: str | None
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SweepFilter:
+    user_pattern: str | None = None
+    older_than_days: int | None = None
+    no_expiry_only: bool = False
+
+    def keeps(self, finding: KeyFinding) -> bool:
+        if self.user_pattern and not fnmatch.fnmatchcase(finding.user_name, self.user_pattern):
+            return False
+        if self.older_than_days is not None and finding.age_days <= self.older_than_days:
+            return False
+        return not (self.no_expiry_only and finding.expires is not None)
+
+
+def _admin_like(iam: Any, user: str) -> bool:
+    """Attached AdministratorAccess-like policies, or an inline Allow of * or iam:* (groups are not followed)."""
+    principal = Principal("user", user)
+    if any(arn.rsplit("/", 1)[-1] in ADMIN_POLICIES for arn in principal.attached(iam)):
+        return True
+    for name in iam.list_user_policies(UserName=user)["PolicyNames"]:
+        statements = principal.get_inline(iam, name).get("Statement", [])
+        for statement in statements if isinstance(statements, list) else [statements]:
+            actions = statement.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            if statement.get("Effect") == "Allow" and {"*", "iam:*"} & set(actions):
+                return True
+    return False
+
+
+def sweep(iam: Any, keep: SweepFilter, older_than_days: int | None, now: datetime | None = None) -> list[KeyFinding]:
+    now = now or datetime.now(timezone.utc)
+    admins: dict[str, bool] = {}  # one look per owner, however many keys it holds
+    findings = []
+    for cred in list_bedrock_credentials(iam, AllUsers=True):
+        created: datetime = cred["CreateDate"]
+        expires: datetime | None = cred.get("ExpirationDate")
+        finding = KeyFinding(
+            credential_id=cred["ServiceSpecificCredentialId"],
+            user_name=cred["UserName"],
+            status=cred["Status"],
+            created=created.isoformat(),
+            age_days=(now - created).days,
+            expires=expires.isoformat() if expires else None,
+        )
+        if not keep.keeps(finding):
+            continue
+        if expires is None:
+            finding.flags.append("never-expires")
+        if older_than_days is not None and finding.age_days > older_than_days:
+            finding.flags.append(f"older-than-{older_than_days}d")
+        if finding.user_name not in admins:
+            admins[finding.user_name] = _admin_like(iam, finding.user_name)
+        if admins[finding.user_name]:
+            finding.flags.append("owner-admin-like")
+        findings.append(finding)
+    return sorted(findings, key=lambda f: (f.user_name, f.created))
+
+
+def as_rows(findings: list[KeyFinding]) -> list[dict[str, Any]]:
+    return [{**asdict(f), "flags": ",".join(f.flags)} for f in findings]
