@@ -14,6 +14,7 @@ ACTION_MODULES = (
     "responder.actions.iam_access_keys",
     "responder.actions.iam_sessions",
     "responder.actions.cloudtrail",
+    "responder.actions.guardrails",
 )
 
 _ACTIONS: dict[str, type[Action[Any]]] = {}

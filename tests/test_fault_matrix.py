@@ -14,6 +14,7 @@ is not retried).
 | leaked-short-term-key | PutRolePolicy#2 (revoke-role-sessions) | C | F | F | F+ |
 | leaked-long-term-key, user's inline budget full | CreatePolicy#1 (deny-bearer-tokens) | C | F | F | F+ |
 | leaked-long-term-key, user's inline budget full | AttachUserPolicy#1 (deny-bearer-tokens) | C | F | F | F+ |
+| bedrock-key-guardrails (on the user) | PutUserPolicy#1 (put-guardrails) | C | F | F | F+ |
 
 - **C**: botocore retries; the run completes (exit 0), the step is verified; rollback restores the seeded account.
 - **F**: the run stops (exit 1, `failed`, the message says `responder resume RUN_ID`); the steps before are
@@ -43,6 +44,7 @@ import boto3
 import pytest
 
 from responder import journal as j
+from responder.actions.guardrails import GUARDRAIL_POLICY_NAME
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS, managed_policy_name
 from responder.actions.iam_sessions import REVOKE_POLICY_NAME, revoked_before
 from responder.aws import MAX_ATTEMPTS, AwsOptions, is_read_only
@@ -66,12 +68,14 @@ from tests.faultproxy import FaultProxy
 LONG, SHORT = "leaked-long-term-key", "leaked-short-term-key"
 FULL_BUDGET = f"{LONG}+full-inline-budget"  # the user's 2,048-character inline budget has no room for the deny
 # Scenario -> playbook. A scenario is a playbook run against one shape of the seeded account.
-SCENARIOS = {LONG: LONG, SHORT: SHORT, FULL_BUDGET: LONG}
+GUARD = "bedrock-key-guardrails"  # preventive: put on the leaked user, no key
+SCENARIOS = {LONG: LONG, SHORT: SHORT, FULL_BUDGET: LONG, GUARD: GUARD}
 # Every mutating call a clean run of the scenario makes, in order, with the step making it:
 # test_matrix_covers_every_mutating_call keeps this honest, so a new step cannot escape the matrix.
 MATRIX_CALLS: dict[str, list[tuple[str, str]]] = {
     LONG: [("UpdateServiceSpecificCredential", "deactivate"), ("PutUserPolicy", "deny-bearer-tokens")],
     SHORT: [("PutRolePolicy", "deny-role-bearer-tokens"), ("PutRolePolicy", "revoke-role-sessions")],
+    GUARD: [("PutUserPolicy", "put-guardrails")],
     FULL_BUDGET: [
         ("UpdateServiceSpecificCredential", "deactivate"),
         ("PutUserPolicy", "deny-bearer-tokens"),  # answered LimitExceeded: the step falls back to a managed policy
@@ -141,8 +145,8 @@ class Incident:
     short: SeededShortTerm
     upstream: str
 
-    def key(self, playbook: str) -> str:
-        return self.long.key if playbook == LONG else self.short.key
+    def key(self, playbook: str) -> str | None:
+        return {LONG: self.long.key, SHORT: self.short.key}.get(playbook)
 
     def iam(self) -> Any:
         return boto3.client("iam", region_name="us-east-1", endpoint_url=self.upstream)
@@ -209,7 +213,8 @@ def _settings(
 
 
 def _run(playbook: str, incident: Incident, settings: Settings) -> Outcome:
-    return start_run(playbook, {}, incident.key(playbook), dry_run=False, confirm=None, settings=settings)
+    params = {"principal_name": LEAKED_USER} if playbook == GUARD else {}
+    return start_run(playbook, params, incident.key(playbook), dry_run=False, confirm=None, settings=settings)
 
 
 # ---- the account, read back from the upstream (never through the proxy)
@@ -253,6 +258,7 @@ def footprint(step: str, incident: Incident) -> tuple[str, ...]:
         ),
         "deny-role-bearer-tokens": (f"role-policy {DEFAULT_POLICY_NAME}", "role-attached"),
         "revoke-role-sessions": (f"role-policy {REVOKE_POLICY_NAME}",),
+        "put-guardrails": (f"user-policy {LEAKED_USER} {GUARDRAIL_POLICY_NAME}",),
     }[step]
 
 
@@ -265,6 +271,8 @@ def in_place(step: str, state: State, incident: Incident) -> bool:
         return managed or bool(state.get(f"user-policy {LEAKED_USER} {DEFAULT_POLICY_NAME}") == DENY_BEARER_TOKENS)
     if step == "deny-role-bearer-tokens":
         return bool(state.get(f"role-policy {DEFAULT_POLICY_NAME}") == DENY_BEARER_TOKENS)
+    if step == "put-guardrails":
+        return f"user-policy {LEAKED_USER} {GUARDRAIL_POLICY_NAME}" in state
     assert step == "revoke-role-sessions", step
     return revoked_before(state.get(f"role-policy {REVOKE_POLICY_NAME}")) is not None
 

@@ -66,6 +66,10 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     access_key = iam.create_access_key(UserName="ci-bot")["AccessKey"]["AccessKeyId"]
     contain_and_undo("leaked-short-term-key", make_token(access_key, "us-east-1"))
     contain_and_undo("leaked-short-term-key", None, user_name="ci-bot")
+    # preventive: the guardrails on a user and on a role
+    contain_and_undo("bedrock-key-guardrails", None, principal_name="ci-bot", deny_bearer="short-term")
+    iam.create_role(RoleName="guarded-role", AssumeRolePolicyDocument="{}")
+    contain_and_undo("bedrock-key-guardrails", None, principal_type="role", principal_name="guarded-role")
 
     granted = set(required_permissions([load_playbook(p) for p in shipped_playbooks().values()]))
     assert recorder.made <= granted, f"called but not granted: {sorted(recorder.made - granted)}"

@@ -42,7 +42,9 @@ def _check_regions(regions: list[str]) -> list[str]:
     return regions
 
 
-# A list of AWS regions, also accepted as "us-east-1,eu-west-1" (how a -p parameter carries it).
+# A list also accepted as "a,b" (how a -p parameter carries it).
+CommaList = Annotated[list[str], BeforeValidator(_split_commas)]
+# A list of AWS regions, also accepted as "us-east-1,eu-west-1".
 Regions = Annotated[list[str], BeforeValidator(_split_commas), AfterValidator(_check_regions)]
 
 

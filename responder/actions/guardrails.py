@@ -1,0 +1,162 @@
+"""Preventive guardrails for Bedrock API keys: render the policy, and put it on a principal.
+
+The condition keys are the documented ones (FACTS.md): iam:ServiceSpecificCredentialServiceName and
+iam:ServiceSpecificCredentialAgeDays on iam:CreateServiceSpecificCredential; bedrock:bearerTokenType on
+bedrock:CallWithBearerToken. Short-term key generation cannot be denied, only their use.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from responder.actions.base import (
+    Action,
+    ActionContext,
+    ActionParams,
+    Applied,
+    Change,
+    CommaList,
+    StepPlan,
+    UndoResult,
+)
+from responder.actions.iam_principals import POLICY_NAME, Principal
+from responder.registry import register
+
+GUARDRAIL_POLICY_NAME = "ResponderBedrockKeyGuardrails"
+BEARER_ACTIONS = ["bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"]
+
+
+def guardrail_document(max_key_age_days: int, deny_bearer: str, model_arns: list[str]) -> dict[str, Any]:
+    creates_bedrock_key = {"StringEquals": {"iam:ServiceSpecificCredentialServiceName": "bedrock.amazonaws.com"}}
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "DenyLongLivedBedrockKeys",
+            "Effect": "Deny",
+            "Action": "iam:CreateServiceSpecificCredential",
+            "Resource": "*",
+            "Condition": {
+                **creates_bedrock_key,
+                "NumericGreaterThan": {"iam:ServiceSpecificCredentialAgeDays": str(max_key_age_days)},
+            },
+        },
+        {
+            "Sid": "DenyBedrockKeysThatNeverExpire",
+            "Effect": "Deny",
+            "Action": "iam:CreateServiceSpecificCredential",
+            "Resource": "*",
+            "Condition": {**creates_bedrock_key, "Null": {"iam:ServiceSpecificCredentialAgeDays": "true"}},
+        },
+    ]
+    if deny_bearer == "all":
+        statements.append({"Sid": "DenyBearerTokens", "Effect": "Deny", "Action": BEARER_ACTIONS, "Resource": "*"})
+    elif deny_bearer in ("short-term", "long-term"):
+        token_type = "SHORT_TERM" if deny_bearer == "short-term" else "LONG_TERM"
+        statements.append(
+            {
+                "Sid": f"Deny{token_type.title().replace('_', '')}BearerTokens",
+                "Effect": "Deny",
+                "Action": "bedrock:CallWithBearerToken",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"bedrock:bearerTokenType": token_type}},
+            }
+        )
+    if model_arns:
+        statements.append(
+            {"Sid": "OnlyTheseModels", "Effect": "Deny", "Action": "bedrock:InvokeModel*", "NotResource": model_arns}
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+class RenderParams(ActionParams):
+    max_key_age_days: int = Field(default=90, ge=1, le=36_600)
+    deny_bearer: Literal["none", "short-term", "long-term", "all"] = "none"
+    model_arns: CommaList = Field(default_factory=list)
+    scope: Literal["principal", "scp"] = "principal"
+
+
+@register
+class RenderGuardrails(Action[RenderParams]):
+    name = "guardrails.render-policy"
+    summary = "Render the Bedrock key guardrails as a policy document (an SCP with -p scope=scp); no AWS call"
+    Params = RenderParams
+    permissions = ("sts:GetCallerIdentity",)
+    reversible = True
+    mutating = False
+    outputs = ("document", "on_principal")
+
+    def snapshot(self, ctx: ActionContext, params: RenderParams) -> dict[str, Any]:
+        return {}
+
+    def plan(self, ctx: ActionContext, params: RenderParams, snapshot: dict[str, Any]) -> StepPlan:
+        document = guardrail_document(params.max_key_age_days, params.deny_bearer, params.model_arns)
+        notes = [f"policy: {len(document['Statement'])} statements"]
+        if params.deny_bearer in ("short-term", "long-term"):
+            notes.append(
+                "bedrock:bearerTokenType is documented for bedrock:CallWithBearerToken only: Mantle bearer tokens "
+                "of that kind are not denied; deny_bearer=all closes both endpoints"
+            )
+        if params.scope == "scp":
+            notes.append("scope=scp: attach the document in the report's outputs to an OU in AWS Organizations")
+        return StepPlan(outputs={"document": document, "on_principal": params.scope == "principal"}, notes=notes)
+
+
+class PutGuardrailParams(ActionParams):
+    principal_type: Literal["user", "role"]
+    principal_name: str = Field(pattern=r"^[A-Za-z0-9_+=,.@-]{1,64}$")
+    document: dict[str, Any]
+    policy_name: str = Field(default=GUARDRAIL_POLICY_NAME, pattern=POLICY_NAME)
+
+
+@register
+class PutGuardrails(Action[PutGuardrailParams]):
+    name = "iam.put-guardrail-policy"
+    summary = "Put the guardrail document as an inline policy on a user or role (undo: restore what was there)"
+    Params = PutGuardrailParams
+    permissions = (
+        "iam:GetUserPolicy",
+        "iam:PutUserPolicy",
+        "iam:DeleteUserPolicy",
+        "iam:GetRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePolicy",
+    )
+    reversible = True
+    mutating = True
+
+    @staticmethod
+    def _principal(params: PutGuardrailParams) -> Principal:
+        return Principal(params.principal_type, params.principal_name)
+
+    def snapshot(self, ctx: ActionContext, params: PutGuardrailParams) -> dict[str, Any]:
+        return {"policy": self._principal(params).get_inline(ctx.clients.iam, params.policy_name)}
+
+    def plan(self, ctx: ActionContext, params: PutGuardrailParams, snapshot: dict[str, Any]) -> StepPlan:
+        if snapshot["policy"] == params.document:
+            return StepPlan(notes=[f"{params.policy_name} is already in place"])
+        principal = self._principal(params)
+        change = Change(
+            call=principal.put_call(),
+            parameters={"PolicyName": params.policy_name, "PolicyDocument": params.document},
+            target=str(principal),
+            before=snapshot["policy"],
+            after=params.document,
+        )
+        return StepPlan(changes=[change])
+
+    def apply(
+        self, ctx: ActionContext, params: PutGuardrailParams, snapshot: dict[str, Any], plan: StepPlan
+    ) -> Applied:
+        rid = self._principal(params).put_inline(ctx.clients.iam, params.policy_name, params.document)
+        return Applied(request_ids=[rid] if rid else [])
+
+    def verify(self, ctx: ActionContext, params: PutGuardrailParams) -> bool:
+        return bool(self.snapshot(ctx, params)["policy"] == params.document)
+
+    def undo(
+        self, ctx: ActionContext, params: PutGuardrailParams, snapshot: dict[str, Any], applied: dict[str, Any]
+    ) -> UndoResult:
+        rid = self._principal(params).restore_inline(ctx.clients.iam, params.policy_name, snapshot["policy"])
+        what = "restored the previous" if snapshot["policy"] is not None else "removed"
+        return UndoResult(status="undone", message=f"{what} {params.policy_name}", request_ids=[rid] if rid else [])
