@@ -28,7 +28,6 @@ UNDOING = "step.undoing"  # write-ahead for undo
 UNDONE = "step.undone"  # undo finished; `status` says how (undone, withheld, irreversible, nothing-to-undo)
 UNDO_FAILED = "step.undo_failed"
 FINISHED = "run.finished"
-DONE_EVENTS = (READ, UNCHANGED, VERIFIED)
 
 
 class Journal:

@@ -6,7 +6,7 @@ The executor only ever talks to this interface, so adding an action never touche
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
@@ -110,18 +110,6 @@ class UndoResult(BaseModel):
     request_ids: list[str] = []
 
 
-@dataclass
-class ActionInfo:
-    """What the CLI listing, the schema export and the contract tests read from an action."""
-
-    name: str
-    summary: str
-    permissions: tuple[str, ...]
-    reversible: bool
-    mutating: bool
-    outputs: tuple[str, ...] = field(default_factory=tuple)
-
-
 class Action(ABC, Generic[P]):
     name: ClassVar[str]
     summary: ClassVar[str]
@@ -151,7 +139,3 @@ class Action(ABC, Generic[P]):
 
     def undo(self, ctx: ActionContext, params: P, snapshot: dict[str, Any], applied: dict[str, Any]) -> UndoResult:
         return UndoResult(status="nothing-to-undo", message="this step changed nothing")
-
-    @classmethod
-    def info(cls) -> ActionInfo:
-        return ActionInfo(cls.name, cls.summary, cls.permissions, cls.reversible, cls.mutating, cls.outputs)
