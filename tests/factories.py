@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,3 +111,29 @@ def fill_inline_budget(iam: Any, user: str | None = None, role: str | None = Non
         iam.put_role_policy(RoleName=role, PolicyName="big", PolicyDocument=json.dumps(filler))
     else:
         iam.put_user_policy(UserName=user, PolicyName="big", PolicyDocument=json.dumps(filler))
+
+
+@contextmanager
+def moto_http_server() -> Iterator[str]:
+    """The emulator (with responder's additions) served over loopback HTTP in this process; its state is reset
+    on the way out, since it shares the process's moto backends."""
+    import logging
+
+    from moto.moto_api import _internal
+    from moto.server import ThreadedMotoServer
+
+    from responder.sandbox.emulator import install
+
+    install()
+    werkzeug = logging.getLogger("werkzeug")
+    level = werkzeug.level
+    werkzeug.setLevel(logging.ERROR)  # a line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        werkzeug.setLevel(level)
+        _internal.moto_api_backend.reset()

@@ -21,9 +21,8 @@ from responder.audit import verify_chain
 from responder.aws import AwsOptions
 from responder.journal import load_run
 from responder.operations import Settings, resume_run, rollback_run
-from responder.sandbox.emulator import install
 from responder.sandbox.seed import EXISTING_POLICY, Seeded, seed_incident
-from tests.factories import ACCOUNT, credential_status, inline_policies
+from tests.factories import ACCOUNT, credential_status, inline_policies, moto_http_server
 
 BIN = Path(sys.executable).parent
 RESPONDER = [str(BIN / "responder")] if (BIN / "responder").exists() else [sys.executable, "-m", "responder"]
@@ -41,20 +40,8 @@ BOUNDARIES = [
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    install()
-    moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto_server.start()
-    host, port = moto_server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        moto_server.stop()
-        from moto.core.models import default_user_config  # noqa: F401 -- moto's reset lives beside it
-        from moto.moto_api import _internal
-
-        _internal.moto_api_backend.reset()
+    with moto_http_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +50,6 @@ from responder.aws import MAX_ATTEMPTS, AwsOptions, is_read_only
 from responder.journal import RunState, load_run
 from responder.operations import Outcome, Settings, resume_run, rollback_run, start_run
 from responder.playbook import shipped_playbooks
-from responder.sandbox.emulator import install
 from responder.sandbox.seed import (
     BYSTANDER,
     EXISTING_POLICY,
@@ -62,7 +60,7 @@ from responder.sandbox.seed import (
     seed_incident,
     seed_short_term_incident,
 )
-from tests.factories import ACCOUNT, inline_policies
+from tests.factories import ACCOUNT, inline_policies, moto_http_server
 from tests.faultproxy import FaultProxy
 
 LONG, SHORT = "leaked-long-term-key", "leaked-short-term-key"
@@ -163,20 +161,8 @@ class Incident:
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
     """One in-process moto server for the module; each test resets and re-seeds it."""
-    from moto.server import ThreadedMotoServer
-
-    install()
-    werkzeug = logging.getLogger("werkzeug")
-    level = werkzeug.level
-    werkzeug.setLevel(logging.ERROR)  # a line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        werkzeug.setLevel(level)
+    with moto_http_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="module")

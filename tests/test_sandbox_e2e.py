@@ -53,6 +53,11 @@ class Sandbox:
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout) if result.stdout.strip() else {}
 
+    def contain(self, playbook: str) -> dict[str, Any]:
+        """`responder run PLAYBOOK --yes -o json` on the seeded incident's key: the one JSON object it prints."""
+        run = self.responder("run", playbook, "--key-file", str(self.key_files[playbook]), "--yes", "-o", "json")
+        return dict(json.loads(run.stdout))
+
     def operations(self) -> list[str]:
         return [json.loads(line)["operation"] for line in self.request_log.read_text().splitlines()]
 
@@ -102,16 +107,7 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
 def test_contain_and_roll_back_over_the_wire(sandbox: Sandbox) -> None:
     user = sandbox.seeded["leaked-long-term-key"]["user_name"]
     assert sandbox.status() == ["Active"]
-    run = sandbox.responder(
-        "run",
-        "leaked-long-term-key",
-        "--key-file",
-        str(sandbox.key_files["leaked-long-term-key"]),
-        "--yes",
-        "-o",
-        "json",
-    )
-    out = json.loads(run.stdout)
+    out = sandbox.contain("leaked-long-term-key")
     assert out["status"] == "completed"
     assert sandbox.status() == ["Inactive"]
     policy = sandbox.aws(
@@ -154,17 +150,7 @@ def test_full_inline_budget_falls_back_to_a_managed_policy(sandbox: Sandbox) -> 
         "iam", "put-user-policy", "--user-name", user, "--policy-name", "big", "--policy-document", json.dumps(big)
     )
     assert "big" in sandbox.aws("iam", "list-user-policies", "--user-name", user)["PolicyNames"]
-    run = json.loads(
-        sandbox.responder(
-            "run",
-            "leaked-long-term-key",
-            "--key-file",
-            str(sandbox.key_files["leaked-long-term-key"]),
-            "--yes",
-            "-o",
-            "json",
-        ).stdout
-    )
+    run = sandbox.contain("leaked-long-term-key")
     attached = sandbox.aws("iam", "list-attached-user-policies", "--user-name", user)["AttachedPolicies"]
     assert [a["PolicyName"] for a in attached] == [f"ResponderDenyBedrockBearerTokens-{user}"]
     sandbox.responder("rollback", run["run_id"], "--reactivate-keys")
@@ -177,9 +163,7 @@ def test_short_term_key_over_the_wire(sandbox: Sandbox) -> None:
     key_file = str(sandbox.key_files["leaked-short-term-key"])
     identified = json.loads(sandbox.responder("identify", key_file, "-o", "json").stdout)
     assert identified["key"]["signer"] == "role-session" and identified["owner"]["principal"] == f"role {role}"
-    run = json.loads(
-        sandbox.responder("run", "leaked-short-term-key", "--key-file", key_file, "--yes", "-o", "json").stdout
-    )
+    run = sandbox.contain("leaked-short-term-key")
     assert run["status"] == "completed"
     names = sandbox.aws("iam", "list-role-policies", "--role-name", role)["PolicyNames"]
     assert sorted(names) == ["AWSRevokeOlderSessions", "ResponderDenyBedrockBearerTokens"]
