@@ -6,7 +6,7 @@ It knows actions only through their interface and the registry, so a new action 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,7 +16,7 @@ from responder.actions.base import Action, ActionContext, ActionParams
 from responder.aws import describe_aws_error, error_code
 from responder.errors import ResponderError, UserError
 from responder.journal import Journal, RunState
-from responder.playbook import Playbook, Step, describe_when, resolve
+from responder.playbook import Playbook, Step, describe_when, expand_group, resolve
 from responder.registry import get_action
 
 # IAM is eventually consistent: a read right after a write may show the old state for a few seconds.
@@ -48,19 +48,46 @@ class Executor:
         journal: Journal,
         verify_delays: tuple[float, ...] = VERIFY_DELAYS,
         sleep: Callable[[float], None] = time.sleep,
+        expansions: dict[str, list[dict[str, Any]]] | None = None,
     ) -> None:
         self.playbook = playbook
         self.ctx = ctx
         self.journal = journal
         self.verify_delays = verify_delays
         self.sleep = sleep
+        # group id -> its items, fixed when first planned: apply contains exactly the keys the plan showed.
+        self.expansions = dict(expansions or {})
+
+    def _steps(self, scope: dict[str, Any]) -> Iterator[Step]:
+        """The playbook's steps with each group expanded, lazily: a group's list comes from an earlier step."""
+        for step in self.playbook.steps:
+            if not step.is_group:
+                yield step
+                continue
+            if step.id not in self.expansions:
+                conditions = step.when if isinstance(step.when, list) else [step.when]
+                if not all(resolve(condition, scope) for condition in conditions):
+                    self._skip(step)
+                    continue
+                items = _items(step, resolve(step.for_each, scope))
+                self.expansions[step.id] = items
+                self.journal.record(
+                    j.EXPANDED,
+                    group=step.id,
+                    items=items,
+                    steps=[
+                        {"id": s.id, "action": s.action, "reversible": reversible_action(s.action)}
+                        for s in expand_group(step, items)
+                    ],
+                )
+            yield from expand_group(step, self.expansions[step.id])
 
     def _bind(self, step: Step, scope: dict[str, Any]) -> tuple[Action[Any], ActionParams] | None:
         """The step's action and validated arguments, or None when its `when` is false."""
         conditions = step.when if isinstance(step.when, list) else [step.when]
         if not all(resolve(condition, scope) for condition in conditions):
             return None
-        action_cls = get_action(step.action)
+        action_cls = get_action(step.action or "")
         if action_cls is None:  # load_playbook already checked; a journal from another version may not
             raise UserError(f"unknown action {step.action!r}", f"playbook {self.playbook.name}, step {step.id}")
         try:
@@ -78,7 +105,7 @@ class Executor:
 
     def plan(self, scope: dict[str, Any]) -> None:
         """Read-only: record what every step would change. Sends no mutating request."""
-        for step in self.playbook.steps:
+        for step in self._steps(scope):
             bound = self._bind(step, scope)
             if bound is None:
                 self._skip(step)
@@ -102,7 +129,7 @@ class Executor:
 
     def apply(self, scope: dict[str, Any], done: dict[str, dict[str, Any]]) -> None:
         """Apply every step not already done (`done` maps step id -> outputs, for resume)."""
-        for step in self.playbook.steps:
+        for step in self._steps(scope):
             if step.id in done:
                 scope["steps"][step.id] = done[step.id]
                 continue
@@ -111,7 +138,7 @@ class Executor:
             except UserError:
                 raise
             except Exception as exc:
-                description = describe_failure(exc, get_action(step.action))
+                description = describe_failure(exc, get_action(step.action or ""))
                 self.journal.record(j.FAILED, step=step.id, action=step.action, error=description)
                 raise StepError(step.id, description) from exc
 
@@ -165,23 +192,38 @@ class Executor:
     def undo(self, state: RunState) -> list[str]:
         """Undo every step this run touched, newest first. Returns what could not be undone."""
         failures: list[str] = []
-        for step in reversed(self.playbook.steps):
-            st = state.steps.get(step.id)
-            if st is None or not st.touched or st.undo_status in ("undone", "irreversible", "nothing-to-undo"):
+        # The journal's step list, groups expanded, is the order the steps ran in.
+        for st in reversed(list(state.steps.values())):
+            if not st.touched or st.undo_status in ("undone", "irreversible", "nothing-to-undo"):
                 continue  # never changed, or already settled by an earlier rollback
             action_cls = get_action(st.action)
             if action_cls is None or st.params is None or st.first_snapshot is None:
-                failures.append(f"step {step.id}: the journal lacks what undo needs")
+                failures.append(f"step {st.id}: the journal lacks what undo needs")
                 continue
             action = action_cls()
             params = action_cls.Params.model_validate(st.params)
-            self.journal.record(j.UNDOING, step=step.id, action=st.action, snapshot=st.first_snapshot)
+            self.journal.record(j.UNDOING, step=st.id, action=st.action, snapshot=st.first_snapshot)
             try:
                 result = action.undo(self.ctx, params, st.first_snapshot, st.applied)
             except Exception as exc:
                 description = describe_failure(exc, action_cls)
-                self.journal.record(j.UNDO_FAILED, step=step.id, action=st.action, error=description)
-                failures.append(f"step {step.id}: {description}")
+                self.journal.record(j.UNDO_FAILED, step=st.id, action=st.action, error=description)
+                failures.append(f"step {st.id}: {description}")
                 continue
-            self.journal.record(j.UNDONE, step=step.id, action=st.action, **result.model_dump(mode="json"))
+            self.journal.record(j.UNDONE, step=st.id, action=st.action, **result.model_dump(mode="json"))
         return failures
+
+
+def _items(group: Step, value: Any) -> list[dict[str, Any]]:
+    """A group's list, checked: each item a mapping with a label unique in the list (it names the steps)."""
+    if not isinstance(value, list) or not all(isinstance(i, dict) and i.get("label") for i in value):
+        raise ResponderError(f"group {group.id}: for_each did not give a list of labelled items")
+    labels = [str(i["label"]) for i in value]
+    if len(set(labels)) != len(labels):
+        raise ResponderError(f"group {group.id}: for_each gave two items with the same label")
+    return value
+
+
+def reversible_action(action_name: str | None) -> bool:
+    action = get_action(action_name or "")
+    return bool(action and action.reversible)

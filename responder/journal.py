@@ -28,6 +28,7 @@ UNDOING = "step.undoing"  # write-ahead for undo
 UNDONE = "step.undone"  # undo finished; `status` says how (undone, withheld, irreversible, nothing-to-undo)
 UNDO_FAILED = "step.undo_failed"
 FINISHED = "run.finished"
+EXPANDED = "group.expanded"  # a for_each group's items, and the steps they make (in place of the group)
 
 
 class Journal:
@@ -87,6 +88,7 @@ class StepState:
     error: str | None = None
     undo_status: str | None = None
     undo_message: str | None = None
+    reversible: bool = True
 
     @property
     def touched(self) -> bool:
@@ -106,6 +108,7 @@ class RunState:
     records: list[dict[str, Any]]
     status: str
     warnings: list[str]
+    expansions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def playbook(self) -> str:
@@ -131,10 +134,18 @@ def load_run(path: Path) -> RunState:
     if not records or records[0].get("event") != "run.started":
         raise ValueError(f"{path} is not a responder audit log")
     started = records[0]
-    steps: dict[str, StepState] = {s["id"]: StepState(s["id"], s["action"]) for s in started.get("steps", [])}
+    reversible = started.get("reversible", {})
+    steps = {
+        s["id"]: StepState(s["id"], s["action"], reversible=reversible.get(s["id"], True))
+        for s in started.get("steps", [])
+    }
+    expansions: dict[str, list[dict[str, Any]]] = {}
     status = "interrupted"  # no finished record after the last start: the process died
     for rec in records[1:]:
         event = rec.get("event", "")
+        if event == EXPANDED:
+            expansions[rec["group"]] = rec["items"]
+            steps = _expand(steps, rec["group"], rec["steps"])
         if event in ("run.resumed", "rollback.started"):
             status = "interrupted"
         if event == FINISHED:
@@ -163,4 +174,16 @@ def load_run(path: Path) -> RunState:
             step.undo_request_ids.extend(rec.get("request_ids", []))
         if event == UNDO_FAILED:
             step.undo_status, step.undo_message = "failed", rec.get("error")
-    return RunState(str(started["run_id"]), started, steps, records, status, warnings)
+    return RunState(str(started["run_id"]), started, steps, records, status, warnings, expansions)
+
+
+def _expand(steps: dict[str, StepState], group: str, concrete: list[dict[str, Any]]) -> dict[str, StepState]:
+    """The step list with a group's placeholder replaced, in place, by the steps its items made."""
+    expanded: dict[str, StepState] = {}
+    for step_id, step in steps.items():
+        if step_id != group:
+            expanded[step_id] = step
+            continue
+        for s in concrete:
+            expanded[s["id"]] = StepState(s["id"], s["action"], reversible=s.get("reversible", True))
+    return expanded

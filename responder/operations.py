@@ -14,7 +14,7 @@ from responder import journal as j
 from responder.actions.base import ActionContext
 from responder.aws import AwsOptions, Clients
 from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, ResponderError, UserError
-from responder.executor import VERIFY_DELAYS, Executor, StepError, describe_failure
+from responder.executor import VERIFY_DELAYS, Executor, StepError, describe_failure, reversible_action
 from responder.journal import Journal, Listener, RunState, load_run
 from responder.keys import LeakedKey, LongTermKey, ShortTermKey, parse_key
 from responder.locks import LOCK_WAIT_SECONDS, TargetBusy, locked
@@ -157,8 +157,8 @@ def _run(
         region=settings.aws.region,
         from_plan=None if plan is None else plan.get("planned_by_run"),
         version=__version__,
-        steps=[{"id": s.id, "action": s.action} for s in playbook.steps],
-        reversible={s.id: _reversible(s.action) for s in playbook.steps},
+        steps=[{"id": s.id, "action": s.action or "group"} for s in playbook.steps],
+        reversible={s.id: s.is_group or reversible_action(s.action) for s in playbook.steps},
     )
     executor = Executor(playbook, ctx, journal, settings.verify_delays)
     scope: dict[str, Any] = {"params": params, "key": key, "steps": {}, "run": _run_facts(journal, paths)}
@@ -223,7 +223,8 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
     with locked(settings.runs_dir, _targets(state), state.run_id, settings.lock_wait):
         journal = Journal(paths.audit_log, state.run_id, settings.listeners)
         journal.record("run.resumed", operator_account=ctx.account_id)
-        return _apply(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, scope, done)
+        executor = Executor(playbook, ctx, journal, settings.verify_delays, expansions=state.expansions)
+        return _apply(executor, journal, paths, scope, done)
 
 
 def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outcome:
@@ -333,11 +334,6 @@ def key_from_facts(facts: dict[str, Any] | None) -> LeakedKey | None:
             public[moment] = datetime.fromisoformat(public[moment])
         return ShortTermKey(**public)
     return LongTermKey(**public)
-
-
-def _reversible(action_name: str) -> bool:
-    action = get_action(action_name)
-    return bool(action and action.reversible)
 
 
 __all__ = ["Outcome", "ResponderError", "Settings", "resume_run", "rollback_run", "start_run"]

@@ -15,8 +15,8 @@ def required_permissions(playbooks: list[Playbook]) -> list[str]:
     """Every IAM action any step of these playbooks may call: to plan, apply, verify and undo."""
     needed = set(ALWAYS)
     for playbook in playbooks:
-        for step in playbook.steps:
-            action = get_action(step.action)
+        for step in playbook.actions():
+            action = get_action(step.action or "")
             if action is not None:
                 needed.update(action.permissions)
     return sorted(needed)

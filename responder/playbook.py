@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from responder.errors import UserError
 from responder.registry import get_action
@@ -49,13 +50,34 @@ class KeyInput(_Model):
 
 
 class Step(_Model):
+    """One action; or, with for_each and steps, a group run once per item of a list (one group per key)."""
+
     id: str = Field(pattern=NAME_PATTERN)
-    action: str
+    action: str | None = None
     description: str = ""
     when: bool | str | list[str] = Field(
         default=True, description="Run the step only if this reference is true (a list: only if all are)."
     )
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    for_each: str | None = Field(
+        default=None, description="A group: ${steps.ID.OUTPUT} naming a list; its steps see each item as ${item.X}."
+    )
+    steps: list[Step] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _action_or_group(self) -> Step:
+        if self.for_each is None and self.steps is None:
+            if self.action is None:
+                raise ValueError("a step needs an action (or for_each and steps, for a group)")
+        elif self.action is not None or self.with_ or self.for_each is None or self.steps is None:
+            raise ValueError("a group has for_each and steps, and no action or with of its own")
+        elif any(sub.steps is not None for sub in self.steps):
+            raise ValueError("groups do not nest")
+        return self
+
+    @property
+    def is_group(self) -> bool:
+        return self.steps is not None
 
 
 class Playbook(_Model):
@@ -68,6 +90,11 @@ class Playbook(_Model):
     key: KeyInput | None = None
     parameters: dict[str, Parameter] = {}
     steps: list[Step] = Field(min_length=1)
+
+    def actions(self) -> Iterator[Step]:
+        """Every step that names an action, a group's steps included."""
+        for step in self.steps:
+            yield from step.steps or [step]
 
 
 class PlaybookInvalid(UserError):
@@ -131,36 +158,24 @@ def check_playbook(playbook: Playbook, doc: YamlDocument) -> list[str]:
         at = ("steps", index)
         if step.id in outputs:
             problems.append(f"{doc.where((*at, 'id'))}: duplicate step id {step.id!r}")
-        action = get_action(step.action)
-        if action is None:
-            problems.append(f"{doc.where((*at, 'action'))}: unknown action {step.action!r} (see `responder actions`)")
-            outputs[step.id] = ()
+        _check_when(step, at, playbook, outputs, doc, problems, in_group=False)
+        if not step.is_group:
+            outputs[step.id] = _check_action_step(step, at, playbook, outputs, doc, problems, in_group=False)
             continue
-        fields = action.Params.model_fields
-        for arg, value in step.with_.items():
-            where = doc.where((*at, "with", arg))
-            if arg not in fields:
-                problems.append(f"{where}: action {step.action} has no argument {arg!r}")
-                continue
-            refs = references(value)
-            for ref in refs:
-                problem = _check_reference(ref, playbook, outputs)
-                if problem:
-                    problems.append(f"{where}: {problem}")
-            if not refs:
-                try:
-                    TypeAdapter(fields[arg].annotation or object).validate_python(value)
-                except ValidationError as exc:
-                    problems.append(f"{where}: {arg}: {exc.errors()[0]['msg']}")
-        for name, spec in fields.items():
-            if spec.is_required() and name not in step.with_:
-                problems.append(f"{doc.where(at)}: step {step.id!r} is missing argument {name!r}")
-        if not isinstance(step.when, bool):
-            for ref in references(step.when) or ["(none)"]:
-                problem = _check_reference(ref, playbook, outputs) if ref != "(none)" else "when: needs a ${...}"
-                if problem:
-                    problems.append(f"{doc.where((*at, 'when'))}: {problem}")
-        outputs[step.id] = action.outputs
+        source = references(step.for_each)
+        if len(source) != 1 or not source[0].startswith("steps.") or REFERENCE.fullmatch(step.for_each or "") is None:
+            problems.append(f"{doc.where((*at, 'for_each'))}: for_each takes one ${{steps.ID.OUTPUT}} naming a list")
+        elif problem := _check_reference(source[0], playbook, outputs):
+            problems.append(f"{doc.where((*at, 'for_each'))}: {problem}")
+        # A group's steps see the steps before the group, their earlier siblings, and ${item.X}.
+        inner = dict(outputs)
+        for sub_index, sub in enumerate(step.steps or []):
+            sub_at = (*at, "steps", sub_index)
+            if sub.id in inner:
+                problems.append(f"{doc.where((*sub_at, 'id'))}: duplicate step id {sub.id!r}")
+            _check_when(sub, sub_at, playbook, inner, doc, problems, in_group=True)
+            inner[sub.id] = _check_action_step(sub, sub_at, playbook, inner, doc, problems, in_group=True)
+        outputs[step.id] = ()  # per-item outputs are not visible after the group
     for name, param in playbook.parameters.items():
         if param.default is not None:
             try:
@@ -168,6 +183,59 @@ def check_playbook(playbook: Playbook, doc: YamlDocument) -> list[str]:
             except UserError as exc:
                 problems.append(f"{doc.where(('parameters', name, 'default'))}: {exc.message}")
     return problems
+
+
+def _check_action_step(
+    step: Step,
+    at: tuple[str | int, ...],
+    playbook: Playbook,
+    outputs: dict[str, tuple[str, ...]],
+    doc: YamlDocument,
+    problems: list[str],
+    in_group: bool,
+) -> tuple[str, ...]:
+    """Check one action step's arguments; return its outputs (none if its action is unknown)."""
+    action = get_action(step.action or "")
+    if action is None:
+        problems.append(f"{doc.where((*at, 'action'))}: unknown action {step.action!r} (see `responder actions`)")
+        return ()
+    fields = action.Params.model_fields
+    for arg, value in step.with_.items():
+        where = doc.where((*at, "with", arg))
+        if arg not in fields:
+            problems.append(f"{where}: action {step.action} has no argument {arg!r}")
+            continue
+        refs = references(value)
+        for ref in refs:
+            problem = _check_reference(ref, playbook, outputs, in_group)
+            if problem:
+                problems.append(f"{where}: {problem}")
+        if not refs:
+            try:
+                TypeAdapter(fields[arg].annotation or object).validate_python(value)
+            except ValidationError as exc:
+                problems.append(f"{where}: {arg}: {exc.errors()[0]['msg']}")
+    for name, spec in fields.items():
+        if spec.is_required() and name not in step.with_:
+            problems.append(f"{doc.where(at)}: step {step.id!r} is missing argument {name!r}")
+    return action.outputs
+
+
+def _check_when(
+    step: Step,
+    at: tuple[str | int, ...],
+    playbook: Playbook,
+    outputs: dict[str, tuple[str, ...]],
+    doc: YamlDocument,
+    problems: list[str],
+    in_group: bool,
+) -> None:
+    if isinstance(step.when, bool):
+        return
+    for ref in references(step.when) or ["(none)"]:
+        problem = _check_reference(ref, playbook, outputs, in_group) if ref != "(none)" else "when: needs a ${...}"
+        if problem:
+            problems.append(f"{doc.where((*at, 'when'))}: {problem}")
 
 
 def references(value: Any) -> list[str]:
@@ -180,8 +248,12 @@ def references(value: Any) -> list[str]:
     return []
 
 
-def _check_reference(ref: str, playbook: Playbook, outputs: dict[str, tuple[str, ...]]) -> str | None:
+def _check_reference(
+    ref: str, playbook: Playbook, outputs: dict[str, tuple[str, ...]], in_group: bool = False
+) -> str | None:
     parts = ref.split(".")
+    if parts[0] == "item":
+        return None if in_group and len(parts) == 2 else "${item.NAME} is only for the steps of a for_each group"
     if parts == ["key"]:
         return None if playbook.key else "${key} used, but the playbook declares no key input"
     if parts[0] == "run" and len(parts) == 2:
@@ -194,7 +266,10 @@ def _check_reference(ref: str, playbook: Playbook, outputs: dict[str, tuple[str,
         if parts[2] not in outputs[parts[1]]:
             return f"step {parts[1]!r} has no output {parts[2]!r} (it has: {', '.join(outputs[parts[1]]) or 'none'})"
         return None
-    return f"bad reference ${{{ref}}}: use ${{key}}, ${{params.NAME}}, ${{steps.ID.OUTPUT}} or ${{run.started_at}}"
+    return (
+        f"bad reference ${{{ref}}}: use ${{key}}, ${{params.NAME}}, ${{steps.ID.OUTPUT}}, ${{item.NAME}} "
+        "or ${run.started_at}"
+    )
 
 
 def resolve(value: Any, scope: dict[str, Any]) -> Any:
@@ -211,9 +286,51 @@ def resolve(value: Any, scope: dict[str, Any]) -> Any:
     return REFERENCE.sub(lambda m: str(_lookup(m.group(1), scope)), value)
 
 
+def expand_group(group: Step, items: list[dict[str, Any]]) -> list[Step]:
+    """A group's steps once per item, as plain steps: `deactivate[alice/ACCA...]`, arguments bound to the item.
+
+    ${item.X} becomes the item's value; ${steps.SIBLING.OUT} names that item's copy of the sibling.
+    Everything else (${params...}, earlier steps) is left for the executor to resolve as usual.
+    """
+    siblings = {sub.id for sub in group.steps or []}
+    concrete = []
+    for item in items:
+        label = str(item["label"])
+
+        def bind(value: Any, item: dict[str, Any] = item, label: str = label) -> Any:
+            if isinstance(value, dict):
+                return {k: bind(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [bind(v) for v in value]
+            if not isinstance(value, str):
+                return value
+            whole = REFERENCE.fullmatch(value)
+            if whole and whole.group(1).startswith("item."):
+                return item.get(whole.group(1)[5:])
+            return REFERENCE.sub(lambda m: _bind_reference(m.group(1), item, label, siblings), value)
+
+        for sub in group.steps or []:
+            concrete.append(
+                sub.model_copy(update={"id": f"{sub.id}[{label}]", "with_": bind(sub.with_), "when": bind(sub.when)})
+            )
+    return concrete
+
+
+def _bind_reference(ref: str, item: dict[str, Any], label: str, siblings: set[str]) -> str:
+    parts = ref.split(".")
+    if parts[0] == "item":
+        return str(item.get(parts[1]))
+    if parts[0] == "steps" and len(parts) == 3 and parts[1] in siblings:
+        return f"${{steps.{parts[1]}[{label}].{parts[2]}}}"
+    return f"${{{ref}}}"
+
+
 def _lookup(ref: str, scope: dict[str, Any]) -> Any:
+    parts = ref.split(".")
+    if parts[0] == "steps" and len(parts) > 3:  # a group's step id holds its item's label, which may hold dots
+        parts = ["steps", ".".join(parts[1:-1]), parts[-1]]
     value: Any = scope
-    for part in ref.split("."):
+    for part in parts:
         value = value.get(part) if isinstance(value, dict) else None
     return value
 

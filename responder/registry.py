@@ -10,6 +10,7 @@ from responder.actions.base import Action
 # One line per module of actions (one module per AWS service). Adding an action module adds a line here.
 ACTION_MODULES = (
     "responder.actions.iam_credentials",
+    "responder.actions.iam_key_selection",
     "responder.actions.iam_policies",
     "responder.actions.iam_access_keys",
     "responder.actions.iam_sessions",

@@ -52,7 +52,7 @@ def build_report(state: RunState, paths: RunPaths) -> dict[str, Any]:
                 "error": step.error,
                 "undo": step.undo_status,
                 "undo_message": step.undo_message,
-                "reversible": started.get("reversible", {}).get(step.id, True),
+                "reversible": step.reversible,
             }
         )
     return {

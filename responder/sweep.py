@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from responder.actions.iam_credentials import list_bedrock_credentials
 from responder.actions.iam_principals import Principal
+from responder.errors import UserError
 
 # Managed policies that make a key's owner an administrator in all but name.
 ADMIN_POLICIES = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
@@ -25,11 +27,38 @@ class KeyFinding:
     flags: list[str] = field(default_factory=list)
 
 
+# The filter as one -p value: `all`, or any of user=GLOB, older-than=DAYS, no-expiry, comma-separated.
+FILTER_TERM = r"(user=[A-Za-z0-9_+=.@*?\[\]-]{1,64}|older-than=\d{1,5}|no-expiry)"
+FILTER_PATTERN = rf"all|{FILTER_TERM}(,{FILTER_TERM})*"
+
+
 @dataclass
 class SweepFilter:
     user_pattern: str | None = None
     older_than_days: int | None = None
     no_expiry_only: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> SweepFilter:
+        """`all`, or user=GLOB,older-than=DAYS,no-expiry: the `sweep` options as one playbook parameter."""
+        if not re.fullmatch(FILTER_PATTERN, text):
+            raise UserError(f"filter {text!r}: use all, or any of user=GLOB,older-than=DAYS,no-expiry")
+        selected = cls()
+        for term in text.split(","):
+            name, _, value = term.partition("=")
+            if name == "user":
+                selected.user_pattern = value
+            elif name == "older-than":
+                selected.older_than_days = int(value)
+            elif name == "no-expiry":
+                selected.no_expiry_only = True
+        return selected
+
+    def as_text(self) -> str:
+        terms = [f"user={self.user_pattern}"] if self.user_pattern else []
+        terms += [f"older-than={self.older_than_days}"] if self.older_than_days is not None else []
+        terms += ["no-expiry"] if self.no_expiry_only else []
+        return ",".join(terms) or "all"
 
     def keeps(self, finding: KeyFinding) -> bool:
         if self.user_pattern and not fnmatch.fnmatchcase(finding.user_name, self.user_pattern):
@@ -54,7 +83,10 @@ def _admin_like(iam: Any, user: str) -> bool:
     return False
 
 
-def sweep(iam: Any, keep: SweepFilter, older_than_days: int | None, now: datetime | None = None) -> list[KeyFinding]:
+def sweep(
+    iam: Any, keep: SweepFilter, older_than_days: int | None, now: datetime | None = None, flag_owners: bool = True
+) -> list[KeyFinding]:
+    """The account's Bedrock keys that `keep` keeps, flagged; flag_owners=False skips the per-owner policy reads."""
     now = now or datetime.now(timezone.utc)
     admins: dict[str, bool] = {}  # one look per owner, however many keys it holds
     findings = []
@@ -75,9 +107,9 @@ def sweep(iam: Any, keep: SweepFilter, older_than_days: int | None, now: datetim
             finding.flags.append("never-expires")
         if older_than_days is not None and finding.age_days > older_than_days:
             finding.flags.append(f"older-than-{older_than_days}d")
-        if finding.user_name not in admins:
+        if flag_owners and finding.user_name not in admins:
             admins[finding.user_name] = _admin_like(iam, finding.user_name)
-        if admins[finding.user_name]:
+        if admins.get(finding.user_name):
             finding.flags.append("owner-admin-like")
         findings.append(finding)
     return sorted(findings, key=lambda f: (f.user_name, f.created))

@@ -15,6 +15,8 @@ is not retried).
 | leaked-long-term-key, user's inline budget full | CreatePolicy#1 (deny-bearer-tokens) | C | F | F | F+ |
 | leaked-long-term-key, user's inline budget full | AttachUserPolicy#1 (deny-bearer-tokens) | C | F | F | F+ |
 | bedrock-key-guardrails (on the user) | PutUserPolicy#1 (put-guardrails) | C | F | F | F+ |
+| contain-bedrock-keys (user=the leaked user) | UpdateServiceSpecificCredential#1 (deactivate[…]) | C | F | F | F+ |
+| contain-bedrock-keys (user=the leaked user) | PutUserPolicy#1 (deny-bearer-tokens[…]) | C | F | F | F+ |
 
 - **C**: botocore retries; the run completes (exit 0), the step is verified; rollback restores the seeded account.
 - **F**: the run stops (exit 1, `failed`, the message says `responder resume RUN_ID`); the steps before are
@@ -67,13 +69,15 @@ LONG, SHORT = "leaked-long-term-key", "leaked-short-term-key"
 FULL_BUDGET = f"{LONG}+full-inline-budget"  # the user's 2,048-character inline budget has no room for the deny
 # Scenario -> playbook. A scenario is a playbook run against one shape of the seeded account.
 GUARD = "bedrock-key-guardrails"  # preventive: put on the leaked user, no key
-SCENARIOS = {LONG: LONG, SHORT: SHORT, FULL_BUDGET: LONG, GUARD: GUARD}
+MANY = "contain-bedrock-keys"  # a filter selecting the leaked user's key: one step group, named after the key
+SCENARIOS = {LONG: LONG, SHORT: SHORT, FULL_BUDGET: LONG, GUARD: GUARD, MANY: MANY}
 # Every mutating call a clean run of the scenario makes, in order, with the step making it:
 # test_matrix_covers_every_mutating_call keeps this honest, so a new step cannot escape the matrix.
 MATRIX_CALLS: dict[str, list[tuple[str, str]]] = {
     LONG: [("UpdateServiceSpecificCredential", "deactivate"), ("PutUserPolicy", "deny-bearer-tokens")],
     SHORT: [("PutRolePolicy", "deny-role-bearer-tokens"), ("PutRolePolicy", "revoke-role-sessions")],
     GUARD: [("PutUserPolicy", "put-guardrails")],
+    MANY: [("UpdateServiceSpecificCredential", "deactivate"), ("PutUserPolicy", "deny-bearer-tokens")],
     FULL_BUDGET: [
         ("UpdateServiceSpecificCredential", "deactivate"),
         ("PutUserPolicy", "deny-bearer-tokens"),  # answered LimitExceeded: the step falls back to a managed policy
@@ -199,7 +203,7 @@ def _settings(
 
 
 def _run(playbook: str, incident: Incident, settings: Settings) -> Outcome:
-    params = {"principal_name": LEAKED_USER} if playbook == GUARD else {}
+    params = {GUARD: {"principal_name": LEAKED_USER}, MANY: {"filter": f"user={LEAKED_USER}"}}.get(playbook, {})
     return start_run(playbook, params, incident.key(playbook), dry_run=False, confirm=None, settings=settings)
 
 
@@ -296,8 +300,13 @@ def assert_as_seeded(state: State, seeded: State, incident: Incident) -> None:
     assert state[f"user-attached {LEAKED_USER}"] == state["role-attached"] == []
 
 
+def base(step_id: str) -> str:
+    """A group's step without its key: `deactivate[USER/ACCA...]` -> `deactivate` (one key per group here)."""
+    return step_id.split("[", 1)[0]
+
+
 def applying(run: RunState, step: str) -> list[dict[str, Any]]:
-    return [r for r in run.records if r.get("event") == j.APPLYING and r.get("step") == step]
+    return [r for r in run.records if r.get("event") == j.APPLYING and base(str(r.get("step"))) == step]
 
 
 # ---- the matrix
@@ -317,7 +326,7 @@ def test_matrix_covers_every_mutating_call(
     sent_before: dict[str, int] = {}
 
     def listen(event: str, fields: dict[str, Any]) -> None:
-        step = str(fields.get("step"))
+        step = base(str(fields.get("step")))
         if event == j.APPLYING:
             sent_before[step] = len(proxy.seen)
         if event in (j.APPLIED, j.FAILED) and step in sent_before:
@@ -342,6 +351,7 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     proxy.disarm()
     run = load_run(outcome.paths.audit_log)
     assert run.warnings == []
+    run.steps = {base(step_id): step for step_id, step in run.steps.items()}
     steps = list(run.steps)
     before, after = steps[: steps.index(cell.step)], steps[steps.index(cell.step) + 1 :]
 

@@ -7,6 +7,7 @@ import pytest
 from responder.errors import UserError
 from responder.playbook import (
     PlaybookInvalid,
+    Step,
     bind_parameters,
     find_playbook,
     load_playbook,
@@ -147,3 +148,84 @@ def test_schema_describes_steps() -> None:
     schema = playbook_schema()
     assert "steps" in schema["properties"] and "Step" in schema["$defs"]
     assert "with" in schema["$defs"]["Step"]["properties"]
+
+
+GROUP = """\
+name: many
+description: one group per key
+parameters:
+  filter:
+    type: string
+    default: all
+    description: which keys
+steps:
+  - id: select
+    action: iam.select-bedrock-keys
+    with:
+      filter: ${params.filter}
+  - id: contain
+    for_each: ${steps.select.keys}
+    steps:
+      - id: deactivate
+        action: iam.deactivate-service-credentials
+        with:
+          user_name: ${item.user_name}
+          credential_ids: ['${item.credential_id}']
+      - id: deny
+        action: iam.deny-bearer-tokens-for-user
+        with:
+          user_name: ${item.user_name}
+"""
+
+
+def test_a_group_loads_and_expands_per_item(tmp_path: Path) -> None:
+    from responder.playbook import expand_group
+
+    book = load_playbook(write(tmp_path, GROUP))
+    assert [s.id for s in book.actions()] == ["select", "deactivate", "deny"]
+    items = [{"label": "a.b/ID1", "user_name": "a.b", "credential_id": "ID1"}, {"label": "c/ID2", "user_name": "c"}]
+    steps = expand_group(book.steps[1], items)
+    assert [s.id for s in steps] == ["deactivate[a.b/ID1]", "deny[a.b/ID1]", "deactivate[c/ID2]", "deny[c/ID2]"]
+    assert steps[0].with_ == {"user_name": "a.b", "credential_ids": ["ID1"]}
+    assert steps[3].with_ == {"user_name": "c"}
+    group = Step.model_validate(
+        {"id": "g", "for_each": "${steps.s.keys}", "steps": [{"id": "a", "action": "x"}, {"id": "b", "action": "y"}]}
+    )
+    group.steps[1].with_ = {"u": "${steps.a.out}", "p": "${params.p}", "both": "${item.user_name}-${steps.a.out}"}
+    (_, bound) = expand_group(group, items[1:])
+    assert bound.with_ == {"u": "${steps.a[c/ID2].out}", "p": "${params.p}", "both": "c-${steps.a[c/ID2].out}"}
+    # a label with dots still resolves: the step id is everything between `steps.` and the last dot
+    scope = {"steps": {"deactivate[a.b/ID1]": {"user_name": "a.b"}}}
+    assert resolve("${steps.deactivate[a.b/ID1].user_name}", scope) == "a.b"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("    for_each: ${steps.select.keys}\n", "", "for_each and steps"),
+        ("    for_each: ${steps.select.keys}\n", "    for_each: ${steps.select.count}x\n", "for_each takes one"),
+        ("    for_each: ${steps.select.keys}\n", "    for_each: ${steps.later.keys}\n", "does not come before"),
+        ("  - id: contain\n", "  - id: contain\n    action: iam.select-bedrock-keys\n", "no action"),
+        ("      filter: ${params.filter}\n", "      filter: ${item.user_name}\n", "only for the steps of a for_each"),
+        (
+            "bearer-tokens-for-user\n        with:\n          user_name: ${item.user_name}",
+            "bearer-tokens-for-user\n        with:\n          user_name: ${steps.deactivate.nothing}",
+            "has no output 'nothing'",
+        ),
+        ("      - id: deny\n", "      - id: deactivate\n", "duplicate step id"),
+    ],
+    ids=["no-for-each", "not-one-reference", "forward-reference", "action-and-group", "item-outside", "output", "dup"],
+)
+def test_group_mistakes_are_named(tmp_path: Path, old: str, new: str, message: str) -> None:
+    text = GROUP.replace(old, new)
+    assert text != GROUP
+    assert any(message in p for p in problems(tmp_path, text)), problems(tmp_path, text)
+
+
+def test_groups_do_not_nest(tmp_path: Path) -> None:
+    nested = (
+        GROUP
+        + "      - id: inner\n        for_each: ${steps.select.keys}\n        steps:\n"
+        + ("          - id: x\n            action: iam.select-bedrock-keys\n            with: {filter: all}\n")
+    )
+    assert any("groups do not nest" in p for p in problems(tmp_path, nested))

@@ -73,7 +73,7 @@ def test_there_are_shipped_playbooks() -> None:
 @pytest.mark.parametrize(("name", "path"), PLAYBOOKS, ids=[name for name, _ in PLAYBOOKS])
 def test_runbook_steps_match_the_playbook(name: str, path: Path) -> None:
     playbook = load_playbook(path)
-    assert runbook_step_ids(_runbook(name)) == [step.id for step in playbook.steps]
+    assert runbook_step_ids(_runbook(name)) == [step.id for step in playbook.actions()]
 
 
 @pytest.mark.parametrize(("name", "path"), PLAYBOOKS, ids=[name for name, _ in PLAYBOOKS])
@@ -138,7 +138,7 @@ def test_the_step_check_catches_a_broken_runbook(change: str) -> None:
     """The real runbook, broken the way an edit could break it, no longer matches its playbook."""
     name = "leaked-long-term-key"
     text = _runbook(name)
-    expected = [step.id for step in load_playbook(shipped_playbooks()[name]).steps]
+    expected = [step.id for step in load_playbook(shipped_playbooks()[name]).actions()]
     first, second = _headings(text)[1:3]
     if change == "drop-a-step":
         # drop step 2, renumbering the rest so only the missing step is wrong

@@ -133,6 +133,7 @@ def test_dry_run_sends_no_mutating_request(sandbox: Sandbox, playbook: str) -> N
     extra = {
         "leaked-long-term-key": ["-p", "delete_key=true"],
         "bedrock-key-guardrails": ["-p", "principal_name=BedrockAPIKey-demo"],
+        "contain-bedrock-keys": ["-p", "filter=all"],
     }.get(playbook, [])
     key = ["--key-file", str(sandbox.key_files[playbook])] if playbook in sandbox.key_files else []
     sandbox.responder("run", playbook, *key, *extra, "--dry-run")
@@ -176,3 +177,20 @@ def test_short_term_key_over_the_wire(sandbox: Sandbox) -> None:
     back = sandbox.responder("rollback", run["run_id"], "--reactivate-keys")
     assert "work again" in back.stdout  # removing AWSRevokeOlderSessions re-opens old sessions: say so
     assert sandbox.aws("iam", "list-role-policies", "--role-name", role)["PolicyNames"] == []
+
+
+def test_sweep_then_contain_every_key_it_lists(sandbox: Sandbox) -> None:
+    """The sweep's hint, run as printed (with --yes): every key it listed is contained, in one run."""
+    listed = json.loads(sandbox.responder("sweep", "-o", "json").stdout)
+    assert len(listed) >= 2
+    table = sandbox.responder("sweep").stdout
+    hint = next(line for line in table.splitlines() if line.startswith("contain them: "))
+    command = hint.removeprefix("contain them: responder ").replace("'", "").split()
+    assert command == ["run", "contain-bedrock-keys", "-p", "filter=all", "--dry-run"]
+    out = json.loads(sandbox.responder(*command[:-1], "--yes", "-o", "json").stdout)
+    assert out["status"] == "completed", out
+    groups = {step["id"] for step in out["steps"] if step["id"].startswith("deactivate[")}
+    assert groups == {f"deactivate[{k['user_name']}/{k['credential_id']}]" for k in listed}
+    assert {k["status"] for k in json.loads(sandbox.responder("sweep", "-o", "json").stdout)} == {"Inactive"}
+    sandbox.responder("rollback", out["run_id"], "--reactivate-keys")
+    assert {k["status"] for k in json.loads(sandbox.responder("sweep", "-o", "json").stdout)} == {"Active"}

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from responder.cli.errors import fail, reported_errors
 from responder.cli.render import say
 from responder.errors import EXIT_BAD_INPUT, UserError
+
+if TYPE_CHECKING:
+    from responder.playbook import Step
 
 
 def list_playbooks() -> None:
@@ -48,15 +51,25 @@ def show(playbook: Annotated[str, typer.Argument(help="A shipped playbook name o
         say("steps:")
         permissions: set[str] = set()
         for index, step in enumerate(book.steps, 1):
-            action = get_action(step.action)
-            assert action is not None  # load_playbook checked every action
             when = f" [only when {describe_when(step.when)}]" if step.when is not True else ""
-            kind = "read-only" if not action.mutating else ("reversible" if action.reversible else "IRREVERSIBLE")
-            say(f"  {index}. {step.id} ({step.action}, {kind}){when}")
-            say(f"     {step.description or action.summary}")
-            say(f"     needs: {', '.join(action.permissions)}")
-            permissions.update(action.permissions)
+            if step.steps is not None:
+                say(f"  {index}. {step.id} (for each item of {step.for_each}){when}")
+                say(f"     {step.description}")
+            for number, sub in [(str(index), step)] if step.steps is None else _numbered(index, step.steps):
+                action = get_action(sub.action or "")
+                assert action is not None  # load_playbook checked every action
+                indent = "  " * number.count(".")
+                sub_when = f" [only when {describe_when(sub.when)}]" if sub.when is not True and sub is not step else ""
+                kind = "read-only" if not action.mutating else ("reversible" if action.reversible else "IRREVERSIBLE")
+                say(f"  {indent}{number}. {sub.id} ({sub.action}, {kind}){when if sub is step else sub_when}")
+                say(f"     {indent}{sub.description or action.summary}")
+                say(f"     {indent}needs: {', '.join(action.permissions)}")
+                permissions.update(action.permissions)
         say(f"IAM permissions for the whole playbook: {', '.join(sorted(permissions | {'sts:GetCallerIdentity'}))}")
+
+
+def _numbered(index: int, steps: list[Step]) -> list[tuple[str, Step]]:
+    return [(f"{index}.{n}", sub) for n, sub in enumerate(steps, 1)]
 
 
 def validate(files: Annotated[list[Path], typer.Argument(help="Playbook YAML files.")]) -> None:

@@ -45,6 +45,8 @@ class Progress:
                 lines = ["no change needed"]
             for line in lines + [f"note: {n}" for n in fields["notes"]]:
                 say(f"{step} plan      {line}", self.err)
+        elif event == j.EXPANDED:
+            say(f"  {fields['group']:<20} expanded  {len(fields['items'])} group(s), one per selected item", self.err)
         elif event == j.SKIPPED:
             say(f"{step} skipped   {fields['reason']}", self.err)
         elif event == j.READ:

@@ -37,7 +37,8 @@ def sweep(
 
         check_output(output, ("table", "json", "csv"))
         clients = Clients(AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url), read_only=True)
-        findings = run_sweep(clients.iam, SweepFilter(user, older_than, no_expiry), older_than)
+        selected = SweepFilter(user, older_than, no_expiry)
+        findings = run_sweep(clients.iam, selected, older_than)
         rows = as_rows(findings)
         if output == "json":
             typer.echo(json.dumps(rows, indent=2))
@@ -53,3 +54,5 @@ def sweep(
                 expires, flags = (f.expires or "never")[:10], ",".join(f.flags)
                 say(f"{f.user_name:<28} {f.credential_id:<22} {f.status:<9} {f.age_days:>4}d {expires:<11} {flags}")
             say(f"{len(findings)} key(s)")
+            if findings:
+                say(f"contain them: responder run contain-bedrock-keys -p filter='{selected.as_text()}' --dry-run")

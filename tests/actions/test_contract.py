@@ -30,5 +30,5 @@ def test_action_declares_its_contract(name: str) -> None:
 
 
 def test_every_action_a_shipped_playbook_uses_is_registered() -> None:
-    used = {s.action for p in shipped_playbooks().values() for s in load_playbook(p).steps}
+    used = {s.action for p in shipped_playbooks().values() for s in load_playbook(p).actions()}
     assert used <= set(ACTIONS)

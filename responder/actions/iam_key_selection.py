@@ -1,0 +1,51 @@
+"""Select the account's long-term Bedrock keys with the `sweep` filter: the list a containment group runs over."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from responder.actions.base import Action, ActionContext, ActionParams, StepPlan
+from responder.registry import register
+from responder.sweep import FILTER_PATTERN, SweepFilter, sweep
+
+
+class SelectParams(ActionParams):
+    filter: str = Field(pattern=rf"^({FILTER_PATTERN})$")
+
+
+@register
+class SelectBedrockKeys(Action[SelectParams]):
+    name = "iam.select-bedrock-keys"
+    summary = "List the long-term Bedrock keys a sweep filter selects, one item per key (read-only)"
+    Params = SelectParams
+    permissions = ("iam:ListServiceSpecificCredentials",)
+    reversible = True
+    mutating = False
+    outputs = ("keys", "count")
+
+    def snapshot(self, ctx: ActionContext, params: SelectParams) -> dict[str, Any]:
+        selected = SweepFilter.parse(params.filter)
+        findings = sweep(ctx.clients.iam, selected, selected.older_than_days, flag_owners=False)
+        return {
+            "keys": [
+                {
+                    "label": f"{f.user_name}/{f.credential_id}",
+                    "user_name": f.user_name,
+                    "credential_id": f.credential_id,
+                    "status": f.status,
+                    "created": f.created,
+                    "expires": f.expires,
+                }
+                for f in findings
+            ]
+        }
+
+    def plan(self, ctx: ActionContext, params: SelectParams, snapshot: dict[str, Any]) -> StepPlan:
+        keys = snapshot["keys"]
+        owners = len({k["user_name"] for k in keys})
+        note = f"filter {params.filter!r} selects {len(keys)} key(s) of {owners} user(s)"
+        if not keys:
+            note += ": nothing to contain"
+        return StepPlan(outputs={"keys": keys, "count": len(keys)}, notes=[note])
