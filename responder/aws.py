@@ -5,7 +5,8 @@ Everything else receives a `Clients` and is testable without AWS.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -20,6 +21,8 @@ ClientError = botocore.exceptions.ClientError
 DEFAULT_REGION = "us-east-1"
 # Read-only operations by their name; anything else changes the account. Dry-run refuses the rest.
 READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Lookup", "Simulate")
+# AssumeRole changes no account: it lends a session, which a fan-out's dry run needs to read member accounts.
+READ_ONLY_OPERATIONS = frozenset({"AssumeRole"})
 
 MAX_ATTEMPTS = 8  # IAM may throttle, and 5xx happen: botocore's adaptive retry backs off for us
 
@@ -34,11 +37,21 @@ def _config(max_attempts: int) -> botocore.config.Config:
 
 
 def is_read_only(operation_name: str) -> bool:
-    return operation_name.startswith(READ_ONLY_PREFIXES)
+    return operation_name.startswith(READ_ONLY_PREFIXES) or operation_name in READ_ONLY_OPERATIONS
 
 
 class MutationRefused(RuntimeError):
     """Raised before a mutating request is sent by clients opened read-only (dry-run)."""
+
+
+@dataclass(frozen=True)
+class RoleSession:
+    """Temporary credentials from sts:AssumeRole (a fan-out's way into a member account)."""
+
+    role_arn: str
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,17 @@ class AwsOptions:
     region: str | None = None
     endpoint_url: str | None = None
     max_attempts: int = MAX_ATTEMPTS
+    session: RoleSession | None = None  # set: use these credentials instead of the profile's
+
+
+def assume_role(options: AwsOptions, role_arn: str, session_name: str) -> AwsOptions:
+    """Options for the same endpoint and region, signed as a session of role_arn (assumed with `options`)."""
+    from responder.redaction import SECRETS
+
+    answer = Clients(options).sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+    SECRETS.register(answer["SecretAccessKey"], answer["SessionToken"])
+    session = RoleSession(role_arn, answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
+    return dataclasses.replace(options, profile=None, session=session)
 
 
 class Clients:
@@ -61,7 +85,15 @@ class Clients:
         self.options = options
         self.read_only = read_only
         try:
-            self._session = boto3.Session(profile_name=options.profile, region_name=options.region)
+            if options.session is not None:
+                self._session = boto3.Session(
+                    aws_access_key_id=options.session.access_key_id,
+                    aws_secret_access_key=options.session.secret_access_key,
+                    aws_session_token=options.session.session_token,
+                    region_name=options.region,
+                )
+            else:
+                self._session = boto3.Session(profile_name=options.profile, region_name=options.region)
         except botocore.exceptions.ProfileNotFound as exc:
             raise UserError(str(exc)) from None
         self.region = self._session.region_name or DEFAULT_REGION

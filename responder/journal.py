@@ -28,6 +28,7 @@ UNDOING = "step.undoing"  # write-ahead for undo
 UNDONE = "step.undone"  # undo finished; `status` says how (undone, withheld, irreversible, nothing-to-undo)
 UNDO_FAILED = "step.undo_failed"
 FINISHED = "run.finished"
+ACCOUNT_FINISHED = "account.finished"  # a fan-out's parent run: one account's run ended (or could not start)
 EXPANDED = "group.expanded"  # a for_each group's items, and the steps they make (in place of the group)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from responder import __version__
 from responder import journal as j
 from responder.actions.base import ActionContext
-from responder.aws import AwsOptions, Clients
+from responder.aws import AwsOptions, Clients, assume_role
 from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, ResponderError, UserError
 from responder.executor import VERIFY_DELAYS, Executor, StepError, describe_failure, reversible_action
 from responder.journal import Journal, Listener, RunState, load_run
@@ -111,7 +111,7 @@ def start_run(
         )
     if save_plan is not None and not dry_run:
         raise UserError("--save-plan goes with --dry-run: a saved plan is reviewed before it is applied")
-    return _run(playbook, params, key, dry_run, confirm, settings, plans_only_because, save_plan=save_plan)
+    return run_playbook(playbook, params, key, dry_run, confirm, settings, plans_only_because, save_plan=save_plan)
 
 
 def apply_plan(plan_file: Path, confirm: Confirm | None, settings: Settings) -> Outcome:
@@ -125,10 +125,12 @@ def apply_plan(plan_file: Path, confirm: Confirm | None, settings: Settings) -> 
     settings.aws = dataclasses.replace(
         aws, endpoint_url=aws.endpoint_url or plan.get("endpoint_url"), region=aws.region or plan.get("region")
     )
-    return _run(playbook, plan["params"], key_from_facts(plan.get("key")), False, confirm, settings, None, plan=plan)
+    return run_playbook(
+        playbook, plan["params"], key_from_facts(plan.get("key")), False, confirm, settings, None, plan=plan
+    )
 
 
-def _run(
+def run_playbook(
     playbook: Playbook,
     params: dict[str, Any],
     key: LeakedKey | None,
@@ -138,7 +140,9 @@ def _run(
     plans_only_because: str | None,
     save_plan: Path | None = None,
     plan: dict[str, Any] | None = None,
+    origin: dict[str, Any] | None = None,
 ) -> Outcome:
+    """origin: what a fan-out adds to the run's first record (its parent run, the role assumed to get here)."""
     ctx, operator = open_context(settings, read_only=dry_run)
     if plan is not None and plan["account_id"] != ctx.account_id:
         raise UserError(f"the plan is for account {plan['account_id']}, your credentials for {ctx.account_id}")
@@ -159,6 +163,7 @@ def _run(
         version=__version__,
         steps=[{"id": s.id, "action": s.action or "group"} for s in playbook.steps],
         reversible={s.id: s.is_group or reversible_action(s.action) for s in playbook.steps},
+        **(origin or {}),
     )
     executor = Executor(playbook, ctx, journal, settings.verify_delays)
     scope: dict[str, Any] = {"params": params, "key": key, "steps": {}, "run": _run_facts(journal, paths)}
@@ -207,6 +212,10 @@ def _targets(state: RunState) -> list[str]:
 def resume_run(run_id: str, settings: Settings) -> Outcome:
     paths = find_run(settings.runs_dir, run_id)
     state = load_run(paths.audit_log)
+    if state.started.get("fanout"):  # a parent run: resume it in every account
+        from responder.fanout import resume_fanout  # fanout builds on this module
+
+        return resume_fanout(state, paths, settings)
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run; start a real one with `responder run`")
     if state.status not in ("failed", "interrupted"):
@@ -230,6 +239,10 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
 def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outcome:
     paths = find_run(settings.runs_dir, run_id)
     state = load_run(paths.audit_log)
+    if state.started.get("fanout"):  # a parent run: roll back every account's run
+        from responder.fanout import rollback_fanout
+
+        return rollback_fanout(state, paths, reactivate_keys, settings)
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
     playbook, ctx = _reopen(state, settings, read_only=False, reactivate_keys=reactivate_keys)
@@ -296,6 +309,9 @@ def _reopen(
         endpoint_url=aws.endpoint_url or state.started.get("endpoint_url"),
         region=aws.region or state.started.get("region"),
     )
+    if state.started.get("assumed_role"):  # a fan-out's account: get back in the way the run did
+        session_name = f"responder-{state.run_id}"[:64]
+        settings.aws = assume_role(settings.aws, state.started["assumed_role"], session_name)
     ctx, _ = open_context(settings, read_only, reactivate_keys)
     key = key_from_facts(state.started.get("key"))
     if isinstance(key, ShortTermKey):

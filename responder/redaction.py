@@ -7,6 +7,7 @@ catch any Bedrock API key that slips in from elsewhere (an AWS error message, a 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,17 +28,23 @@ class SecretRegistry:
 
     def __init__(self) -> None:
         self._secrets: set[str] = set()
+        self._ordered: list[str] = []  # longest first, so a secret containing another is replaced whole
+        self._lock = threading.Lock()  # a fan-out registers assumed-role secrets from several threads
 
     def register(self, *secrets: str) -> None:
         # Very short strings would redact ordinary words; real secrets are long.
-        self._secrets.update(s for s in secrets if len(s) >= 8)
+        with self._lock:
+            self._secrets.update(s for s in secrets if len(s) >= 8)
+            self._ordered = sorted(self._secrets, key=len, reverse=True)
 
     def clear(self) -> None:
         """Forget every registered secret (between tests: one process, many incidents)."""
-        self._secrets.clear()
+        with self._lock:
+            self._secrets.clear()
+            self._ordered = []
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
+        for secret in self._ordered:
             if secret in text:
                 text = text.replace(secret, REDACTED)
         for pattern in _KEY_PATTERNS:

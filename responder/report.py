@@ -19,6 +19,7 @@ OUTCOMES = {
     "rejected": "bad input: nothing was changed",
     "cancelled": "cancelled at the confirmation prompt: nothing was changed",
     "interrupted": "the process stopped mid-run: resume or roll back",
+    "mixed": "the accounts ended differently: see each one below",
 }
 STEP_RESULTS = {
     "pending": "not run",

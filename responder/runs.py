@@ -13,6 +13,7 @@ from responder.errors import UserError
 AUDIT_LOG = "audit.jsonl"
 REPORT_MD = "report.md"
 REPORT_JSON = "report.json"
+ACCOUNT_RUNS = "accounts"  # a fan-out's run directory keeps its accounts' runs here
 
 
 def default_runs_dir(kind: str = "runs") -> Path:
@@ -63,11 +64,15 @@ def find_run(root: Path, run_id: str) -> RunPaths:
     exact = RunPaths(root, run_id)
     if exact.audit_log.is_file():
         return exact
-    matches = [p.name for p in root.glob(f"{run_id}*") if (p / AUDIT_LOG).is_file()] if root.is_dir() else []
-    if len(matches) == 1:
-        return RunPaths(root, matches[0])
-    if len(matches) > 1:
-        raise UserError(f"run id {run_id!r} is ambiguous: {', '.join(sorted(matches))}")
+    # A prefix of a run, or of one account's run inside a fan-out.
+    patterns = (f"{run_id}*", f"*/{ACCOUNT_RUNS}/{run_id}*")
+    found = (
+        [p for pattern in patterns for p in root.glob(pattern) if (p / AUDIT_LOG).is_file()] if root.is_dir() else []
+    )
+    if len(found) == 1:
+        return RunPaths(found[0].parent, found[0].name)
+    if len(found) > 1:
+        raise UserError(f"run id {run_id!r} is ambiguous: {', '.join(sorted(p.name for p in found))}")
     raise UserError(f"no run {run_id!r} in {root} (see `responder runs`, or pass --runs-dir)")
 
 

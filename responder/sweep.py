@@ -18,6 +18,7 @@ ADMIN_POLICIES = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
 
 @dataclass
 class KeyFinding:
+    account_id: str
     credential_id: str
     user_name: str
     status: str
@@ -84,7 +85,12 @@ def _admin_like(iam: Any, user: str) -> bool:
 
 
 def sweep(
-    iam: Any, keep: SweepFilter, older_than_days: int | None, now: datetime | None = None, flag_owners: bool = True
+    iam: Any,
+    keep: SweepFilter,
+    older_than_days: int | None,
+    account_id: str = "",
+    now: datetime | None = None,
+    flag_owners: bool = True,
 ) -> list[KeyFinding]:
     """The account's Bedrock keys that `keep` keeps, flagged; flag_owners=False skips the per-owner policy reads."""
     now = now or datetime.now(timezone.utc)
@@ -94,6 +100,7 @@ def sweep(
         created: datetime = cred["CreateDate"]
         expires: datetime | None = cred.get("ExpirationDate")
         finding = KeyFinding(
+            account_id=account_id,
             credential_id=cred["ServiceSpecificCredentialId"],
             user_name=cred["UserName"],
             status=cred["Status"],
@@ -112,7 +119,7 @@ def sweep(
         if admins.get(finding.user_name):
             finding.flags.append("owner-admin-like")
         findings.append(finding)
-    return sorted(findings, key=lambda f: (f.user_name, f.created))
+    return sorted(findings, key=lambda f: (f.account_id, f.user_name, f.created))
 
 
 def as_rows(findings: list[KeyFinding]) -> list[dict[str, Any]]:

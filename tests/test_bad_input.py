@@ -363,7 +363,54 @@ OUTPUT_CASES = [
     Case("run-neither-key-nor-user", NO_KEY, "give the leaked key"),
 ]
 
-CASES = playbook_cases() + PARAMETER_CASES + KEY_CASES + RUN_ID_CASES + OUTPUT_CASES + USAGE_CASES
+MANY = ("run", "contain-bedrock-keys", "-p", "filter=all", *RUNS)
+ACCOUNTS_FILE = "{tmp}/accounts.txt"
+FANOUT_CASES = [
+    Case("filter-missing", ("run", "contain-bedrock-keys", "--dry-run", *RUNS), "needs -p filter="),
+    Case("filter-empty", ("run", "contain-bedrock-keys", "-p", "filter=", "--dry-run", *RUNS), "does not match"),
+    Case("filter-unknown-term", (*MANY[:3], "filter=owner=x", "--dry-run", *RUNS), "'owner=x' does not match"),
+    Case("filter-days-not-number", (*MANY[:3], "filter=older-than=ninety", "--dry-run", *RUNS), "does not match"),
+    Case("accounts-missing-file", (*MANY, "--dry-run", "--accounts", ACCOUNTS_FILE), "accounts.txt: no such file"),
+    Case(
+        "accounts-short-id",
+        (*MANY, "--dry-run", "--accounts", ACCOUNTS_FILE),
+        "accounts.txt:2: expected ACCOUNT_ID",
+        {"accounts.txt": "111122223333\n12345\n"},
+    ),
+    Case(
+        "accounts-bad-role",
+        (*MANY, "--dry-run", "--accounts", ACCOUNTS_FILE),
+        "accounts.txt:1: expected ACCOUNT_ID",
+        {"accounts.txt": "111122223333,role with spaces\n"},
+    ),
+    Case(
+        "accounts-duplicate",
+        (*MANY, "--dry-run", "--accounts", ACCOUNTS_FILE),
+        "account 111122223333 is already on line 1",
+        {"accounts.txt": "111122223333\n# again:\n111122223333,Other\n"},
+    ),
+    Case(
+        "accounts-only-comments",
+        (*MANY, "--dry-run", "--accounts", ACCOUNTS_FILE),
+        "lists no account",
+        {"accounts.txt": "# none yet\n\n"},
+    ),
+    Case("accounts-and-org", (*MANY, "--dry-run", "--org", "--accounts", ACCOUNTS_FILE), "not both"),
+    Case("fanout-concurrency-zero", (*MANY, "--dry-run", "--org", "--concurrency", "0"), "--concurrency must be 1"),
+    Case("fanout-bad-role-name", (*MANY, "--dry-run", "--org", "--role-name", "a/b"), "is not an IAM role name"),
+    Case("fanout-without-yes", (*MANY, "--org"), "review it with --dry-run, then re-run with --yes"),
+    Case(
+        "fanout-with-a-key",
+        ("run", "leaked-long-term-key", "--key-file", KEY_FILE, "--org", "--dry-run", *RUNS),
+        "a leaked key names its own account",
+        {"key.txt": KEY},
+    ),
+    Case("sweep-org-and-accounts", ("sweep", "--org", "--accounts", ACCOUNTS_FILE), "not both"),
+    Case("sweep-concurrency-huge", ("sweep", "--org", "--concurrency", "1000"), "--concurrency must be 1 to 64"),
+    Case("org-not-in-use", (*MANY, "--dry-run", "--org"), "your account is not in an organization"),
+]
+
+CASES = playbook_cases() + PARAMETER_CASES + KEY_CASES + RUN_ID_CASES + OUTPUT_CASES + USAGE_CASES + FANOUT_CASES
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -70,6 +70,8 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     contain_and_undo("bedrock-key-guardrails", None, principal_name="ci-bot", deny_bearer="short-term")
     iam.create_role(RoleName="guarded-role", AssumeRolePolicyDocument="{}")
     contain_and_undo("bedrock-key-guardrails", None, principal_type="role", principal_name="guarded-role")
+    # many keys: every key a filter selects
+    contain_and_undo("contain-bedrock-keys", None, filter="all")
 
     granted = set(required_permissions([load_playbook(p) for p in shipped_playbooks().values()]))
     assert recorder.made <= granted, f"called but not granted: {sorted(recorder.made - granted)}"

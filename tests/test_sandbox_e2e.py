@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ class Sandbox:
     seeded: dict[str, Any]
     env: dict[str, str]
     runs: Path
+    organization: dict[str, Any] | None = None
 
     def responder(self, *args: str, check_exit: int | None = 0) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -67,8 +69,8 @@ class Sandbox:
         return [c["Status"] for c in listed["ServiceSpecificCredentials"]]
 
 
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+@contextmanager
+def serve(tmp_path: Path, *extra: str) -> Iterator[Sandbox]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RESPONDER_"))}
     env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
     log = tmp_path / "requests.jsonl"
@@ -84,6 +86,7 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
             str(tmp_path),
             "--request-log",
             str(log),
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -98,10 +101,16 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
         ready = json.loads(line)
         env |= {"AWS_ENDPOINT_URL": ready["endpoint"], "RESPONDER_RUNS_DIR": str(tmp_path / "runs")}
         keys = {playbook: Path(seeded["key_file"]) for playbook, seeded in ready["seeded"].items()}
-        yield Sandbox(ready["endpoint"], keys, log, ready["seeded"], env, tmp_path / "runs")
+        yield Sandbox(ready["endpoint"], keys, log, ready["seeded"], env, tmp_path / "runs", ready.get("organization"))
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    with serve(tmp_path) as running:
+        yield running
 
 
 def test_contain_and_roll_back_over_the_wire(sandbox: Sandbox) -> None:
@@ -194,3 +203,38 @@ def test_sweep_then_contain_every_key_it_lists(sandbox: Sandbox) -> None:
     assert {k["status"] for k in json.loads(sandbox.responder("sweep", "-o", "json").stdout)} == {"Inactive"}
     sandbox.responder("rollback", out["run_id"], "--reactivate-keys")
     assert {k["status"] for k in json.loads(sandbox.responder("sweep", "-o", "json").stdout)} == {"Active"}
+
+
+def test_fan_out_over_the_wire_contains_every_reachable_account(tmp_path: Path) -> None:
+    """An organization of two member accounts, plus one listed account with no role to assume."""
+    with serve(tmp_path, "--accounts", "2", "--keys-per-account", "2") as sandbox:
+        assert sandbox.organization is not None
+        members = sandbox.organization["accounts"]
+        listing = Path(sandbox.organization["accounts_file"])
+        listing.write_text(listing.read_text() + "999999999999\n")
+        swept = json.loads(sandbox.responder("sweep", "--org", "-o", "json").stdout)
+        assert {row["account_id"] for row in swept} == {"123456789012", *members}
+        run = sandbox.responder(
+            "run",
+            "contain-bedrock-keys",
+            "-p",
+            "filter=all",
+            "--accounts",
+            str(listing),
+            "--yes",
+            "-o",
+            "json",
+            check_exit=1,
+        )
+        out = json.loads(run.stdout)
+        assert out["status"] == "mixed" and "999999999999: cannot assume" in out["message"]
+        after = json.loads(sandbox.responder("sweep", "--org", "-o", "json").stdout)
+        assert {r["status"] for r in after if r["account_id"] in members} == {"Inactive"}
+        assert {r["status"] for r in after if r["account_id"] == "123456789012"} == {"Active"}  # not listed
+        assert sandbox.operations().count("AssumeRole") >= 3
+        back = json.loads(sandbox.responder("rollback", out["run_id"], "--reactivate-keys", "-o", "json").stdout)
+        assert back["status"] == "rolled-back", back
+        final = json.loads(sandbox.responder("sweep", "--org", "-o", "json").stdout)
+        assert {r["status"] for r in final} == {"Active"}
+        report = sandbox.responder("report", out["run_id"]).stdout
+        assert all(f"## Account {account}" in report for account in members)

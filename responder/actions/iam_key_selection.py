@@ -27,7 +27,7 @@ class SelectBedrockKeys(Action[SelectParams]):
 
     def snapshot(self, ctx: ActionContext, params: SelectParams) -> dict[str, Any]:
         selected = SweepFilter.parse(params.filter)
-        findings = sweep(ctx.clients.iam, selected, selected.older_than_days, flag_owners=False)
+        findings = sweep(ctx.clients.iam, selected, selected.older_than_days, ctx.account_id, flag_owners=False)
         return {
             "keys": [
                 {

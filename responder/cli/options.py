@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -39,3 +39,35 @@ def check_output(output: str, allowed: tuple[str, ...] = ("text", "json"), optio
 
         raise UserError(f"{option} must be one of: {', '.join(allowed)}")
     return output
+
+
+Accounts = Annotated[
+    Path | None,
+    typer.Option(
+        "--accounts",
+        help="Fan out: every account in FILE (a line: ACCOUNT_ID or ACCOUNT_ID,ROLE_NAME), through sts:AssumeRole.",
+    ),
+]
+Org = Annotated[
+    bool, typer.Option("--org", help="Fan out: every active account of the organization (organizations:ListAccounts).")
+]
+RoleName = Annotated[
+    str,
+    typer.Option("--role-name", help="With --accounts/--org: the role to assume in each account."),
+]
+Concurrency = Annotated[
+    int, typer.Option("--concurrency", help="With --accounts/--org: how many accounts at once (1 to 64).")
+]
+
+
+def fanout_targets(accounts: Path | None, org: bool) -> list[Any] | None:
+    """The accounts file's targets, [] for --org (listed once credentials are open), None when not fanning out."""
+    if accounts is not None and org:
+        from responder.errors import UserError
+
+        raise UserError("give --accounts FILE or --org, not both")
+    if accounts is not None:
+        from responder.accounts import read_accounts_file
+
+        return list(read_accounts_file(accounts))
+    return [] if org else None

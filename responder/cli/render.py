@@ -45,6 +45,11 @@ class Progress:
                 lines = ["no change needed"]
             for line in lines + [f"note: {n}" for n in fields["notes"]]:
                 say(f"{step} plan      {line}", self.err)
+        elif event == j.ACCOUNT_FINISHED:
+            run = f"run {fields['run_id']}" if fields["run_id"] else "no run"
+            say(
+                f"  account {fields['account_id']}  {fields['status'].upper():<12} {run}: {fields['message']}", self.err
+            )
         elif event == j.EXPANDED:
             say(f"  {fields['group']:<20} expanded  {len(fields['items'])} group(s), one per selected item", self.err)
         elif event == j.SKIPPED:
@@ -89,10 +94,19 @@ def outcome_json(outcome: Outcome) -> str:
                 "audit_log": str(outcome.paths.audit_log),
                 "report": str(outcome.paths.report_md),
                 "report_json": str(outcome.paths.report_json),
+                **_accounts(outcome),
             },
             sort_keys=True,
         )
     )
+
+
+def _accounts(outcome: Outcome) -> dict[str, Any]:
+    """A fan-out's accounts: how each ended, and its own run."""
+    if "accounts" not in outcome.report:
+        return {}
+    keep = ("account_id", "role_arn", "run_id", "status", "exit_code", "message")
+    return {"accounts": [{k: a[k] for k in keep} for a in outcome.report["accounts"]]}
 
 
 def outcome_text(outcome: Outcome) -> None:

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from responder.cli.errors import reported_errors
 from responder.cli.options import (
+    Accounts,
+    Concurrency,
     EndpointUrl,
+    Org,
     Output,
     Profile,
     Region,
+    RoleName,
     RunsDir,
     check_output,
+    fanout_targets,
     runs_dir_or_default,
 )
 from responder.cli.render import Progress, irreversible_changes, outcome_json, outcome_text, say
@@ -95,10 +100,17 @@ def run(
     profile: Profile = None,
     region: Region = None,
     endpoint_url: EndpointUrl = None,
+    accounts: Accounts = None,
+    org: Org = False,
+    role_name: RoleName = "OrganizationAccountAccessRole",
+    concurrency: Concurrency = 8,
 ) -> None:
     """Run a playbook: plan, confirm, apply step by step, verify, and write the audit log and report.
 
+    With --accounts or --org, run it in each account (one parent run, a run per account, one merged report).
+
     Example: responder run leaked-long-term-key --key-file leaked.txt --dry-run
+    Example: responder run contain-bedrock-keys -p filter=no-expiry --org --dry-run
     """
     with reported_errors():
         from responder.keys import read_key_file
@@ -107,6 +119,12 @@ def run(
 
         check_output(output)
         given = parse_assignments(param or [])
+        targets = fanout_targets(accounts, org)
+        if targets is not None:
+            settings = _settings(runs_dir, profile, region, endpoint_url, output)
+            fan_out = (targets, role_name, concurrency)
+            _fan_out(playbook, given, key_file, save_plan, dry_run, yes, fan_out, settings, output)
+            return
         if regions is not None:
             if "regions" in given:
                 raise UserError("give the regions once: --regions or -p regions=, not both")
@@ -124,6 +142,30 @@ def run(
         if save_plan is not None and output == "text":
             say(f"plan saved to {save_plan}: review it, then `responder apply {save_plan}`")
         _finish(outcome, output)
+
+
+def _fan_out(
+    playbook: str,
+    given: dict[str, str],
+    key_file: str | None,
+    save_plan: Path | None,
+    dry_run: bool,
+    yes: bool,
+    fan_out: tuple[list[Any], str, int],
+    settings: Settings,
+    output: str,
+) -> None:
+    from responder.fanout import start_fanout
+
+    targets, role_name, concurrency = fan_out
+    if key_file is not None:
+        raise UserError("a leaked key names its own account: drop --accounts/--org and run it there")
+    if save_plan is not None:
+        raise UserError("--save-plan is for one account; review a fan-out with --dry-run")
+    if not dry_run and not yes:
+        raise UserError("a fan-out does not prompt per account: review it with --dry-run, then re-run with --yes")
+    outcome = start_fanout(playbook, given, dry_run, settings, targets or None, role_name, concurrency)
+    _finish(outcome, output)
 
 
 def apply(

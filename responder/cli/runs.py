@@ -56,7 +56,15 @@ def report(
 
         check_output(format, ("markdown", "json"), "--format")
         paths = find_run(runs_dir_or_default(runs_dir), run_id)
-        built = build_report(load_run(paths.audit_log), paths)
+        state = load_run(paths.audit_log)
+        if state.started.get("fanout"):
+            from responder.fanout import build_fanout_report
+            from responder.fanout_report import render_fanout_markdown
+
+            merged = build_fanout_report(state, paths)
+            typer.echo(render_json(merged) if format == "json" else render_fanout_markdown(merged))
+            return
+        built = build_report(state, paths)
         typer.echo(render_json(built) if format == "json" else render_markdown(built))
 
 

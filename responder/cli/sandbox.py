@@ -69,6 +69,17 @@ def serve(
     request_log: Annotated[
         Path | None, typer.Option("--request-log", help="Append one JSON line per AWS request received.")
     ] = None,
+    accounts: Annotated[
+        int,
+        typer.Option(
+            "--accounts",
+            help="Also seed an organization of N member accounts (for --org and --accounts fan-outs); "
+            "their ids go to <keys-dir>/accounts.txt.",
+        ),
+    ] = 0,
+    keys_per_account: Annotated[
+        int, typer.Option("--keys-per-account", help="With --accounts: long-term keys in each member account.")
+    ] = 2,
 ) -> None:
     """Run the emulator as a loopback HTTP server for the AWS CLI, boto3 and responder.
 
@@ -77,20 +88,22 @@ def serve(
     Example: responder sandbox serve --port 4566 --seed --keys-dir /tmp/incident
     """
     with reported_errors():
-        from responder.sandbox.server import make_server, ready_line, seed_server
+        from responder.errors import UserError
+        from responder.sandbox.server import make_server, ready_line, seed_members, seed_server
 
         if not 0 <= port <= 65535:
-            from responder.errors import UserError
-
             raise UserError(f"--port must be 0 to 65535, got {port}")
+        if not 0 <= accounts <= 1000 or not 0 <= keys_per_account <= 10000:
+            raise UserError("--accounts must be 0 to 1000 and --keys-per-account 0 to 10000")
         try:
             server = make_server("127.0.0.1", port, request_log)
         except OSError as exc:
-            from responder.errors import UserError
-
             raise UserError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
         seeded = seed_server(keys_dir) if seed else None
-        typer.echo(json.dumps(ready_line(server, seeded)))
+        line = ready_line(server, seeded)
+        if accounts:
+            line["organization"] = seed_members(keys_dir, accounts, keys_per_account)
+        typer.echo(json.dumps(line))
         sys.stdout.flush()
         try:
             server.serve_forever()

@@ -1,17 +1,35 @@
-"""`responder sweep`: are there other long-term Bedrock keys, and which deserve a look?"""
+"""`responder sweep`: are there other long-term Bedrock keys, and which deserve a look? In one account or many."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from typing import Annotated
+import re
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from responder.cli.errors import reported_errors
-from responder.cli.options import EndpointUrl, Output, Profile, Region, check_output
+from responder.cli.options import (
+    Accounts,
+    Concurrency,
+    EndpointUrl,
+    Org,
+    Output,
+    Profile,
+    Region,
+    RoleName,
+    check_output,
+    fanout_targets,
+)
 from responder.cli.render import say
+from responder.errors import EXIT_STEP_FAILED
+
+if TYPE_CHECKING:
+    from responder.accounts import Target
+    from responder.aws import AwsOptions
+    from responder.sweep import KeyFinding, SweepFilter
 
 
 def sweep(
@@ -24,35 +42,96 @@ def sweep(
     profile: Profile = None,
     region: Region = None,
     endpoint_url: EndpointUrl = None,
+    accounts: Accounts = None,
+    org: Org = False,
+    role_name: RoleName = "OrganizationAccountAccessRole",
+    concurrency: Concurrency = 8,
 ) -> None:
     """List every long-term Bedrock API key in the account: owner, status, age, expiry, and flags
-    (never-expires, older-than-N, owner-admin-like). Read-only.
+    (never-expires, older-than-N, owner-admin-like). Read-only. With --accounts or --org, in each account.
 
     Example: responder sweep --older-than 90 --output csv > bedrock-keys.csv
     """
     with reported_errors():
-        from responder.aws import AwsOptions, Clients
-        from responder.sweep import SweepFilter, as_rows
-        from responder.sweep import sweep as run_sweep
+        from responder.aws import AwsOptions
+        from responder.sweep import SweepFilter
 
         check_output(output, ("table", "json", "csv"))
-        clients = Clients(AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url), read_only=True)
         selected = SweepFilter(user, older_than, no_expiry)
-        findings = run_sweep(clients.iam, selected, older_than)
-        rows = as_rows(findings)
-        if output == "json":
-            typer.echo(json.dumps(rows, indent=2))
-        elif output == "csv":
-            out = io.StringIO()
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["credential_id"], lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-            typer.echo(out.getvalue(), nl=False)
+        targets = fanout_targets(accounts, org)
+        options = AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url)
+        findings, failures = _sweep(options, selected, older_than, targets, role_name, concurrency)
+        scope = "" if targets is None else (f" --accounts {accounts}" if accounts is not None else " --org")
+        _print(findings, output, selected, scope)
+        for account_id, reason in sorted(failures.items()):
+            say(f"error: account {account_id}: {reason}", err=True)
+        if failures:
+            raise typer.Exit(EXIT_STEP_FAILED)
+
+
+def _sweep(
+    options: AwsOptions,
+    selected: SweepFilter,
+    older_than: int | None,
+    targets: list[Target] | None,
+    role_name: str,
+    concurrency: int,
+) -> tuple[list[KeyFinding], dict[str, str]]:
+    """The findings of every account, and why each account that could not be swept was not."""
+    from responder.accounts import check_fanout_options, in_pool, organization_accounts, reach
+    from responder.aws import Clients
+    from responder.executor import describe_failure
+    from responder.sweep import sweep as run_sweep
+
+    if targets is not None:
+        check_fanout_options(role_name, concurrency)
+    operator = Clients(options, read_only=True)
+    identity = operator.sts.get_caller_identity()
+    account_id, partition = identity["Account"], identity["Arn"].split(":")[1]
+    if targets is None:
+        return run_sweep(operator.iam, selected, older_than, account_id), {}
+    if not targets:
+        targets = organization_accounts(operator)
+
+    def one(target: Target) -> list[KeyFinding]:
+        reached, _ = reach(target, options, account_id, partition, role_name, "responder-sweep")
+        return run_sweep(Clients(reached, read_only=True).iam, selected, older_than, target.account_id)
+
+    findings: list[KeyFinding] = []
+    failures: dict[str, str] = {}
+
+    def done(target: Target, result: list[KeyFinding] | Exception) -> None:
+        if isinstance(result, Exception):
+            failures[target.account_id] = describe_failure(result)
         else:
-            say(f"{'USER':<28} {'CREDENTIAL':<22} {'STATUS':<9} {'AGE':>5} {'EXPIRES':<11} FLAGS")
-            for f in findings:
-                expires, flags = (f.expires or "never")[:10], ",".join(f.flags)
-                say(f"{f.user_name:<28} {f.credential_id:<22} {f.status:<9} {f.age_days:>4}d {expires:<11} {flags}")
-            say(f"{len(findings)} key(s)")
-            if findings:
-                say(f"contain them: responder run contain-bedrock-keys -p filter='{selected.as_text()}' --dry-run")
+            findings.extend(result)
+
+    in_pool(targets, one, concurrency, done)
+    return sorted(findings, key=lambda f: (f.account_id, f.user_name, f.created)), failures
+
+
+def _print(findings: list[KeyFinding], output: str, selected: SweepFilter, scope: str) -> None:
+    from responder.sweep import FILTER_PATTERN, as_rows
+
+    rows = as_rows(findings)
+    if output == "json":
+        typer.echo(json.dumps(rows, indent=2))
+    elif output == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["account_id"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        typer.echo(out.getvalue(), nl=False)
+    else:
+        say(f"{'ACCOUNT':<13} {'USER':<28} {'CREDENTIAL':<22} {'STATUS':<9} {'AGE':>5} {'EXPIRES':<11} FLAGS")
+        for f in findings:
+            expires, flags = (f.expires or "never")[:10], ",".join(f.flags)
+            say(
+                f"{f.account_id:<13} {f.user_name:<28} {f.credential_id:<22} {f.status:<9} {f.age_days:>4}d "
+                f"{expires:<11} {flags}"
+            )
+        accounts = len({f.account_id for f in findings})
+        say(f"{len(findings)} key(s) in {accounts} account(s)")
+        # The same selection as one playbook parameter (a --user pattern the parameter cannot carry gets no hint).
+        if findings and re.fullmatch(FILTER_PATTERN, selected.as_text()):
+            say(f"contain them: responder run contain-bedrock-keys -p filter='{selected.as_text()}'{scope} --dry-run")

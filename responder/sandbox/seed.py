@@ -118,7 +118,14 @@ def seed_short_term_incident(account_id: str) -> SeededShortTerm:
 
     iam = iam_backends[account_id]["aws"]
     role = iam.create_role(LEAKED_ROLE, json.dumps(_TRUST), "/", None, "chat app", [], None)
-    session = sts_backends[account_id]["aws"].assume_role(TOKEN_REGION, "chat-app-worker", role.arn, "", 3600, "")
+    session = sts_backends[account_id]["aws"].assume_role(
+        region_name=TOKEN_REGION,
+        role_session_name="chat-app-worker",
+        role_arn=role.arn,
+        policy="",
+        duration=3600,
+        external_id="",
+    )
     credentials = Credentials(session.access_key_id, session.secret_access_key, session.session_token)
     # The token was made 40 minutes ago and used since: sign it as of then (SigV4 reads the clock in botocore.auth).
     issued = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=40)

@@ -91,3 +91,20 @@ def seed_server(keys_dir: Path) -> dict[str, Any]:
             out.write(incident.key + "\n")
         seeded[playbook] = {**incident.public(), "key_file": str(path)}
     return seeded
+
+
+def seed_members(keys_dir: Path, accounts: int, keys_per_account: int) -> dict[str, Any]:
+    """Member accounts of an organization run from the sandbox's account; their ids in <keys_dir>/accounts.txt."""
+    from responder.sandbox.organization import DEFAULT_ROLE, seed_organization
+
+    members = seed_organization(DEFAULT_ACCOUNT, accounts, keys_per_account)
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    listing = keys_dir / "accounts.txt"
+    listing.write_text("".join(f"{m.account_id}\n" for m in members), encoding="utf-8")
+    return {
+        "management_account": DEFAULT_ACCOUNT,
+        "role_name": DEFAULT_ROLE,
+        "accounts": [m.account_id for m in members],
+        "accounts_file": str(listing),
+        "keys_per_account": keys_per_account,
+    }

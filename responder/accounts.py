@@ -1,0 +1,129 @@
+"""Which accounts a fan-out reaches, and how: a file of account ids, or the organization; sts:AssumeRole into each;
+a bounded pool of worker threads, where one account's failure never stops the others."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from responder.aws import AwsOptions, Clients, assume_role, error_code
+from responder.errors import ResponderError, UserError
+
+ACCOUNT_ID = re.compile(r"\d{12}")
+ROLE_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
+# Organizations creates this role, trusting the management account, in every account it creates.
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+DEFAULT_CONCURRENCY = 8
+MAX_CONCURRENCY = 64  # IAM throttles an account's callers well before this
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Target:
+    account_id: str
+    role_name: str | None = None  # None: the fan-out's --role-name
+
+    def role_arn(self, partition: str, default_role: str) -> str:
+        return f"arn:{partition}:iam::{self.account_id}:role/{self.role_name or default_role}"
+
+
+def read_accounts_file(path: Path) -> list[Target]:
+    """One account per line: ACCOUNT_ID or ACCOUNT_ID,ROLE_NAME; blank lines and # comments are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"--accounts {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"--accounts {path}: cannot read it ({type(exc).__name__})") from None
+    targets: list[Target] = []
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = [part.strip() for part in line.split(",")]
+        if (
+            len(parts) > 2
+            or not ACCOUNT_ID.fullmatch(parts[0])
+            or (len(parts) == 2 and not ROLE_NAME.fullmatch(parts[1]))
+        ):
+            raise UserError(f"{path}:{number}: expected ACCOUNT_ID or ACCOUNT_ID,ROLE_NAME (12 digits), got {line!r}")
+        if parts[0] in seen:
+            raise UserError(f"{path}:{number}: account {parts[0]} is already on line {seen[parts[0]]}")
+        seen[parts[0]] = number
+        targets.append(Target(parts[0], parts[1] if len(parts) == 2 else None))
+    if not targets:
+        raise UserError(f"--accounts {path}: lists no account")
+    return targets
+
+
+def organization_accounts(clients: Clients) -> list[Target]:
+    """The organization's active accounts (organizations:ListAccounts, from the management account or a
+    delegated administrator)."""
+    targets = []
+    try:
+        for page in clients.client("organizations").get_paginator("list_accounts").paginate():
+            targets += [Target(a["Id"]) for a in page["Accounts"] if a.get("Status", "ACTIVE") == "ACTIVE"]
+    except Exception as exc:
+        code = error_code(exc)
+        if code == "AWSOrganizationsNotInUseException":
+            raise UserError(
+                "--org: your account is not in an organization; list accounts with --accounts FILE"
+            ) from None
+        if code in ("AccessDenied", "AccessDeniedException"):
+            raise UserError(
+                "--org needs organizations:ListAccounts, from the management account or a delegated administrator; "
+                "or list the accounts with --accounts FILE"
+            ) from None
+        raise
+    return targets
+
+
+def reach(
+    target: Target, base: AwsOptions, operator_account: str, partition: str, role_name: str, session_name: str
+) -> tuple[AwsOptions, str | None]:
+    """Options for working in the target account, and the role assumed (None: the operator's own account, where
+    the operator's credentials are used as they are: the management account has no role to assume)."""
+    if target.account_id == operator_account:
+        return base, None
+    role_arn = target.role_arn(partition, role_name)
+    try:
+        return assume_role(base, role_arn, session_name), role_arn
+    except Exception as exc:
+        if error_code(exc) not in ("AccessDenied", "AccessDeniedException"):
+            raise
+        raise ResponderError(
+            f"cannot assume {role_arn} (AccessDenied): the role does not exist there, does not trust your principal, "
+            "or you lack sts:AssumeRole on it; name another role with --role-name or ACCOUNT_ID,ROLE_NAME"
+        ) from None
+
+
+def in_pool(
+    targets: Sequence[Target],
+    work: Callable[[Target], R],
+    concurrency: int,
+    on_done: Callable[[Target, R | Exception], None],
+) -> None:
+    """Run work(target) for every target, at most `concurrency` at once. on_done runs in the calling thread, one
+    at a time, as each finishes: with the result, or the exception that target raised (others carry on)."""
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="account") as pool:
+        futures = {pool.submit(work, target): target for target in targets}
+        for future in as_completed(futures):
+            try:
+                outcome: R | Exception = future.result()
+            except Exception as exc:  # one account's failure is that account's result
+                outcome = exc
+            on_done(futures[future], outcome)
+
+
+def check_fanout_options(role_name: str, concurrency: int) -> None:
+    """Before any AWS call: a fan-out's options are bad input, not an account's failure."""
+    if not ROLE_NAME.fullmatch(role_name):
+        raise UserError(f"--role-name {role_name!r} is not an IAM role name")
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise UserError(f"--concurrency must be 1 to {MAX_CONCURRENCY}, got {concurrency}")

@@ -1,0 +1,63 @@
+"""The merged report of a fan-out: which account ended how, then each account's own report in full."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from responder.report import render_markdown
+
+HEADING = re.compile(r"^(#{1,4}) ", re.MULTILINE)
+
+
+def render_fanout_markdown(report: dict[str, Any]) -> str:
+    fanout = report.get("fanout") or {}
+    accounts = report["accounts"]
+    failed = [a for a in accounts if a["exit_code"] != 0]
+    lines = [
+        f"# Bedrock API key response across accounts: {report['playbook']}",
+        "",
+        f"**{report['status'].upper()}**: {report['outcome']}.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Run | `{report['run_id']}`{' (dry run)' if report['dry_run'] else ''} |",
+        f"| Operator | {report.get('operator') or '?'} (account {report.get('account') or '?'}) |",
+        f"| Accounts | {len(accounts)} of {len(fanout.get('accounts', []))} reached or tried; {len(failed)} failed |",
+        f"| Role assumed | `{fanout.get('role_name')}` (unless a line of --accounts named another) |",
+        f"| Concurrency | {fanout.get('concurrency')} |",
+        f"| Parameters | {_params(report['params'])} |",
+        f"| Started | {report['started_at']} |",
+        f"| Last record | {report['finished_at']} |",
+        f"| Audit log | `{report['audit_log']}` ({report['audit_records']} records, head `{report['audit_head']}`) |",
+        "",
+        "## Accounts",
+        "",
+        "| Account | Result | Run | Detail |",
+        "|---|---|---|---|",
+    ]
+    for account in accounts:
+        run = f"`{account['run_id']}`" if account["run_id"] else "none started"
+        detail = account["message"].replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {account['account_id']} | {account['status']} | {run} | {detail} |")
+    lines += ["", "## What next", ""]
+    run_id = report["run_id"]
+    if report["dry_run"]:
+        lines.append("Dry run: nothing was changed in any account. Apply with the same command and `--yes`.")
+    else:
+        if failed:
+            lines.append(f"- `responder resume {run_id}`: retries the failed accounts, keeping what is done.")
+        lines.append(f"- `responder rollback {run_id}`: undoes every account's changes (keys stay inactive).")
+        lines.append("- One account alone: `responder resume ACCOUNT_RUN_ID` or `responder rollback ACCOUNT_RUN_ID`.")
+    for account in accounts:
+        if "report" not in account:
+            continue
+        lines += ["", f"## Account {account['account_id']}", ""]
+        # Each account's report, its headings pushed two levels down so they nest under the account's.
+        lines.append(HEADING.sub(lambda m: "#" * (len(m.group(1)) + 2) + " ", render_markdown(account["report"])))
+    return "\n".join(lines) + "\n"
+
+
+def _params(params: dict[str, Any]) -> str:
+    shown = {k: v for k, v in params.items() if v is not None}
+    return ", ".join(f"{k}={v}" for k, v in shown.items()).replace("|", "\\|") or "none"

@@ -1,0 +1,214 @@
+"""Fan-out: a playbook or a sweep in many accounts through sts:AssumeRole, a bounded pool, one parent run."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.iam.models import iam_backends
+from typer.testing import CliRunner
+
+from responder.accounts import Target, in_pool, read_accounts_file
+from responder.actions.iam_policies import DEFAULT_POLICY_NAME
+from responder.cli.main import app
+from responder.errors import UserError
+from responder.fanout import latest_results, start_fanout
+from responder.journal import load_run
+from responder.operations import Settings, resume_run, rollback_run
+from responder.runs import ACCOUNT_RUNS, find_run
+from responder.sandbox.organization import DEFAULT_ROLE, Member, seed_organization
+from responder.sandbox.seed import Seeded
+from responder.sandbox.service_credentials import create_credential
+from tests.factories import ACCOUNT, Requests
+
+BOOK = "contain-bedrock-keys"
+NO_ROLE = "999999999999"  # an account where the role to assume does not exist
+
+
+def member_iam(account_id: str) -> Any:
+    """IAM in a member account, straight through the role (as a test's observer, not through responder)."""
+    sts = boto3.client("sts", region_name="us-east-1")
+    arn = f"arn:aws:iam::{account_id}:role/{DEFAULT_ROLE}"
+    creds = sts.assume_role(RoleArn=arn, RoleSessionName="observer")["Credentials"]
+    return boto3.client(
+        "iam",
+        region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def statuses(account_id: str) -> list[str]:
+    listed = member_iam(account_id).list_service_specific_credentials(AllUsers=True)
+    return sorted(c["Status"] for c in listed["ServiceSpecificCredentials"])
+
+
+@pytest.fixture
+def members(account: Seeded) -> list[Member]:
+    return seed_organization(ACCOUNT, accounts=3, keys_per_account=2)
+
+
+def fan_out(settings: Settings, targets: list[Target] | None, dry_run: bool = False, concurrency: int = 8) -> Any:
+    return start_fanout(BOOK, {"filter": "all"}, dry_run, settings, targets, DEFAULT_ROLE, concurrency)
+
+
+# ---- the accounts file
+
+
+def test_accounts_file_lines(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.txt"
+    path.write_text("# prod\n111122223333\n\n444455556666 , AuditRole  # ours\n")
+    assert read_accounts_file(path) == [Target("111122223333"), Target("444455556666", "AuditRole")]
+
+
+# ---- the pool
+
+
+def test_the_pool_runs_exactly_concurrency_accounts_at_once() -> None:
+    """A barrier of 3 only opens if 3 workers wait at once; the counter shows never more than 3."""
+    barrier, lock = threading.Barrier(3, timeout=10), threading.Lock()
+    active, peak = [0], [0]
+    results: dict[str, Any] = {}
+
+    def work(target: Target) -> str:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        barrier.wait()
+        with lock:
+            active[0] -= 1
+        return target.account_id
+
+    targets = [Target(f"{n:012d}") for n in range(6)]
+    in_pool(targets, work, 3, lambda t, r: results.__setitem__(t.account_id, r))
+    assert peak[0] == 3
+    assert results == {t.account_id: t.account_id for t in targets}
+
+
+def test_one_failing_account_does_not_stop_the_others() -> None:
+    seen: dict[str, Any] = {}
+
+    def work(target: Target) -> str:
+        if target.account_id.endswith("2"):
+            raise RuntimeError("boom")
+        return "ok"
+
+    in_pool([Target(f"{n:012d}") for n in range(5)], work, 2, lambda t, r: seen.__setitem__(t.account_id, r))
+    assert [k for k, v in seen.items() if isinstance(v, RuntimeError)] == ["000000000002"]
+    assert sorted(k for k, v in seen.items() if v == "ok") == [
+        "000000000000",
+        "000000000001",
+        "000000000003",
+        "000000000004",
+    ]
+
+
+# ---- a playbook in many accounts
+
+
+def test_contains_every_account_and_reports_the_one_that_failed(
+    members: list[Member], settings: Settings, requests: Requests
+) -> None:
+    targets = [Target(m.account_id) for m in members] + [Target(NO_ROLE)]
+    outcome = fan_out(settings, targets)
+    assert outcome.exit_code == 1 and outcome.status == "mixed"
+    assert all(statuses(m.account_id) == ["Inactive", "Inactive"] for m in members)
+    results = latest_results(outcome.state)
+    assert {a: r.status for a, r in results.items()} == {
+        **{m.account_id: "completed" for m in members},
+        NO_ROLE: "failed",
+    }
+    assert results[NO_ROLE].run_id is None and "cannot assume" in results[NO_ROLE].message
+    assert f"{NO_ROLE}: cannot assume arn:aws:iam::{NO_ROLE}:role/{DEFAULT_ROLE}" in outcome.message
+    # each account's run: its own audit log under the parent's directory, saying how it got there
+    for member in members:
+        child = find_run(settings.runs_dir, results[member.account_id].run_id or "")
+        assert child.root == outcome.paths.directory / ACCOUNT_RUNS
+        started = load_run(child.audit_log).started
+        assert started["account_id"] == member.account_id and started["parent_run"] == outcome.run_id
+        assert started["assumed_role"] == f"arn:aws:iam::{member.account_id}:role/{DEFAULT_ROLE}"
+        member_policies = member_iam(member.account_id).list_user_policies(UserName=member.users[0])
+        assert DEFAULT_POLICY_NAME in member_policies["PolicyNames"]
+    # one merged report, naming every account and holding each account's report
+    merged = outcome.paths.report_md.read_text()
+    assert all(f"## Account {m.account_id}" in merged for m in members)
+    assert f"| {NO_ROLE} | failed | none started |" in merged
+    assert json.loads(outcome.paths.report_json.read_text())["accounts"][0]["report"]["playbook"] == BOOK
+
+
+def test_dry_run_fan_out_changes_nothing_anywhere(
+    members: list[Member], settings: Settings, requests: Requests
+) -> None:
+    outcome = fan_out(settings, [Target(m.account_id) for m in members], dry_run=True)
+    assert outcome.exit_code == 0 and outcome.status == "planned"
+    assert requests.sent and requests.mutating == []
+    assert all(statuses(m.account_id) == ["Active", "Active"] for m in members)
+
+
+def test_rollback_and_resume_of_the_parent_act_in_every_account(members: list[Member], settings: Settings) -> None:
+    targets = [Target(m.account_id) for m in members] + [Target(NO_ROLE)]
+    failed = fan_out(settings, targets)
+    # An administrator creates the missing role: resume starts that account and keeps the others as they are.
+    backend = iam_backends[NO_ROLE]["aws"]
+    backend.create_role(DEFAULT_ROLE, "{}", "/", None, "", [], None)
+    backend.create_user("us-east-1", "late-app")
+    create_credential(NO_ROLE, "late-app")
+    resumed = resume_run(failed.run_id, settings)
+    assert resumed.exit_code == 0 and resumed.status == "completed", resumed.message
+    assert resumed.message == "4 account(s): 4 completed"
+    assert statuses(NO_ROLE) == ["Inactive"]
+    back = rollback_run(failed.run_id, True, settings)
+    assert back.exit_code == 0 and back.status == "rolled-back", back.message
+    assert all(statuses(a) == ["Active"] * len(statuses(a)) for a in [m.account_id for m in members] + [NO_ROLE])
+
+
+def test_org_reaches_every_active_account_and_its_own_without_a_role(members: list[Member], settings: Settings) -> None:
+    outcome = fan_out(settings, None, concurrency=2)
+    assert outcome.exit_code == 0, outcome.message
+    results = latest_results(outcome.state)
+    assert set(results) == {ACCOUNT, *(m.account_id for m in members)}
+    assert results[ACCOUNT].role_arn is None  # the operator's own (management) account: its own credentials
+    assert all(r.role_arn for a, r in results.items() if a != ACCOUNT)
+
+
+def test_a_playbook_for_one_leaked_key_does_not_fan_out(members: list[Member], settings: Settings) -> None:
+    with pytest.raises(UserError, match="names its own account"):
+        start_fanout("leaked-long-term-key", {}, True, settings, [Target(members[0].account_id)], DEFAULT_ROLE, 8)
+
+
+def test_the_assumed_sessions_secrets_stay_out_of_every_file(members: list[Member], settings: Settings) -> None:
+    from moto.sts.models import sts_backends
+
+    outcome = fan_out(settings, [Target(m.account_id) for m in members])
+    sessions = [r for m in members for r in sts_backends[m.account_id]["aws"].assumed_roles]
+    assert sessions, "the fan-out assumed no role: the check below would prove nothing"
+    secrets = [s for r in sessions for s in (r.secret_access_key, r.session_token)]
+    for path in outcome.paths.directory.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert not [s for s in secrets if s in text], path
+
+
+# ---- the sweep
+
+
+def sweep_json(*args: str) -> Any:
+    result = CliRunner().invoke(app, ["sweep", "-o", "json", *args])
+    return result.exit_code, json.loads(result.stdout), result.stderr
+
+
+def test_sweep_across_accounts_lists_each_accounts_keys(members: list[Member], tmp_path: Path) -> None:
+    listing = tmp_path / "accounts.txt"
+    listing.write_text("".join(f"{m.account_id}\n" for m in members) + f"{NO_ROLE}\n")
+    code, rows, stderr = sweep_json("--accounts", str(listing), "--concurrency", "2")
+    assert code == 1  # one account could not be swept: said on stderr, the others listed
+    assert f"account {NO_ROLE}: cannot assume" in stderr
+    assert sorted({r["account_id"] for r in rows}) == sorted(m.account_id for m in members)
+    assert len(rows) == 2 * len(members)
+    code, rows, _ = sweep_json("--org")
+    assert code == 0 and {r["account_id"] for r in rows} == {ACCOUNT, *(m.account_id for m in members)}
