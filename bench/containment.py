@@ -120,6 +120,8 @@ def aws_command() -> list[str] | None:
 def bench_env(endpoint: str, home: Path) -> dict[str, str]:
     """The caller's environment without any AWS setting of theirs, pointed at the sandbox."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RESPONDER_", "BOTO_"))}
+    # An installed Python caches compiled modules; a shell that forbids it would time compilation, not the tools.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - the emulator accepts any credentials

@@ -9,15 +9,33 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-import structlog
-
 from responder.redaction import SECRETS
+
+
+def _import_structlog() -> Any:
+    """structlog, without the rich it would load for pretty console tracebacks this JSON log never prints.
+
+    rich is installed (typer depends on it) and costs ~80 ms to import, on every run's critical path.
+    """
+    if "rich" in sys.modules:
+        import structlog
+    else:
+        sys.modules["rich"] = None  # type: ignore[assignment]  # makes `import rich` fail: structlog.dev skips it
+        try:
+            import structlog
+        finally:
+            del sys.modules["rich"]
+    return structlog
+
+
+structlog = _import_structlog()
 
 GENESIS = "0" * 64
 EventDict = MutableMapping[str, Any]

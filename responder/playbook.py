@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from responder.errors import UserError
 from responder.registry import get_action
+from responder.shipped import shipped_playbooks
 from responder.yaml_source import YamlDocument, load_yaml, read_text
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
@@ -110,13 +111,6 @@ def describe_when(when: bool | str | list[str]) -> str:
 
 def playbook_schema() -> dict[str, Any]:
     return Playbook.model_json_schema(by_alias=True)
-
-
-SHIPPED = Path(__file__).parent / "playbooks"  # in the wheel; a link to ../playbooks in the repository
-
-
-def shipped_playbooks() -> dict[str, Path]:
-    return {path.stem: path for path in sorted(SHIPPED.glob("*.yaml"))}
 
 
 def find_playbook(name_or_path: str) -> Path:

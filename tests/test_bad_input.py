@@ -337,7 +337,7 @@ RUN_ID_CASES = [
     ),
     Case("audit-verify-parent-path", ("audit", "verify", "../x", *RUNS), "'../x' is not a run id"),
     Case("audit-verify-missing-id", ("audit", "verify", MISSING_RUN, *RUNS), f"no run '{MISSING_RUN}'"),
-    Case("rollback-without-id", ("rollback", *RUNS), "Missing argument 'run_id'", via_main=True),
+    Case("rollback-without-id", ("rollback", *RUNS), "Missing argument 'RUN_ID'", via_main=True),
 ]
 
 # Usage errors Click itself detects: the entry point turns them into one line too (the Typer app alone draws a box).

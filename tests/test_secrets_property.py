@@ -254,6 +254,6 @@ def test_typers_own_exception_output_shows_no_locals(
     capsys.readouterr()
     typer.main.except_hook(RuntimeError, escaped.value, escaped.value.__traceback__)
     shown = capsys.readouterr().err
-    assert "RuntimeError" in shown and "boom" in shown  # Typer's own (rich) rendering
+    assert "RuntimeError" in shown and "boom" in shown  # Typer's own rendering
     assert "locals" not in shown
     assert_nothing_leaks(leak, shown)

@@ -14,7 +14,7 @@ from responder.redaction import SECRETS
 
 
 def identify(
-    key_file: Annotated[str, typer.Argument(help="File holding the key, or - for stdin.")] = "-",
+    key_file: Annotated[str, typer.Argument(metavar="KEY_FILE", help="File holding the key, or - for stdin.")] = "-",
     key_file_option: Annotated[str | None, typer.Option("--key-file", help="Same as the argument.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Decode only: no AWS call.")] = False,
     output: Output = "text",

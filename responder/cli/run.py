@@ -78,8 +78,12 @@ def _confirm(state: RunState) -> bool:
 
 
 def run(
-    playbook: Annotated[str, typer.Argument(help="A shipped playbook name (see `responder list`) or a YAML file.")],
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE, repeatable.")] = None,
+    playbook: Annotated[
+        str, typer.Argument(metavar="PLAYBOOK", help="A shipped playbook name (see `responder list`) or a YAML file.")
+    ],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", metavar="NAME=VALUE", help="A playbook parameter; repeatable.")
+    ] = None,
     key_file: Annotated[
         str | None,
         typer.Option("--key-file", help="File holding the leaked key, or - for stdin. Never pass a key as -p."),
@@ -169,7 +173,9 @@ def _fan_out(
 
 
 def apply(
-    plan_file: Annotated[Path, typer.Argument(help="A plan saved with `responder run ... --dry-run --save-plan`.")],
+    plan_file: Annotated[
+        Path, typer.Argument(metavar="PLAN_FILE", help="A plan saved with `responder run ... --dry-run --save-plan`.")
+    ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     output: Output = "text",
     runs_dir: RunsDir = None,
@@ -192,7 +198,7 @@ def apply(
 
 
 def resume(
-    run_id: Annotated[str, typer.Argument(help="The run to continue (see `responder runs`).")],
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run to continue (see `responder runs`).")],
     output: Output = "text",
     runs_dir: RunsDir = None,
     profile: Profile = None,
@@ -211,7 +217,7 @@ def resume(
 
 
 def rollback(
-    run_id: Annotated[str, typer.Argument(help="The run to undo (see `responder runs`).")],
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run to undo (see `responder runs`).")],
     reactivate_keys: Annotated[
         bool,
         typer.Option("--reactivate-keys", help="Also re-activate the leaked key(s). Only for a false alarm."),

@@ -41,7 +41,7 @@ def runs(runs_dir: RunsDir = None) -> None:
 
 
 def report(
-    run_id: Annotated[str, typer.Argument(help="The run (see `responder runs`).")],
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run (see `responder runs`).")],
     format: Annotated[str, typer.Option("--format", "-f", help="markdown or json.")] = "markdown",
     runs_dir: RunsDir = None,
 ) -> None:
@@ -73,7 +73,7 @@ audit_app = typer.Typer(help="Check audit logs.", no_args_is_help=True)
 
 @audit_app.command("verify")
 def verify(
-    file: Annotated[Path, typer.Argument(help="An audit.jsonl file, or a run id.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE_OR_RUN_ID", help="An audit.jsonl file, or a run id.")],
     runs_dir: RunsDir = None,
 ) -> None:
     """Check an audit log's hash chain: any edited, removed or reordered record is reported.

@@ -16,7 +16,9 @@ sandbox_app = typer.Typer(help="The built-in AWS emulator (moto, with Bedrock AP
 
 
 def rehearse(
-    playbook: Annotated[str, typer.Argument(help="The playbook to rehearse.")] = "leaked-long-term-key",
+    playbook: Annotated[
+        str, typer.Argument(metavar="PLAYBOOK", help="The playbook to rehearse.")
+    ] = "leaked-long-term-key",
     runs_dir: Annotated[
         Path | None,
         typer.Option(
