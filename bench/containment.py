@@ -166,8 +166,9 @@ class Method:
 class Sandbox:
     """`responder sandbox serve` as a child process, with its request log to count the calls each method makes."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, extra_args: tuple[str, ...] = ()) -> None:
         self.workdir = workdir
+        self.extra_args = extra_args  # e.g. --accounts N --keys-per-account K (bench/scale.py)
         self.request_log = workdir / "requests.jsonl"
         self.proc: subprocess.Popen[str] | None = None
         self.ready: dict[str, Any] = {}
@@ -175,7 +176,7 @@ class Sandbox:
     def start(self) -> dict[str, Any]:
         keys_dir = self.workdir / "keys"
         cmd = [*responder_command(), "sandbox", "serve", "--port", "0", "--seed", "--keys-dir", str(keys_dir)]
-        cmd += ["--request-log", str(self.request_log)]
+        cmd += ["--request-log", str(self.request_log), *self.extra_args]
         self.proc = subprocess.Popen(
             cmd,
             stdout=subprocess.PIPE,

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from responder.aws import AwsOptions, Clients, assume_role, error_code
 from responder.errors import ResponderError, UserError
@@ -84,16 +84,29 @@ def organization_accounts(clients: Clients) -> list[Target]:
     return targets
 
 
-def reach(
-    target: Target, base: AwsOptions, operator_account: str, partition: str, role_name: str, session_name: str
-) -> tuple[AwsOptions, str | None]:
+@dataclass(frozen=True)
+class Operator:
+    """Who fans out: their options, account, partition and an STS client every worker thread shares."""
+
+    options: AwsOptions
+    account_id: str
+    partition: str
+    sts: Any
+
+
+def operator_of(clients: Clients) -> Operator:
+    identity = clients.sts.get_caller_identity()
+    return Operator(clients.options, identity["Account"], identity["Arn"].split(":")[1], clients.sts)
+
+
+def reach(target: Target, operator: Operator, role_name: str, session_name: str) -> tuple[AwsOptions, str | None]:
     """Options for working in the target account, and the role assumed (None: the operator's own account, where
     the operator's credentials are used as they are: the management account has no role to assume)."""
-    if target.account_id == operator_account:
-        return base, None
-    role_arn = target.role_arn(partition, role_name)
+    if target.account_id == operator.account_id:
+        return operator.options, None
+    role_arn = target.role_arn(operator.partition, role_name)
     try:
-        return assume_role(base, role_arn, session_name), role_arn
+        return assume_role(operator.options, role_arn, session_name, operator.sts), role_arn
     except Exception as exc:
         if error_code(exc) not in ("AccessDenied", "AccessDeniedException"):
             raise

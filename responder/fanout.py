@@ -14,7 +14,7 @@ from typing import Any
 
 from responder import __version__
 from responder import journal as j
-from responder.accounts import Target, check_fanout_options, in_pool, organization_accounts, reach
+from responder.accounts import Operator, Target, check_fanout_options, in_pool, organization_accounts, reach
 from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, ResponderError, UserError
 from responder.executor import describe_failure
 from responder.journal import Journal, RunState, load_run
@@ -53,7 +53,8 @@ def start_fanout(
     if playbook.key is not None:
         raise UserError(f"playbook {playbook.name} contains one leaked key, which names its own account: run it there")
     params = bind_parameters(playbook, given_params)
-    operator_ctx, operator = open_context(settings, read_only=True)
+    operator_ctx, operator_arn = open_context(settings, read_only=True)
+    operator = Operator(settings.aws, operator_ctx.account_id, operator_ctx.partition, operator_ctx.clients.sts)
     if targets is None:
         targets = organization_accounts(operator_ctx.clients)
         if not targets:
@@ -67,7 +68,7 @@ def start_fanout(
         params=params,
         key=None,
         dry_run=dry_run,
-        operator=operator,
+        operator=operator_arn,
         account_id=operator_ctx.account_id,
         endpoint_url=settings.aws.endpoint_url,
         region=settings.aws.region,
@@ -82,9 +83,7 @@ def start_fanout(
     session_name = f"responder-{paths.run_id}"[:64]  # shows in each account's CloudTrail: ties the calls to the run
 
     def one(target: Target) -> AccountResult:
-        options, role_arn = reach(
-            target, settings.aws, operator_ctx.account_id, operator_ctx.partition, role_name, session_name
-        )
+        options, role_arn = reach(target, operator, role_name, session_name)
         account = _account_settings(settings, paths, options)
         origin = {"parent_run": paths.run_id, "assumed_role": role_arn}
         outcome = run_playbook(playbook, params, None, dry_run, None, account, None, origin=origin)
@@ -108,6 +107,7 @@ def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outco
         raise UserError(f"run {state.run_id} is completed in every account: there is nothing to resume")
     settings.aws = _run_endpoint(state, settings)
     operator_ctx, _ = open_context(settings, read_only=False)
+    operator = Operator(settings.aws, operator_ctx.account_id, operator_ctx.partition, operator_ctx.clients.sts)
     role_name = state.started["fanout"]["role_name"]
     session_name = f"responder-{state.run_id}"[:64]
     journal = Journal(paths.audit_log, state.run_id, settings.listeners)
@@ -120,9 +120,7 @@ def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outco
             return AccountResult(
                 target.account_id, earlier.role_arn, outcome.run_id, outcome.status, outcome.exit_code, outcome.message
             )
-        options, role_arn = reach(
-            target, settings.aws, operator_ctx.account_id, operator_ctx.partition, role_name, session_name
-        )
+        options, role_arn = reach(target, operator, role_name, session_name)
         origin = {"parent_run": state.run_id, "assumed_role": role_arn}
         account = _account_settings(settings, paths, options)
         outcome = run_playbook(playbook, state.started["params"], None, False, None, account, None, origin=origin)

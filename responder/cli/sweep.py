@@ -78,23 +78,22 @@ def _sweep(
     concurrency: int,
 ) -> tuple[list[KeyFinding], dict[str, str]]:
     """The findings of every account, and why each account that could not be swept was not."""
-    from responder.accounts import check_fanout_options, in_pool, organization_accounts, reach
+    from responder.accounts import check_fanout_options, in_pool, operator_of, organization_accounts, reach
     from responder.aws import Clients
     from responder.executor import describe_failure
     from responder.sweep import sweep as run_sweep
 
     if targets is not None:
         check_fanout_options(role_name, concurrency)
-    operator = Clients(options, read_only=True)
-    identity = operator.sts.get_caller_identity()
-    account_id, partition = identity["Account"], identity["Arn"].split(":")[1]
+    clients = Clients(options, read_only=True)
+    operator = operator_of(clients)
     if targets is None:
-        return run_sweep(operator.iam, selected, older_than, account_id), {}
+        return run_sweep(clients.iam, selected, older_than, operator.account_id), {}
     if not targets:
-        targets = organization_accounts(operator)
+        targets = organization_accounts(clients)
 
     def one(target: Target) -> list[KeyFinding]:
-        reached, _ = reach(target, options, account_id, partition, role_name, "responder-sweep")
+        reached, _ = reach(target, operator, role_name, "responder-sweep")
         return run_sweep(Clients(reached, read_only=True).iam, selected, older_than, target.account_id)
 
     findings: list[KeyFinding] = []
