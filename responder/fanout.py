@@ -17,10 +17,19 @@ from responder import journal as j
 from responder.accounts import Operator, Target, check_fanout_options, in_pool, organization_accounts, reach
 from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, ResponderError, UserError
 from responder.executor import describe_failure
+from responder.fanout_report import render_fanout_markdown
 from responder.journal import Journal, RunState, load_run
-from responder.operations import Outcome, Settings, open_context, resume_run, rollback_run, run_playbook
+from responder.operations import (
+    Outcome,
+    Settings,
+    open_context,
+    resume_run,
+    rollback_run,
+    run_playbook,
+    with_run_endpoint,
+)
 from responder.playbook import Playbook, bind_parameters, find_playbook, load_playbook
-from responder.report import build_report, render_json
+from responder.report import build_report, save_reports
 from responder.runs import ACCOUNT_RUNS, RunPaths, find_run, new_run
 
 
@@ -105,7 +114,7 @@ def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outco
     todo = [t for t in todo if results.get(t.account_id) is None or results[t.account_id].status != "completed"]
     if not todo:
         raise UserError(f"run {state.run_id} is completed in every account: there is nothing to resume")
-    settings.aws = _run_endpoint(state, settings)
+    settings.aws = with_run_endpoint(settings.aws, state.started)
     operator_ctx, _ = open_context(settings, read_only=False)
     operator = Operator(settings.aws, operator_ctx.account_id, operator_ctx.partition, operator_ctx.clients.sts)
     role_name = state.started["fanout"]["role_name"]
@@ -136,7 +145,7 @@ def rollback_fanout(state: RunState, paths: RunPaths, reactivate_keys: bool, set
     """Roll back every account's run (each one idempotent, so a second rollback finishes what the first could not)."""
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
-    settings.aws = _run_endpoint(state, settings)
+    settings.aws = with_run_endpoint(settings.aws, state.started)
     started = [r for r in latest_results(state).values() if r.run_id is not None]
     journal = Journal(paths.audit_log, state.run_id, settings.listeners)
     journal.record("rollback.started", reactivate_keys=reactivate_keys, accounts=[r.account_id for r in started])
@@ -158,15 +167,6 @@ def rollback_fanout(state: RunState, paths: RunPaths, reactivate_keys: bool, set
 def _account_settings(settings: Settings, paths: RunPaths, options: Any) -> Settings:
     # Per-step progress from many accounts at once would interleave unreadably: the parent reports per account.
     return dataclasses.replace(settings, runs_dir=paths.directory / ACCOUNT_RUNS, aws=options, listeners=[])
-
-
-def _run_endpoint(state: RunState, settings: Settings) -> Any:
-    aws = settings.aws
-    return dataclasses.replace(
-        aws,
-        endpoint_url=aws.endpoint_url or state.started.get("endpoint_url"),
-        region=aws.region or state.started.get("region"),
-    )
 
 
 def _each_account(
@@ -229,10 +229,7 @@ def _finish(journal: Journal, paths: RunPaths, rollback: bool = False) -> Outcom
     journal.close()
     state = load_run(paths.audit_log)
     report = build_fanout_report(state, paths)
-    from responder.fanout_report import render_fanout_markdown
-
-    paths.report_md.write_text(render_fanout_markdown(report), encoding="utf-8")
-    paths.report_json.write_text(render_json(report), encoding="utf-8")
+    save_reports(paths, report, render_fanout_markdown(report))
     return Outcome(state.run_id, status, exit_code, message, state, paths, report)
 
 

@@ -20,7 +20,7 @@ from responder.keys import LeakedKey, LongTermKey, ShortTermKey, parse_key
 from responder.locks import LOCK_WAIT_SECONDS, TargetBusy, locked
 from responder.playbook import Playbook, bind_parameters, find_playbook, load_playbook
 from responder.registry import get_action
-from responder.report import build_report, render_json, render_markdown
+from responder.report import build_report, render_markdown, save_reports
 from responder.runs import RunPaths, find_run, new_run
 from responder.saved_plan import read_plan, stale_steps, write_plan
 
@@ -61,8 +61,7 @@ def _finish(journal: Journal, paths: RunPaths, status: str, exit_code: int, mess
     journal.close()
     state = load_run(paths.audit_log)
     report = build_report(state, paths)
-    paths.report_md.write_text(render_markdown(report), encoding="utf-8")
-    paths.report_json.write_text(render_json(report), encoding="utf-8")
+    save_reports(paths, report, render_markdown(report))
     return Outcome(state.run_id, status, exit_code, message, state, paths, report)
 
 
@@ -121,10 +120,7 @@ def apply_plan(plan_file: Path, confirm: Confirm | None, settings: Settings) -> 
         playbook = Playbook.model_validate(plan["playbook_document"])
     except ValueError:
         raise UserError(f"{plan_file}: its playbook does not validate") from None
-    aws = settings.aws
-    settings.aws = dataclasses.replace(
-        aws, endpoint_url=aws.endpoint_url or plan.get("endpoint_url"), region=aws.region or plan.get("region")
-    )
+    settings.aws = with_run_endpoint(settings.aws, plan)
     return run_playbook(
         playbook, plan["params"], key_from_facts(plan.get("key")), False, confirm, settings, None, plan=plan
     )
@@ -303,12 +299,7 @@ def _reopen(
     Unless told otherwise, talk to the endpoint and region the run used (a sandbox run stays in the sandbox).
     """
     playbook = Playbook.model_validate(state.started["playbook_document"])
-    aws = settings.aws
-    settings.aws = dataclasses.replace(
-        aws,
-        endpoint_url=aws.endpoint_url or state.started.get("endpoint_url"),
-        region=aws.region or state.started.get("region"),
-    )
+    settings.aws = with_run_endpoint(settings.aws, state.started)
     if state.started.get("assumed_role"):  # a fan-out's account: get back in the way the run did
         session_name = f"responder-{state.run_id}"[:64]
         settings.aws = assume_role(settings.aws, state.started["assumed_role"], session_name)
@@ -322,6 +313,14 @@ def _reopen(
             f"but your credentials are for account {ctx.account_id}"
         )
     return playbook, ctx
+
+
+def with_run_endpoint(aws: AwsOptions, facts: dict[str, Any]) -> AwsOptions:
+    """The endpoint and region a run (or plan) used, unless the operator gives others: a sandbox run stays in
+    the sandbox."""
+    return dataclasses.replace(
+        aws, endpoint_url=aws.endpoint_url or facts.get("endpoint_url"), region=aws.region or facts.get("region")
+    )
 
 
 def _run_facts(journal: Journal, paths: RunPaths) -> dict[str, Any]:

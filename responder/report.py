@@ -91,6 +91,12 @@ def _timeline_entry(record: dict[str, Any]) -> dict[str, Any]:
     return {"ts": record.get("ts"), "event": record.get("event"), "step": record.get("step"), "detail": detail}
 
 
+def save_reports(paths: RunPaths, report: dict[str, Any], markdown: str) -> None:
+    """The run's report.md and report.json, beside its audit log."""
+    paths.report_md.write_text(markdown, encoding="utf-8")
+    paths.report_json.write_text(render_json(report), encoding="utf-8")
+
+
 def render_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, sort_keys=True)
 
