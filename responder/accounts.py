@@ -68,7 +68,8 @@ def organization_accounts(clients: Clients) -> list[Target]:
     targets = []
     try:
         for page in clients.client("organizations").get_paginator("list_accounts").paginate():
-            targets += [Target(a["Id"]) for a in page["Accounts"] if a.get("Status", "ACTIVE") == "ACTIVE"]
+            # `State` replaces `Status`, which AWS retired on 2026-09-09 (botocore's Organizations model says so).
+            targets += [Target(a["Id"]) for a in page["Accounts"] if (a.get("State") or a.get("Status")) == "ACTIVE"]
     except Exception as exc:
         code = error_code(exc)
         if code == "AWSOrganizationsNotInUseException":

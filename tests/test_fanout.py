@@ -212,3 +212,36 @@ def test_sweep_across_accounts_lists_each_accounts_keys(members: list[Member], t
     assert len(rows) == 2 * len(members)
     code, rows, _ = sweep_json("--org")
     assert code == 0 and {r["account_id"] for r in rows} == {ACCOUNT, *(m.account_id for m in members)}
+
+
+def test_org_takes_active_accounts_by_state_not_the_retired_status() -> None:
+    """`Status` was retired on 2026-09-09: `State` decides, and a page with only `Status` still works."""
+    from responder.accounts import organization_accounts
+
+    pages = [
+        {
+            "Accounts": [
+                {"Id": "111111111111", "State": "ACTIVE", "Status": "ACTIVE"},
+                {"Id": "222222222222", "State": "SUSPENDED", "Status": "SUSPENDED"},
+                {"Id": "333333333333", "State": "CLOSED"},
+                {"Id": "444444444444", "State": "PENDING_ACTIVATION"},
+                {"Id": "555555555555", "Status": "ACTIVE"},
+            ]
+        }
+    ]
+
+    class Organizations:
+        def get_paginator(self, name: str) -> Any:
+            assert name == "list_accounts"
+            return self
+
+        def paginate(self) -> list[dict[str, Any]]:
+            return pages
+
+    class Fake:
+        def client(self, service: str) -> Any:
+            assert service == "organizations"
+            return Organizations()
+
+    found = organization_accounts(Fake())  # type: ignore[arg-type]
+    assert [t.account_id for t in found] == ["111111111111", "555555555555"]
