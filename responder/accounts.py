@@ -3,6 +3,7 @@ a bounded pool of worker threads, where one account's failure never stops the ot
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from responder.aws import AwsOptions, Clients, assume_role, error_code
-from responder.errors import ResponderError, UserError
+from responder.errors import UserError
 
 ACCOUNT_ID = re.compile(r"\d{12}")
 ROLE_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
@@ -94,10 +95,16 @@ class Operator:
     partition: str
     sts: Any
 
+    @classmethod
+    def of(cls, clients: Clients, account_id: str, partition: str) -> Operator:
+        # The region the operator's profile resolved to: assumed-role sessions have no profile to read it from.
+        options = dataclasses.replace(clients.options, region=clients.region)
+        return cls(options, account_id, partition, clients.sts)
+
 
 def operator_of(clients: Clients) -> Operator:
     identity = clients.sts.get_caller_identity()
-    return Operator(clients.options, identity["Account"], identity["Arn"].split(":")[1], clients.sts)
+    return Operator.of(clients, identity["Account"], identity["Arn"].split(":")[1])
 
 
 def reach(target: Target, operator: Operator, role_name: str, session_name: str) -> tuple[AwsOptions, str | None]:
@@ -106,15 +113,7 @@ def reach(target: Target, operator: Operator, role_name: str, session_name: str)
     if target.account_id == operator.account_id:
         return operator.options, None
     role_arn = target.role_arn(operator.partition, role_name)
-    try:
-        return assume_role(operator.options, role_arn, session_name, operator.sts), role_arn
-    except Exception as exc:
-        if error_code(exc) not in ("AccessDenied", "AccessDeniedException"):
-            raise
-        raise ResponderError(
-            f"cannot assume {role_arn} (AccessDenied): the role does not exist there, does not trust your principal, "
-            "or you lack sts:AssumeRole on it; name another role with --role-name or ACCOUNT_ID,ROLE_NAME"
-        ) from None
+    return assume_role(operator.options, role_arn, session_name, operator.sts), role_arn
 
 
 def in_pool(
@@ -125,7 +124,8 @@ def in_pool(
 ) -> None:
     """Run work(target) for every target, at most `concurrency` at once. on_done runs in the calling thread, one
     at a time, as each finishes: with the result, or the exception that target raised (others carry on)."""
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="account") as pool:
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="account")
+    try:
         futures = {pool.submit(work, target): target for target in targets}
         for future in as_completed(futures):
             try:
@@ -133,6 +133,12 @@ def in_pool(
             except Exception as exc:  # one account's failure is that account's result
                 outcome = exc
             on_done(futures[future], outcome)
+    except BaseException:
+        # Interrupted (Ctrl-C): start no other account; those under way finish (a thread cannot be stopped
+        # mid-call), and their runs are found by resume and rollback, reported or not.
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def check_fanout_options(role_name: str, concurrency: int) -> None:

@@ -68,10 +68,19 @@ class AwsOptions:
 def assume_role(options: AwsOptions, role_arn: str, session_name: str, sts: Any = None) -> AwsOptions:
     """Options for the same endpoint and region, signed as a session of role_arn, assumed with `sts` (a client
     shared across a fan-out's threads: botocore clients are thread-safe) or a new client for `options`."""
+    from responder.errors import ResponderError
     from responder.redaction import SECRETS
 
     sts = sts if sts is not None else Clients(options).sts
-    answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+    try:
+        answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+    except ClientError as exc:
+        if error_code(exc) not in ("AccessDenied", "AccessDeniedException"):
+            raise
+        raise ResponderError(
+            f"cannot assume {role_arn} (AccessDenied): the role does not exist there, does not trust your principal, "
+            "or you lack sts:AssumeRole on it; name another role with --role-name or ACCOUNT_ID,ROLE_NAME"
+        ) from None
     SECRETS.register(answer["SecretAccessKey"], answer["SessionToken"])
     session = RoleSession(role_arn, answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
     return dataclasses.replace(options, profile=None, session=session)

@@ -18,6 +18,7 @@ class ResponderError(Exception):
         super().__init__(message)
         self.message = message
         self.where = where
+        self.run_id: str | None = None  # the run that recorded this error, when one did (a fan-out reports it)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message

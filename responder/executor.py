@@ -49,6 +49,7 @@ class Executor:
         verify_delays: tuple[float, ...] = VERIFY_DELAYS,
         sleep: Callable[[float], None] = time.sleep,
         expansions: dict[str, list[dict[str, Any]]] | None = None,
+        expand: bool = True,
     ) -> None:
         self.playbook = playbook
         self.ctx = ctx
@@ -57,6 +58,7 @@ class Executor:
         self.sleep = sleep
         # group id -> its items, fixed when first planned: apply contains exactly the keys the plan showed.
         self.expansions = dict(expansions or {})
+        self.expand = expand  # False on resume: a group the plan did not list is not listed now
 
     def _steps(self, scope: dict[str, Any]) -> Iterator[Step]:
         """The playbook's steps with each group expanded, lazily: a group's list comes from an earlier step."""
@@ -65,9 +67,15 @@ class Executor:
                 yield step
                 continue
             if step.id not in self.expansions:
+                if not self.expand:
+                    raise UserError(
+                        f"group {step.id} was never planned in this run, so it lists no keys to contain: "
+                        "start a new run (review it with --dry-run)"
+                    )
                 conditions = step.when if isinstance(step.when, list) else [step.when]
                 if not all(resolve(condition, scope) for condition in conditions):
                     self._skip(step)
+                    self.expansions[step.id] = []  # skipped when planned: stays skipped when applied
                     continue
                 items = _items(step, resolve(step.for_each, scope))
                 self.expansions[step.id] = items

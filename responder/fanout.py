@@ -15,7 +15,7 @@ from typing import Any
 from responder import __version__
 from responder import journal as j
 from responder.accounts import Operator, Target, check_fanout_options, in_pool, organization_accounts, reach
-from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, ResponderError, UserError
+from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, UserError
 from responder.executor import describe_failure
 from responder.fanout_report import render_fanout_markdown
 from responder.journal import Journal, RunState, load_run
@@ -30,7 +30,7 @@ from responder.operations import (
 )
 from responder.playbook import Playbook, bind_parameters, find_playbook, load_playbook
 from responder.report import build_report, save_reports
-from responder.runs import ACCOUNT_RUNS, RunPaths, find_run, new_run
+from responder.runs import ACCOUNT_RUNS, RunPaths, all_runs, find_run, new_run
 
 
 @dataclass
@@ -63,7 +63,7 @@ def start_fanout(
         raise UserError(f"playbook {playbook.name} contains one leaked key, which names its own account: run it there")
     params = bind_parameters(playbook, given_params)
     operator_ctx, operator_arn = open_context(settings, read_only=True)
-    operator = Operator(settings.aws, operator_ctx.account_id, operator_ctx.partition, operator_ctx.clients.sts)
+    operator = Operator.of(operator_ctx.clients, operator_ctx.account_id, operator_ctx.partition)
     if targets is None:
         targets = organization_accounts(operator_ctx.clients)
         if not targets:
@@ -100,34 +100,40 @@ def start_fanout(
             target.account_id, role_arn, outcome.run_id, outcome.status, outcome.exit_code, outcome.message
         )
 
-    _each_account(journal, targets, one, concurrency, role_name, operator_ctx.partition)
+    _each_account(journal, targets, one, concurrency, ("failed", EXIT_STEP_FAILED))
     return _finish(journal, paths)
 
 
 def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outcome:
-    """Finish the job in every account: resume the runs that stopped, start the ones that never began."""
+    """Finish the job in every account: resume the account runs that stopped, start the ones that never began or
+    were refused before changing anything. Each account's own journal says where it stands."""
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run; start a real one with `responder run`")
+    if any(r.get("event") == "rollback.started" for r in state.records):
+        raise UserError(f"run {state.run_id} was rolled back: start a new run rather than resume it")
     playbook = Playbook.model_validate(state.started["playbook_document"])
-    results = latest_results(state)
+    runs = account_runs(paths)  # each account's own journal decides, whatever the parent's log recorded
+    resumable = ("failed", "interrupted")
+    restartable = ("rejected", "cancelled")  # refused before any change: start afresh
     todo = [Target(a["account_id"], a.get("role_name")) for a in state.started["fanout"]["accounts"]]
-    todo = [t for t in todo if results.get(t.account_id) is None or results[t.account_id].status != "completed"]
+    todo = [t for t in todo if t.account_id not in runs or runs[t.account_id].status in resumable + restartable]
     if not todo:
-        raise UserError(f"run {state.run_id} is completed in every account: there is nothing to resume")
+        raise UserError(f"run {state.run_id} has nothing to resume: every account's run is done or rolled back")
     settings.aws = with_run_endpoint(settings.aws, state.started)
     operator_ctx, _ = open_context(settings, read_only=False)
-    operator = Operator(settings.aws, operator_ctx.account_id, operator_ctx.partition, operator_ctx.clients.sts)
+    operator = Operator.of(operator_ctx.clients, operator_ctx.account_id, operator_ctx.partition)
     role_name = state.started["fanout"]["role_name"]
     session_name = f"responder-{state.run_id}"[:64]
     journal = Journal(paths.audit_log, state.run_id, settings.listeners)
     journal.record("run.resumed", accounts=[t.account_id for t in todo])
 
     def one(target: Target) -> AccountResult:
-        earlier = results.get(target.account_id)
-        if earlier is not None and earlier.run_id is not None:
+        earlier = runs.get(target.account_id)
+        if earlier is not None and earlier.status in resumable:
             outcome = resume_run(earlier.run_id, _account_settings(settings, paths, settings.aws))
+            role_arn = earlier.started.get("assumed_role")
             return AccountResult(
-                target.account_id, earlier.role_arn, outcome.run_id, outcome.status, outcome.exit_code, outcome.message
+                target.account_id, role_arn, outcome.run_id, outcome.status, outcome.exit_code, outcome.message
             )
         options, role_arn = reach(target, operator, role_name, session_name)
         origin = {"parent_run": state.run_id, "assumed_role": role_arn}
@@ -137,95 +143,131 @@ def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outco
             target.account_id, role_arn, outcome.run_id, outcome.status, outcome.exit_code, outcome.message
         )
 
-    _each_account(journal, todo, one, state.started["fanout"]["concurrency"], role_name, operator_ctx.partition)
+    _each_account(journal, todo, one, state.started["fanout"]["concurrency"], ("failed", EXIT_STEP_FAILED))
     return _finish(journal, paths)
 
 
 def rollback_fanout(state: RunState, paths: RunPaths, reactivate_keys: bool, settings: Settings) -> Outcome:
-    """Roll back every account's run (each one idempotent, so a second rollback finishes what the first could not)."""
+    """Roll back every account run under the parent, whatever the parent's log recorded of it (a run an
+    interrupted fan-out never reported is undone too). Each is idempotent: a second rollback finishes the first."""
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
     settings.aws = with_run_endpoint(settings.aws, state.started)
-    started = [r for r in latest_results(state).values() if r.run_id is not None]
+    runs = account_runs(paths)
     journal = Journal(paths.audit_log, state.run_id, settings.listeners)
-    journal.record("rollback.started", reactivate_keys=reactivate_keys, accounts=[r.account_id for r in started])
-    by_account = {r.account_id: r for r in started}
+    journal.record("rollback.started", reactivate_keys=reactivate_keys, accounts=sorted(runs))
 
     def one(target: Target) -> AccountResult:
-        earlier = by_account[target.account_id]
-        assert earlier.run_id is not None  # only accounts with a run are rolled back
-        outcome = rollback_run(earlier.run_id, reactivate_keys, _account_settings(settings, paths, settings.aws))
+        run = runs[target.account_id]
+        outcome = rollback_run(run.run_id, reactivate_keys, _account_settings(settings, paths, settings.aws))
+        role_arn = run.started.get("assumed_role")
         return AccountResult(
-            target.account_id, earlier.role_arn, outcome.run_id, outcome.status, outcome.exit_code, outcome.message
+            target.account_id, role_arn, outcome.run_id, outcome.status, outcome.exit_code, outcome.message
         )
 
-    targets = [Target(r.account_id) for r in started]
-    _each_account(journal, targets, one, state.started["fanout"]["concurrency"], None, None)
+    # An account whose rollback cannot even start (its role is gone) still holds changes: a human must look.
+    failure = ("rollback-incomplete", EXIT_ROLLBACK_INCOMPLETE)
+    _each_account(journal, [Target(a) for a in sorted(runs)], one, state.started["fanout"]["concurrency"], failure)
     return _finish(journal, paths, rollback=True)
 
 
 def _account_settings(settings: Settings, paths: RunPaths, options: Any) -> Settings:
     # Per-step progress from many accounts at once would interleave unreadably: the parent reports per account.
-    return dataclasses.replace(settings, runs_dir=paths.directory / ACCOUNT_RUNS, aws=options, listeners=[])
+    # Locks stay where every other run takes them, so an account run and a single-account run exclude each other.
+    return dataclasses.replace(
+        settings,
+        runs_dir=paths.directory / ACCOUNT_RUNS,
+        lock_root=settings.lock_root or settings.runs_dir,
+        aws=options,
+        listeners=[],
+    )
 
 
 def _each_account(
-    journal: Journal,
-    targets: list[Target],
-    one: Any,
-    concurrency: int,
-    role_name: str | None,
-    partition: str | None,
+    journal: Journal, targets: list[Target], one: Any, concurrency: int, failure: tuple[str, int]
 ) -> None:
+    """Run one(target) in the pool; record each account's end in the parent's log (from this thread only).
+    An exception is that account's `failure` (status, exit code), with its reason."""
+
     def done(target: Target, result: AccountResult | Exception) -> None:
         if isinstance(result, Exception):
-            role_arn = target.role_arn(partition, role_name) if role_name and partition else None
-            message = describe_failure(result)
-            code = result.exit_code if isinstance(result, ResponderError) else EXIT_STEP_FAILED
-            result = AccountResult(target.account_id, role_arn, None, "failed", code, message)
+            status, code = failure
+            if isinstance(result, UserError) and failure[1] == EXIT_STEP_FAILED:
+                code = result.exit_code
+            run_id = result.run_id if isinstance(result, UserError) else None  # refused after its run began
+            result = AccountResult(target.account_id, None, run_id, status, code, describe_failure(result))
         journal.record(j.ACCOUNT_FINISHED, **dataclasses.asdict(result))
 
     in_pool(targets, one, concurrency, done)
 
 
-def latest_results(state: RunState) -> dict[str, AccountResult]:
-    """Each account's latest result in the parent's log; a later record without a run id never hides an
-    account's earlier run."""
-    results: dict[str, AccountResult] = {}
-    for record in state.records:
-        if record.get("event") != j.ACCOUNT_FINISHED:
+def account_runs(paths: RunPaths) -> dict[str, RunState]:
+    """Each account's latest run under the parent, from its own journal."""
+    latest: dict[str, RunState] = {}
+    for run in all_runs(paths.directory / ACCOUNT_RUNS):
+        try:
+            state = load_run(run.audit_log)
+        except (ValueError, OSError):
             continue
-        result = AccountResult(
-            record["account_id"],
-            record.get("role_arn"),
-            record.get("run_id"),
-            record["status"],
-            record["exit_code"],
-            record["message"],
+        account = str(state.started.get("account_id"))
+        if account not in latest or str(state.started.get("ts")) > str(latest[account].started.get("ts")):
+            latest[account] = state
+    return latest
+
+
+def account_results(state: RunState, paths: RunPaths) -> dict[str, AccountResult]:
+    """How each account stands. Its own run's journal is the truth (it may have been resumed or rolled back on
+    its own, or never reported by an interrupted fan-out); the parent's log says why an account has no run, or
+    why the last attempt on it failed before reaching its run."""
+    recorded: dict[str, tuple[str, AccountResult]] = {}
+    for record in state.records:
+        if record.get("event") == j.ACCOUNT_FINISHED:
+            result = AccountResult(
+                record["account_id"],
+                record.get("role_arn"),
+                record.get("run_id"),
+                record["status"],
+                record["exit_code"],
+                record["message"],
+            )
+            recorded[result.account_id] = (str(record.get("ts")), result)
+    results = {account: result for account, (_, result) in recorded.items()}
+    for account, run in account_runs(paths).items():
+        last = next((r for r in reversed(run.records) if r.get("event") == j.FINISHED), None)
+        interrupted = run.status == "interrupted"
+        own = AccountResult(
+            account,
+            run.started.get("assumed_role"),
+            run.run_id,
+            run.status,
+            EXIT_STEP_FAILED if interrupted or last is None else int(last.get("exit_code", EXIT_OK)),
+            "the process stopped mid-run: resume or roll back"
+            if interrupted or last is None
+            else str(last.get("message", "")),
         )
-        earlier = results.get(result.account_id)
-        if result.run_id is None and earlier is not None and earlier.run_id is not None:
-            result.run_id = earlier.run_id
-        results[result.account_id] = result
+        when, attempt = recorded.get(account, ("", None))
+        if attempt is not None and attempt.run_id is None and when > str(run.records[-1].get("ts")):
+            own.status, own.exit_code, own.message = attempt.status, attempt.exit_code, attempt.message
+        results[account] = own
     return results
-
-
-SEVERITY = {EXIT_OK: 0, EXIT_STEP_FAILED: 1, 2: 1, EXIT_ROLLBACK_INCOMPLETE: 2}
 
 
 def _finish(journal: Journal, paths: RunPaths, rollback: bool = False) -> Outcome:
     """The parent's outcome over every account (a rollback: every account that had a run to roll back)."""
     state = load_run(paths.audit_log)
-    results = [r for r in latest_results(state).values() if not (rollback and r.run_id is None)]
+    results = [r for r in account_results(state, paths).values() if not (rollback and r.run_id is None)]
     failed = [r for r in results if r.exit_code != EXIT_OK]
-    worst = max((r.exit_code for r in results), key=lambda code: SEVERITY.get(code, 1), default=EXIT_OK)
-    exit_code = EXIT_OK if not failed else (EXIT_ROLLBACK_INCOMPLETE if worst == EXIT_ROLLBACK_INCOMPLETE else 1)
+    codes = {r.exit_code for r in failed}
+    # A refused account (exit 2 in its own run) fails the parent with 1: the parent's own input was fine.
+    exit_code = EXIT_OK if not failed else EXIT_ROLLBACK_INCOMPLETE if EXIT_ROLLBACK_INCOMPLETE in codes else 1
     counts = Counter(r.status for r in results)
-    status = next(iter(counts)) if len(counts) == 1 else "mixed"
+    status = next(iter(counts)) if len(counts) == 1 else ("rolled-back" if rollback and not counts else "mixed")
     message = f"{len(results)} account(s): " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    if rollback and not results:
+        message = "nothing to roll back: no account had a run"
     if failed:
         message += ". Not done: " + "; ".join(f"{r.account_id}: {r.message}" for r in failed)
-    journal.record(j.FINISHED, status=status, message=message)
+    journal.record(j.FINISHED, status=status, message=message, exit_code=exit_code)
     journal.close()
     state = load_run(paths.audit_log)
     report = build_fanout_report(state, paths)
@@ -237,7 +279,7 @@ def build_fanout_report(state: RunState, paths: RunPaths) -> dict[str, Any]:
     """The parent's report: its own facts, each account's result, and each account's own report whole."""
     report = build_report(state, paths)
     accounts = []
-    for result in sorted(latest_results(state).values(), key=lambda r: r.account_id):
+    for result in sorted(account_results(state, paths).values(), key=lambda r: r.account_id):
         entry: dict[str, Any] = dataclasses.asdict(result)
         if result.run_id is not None:
             child = find_run(paths.directory / ACCOUNT_RUNS, result.run_id)

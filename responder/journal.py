@@ -156,6 +156,8 @@ def load_run(path: Path) -> RunState:
             continue
         if event in _STATUS_OF:
             step.status = _STATUS_OF[event]
+        if event == SKIPPED and step.action == "group":
+            expansions.setdefault(step.id, [])  # a group skipped when planned lists nothing, then or on resume
         if "outputs" in rec:
             step.outputs = rec["outputs"]
         if "notes" in rec:

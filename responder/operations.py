@@ -34,6 +34,7 @@ class Settings:
     listeners: list[Listener] = field(default_factory=list)
     verify_delays: tuple[float, ...] = VERIFY_DELAYS
     lock_wait: float = LOCK_WAIT_SECONDS
+    lock_root: Path | None = None  # where locks live, when not runs_dir (a fan-out's account runs share the top's)
     open_clients: Callable[[AwsOptions, bool], Clients] = Clients  # tests wrap it to watch requests
 
 
@@ -57,7 +58,7 @@ def open_context(settings: Settings, read_only: bool, reactivate_keys: bool = Fa
 
 
 def _finish(journal: Journal, paths: RunPaths, status: str, exit_code: int, message: str, **extra: Any) -> Outcome:
-    journal.record(j.FINISHED, status=status, message=message, **extra)
+    journal.record(j.FINISHED, status=status, message=message, exit_code=exit_code, **extra)
     journal.close()
     state = load_run(paths.audit_log)
     report = build_report(state, paths)
@@ -172,6 +173,7 @@ def run_playbook(
             )
     except UserError as exc:
         _finish(journal, paths, "rejected", exc.exit_code, str(exc))
+        exc.run_id = paths.run_id
         raise
     except Exception as exc:
         return _finish(journal, paths, "failed", EXIT_STEP_FAILED, f"planning failed: {describe_failure(exc)}")
@@ -182,13 +184,14 @@ def run_playbook(
         return outcome
     planned = load_run(paths.audit_log)
     try:
-        with locked(settings.runs_dir, _targets(planned), paths.run_id, settings.lock_wait):
+        with locked(settings.lock_root or settings.runs_dir, _targets(planned), paths.run_id, settings.lock_wait):
             if confirm is not None and not confirm(planned):
                 return _finish(journal, paths, "cancelled", EXIT_STEP_FAILED, "cancelled: nothing was changed")
             scope["steps"] = {}
             return _apply(executor, journal, paths, scope, done={})
     except TargetBusy as exc:  # another responder holds the target: nothing was changed
         _finish(journal, paths, "rejected", exc.exit_code, str(exc))
+        exc.run_id = paths.run_id
         raise
 
 
@@ -216,6 +219,13 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
         raise UserError(f"run {state.run_id} was a dry run; start a real one with `responder run`")
     if state.status not in ("failed", "interrupted"):
         raise UserError(f"run {state.run_id} is {state.status}: there is nothing to resume")
+    playbook = Playbook.model_validate(state.started["playbook_document"])
+    unplanned = [s.id for s in playbook.steps if s.is_group and s.id not in state.expansions]
+    if unplanned:  # the run stopped before its plan listed the group's items: nobody has seen what it would touch
+        raise UserError(
+            f"run {state.run_id} stopped before its plan listed what group {unplanned[0]} contains: "
+            "start a new run (review it with --dry-run)"
+        )
     playbook, ctx = _reopen(state, settings, read_only=False)
     done = {s.id: s.outputs for s in state.steps.values() if s.done}
     scope: dict[str, Any] = {
@@ -225,10 +235,11 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
         "run": {"id": state.run_id, "started_at": state.started["ts"]},
     }
     # Locked before anything is journaled: a refused resume leaves the run exactly as it was.
-    with locked(settings.runs_dir, _targets(state), state.run_id, settings.lock_wait):
+    with locked(settings.lock_root or settings.runs_dir, _targets(state), state.run_id, settings.lock_wait):
         journal = Journal(paths.audit_log, state.run_id, settings.listeners)
         journal.record("run.resumed", operator_account=ctx.account_id)
-        executor = Executor(playbook, ctx, journal, settings.verify_delays, expansions=state.expansions)
+        # A group is never expanded afresh on resume: its keys are the ones the plan listed, or none.
+        executor = Executor(playbook, ctx, journal, settings.verify_delays, expansions=state.expansions, expand=False)
         return _apply(executor, journal, paths, scope, done)
 
 
@@ -242,7 +253,7 @@ def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outc
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
     playbook, ctx = _reopen(state, settings, read_only=False, reactivate_keys=reactivate_keys)
-    with locked(settings.runs_dir, _targets(state), state.run_id, settings.lock_wait):
+    with locked(settings.lock_root or settings.runs_dir, _targets(state), state.run_id, settings.lock_wait):
         journal = Journal(paths.audit_log, state.run_id, settings.listeners)
         journal.record("rollback.started", reactivate_keys=reactivate_keys)
         return _roll_back(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, state, None)

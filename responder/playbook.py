@@ -148,10 +148,19 @@ def check_playbook(playbook: Playbook, doc: YamlDocument) -> list[str]:
     """What pydantic cannot see: actions, step ids, references and arguments against each action."""
     problems: list[str] = []
     outputs: dict[str, tuple[str, ...]] = {}
+    # Unique across groups too: two groups' `deactivate` would both become `deactivate[LABEL]`.
+    every_id = [(("steps", i), step.id) for i, step in enumerate(playbook.steps)] + [
+        (("steps", i, "steps", k), sub.id)
+        for i, step in enumerate(playbook.steps)
+        for k, sub in enumerate(step.steps or [])
+    ]
+    seen: set[str] = set()
+    for at_id, step_id in every_id:
+        if step_id in seen:
+            problems.append(f"{doc.where((*at_id, 'id'))}: duplicate step id {step_id!r}")
+        seen.add(step_id)
     for index, step in enumerate(playbook.steps):
         at = ("steps", index)
-        if step.id in outputs:
-            problems.append(f"{doc.where((*at, 'id'))}: duplicate step id {step.id!r}")
         _check_when(step, at, playbook, outputs, doc, problems, in_group=False)
         if not step.is_group:
             outputs[step.id] = _check_action_step(step, at, playbook, outputs, doc, problems, in_group=False)
@@ -165,8 +174,6 @@ def check_playbook(playbook: Playbook, doc: YamlDocument) -> list[str]:
         inner = dict(outputs)
         for sub_index, sub in enumerate(step.steps or []):
             sub_at = (*at, "steps", sub_index)
-            if sub.id in inner:
-                problems.append(f"{doc.where((*sub_at, 'id'))}: duplicate step id {sub.id!r}")
             _check_when(sub, sub_at, playbook, inner, doc, problems, in_group=True)
             inner[sub.id] = _check_action_step(sub, sub_at, playbook, inner, doc, problems, in_group=True)
         outputs[step.id] = ()  # per-item outputs are not visible after the group

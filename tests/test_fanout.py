@@ -16,7 +16,7 @@ from responder.accounts import Target, in_pool, read_accounts_file
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME
 from responder.cli.main import app
 from responder.errors import UserError
-from responder.fanout import latest_results, start_fanout
+from responder.fanout import account_results, start_fanout
 from responder.journal import load_run
 from responder.operations import Settings, resume_run, rollback_run
 from responder.runs import ACCOUNT_RUNS, find_run
@@ -118,7 +118,7 @@ def test_contains_every_account_and_reports_the_one_that_failed(
     outcome = fan_out(settings, targets)
     assert outcome.exit_code == 1 and outcome.status == "mixed"
     assert all(statuses(m.account_id) == ["Inactive", "Inactive"] for m in members)
-    results = latest_results(outcome.state)
+    results = account_results(outcome.state, outcome.paths)
     assert {a: r.status for a, r in results.items()} == {
         **{m.account_id: "completed" for m in members},
         NO_ROLE: "failed",
@@ -170,7 +170,7 @@ def test_rollback_and_resume_of_the_parent_act_in_every_account(members: list[Me
 def test_org_reaches_every_active_account_and_its_own_without_a_role(members: list[Member], settings: Settings) -> None:
     outcome = fan_out(settings, None, concurrency=2)
     assert outcome.exit_code == 0, outcome.message
-    results = latest_results(outcome.state)
+    results = account_results(outcome.state, outcome.paths)
     assert set(results) == {ACCOUNT, *(m.account_id for m in members)}
     assert results[ACCOUNT].role_arn is None  # the operator's own (management) account: its own credentials
     assert all(r.role_arn for a, r in results.items() if a != ACCOUNT)
@@ -245,3 +245,77 @@ def test_org_takes_active_accounts_by_state_not_the_retired_status() -> None:
 
     found = organization_accounts(Fake())  # type: ignore[arg-type]
     assert [t.account_id for t in found] == ["111111111111", "555555555555"]
+
+
+# ---- what a review found: the parent must follow each account's own run
+
+
+def test_resume_after_a_rollback_is_refused(members: list[Member], settings: Settings) -> None:
+    run = fan_out(settings, [Target(m.account_id) for m in members] + [Target(NO_ROLE)])
+    rollback_run(run.run_id, True, settings)
+    with pytest.raises(UserError, match="was rolled back"):
+        resume_run(run.run_id, settings)
+    assert all(statuses(m.account_id) == ["Active", "Active"] for m in members)
+
+
+def test_an_account_resumed_on_its_own_counts_as_done(
+    members: list[Member], settings: Settings, requests: Requests
+) -> None:
+    requests.fail("PutUserPolicy", "AccessDenied", times=1)  # one account's run stops at its first deny
+    run = fan_out(settings, [Target(m.account_id) for m in members], concurrency=1)
+    stopped = [r for r in account_results(run.state, run.paths).values() if r.status == "failed"]
+    assert len(stopped) == 1 and stopped[0].run_id
+    assert resume_run(stopped[0].run_id, settings).status == "completed"  # by its own id, not the parent's
+    with pytest.raises(UserError, match="nothing to resume"):
+        resume_run(run.run_id, settings)
+    report = CliRunner().invoke(app, ["report", run.run_id, "--runs-dir", str(settings.runs_dir)]).stdout
+    assert "| failed |" not in report and report.count("| completed |") == len(members)
+
+
+def test_account_runs_take_the_same_locks_as_any_run(members: list[Member], settings: Settings) -> None:
+    from responder.locks import locked
+
+    settings.lock_wait = 0.1
+    busy = members[0]
+    with locked(settings.runs_dir, [f"{busy.account_id}/user/{busy.users[0]}"], "another-run", 0.1):
+        run = fan_out(settings, [Target(m.account_id) for m in members])
+    assert run.exit_code == 1
+    results = account_results(run.state, run.paths)
+    assert results[busy.account_id].status == "rejected" and "another-run" in results[busy.account_id].message
+    assert statuses(busy.account_id) == ["Active", "Active"]  # nothing changed where the lock was held
+    assert all(statuses(m.account_id) == ["Inactive", "Inactive"] for m in members[1:])
+
+
+def test_a_rollback_that_cannot_reach_an_account_exits_3(members: list[Member], settings: Settings) -> None:
+    run = fan_out(settings, [Target(m.account_id) for m in members])
+    gone = members[0].account_id
+    roles = iam_backends[gone]["aws"].roles
+    kept = dict(roles)
+    roles.clear()  # someone deleted the role the fan-out came through
+    back = rollback_run(run.run_id, True, settings)
+    roles.update(kept)  # back, so the test can look inside the account
+    assert back.exit_code == 3
+    results = account_results(back.state, back.paths)
+    assert results[gone].status == "rollback-incomplete" and "cannot assume" in results[gone].message
+    assert statuses(gone) == ["Inactive", "Inactive"]
+    assert all(statuses(m.account_id) == ["Active", "Active"] for m in members[1:])
+
+
+def test_resume_never_lists_keys_the_plan_did_not(account: Seeded, settings: Settings, requests: Requests) -> None:
+    from responder.operations import start_run
+
+    requests.fail("ListServiceSpecificCredentials", "ServiceUnavailable", times=99)
+    failed = start_run(BOOK, {"filter": "all"}, None, dry_run=False, confirm=None, settings=settings)
+    assert failed.status == "failed" and "planning failed" in failed.message
+    requests.faults.clear()
+    with pytest.raises(UserError, match="stopped before its plan listed what group contain contains"):
+        resume_run(failed.run_id, settings)
+    assert requests.mutating == []
+
+
+def test_rolling_back_a_fan_out_that_reached_no_account(account: Seeded, settings: Settings) -> None:
+    run = fan_out(settings, [Target(NO_ROLE)])
+    assert run.exit_code == 1 and run.status == "failed"
+    back = rollback_run(run.run_id, True, settings)
+    assert (back.exit_code, back.status) == (0, "rolled-back")
+    assert back.message == "nothing to roll back: no account had a run"

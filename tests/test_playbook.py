@@ -229,3 +229,12 @@ def test_groups_do_not_nest(tmp_path: Path) -> None:
         + ("          - id: x\n            action: iam.select-bedrock-keys\n            with: {filter: all}\n")
     )
     assert any("groups do not nest" in p for p in problems(tmp_path, nested))
+
+
+def test_step_ids_are_unique_across_groups(tmp_path: Path) -> None:
+    second = GROUP + (
+        "  - id: again\n    for_each: ${steps.select.keys}\n    steps:\n      - id: deactivate\n"
+        "        action: iam.deactivate-service-credentials\n        with:\n          user_name: ${item.user_name}\n"
+        "          credential_ids: ['${item.credential_id}']\n"
+    )
+    assert any("duplicate step id 'deactivate'" in p for p in problems(tmp_path, second))

@@ -238,3 +238,32 @@ def test_fan_out_over_the_wire_contains_every_reachable_account(tmp_path: Path) 
         assert {r["status"] for r in final} == {"Active"}
         report = sandbox.responder("report", out["run_id"]).stdout
         assert all(f"## Account {account}" in report for account in members)
+
+
+def test_a_fan_out_killed_midway_is_resumed_and_rolled_back_whole(tmp_path: Path) -> None:
+    """SIGKILL inside the first account, before the parent heard of its run: resume finds that run and finishes
+    it (no second run there), starts the others; rollback undoes all of them."""
+    with serve(tmp_path, "--accounts", "3", "--keys-per-account", "1") as sandbox:
+        assert sandbox.organization is not None
+        members, listing = sandbox.organization["accounts"], sandbox.organization["accounts_file"]
+        args = ["run", "contain-bedrock-keys", "-p", "filter=all", "--accounts", listing, "--yes", "--concurrency", "1"]
+        killed = subprocess.run(
+            [*RESPONDER, *args],
+            env=sandbox.env | {"RESPONDER_FAULT_KILL_AFTER": "step.verified:1"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert killed.returncode == -9, killed.stderr
+        (parent,) = [p.name for p in sandbox.runs.iterdir() if p.name != "locks"]
+        resumed = json.loads(sandbox.responder("resume", parent, "-o", "json").stdout)
+        assert resumed["status"] == "completed", resumed
+        account_runs = [p for p in (sandbox.runs / parent / "accounts").iterdir() if (p / "audit.jsonl").exists()]
+        assert len(account_runs) == len(members)
+        swept = json.loads(sandbox.responder("sweep", "--accounts", listing, "-o", "json").stdout)
+        assert [r["status"] for r in swept] == ["Inactive"] * len(members)
+        back = json.loads(sandbox.responder("rollback", parent, "--reactivate-keys", "-o", "json").stdout)
+        assert back["status"] == "rolled-back", back
+        swept = json.loads(sandbox.responder("sweep", "--accounts", listing, "-o", "json").stdout)
+        assert [r["status"] for r in swept] == ["Active"] * len(members)

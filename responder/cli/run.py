@@ -123,16 +123,16 @@ def run(
 
         check_output(output)
         given = parse_assignments(param or [])
+        if regions is not None:
+            if "regions" in given:
+                raise UserError("give the regions once: --regions or -p regions=, not both")
+            given["regions"] = regions
         targets = fanout_targets(accounts, org)
         if targets is not None:
             settings = _settings(runs_dir, profile, region, endpoint_url, output)
             fan_out = (targets, role_name, concurrency)
             _fan_out(playbook, given, key_file, save_plan, dry_run, yes, fan_out, settings, output)
             return
-        if regions is not None:
-            if "regions" in given:
-                raise UserError("give the regions once: --regions or -p regions=, not both")
-            given["regions"] = regions
         key_text = read_key_file(key_file) if key_file is not None else None
         # An expired short-term key is planned only unless --yes (start_run says why): no prompt needed then.
         plans_only = key_text is not None and not yes and expired_short_term(key_text)
