@@ -12,7 +12,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from responder import __version__
 from responder import journal as j
 from responder.accounts import Operator, Target, check_fanout_options, in_pool, organization_accounts, reach
 from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, UserError
@@ -26,11 +25,12 @@ from responder.operations import (
     resume_run,
     rollback_run,
     run_playbook,
+    start_journal,
     with_run_endpoint,
 )
 from responder.playbook import Playbook, bind_parameters, find_playbook, load_playbook
 from responder.report import build_report, save_reports
-from responder.runs import ACCOUNT_RUNS, RunPaths, all_runs, find_run, new_run
+from responder.runs import ACCOUNT_RUNS, RunPaths, all_runs, find_run
 
 
 @dataclass
@@ -68,20 +68,14 @@ def start_fanout(
         targets = organization_accounts(operator_ctx.clients)
         if not targets:
             raise UserError("--org: the organization lists no active account")
-    paths = new_run(settings.runs_dir)
-    journal = Journal(paths.audit_log, paths.run_id, settings.listeners)
-    journal.record(
-        "run.started",
-        playbook=playbook.name,
-        playbook_document=playbook.model_dump(mode="json", by_alias=True),
-        params=params,
+    paths, journal = start_journal(
+        settings,
+        playbook,
+        params,
+        dry_run,
+        operator_arn,
+        operator_ctx.account_id,
         key=None,
-        dry_run=dry_run,
-        operator=operator_arn,
-        account_id=operator_ctx.account_id,
-        endpoint_url=settings.aws.endpoint_url,
-        region=settings.aws.region,
-        version=__version__,
         steps=[],
         fanout={
             "accounts": [dataclasses.asdict(t) for t in targets],

@@ -143,21 +143,15 @@ def run_playbook(
     ctx, operator = open_context(settings, read_only=dry_run)
     if plan is not None and plan["account_id"] != ctx.account_id:
         raise UserError(f"the plan is for account {plan['account_id']}, your credentials for {ctx.account_id}")
-    paths = new_run(settings.runs_dir)
-    journal = Journal(paths.audit_log, paths.run_id, settings.listeners)
-    journal.record(
-        "run.started",
-        playbook=playbook.name,
-        playbook_document=playbook.model_dump(mode="json", by_alias=True),
-        params=params,
+    paths, journal = start_journal(
+        settings,
+        playbook,
+        params,
+        dry_run,
+        operator,
+        ctx.account_id,
         key=_public_key(key),
-        dry_run=dry_run,
-        operator=operator,
-        account_id=ctx.account_id,
-        endpoint_url=settings.aws.endpoint_url,
-        region=settings.aws.region,
         from_plan=None if plan is None else plan.get("planned_by_run"),
-        version=__version__,
         steps=[{"id": s.id, "action": s.action or "group"} for s in playbook.steps],
         reversible={s.id: s.is_group or reversible_action(s.action) for s in playbook.steps},
         **(origin or {}),
@@ -193,6 +187,34 @@ def run_playbook(
         _finish(journal, paths, "rejected", exc.exit_code, str(exc))
         exc.run_id = paths.run_id
         raise
+
+
+def start_journal(
+    settings: Settings,
+    playbook: Playbook,
+    params: dict[str, Any],
+    dry_run: bool,
+    operator: str,
+    account_id: str,
+    **facts: Any,
+) -> tuple[RunPaths, Journal]:
+    """A new run's directory and journal, opened with the `run.started` record every reader relies on."""
+    paths = new_run(settings.runs_dir)
+    journal = Journal(paths.audit_log, paths.run_id, settings.listeners)
+    journal.record(
+        "run.started",
+        playbook=playbook.name,
+        playbook_document=playbook.model_dump(mode="json", by_alias=True),
+        params=params,
+        dry_run=dry_run,
+        operator=operator,
+        account_id=account_id,
+        endpoint_url=settings.aws.endpoint_url,
+        region=settings.aws.region,
+        version=__version__,
+        **facts,
+    )
+    return paths, journal
 
 
 def _targets(state: RunState) -> list[str]:
