@@ -11,9 +11,16 @@ from responder.registry import get_action
 ALWAYS = ("sts:GetCallerIdentity",)
 
 
-def required_permissions(playbooks: list[Playbook]) -> list[str]:
-    """Every IAM action any step of these playbooks may call: to plan, apply, verify and undo."""
-    needed = set(ALWAYS)
+# A fan-out's own calls, from the operator's account: the organization's accounts (--org), and a session in each.
+ORGANIZATION = ("organizations:ListAccounts",)
+ASSUME = "sts:AssumeRole"
+
+
+def required_permissions(playbooks: list[Playbook], sweep: bool = False) -> list[str]:
+    """Every IAM action any step of these playbooks may call: to plan, apply, verify and undo (and a sweep's)."""
+    from responder.sweep import SWEEP_PERMISSIONS
+
+    needed = set(ALWAYS) | (set(SWEEP_PERMISSIONS) if sweep else set())
     for playbook in playbooks:
         for step in playbook.actions():
             action = get_action(step.action or "")
@@ -22,17 +29,30 @@ def required_permissions(playbooks: list[Playbook]) -> list[str]:
     return sorted(needed)
 
 
-def policy_document(playbooks: list[Playbook]) -> dict[str, Any]:
-    """A policy IAM accepts as it is (no extra keys: IAM rejects them)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
+def policy_document(playbooks: list[Playbook], sweep: bool = False, fan_out_role: str | None = None) -> dict[str, Any]:
+    """A policy IAM accepts as it is (no extra keys: IAM rejects them).
+
+    With fan_out_role, the operator's policy for a fan-out: the same grants for its own account (reached with its
+    own credentials), plus listing the organization and assuming that role in every other account, where the
+    role needs the policy printed without fan_out_role.
+    """
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ResponderPlaybooks",
+            "Effect": "Allow",
+            "Action": required_permissions(playbooks, sweep),
+            # Incident response must reach whichever user or role the leaked key names: no resource scoping.
+            "Resource": "*",
+        }
+    ]
+    if fan_out_role is not None:
+        statements += [
+            {"Sid": "ResponderListOrganization", "Effect": "Allow", "Action": list(ORGANIZATION), "Resource": "*"},
             {
-                "Sid": "ResponderPlaybooks",
+                "Sid": "ResponderFanOut",
                 "Effect": "Allow",
-                "Action": required_permissions(playbooks),
-                # Incident response must reach whichever user or role the leaked key names: no resource scoping.
-                "Resource": "*",
-            }
-        ],
-    }
+                "Action": ASSUME,
+                "Resource": f"arn:aws:iam::*:role/{fan_out_role}",
+            },
+        ]
+    return {"Version": "2012-10-17", "Statement": statements}

@@ -12,6 +12,13 @@ from responder.actions.iam_credentials import list_bedrock_credentials
 from responder.actions.iam_principals import Principal
 from responder.errors import UserError
 
+# What a sweep calls: the keys, then each owner's attached and inline policies (the admin-like flag).
+SWEEP_PERMISSIONS = (
+    "iam:ListServiceSpecificCredentials",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListUserPolicies",
+    "iam:GetUserPolicy",
+)
 # Managed policies that make a key's owner an administrator in all but name.
 ADMIN_POLICIES = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from moto.iam.models import iam_backends
 from typer.testing import CliRunner
 
 from responder.aws import AwsOptions, Clients
@@ -15,7 +16,7 @@ from responder.operations import Settings, rollback_run, start_run
 from responder.permissions import required_permissions
 from responder.playbook import load_playbook, shipped_playbooks
 from responder.sandbox.seed import Seeded, SeededShortTerm
-from tests.factories import fill_inline_budget, make_token
+from tests.factories import ACCOUNT, fill_inline_budget, make_token
 
 
 class Calls:
@@ -87,3 +88,41 @@ def test_the_policy_is_one_iam_can_take(tmp_path: Path) -> None:
     assert "sts:GetCallerIdentity" in statement["Action"] and len("".join(json.dumps(policy).split())) < 6144
     only_long = json.loads(CliRunner().invoke(app, ["permissions", "leaked-long-term-key"]).stdout)
     assert "iam:PutRolePolicy" not in only_long["Statement"][0]["Action"]
+
+
+def test_the_fan_out_operator_policy_covers_every_call(
+    account: Seeded, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Sweep and contain across the organization, then roll back: every call the operator's credentials or the
+    assumed roles made is in `permissions --sweep --fan-out`, and its sweep and fan-out grants are all used."""
+    from responder.fanout import start_fanout
+    from responder.permissions import ASSUME, ORGANIZATION, policy_document
+    from responder.sandbox.organization import DEFAULT_ROLE, seed_organization
+    from responder.sweep import SWEEP_PERMISSIONS
+
+    recorder = Calls()
+    opened = Clients.__init__
+
+    def watched(self: Clients, *args: Any, **kwargs: Any) -> None:
+        opened(self, *args, **kwargs)
+        self.on_request(recorder)
+
+    monkeypatch.setattr(Clients, "__init__", watched)
+    members = seed_organization(ACCOUNT, accounts=2, keys_per_account=1)
+    inline = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}
+    iam_backends[members[0].account_id]["aws"].put_user_policy(members[0].users[0], "app", json.dumps(inline))
+    assert CliRunner().invoke(app, ["sweep", "--org", "-o", "json"]).exit_code == 0
+    settings = Settings(runs_dir=tmp_path / "runs", aws=AwsOptions(region="us-east-1"), verify_delays=(0.0,))
+    run = start_fanout("contain-bedrock-keys", {"filter": "all"}, False, settings, None, DEFAULT_ROLE, 4)
+    assert run.exit_code == 0, run.message
+    assert rollback_run(run.run_id, reactivate_keys=True, settings=settings).exit_code == 0
+
+    policy = policy_document([load_playbook(shipped_playbooks()["contain-bedrock-keys"])], True, DEFAULT_ROLE)
+    granted = {
+        action
+        for s in policy["Statement"]
+        for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert recorder.made <= granted, f"called but not granted: {sorted(recorder.made - granted)}"
+    assert {ASSUME, *ORGANIZATION, *SWEEP_PERMISSIONS} <= recorder.made
+    assert policy["Statement"][-1]["Resource"] == f"arn:aws:iam::*:role/{DEFAULT_ROLE}"

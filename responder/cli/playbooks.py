@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from responder.cli.errors import fail, reported_errors
+from responder.cli.options import RoleName
 from responder.cli.render import say
 from responder.errors import EXIT_BAD_INPUT, UserError
 
@@ -126,14 +127,27 @@ def actions() -> None:
 
 def permissions(
     playbooks: Annotated[list[str], typer.Argument(metavar="PLAYBOOK", help="Shipped playbook names or YAML files.")],
+    sweep: Annotated[bool, typer.Option("--sweep", help="Also what `responder sweep` calls.")] = False,
+    fan_out: Annotated[
+        bool,
+        typer.Option(
+            "--fan-out",
+            help="The operator's policy for --accounts/--org: also list the organization and assume --role-name "
+            "in every account (where that role needs the policy printed without --fan-out).",
+        ),
+    ] = False,
+    role_name: RoleName = "OrganizationAccountAccessRole",
 ) -> None:
     """Print the least-privilege IAM policy (JSON) an operator role needs to run these playbooks.
 
     Example: responder permissions leaked-long-term-key leaked-short-term-key > responder-policy.json
+    Example: responder permissions contain-bedrock-keys --sweep --fan-out > operator-policy.json
     """
     with reported_errors():
+        from responder.accounts import check_fanout_options
         from responder.permissions import policy_document
         from responder.playbook import find_playbook, load_playbook
 
+        check_fanout_options(role_name, 1)
         books = [load_playbook(find_playbook(name)) for name in playbooks]
-        typer.echo(json.dumps(policy_document(books), indent=2))
+        typer.echo(json.dumps(policy_document(books, sweep, role_name if fan_out else None), indent=2))
