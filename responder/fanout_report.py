@@ -33,13 +33,13 @@ def render_fanout_markdown(report: dict[str, Any]) -> str:
         "",
         "## Accounts",
         "",
-        "| Account | Result | Run | Detail |",
-        "|---|---|---|---|",
+        "| Account | Result | Changes | Run | Detail |",
+        "|---|---|---|---|---|",
     ]
     for account in accounts:
         run = f"`{account['run_id']}`" if account["run_id"] else "none started"
         detail = account["message"].replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {account['account_id']} | {account['status']} | {run} | {detail} |")
+        lines.append(f"| {account['account_id']} | {account['status']} | {_changes(account)} | {run} | {detail} |")
     lines += ["", "## What next", ""]
     run_id = report["run_id"]
     if report["dry_run"]:
@@ -56,6 +56,15 @@ def render_fanout_markdown(report: dict[str, Any]) -> str:
         # Each account's report, its headings pushed two levels down so they nest under the account's.
         lines.append(HEADING.sub(lambda m: "#" * (len(m.group(1)) + 2) + " ", render_markdown(account["report"])))
     return "\n".join(lines) + "\n"
+
+
+def _changes(account: dict[str, Any]) -> str:
+    """How many AWS changes the account's run planned (a dry run) or made: the number to review before --yes."""
+    steps = (account.get("report") or {}).get("steps", [])
+    changes = sum(len(s["changes"]) for s in steps if s["status"] != "unchanged")
+    if "report" not in account:
+        return "-"
+    return f"{changes} planned" if account["report"]["dry_run"] else str(changes)
 
 
 def _params(params: dict[str, Any]) -> str:

@@ -137,7 +137,9 @@ def test_contains_every_account_and_reports_the_one_that_failed(
     # one merged report, naming every account and holding each account's report
     merged = outcome.paths.report_md.read_text()
     assert all(f"## Account {m.account_id}" in merged for m in members)
-    assert f"| {NO_ROLE} | failed | none started |" in merged
+    assert f"| {NO_ROLE} | failed | - | none started |" in merged
+    # per account, the changes made: two keys of two users, each deactivated and each user denied
+    assert all(f"| {m.account_id} | completed | 4 | `" in merged for m in members)
     assert json.loads(outcome.paths.report_json.read_text())["accounts"][0]["report"]["playbook"] == BOOK
 
 
@@ -146,6 +148,7 @@ def test_dry_run_fan_out_changes_nothing_anywhere(
 ) -> None:
     outcome = fan_out(settings, [Target(m.account_id) for m in members], dry_run=True)
     assert outcome.exit_code == 0 and outcome.status == "planned"
+    assert all(f"| {m.account_id} | planned | 4 planned | `" in outcome.paths.report_md.read_text() for m in members)
     assert requests.sent and requests.mutating == []
     assert all(statuses(m.account_id) == ["Active", "Active"] for m in members)
 

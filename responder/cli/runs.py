@@ -37,6 +37,8 @@ def runs(runs_dir: RunsDir = None) -> None:
             key = (
                 (state.started.get("key") or {}).get("alias") or state.started.get("params", {}).get("user_name") or ""
             )
+            if state.started.get("fanout"):
+                key = f"{len(state.started['fanout']['accounts'])} account(s): responder report {state.run_id}"
             say(f"{state.run_id:<26} {state.playbook:<24} {mode:<8} {state.status:<20} {key}")
 
 
