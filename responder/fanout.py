@@ -43,10 +43,6 @@ class AccountResult:
     message: str
 
 
-def is_fanout(state: RunState) -> bool:
-    return bool(state.started.get("fanout"))
-
-
 def start_fanout(
     playbook_ref: str,
     given_params: dict[str, str],
@@ -282,9 +278,3 @@ def build_fanout_report(state: RunState, paths: RunPaths) -> dict[str, Any]:
     report["accounts"] = accounts
     report["fanout"] = state.started.get("fanout")
     return report
-
-
-def find_parent(run_id: str, settings: Settings) -> tuple[RunState, RunPaths] | None:
-    paths = find_run(settings.runs_dir, run_id)
-    state = load_run(paths.audit_log)
-    return (state, paths) if is_fanout(state) else None
