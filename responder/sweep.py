@@ -6,11 +6,15 @@ import fnmatch
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from responder.actions.iam_credentials import list_bedrock_credentials
 from responder.actions.iam_principals import Principal
 from responder.errors import UserError
+
+if TYPE_CHECKING:
+    from responder.accounts import Target
+    from responder.aws import AwsOptions
 
 # What a sweep calls: the keys, then each owner's attached and inline policies (the admin-like flag).
 SWEEP_PERMISSIONS = (
@@ -127,6 +131,46 @@ def sweep(
             finding.flags.append("owner-admin-like")
         findings.append(finding)
     return sorted(findings, key=lambda f: (f.account_id, f.user_name, f.created))
+
+
+def sweep_accounts(
+    options: AwsOptions,
+    keep: SweepFilter,
+    older_than_days: int | None,
+    targets: list[Target] | None,
+    role_name: str,
+    concurrency: int,
+) -> tuple[list[KeyFinding], dict[str, str]]:
+    """The sweep of the operator's account (targets None), or of each target (an empty list: the organization's
+    accounts), concurrently; with why each account that could not be swept was not."""
+    from responder.accounts import check_fanout_options, in_pool, operator_of, organization_accounts, reach
+    from responder.aws import Clients
+    from responder.executor import describe_failure
+
+    if targets is not None:
+        check_fanout_options(role_name, concurrency)
+    clients = Clients(options, read_only=True)
+    operator = operator_of(clients)
+    if targets is None:
+        return sweep(clients.iam, keep, older_than_days, operator.account_id), {}
+    if not targets:
+        targets = organization_accounts(clients)
+
+    def one(target: Target) -> list[KeyFinding]:
+        reached, _ = reach(target, operator, role_name, "responder-sweep")
+        return sweep(Clients(reached, read_only=True).iam, keep, older_than_days, target.account_id)
+
+    findings: list[KeyFinding] = []
+    failures: dict[str, str] = {}
+
+    def done(target: Target, result: list[KeyFinding] | Exception) -> None:
+        if isinstance(result, Exception):
+            failures[target.account_id] = describe_failure(result)
+        else:
+            findings.extend(result)
+
+    in_pool(targets, one, concurrency, done)
+    return sorted(findings, key=lambda f: (f.account_id, f.user_name, f.created)), failures
 
 
 def as_rows(findings: list[KeyFinding]) -> list[dict[str, Any]]:

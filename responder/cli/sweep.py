@@ -27,8 +27,6 @@ from responder.cli.render import say
 from responder.errors import EXIT_STEP_FAILED
 
 if TYPE_CHECKING:
-    from responder.accounts import Target
-    from responder.aws import AwsOptions
     from responder.sweep import KeyFinding, SweepFilter
 
 
@@ -54,59 +52,19 @@ def sweep(
     """
     with reported_errors():
         from responder.aws import AwsOptions
-        from responder.sweep import SweepFilter
+        from responder.sweep import SweepFilter, sweep_accounts
 
         check_output(output, ("table", "json", "csv"))
         selected = SweepFilter(user, older_than, no_expiry)
         targets = fanout_targets(accounts, org)
         options = AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url)
-        findings, failures = _sweep(options, selected, older_than, targets, role_name, concurrency)
+        findings, failures = sweep_accounts(options, selected, older_than, targets, role_name, concurrency)
         scope = "" if targets is None else (f" --accounts {accounts}" if accounts is not None else " --org")
         _print(findings, output, selected, scope)
         for account_id, reason in sorted(failures.items()):
             say(f"error: account {account_id}: {reason}", err=True)
         if failures:
             raise typer.Exit(EXIT_STEP_FAILED)
-
-
-def _sweep(
-    options: AwsOptions,
-    selected: SweepFilter,
-    older_than: int | None,
-    targets: list[Target] | None,
-    role_name: str,
-    concurrency: int,
-) -> tuple[list[KeyFinding], dict[str, str]]:
-    """The findings of every account, and why each account that could not be swept was not."""
-    from responder.accounts import check_fanout_options, in_pool, operator_of, organization_accounts, reach
-    from responder.aws import Clients
-    from responder.executor import describe_failure
-    from responder.sweep import sweep as run_sweep
-
-    if targets is not None:
-        check_fanout_options(role_name, concurrency)
-    clients = Clients(options, read_only=True)
-    operator = operator_of(clients)
-    if targets is None:
-        return run_sweep(clients.iam, selected, older_than, operator.account_id), {}
-    if not targets:
-        targets = organization_accounts(clients)
-
-    def one(target: Target) -> list[KeyFinding]:
-        reached, _ = reach(target, operator, role_name, "responder-sweep")
-        return run_sweep(Clients(reached, read_only=True).iam, selected, older_than, target.account_id)
-
-    findings: list[KeyFinding] = []
-    failures: dict[str, str] = {}
-
-    def done(target: Target, result: list[KeyFinding] | Exception) -> None:
-        if isinstance(result, Exception):
-            failures[target.account_id] = describe_failure(result)
-        else:
-            findings.extend(result)
-
-    in_pool(targets, one, concurrency, done)
-    return sorted(findings, key=lambda f: (f.account_id, f.user_name, f.created)), failures
 
 
 def _print(findings: list[KeyFinding], output: str, selected: SweepFilter, scope: str) -> None:
