@@ -64,12 +64,13 @@ def show(
             for number, sub in [(str(index), step)] if step.steps is None else _numbered(index, step.steps):
                 action = get_action(sub.action or "")
                 assert action is not None  # load_playbook checked every action
-                indent = "  " * number.count(".")
+                head = f"  {'  ' * number.count('.')}{number}. "  # a group's steps sit under the group
+                body = " " * len(head)
                 sub_when = f" [only when {describe_when(sub.when)}]" if sub.when is not True and sub is not step else ""
                 kind = "read-only" if not action.mutating else ("reversible" if action.reversible else "IRREVERSIBLE")
-                say(f"  {indent}{number}. {sub.id} ({sub.action}, {kind}){when if sub is step else sub_when}")
-                say(f"     {indent}{sub.description or action.summary}")
-                say(f"     {indent}needs: {', '.join(action.permissions)}")
+                say(f"{head}{sub.id} ({sub.action}, {kind}){when if sub is step else sub_when}")
+                say(f"{body}{sub.description or action.summary}")
+                say(f"{body}needs: {', '.join(action.permissions)}")
                 permissions.update(action.permissions)
         say(f"IAM permissions for the whole playbook: {', '.join(sorted(permissions | {'sts:GetCallerIdentity'}))}")
 
