@@ -144,6 +144,7 @@ class Clients:
                 self._boto3 = boto3.Session(
                     botocore_session=core, profile_name=options.profile, region_name=options.region
                 )
+                core.get_scoped_config()  # a missing --profile fails here, as bad input, not at the first call
             except botocore.exceptions.ProfileNotFound as exc:
                 raise UserError(str(exc)) from None
             self._core = core

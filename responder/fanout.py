@@ -24,8 +24,10 @@ from responder.operations import (
     open_context,
     resume_run,
     rollback_run,
+    rolled_back,
     run_playbook,
     start_journal,
+    unplanned_groups,
     with_run_endpoint,
 )
 from responder.playbook import Playbook, bind_parameters, find_playbook, load_playbook
@@ -99,14 +101,22 @@ def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outco
     were refused before changing anything. Each account's own journal says where it stands."""
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run; start a real one with `responder run`")
-    if any(r.get("event") == "rollback.started" for r in state.records):
+    if rolled_back(state):
         raise UserError(f"run {state.run_id} was rolled back: start a new run rather than resume it")
     playbook = Playbook.model_validate(state.started["playbook_document"])
     runs = account_runs(paths)  # each account's own journal decides, whatever the parent's log recorded
-    resumable = ("failed", "interrupted")
-    restartable = ("rejected", "cancelled")  # refused before any change: start afresh
+
+    def restart(run: RunState) -> bool:
+        """Refused, or stopped while planning, before any change: start that account afresh."""
+        return run.status in ("rejected", "cancelled") or (
+            bool(unplanned_groups(playbook, run)) and not any(s.touched for s in run.steps.values())
+        )
+
+    def resumable(run: RunState) -> bool:
+        return run.status in ("failed", "interrupted") and not rolled_back(run) and not restart(run)
+
     todo = [Target(a["account_id"], a.get("role_name")) for a in state.started["fanout"]["accounts"]]
-    todo = [t for t in todo if t.account_id not in runs or runs[t.account_id].status in resumable + restartable]
+    todo = [t for t in todo if t.account_id not in runs or restart(runs[t.account_id]) or resumable(runs[t.account_id])]
     if not todo:
         raise UserError(f"run {state.run_id} has nothing to resume: every account's run is done or rolled back")
     settings.aws = with_run_endpoint(settings.aws, state.started)
@@ -119,7 +129,7 @@ def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outco
 
     def one(target: Target) -> AccountResult:
         earlier = runs.get(target.account_id)
-        if earlier is not None and earlier.status in resumable:
+        if earlier is not None and resumable(earlier):
             outcome = resume_run(earlier.run_id, _account_settings(settings, paths, settings.aws))
             role_arn = earlier.started.get("assumed_role")
             return AccountResult(
@@ -143,14 +153,19 @@ def rollback_fanout(state: RunState, paths: RunPaths, reactivate_keys: bool, set
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
     settings.aws = with_run_endpoint(settings.aws, state.started)
+    open_context(settings, read_only=False)  # the operator's own setup, checked before anything is journaled
     runs = account_runs(paths)
     journal = Journal(paths.audit_log, state.run_id, settings.listeners)
     journal.record("rollback.started", reactivate_keys=reactivate_keys, accounts=sorted(runs))
 
     def one(target: Target) -> AccountResult:
         run = runs[target.account_id]
-        outcome = rollback_run(run.run_id, reactivate_keys, _account_settings(settings, paths, settings.aws))
         role_arn = run.started.get("assumed_role")
+        try:
+            outcome = rollback_run(run.run_id, reactivate_keys, _account_settings(settings, paths, settings.aws))
+        except Exception as exc:  # the account's run is known even when its rollback could not begin
+            failed = "rollback-incomplete", EXIT_ROLLBACK_INCOMPLETE, describe_failure(exc)
+            return AccountResult(target.account_id, role_arn, run.run_id, *failed)
         return AccountResult(
             target.account_id, role_arn, outcome.run_id, outcome.status, outcome.exit_code, outcome.message
         )
@@ -184,7 +199,9 @@ def _each_account(
             status, code = failure
             if isinstance(result, UserError) and failure[1] == EXIT_STEP_FAILED:
                 code = result.exit_code
-            run_id = result.run_id if isinstance(result, UserError) else None  # refused after its run began
+            run_id = result.run_id if isinstance(result, UserError) else None
+            if run_id is not None:  # refused after its run began (e.g. the principal was locked): as its run says
+                status = "rejected"
             result = AccountResult(target.account_id, None, run_id, status, code, describe_failure(result))
         journal.record(j.ACCOUNT_FINISHED, **dataclasses.asdict(result))
 
@@ -236,7 +253,7 @@ def account_results(state: RunState, paths: RunPaths) -> dict[str, AccountResult
             else str(last.get("message", "")),
         )
         when, attempt = recorded.get(account, ("", None))
-        if attempt is not None and attempt.run_id is None and when > str(run.records[-1].get("ts")):
+        if attempt is not None and when > str(run.records[-1].get("ts")):  # a later attempt that never reached it
             own.status, own.exit_code, own.message = attempt.status, attempt.exit_code, attempt.message
         results[account] = own
     return results

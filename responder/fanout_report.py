@@ -44,6 +44,11 @@ def render_fanout_markdown(report: dict[str, Any]) -> str:
     run_id = report["run_id"]
     if report["dry_run"]:
         lines.append("Dry run: nothing was changed in any account. Apply with the same command and `--yes`.")
+    elif report["status"] in ("rolled-back", "rollback-incomplete") or any(
+        t.get("event") == "rollback.started" for t in report["timeline"]
+    ):
+        lines.append(f"- `responder rollback {run_id}` again finishes what a rollback could not; it is idempotent.")
+        lines.append("- To contain again, start a new run: a rolled-back run is not resumed.")
     else:
         if failed:
             lines.append(f"- `responder resume {run_id}`: retries the failed accounts, keeping what is done.")

@@ -51,8 +51,11 @@ def _try_take(path: Path, run_id: str, target: str) -> dict[str, object] | None:
             holder = {}
         same_host = holder.get("host") == mine["host"]
         pid = holder.get("pid")
-        if holder.get("run_id") == run_id or (same_host and isinstance(pid, int) and not _alive(pid)):
-            path.unlink(missing_ok=True)  # our own (a resumed run) or a dead holder's: safe to break
+        # This run's own lock in this process, or a dead holder's on this host: safe to break. The same run id
+        # alone is not: a resume and a rollback of one run, in two live processes, must exclude each other.
+        ours = holder.get("run_id") == run_id and pid == mine["pid"]
+        if same_host and isinstance(pid, int) and (ours or not _alive(pid)):
+            path.unlink(missing_ok=True)
             return _try_take(path, run_id, target)
         return holder or {"run_id": "unknown", "target": target}
     with os.fdopen(fd, "w", encoding="utf-8") as out:

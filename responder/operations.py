@@ -13,7 +13,14 @@ from responder import __version__
 from responder import journal as j
 from responder.actions.base import ActionContext
 from responder.aws import AwsOptions, Clients, assume_role
-from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, ResponderError, UserError
+from responder.errors import (
+    EXIT_OK,
+    EXIT_ROLLBACK_INCOMPLETE,
+    EXIT_STEP_FAILED,
+    ResponderError,
+    RollbackIncomplete,
+    UserError,
+)
 from responder.executor import VERIFY_DELAYS, Executor, StepError, describe_failure, reversible_action
 from responder.journal import Journal, Listener, RunState, load_run
 from responder.keys import LeakedKey, LongTermKey, ShortTermKey, parse_key
@@ -239,10 +246,15 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
         return resume_fanout(state, paths, settings)
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run; start a real one with `responder run`")
+    if rolled_back(state):  # an interrupted rollback leaves the run "interrupted": finish the undo, not the run
+        raise UserError(
+            f"run {state.run_id} has been rolled back (or its rollback stopped): "
+            f"`responder rollback {state.run_id}` finishes an interrupted rollback; contain again with a new run"
+        )
     if state.status not in ("failed", "interrupted"):
         raise UserError(f"run {state.run_id} is {state.status}: there is nothing to resume")
     playbook = Playbook.model_validate(state.started["playbook_document"])
-    unplanned = [s.id for s in playbook.steps if s.is_group and s.id not in state.expansions]
+    unplanned = unplanned_groups(playbook, state)
     if unplanned:  # the run stopped before its plan listed the group's items: nobody has seen what it would touch
         raise UserError(
             f"run {state.run_id} stopped before its plan listed what group {unplanned[0]} contains: "
@@ -265,6 +277,15 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
         return _apply(executor, journal, paths, scope, done)
 
 
+def rolled_back(state: RunState) -> bool:
+    return any(r.get("event") == "rollback.started" for r in state.records)
+
+
+def unplanned_groups(playbook: Playbook, state: RunState) -> list[str]:
+    """The groups whose items the run never listed (it stopped while planning)."""
+    return [s.id for s in playbook.steps if s.is_group and s.id not in state.expansions]
+
+
 def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outcome:
     paths = find_run(settings.runs_dir, run_id)
     state = load_run(paths.audit_log)
@@ -274,7 +295,13 @@ def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outc
         return rollback_fanout(state, paths, reactivate_keys, settings)
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
-    playbook, ctx = _reopen(state, settings, read_only=False, reactivate_keys=reactivate_keys)
+    try:
+        playbook, ctx = _reopen(state, settings, read_only=False, reactivate_keys=reactivate_keys)
+    except ResponderError as exc:
+        if isinstance(exc, UserError):
+            raise
+        # e.g. the role a fan-out came through is gone: the run's changes stay in place, a human must look
+        raise RollbackIncomplete(f"cannot roll back run {state.run_id}: {exc.message}") from None
     with locked(settings.lock_root or settings.runs_dir, _targets(state), state.run_id, settings.lock_wait):
         journal = Journal(paths.audit_log, state.run_id, settings.listeners)
         journal.record("rollback.started", reactivate_keys=reactivate_keys)

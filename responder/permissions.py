@@ -52,7 +52,7 @@ def policy_document(playbooks: list[Playbook], sweep: bool = False, fan_out_role
                 "Sid": "ResponderFanOut",
                 "Effect": "Allow",
                 "Action": ASSUME,
-                "Resource": f"arn:aws:iam::*:role/{fan_out_role}",
+                "Resource": f"arn:*:iam::*:role/{fan_out_role}",  # any partition: aws, aws-us-gov, aws-cn
             },
         ]
     return {"Version": "2012-10-17", "Statement": statements}

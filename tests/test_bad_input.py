@@ -408,6 +408,9 @@ FANOUT_CASES = [
     Case("sweep-org-and-accounts", ("sweep", "--org", "--accounts", ACCOUNTS_FILE), "not both"),
     Case("sweep-concurrency-huge", ("sweep", "--org", "--concurrency", "1000"), "--concurrency must be 1 to 64"),
     Case("org-not-in-use", (*MANY, "--dry-run", "--org"), "your account is not in an organization"),
+    Case("run-no-such-profile", (*LONG, "--profile", "no-such"), "(no-such) could not be found", {"key.txt": KEY}),
+    Case("sweep-no-such-profile", ("sweep", "--profile", "no-such"), "(no-such) could not be found"),
+    Case("fanout-no-such-profile", (*MANY, "--dry-run", "--org", "--profile", "no-such"), "could not be found"),
 ]
 
 CASES = playbook_cases() + PARAMETER_CASES + KEY_CASES + RUN_ID_CASES + OUTPUT_CASES + USAGE_CASES + FANOUT_CASES

@@ -322,3 +322,38 @@ def test_rolling_back_a_fan_out_that_reached_no_account(account: Seeded, setting
     back = rollback_run(run.run_id, True, settings)
     assert (back.exit_code, back.status) == (0, "rolled-back")
     assert back.message == "nothing to roll back: no account had a run"
+
+
+def test_an_account_whose_rollback_stopped_is_not_resumed(members: list[Member], settings: Settings) -> None:
+    run = fan_out(settings, [Target(m.account_id) for m in members])
+    child = account_results(run.state, run.paths)[members[0].account_id].run_id or ""
+    rollback_run(child, True, settings)
+    log = find_run(settings.runs_dir, child).audit_log
+    log.write_text("".join(log.read_text().splitlines(keepends=True)[:-1]))  # died before run.finished
+    with pytest.raises(UserError, match="rollback stopped"):
+        resume_run(child, settings)
+    with pytest.raises(UserError, match="nothing to resume"):
+        resume_run(run.run_id, settings)
+    assert statuses(members[0].account_id) == ["Active", "Active"]  # not contained again behind anyone's back
+
+
+def test_an_account_that_failed_while_planning_is_started_again(
+    members: list[Member], settings: Settings, requests: Requests
+) -> None:
+    requests.fail("ListServiceSpecificCredentials", "ServiceUnavailable", times=1)
+    run = fan_out(settings, [Target(m.account_id) for m in members], concurrency=1)
+    assert run.exit_code == 1
+    resumed = resume_run(run.run_id, settings)
+    assert (resumed.exit_code, resumed.status) == (0, "completed"), resumed.message
+    assert all(statuses(m.account_id) == ["Inactive", "Inactive"] for m in members)
+
+
+def test_a_rollback_with_bad_operator_setup_records_nothing(members: list[Member], settings: Settings) -> None:
+    import dataclasses
+
+    run = fan_out(settings, [Target(m.account_id) for m in members])
+    before = run.paths.audit_log.read_text()
+    bad = dataclasses.replace(settings, aws=dataclasses.replace(settings.aws, profile="no-such-profile"))
+    with pytest.raises(UserError, match="no-such-profile"):
+        rollback_run(run.run_id, True, bad)
+    assert run.paths.audit_log.read_text() == before

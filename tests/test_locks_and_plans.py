@@ -137,3 +137,21 @@ def test_bad_plan_files(settings: Settings, tmp_path: Path, content: str | None,
 def test_save_plan_needs_dry_run(account: Seeded, settings: Settings, tmp_path: Path) -> None:
     with pytest.raises(UserError, match="--save-plan goes with --dry-run"):
         start_run(BOOK, {}, account.key, False, None, settings, save_plan=tmp_path / "p.json")
+
+
+def test_the_same_run_in_another_live_process_is_not_broken_into(tmp_path: Path) -> None:
+    """A resume and a rollback of one run, in two processes, exclude each other: only this process's own lock
+    of this run, or a dead holder's, is broken."""
+    import socket
+
+    target = f"{ACCOUNT}/user/alice"
+    path = _lock_path(tmp_path, target)
+    path.parent.mkdir(parents=True)
+    other = {"pid": 1, "host": socket.gethostname(), "run_id": "20261123T000000Z-abcdef", "target": target}
+    path.write_text(json.dumps(other))  # pid 1 is alive: another process working on the same run
+    with pytest.raises(TargetBusy, match="pid 1"), locked(tmp_path, [target], "20261123T000000Z-abcdef", 0.1):
+        pass
+    mine = {**other, "pid": os.getpid()}
+    path.write_text(json.dumps(mine))  # this process's own lock of the run (a resume within one process)
+    with locked(tmp_path, [target], "20261123T000000Z-abcdef", 0.1):
+        assert json.loads(path.read_text())["pid"] == os.getpid()
