@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -159,11 +160,12 @@ def check_playbook(playbook: Playbook, doc: YamlDocument) -> list[str]:
         if step_id in seen:
             problems.append(f"{doc.where((*at_id, 'id'))}: duplicate step id {step_id!r}")
         seen.add(step_id)
+    check = _Checking(playbook, doc, problems)
     for index, step in enumerate(playbook.steps):
         at = ("steps", index)
-        _check_when(step, at, playbook, outputs, doc, problems, in_group=False)
+        check.when(step, at, outputs, in_group=False)
         if not step.is_group:
-            outputs[step.id] = _check_action_step(step, at, playbook, outputs, doc, problems, in_group=False)
+            outputs[step.id] = check.action_step(step, at, outputs, in_group=False)
             continue
         source = references(step.for_each)
         if len(source) != 1 or not source[0].startswith("steps.") or REFERENCE.fullmatch(step.for_each or "") is None:
@@ -174,8 +176,8 @@ def check_playbook(playbook: Playbook, doc: YamlDocument) -> list[str]:
         inner = dict(outputs)
         for sub_index, sub in enumerate(step.steps or []):
             sub_at = (*at, "steps", sub_index)
-            _check_when(sub, sub_at, playbook, inner, doc, problems, in_group=True)
-            inner[sub.id] = _check_action_step(sub, sub_at, playbook, inner, doc, problems, in_group=True)
+            check.when(sub, sub_at, inner, in_group=True)
+            inner[sub.id] = check.action_step(sub, sub_at, inner, in_group=True)
         outputs[step.id] = ()  # per-item outputs are not visible after the group
     for name, param in playbook.parameters.items():
         if param.default is not None:
@@ -186,57 +188,54 @@ def check_playbook(playbook: Playbook, doc: YamlDocument) -> list[str]:
     return problems
 
 
-def _check_action_step(
-    step: Step,
-    at: tuple[str | int, ...],
-    playbook: Playbook,
-    outputs: dict[str, tuple[str, ...]],
-    doc: YamlDocument,
-    problems: list[str],
-    in_group: bool,
-) -> tuple[str, ...]:
-    """Check one action step's arguments; return its outputs (none if its action is unknown)."""
-    action = get_action(step.action or "")
-    if action is None:
-        problems.append(f"{doc.where((*at, 'action'))}: unknown action {step.action!r} (see `responder actions`)")
-        return ()
-    fields = action.Params.model_fields
-    for arg, value in step.with_.items():
-        where = doc.where((*at, "with", arg))
-        if arg not in fields:
-            problems.append(f"{where}: action {step.action} has no argument {arg!r}")
-            continue
-        refs = references(value)
-        for ref in refs:
-            problem = _check_reference(ref, playbook, outputs, in_group)
+@dataclass
+class _Checking:
+    """One playbook's check in progress: what every step's check reads, and where problems go."""
+
+    playbook: Playbook
+    doc: YamlDocument
+    problems: list[str]
+
+    def action_step(
+        self, step: Step, at: tuple[str | int, ...], outputs: dict[str, tuple[str, ...]], in_group: bool
+    ) -> tuple[str, ...]:
+        """Check one action step's arguments; return its outputs (none if its action is unknown)."""
+        action = get_action(step.action or "")
+        if action is None:
+            self.problems.append(
+                f"{self.doc.where((*at, 'action'))}: unknown action {step.action!r} (see `responder actions`)"
+            )
+            return ()
+        fields = action.Params.model_fields
+        for arg, value in step.with_.items():
+            where = self.doc.where((*at, "with", arg))
+            if arg not in fields:
+                self.problems.append(f"{where}: action {step.action} has no argument {arg!r}")
+                continue
+            refs = references(value)
+            for ref in refs:
+                problem = _check_reference(ref, self.playbook, outputs, in_group)
+                if problem:
+                    self.problems.append(f"{where}: {problem}")
+            if not refs:
+                try:
+                    TypeAdapter(fields[arg].annotation or object).validate_python(value)
+                except ValidationError as exc:
+                    self.problems.append(f"{where}: {arg}: {exc.errors()[0]['msg']}")
+        for name, spec in fields.items():
+            if spec.is_required() and name not in step.with_:
+                self.problems.append(f"{self.doc.where(at)}: step {step.id!r} is missing argument {name!r}")
+        return action.outputs
+
+    def when(self, step: Step, at: tuple[str | int, ...], outputs: dict[str, tuple[str, ...]], in_group: bool) -> None:
+        if isinstance(step.when, bool):
+            return
+        for ref in references(step.when) or ["(none)"]:
+            problem = (
+                _check_reference(ref, self.playbook, outputs, in_group) if ref != "(none)" else "when: needs a ${...}"
+            )
             if problem:
-                problems.append(f"{where}: {problem}")
-        if not refs:
-            try:
-                TypeAdapter(fields[arg].annotation or object).validate_python(value)
-            except ValidationError as exc:
-                problems.append(f"{where}: {arg}: {exc.errors()[0]['msg']}")
-    for name, spec in fields.items():
-        if spec.is_required() and name not in step.with_:
-            problems.append(f"{doc.where(at)}: step {step.id!r} is missing argument {name!r}")
-    return action.outputs
-
-
-def _check_when(
-    step: Step,
-    at: tuple[str | int, ...],
-    playbook: Playbook,
-    outputs: dict[str, tuple[str, ...]],
-    doc: YamlDocument,
-    problems: list[str],
-    in_group: bool,
-) -> None:
-    if isinstance(step.when, bool):
-        return
-    for ref in references(step.when) or ["(none)"]:
-        problem = _check_reference(ref, playbook, outputs, in_group) if ref != "(none)" else "when: needs a ${...}"
-        if problem:
-            problems.append(f"{doc.where((*at, 'when'))}: {problem}")
+                self.problems.append(f"{self.doc.where((*at, 'when'))}: {problem}")
 
 
 def references(value: Any) -> list[str]:
