@@ -178,3 +178,15 @@ def test_rehearse_passes_every_check(playbook: str, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "[FAILED]" not in result.stdout and "rehearsal passed" in result.stdout
     assert "## What the key did" in result.stdout and "203.0.113.77" in result.stdout
+
+
+def test_rehearse_many_keys(tmp_path: Path) -> None:
+    result = invoke("rehearse", "contain-bedrock-keys", runs=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "[FAILED]" not in result.stdout and "one step group per selected key (3 of 3)" in result.stdout
+    assert "deactivate[ci-build/ACCA" in result.stdout
+
+
+def test_rehearse_a_playbook_without_a_rehearsal(tmp_path: Path) -> None:
+    result = invoke("rehearse", "bedrock-key-guardrails", runs=tmp_path)
+    assert result.exit_code == 2 and "no rehearsal for 'bedrock-key-guardrails'" in one_line_error(result)

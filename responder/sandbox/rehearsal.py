@@ -63,6 +63,7 @@ def rehearse(playbook: str, runs_dir: Path, listeners: list[Listener]) -> Rehear
     if playbook not in REHEARSALS:
         raise UserError(f"no rehearsal for {playbook!r} (rehearsable: {', '.join(REHEARSALS)})")
     intro, seed, contained, restored = REHEARSALS[playbook]
+    params = REHEARSAL_PARAMS.get(playbook, {})
     from moto import mock_aws
 
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED} | _ISOLATED_ENV
@@ -71,7 +72,8 @@ def rehearse(playbook: str, runs_dir: Path, listeners: list[Listener]) -> Rehear
         incident = seed(DEFAULT_ACCOUNT)
         settings = Settings(runs_dir=runs_dir, aws=AwsOptions(region=SANDBOX_REGION), listeners=listeners)
         iam = settings.open_clients(settings.aws, True).iam
-        run = start_run(playbook, {}, incident.key, dry_run=False, confirm=None, settings=settings)
+        key = getattr(incident, "key", None)
+        run = start_run(playbook, params, key, dry_run=False, confirm=None, settings=settings)
         checks = [Check("the run completed", run.status == "completed"), *contained(iam, incident, run)]
         back = rollback_run(run.run_id, reactivate_keys=True, settings=settings)
         checks += [*restored(iam, incident), Check("the rollback completed", back.status == "rolled-back")]
@@ -152,6 +154,64 @@ def _short_restored(iam: Any, seeded: SeededShortTerm) -> list[Check]:
     ]
 
 
+CI_USERS = ("ci-build", "ci-deploy", "ci-release")
+
+
+@dataclass
+class SeededCiKeys:
+    """The long-term incident's account, plus three CI users each holding a key: what `user=ci-*` selects."""
+
+    incident: Seeded
+    credentials: dict[str, str]  # user -> credential id
+
+
+def seed_ci_keys(account_id: str) -> SeededCiKeys:
+    from moto.iam.models import iam_backends
+
+    from responder.sandbox.service_credentials import create_credential
+
+    incident = seed_incident(account_id)
+    iam = iam_backends[account_id]["aws"]
+    credentials = {}
+    for user in CI_USERS:
+        iam.create_user(SANDBOX_REGION, user)
+        credentials[user] = create_credential(account_id, user)["ServiceSpecificCredentialId"]
+    return SeededCiKeys(incident, credentials)
+
+
+def _many_contained(iam: Any, seeded: SeededCiKeys, run: Outcome) -> list[Check]:
+    groups = [s for s in run.state.steps if s.startswith("deactivate[")]
+    incident = seeded.incident
+    return [
+        Check(f"one step group per selected key ({len(groups)} of {len(CI_USERS)})", len(groups) == len(CI_USERS)),
+        Check(
+            "every ci-* key is Inactive",
+            all(_status(iam, user, cred) == "Inactive" for user, cred in seeded.credentials.items()),
+        ),
+        Check(
+            "every ci-* user is denied bedrock and bedrock-mantle CallWithBearerToken",
+            all(_inline(iam, "user", user).get(DEFAULT_POLICY_NAME) == DENY_BEARER_TOKENS for user in CI_USERS),
+        ),
+        Check(
+            "the keys the filter does not select were not touched",
+            _status(iam, incident.user_name, incident.credential_id) == "Active"
+            and _status(iam, BYSTANDER, incident.bystander_credential_id) == "Active",
+        ),
+    ]
+
+
+def _many_restored(iam: Any, seeded: SeededCiKeys) -> list[Check]:
+    return [
+        Check(
+            "after rollback: every ci-* key is Active again",
+            all(_status(iam, user, cred) == "Active" for user, cred in seeded.credentials.items()),
+        ),
+        Check(
+            "after rollback: no ci-* user has an inline policy", all(_inline(iam, "user", u) == {} for u in CI_USERS)
+        ),
+    ]
+
+
 Seeder = Callable[[str], Any]
 REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..., list[Check]]]] = {
     "leaked-long-term-key": (
@@ -168,4 +228,13 @@ REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..
         _short_contained,
         _short_restored,
     ),
+    "contain-bedrock-keys": (
+        "Three CI users (ci-build, ci-deploy, ci-release) each hold a long-term key that a sweep flagged; "
+        "`-p filter=user=ci-*` selects exactly theirs, and the two other users' keys must stay untouched.",
+        seed_ci_keys,
+        _many_contained,
+        _many_restored,
+    ),
 }
+# The parameters a rehearsal runs its playbook with (the others need none: the seeded key says it all).
+REHEARSAL_PARAMS: dict[str, dict[str, str]] = {"contain-bedrock-keys": {"filter": "user=ci-*"}}
