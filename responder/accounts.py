@@ -16,9 +16,6 @@ from responder.errors import UserError
 
 ACCOUNT_ID = re.compile(r"\d{12}")
 ROLE_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
-# Organizations creates this role, trusting the management account, in every account it creates.
-DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
-DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 64  # IAM throttles an account's callers well before this
 
 R = TypeVar("R")

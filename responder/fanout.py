@@ -222,10 +222,13 @@ def account_runs(paths: RunPaths) -> dict[str, RunState]:
     return latest
 
 
-def account_results(state: RunState, paths: RunPaths) -> dict[str, AccountResult]:
-    """How each account stands. Its own run's journal is the truth (it may have been resumed or rolled back on
-    its own, or never reported by an interrupted fan-out); the parent's log says why an account has no run, or
-    why the last attempt on it failed before reaching its run."""
+def account_results(
+    state: RunState, paths: RunPaths, runs: dict[str, RunState] | None = None
+) -> dict[str, AccountResult]:
+    """How each account stands (runs: account_runs(paths), when the caller has it already). Its own run's
+    journal is the truth (it may have been resumed or rolled back on its own, or never reported by an interrupted
+    fan-out); the parent's log says why an account has no run, or why the last attempt on it failed before
+    reaching its run."""
     recorded: dict[str, tuple[str, AccountResult]] = {}
     for record in state.records:
         if record.get("event") == j.ACCOUNT_FINISHED:
@@ -239,7 +242,7 @@ def account_results(state: RunState, paths: RunPaths) -> dict[str, AccountResult
             )
             recorded[result.account_id] = (str(record.get("ts")), result)
     results = {account: result for account, (_, result) in recorded.items()}
-    for account, run in account_runs(paths).items():
+    for account, run in (account_runs(paths) if runs is None else runs).items():
         last = next((r for r in reversed(run.records) if r.get("event") == j.FINISHED), None)
         interrupted = run.status == "interrupted"
         own = AccountResult(
@@ -262,7 +265,8 @@ def account_results(state: RunState, paths: RunPaths) -> dict[str, AccountResult
 def _finish(journal: Journal, paths: RunPaths, rollback: bool = False) -> Outcome:
     """The parent's outcome over every account (a rollback: every account that had a run to roll back)."""
     state = load_run(paths.audit_log)
-    results = [r for r in account_results(state, paths).values() if not (rollback and r.run_id is None)]
+    runs = account_runs(paths)  # every account's journal, read once for the outcome and the report
+    results = [r for r in account_results(state, paths, runs).values() if not (rollback and r.run_id is None)]
     failed = [r for r in results if r.exit_code != EXIT_OK]
     codes = {r.exit_code for r in failed}
     # A refused account (exit 2 in its own run) fails the parent with 1: the parent's own input was fine.
@@ -277,20 +281,23 @@ def _finish(journal: Journal, paths: RunPaths, rollback: bool = False) -> Outcom
     journal.record(j.FINISHED, status=status, message=message, exit_code=exit_code)
     journal.close()
     state = load_run(paths.audit_log)
-    report = build_fanout_report(state, paths)
+    report = build_fanout_report(state, paths, runs)
     save_reports(paths, report, render_fanout_markdown(report))
     return Outcome(state.run_id, status, exit_code, message, state, paths, report)
 
 
-def build_fanout_report(state: RunState, paths: RunPaths) -> dict[str, Any]:
+def build_fanout_report(state: RunState, paths: RunPaths, runs: dict[str, RunState] | None = None) -> dict[str, Any]:
     """The parent's report: its own facts, each account's result, and each account's own report whole."""
     report = build_report(state, paths)
+    runs = account_runs(paths) if runs is None else runs
     accounts = []
-    for result in sorted(account_results(state, paths).values(), key=lambda r: r.account_id):
+    for result in sorted(account_results(state, paths, runs).values(), key=lambda r: r.account_id):
         entry: dict[str, Any] = dataclasses.asdict(result)
         if result.run_id is not None:
             child = find_run(paths.directory / ACCOUNT_RUNS, result.run_id)
-            entry["report"] = build_report(load_run(child.audit_log), child)
+            known = runs.get(result.account_id)
+            child_state = known if known is not None and known.run_id == result.run_id else load_run(child.audit_log)
+            entry["report"] = build_report(child_state, child)
         accounts.append(entry)
     report["accounts"] = accounts
     report["fanout"] = state.started.get("fanout")

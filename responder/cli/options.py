@@ -51,6 +51,9 @@ Accounts = Annotated[
 Org = Annotated[
     bool, typer.Option("--org", help="Fan out: every active account of the organization (organizations:ListAccounts).")
 ]
+# Organizations creates this role, trusting the management account, in every account it creates.
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+DEFAULT_CONCURRENCY = 8
 RoleName = Annotated[
     str,
     typer.Option("--role-name", help="With --accounts/--org: the role to assume in each account."),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from responder.cli.errors import fail, reported_errors
-from responder.cli.options import RoleName
+from responder.cli.options import DEFAULT_ROLE_NAME, RoleName
 from responder.cli.render import say
 from responder.errors import EXIT_BAD_INPUT, UserError
 
@@ -137,7 +137,7 @@ def permissions(
             "in every account (where that role needs the policy printed without --fan-out).",
         ),
     ] = False,
-    role_name: RoleName = "OrganizationAccountAccessRole",
+    role_name: RoleName = DEFAULT_ROLE_NAME,
 ) -> None:
     """Print the least-privilege IAM policy (JSON) an operator role needs to run these playbooks.
 

@@ -10,6 +10,8 @@ import typer
 
 from responder.cli.errors import reported_errors
 from responder.cli.options import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_ROLE_NAME,
     Accounts,
     Concurrency,
     EndpointUrl,
@@ -106,8 +108,8 @@ def run(
     endpoint_url: EndpointUrl = None,
     accounts: Accounts = None,
     org: Org = False,
-    role_name: RoleName = "OrganizationAccountAccessRole",
-    concurrency: Concurrency = 8,
+    role_name: RoleName = DEFAULT_ROLE_NAME,
+    concurrency: Concurrency = DEFAULT_CONCURRENCY,
 ) -> None:
     """Run a playbook: plan, confirm, apply step by step, verify, and write the audit log and report.
 

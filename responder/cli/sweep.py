@@ -12,6 +12,8 @@ import typer
 
 from responder.cli.errors import reported_errors
 from responder.cli.options import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_ROLE_NAME,
     Accounts,
     Concurrency,
     EndpointUrl,
@@ -42,8 +44,8 @@ def sweep(
     endpoint_url: EndpointUrl = None,
     accounts: Accounts = None,
     org: Org = False,
-    role_name: RoleName = "OrganizationAccountAccessRole",
-    concurrency: Concurrency = 8,
+    role_name: RoleName = DEFAULT_ROLE_NAME,
+    concurrency: Concurrency = DEFAULT_CONCURRENCY,
 ) -> None:
     """List every long-term Bedrock API key in the account: owner, status, age, expiry, and flags
     (never-expires, older-than-N, owner-admin-like). Read-only. With --accounts or --org, in each account.
