@@ -197,6 +197,33 @@ def test_the_assumed_sessions_secrets_stay_out_of_every_file(members: list[Membe
             assert not [s for s in secrets if s in text], path
 
 
+def test_the_assumed_sessions_secrets_stay_out_of_every_output(
+    members: list[Member], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the commands print, in text, JSON and --debug, for a fan-out that succeeds in some accounts and fails
+    in one: no secret of any session it assumed."""
+    from moto.sts.models import sts_backends
+
+    listing = tmp_path / "accounts.txt"
+    listing.write_text("".join(f"{m.account_id}\n" for m in members) + f"{NO_ROLE}\n")
+    runs = ["--runs-dir", str(tmp_path / "runs")]
+    shown = ""
+    for args in (
+        ["sweep", "--accounts", str(listing)],
+        ["--debug", "sweep", "--accounts", str(listing), "-o", "json"],
+        ["run", BOOK, "-p", "filter=all", "--accounts", str(listing), "--dry-run", *runs],
+        ["--debug", "run", BOOK, "-p", "filter=all", "--accounts", str(listing), "--yes", "-o", "json", *runs],
+    ):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 1, result.output  # the account without the role failed, the others did not
+        shown += result.stdout + result.stderr
+    sessions = [r for m in members for r in sts_backends[m.account_id]["aws"].assumed_roles]
+    assert len(sessions) >= 4 * len(members), "the commands assumed too few roles: the check would prove little"
+    secrets = [s for r in sessions for s in (r.secret_access_key, r.session_token)]
+    assert [s for s in secrets if s in shown] == []
+    assert "cannot assume" in shown  # the failure was printed, and printed without them
+
+
 # ---- the sweep
 
 
