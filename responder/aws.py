@@ -6,6 +6,7 @@ Everything else receives a `Clients` and is testable without AWS.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -100,14 +101,18 @@ def _loader() -> Any:
         return _shared["loader"]
 
 
-def _core_session() -> botocore.session.Session:
+def _new_core_session() -> botocore.session.Session:
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _loader())
+    return core
+
+
+def _thread_core_session() -> botocore.session.Session:
     """A botocore session of this thread's, reused for every client signed with explicit (assumed-role)
     credentials: a session costs ~15 ms of CPU to set up, a fan-out's per-account price under the GIL."""
     core: botocore.session.Session | None = getattr(_per_thread, "core", None)
     if core is None:
-        core = botocore.session.get_session()
-        core.register_component("data_loader", _loader())
-        _per_thread.core = core
+        core = _per_thread.core = _new_core_session()
     return core
 
 
@@ -127,28 +132,26 @@ class Clients:
         self.options = options
         self.read_only = read_only
         self._hooks: list[Any] = [_refuse_mutation] if read_only else []
-        self._credentials: dict[str, str] = {}
-        self._boto3: boto3.Session | None = None
+        # How a client is made: this thread's session with the role's credentials, or the profile's session.
+        self._make: Any
         if options.session is not None:
-            self._core = _core_session()
-            self._credentials = {
-                "aws_access_key_id": options.session.access_key_id,
-                "aws_secret_access_key": options.session.secret_access_key,
-                "aws_session_token": options.session.session_token,
-            }
-            region = options.region or self._core.get_config_variable("region")
+            core = _thread_core_session()
+            self._make = functools.partial(
+                core.create_client,
+                aws_access_key_id=options.session.access_key_id,
+                aws_secret_access_key=options.session.secret_access_key,
+                aws_session_token=options.session.session_token,
+            )
+            region = options.region or core.get_config_variable("region")
         else:
-            core = botocore.session.get_session()
-            core.register_component("data_loader", _loader())
+            core = _new_core_session()
             try:
-                self._boto3 = boto3.Session(
-                    botocore_session=core, profile_name=options.profile, region_name=options.region
-                )
+                profile = boto3.Session(botocore_session=core, profile_name=options.profile, region_name=options.region)
                 core.get_scoped_config()  # a missing --profile fails here, as bad input, not at the first call
             except botocore.exceptions.ProfileNotFound as exc:
                 raise UserError(str(exc)) from None
-            self._core = core
-            region = self._boto3.region_name
+            self._make = profile.client
+            region = profile.region_name
         self.region: str = region or DEFAULT_REGION
         self._config = _config(options.max_attempts)
         self._clients: dict[tuple[str, str], Any] = {}
@@ -160,14 +163,7 @@ class Clients:
         """A client, made once per service and region (CloudTrail is regional: one run may read several)."""
         key = (service, region)
         if key not in self._clients:
-            make: Any = self._boto3.client if self._boto3 is not None else self._core.create_client
-            made = make(
-                service,
-                region_name=region,
-                endpoint_url=self.options.endpoint_url,
-                config=self._config,
-                **self._credentials,
-            )
+            made = self._make(service, region_name=region, endpoint_url=self.options.endpoint_url, config=self._config)
             for hook in self._hooks:
                 made.meta.events.register("before-call", hook)
             self._clients[key] = made
