@@ -49,7 +49,6 @@ class Executor:
         verify_delays: tuple[float, ...] = VERIFY_DELAYS,
         sleep: Callable[[float], None] = time.sleep,
         expansions: dict[str, list[dict[str, Any]]] | None = None,
-        expand: bool = True,
     ) -> None:
         self.playbook = playbook
         self.ctx = ctx
@@ -58,7 +57,6 @@ class Executor:
         self.sleep = sleep
         # group id -> its items, fixed when first planned: apply contains exactly the keys the plan showed.
         self.expansions = dict(expansions or {})
-        self.expand = expand  # False on resume: a group the plan did not list is not listed now
 
     def _steps(self, scope: dict[str, Any]) -> Iterator[Step]:
         """The playbook's steps with each group expanded, lazily: a group's list comes from an earlier step."""
@@ -66,14 +64,8 @@ class Executor:
             if not step.is_group:
                 yield step
                 continue
-            if step.id not in self.expansions:
-                if not self.expand:
-                    raise UserError(
-                        f"group {step.id} was never planned in this run, so it lists no keys to contain: "
-                        "start a new run (review it with --dry-run)"
-                    )
-                conditions = step.when if isinstance(step.when, list) else [step.when]
-                if not all(resolve(condition, scope) for condition in conditions):
+            if step.id not in self.expansions:  # a resume never gets here: it refuses a run its plan did not list
+                if not _holds(step, scope):
                     self._skip(step)
                     self.expansions[step.id] = []  # skipped when planned: stays skipped when applied
                     continue
@@ -92,8 +84,7 @@ class Executor:
 
     def _bind(self, step: Step, scope: dict[str, Any]) -> tuple[Action[Any], ActionParams] | None:
         """The step's action and validated arguments, or None when its `when` is false."""
-        conditions = step.when if isinstance(step.when, list) else [step.when]
-        if not all(resolve(condition, scope) for condition in conditions):
+        if not _holds(step, scope):
             return None
         action_cls = get_action(step.action or "")
         if action_cls is None:  # load_playbook already checked; a journal from another version may not
@@ -220,6 +211,12 @@ class Executor:
                 continue
             self.journal.record(j.UNDONE, step=st.id, action=st.action, **result.model_dump(mode="json"))
         return failures
+
+
+def _holds(step: Step, scope: dict[str, Any]) -> bool:
+    """The step's `when`: one condition, or a list that must all be true."""
+    conditions = step.when if isinstance(step.when, list) else [step.when]
+    return all(resolve(condition, scope) for condition in conditions)
 
 
 def _items(group: Step, value: Any) -> list[dict[str, Any]]:

@@ -182,7 +182,7 @@ def _account_settings(settings: Settings, paths: RunPaths, options: Any) -> Sett
     return dataclasses.replace(
         settings,
         runs_dir=paths.directory / ACCOUNT_RUNS,
-        lock_root=settings.lock_root or settings.runs_dir,
+        lock_root=settings.locks_in,
         aws=options,
         listeners=[],
     )

@@ -42,6 +42,11 @@ class Settings:
     verify_delays: tuple[float, ...] = VERIFY_DELAYS
     lock_wait: float = LOCK_WAIT_SECONDS
     lock_root: Path | None = None  # where locks live, when not runs_dir (a fan-out's account runs share the top's)
+
+    @property
+    def locks_in(self) -> Path:
+        return self.lock_root or self.runs_dir
+
     open_clients: Callable[[AwsOptions, bool], Clients] = Clients  # tests wrap it to watch requests
 
 
@@ -185,7 +190,7 @@ def run_playbook(
         return outcome
     planned = load_run(paths.audit_log)
     try:
-        with locked(settings.lock_root or settings.runs_dir, _targets(planned), paths.run_id, settings.lock_wait):
+        with locked(settings.locks_in, _targets(planned), paths.run_id, settings.lock_wait):
             if confirm is not None and not confirm(planned):
                 return _finish(journal, paths, "cancelled", EXIT_STEP_FAILED, "cancelled: nothing was changed")
             scope["steps"] = {}
@@ -269,11 +274,11 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
         "run": {"id": state.run_id, "started_at": state.started["ts"]},
     }
     # Locked before anything is journaled: a refused resume leaves the run exactly as it was.
-    with locked(settings.lock_root or settings.runs_dir, _targets(state), state.run_id, settings.lock_wait):
+    with locked(settings.locks_in, _targets(state), state.run_id, settings.lock_wait):
         journal = Journal(paths.audit_log, state.run_id, settings.listeners)
         journal.record("run.resumed", operator_account=ctx.account_id)
-        # A group is never expanded afresh on resume: its keys are the ones the plan listed, or none.
-        executor = Executor(playbook, ctx, journal, settings.verify_delays, expansions=state.expansions, expand=False)
+        # A group's keys are the ones the plan listed (unplanned groups were refused above), never listed afresh.
+        executor = Executor(playbook, ctx, journal, settings.verify_delays, expansions=state.expansions)
         return _apply(executor, journal, paths, scope, done)
 
 
@@ -302,7 +307,7 @@ def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outc
             raise
         # e.g. the role a fan-out came through is gone: the run's changes stay in place, a human must look
         raise RollbackIncomplete(f"cannot roll back run {state.run_id}: {exc.message}") from None
-    with locked(settings.lock_root or settings.runs_dir, _targets(state), state.run_id, settings.lock_wait):
+    with locked(settings.locks_in, _targets(state), state.run_id, settings.lock_wait):
         journal = Journal(paths.audit_log, state.run_id, settings.listeners)
         journal.record("rollback.started", reactivate_keys=reactivate_keys)
         return _roll_back(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, state, None)
