@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from responder import journal as j
-from responder.accounts import Operator, Target, check_fanout_options, in_pool, organization_accounts, reach
+from responder.accounts import (
+    Operator,
+    Target,
+    check_fanout_options,
+    in_pool,
+    organization_accounts,
+    reach,
+    session_name,
+)
 from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, UserError
 from responder.executor import describe_failure
 from responder.fanout_report import render_fanout_markdown
@@ -43,6 +51,10 @@ class AccountResult:
     status: str
     exit_code: int
     message: str
+
+    @classmethod
+    def of(cls, account_id: str, role_arn: str | None, outcome: Outcome) -> AccountResult:
+        return cls(account_id, role_arn, outcome.run_id, outcome.status, outcome.exit_code, outcome.message)
 
 
 def start_fanout(
@@ -81,19 +93,30 @@ def start_fanout(
             "concurrency": concurrency,
         },
     )
-    session_name = f"responder-{paths.run_id}"[:64]  # shows in each account's CloudTrail: ties the calls to the run
 
     def one(target: Target) -> AccountResult:
-        options, role_arn = reach(target, operator, role_name, session_name)
-        account = _account_settings(settings, paths, options)
-        origin = {"parent_run": paths.run_id, "assumed_role": role_arn}
-        outcome = run_playbook(playbook, params, None, dry_run, None, account, None, origin=origin)
-        return AccountResult(
-            target.account_id, role_arn, outcome.run_id, outcome.status, outcome.exit_code, outcome.message
-        )
+        return _start_account(target, playbook, params, dry_run, operator, role_name, settings, paths)
 
-    _each_account(journal, targets, one, concurrency, ("failed", EXIT_STEP_FAILED))
+    _each_account(journal, targets, one, concurrency)
     return _finish(journal, paths)
+
+
+def _start_account(
+    target: Target,
+    playbook: Playbook,
+    params: dict[str, Any],
+    dry_run: bool,
+    operator: Operator,
+    role_name: str,
+    settings: Settings,
+    parent: RunPaths,
+) -> AccountResult:
+    """A new run of the playbook in the target account, under the parent run, through the role."""
+    options, role_arn = reach(target, operator, role_name, session_name(parent.run_id))
+    origin = {"parent_run": parent.run_id, "assumed_role": role_arn}
+    account = _account_settings(settings, parent, options)
+    outcome = run_playbook(playbook, params, None, dry_run, None, account, None, origin=origin)
+    return AccountResult.of(target.account_id, role_arn, outcome)
 
 
 def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outcome:
@@ -123,7 +146,6 @@ def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outco
     operator_ctx, _ = open_context(settings, read_only=False)
     operator = Operator.of(operator_ctx.clients, operator_ctx.account_id, operator_ctx.partition)
     role_name = state.started["fanout"]["role_name"]
-    session_name = f"responder-{state.run_id}"[:64]
     journal = Journal(paths.audit_log, state.run_id, settings.listeners)
     journal.record("run.resumed", accounts=[t.account_id for t in todo])
 
@@ -132,18 +154,10 @@ def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outco
         if earlier is not None and resumable(earlier):
             outcome = resume_run(earlier.run_id, _account_settings(settings, paths, settings.aws))
             role_arn = earlier.started.get("assumed_role")
-            return AccountResult(
-                target.account_id, role_arn, outcome.run_id, outcome.status, outcome.exit_code, outcome.message
-            )
-        options, role_arn = reach(target, operator, role_name, session_name)
-        origin = {"parent_run": state.run_id, "assumed_role": role_arn}
-        account = _account_settings(settings, paths, options)
-        outcome = run_playbook(playbook, state.started["params"], None, False, None, account, None, origin=origin)
-        return AccountResult(
-            target.account_id, role_arn, outcome.run_id, outcome.status, outcome.exit_code, outcome.message
-        )
+            return AccountResult.of(target.account_id, role_arn, outcome)
+        return _start_account(target, playbook, state.started["params"], False, operator, role_name, settings, paths)
 
-    _each_account(journal, todo, one, state.started["fanout"]["concurrency"], ("failed", EXIT_STEP_FAILED))
+    _each_account(journal, todo, one, state.started["fanout"]["concurrency"])
     return _finish(journal, paths)
 
 
@@ -163,16 +177,12 @@ def rollback_fanout(state: RunState, paths: RunPaths, reactivate_keys: bool, set
         role_arn = run.started.get("assumed_role")
         try:
             outcome = rollback_run(run.run_id, reactivate_keys, _account_settings(settings, paths, settings.aws))
-        except Exception as exc:  # the account's run is known even when its rollback could not begin
+        except Exception as exc:  # it could not even begin (its role is gone): its changes remain, a human must look
             failed = "rollback-incomplete", EXIT_ROLLBACK_INCOMPLETE, describe_failure(exc)
             return AccountResult(target.account_id, role_arn, run.run_id, *failed)
-        return AccountResult(
-            target.account_id, role_arn, outcome.run_id, outcome.status, outcome.exit_code, outcome.message
-        )
+        return AccountResult.of(target.account_id, role_arn, outcome)
 
-    # An account whose rollback cannot even start (its role is gone) still holds changes: a human must look.
-    failure = ("rollback-incomplete", EXIT_ROLLBACK_INCOMPLETE)
-    _each_account(journal, [Target(a) for a in sorted(runs)], one, state.started["fanout"]["concurrency"], failure)
+    _each_account(journal, [Target(a) for a in sorted(runs)], one, state.started["fanout"]["concurrency"])
     return _finish(journal, paths, rollback=True)
 
 
@@ -188,18 +198,15 @@ def _account_settings(settings: Settings, paths: RunPaths, options: Any) -> Sett
     )
 
 
-def _each_account(
-    journal: Journal, targets: list[Target], one: Any, concurrency: int, failure: tuple[str, int]
-) -> None:
+def _each_account(journal: Journal, targets: list[Target], one: Any, concurrency: int) -> None:
     """Run one(target) in the pool; record each account's end in the parent's log (from this thread only).
-    An exception is that account's `failure` (status, exit code), with its reason."""
+    An exception is that account failing, with its reason (a rollback's one() reports its own failures)."""
 
     def done(target: Target, result: AccountResult | Exception) -> None:
         if isinstance(result, Exception):
-            status, code = failure
-            if isinstance(result, UserError) and failure[1] == EXIT_STEP_FAILED:
-                code = result.exit_code
-            run_id = result.run_id if isinstance(result, UserError) else None
+            status, code, run_id = "failed", EXIT_STEP_FAILED, None
+            if isinstance(result, UserError):
+                code, run_id = result.exit_code, result.run_id
             if run_id is not None:  # refused after its run began (e.g. the principal was locked): as its run says
                 status = "rejected"
             result = AccountResult(target.account_id, None, run_id, status, code, describe_failure(result))

@@ -11,6 +11,7 @@ from typing import Any
 
 from responder import __version__
 from responder import journal as j
+from responder.accounts import session_name
 from responder.actions.base import ActionContext
 from responder.aws import AwsOptions, Clients, assume_role
 from responder.errors import (
@@ -366,8 +367,7 @@ def _reopen(
     playbook = Playbook.model_validate(state.started["playbook_document"])
     settings.aws = with_run_endpoint(settings.aws, state.started)
     if state.started.get("assumed_role"):  # a fan-out's account: get back in the way the run did
-        session_name = f"responder-{state.run_id}"[:64]
-        settings.aws = assume_role(settings.aws, state.started["assumed_role"], session_name)
+        settings.aws = assume_role(settings.aws, state.started["assumed_role"], session_name(state.run_id))
     ctx, _ = open_context(settings, read_only, reactivate_keys)
     key = key_from_facts(state.started.get("key"))
     if isinstance(key, ShortTermKey):
