@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,9 @@ READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Lookup", "Simulate")
 READ_ONLY_OPERATIONS = frozenset({"AssumeRole"})
 
 MAX_ATTEMPTS = 8  # IAM may throttle, and 5xx happen: botocore's adaptive retry backs off for us
+# CloudTrail answers LookupEvents at most 2 times a second per account and region (FACTS.md): pacing to that is
+# faster than being throttled and backing off.
+LOOKUP_EVENTS_PER_SECOND = 2
 
 
 def _config(max_attempts: int) -> botocore.config.Config:
@@ -155,6 +159,7 @@ class Clients:
         self.region: str = region or DEFAULT_REGION
         self._config = _config(options.max_attempts)
         self._clients: dict[tuple[str, str], Any] = {}
+        self._making = threading.Lock()  # steps run on several threads; botocore sessions are not thread-safe
 
     def client(self, service: str) -> Any:
         return self.client_in(service, self.region)
@@ -162,12 +167,17 @@ class Clients:
     def client_in(self, service: str, region: str) -> Any:
         """A client, made once per service and region (CloudTrail is regional: one run may read several)."""
         key = (service, region)
-        if key not in self._clients:
-            made = self._make(service, region_name=region, endpoint_url=self.options.endpoint_url, config=self._config)
-            for hook in self._hooks:
-                made.meta.events.register("before-call", hook)
-            self._clients[key] = made
-        return self._clients[key]
+        with self._making:
+            if key not in self._clients:
+                made = self._make(
+                    service, region_name=region, endpoint_url=self.options.endpoint_url, config=self._config
+                )
+                for hook in self._hooks:
+                    made.meta.events.register("before-call", hook)
+                if service == "cloudtrail":
+                    made.meta.events.register("before-call.cloudtrail.LookupEvents", _pacer(self.options, region))
+                self._clients[key] = made
+            return self._clients[key]
 
     @property
     def iam(self) -> IAMClient:
@@ -184,6 +194,36 @@ class Clients:
         self._hooks.append(handler)
         for made in self._clients.values():
             made.meta.events.register("before-call", handler)
+
+
+class _Pacer:
+    """Lets at most `rate` requests start in any one second (a sliding window), sleeping the caller until then."""
+
+    def __init__(self, rate: int, window: float = 1.05) -> None:
+        self.rate, self.window = rate, window  # a little over a second: clocks and the wire are not exact
+        self._starts: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, **_: Any) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                self._starts = [t for t in self._starts if now - t < self.window]
+                if len(self._starts) < self.rate:
+                    self._starts.append(now)
+                    return
+                wait = self.window - (now - self._starts[0])
+            time.sleep(wait)
+
+
+_pacers: dict[tuple[str | None, str | None, str], _Pacer] = {}
+
+
+def _pacer(options: AwsOptions, region: str) -> _Pacer:
+    """One pacer per account (the role a fan-out assumed, or the profile) and region for the whole process."""
+    who = options.session.role_arn if options.session else options.profile
+    with _shared_lock:
+        return _pacers.setdefault((options.endpoint_url, who, region), _Pacer(LOOKUP_EVENTS_PER_SECOND))
 
 
 def _refuse_mutation(model: Any, **_: Any) -> None:

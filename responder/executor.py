@@ -1,26 +1,39 @@
 """The executor: plan (read-only), apply with a write-ahead journal, verify, and undo in reverse.
 
-It knows actions only through their interface and the registry, so a new action never changes it.
+Steps run as soon as the steps they reference are done (`step_graph`), several at once: independent reads go
+out together, and so do independent changes. It knows actions only through their interface and the registry,
+so a new action never changes it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
 from responder import journal as j
-from responder.actions.base import Action, ActionContext, ActionParams
+from responder.actions.base import Action, ActionContext, ActionParams, Applied, StepPlan, Target
 from responder.aws import describe_aws_error, error_code
+from responder.clock import since_start
 from responder.errors import ResponderError, UserError
-from responder.journal import Journal, RunState
+from responder.journal import Journal, JournalNotStarted, RunState
 from responder.playbook import Playbook, Step, describe_when, expand_group, resolve
 from responder.registry import get_action
+from responder.step_graph import changes_something, deferred_steps, depends_on, overlap, same_principal
 
 # IAM is eventually consistent: a read right after a write may show the old state for a few seconds.
 VERIFY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+# Steps in flight at once: a run of one key has two changes; `contain-bedrock-keys` has two per key, and IAM
+# throttles beyond a few requests at once (botocore's adaptive retry then slows us down).
+DEFAULT_CONCURRENCY = 8
+
+Hold = Callable[[list[Target]], None]  # takes the locks a step's targets need, or raises TargetBusy
 
 
 class StepError(Exception):
@@ -40,6 +53,29 @@ def describe_failure(exc: BaseException, action: type[Action[Any]] | None = None
     return text
 
 
+@dataclass
+class _Node:
+    """One step of this run as the scheduler sees it."""
+
+    step: Step
+    deps: set[str]
+    deferred: bool
+    status: str = "waiting"  # waiting, running, done, failed
+    bound: tuple[Action[Any], ActionParams] | None = None
+    targets: list[Target] = field(default_factory=list)
+    pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # records the main thread journals
+    answered: bool = False  # a change AWS has accepted, its verification under way
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """What a plan pass read and decided for a step, kept for the apply pass of the same process."""
+
+    params: dict[str, Any]
+    snapshot: dict[str, Any]
+    plan: StepPlan
+
+
 class Executor:
     def __init__(
         self,
@@ -49,6 +85,8 @@ class Executor:
         verify_delays: tuple[float, ...] = VERIFY_DELAYS,
         sleep: Callable[[float], None] = time.sleep,
         expansions: dict[str, list[dict[str, Any]]] | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        hold: Hold | None = None,
     ) -> None:
         self.playbook = playbook
         self.ctx = ctx
@@ -57,30 +95,188 @@ class Executor:
         self.sleep = sleep
         # group id -> its items, fixed when first planned: apply contains exactly the keys the plan showed.
         self.expansions = dict(expansions or {})
+        self.concurrency = max(1, concurrency)
+        self.hold = hold
+        self.deferred = deferred_steps(playbook)
+        self._planned: dict[str, _Planned] = {}
+        self.touched = False  # a write-ahead record was made: from then on the account may differ
+        self._locked = False
+        # After a plan pass, apply reuses its snapshots unless time passed (an operator read the plan).
+        self.reuse_snapshots = True
 
-    def _steps(self, scope: dict[str, Any]) -> Iterator[Step]:
-        """The playbook's steps with each group expanded, lazily: a group's list comes from an earlier step."""
-        for step in self.playbook.steps:
-            if not step.is_group:
-                yield step
-                continue
-            if step.id not in self.expansions:  # a resume never gets here: it refuses a run its plan did not list
-                if not _holds(step, scope):
-                    self._skip(step)
-                    self.expansions[step.id] = []  # skipped when planned: stays skipped when applied
+    # ---- the passes
+
+    def plan(self, scope: dict[str, Any], include_deferred: bool = True) -> None:
+        """Read-only: record what every step would change. Sends no mutating request. Without the deferred steps
+        (what the key did), it is the plan a run that applies shows before it changes anything."""
+        self._run(scope, {}, applying=False, include_deferred=include_deferred)
+
+    def apply(self, scope: dict[str, Any], done: dict[str, dict[str, Any]]) -> None:
+        """Apply every step not already done (`done` maps step id -> outputs, for resume)."""
+        self._run(scope, done, applying=True, include_deferred=True)
+
+    # ---- scheduling
+
+    def _run(self, scope: dict[str, Any], done: dict[str, Any], applying: bool, include_deferred: bool) -> None:
+        nodes = [
+            self._node(s, done, scope) for s in self.playbook.steps if include_deferred or s.id not in self.deferred
+        ]
+        failures: list[tuple[_Node, BaseException]] = []
+        running: dict[Future[Any], _Node] = {}
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="responder-step")
+        try:
+            while True:
+                if not failures:  # a failure starts nothing new; what is in flight finishes and is journaled
+                    self._launch_ready(nodes, scope, done, applying, pool, running, failures)
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    node = running.pop(future)
+                    exc = future.exception()
+                    if exc is not None:
+                        node.status = "failed"
+                        failures.append((node, exc))
+                    elif (verify := future.result()) is not None:  # AWS answered the change: verify it meanwhile
+                        node.answered = True
+                        running[pool.submit(verify)] = node
+                    else:
+                        node.status = "done"
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._flush(nodes)
+        if failures:
+            failures.sort(key=lambda f: nodes.index(f[0]))
+            raise failures[0][1]
+        stuck = [n.step.id for n in nodes if n.status == "waiting"]
+        if stuck:  # the playbook's checks make this impossible; say so rather than finish quietly
+            raise ResponderError(f"steps {', '.join(stuck)} could never start: their inputs never came")
+
+    def _node(self, step: Step, done: dict[str, Any], scope: dict[str, Any]) -> _Node:
+        node = _Node(step, depends_on(step), step.id in self.deferred)
+        if step.id in done:
+            node.status = "done"
+            scope["steps"][step.id] = done[step.id]
+        return node
+
+    def _launch_ready(
+        self,
+        nodes: list[_Node],
+        scope: dict[str, Any],
+        done: dict[str, Any],
+        applying: bool,
+        pool: ThreadPoolExecutor,
+        running: dict[Future[Any], _Node],
+        failures: list[tuple[_Node, BaseException]],
+    ) -> None:
+        """Start every step whose inputs are there; settle groups and skipped steps at once, and look again.
+
+        Before the run's first change, every principal its ready changes touch is locked at once (sorted, so two
+        runs cannot deadlock), and only then are the reads that led there journaled: a run killed after them
+        leaves its locks for the next run to find, as a run that planned first did.
+        """
+        starting: list[_Node] = []
+        progress = True
+        while progress and not failures:
+            progress = False
+            for index, node in enumerate(nodes):
+                if node.status != "waiting" or not self._inputs_ready(node, nodes, applying):
                     continue
-                items = _items(step, resolve(step.for_each, scope))
-                self.expansions[step.id] = items
-                self.journal.record(
-                    j.EXPANDED,
-                    group=step.id,
-                    items=items,
-                    steps=[
-                        {"id": s.id, "action": s.action, "reversible": reversible_action(s.action)}
-                        for s in expand_group(step, items)
-                    ],
-                )
-            yield from expand_group(step, self.expansions[step.id])
+                try:
+                    if node.step.is_group:
+                        nodes[index + 1 : index + 1] = self._expand(node, scope, done)
+                        node.status = "done"
+                        progress = True
+                        break  # the list changed under the loop
+                    if node.bound is None and not self._bind_node(node, scope):
+                        node.status = "done"
+                        progress = True
+                        continue
+                except Exception as exc:  # a parameter that does not validate, a group list that is not one
+                    node.status = "failed"
+                    failures.append((node, exc))
+                    break
+                action = node.bound[0] if node.bound else None
+                if applying and action is not None and action.mutating and self._must_wait(index, node, nodes):
+                    continue
+                node.status = "running"
+                starting.append(node)
+        first_change = next((n for n in starting if n.bound and n.bound[0].mutating), None)
+        if applying and first_change is not None and not self._locked and self.hold is not None:
+            try:
+                self.hold([t for n in nodes if n.status in ("waiting", "running") for t in n.targets])
+                self._locked = True
+            except Exception as exc:  # another responder holds one: nothing was changed
+                failures.append((first_change, exc))
+        self._flush(nodes)
+        for node in starting:
+            if failures:
+                node.status = "waiting"
+                continue
+            running[pool.submit(self._work, node, scope, applying)] = node
+
+    def _flush(self, nodes: list[_Node]) -> None:
+        """Journal, in playbook order, what finished reads and skipped steps left to record."""
+        for node in nodes:
+            while node.pending:
+                event, fields = node.pending.pop(0)
+                self.journal.record(event, **fields)
+
+    def _inputs_ready(self, node: _Node, nodes: list[_Node], applying: bool) -> bool:
+        by_id = {n.step.id: n for n in nodes}
+        unexpanded = any(n.step.is_group and n.status == "waiting" for n in nodes)
+        for dep in node.deps:
+            found = by_id.get(dep)
+            if (found is None and unexpanded) or (found is not None and found.status != "done"):
+                return False
+        if applying and node.deferred:  # what the key did is read once every change is made
+            return not unexpanded and all(n.status == "done" for n in nodes if not n.deferred)
+        return True
+
+    @staticmethod
+    def _must_wait(index: int, node: _Node, nodes: list[_Node]) -> bool:
+        """A change waits for every earlier change whose targets are unknown yet, until an earlier change to the
+        same part of a principal is verified, and until an earlier change to the same principal is answered: a
+        refused change then stops the run before the next one is sent, as the playbook's order promised."""
+        for earlier in nodes[:index]:
+            if earlier.status in ("done", "failed") or not changes_something(earlier.step):
+                continue
+            if earlier.step.is_group or earlier.bound is None or overlap(earlier.targets, node.targets):
+                return True
+            if not earlier.answered and same_principal(earlier.targets, node.targets):
+                return True
+        return False
+
+    def _bind_node(self, node: _Node, scope: dict[str, Any]) -> bool:
+        """Bind the step's arguments; False (and journaled as skipped) when its `when` is false."""
+        bound = self._bind(node.step, scope)
+        if bound is None:
+            node.pending.append(_skipped(node.step))
+            return False
+        node.bound = bound
+        node.targets = bound[0].targets(bound[1]) if bound[0].mutating else []
+        return True
+
+    def _expand(self, node: _Node, scope: dict[str, Any], done: dict[str, Any]) -> list[_Node]:
+        """A group's steps, once per item: listed now, or as the journal fixed them when first planned."""
+        step = node.step
+        if step.id not in self.expansions:  # a resume never gets here: it refuses a run its plan did not list
+            if not _holds(step, scope):
+                self.journal.record(j.SKIPPED, **_skipped(step)[1])
+                self.expansions[step.id] = []  # skipped when planned: stays skipped when applied
+                return []
+            items = _items(step, resolve(step.for_each, scope))
+            self.expansions[step.id] = items
+            self.journal.record(
+                j.EXPANDED,
+                group=step.id,
+                items=items,
+                steps=[
+                    {"id": s.id, "action": s.action, "reversible": reversible_action(s.action)}
+                    for s in expand_group(step, items)
+                ],
+            )
+        return [self._node(s, done, scope) for s in expand_group(step, self.expansions[step.id])]
 
     def _bind(self, step: Step, scope: dict[str, Any]) -> tuple[Action[Any], ActionParams] | None:
         """The step's action and validated arguments, or None when its `when` is false."""
@@ -97,67 +293,85 @@ class Executor:
             raise UserError(f"{loc}: {err['msg']}", f"playbook {self.playbook.name}, step {step.id}") from None
         return action_cls(), params
 
-    def _skip(self, step: Step) -> None:
-        self.journal.record(
-            j.SKIPPED, step=step.id, action=step.action, reason=f"condition not met: {describe_when(step.when)}"
-        )
+    # ---- one step
 
-    def plan(self, scope: dict[str, Any]) -> None:
-        """Read-only: record what every step would change. Sends no mutating request."""
-        for step in self._steps(scope):
-            bound = self._bind(step, scope)
-            if bound is None:
-                self._skip(step)
-                continue
-            action, params = bound
-            snapshot = action.snapshot(self.ctx, params)
-            plan = action.plan(self.ctx, params, snapshot)
-            scope["steps"][step.id] = plan.outputs
-            self.journal.record(
-                j.PLANNED,
-                step=step.id,
-                action=step.action,
-                snapshot=None if action.volatile else snapshot,
-                volatile=action.volatile,
-                params=params.model_dump(mode="json"),
-                changes=[c.model_dump(mode="json") for c in plan.changes],
-                notes=plan.notes,
-                outputs=plan.outputs,
-                reversible=action.reversible,
-            )
+    def _work(self, node: _Node, scope: dict[str, Any], applying: bool) -> Callable[[], None] | None:
+        """Plan or apply one step. A change AWS accepted returns its verification, for the pool to run next."""
+        assert node.bound is not None  # only bound steps are submitted
+        action, params = node.bound
+        if not applying:
+            self._plan_step(node.step, action, params, scope)
+            return None
+        with self._failures_journaled(node):
+            applied = self._apply_step(node, action, params, scope)
+        if applied is None:
+            return None
+        return functools.partial(self._verify_step, node, applied)
 
-    def apply(self, scope: dict[str, Any], done: dict[str, dict[str, Any]]) -> None:
-        """Apply every step not already done (`done` maps step id -> outputs, for resume)."""
-        for step in self._steps(scope):
-            if step.id in done:
-                scope["steps"][step.id] = done[step.id]
-                continue
-            try:
-                self._apply_step(step, scope)
-            except UserError:
-                raise
-            except Exception as exc:
-                description = describe_failure(exc, get_action(step.action or ""))
-                self.journal.record(j.FAILED, step=step.id, action=step.action, error=description)
-                raise StepError(step.id, description) from exc
+    def _verify_step(self, node: _Node, applied: Applied) -> None:
+        assert node.bound is not None
+        with self._failures_journaled(node):
+            self._verify(node.step, *node.bound, applied)
 
-    def _apply_step(self, step: Step, scope: dict[str, Any]) -> None:
-        bound = self._bind(step, scope)
-        if bound is None:
-            self._skip(step)
-            return
-        action, params = bound
+    @contextlib.contextmanager
+    def _failures_journaled(self, node: _Node) -> Iterator[None]:
+        try:
+            yield
+        except (UserError, JournalNotStarted):
+            raise
+        except Exception as exc:
+            description = describe_failure(exc, type(node.bound[0]) if node.bound else None)
+            self.journal.record(j.FAILED, step=node.step.id, action=node.step.action, error=description)
+            raise StepError(node.step.id, description) from exc
+
+    def _plan_step(self, step: Step, action: Action[Any], params: ActionParams, scope: dict[str, Any]) -> None:
         snapshot = action.snapshot(self.ctx, params)
         plan = action.plan(self.ctx, params, snapshot)
         scope["steps"][step.id] = plan.outputs
+        self._planned[step.id] = _Planned(params.model_dump(mode="json"), snapshot, plan)
+        self._record_plan(step, action, params, snapshot, plan)
+
+    def _record_plan(
+        self, step: Step, action: Action[Any], params: ActionParams, snapshot: dict[str, Any], plan: StepPlan
+    ) -> None:
+        self.journal.record(
+            j.PLANNED,
+            step=step.id,
+            action=step.action,
+            snapshot=None if action.volatile else snapshot,
+            volatile=action.volatile,
+            params=params.model_dump(mode="json"),
+            changes=[c.model_dump(mode="json") for c in plan.changes],
+            notes=plan.notes,
+            outputs=plan.outputs,
+            reversible=action.reversible,
+        )
+
+    def _apply_step(
+        self, node: _Node, action: Action[Any], params: ActionParams, scope: dict[str, Any]
+    ) -> Applied | None:
+        step = node.step
+        if action.mutating and self.hold is not None:
+            self.hold(action.targets(params))  # before reading what we change: one responder per principal
+        planned = self._planned.get(step.id)
+        same = planned is not None and planned.params == params.model_dump(mode="json")
+        if planned is not None and same and (self.reuse_snapshots or not action.mutating):
+            snapshot, plan = planned.snapshot, planned.plan  # read moments ago, or consumed by the approved plan
+        else:
+            snapshot = action.snapshot(self.ctx, params)
+            plan = action.plan(self.ctx, params, snapshot)
+            if planned is None and action.mutating:  # a run without a plan pass still shows what it changes
+                self._record_plan(step, action, params, snapshot, plan)
+        scope["steps"][step.id] = plan.outputs
         common = {"step": step.id, "action": step.action, "notes": plan.notes, "outputs": plan.outputs}
         if not action.mutating:
-            self.journal.record(j.READ, **common)
-            return
+            node.pending.append((j.READ, common))  # journaled by the main thread, once it has locked what follows
+            return None
         if plan.noop:
-            self.journal.record(j.UNCHANGED, **common)
-            return
+            self.journal.record(j.UNCHANGED, **common, milestone=action.milestone)
+            return None
         # Write-ahead: once this record is on disk, rollback knows what to restore even if we die mid-call.
+        self.touched = True
         self.journal.record(
             j.APPLYING,
             **common,
@@ -174,19 +388,23 @@ class Executor:
             request_ids=applied.request_ids,
             details=applied.details,
             notes=plan.notes + applied.notes,
+            milestone=action.milestone,
+            seconds_after_start=since_start(),  # AWS has answered: from now on the change holds
             **actual,
         )
-        self._verify(step, action, params)
+        return applied
 
-    def _verify(self, step: Step, action: Action[Any], params: ActionParams) -> None:
+    def _verify(self, step: Step, action: Action[Any], params: ActionParams, applied: Applied) -> None:
         for attempt, delay in enumerate((0.0, *self.verify_delays), 1):
             self.sleep(delay)
-            if action.verify(self.ctx, params):
+            if action.verify(self.ctx, params, applied):
                 self.journal.record(j.VERIFIED, step=step.id, action=step.action, attempts=attempt)
                 return
         raise ResponderError(
             f"the change was made but reading it back did not show it after {len(self.verify_delays) + 1} tries"
         )
+
+    # ---- rollback
 
     def undo(self, state: RunState) -> list[str]:
         """Undo every step this run touched, newest first. Returns what could not be undone."""
@@ -211,6 +429,14 @@ class Executor:
                 continue
             self.journal.record(j.UNDONE, step=st.id, action=st.action, **result.model_dump(mode="json"))
         return failures
+
+
+def _skipped(step: Step) -> tuple[str, dict[str, Any]]:
+    return j.SKIPPED, {
+        "step": step.id,
+        "action": step.action,
+        "reason": f"condition not met: {describe_when(step.when)}",
+    }
 
 
 def _holds(step: Step, scope: dict[str, Any]) -> bool:

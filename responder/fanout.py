@@ -72,7 +72,8 @@ def start_fanout(
     if playbook.key is not None:
         raise UserError(f"playbook {playbook.name} contains one leaked key, which names its own account: run it there")
     params = bind_parameters(playbook, given_params)
-    operator_ctx, operator_arn = open_context(settings, read_only=True)
+    operator_ctx = open_context(settings, read_only=True)
+    operator_arn = operator_ctx.identity.arn
     operator = Operator.of(operator_ctx.clients, operator_ctx.account_id, operator_ctx.partition)
     if targets is None:
         targets = organization_accounts(operator_ctx.clients)
@@ -143,7 +144,7 @@ def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outco
     if not todo:
         raise UserError(f"run {state.run_id} has nothing to resume: every account's run is done or rolled back")
     settings.aws = with_run_endpoint(settings.aws, state.started)
-    operator_ctx, _ = open_context(settings, read_only=False)
+    operator_ctx = open_context(settings, read_only=False)
     operator = Operator.of(operator_ctx.clients, operator_ctx.account_id, operator_ctx.partition)
     role_name = state.started["fanout"]["role_name"]
     journal = Journal(paths.audit_log, state.run_id, settings.listeners)
@@ -167,7 +168,7 @@ def rollback_fanout(state: RunState, paths: RunPaths, reactivate_keys: bool, set
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
     settings.aws = with_run_endpoint(settings.aws, state.started)
-    open_context(settings, read_only=False)  # the operator's own setup, checked before anything is journaled
+    open_context(settings, read_only=False).identity  # noqa: B018  # the operator's own setup, checked before anything is journaled
     runs = account_runs(paths)
     journal = Journal(paths.audit_log, state.run_id, settings.listeners)
     journal.record("rollback.started", reactivate_keys=reactivate_keys, accounts=sorted(runs))

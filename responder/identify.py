@@ -48,7 +48,8 @@ def find_owner(key: LeakedKey, settings: Any) -> dict[str, Any]:
     from responder.operations import open_context
 
     try:
-        ctx, operator = open_context(settings, read_only=True)
+        ctx = open_context(settings, read_only=True)
+        operator = ctx.identity.arn
         if isinstance(key, LongTermKey):
             resolve_long = ResolveLongTermKey()
             snapshot = resolve_long.snapshot(ctx, ResolveParams(key=key))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,24 +33,73 @@ ACCOUNT_FINISHED = "account.finished"  # a fan-out's parent run: one account's r
 EXPANDED = "group.expanded"  # a for_each group's items, and the steps they make (in place of the group)
 
 
-class Journal:
-    """Appends records to a run's audit log; listeners see each record (the CLI shows progress)."""
+# Records fsynced before the run goes on: a write-ahead record must be on disk before its request leaves, and the
+# end of a run before the process says it is done. The others are flushed to the kernel, which keeps them if the
+# process is killed; only a power cut could lose them, and then the write-ahead records still explain every change.
+DURABLE = frozenset({"run.started", "step.applying", "step.undoing", "run.finished", "rollback.started"})
 
-    def __init__(self, path: Path, run_id: str, listeners: list[Listener] | None = None) -> None:
+
+class JournalNotStarted(RuntimeError):
+    """The run never began (who the operator is could not be learned): nothing may be recorded."""
+
+
+class Journal:
+    """Appends records to a run's audit log; listeners see each record (the CLI shows progress).
+
+    Steps record from several threads: one lock keeps the hash chain in order. A journal made `pending` opens its
+    file at `begin` (the run.started record, once the operator's identity is known); records made before wait.
+    """
+
+    def __init__(self, path: Path, run_id: str, listeners: list[Listener] | None = None, pending: bool = False) -> None:
+        self.path = path
+        self.run_id = run_id
+        self._listeners = listeners or []
+        self._lock = threading.RLock()
+        self._ready = threading.Event()
+        self._failed: BaseException | None = None
+        self._logger: Any = None
+        self._out: Any = None
+        if not pending:
+            self._open()
+            self._ready.set()
+
+    def _open(self) -> None:
         from responder.audit import open_audit_logger  # structlog stays out of `responder --help`
 
-        self.path = path
-        self._logger, self._stream = open_audit_logger(path, run_id=run_id)
-        self._listeners = listeners or []
+        self._logger, self._out = open_audit_logger(self.path, run_id=self.run_id)
+
+    def begin(self, **started: Any) -> None:
+        with self._lock:
+            self._open()
+            self._write("run.started", started)
+        self._ready.set()
+
+    def abandon(self, cause: BaseException) -> None:
+        """The run cannot begin: release whoever waits to record, with the cause."""
+        self._failed = cause
+        self._ready.set()
+
+    @property
+    def started(self) -> bool:
+        return self._ready.is_set() and self._failed is None
 
     def record(self, event: str, **fields: Any) -> None:
+        self._ready.wait()
+        if self._failed is not None:
+            raise JournalNotStarted(str(self._failed)) from self._failed
+        with self._lock:
+            self._write(event, fields)
+
+    def _write(self, event: str, fields: dict[str, Any]) -> None:
+        self._out.durable = event in DURABLE
         self._logger.info(event, **fields)
         for listener in self._listeners:
             listener(event, fields)
         _crash_point(event)
 
     def close(self) -> None:
-        self._stream.close()
+        if self._out is not None:
+            self._out.close()
 
     def __enter__(self) -> Journal:
         return self

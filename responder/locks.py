@@ -10,8 +10,9 @@ import hashlib
 import json
 import os
 import socket
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -63,24 +64,55 @@ def _try_take(path: Path, run_id: str, target: str) -> dict[str, object] | None:
     return None
 
 
+def _take(root: Path, target: str, run_id: str, wait: float) -> Path:
+    path = _lock_path(root, target)
+    deadline = time.monotonic() + wait
+    while (holder := _try_take(path, run_id, target)) is not None:
+        if time.monotonic() >= deadline:
+            raise TargetBusy(
+                f"run {holder.get('run_id')} (pid {holder.get('pid')} on {holder.get('host')}) is already "
+                f"responding to {target}: wait for it to finish, or see `responder runs`"
+            )
+        time.sleep(0.2)
+    return path
+
+
 @contextmanager
 def locked(root: Path, targets: list[str], run_id: str, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
     """Hold a lock on every target (sorted, so two runs cannot deadlock) for the duration."""
-    held: list[Path] = []
-    (root / "locks").mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        for target in sorted(set(targets)):
-            path = _lock_path(root, target)
-            deadline = time.monotonic() + wait
-            while (holder := _try_take(path, run_id, target)) is not None:
-                if time.monotonic() >= deadline:
-                    raise TargetBusy(
-                        f"run {holder.get('run_id')} (pid {holder.get('pid')} on {holder.get('host')}) is already "
-                        f"responding to {target}: wait for it to finish, or see `responder runs`"
-                    )
-                time.sleep(0.2)
-            held.append(path)
+    with LockSet(root, run_id, wait) as locks:
+        locks.hold(targets)
         yield
-    finally:
-        for path in held:
-            path.unlink(missing_ok=True)
+
+
+class LockSet:
+    """The locks one run holds, taken as its steps reach their first change and released together."""
+
+    def __init__(self, root: Path, run_id: str, wait: float = LOCK_WAIT_SECONDS) -> None:
+        self.root, self.run_id, self.wait = root, run_id, wait
+        self._held: dict[str, Path] = {}
+        self._guard = threading.Lock()
+
+    def hold(self, targets: Iterable[str]) -> None:
+        with self._guard:
+            wanted = sorted(set(targets) - set(self._held))
+            if not wanted:
+                return
+            (self.root / "locks").mkdir(parents=True, exist_ok=True, mode=0o700)
+            for target in wanted:
+                self._held[target] = _take(self.root, target, self.run_id, self.wait)
+
+    def held(self) -> list[str]:
+        return sorted(self._held)
+
+    def release(self) -> None:
+        with self._guard:
+            for path in self._held.values():
+                path.unlink(missing_ok=True)
+            self._held.clear()
+
+    def __enter__(self) -> LockSet:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()

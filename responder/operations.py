@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from responder import __version__
 from responder import journal as j
 from responder.accounts import session_name
-from responder.actions.base import ActionContext
+from responder.actions.base import ActionContext, Identity, Target
+from responder.actions.reads import in_background
 from responder.aws import AwsOptions, Clients, assume_role
 from responder.errors import (
     EXIT_OK,
@@ -22,10 +25,17 @@ from responder.errors import (
     RollbackIncomplete,
     UserError,
 )
-from responder.executor import VERIFY_DELAYS, Executor, StepError, describe_failure, reversible_action
+from responder.executor import (
+    DEFAULT_CONCURRENCY,
+    VERIFY_DELAYS,
+    Executor,
+    StepError,
+    describe_failure,
+    reversible_action,
+)
 from responder.journal import Journal, Listener, RunState, load_run
 from responder.keys import LeakedKey, LongTermKey, ShortTermKey, parse_key
-from responder.locks import LOCK_WAIT_SECONDS, TargetBusy, locked
+from responder.locks import LOCK_WAIT_SECONDS, LockSet
 from responder.playbook import Playbook, bind_parameters, find_playbook, load_playbook
 from responder.registry import get_action
 from responder.report import build_report, render_markdown, save_reports
@@ -43,6 +53,7 @@ class Settings:
     verify_delays: tuple[float, ...] = VERIFY_DELAYS
     lock_wait: float = LOCK_WAIT_SECONDS
     lock_root: Path | None = None  # where locks live, when not runs_dir (a fan-out's account runs share the top's)
+    concurrency: int = DEFAULT_CONCURRENCY  # steps in flight at once within one account's run
 
     @property
     def locks_in(self) -> Path:
@@ -62,12 +73,17 @@ class Outcome:
     report: dict[str, Any]
 
 
-def open_context(settings: Settings, read_only: bool, reactivate_keys: bool = False) -> tuple[ActionContext, str]:
-    """Clients for the operator's account, and who the operator is (sts:GetCallerIdentity)."""
+def open_context(settings: Settings, read_only: bool, reactivate_keys: bool = False) -> ActionContext:
+    """Clients for the operator's account; who the operator is (sts:GetCallerIdentity) is asked at once and
+    answered in the background, so the first reads need not wait for it."""
     clients = settings.open_clients(settings.aws, read_only)
-    identity = clients.sts.get_caller_identity()
-    partition = identity["Arn"].split(":")[1]
-    return ActionContext(clients, identity["Account"], reactivate_keys, partition), identity["Arn"]
+    clients.iam  # noqa: B018  # made here, on this thread, while the identity is asked on another
+    return ActionContext(clients, in_background(functools.partial(_identity, clients)), reactivate_keys)
+
+
+def _identity(clients: Clients) -> Identity:
+    answer = clients.sts.get_caller_identity()
+    return Identity(answer["Account"], answer["Arn"])
 
 
 def _finish(journal: Journal, paths: RunPaths, status: str, exit_code: int, message: str, **extra: Any) -> Outcome:
@@ -152,54 +168,137 @@ def run_playbook(
     plan: dict[str, Any] | None = None,
     origin: dict[str, Any] | None = None,
 ) -> Outcome:
-    """origin: what a fan-out adds to the run's first record (its parent run, the role assumed to get here)."""
-    ctx, operator = open_context(settings, read_only=dry_run)
+    """origin: what a fan-out adds to the run's first record (its parent run, the role assumed to get here).
+
+    Who the operator is (sts:GetCallerIdentity) is asked together with the first steps' reads; the journal
+    begins (run.started) when the answer comes, and no step records, let alone changes, anything before.
+    """
+    ctx = open_context(settings, read_only=dry_run)
+    paths = new_run(settings.runs_dir)
+    journal = Journal(paths.audit_log, paths.run_id, settings.listeners, pending=True)
+    facts = {
+        "key": _public_key(key),
+        "from_plan": None if plan is None else plan.get("planned_by_run"),
+        "steps": [{"id": s.id, "action": s.action or "group"} for s in playbook.steps],
+        "reversible": {s.id: s.is_group or reversible_action(s.action) for s in playbook.steps},
+        **(origin or {}),
+    }
+    began = in_background(functools.partial(_begin, journal, settings, playbook, params, dry_run, ctx, facts))
+    executor = Executor(playbook, ctx, journal, settings.verify_delays, concurrency=settings.concurrency)
+    scope: dict[str, Any] = {"params": params, "key": key, "steps": {}, "run": _run_facts(paths.run_id)}
+    try:
+        return _run(executor, journal, paths, scope, settings, dry_run, confirm, plans_only_because, save_plan, plan)
+    except BaseException:
+        if began.exception() is not None:  # the run never began: nothing is journaled, nothing was changed
+            shutil.rmtree(paths.directory, ignore_errors=True)
+            raise began.exception() from None  # type: ignore[misc]
+        raise
+
+
+def _begin(
+    journal: Journal,
+    settings: Settings,
+    playbook: Playbook,
+    params: dict[str, Any],
+    dry_run: bool,
+    ctx: ActionContext,
+    facts: dict[str, Any],
+) -> None:
+    try:
+        identity = ctx.identity
+        journal.begin(**_started(settings, playbook, params, dry_run, identity.arn, identity.account_id, facts))
+    except BaseException as exc:
+        journal.abandon(exc)
+        raise
+
+
+def _run(
+    executor: Executor,
+    journal: Journal,
+    paths: RunPaths,
+    scope: dict[str, Any],
+    settings: Settings,
+    dry_run: bool,
+    confirm: Confirm | None,
+    plans_only_because: str | None,
+    save_plan: Path | None,
+    plan: dict[str, Any] | None,
+) -> Outcome:
+    ctx = executor.ctx
     if plan is not None and plan["account_id"] != ctx.account_id:
         raise UserError(f"the plan is for account {plan['account_id']}, your credentials for {ctx.account_id}")
-    paths, journal = start_journal(
-        settings,
-        playbook,
-        params,
-        dry_run,
-        operator,
-        ctx.account_id,
-        key=_public_key(key),
-        from_plan=None if plan is None else plan.get("planned_by_run"),
-        steps=[{"id": s.id, "action": s.action or "group"} for s in playbook.steps],
-        reversible={s.id: s.is_group or reversible_action(s.action) for s in playbook.steps},
-        **(origin or {}),
-    )
-    executor = Executor(playbook, ctx, journal, settings.verify_delays)
-    scope: dict[str, Any] = {"params": params, "key": key, "steps": {}, "run": _run_facts(journal, paths)}
-    try:
-        executor.plan(scope)
-        if plan is not None and (stale := stale_steps(plan, load_run(paths.audit_log))):
-            raise UserError(
-                f"the account changed since the plan was made (steps {', '.join(stale)} would differ): "
-                "nothing was changed; make a new plan and review it"
-            )
-    except UserError as exc:
-        _finish(journal, paths, "rejected", exc.exit_code, str(exc))
-        exc.run_id = paths.run_id
-        raise
-    except Exception as exc:
-        return _finish(journal, paths, "failed", EXIT_STEP_FAILED, f"planning failed: {describe_failure(exc)}")
-    if dry_run:
-        outcome = _finish(journal, paths, "planned", EXIT_OK, plans_only_because or "dry run: nothing was changed")
-        if save_plan is not None:
-            write_plan(save_plan, outcome.state)
-        return outcome
-    planned = load_run(paths.audit_log)
-    try:
-        with locked(settings.locks_in, _targets(planned), paths.run_id, settings.lock_wait):
-            if confirm is not None and not confirm(planned):
-                return _finish(journal, paths, "cancelled", EXIT_STEP_FAILED, "cancelled: nothing was changed")
-            scope["steps"] = {}
+    locks = LockSet(settings.locks_in, paths.run_id, settings.lock_wait)
+    executor.hold = functools.partial(_hold, locks, ctx)
+    with locks:
+        if not dry_run and confirm is None and plan is None:
+            # --yes: each step goes as soon as its inputs are there, each change locking its principal first
             return _apply(executor, journal, paths, scope, done={})
-    except TargetBusy as exc:  # another responder holds the target: nothing was changed
-        _finish(journal, paths, "rejected", exc.exit_code, str(exc))
-        exc.run_id = paths.run_id
-        raise
+        try:
+            # A dry run reads everything, what the key did included; a plan to approve only what the changes need.
+            executor.plan(scope, include_deferred=dry_run)
+            if plan is not None and (stale := stale_steps(plan, load_run(paths.audit_log), executor.deferred)):
+                raise UserError(
+                    f"the account changed since the plan was made (steps {', '.join(stale)} would differ): "
+                    "nothing was changed; make a new plan and review it"
+                )
+            if not dry_run:
+                planned = load_run(paths.audit_log)
+                locks.hold(_targets(planned))
+        except UserError as exc:
+            return _rejected(journal, paths, exc)
+        except Exception as exc:
+            return _finish(journal, paths, "failed", EXIT_STEP_FAILED, f"planning failed: {describe_failure(exc)}")
+        if dry_run:
+            outcome = _finish(journal, paths, "planned", EXIT_OK, plans_only_because or "dry run: nothing was changed")
+            if save_plan is not None:
+                write_plan(save_plan, outcome.state)
+            return outcome
+        if confirm is not None:
+            if not confirm(planned):
+                return _finish(journal, paths, "cancelled", EXIT_STEP_FAILED, "cancelled: nothing was changed")
+            executor.reuse_snapshots = False  # the operator took their time: read what changes afresh
+            ctx.reads.clear()
+        scope["steps"] = {}
+        return _apply(executor, journal, paths, scope, done={})
+
+
+def _hold(locks: LockSet, ctx: ActionContext, targets: list[Target]) -> None:
+    locks.hold(lock_names(ctx.account_id, targets))
+
+
+def lock_names(account_id: str | None, targets: list[Target]) -> list[str]:
+    """Lock names, one per principal: ACCOUNT/user/NAME or ACCOUNT/role/NAME."""
+    return [f"{account_id}/{t.principal}" for t in targets]
+
+
+def _rejected(journal: Journal, paths: RunPaths, exc: UserError) -> Outcome:
+    _finish(journal, paths, "rejected", exc.exit_code, str(exc))
+    exc.run_id = paths.run_id
+    raise exc
+
+
+def _started(
+    settings: Settings,
+    playbook: Playbook,
+    params: dict[str, Any],
+    dry_run: bool,
+    operator: str,
+    account_id: str,
+    facts: dict[str, Any],
+) -> dict[str, Any]:
+    """The `run.started` record every reader relies on."""
+    return {
+        "playbook": playbook.name,
+        "playbook_document": playbook.model_dump(mode="json", by_alias=True),
+        "params": params,
+        "dry_run": dry_run,
+        "operator": operator,
+        "account_id": account_id,
+        "endpoint_url": settings.aws.endpoint_url,
+        "region": settings.aws.region,
+        "version": __version__,
+        **facts,
+    }
 
 
 def start_journal(
@@ -213,34 +312,20 @@ def start_journal(
 ) -> tuple[RunPaths, Journal]:
     """A new run's directory and journal, opened with the `run.started` record every reader relies on."""
     paths = new_run(settings.runs_dir)
-    journal = Journal(paths.audit_log, paths.run_id, settings.listeners)
-    journal.record(
-        "run.started",
-        playbook=playbook.name,
-        playbook_document=playbook.model_dump(mode="json", by_alias=True),
-        params=params,
-        dry_run=dry_run,
-        operator=operator,
-        account_id=account_id,
-        endpoint_url=settings.aws.endpoint_url,
-        region=settings.aws.region,
-        version=__version__,
-        **facts,
-    )
+    journal = Journal(paths.audit_log, paths.run_id, settings.listeners, pending=True)
+    journal.begin(**_started(settings, playbook, params, dry_run, operator, account_id, facts))
     return paths, journal
 
 
 def _targets(state: RunState) -> list[str]:
-    """The principals this run changes, as lock names: account/user/NAME or account/role/NAME."""
-    account, targets = state.started.get("account_id"), []
+    """The principals this run changes, as lock names, from what each step's action declares."""
+    targets: list[Target] = []
     for step in state.steps.values():
         action = get_action(step.action)
         if action is None or not action.mutating or not step.params:
             continue
-        for kind in ("user", "role"):
-            if step.params.get(f"{kind}_name"):
-                targets.append(f"{account}/{kind}/{step.params[f'{kind}_name']}")
-    return targets
+        targets += action().targets(action.Params.model_validate(step.params))
+    return lock_names(state.started.get("account_id"), targets)
 
 
 def resume_run(run_id: str, settings: Settings) -> Outcome:
@@ -275,11 +360,20 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
         "run": {"id": state.run_id, "started_at": state.started["ts"]},
     }
     # Locked before anything is journaled: a refused resume leaves the run exactly as it was.
-    with locked(settings.locks_in, _targets(state), state.run_id, settings.lock_wait):
+    with LockSet(settings.locks_in, state.run_id, settings.lock_wait) as locks:
+        locks.hold(_targets(state))
         journal = Journal(paths.audit_log, state.run_id, settings.listeners)
         journal.record("run.resumed", operator_account=ctx.account_id)
         # A group's keys are the ones the plan listed (unplanned groups were refused above), never listed afresh.
-        executor = Executor(playbook, ctx, journal, settings.verify_delays, expansions=state.expansions)
+        executor = Executor(
+            playbook,
+            ctx,
+            journal,
+            settings.verify_delays,
+            expansions=state.expansions,
+            concurrency=settings.concurrency,
+            hold=functools.partial(_hold, locks, ctx),
+        )
         return _apply(executor, journal, paths, scope, done)
 
 
@@ -308,7 +402,8 @@ def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outc
             raise
         # e.g. the role a fan-out came through is gone: the run's changes stay in place, a human must look
         raise RollbackIncomplete(f"cannot roll back run {state.run_id}: {exc.message}") from None
-    with locked(settings.locks_in, _targets(state), state.run_id, settings.lock_wait):
+    with LockSet(settings.locks_in, state.run_id, settings.lock_wait) as locks:
+        locks.hold(_targets(state))
         journal = Journal(paths.audit_log, state.run_id, settings.listeners)
         journal.record("rollback.started", reactivate_keys=reactivate_keys)
         return _roll_back(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, state, None)
@@ -321,8 +416,12 @@ def _apply(
     try:
         executor.apply(scope, done)
     except UserError as exc:
+        if not executor.touched and not done:  # e.g. the key matches no credential: bad input, nothing changed
+            return _rejected(journal, paths, exc)
         return _finish(journal, paths, "failed", EXIT_STEP_FAILED, str(exc))
     except StepError as exc:
+        if not executor.touched and not done:  # a read failed before any change: as a plan that failed
+            return _finish(journal, paths, "failed", EXIT_STEP_FAILED, f"planning failed: {exc.description}")
         failed = f"step {exc.step_id} failed: {exc.description}"
         if executor.playbook.on_failure == "rollback":
             journal.record("rollback.started", reason=failed, reactivate_keys=False)
@@ -368,7 +467,7 @@ def _reopen(
     settings.aws = with_run_endpoint(settings.aws, state.started)
     if state.started.get("assumed_role"):  # a fan-out's account: get back in the way the run did
         settings.aws = assume_role(settings.aws, state.started["assumed_role"], session_name(state.run_id))
-    ctx, _ = open_context(settings, read_only, reactivate_keys)
+    ctx = open_context(settings, read_only, reactivate_keys)
     key = key_from_facts(state.started.get("key"))
     if isinstance(key, ShortTermKey):
         ctx.key_alive_until = key.expires_at
@@ -388,8 +487,8 @@ def with_run_endpoint(aws: AwsOptions, facts: dict[str, Any]) -> AwsOptions:
     )
 
 
-def _run_facts(journal: Journal, paths: RunPaths) -> dict[str, Any]:
-    return {"id": paths.run_id, "started_at": load_run(journal.path).started["ts"]}
+def _run_facts(run_id: str) -> dict[str, Any]:
+    return {"id": run_id, "started_at": datetime.now(timezone.utc).isoformat(timespec="microseconds")}
 
 
 def _public_key(key: LeakedKey | None) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,9 @@ def read_plan(path: Path) -> dict[str, Any]:
     return plan
 
 
-def stale_steps(plan: dict[str, Any], now: RunState) -> list[str]:
-    """The steps whose state or planned changes differ between the saved plan and a fresh plan."""
+def stale_steps(plan: dict[str, Any], now: RunState, deferred: Collection[str] = ()) -> list[str]:
+    """The steps whose state or planned changes differ between the saved plan and a fresh plan. The deferred steps
+    (what the key did, read after containment) are not planned again before applying: they cannot be stale."""
     fresh = state_hashes(now)
-    saved: dict[str, str] = plan["state"]
+    saved = {step: digest for step, digest in plan["state"].items() if step not in deferred}
     return sorted(step for step in set(saved) | set(fresh) if saved.get(step) != fresh.get(step))

@@ -102,12 +102,13 @@ def sweep(
     account_id: str = "",
     now: datetime | None = None,
     flag_owners: bool = True,
+    listing: list[dict[str, Any]] | None = None,
 ) -> list[KeyFinding]:
     """The account's Bedrock keys that `keep` keeps, flagged; flag_owners=False skips the per-owner policy reads."""
     now = now or datetime.now(timezone.utc)
     admins: dict[str, bool] = {}  # one look per owner, however many keys it holds
     findings = []
-    for cred in list_bedrock_credentials(iam, AllUsers=True):
+    for cred in listing if listing is not None else list_bedrock_credentials(iam, AllUsers=True):
         created: datetime = cred["CreateDate"]
         expires: datetime | None = cred.get("ExpirationDate")
         finding = KeyFinding(

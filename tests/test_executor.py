@@ -122,8 +122,8 @@ def test_verification_retries_through_eventual_consistency(
     real = DeactivateServiceCredentials.verify
     answers = iter([False, False])
 
-    def lagging(self: Any, ctx: Any, params: Any) -> bool:
-        return next(answers, None) is None and real(self, ctx, params)
+    def lagging(self: Any, ctx: Any, params: Any, applied: Any = None) -> bool:
+        return next(answers, None) is None and real(self, ctx, params, applied)
 
     monkeypatch.setattr(DeactivateServiceCredentials, "verify", lagging)
     outcome = contain(account, settings)

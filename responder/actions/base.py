@@ -6,12 +6,14 @@ The executor only ever talks to this interface, so adding an action never touche
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
+from responder.actions.reads import ReadCache
 from responder.keys import REGION
 
 if TYPE_CHECKING:
@@ -48,14 +50,64 @@ CommaList = Annotated[list[str], BeforeValidator(_split_commas)]
 Regions = Annotated[list[str], BeforeValidator(_split_commas), AfterValidator(_check_regions)]
 
 
-@dataclass
+@dataclass(frozen=True)
+class Identity:
+    """Who the operator is (sts:GetCallerIdentity)."""
+
+    account_id: str
+    arn: str
+
+    @property
+    def partition(self) -> str:  # aws, aws-us-gov, aws-cn: from the operator's ARN
+        return self.arn.split(":")[1] if self.arn.count(":") >= 5 else "aws"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a mutating step changes: a principal (what a lock guards) and which part of it.
+
+    Two steps of one run that change the same part of the same principal run in playbook order; steps on different
+    parts (a user's credentials, its inline deny policy) may run at once."""
+
+    principal: str  # "user/NAME" or "role/NAME"
+    part: str  # "service-credentials", "inline-policy/NAME", "attached-policies", "access-keys"
+
+
 class ActionContext:
-    clients: Clients
-    account_id: str  # the operator's account (sts:GetCallerIdentity)
-    reactivate_keys: bool = False  # only rollback ever sets this
-    partition: str = "aws"  # from the operator's ARN: aws, aws-us-gov, aws-cn
-    # When the run contained a short-term key: it works until then unless its principal stays denied.
-    key_alive_until: datetime | None = None
+    """What an action may use: the run's clients, who the operator is, and what this run has already read.
+
+    The identity may still be on its way (a future): reading `account_id` waits for it, so the call that asks
+    who the operator is goes out together with the first reads instead of before them.
+    """
+
+    def __init__(
+        self,
+        clients: Clients,
+        identity: str | Identity | Future[Identity],
+        reactivate_keys: bool = False,  # only rollback ever sets this
+        key_alive_until: datetime | None = None,
+    ) -> None:
+        self.clients = clients
+        if isinstance(identity, str):
+            identity = Identity(identity, f"arn:aws:iam::{identity}:root")
+        self._identity = identity
+        self.reactivate_keys = reactivate_keys
+        # When the run contained a short-term key: it works until then unless its principal stays denied.
+        self.key_alive_until = key_alive_until
+        self.reads = ReadCache()
+
+    @property
+    def identity(self) -> Identity:
+        identity = self._identity
+        return identity if isinstance(identity, Identity) else identity.result()
+
+    @property
+    def account_id(self) -> str:
+        return self.identity.account_id
+
+    @property
+    def partition(self) -> str:
+        return self.identity.partition
 
     def key_still_alive(self) -> str | None:
         """Why an undo that would let the leaked key work again must wait, or None when it need not."""
@@ -121,6 +173,12 @@ class Action(ABC, Generic[P]):
     # A volatile read (CloudTrail history) changes by itself: it is not journaled whole, and a saved plan is
     # not stale because of it.
     volatile: ClassVar[bool] = False
+    # What applying this action achieves for containment, timed in the journal and the report ("key inactive").
+    milestone: ClassVar[str | None] = None
+
+    def targets(self, params: P) -> list[Target]:
+        """What this action changes. Every mutating action says: locks and the order of steps rely on it."""
+        return []
 
     @abstractmethod
     def snapshot(self, ctx: ActionContext, params: P) -> dict[str, Any]:
@@ -133,8 +191,9 @@ class Action(ABC, Generic[P]):
     def apply(self, ctx: ActionContext, params: P, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
         raise NotImplementedError(f"{self.name} changes nothing")
 
-    def verify(self, ctx: ActionContext, params: P) -> bool:
-        """Read back: is the goal state in place? Read-only actions have nothing to verify."""
+    def verify(self, ctx: ActionContext, params: P, applied: Applied | None = None) -> bool:
+        """Read back, afresh: is the goal state in place? `applied` says how it was done, when known.
+        Read-only actions have nothing to verify."""
         return True
 
     def undo(self, ctx: ActionContext, params: P, snapshot: dict[str, Any], applied: dict[str, Any]) -> UndoResult:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -11,6 +14,7 @@ from pydantic import Field
 
 from responder.actions.base import Action, ActionContext, ActionParams, Regions, StepPlan
 from responder.actions.iam_principals import ROLE_NAME, USER_NAME
+from responder.actions.reads import together
 from responder.aws import ClientError, error_code
 from responder.errors import UserError
 from responder.keys import ShortTermKey
@@ -25,6 +29,26 @@ MANTLE_NOTE = (
 )
 
 
+def pages(
+    ctx: ActionContext,
+    region: str,
+    key: str,
+    value: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Iterator[list[dict[str, Any]]]:
+    """Pages of events (parsed CloudTrailEvent records) for one attribute in one region, newest first.
+    boto3's paginator handles NextToken; the clients pace LookupEvents to CloudTrail's 2 requests a second."""
+    client = ctx.clients.client_in("cloudtrail", region)
+    kwargs: dict[str, Any] = {"LookupAttributes": [{"AttributeKey": key, "AttributeValue": value}]}
+    if start is not None:
+        kwargs["StartTime"] = start
+    if end is not None:
+        kwargs["EndTime"] = end
+    for page in client.get_paginator("lookup_events").paginate(**kwargs):
+        yield [json.loads(event["CloudTrailEvent"]) for event in page.get("Events", [])]
+
+
 def lookup(
     ctx: ActionContext,
     region: str,
@@ -34,21 +58,33 @@ def lookup(
     end: datetime | None = None,
     limit: int = 1000,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Events (parsed CloudTrailEvent records) for one attribute in one region, newest first; and whether
-    `limit` cut the list short. boto3's paginator handles NextToken; adaptive retry handles throttling."""
-    client = ctx.clients.client_in("cloudtrail", region)
-    kwargs: dict[str, Any] = {"LookupAttributes": [{"AttributeKey": key, "AttributeValue": value}]}
-    if start is not None:
-        kwargs["StartTime"] = start
-    if end is not None:
-        kwargs["EndTime"] = end
+    """Up to `limit` events for one attribute in one region, newest first; and whether `limit` cut it short."""
     records: list[dict[str, Any]] = []
-    for page in client.get_paginator("lookup_events").paginate(**kwargs):
-        for event in page.get("Events", []):
-            if len(records) >= limit:
-                return records, True
-            records.append(json.loads(event["CloudTrailEvent"]))
+    for page in pages(ctx, region, key, value, start, end):
+        records += page
+        if len(records) >= limit:
+            return records[:limit], True  # there may be more: the cap stopped the reading
     return records, False
+
+
+def first_principal(ctx: ActionContext, regions: list[str], access_key_id: str) -> tuple[str, str] | None:
+    """The principal the first CloudTrail event naming the access key shows, searching every region at once and
+    stopping at the first answer: resolving the key is on containment's path, reading its history is not."""
+    found: list[tuple[str, str]] = []
+    stop = threading.Event()
+
+    def search(region: str) -> None:
+        for page in pages(ctx, region, "AccessKeyId", access_key_id):
+            if stop.is_set():
+                return
+            named = next((p for p in map(principal_of, page) if p is not None), None)
+            if named is not None:
+                found.append(named)
+                stop.set()
+                return
+
+    together(*(functools.partial(search, region) for region in regions))
+    return found[0] if found else None
 
 
 def principal_of(record: dict[str, Any]) -> tuple[str, str] | None:
@@ -171,12 +207,9 @@ class ResolveShortTermKey(Action[ResolveShortParams]):
                 f"access key id {key.access_key_id} is neither ASIA... nor AKIA...: name the principal "
                 "with -p role_name=... or -p user_name=..."
             )
-        for region in searched:
-            events, _ = lookup(ctx, region, "AccessKeyId", key.access_key_id, limit=200)
-            for record in events:
-                found = principal_of(record)
-                if found:
-                    return found
+        found = first_principal(ctx, searched, key.access_key_id)
+        if found is not None:
+            return found
         raise UserError(
             f"no CloudTrail event in {', '.join(searched)} names access key {key.access_key_id} yet (events take "
             "5 to 15 minutes to appear, and only calls the session made are recorded): name the principal with "
@@ -242,14 +275,13 @@ class InvestigateKeyActivity(Action[InvestigateParams]):
         start = max(start, now - LOOKBACK)
         end = min(params.until or now, now)
         regions = list(dict.fromkeys(params.regions or [ctx.clients.region]))
-        records: list[dict[str, Any]] = []
-        cap_hit = False
-        for region in regions:
-            found, cut = lookup(ctx, region, attribute, value, start, end, params.max_events - len(records))
-            records += found
-            cap_hit = cap_hit or cut or len(records) >= params.max_events
-            if cap_hit:
-                break
+        # Regions are rate-limited apart (2 requests a second each): read them at once.
+        per_region = together(
+            *(functools.partial(lookup, ctx, r, attribute, value, start, end, params.max_events) for r in regions)
+        )
+        records = [record for found, _ in per_region for record in found]
+        cap_hit = any(cut for _, cut in per_region) or len(records) > params.max_events
+        records = records[: params.max_events]
         return {
             "records": records,
             "window": [start.isoformat(), end.isoformat()],

@@ -19,6 +19,7 @@ from responder.actions.base import (
     Change,
     CommaList,
     StepPlan,
+    Target,
     UndoResult,
 )
 from responder.actions.iam_principals import POLICY_NAME, Principal
@@ -129,6 +130,9 @@ class PutGuardrails(Action[PutGuardrailParams]):
     def _principal(params: PutGuardrailParams) -> Principal:
         return Principal(params.principal_type, params.principal_name)
 
+    def targets(self, params: PutGuardrailParams) -> list[Target]:
+        return [Target(f"{params.principal_type}/{params.principal_name}", f"inline-policy/{params.policy_name}")]
+
     def snapshot(self, ctx: ActionContext, params: PutGuardrailParams) -> dict[str, Any]:
         return {"policy": self._principal(params).get_inline(ctx.clients.iam, params.policy_name)}
 
@@ -151,7 +155,7 @@ class PutGuardrails(Action[PutGuardrailParams]):
         rid = self._principal(params).put_inline(ctx.clients.iam, params.policy_name, params.document)
         return Applied(request_ids=[rid] if rid else [])
 
-    def verify(self, ctx: ActionContext, params: PutGuardrailParams) -> bool:
+    def verify(self, ctx: ActionContext, params: PutGuardrailParams, applied: Applied | None = None) -> bool:
         return bool(self.snapshot(ctx, params)["policy"] == params.document)
 
     def undo(

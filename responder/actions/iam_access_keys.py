@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, UndoResult
+from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, Target, UndoResult
 from responder.actions.iam_principals import USER_NAME
 from responder.aws import request_id
 from responder.registry import register
@@ -33,6 +33,10 @@ class DeactivateAccessKey(Action[AccessKeyParams]):
     permissions = ("iam:ListAccessKeys", "iam:UpdateAccessKey")
     reversible = True
     mutating = True
+    milestone = "signing access key inactive"
+
+    def targets(self, params: AccessKeyParams) -> list[Target]:
+        return [Target(f"user/{params.user_name}", "access-keys")]
 
     def snapshot(self, ctx: ActionContext, params: AccessKeyParams) -> dict[str, Any]:
         return {"status": _status(ctx, params)}
@@ -59,7 +63,7 @@ class DeactivateAccessKey(Action[AccessKeyParams]):
         ids = [request_id(ctx.clients.iam.update_access_key(**c.parameters)) for c in plan.changes]
         return Applied(request_ids=[i for i in ids if i])
 
-    def verify(self, ctx: ActionContext, params: AccessKeyParams) -> bool:
+    def verify(self, ctx: ActionContext, params: AccessKeyParams, applied: Applied | None = None) -> bool:
         return _status(ctx, params) != "Active"
 
     def undo(

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from pydantic import Field
 
-from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, UndoResult
+from responder.actions.base import (
+    Action,
+    ActionContext,
+    ActionParams,
+    Applied,
+    Change,
+    StepPlan,
+    Target,
+    UndoResult,
+)
 from responder.actions.iam_principals import USER_NAME
+from responder.actions.reads import in_background
 from responder.aws import ClientError, error_code, request_id
 from responder.errors import UserError
 from responder.keys import LongTermKey
@@ -41,14 +52,44 @@ def describe_credential(cred: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _user_credentials(ctx: ActionContext, user_name: str) -> dict[str, dict[str, Any]]:
+def _cache_key(user_name: str) -> tuple[str, str]:
+    return ("bedrock-credentials", user_name)
+
+
+def remember_listing(ctx: ActionContext, every: list[dict[str, Any]]) -> None:
+    """An account-wide listing (AllUsers) answers every listed user's own listing too: no read per key after it."""
+    by_user: dict[str, list[dict[str, Any]]] = {}
+    for cred in every:
+        by_user.setdefault(cred["UserName"], []).append(describe_credential(cred))
+    for user_name, creds in by_user.items():
+        ctx.reads.put(_cache_key(user_name), creds)
+
+
+def _user_credentials(ctx: ActionContext, user_name: str, fresh: bool = False) -> dict[str, dict[str, Any]]:
+    """The user's Bedrock credentials by id: read once per run, or afresh (verification, undo)."""
+
+    def read() -> list[dict[str, Any]]:
+        try:
+            creds = list_bedrock_credentials(ctx.clients.iam, UserName=user_name)
+        except ClientError as exc:
+            if error_code(exc) == "NoSuchEntity":
+                raise UserError(f"IAM user {user_name!r} does not exist in account {ctx.account_id}") from None
+            raise
+        return [describe_credential(c) for c in creds]
+
+    if fresh:
+        listed = read()
+        ctx.reads.put(_cache_key(user_name), listed)
+    else:
+        listed = ctx.reads.get(_cache_key(user_name), read)
+    return {c["credential_id"]: c for c in listed}
+
+
+def _listed_or_none(ctx: ActionContext, user_name: str) -> list[dict[str, Any]] | None:
     try:
-        creds = list_bedrock_credentials(ctx.clients.iam, UserName=user_name)
-    except ClientError as exc:
-        if error_code(exc) == "NoSuchEntity":
-            raise UserError(f"IAM user {user_name!r} does not exist in account {ctx.account_id}") from None
-        raise
-    return {c["ServiceSpecificCredentialId"]: describe_credential(c) for c in creds}
+        return list(_user_credentials(ctx, user_name).values())
+    except UserError:  # no such user (renamed?): the caller searches the account by alias
+        return None
 
 
 class ResolveParams(ActionParams):
@@ -74,16 +115,21 @@ class ResolveLongTermKey(Action[ResolveParams]):
                 "give the leaked key with --key-file FILE, or name it: -p user_name=... -p credential_id=..."
             )
         if key is not None:
+            if params.user_name and params.user_name != key.user_name:
+                raise UserError(f"the key names user {key.user_name!r}, not {params.user_name!r}")
+            # The key names its user: list that user's credentials while the operator's identity is checked,
+            # and match the alias AWS returns rather than rebuilding it (it may carry a suffix).
+            listing = in_background(functools.partial(_listed_or_none, ctx, key.user_name))
             if key.account_id != ctx.account_id:
                 raise UserError(
                     f"the key belongs to account {key.account_id}, but your credentials are for account "
                     f"{ctx.account_id}: use a profile in {key.account_id}"
                 )
-            if params.user_name and params.user_name != key.user_name:
-                raise UserError(f"the key names user {key.user_name!r}, not {params.user_name!r}")
-            # Match the alias AWS returns rather than rebuilding it: it may carry a suffix.
-            every = list_bedrock_credentials(ctx.clients.iam, AllUsers=True)
-            matches = [describe_credential(c) for c in every if c.get("ServiceCredentialAlias") == key.alias]
+            matches = [c for c in listing.result() or [] if c.get("alias") == key.alias]
+            if not matches:  # a renamed user keeps its credentials and their alias: search the whole account
+                every = list_bedrock_credentials(ctx.clients.iam, AllUsers=True)
+                remember_listing(ctx, every)
+                matches = [describe_credential(c) for c in every if c.get("ServiceCredentialAlias") == key.alias]
             if not matches:
                 raise UserError(
                     f"no Bedrock credential in account {ctx.account_id} has the key's alias {key.alias!r}: "
@@ -127,9 +173,13 @@ class CredentialsParams(ActionParams):
     credential_ids: list[str] = Field(min_length=1)
 
 
-def _current(ctx: ActionContext, params: CredentialsParams) -> dict[str, Any]:
-    creds = _user_credentials(ctx, params.user_name)
+def _current(ctx: ActionContext, params: CredentialsParams, fresh: bool = False) -> dict[str, Any]:
+    creds = _user_credentials(ctx, params.user_name, fresh)
     return {"credentials": {cid: creds.get(cid) for cid in params.credential_ids}}
+
+
+def _credentials_target(params: CredentialsParams) -> list[Target]:
+    return [Target(f"user/{params.user_name}", "service-credentials")]
 
 
 @register
@@ -140,6 +190,10 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
     permissions = ("iam:ListServiceSpecificCredentials", "iam:UpdateServiceSpecificCredential")
     reversible = True
     mutating = True
+    milestone = "key inactive"
+
+    def targets(self, params: CredentialsParams) -> list[Target]:
+        return _credentials_target(params)
 
     def snapshot(self, ctx: ActionContext, params: CredentialsParams) -> dict[str, Any]:
         return _current(ctx, params)
@@ -168,13 +222,14 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
         return StepPlan(changes=changes, notes=notes)
 
     def apply(self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
+        ctx.reads.forget(_cache_key(params.user_name))
         ids = []
         for change in plan.changes:
             ids.append(request_id(ctx.clients.iam.update_service_specific_credential(**change.parameters)))
         return Applied(request_ids=[i for i in ids if i])
 
-    def verify(self, ctx: ActionContext, params: CredentialsParams) -> bool:
-        creds = _current(ctx, params)["credentials"]
+    def verify(self, ctx: ActionContext, params: CredentialsParams, applied: Applied | None = None) -> bool:
+        creds = _current(ctx, params, fresh=True)["credentials"]
         return all(c is None or c["status"] != "Active" for c in creds.values())
 
     def undo(
@@ -183,7 +238,7 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
         was_active = [cid for cid, c in snapshot["credentials"].items() if c and c["status"] == "Active"]
         if not was_active:
             return UndoResult(status="nothing-to-undo", message="no credential was active before this run")
-        existing = _user_credentials(ctx, params.user_name)
+        existing = _user_credentials(ctx, params.user_name, fresh=True)
         gone = [cid for cid in was_active if cid not in existing]
         was_active = [cid for cid in was_active if cid in existing]
         gone_note = f"; {', '.join(gone)} no longer exist(s) and cannot be re-activated" if gone else ""
@@ -216,6 +271,10 @@ class DeleteServiceCredentials(Action[CredentialsParams]):
     permissions = ("iam:ListServiceSpecificCredentials", "iam:DeleteServiceSpecificCredential")
     reversible = False
     mutating = True
+    milestone = "key deleted"
+
+    def targets(self, params: CredentialsParams) -> list[Target]:
+        return _credentials_target(params)
 
     def snapshot(self, ctx: ActionContext, params: CredentialsParams) -> dict[str, Any]:
         return _current(ctx, params)
@@ -239,13 +298,14 @@ class DeleteServiceCredentials(Action[CredentialsParams]):
         return StepPlan(changes=changes, notes=notes)
 
     def apply(self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
+        ctx.reads.forget(_cache_key(params.user_name))
         ids = []
         for change in plan.changes:
             ids.append(request_id(ctx.clients.iam.delete_service_specific_credential(**change.parameters)))
         return Applied(request_ids=[i for i in ids if i])
 
-    def verify(self, ctx: ActionContext, params: CredentialsParams) -> bool:
-        return all(c is None for c in _current(ctx, params)["credentials"].values())
+    def verify(self, ctx: ActionContext, params: CredentialsParams, applied: Applied | None = None) -> bool:
+        return all(c is None for c in _current(ctx, params, fresh=True)["credentials"].values())
 
     def undo(
         self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], applied: dict[str, Any]

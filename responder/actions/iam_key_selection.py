@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from responder.actions.base import Action, ActionContext, ActionParams, StepPlan
+from responder.actions.iam_credentials import list_bedrock_credentials, remember_listing
 from responder.registry import register
 from responder.sweep import FILTER_PATTERN, SweepFilter, sweep
 
@@ -27,7 +28,11 @@ class SelectBedrockKeys(Action[SelectParams]):
 
     def snapshot(self, ctx: ActionContext, params: SelectParams) -> dict[str, Any]:
         selected = SweepFilter.parse(params.filter)
-        findings = sweep(ctx.clients.iam, selected, selected.older_than_days, ctx.account_id, flag_owners=False)
+        every = list_bedrock_credentials(ctx.clients.iam, AllUsers=True)
+        remember_listing(ctx, every)  # the snapshot of every key's deactivation: no read per key
+        findings = sweep(
+            ctx.clients.iam, selected, selected.older_than_days, ctx.account_id, flag_owners=False, listing=every
+        )
         return {
             "keys": [
                 {

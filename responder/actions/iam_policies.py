@@ -8,8 +8,9 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import Field
 
-from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, UndoResult
+from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, Target, UndoResult
 from responder.actions.iam_principals import POLICY_NAME, ROLE_NAME, USER_NAME, Principal, absent_ok, as_document
+from responder.actions.reads import together
 from responder.aws import ClientError, error_code, request_id
 from responder.registry import register
 
@@ -59,9 +60,15 @@ class _DenyBearerTokens(Action[P], Generic[P]):
 
     reversible = True
     mutating = True
+    milestone = "bearer tokens denied"
 
     def principal(self, params: P) -> Principal:
         raise NotImplementedError
+
+    def targets(self, params: P) -> list[Target]:
+        principal = self.principal(params)
+        at = f"{principal.kind}/{principal.name}"
+        return [Target(at, f"inline-policy/{params.policy_name}"), Target(at, "attached-policies")]
 
     def _managed_arn(self, ctx: ActionContext, params: P) -> str:
         return ctx.arn("iam", f"policy/{managed_policy_name(self.principal(params).name)}")
@@ -69,9 +76,13 @@ class _DenyBearerTokens(Action[P], Generic[P]):
     def snapshot(self, ctx: ActionContext, params: P) -> dict[str, Any]:
         iam, principal = ctx.clients.iam, self.principal(params)
         arn = self._managed_arn(ctx, params)
-        attached, document = arn in principal.attached(iam), _managed_document(iam, arn)
+        inline, document = together(
+            lambda: principal.get_inline(iam, params.policy_name), lambda: _managed_document(iam, arn)
+        )
+        # A policy that does not exist is attached to nobody: one read fewer in the usual case.
+        attached = document is not None and arn in principal.attached(iam)
         return {
-            "inline_policy": principal.get_inline(iam, params.policy_name),
+            "inline_policy": inline,
             # An attached policy of our name counts only if it says what we would write: trust no stale copy.
             "managed_attached": attached and document == DENY_BEARER_TOKENS,
             # What undo restores, whatever answers were lost on the way: did the fallback policy exist, attached?
@@ -158,7 +169,9 @@ class _DenyBearerTokens(Action[P], Generic[P]):
             notes=[f"the inline policy budget of {principal} is full (LimitExceeded): attached {arn} instead"],
         )
 
-    def verify(self, ctx: ActionContext, params: P) -> bool:
+    def verify(self, ctx: ActionContext, params: P, applied: Applied | None = None) -> bool:
+        if applied is not None and applied.details.get("mode") == "inline":  # read back only what was written
+            return bool(self.principal(params).get_inline(ctx.clients.iam, params.policy_name) == DENY_BEARER_TOKENS)
         state = self.snapshot(ctx, params)
         return bool(state["inline_policy"] == DENY_BEARER_TOKENS or state["managed_attached"])
 

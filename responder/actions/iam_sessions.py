@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, UndoResult
+from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, Target, UndoResult
 from responder.actions.iam_principals import ROLE_NAME, Principal
 from responder.registry import register
 
@@ -58,6 +58,10 @@ class RevokeRoleSessions(Action[RevokeParams]):
     permissions = ("iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy")
     reversible = True
     mutating = True
+    milestone = "older sessions revoked"
+
+    def targets(self, params: RevokeParams) -> list[Target]:
+        return [Target(f"role/{params.role_name}", f"inline-policy/{REVOKE_POLICY_NAME}")]
 
     def snapshot(self, ctx: ActionContext, params: RevokeParams) -> dict[str, Any]:
         return {"policy": Principal("role", params.role_name).get_inline(ctx.clients.iam, REVOKE_POLICY_NAME)}
@@ -85,7 +89,7 @@ class RevokeRoleSessions(Action[RevokeParams]):
         )
         return Applied(request_ids=[rid] if rid else [], details={"revoked_before": moment.isoformat()})
 
-    def verify(self, ctx: ActionContext, params: RevokeParams) -> bool:
+    def verify(self, ctx: ActionContext, params: RevokeParams, applied: Applied | None = None) -> bool:
         current = revoked_before(self.snapshot(ctx, params)["policy"])
         return current is not None and (params.issued_before is None or current >= params.issued_before)
 

@@ -1,0 +1,64 @@
+"""Which steps wait for which, read from the playbook's own `${steps.ID.OUTPUT}` references.
+
+A step waits for the steps it references; nothing else orders it, so independent reads and independent changes
+go out together. Two exceptions keep a run safe: changes to the same part of the same principal keep their
+playbook order (see `Target`), and a read that no change needs (what the key did) waits, in a run that applies,
+until every change is made: containment is never behind a read it does not use.
+"""
+
+from __future__ import annotations
+
+from responder.actions.base import Target
+from responder.playbook import Playbook, Step, references
+from responder.registry import get_action
+
+
+def _step_ids(refs: list[str]) -> set[str]:
+    """`steps.ID.OUTPUT` -> ID; a group's copy keeps its label, which may hold dots: `steps.a[x.y].out`."""
+    return {".".join(ref.split(".")[1:-1]) for ref in refs if ref.startswith("steps.") and ref.count(".") >= 2}
+
+
+def _refs(step: Step) -> list[str]:
+    found: list[str] = references(step.with_) + references(step.for_each or "")
+    if not isinstance(step.when, bool):
+        found += references(step.when)
+    for sub in step.steps or []:
+        found += _refs(sub)
+    return found
+
+
+def depends_on(step: Step) -> set[str]:
+    """The ids of the steps this one (a group: any of its steps) needs the outputs of; never its own siblings."""
+    siblings = {sub.id for sub in step.steps or []}
+    return {sid for sid in _step_ids(_refs(step)) if sid not in siblings and sid != step.id}
+
+
+def changes_something(step: Step) -> bool:
+    """A mutating action, or a group holding one."""
+    if step.is_group:
+        return any(changes_something(sub) for sub in step.steps or [])
+    action = get_action(step.action or "")
+    return bool(action and action.mutating)
+
+
+def deferred_steps(playbook: Playbook) -> set[str]:
+    """Read-only steps whose outputs no change needs, even through other steps: in a run that applies, they run
+    after the last change (the investigation); in a dry run, with the rest."""
+    needs = {step.id: depends_on(step) for step in playbook.steps}
+    needed: set[str] = set()
+    todo = [step.id for step in playbook.steps if changes_something(step)]
+    while todo:
+        for dep in needs.get(todo.pop(), set()):
+            if dep not in needed:
+                needed.add(dep)
+                todo.append(dep)
+    return {s.id for s in playbook.steps if not changes_something(s) and s.id not in needed}
+
+
+def same_principal(mine: list[Target], theirs: list[Target]) -> bool:
+    return bool({t.principal for t in mine} & {t.principal for t in theirs})
+
+
+def overlap(mine: list[Target], theirs: list[Target]) -> bool:
+    """Two steps change the same part of one principal: the later waits for the earlier."""
+    return bool(set(mine) & set(theirs))
