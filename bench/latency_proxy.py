@@ -135,6 +135,8 @@ class LatencyProxy:
                     self.end_headers()
                     self.wfile.write(payload)
                     self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client is gone (a benchmark stopped it): nothing to answer
                 finally:
                     sent = time.time()
                     with answers_lock:
