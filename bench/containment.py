@@ -163,6 +163,33 @@ class Method:
         }
 
 
+def contained(iam: Any, user: str) -> str | None:
+    """None if every Bedrock credential of the user is Inactive and the deny policy is in place, else why not."""
+    creds = iam.list_service_specific_credentials(UserName=user, ServiceName=BEDROCK)
+    active = [
+        c["ServiceSpecificCredentialId"] for c in creds["ServiceSpecificCredentials"] if c["Status"] != "Inactive"
+    ]
+    if active:
+        return f"credential(s) still active: {active}"
+    try:
+        document = iam.get_user_policy(UserName=user, PolicyName=POLICY_NAME)["PolicyDocument"]
+    except iam.exceptions.NoSuchEntityException:
+        return f"no inline policy {POLICY_NAME} on {user}"
+    if isinstance(document, str):
+        from urllib.parse import unquote
+
+        document = json.loads(unquote(document))
+    statements = document["Statement"]
+    statements = statements if isinstance(statements, list) else [statements]
+    denied: set[str] = set()
+    for statement in statements:
+        if statement.get("Effect") == "Deny":
+            actions = statement.get("Action", [])
+            denied.update([actions] if isinstance(actions, str) else actions)
+    missing = [a for a in DENIED_ACTIONS if a not in denied]
+    return f"policy does not deny {missing}" if missing else None
+
+
 class Sandbox:
     """`responder sandbox serve` as a child process, with its request log to count the calls each method makes."""
 
@@ -264,29 +291,7 @@ class Bench:
 
     def contained(self, user: str) -> str | None:
         """None if every Bedrock credential of the user is Inactive and the deny policy is in place, else why not."""
-        creds = self.iam.list_service_specific_credentials(UserName=user, ServiceName=BEDROCK)
-        active = [
-            c["ServiceSpecificCredentialId"] for c in creds["ServiceSpecificCredentials"] if c["Status"] != "Inactive"
-        ]
-        if active:
-            return f"credential(s) still active: {active}"
-        try:
-            document = self.iam.get_user_policy(UserName=user, PolicyName=POLICY_NAME)["PolicyDocument"]
-        except self.iam.exceptions.NoSuchEntityException:
-            return f"no inline policy {POLICY_NAME} on {user}"
-        if isinstance(document, str):
-            from urllib.parse import unquote
-
-            document = json.loads(unquote(document))
-        statements = document["Statement"]
-        statements = statements if isinstance(statements, list) else [statements]
-        denied: set[str] = set()
-        for statement in statements:
-            if statement.get("Effect") == "Deny":
-                actions = statement.get("Action", [])
-                denied.update([actions] if isinstance(actions, str) else actions)
-        missing = [a for a in DENIED_ACTIONS if a not in denied]
-        return f"policy does not deny {missing}" if missing else None
+        return contained(self.iam, user)
 
     # -- running things ----------------------------------------------------------------------------------------
 
@@ -485,16 +490,8 @@ def workspace() -> Iterator[Path]:
         yield path
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--repeat", type=int, default=5, help="repetitions per method (default 5)")
-    parser.add_argument(
-        "--output", type=Path, default=HERE / "results" / "containment.json", help="where to write the JSON"
-    )
-    args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
-
+def measure(repeat: int) -> dict[str, Any]:
+    """The whole benchmark, no added latency: every method `repeat` times, then --help and list. Its results."""
     started = time.perf_counter()
     host = machine()  # before the benchmark loads the machine
     with workspace() as workdir:
@@ -529,17 +526,17 @@ def main(argv: list[str] | None = None) -> int:
             for name, method in methods.items():
                 bench.measure(method, contain[name], timed=False)
 
-            print(f"measuring {args.repeat} x {len(methods)} containments", end="", file=sys.stderr, flush=True)
+            print(f"measuring {repeat} x {len(methods)} containments", end="", file=sys.stderr, flush=True)
             # Interleaved, so drift in the machine's load spreads over every method alike.
-            for _ in range(args.repeat):
+            for _ in range(repeat):
                 for name, method in methods.items():
                     bench.measure(method, contain[name])
                     print(".", end="", file=sys.stderr, flush=True)
             print(file=sys.stderr)
 
             commands = {
-                "help": bench.time_command(["--help"], args.repeat),
-                "list": bench.time_command(["list"], args.repeat),
+                "help": bench.time_command(["--help"], repeat),
+                "list": bench.time_command(["list"], repeat),
             }
         finally:
             sandbox.stop()
@@ -552,10 +549,10 @@ def main(argv: list[str] | None = None) -> int:
     aws_over = ratio(aws_s, responder_s)
     help_s = commands["help"].get("median_s")
     list_s = commands["list"].get("median_s")
-    results: dict[str, Any] = {
+    return {
         "benchmark": "time to containment of one leaked long-term Bedrock API key",
         "machine": host,
-        "repeat": args.repeat,
+        "repeat": repeat,
         "endpoint": "127.0.0.1 (responder sandbox serve)",
         "methods": summaries,
         "commands": commands,
@@ -584,12 +581,30 @@ def main(argv: list[str] | None = None) -> int:
         },
         "wall_s": round(time.perf_counter() - started, 1),
     }
+
+
+def failed(results: dict[str, Any]) -> bool:
+    """Whether any containment or command of a `measure` run failed."""
+    return any(s["failed"] for s in results["methods"].values()) or any(
+        "failed" in c for c in results["commands"].values()
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions per method (default 5)")
+    parser.add_argument(
+        "--output", type=Path, default=HERE / "results" / "containment.json", help="where to write the JSON"
+    )
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    results = measure(args.repeat)
     print(report(results))
     print(f"\nwall time {results['wall_s']} s; written to {args.output}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    failed = any(s["failed"] for s in summaries.values()) or any("failed" in c for c in commands.values())
-    return 1 if failed else 0
+    return 1 if failed(results) else 0
 
 
 if __name__ == "__main__":
