@@ -59,7 +59,12 @@ RoleName = Annotated[
     typer.Option("--role-name", help="With --accounts/--org: the role to assume in each account."),
 ]
 Concurrency = Annotated[
-    int, typer.Option("--concurrency", help="With --accounts/--org: how many accounts at once (1 to 64).")
+    int,
+    typer.Option(
+        "--concurrency",
+        help="How many steps at once (a key's group of contain-bedrock-keys is two); with --accounts/--org: "
+        "how many accounts at once (1 to 64).",
+    ),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -135,12 +136,16 @@ def run(
             fan_out = (targets, role_name, concurrency)
             _fan_out(playbook, given, key_file, save_plan, dry_run, yes, fan_out, settings, output)
             return
+        if not 1 <= concurrency <= 64:
+            raise UserError(f"--concurrency {concurrency}: give 1 to 64")
         key_text = read_key_file(key_file) if key_file is not None else None
         # An expired short-term key is planned only unless --yes (start_run says why): no prompt needed then.
         plans_only = key_text is not None and not yes and expired_short_term(key_text)
         if not dry_run and not yes and not plans_only and not interactive():
             raise UserError("refusing to prompt without a terminal: review with --dry-run, then re-run with --yes")
-        settings = _settings(runs_dir, profile, region, endpoint_url, output)
+        settings = dataclasses.replace(
+            _settings(runs_dir, profile, region, endpoint_url, output), concurrency=concurrency
+        )
         confirm = None if (yes or dry_run) else _confirm
         outcome = start_run(
             playbook, given, key_text, dry_run, confirm, settings, expired_key_plans_only=not yes, save_plan=save_plan
