@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from responder.errors import UserError
-from responder.locks import TargetBusy, _lock_path, locked
+from responder.locks import TargetBusy, _lock_path, holder, locked
 from responder.operations import Settings, apply_plan, resume_run, rollback_run, start_run
 from responder.sandbox.seed import Seeded
 from tests.factories import ACCOUNT, Requests, credential_status
@@ -20,21 +24,36 @@ from tests.factories import ACCOUNT, Requests, credential_status
 BOOK = "leaked-long-term-key"
 
 
-def hold(settings: Settings, target: str, pid: int, run_id: str = "20261123T000000Z-holder") -> Path:
-    path = _lock_path(settings.runs_dir, target)
+def holder_info(root: Path, target: str, pid: int, run_id: str) -> Path:
+    """Write what a holder writes into its lock file, and nothing more: without a kernel lock, no one holds it."""
+    path = _lock_path(root, target)
     path.parent.mkdir(parents=True, exist_ok=True)
-    import socket
-
     path.write_text(json.dumps({"pid": pid, "host": socket.gethostname(), "run_id": run_id, "target": target}))
     return path
+
+
+@contextmanager
+def hold(root: Path, target: str, pid: int, run_id: str = "20261123T000000Z-holder") -> Iterator[Path]:
+    """Another responder holding the lock: its own open file description, locked, its record written inside,
+    exactly what another process's would be (flock locks belong to the description, not the process)."""
+    path = holder_info(root, target, pid, run_id)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield path
+    finally:
+        os.close(fd)
 
 
 def test_a_second_responder_refuses_with_the_first_run_id(
     account: Seeded, settings: Settings, requests: Requests, iam: Any
 ) -> None:
     settings.lock_wait = 0.3
-    hold(settings, f"{ACCOUNT}/user/{account.user_name}", os.getpid())  # a live holder: this very process
-    with pytest.raises(TargetBusy, match=r"run 20261123T000000Z-holder .* is already responding"):
+    target = f"{ACCOUNT}/user/{account.user_name}"
+    with (
+        hold(settings.runs_dir, target, os.getpid()),  # a live holder: this very process
+        pytest.raises(TargetBusy, match=r"run 20261123T000000Z-holder .* is already responding"),
+    ):
         start_run(BOOK, {}, account.key, dry_run=False, confirm=None, settings=settings)
     assert requests.mutating == []
     assert credential_status(iam, account.user_name, account.credential_id) == "Active"
@@ -42,18 +61,19 @@ def test_a_second_responder_refuses_with_the_first_run_id(
 
 def test_a_dead_holder_lock_is_broken(account: Seeded, settings: Settings, iam: Any) -> None:
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    path = hold(settings, f"{ACCOUNT}/user/{account.user_name}", int(dead.stdout))
+    target = f"{ACCOUNT}/user/{account.user_name}"
+    holder_info(settings.runs_dir, target, int(dead.stdout), "20261123T000000Z-holder")  # its kernel lock died with it
     outcome = start_run(BOOK, {}, account.key, dry_run=False, confirm=None, settings=settings)
-    assert outcome.status == "completed" and not path.exists()  # taken, then released on exit
+    assert outcome.status == "completed" and holder(settings.runs_dir, target) is None  # taken, then released on exit
 
 
 def test_locks_are_released_and_resume_takes_them(account: Seeded, settings: Settings, requests: Requests) -> None:
     requests.fail("PutUserPolicy", "AccessDenied")
     failed = start_run(BOOK, {}, account.key, dry_run=False, confirm=None, settings=settings)
     assert failed.status == "failed"
-    assert list((settings.runs_dir / "locks").iterdir()) == []
-    settings.lock_wait = 0.3
     target = f"{ACCOUNT}/user/{account.user_name}"
+    assert holder(settings.runs_dir, target) is None  # the file stays (never deleted); the lock does not
+    settings.lock_wait = 0.3
     with locked(settings.runs_dir, [target], "20261123T000000Z-other"):
         with pytest.raises(TargetBusy):
             resume_run(failed.run_id, settings)
@@ -141,17 +161,15 @@ def test_save_plan_needs_dry_run(account: Seeded, settings: Settings, tmp_path: 
 
 def test_the_same_run_in_another_live_process_is_not_broken_into(tmp_path: Path) -> None:
     """A resume and a rollback of one run, in two processes, exclude each other: only this process's own lock
-    of this run, or a dead holder's, is broken."""
-    import socket
-
+    of this run is shared, and a file no one holds a kernel lock on is simply taken."""
     target = f"{ACCOUNT}/user/alice"
-    path = _lock_path(tmp_path, target)
-    path.parent.mkdir(parents=True)
-    other = {"pid": 1, "host": socket.gethostname(), "run_id": "20261123T000000Z-abcdef", "target": target}
-    path.write_text(json.dumps(other))  # pid 1 is alive: another process working on the same run
-    with pytest.raises(TargetBusy, match="pid 1"), locked(tmp_path, [target], "20261123T000000Z-abcdef", 0.1):
+    run_id = "20261123T000000Z-abcdef"
+    with (
+        hold(tmp_path, target, 1, run_id),  # another process working on the same run
+        pytest.raises(TargetBusy, match="pid 1"),
+        locked(tmp_path, [target], run_id, 0.1),
+    ):
         pass
-    mine = {**other, "pid": os.getpid()}
-    path.write_text(json.dumps(mine))  # this process's own lock of the run (a resume within one process)
-    with locked(tmp_path, [target], "20261123T000000Z-abcdef", 0.1):
+    path = holder_info(tmp_path, target, os.getpid(), run_id)  # what a lock of this run left, no longer held
+    with locked(tmp_path, [target], run_id, 0.1):
         assert json.loads(path.read_text())["pid"] == os.getpid()
