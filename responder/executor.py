@@ -11,8 +11,7 @@ import contextlib
 import functools
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,7 +24,8 @@ from responder.errors import ResponderError, UserError
 from responder.journal import Journal, JournalNotStarted, RunState
 from responder.playbook import Playbook, Step, describe_when, expand_group, resolve
 from responder.registry import get_action
-from responder.step_graph import changes_something, deferred_steps, depends_on, overlap, same_principal
+from responder.scheduler import Cancelled, Node, Schedule
+from responder.step_graph import changes_something, deferred_steps, depends_on
 
 # IAM is eventually consistent: a read right after a write may show the old state for a few seconds.
 VERIFY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -51,20 +51,6 @@ def describe_failure(exc: BaseException, action: type[Action[Any]] | None = None
     if action is not None and error_code(exc) in ("AccessDenied", "AccessDeniedException"):
         text += f"; this step needs {', '.join(action.permissions)}"
     return text
-
-
-@dataclass
-class _Node:
-    """One step of this run as the scheduler sees it."""
-
-    step: Step
-    deps: set[str]
-    deferred: bool
-    status: str = "waiting"  # waiting, running, done, failed
-    bound: tuple[Action[Any], ActionParams] | None = None
-    targets: list[Target] = field(default_factory=list)
-    pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # records the main thread journals
-    answered: bool = False  # a change AWS has accepted, its verification under way
 
 
 @dataclass(frozen=True)
@@ -99,8 +85,10 @@ class Executor:
         self.hold = hold
         self.deferred = deferred_steps(playbook)
         self._planned: dict[str, _Planned] = {}
+        self._scope: dict[str, Any] = {}
+        self._done: dict[str, Any] = {}
+        self._applying = False
         self.touched = False  # a write-ahead record was made: from then on the account may differ
-        self._locked = False
         # After a plan pass, apply reuses its snapshots unless time passed (an operator read the plan).
         self.reuse_snapshots = True
 
@@ -115,141 +103,23 @@ class Executor:
         """Apply every step not already done (`done` maps step id -> outputs, for resume)."""
         self._run(scope, done, applying=True, include_deferred=True)
 
-    # ---- scheduling
+    # ---- scheduling (responder.scheduler decides when; these say how)
 
     def _run(self, scope: dict[str, Any], done: dict[str, Any], applying: bool, include_deferred: bool) -> None:
-        nodes = [
-            self._node(s, done, scope) for s in self.playbook.steps if include_deferred or s.id not in self.deferred
-        ]
-        failures: list[tuple[_Node, BaseException]] = []
-        running: dict[Future[Any], _Node] = {}
-        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="responder-step")
-        try:
-            while True:
-                if not failures:  # a failure starts nothing new; what is in flight finishes and is journaled
-                    self._launch_ready(nodes, scope, done, applying, pool, running, failures)
-                if not running:
-                    break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    node = running.pop(future)
-                    exc = future.exception()
-                    if exc is not None:
-                        node.status = "failed"
-                        failures.append((node, exc))
-                    elif (verify := future.result()) is not None:  # AWS answered the change: verify it meanwhile
-                        node.answered = True
-                        running[pool.submit(verify)] = node
-                    else:
-                        node.status = "done"
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            self._flush(nodes)
-        if failures:
-            failures.sort(key=lambda f: nodes.index(f[0]))
-            raise failures[0][1]
-        stuck = [n.step.id for n in nodes if n.status == "waiting"]
-        if stuck:  # the playbook's checks make this impossible; say so rather than finish quietly
-            raise ResponderError(f"steps {', '.join(stuck)} could never start: their inputs never came")
+        self._scope, self._done, self._applying = scope, done, applying
+        steps = [s for s in self.playbook.steps if include_deferred or s.id not in self.deferred]
+        Schedule([self._node(s) for s in steps], self, applying, self.concurrency).run()
 
-    def _node(self, step: Step, done: dict[str, Any], scope: dict[str, Any]) -> _Node:
-        node = _Node(step, depends_on(step), step.id in self.deferred)
-        if step.id in done:
+    def _node(self, step: Step) -> Node:
+        node = Node(step, depends_on(step), step.id in self.deferred, changes_something(step))
+        if step.id in self._done:
             node.status = "done"
-            scope["steps"][step.id] = done[step.id]
+            self._scope["steps"][step.id] = self._done[step.id]
         return node
 
-    def _launch_ready(
-        self,
-        nodes: list[_Node],
-        scope: dict[str, Any],
-        done: dict[str, Any],
-        applying: bool,
-        pool: ThreadPoolExecutor,
-        running: dict[Future[Any], _Node],
-        failures: list[tuple[_Node, BaseException]],
-    ) -> None:
-        """Start every step whose inputs are there; settle groups and skipped steps at once, and look again.
-
-        Before the run's first change, every principal its ready changes touch is locked at once (sorted, so two
-        runs cannot deadlock), and only then are the reads that led there journaled: a run killed after them
-        leaves its locks for the next run to find, as a run that planned first did.
-        """
-        starting: list[_Node] = []
-        progress = True
-        while progress and not failures:
-            progress = False
-            for index, node in enumerate(nodes):
-                if node.status != "waiting" or not self._inputs_ready(node, nodes, applying):
-                    continue
-                try:
-                    if node.step.is_group:
-                        nodes[index + 1 : index + 1] = self._expand(node, scope, done)
-                        node.status = "done"
-                        progress = True
-                        break  # the list changed under the loop
-                    if node.bound is None and not self._bind_node(node, scope):
-                        node.status = "done"
-                        progress = True
-                        continue
-                except Exception as exc:  # a parameter that does not validate, a group list that is not one
-                    node.status = "failed"
-                    failures.append((node, exc))
-                    break
-                action = node.bound[0] if node.bound else None
-                if applying and action is not None and action.mutating and self._must_wait(index, node, nodes):
-                    continue
-                node.status = "running"
-                starting.append(node)
-        first_change = next((n for n in starting if n.bound and n.bound[0].mutating), None)
-        if applying and first_change is not None and not self._locked and self.hold is not None:
-            try:
-                self.hold([t for n in nodes if n.status in ("waiting", "running") for t in n.targets])
-                self._locked = True
-            except Exception as exc:  # another responder holds one: nothing was changed
-                failures.append((first_change, exc))
-        self._flush(nodes)
-        for node in starting:
-            if failures:
-                node.status = "waiting"
-                continue
-            running[pool.submit(self._work, node, scope, applying)] = node
-
-    def _flush(self, nodes: list[_Node]) -> None:
-        """Journal, in playbook order, what finished reads and skipped steps left to record."""
-        for node in nodes:
-            while node.pending:
-                event, fields = node.pending.pop(0)
-                self.journal.record(event, **fields)
-
-    def _inputs_ready(self, node: _Node, nodes: list[_Node], applying: bool) -> bool:
-        by_id = {n.step.id: n for n in nodes}
-        unexpanded = any(n.step.is_group and n.status == "waiting" for n in nodes)
-        for dep in node.deps:
-            found = by_id.get(dep)
-            if (found is None and unexpanded) or (found is not None and found.status != "done"):
-                return False
-        if applying and node.deferred:  # what the key did is read once every change is made
-            return not unexpanded and all(n.status == "done" for n in nodes if not n.deferred)
-        return True
-
-    @staticmethod
-    def _must_wait(index: int, node: _Node, nodes: list[_Node]) -> bool:
-        """A change waits for every earlier change whose targets are unknown yet, until an earlier change to the
-        same part of a principal is verified, and until an earlier change to the same principal is answered: a
-        refused change then stops the run before the next one is sent, as the playbook's order promised."""
-        for earlier in nodes[:index]:
-            if earlier.status in ("done", "failed") or not changes_something(earlier.step):
-                continue
-            if earlier.step.is_group or earlier.bound is None or overlap(earlier.targets, node.targets):
-                return True
-            if not earlier.answered and same_principal(earlier.targets, node.targets):
-                return True
-        return False
-
-    def _bind_node(self, node: _Node, scope: dict[str, Any]) -> bool:
-        """Bind the step's arguments; False (and journaled as skipped) when its `when` is false."""
-        bound = self._bind(node.step, scope)
+    def bind(self, node: Node) -> bool:
+        """Bind the step's arguments; False (journaled as skipped) when its `when` is false."""
+        bound = self._bind(node.step, self._scope)
         if bound is None:
             node.pending.append(_skipped(node.step))
             return False
@@ -257,9 +127,18 @@ class Executor:
         node.targets = bound[0].targets(bound[1]) if bound[0].mutating else []
         return True
 
-    def _expand(self, node: _Node, scope: dict[str, Any], done: dict[str, Any]) -> list[_Node]:
+    def lock(self, targets: list[Target]) -> None:
+        if self.hold is not None:
+            self.hold(targets)
+
+    def flush(self, node: Node) -> None:
+        while node.pending:
+            event, fields = node.pending.pop(0)
+            self.journal.record(event, **fields)
+
+    def expand(self, node: Node) -> list[Node]:
         """A group's steps, once per item: listed now, or as the journal fixed them when first planned."""
-        step = node.step
+        step, scope = node.step, self._scope
         if step.id not in self.expansions:  # a resume never gets here: it refuses a run its plan did not list
             if not _holds(step, scope):
                 self.journal.record(j.SKIPPED, **_skipped(step)[1])
@@ -276,7 +155,7 @@ class Executor:
                     for s in expand_group(step, items)
                 ],
             )
-        return [self._node(s, done, scope) for s in expand_group(step, self.expansions[step.id])]
+        return [self._node(s) for s in expand_group(step, self.expansions[step.id])]
 
     def _bind(self, step: Step, scope: dict[str, Any]) -> tuple[Action[Any], ActionParams] | None:
         """The step's action and validated arguments, or None when its `when` is false."""
@@ -295,11 +174,11 @@ class Executor:
 
     # ---- one step
 
-    def _work(self, node: _Node, scope: dict[str, Any], applying: bool) -> Callable[[], None] | None:
+    def work(self, node: Node) -> Callable[[], None] | None:
         """Plan or apply one step. A change AWS accepted returns its verification, for the pool to run next."""
         assert node.bound is not None  # only bound steps are submitted
-        action, params = node.bound
-        if not applying:
+        action, params, scope = *node.bound, self._scope
+        if not self._applying:
             self._plan_step(node.step, action, params, scope)
             return None
         with self._failures_journaled(node):
@@ -308,16 +187,16 @@ class Executor:
             return None
         return functools.partial(self._verify_step, node, applied)
 
-    def _verify_step(self, node: _Node, applied: Applied) -> None:
+    def _verify_step(self, node: Node, applied: Applied) -> None:
         assert node.bound is not None
         with self._failures_journaled(node):
             self._verify(node.step, *node.bound, applied)
 
     @contextlib.contextmanager
-    def _failures_journaled(self, node: _Node) -> Iterator[None]:
+    def _failures_journaled(self, node: Node) -> Iterator[None]:
         try:
             yield
-        except (UserError, JournalNotStarted):
+        except (UserError, JournalNotStarted, Cancelled):
             raise
         except Exception as exc:
             description = describe_failure(exc, type(node.bound[0]) if node.bound else None)
@@ -348,7 +227,7 @@ class Executor:
         )
 
     def _apply_step(
-        self, node: _Node, action: Action[Any], params: ActionParams, scope: dict[str, Any]
+        self, node: Node, action: Action[Any], params: ActionParams, scope: dict[str, Any]
     ) -> Applied | None:
         step = node.step
         if action.mutating and self.hold is not None:
@@ -370,6 +249,7 @@ class Executor:
         if plan.noop:
             self.journal.record(j.UNCHANGED, **common, milestone=action.milestone)
             return None
+        node.wait_to_send()  # an earlier change to this principal must be answered first
         # Write-ahead: once this record is on disk, rollback knows what to restore even if we die mid-call.
         self.touched = True
         self.journal.record(
