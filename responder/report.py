@@ -34,6 +34,50 @@ STEP_RESULTS = {
 }
 
 
+# What stops the key, and what stops its principal; deleting it is for good, not for containment.
+KEY_STOPPED = "key inactive"
+PRINCIPAL_STOPPED = ("bearer tokens denied", "older sessions revoked", "signing access key inactive")
+
+
+def containment_times(state: RunState) -> dict[str, Any]:
+    """When each containment change took hold (AWS answered it), in seconds after its process started; and the
+    two figures on-call cares about: the key inactive, the principal fully denied (the last of its changes)."""
+    reached = [
+        {
+            "step": r["step"],
+            "milestone": r["milestone"],
+            "seconds_after_start": r.get("seconds_after_start"),
+            "at": r.get("ts"),
+            "already": r.get("event") == j.UNCHANGED,  # in place before this run: nothing to time
+        }
+        for r in state.records
+        if r.get("event") in (j.APPLIED, j.UNCHANGED) and r.get("milestone")
+    ]
+    timed = [m for m in reached if not m["already"] and m["seconds_after_start"] is not None]
+    key = [m["seconds_after_start"] for m in timed if m["milestone"] == KEY_STOPPED]
+    denied = [m["seconds_after_start"] for m in timed if m["milestone"] in (KEY_STOPPED, *PRINCIPAL_STOPPED)]
+    return {
+        "key_inactive_after_s": max(key) if key else None,
+        "fully_denied_after_s": max(denied) if denied else None,
+        "milestones": reached,
+    }
+
+
+def containment_line(times: dict[str, Any] | None) -> str | None:
+    """ "key inactive 0.41 s after start; principal fully denied 0.43 s", or None when nothing was timed."""
+    if not times:
+        return None
+    parts = []
+    if times["key_inactive_after_s"] is not None:
+        parts.append(f"key inactive {times['key_inactive_after_s']:.2f} s after start")
+    if times["fully_denied_after_s"] is not None:
+        parts.append(f"principal fully denied {times['fully_denied_after_s']:.2f} s")
+    already = sorted({m["milestone"] for m in times["milestones"] if m["already"]})
+    if already:
+        parts.append(f"already in place before this run: {', '.join(already)}")
+    return "; ".join(parts) or None
+
+
 def build_report(state: RunState, paths: RunPaths) -> dict[str, Any]:
     started = state.started
     chain = verify_chain(paths.audit_log)
@@ -69,6 +113,7 @@ def build_report(state: RunState, paths: RunPaths) -> dict[str, Any]:
         "started_at": started.get("ts"),
         "finished_at": state.records[-1].get("ts"),
         "steps": steps,
+        "containment": containment_times(state),
         "timeline": [_timeline_entry(r) for r in state.records],
         "audit_log": str(paths.audit_log),
         "audit_records": chain.records,
@@ -126,6 +171,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += [
         f"| Parameters | {_cell(params) if params else 'none'} |",
         f"| Started | {report['started_at']} |",
+        *([f"| Time to containment | {line} |"] if (line := containment_line(report["containment"])) else []),
         f"| Last record | {report['finished_at']} |",
         f"| Audit log | `{report['audit_log']}` |",
         f"| Audit chain | {report['audit_records']} records, head `{report['audit_head']}` |",

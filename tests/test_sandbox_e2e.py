@@ -267,3 +267,35 @@ def test_a_fan_out_killed_midway_is_resumed_and_rolled_back_whole(tmp_path: Path
         assert back["status"] == "rolled-back", back
         swept = json.loads(sandbox.responder("sweep", "--accounts", listing, "-o", "json").stdout)
         assert [r["status"] for r in swept] == ["Active"] * len(members)
+
+
+# What an applying run of each shipped playbook needs (beyond the seeded key), and how many CloudTrail reads its
+# containment itself consumes: a short-term key's role is found in CloudTrail, one page in each searched region.
+APPLYING = {
+    "leaked-long-term-key": ([], 0),
+    "leaked-short-term-key": ([], 2),
+    "contain-bedrock-keys": (["-p", "filter=user=BedrockAPIKey-*"], 0),
+    "bedrock-key-guardrails": (["-p", "principal_name=BedrockAPIKey-demo"], 0),
+}
+
+
+@pytest.mark.parametrize("playbook", sorted(shipped_playbooks()))
+def test_containment_is_never_behind_a_read_it_does_not_need(sandbox: Sandbox, playbook: str) -> None:
+    """Read at the server: no CloudTrail request before the last change of an applying run, but those resolving
+    the key's principal; the investigation comes after, and still reaches the output."""
+    extra, resolving = APPLYING[playbook]
+    before = len(sandbox.operations())
+    key = ["--key-file", str(sandbox.key_files[playbook])] if playbook in sandbox.key_files else []
+    out = json.loads(sandbox.responder("run", playbook, *key, *extra, "--yes", "-o", "json").stdout)
+    assert out["status"] == "completed", out["message"]
+    sent = sandbox.operations()[before:]
+    changes = [i for i, op in enumerate(sent) if not is_read_only(op)]
+    assert changes, "the run changed nothing: nothing to order reads against"
+    early = [op for op in sent[: changes[-1]] if op == "LookupEvents"]
+    assert len(early) <= resolving, sent
+    if any(s["action"] == "cloudtrail.investigate-key-activity" for s in out["steps"]):
+        assert "LookupEvents" in sent[changes[-1] :], sent  # what the key did is read after containment
+        report = json.loads(Path(out["report_json"]).read_text())
+        assert next(s for s in report["steps"] if s["id"] == "investigate")["outputs"]["activity"] is not None
+    if playbook != "bedrock-key-guardrails":  # guardrails prevent; they contain no key
+        assert out["containment"]["fully_denied_after_s"] > 0

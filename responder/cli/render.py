@@ -91,6 +91,7 @@ def outcome_json(outcome: Outcome) -> str:
                 "exit_code": outcome.exit_code,
                 "message": outcome.message,
                 "steps": steps,
+                "containment": {k: v for k, v in outcome.report.get("containment", {}).items() if k != "milestones"},
                 "audit_log": str(outcome.paths.audit_log),
                 "report": str(outcome.paths.report_md),
                 "report_json": str(outcome.paths.report_json),
@@ -112,5 +113,9 @@ def _accounts(outcome: Outcome) -> dict[str, Any]:
 def outcome_text(outcome: Outcome) -> None:
     say()
     say(f"run {outcome.run_id}: {outcome.status.upper()}: {outcome.message}", err=outcome.exit_code != 0)
+    from responder.report import containment_line  # the report stays out of `responder --help`
+
+    if line := containment_line(outcome.report.get("containment")):
+        say(f"contained: {line}")
     say(f"report:    {outcome.paths.report_md}")
     say(f"audit log: {outcome.paths.audit_log}")
