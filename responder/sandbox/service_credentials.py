@@ -35,6 +35,7 @@ BEDROCK = "bedrock.amazonaws.com"
 _PASSWORD_SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws.com"})
 _PER_SERVICE_LIMIT = 2
 _MAX_AGE_DAYS = 36_600
+_SECRET_BYTES = 44
 # Aggregate inline policy budgets in characters, whitespace not counted (IAM quotas page).
 _INLINE_BUDGET = {"user": 2_048, "role": 10_240}
 _STATE_ATTR = "_responder_service_credentials"  # BaseBackend.reset() empties __dict__: reset clears it
@@ -93,12 +94,10 @@ class _Credential:
         return {**self.metadata(), secret_field: self.secret}
 
     def renew_secret(self) -> None:
-        if self.api_key:
-            # The key is ABSK + base64("<alias>:<secret part>"); token_urlsafe never yields ':'.
-            raw = f"{self.login}:{secrets.token_urlsafe(30)}"
-            self.secret = "ABSK" + base64.b64encode(raw.encode()).decode()
-        else:
-            self.secret = base64.b64encode(secrets.token_bytes(44)).decode()
+        # A real key's secret part is 44 random bytes in standard base64: 60 characters, never a ':' (FACTS.md).
+        # responder warns of a key whose secret part is shorter, so the emulator must not make one.
+        part = base64.b64encode(secrets.token_bytes(_SECRET_BYTES)).decode()
+        self.secret = "ABSK" + base64.b64encode(f"{self.login}:{part}".encode()).decode() if self.api_key else part
 
 
 @dataclasses.dataclass

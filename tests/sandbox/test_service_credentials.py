@@ -77,8 +77,15 @@ def test_create_returns_a_bedrock_api_key_that_decodes_to_alias_and_secret(iam: 
     assert "ExpirationDate" not in cred and "ServicePassword" not in cred
     alias, secret = _decode_key(cred["ServiceCredentialSecret"])
     assert alias == cred["ServiceCredentialAlias"]
-    assert len(secret) >= 32 and ":" not in secret
     assert _decode_key(_create(iam, "ci-bot")["ServiceCredentialSecret"])[1] != secret
+
+
+def test_the_secret_part_is_44_bytes_of_standard_base64_as_in_a_real_key(iam: Any) -> None:
+    iam.create_user(UserName="ci-bot")
+    for _ in range(2):  # a second key: '+' and '/' are likely in one of two
+        _, secret = _decode_key(_create(iam, "ci-bot")["ServiceCredentialSecret"])
+        assert len(secret) == 60 and re.fullmatch(r"[A-Za-z0-9+/]{59}=", secret), secret
+        assert len(base64.b64decode(secret, validate=True)) == 44
 
 
 def test_credential_age_days_sets_expiration_and_is_range_checked(iam: Any) -> None:
