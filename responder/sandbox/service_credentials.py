@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import re
 import secrets
 import string
 import threading
@@ -41,6 +42,7 @@ _INLINE_BUDGET = {"user": 2_048, "role": 10_240}
 _STATE_ATTR = "_responder_service_credentials"  # BaseBackend.reset() empties __dict__: reset clears it
 _INSTALLED_ATTR = "_responder_service_credentials_installed"
 _ID_ALPHABET = string.ascii_uppercase + string.digits
+_CREDENTIAL_ID = re.compile(r"\w+", re.ASCII)  # the model's [\w]+ is Java's: ASCII letters, digits, '_'
 _install_lock = threading.Lock()
 
 
@@ -111,10 +113,25 @@ def _state(backend: IAMBackend) -> _State:
     return state
 
 
-def _invalid(value: object, field: str, constraint: str) -> ValidationError:
-    return ValidationError(
-        f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: " + constraint
-    )
+def _invalid(value: object, field: str, *constraints: str) -> ValidationError:
+    """AWS's wording for request members that break the service model's constraints, all of them at once."""
+    count = f"{len(constraints)} validation error{'s' if len(constraints) > 1 else ''} detected"
+    broken = "; ".join(f"Value '{value}' at '{field}' failed to satisfy constraint: {c}" for c in constraints)
+    return ValidationError(f"{count}: {broken}")
+
+
+def _checked_id(cred_id: str) -> None:
+    """The model's constraints on a credential id (pattern [\\w]+, 20 to 128 characters), checked as AWS does:
+    a malformed id is a 400 ValidationError, not a NoSuchEntity (FACTS.md, "The emulator")."""
+    constraints = []
+    if not _CREDENTIAL_ID.fullmatch(cred_id):
+        constraints.append("Member must satisfy regular expression pattern: [\\w]+")
+    if len(cred_id) < 20:
+        constraints.append("Member must have length greater than or equal to 20")
+    elif len(cred_id) > 128:
+        constraints.append("Member must have length less than or equal to 128")
+    if constraints:
+        raise _invalid(cred_id, "serviceSpecificCredentialId", *constraints)
 
 
 def _check_service(service_name: str) -> None:
@@ -153,13 +170,14 @@ def _create(backend: IAMBackend, user_name: str, service_name: str, age_days: in
 
 
 def _find(backend: IAMBackend, cred_id: str, user_name: str | None) -> _Credential:
+    _checked_id(cred_id)
     if user_name:
         backend.get_user(user_name)
     cred = _state(backend).creds.get(cred_id)
     # Without UserName AWS assumes the caller; the emulator searches the whole account instead, since
     # moto's default caller is no IAM user and seeded scenarios act on other users' credentials.
     if cred is None or (user_name and cred.user_name != user_name):
-        raise NotFoundException(f"The Service Specific Credential with id {cred_id} cannot be found.")
+        raise NotFoundException(f"No such credential {cred_id} exists")  # AWS's words (FACTS.md)
     return cred
 
 
@@ -284,7 +302,7 @@ def _budgeted(original: _PutPolicy, kind: str, entity: Callable[[IAMBackend, str
 def _guarded_delete_user(original: Callable[[IAMBackend, str], None]) -> Callable[[IAMBackend, str], None]:
     def delete_user(self: IAMBackend, user_name: str) -> None:
         if any(c.user_name == user_name for c in _state(self).creds.values()):
-            raise DeleteConflictException("Cannot delete entity, must remove service specific credentials first.")
+            raise DeleteConflictException("Cannot delete entity, must remove referenced objects first.")  # AWS's words
         original(self, user_name)
 
     return delete_user

@@ -241,6 +241,53 @@ def test_update_status_is_reversible_and_checks_the_credential(iam: Any) -> None
     assert "ACCA" + "0" * 17 in excinfo.value.response["Error"]["Message"]
 
 
+def _answer(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:
+    """What AWS answered: HTTP status, error code, message."""
+    response = excinfo.value.response
+    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
+
+
+MALFORMED = "$(id)-not-a-credential-id"  # long enough for botocore's own length check, not [\w]+
+
+
+@pytest.mark.parametrize("operation", ["update", "reset", "delete"])
+def test_a_malformed_credential_id_is_a_validation_error_and_an_unknown_one_no_such_entity(
+    iam: Any, operation: str
+) -> None:
+    """AWS's recorded answers (FACTS.md, "The emulator"), through botocore as responder sees them."""
+    iam.create_user(UserName="alice")
+    _create(iam, "alice")
+    call = {
+        "update": lambda cred_id: iam.update_service_specific_credential(
+            UserName="alice", ServiceSpecificCredentialId=cred_id, Status="Inactive"
+        ),
+        "reset": lambda cred_id: iam.reset_service_specific_credential(ServiceSpecificCredentialId=cred_id),
+        "delete": lambda cred_id: iam.delete_service_specific_credential(ServiceSpecificCredentialId=cred_id),
+    }[operation]
+    with pytest.raises(ClientError) as excinfo:
+        call(MALFORMED)
+    assert _answer(excinfo) == (
+        400,
+        "ValidationError",
+        f"1 validation error detected: Value '{MALFORMED}' at 'serviceSpecificCredentialId' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: [\\w]+",
+    )
+    unknown = "ACCA" + "0" * 17
+    with pytest.raises(ClientError) as excinfo:
+        call(unknown)
+    assert _answer(excinfo) == (404, "NoSuchEntity", f"No such credential {unknown} exists")
+
+
+def test_a_short_malformed_id_breaks_both_constraints_when_botocore_does_not_check_first(iam: Any) -> None:
+    unchecked = boto3.client("iam", region_name="us-east-1", config=Config(parameter_validation=False))
+    with pytest.raises(ClientError) as excinfo:
+        unchecked.delete_service_specific_credential(ServiceSpecificCredentialId="a/b")
+    status, code, message = _answer(excinfo)
+    assert (status, code) == (400, "ValidationError")
+    assert message.startswith("2 validation errors detected: Value 'a/b' at 'serviceSpecificCredentialId'")
+    assert message.endswith("Member must have length greater than or equal to 20")
+
+
 def test_reset_replaces_the_secret_and_keeps_the_credential(iam: Any) -> None:
     iam.create_user(UserName="alice")
     old = _create(iam, "alice")
@@ -277,7 +324,7 @@ def test_delete_removes_the_credential_and_unblocks_delete_user(iam: Any) -> Non
     cred_id = _create(iam, "alice")["ServiceSpecificCredentialId"]
     with pytest.raises(ClientError) as excinfo:
         iam.delete_user(UserName="alice")
-    assert _error(excinfo) == "DeleteConflict"
+    assert _answer(excinfo) == (409, "DeleteConflict", "Cannot delete entity, must remove referenced objects first.")
     iam.delete_service_specific_credential(UserName="alice", ServiceSpecificCredentialId=cred_id)
     assert iam.list_service_specific_credentials(UserName="alice")["ServiceSpecificCredentials"] == []
     with pytest.raises(ClientError) as excinfo:
