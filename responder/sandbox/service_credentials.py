@@ -1,9 +1,10 @@
 """IAM service-specific credentials (long-term Bedrock API keys) for moto's IAM emulation.
 
 moto 5.2 implements none of the five operations. `install()` adds them to `IamResponse`, which both
-`mock_aws()` and the moto server dispatch to, and adds the AWS behaviours responder's fallbacks are
-tested against: inline-policy size budgets, and DeleteUser refusing a user that still has credentials.
+`mock_aws()` and the moto server dispatch to, and what AWS does to credentials when their user changes:
+DeleteUser refuses a user that still has credentials, and a renamed user takes its credentials along.
 State lives on each account's IAM backend, so moto's reset clears it and accounts stay apart.
+IAM's quotas and protected roles are in iam_limits.py.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from moto.core.responses import ActionResult, EmptyResult
 from moto.iam.exceptions import (
     DeleteConflictException,
+    EntityAlreadyExists,
     IAMException,
     LimitExceededException,
     NotFoundException,
@@ -37,8 +39,6 @@ _PASSWORD_SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws
 _PER_SERVICE_LIMIT = 2
 _MAX_AGE_DAYS = 36_600
 _SECRET_BYTES = 44
-# Aggregate inline policy budgets in characters, whitespace not counted (IAM quotas page).
-_INLINE_BUDGET = {"user": 2_048, "role": 10_240}
 _STATE_ATTR = "_responder_service_credentials"  # BaseBackend.reset() empties __dict__: reset clears it
 _INSTALLED_ATTR = "_responder_service_credentials_installed"
 _ID_ALPHABET = string.ascii_uppercase + string.digits
@@ -282,21 +282,7 @@ _RESPONSE_METHODS: tuple[Callable[[IamResponse], ActionResult], ...] = (
     delete_service_specific_credential,
 )
 
-# ---- IAMBackend wrappers: on the backend, so every path that writes inline policies is covered.
-
-_PutPolicy = Callable[[IAMBackend, str, str, str], None]
-
-
-def _budgeted(original: _PutPolicy, kind: str, entity: Callable[[IAMBackend, str], Any]) -> _PutPolicy:
-    limit = _INLINE_BUDGET[kind]
-
-    def put_policy(self: IAMBackend, name: str, policy_name: str, policy_json: str) -> None:
-        documents = {**entity(self, name).policies, policy_name: policy_json}  # same name replaces
-        if sum(len("".join(str(doc).split())) for doc in documents.values()) > limit:
-            raise LimitExceededException(f"Maximum policy size of {limit} bytes exceeded for {kind} {name}")
-        original(self, name, policy_name, policy_json)
-
-    return put_policy
+# ---- IAMBackend wrappers: on the backend, so every path that deletes or renames a user is covered.
 
 
 def _guarded_delete_user(original: Callable[[IAMBackend, str], None]) -> Callable[[IAMBackend, str], None]:
@@ -308,6 +294,25 @@ def _guarded_delete_user(original: Callable[[IAMBackend, str], None]) -> Callabl
     return delete_user
 
 
+def _renaming_user(original: Callable[..., None]) -> Callable[..., None]:
+    """UpdateUser with NewUserName: the user's credentials follow it, their alias stays as created (AWS keeps the
+    ServiceCredentialAlias it issued, so an old key still names the old user). moto renames a user onto an existing
+    one silently; AWS refuses, and merging two users' credentials would hide which key is whose."""
+
+    def update_user(
+        self: IAMBackend, user_name: str, new_path: str | None = None, new_user_name: str | None = None
+    ) -> None:
+        if new_user_name and new_user_name != user_name and new_user_name in self.users:
+            raise EntityAlreadyExists(f"User {new_user_name} already exists")
+        original(self, user_name, new_path, new_user_name)
+        if new_user_name:
+            for cred in _state(self).creds.values():
+                if cred.user_name == user_name:
+                    cred.user_name = new_user_name
+
+    return update_user
+
+
 def install() -> None:
     """Patch moto's IAM once per process; safe to call any number of times."""
     with _install_lock:
@@ -316,9 +321,8 @@ def install() -> None:
         for method in _RESPONSE_METHODS:
             setattr(IamResponse, method.__name__, method)
         wrappers: dict[str, Callable[..., None]] = {
-            "put_user_policy": _budgeted(IAMBackend.put_user_policy, "user", IAMBackend.get_user),
-            "put_role_policy": _budgeted(IAMBackend.put_role_policy, "role", IAMBackend.get_role),
             "delete_user": _guarded_delete_user(IAMBackend.delete_user),
+            "update_user": _renaming_user(IAMBackend.update_user),
         }
         for name, wrapper in wrappers.items():
             setattr(IAMBackend, name, wrapper)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -333,6 +332,34 @@ def test_delete_removes_the_credential_and_unblocks_delete_user(iam: Any) -> Non
     iam.delete_user(UserName="alice")
 
 
+def test_renaming_a_user_takes_its_credentials_along_and_keeps_their_alias(iam: Any) -> None:
+    for user in ("alice", "bob"):
+        iam.create_user(UserName=user)
+    cred = _create(iam, "alice")
+    iam.update_user(UserName="alice", NewUserName="alice-renamed")
+    [listed] = iam.list_service_specific_credentials(UserName="alice-renamed")["ServiceSpecificCredentials"]
+    assert listed["ServiceSpecificCredentialId"] == cred["ServiceSpecificCredentialId"]
+    assert listed["UserName"] == "alice-renamed"
+    assert listed["ServiceCredentialAlias"] == f"alice-at-{ACCOUNT}"  # as issued: the old key still names alice
+    [every] = iam.list_service_specific_credentials(AllUsers=True)["ServiceSpecificCredentials"]
+    assert every["UserName"] == "alice-renamed"
+    with pytest.raises(ClientError) as excinfo:
+        iam.list_service_specific_credentials(UserName="alice")
+    assert _error(excinfo) == "NoSuchEntity"
+    iam.update_service_specific_credential(
+        UserName="alice-renamed", ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"], Status="Inactive"
+    )
+    with pytest.raises(ClientError) as excinfo:  # the credentials still hold the renamed user back
+        iam.delete_user(UserName="alice-renamed")
+    assert _error(excinfo) == "DeleteConflict"
+    with pytest.raises(ClientError) as excinfo:  # no two users merge into one, credentials and all
+        iam.update_user(UserName="bob", NewUserName="alice-renamed")
+    assert _error(excinfo) == "EntityAlreadyExists"
+    assert iam.list_service_specific_credentials(UserName="bob")["ServiceSpecificCredentials"] == []
+    iam.update_user(UserName="bob", NewPath="/moved/")  # a new path alone moves no credential
+    assert len(iam.list_service_specific_credentials(UserName="alice-renamed")["ServiceSpecificCredentials"]) == 1
+
+
 def test_accounts_are_separate(iam: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     iam.create_user(UserName="alice")
     monkeypatch.setenv("MOTO_ACCOUNT_ID", OTHER_ACCOUNT)
@@ -371,55 +398,9 @@ def test_moto_reset_clears_the_credentials() -> None:
 
 def test_install_is_idempotent() -> None:
     sc.install()
-    patched = (IAMBackend.put_user_policy, IAMBackend.put_role_policy, IAMBackend.delete_user)
+    patched = (IAMBackend.delete_user, IAMBackend.update_user)
     sc.install()
-    assert (IAMBackend.put_user_policy, IAMBackend.put_role_policy, IAMBackend.delete_user) == patched
-
-
-def _policy(size: int, padding: int = 0) -> str:
-    """A valid policy document of exactly `size` non-whitespace characters, plus `padding` spaces."""
-
-    def build(bucket: str) -> str:
-        return json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": {
-                    "Effect": "Deny",
-                    "Action": "s3:GetObject",
-                    "Resource": f"arn:aws:s3:::{bucket}",
-                },
-            },
-            separators=(",", ":"),
-        )
-
-    document = build("b" * (size - len(build(""))))
-    assert len(document) == size
-    return document[:1] + " \n\t" * (padding // 3) + document[1:]
-
-
-@pytest.mark.parametrize(("kind", "limit"), [("user", 2_048), ("role", 10_240)])
-def test_inline_policy_budget_counts_all_inline_policies(iam: Any, kind: str, limit: int) -> None:
-    if kind == "user":
-        iam.create_user(UserName="target")
-        put, delete = iam.put_user_policy, iam.delete_user_policy
-        name = {"UserName": "target"}
-    else:
-        iam.create_role(RoleName="target", AssumeRolePolicyDocument=_policy(200))
-        put, delete = iam.put_role_policy, iam.delete_role_policy
-        name = {"RoleName": "target"}
-    half = limit // 2
-    put(PolicyName="first", PolicyDocument=_policy(half, padding=limit), **name)  # whitespace is free
-    put(PolicyName="second", PolicyDocument=_policy(limit - half), **name)  # exactly the budget
-    with pytest.raises(ClientError) as excinfo:
-        put(PolicyName="third", PolicyDocument=_policy(120), **name)
-    assert _error(excinfo) == "LimitExceeded"
-    with pytest.raises(ClientError) as excinfo:  # replacing a policy counts its new size
-        put(PolicyName="second", PolicyDocument=_policy(limit - half + 1), **name)
-    assert _error(excinfo) == "LimitExceeded"
-    put(PolicyName="second", PolicyDocument=_policy(limit - half - 120), **name)
-    put(PolicyName="third", PolicyDocument=_policy(120), **name)  # fits after the replacement
-    delete(PolicyName="first", **name)
-    put(PolicyName="fourth", PolicyDocument=_policy(half), **name)
+    assert (IAMBackend.delete_user, IAMBackend.update_user) == patched
 
 
 def test_the_moto_server_serves_the_operations() -> None:
@@ -450,9 +431,6 @@ def test_the_moto_server_serves_the_operations() -> None:
         with pytest.raises(ClientError) as excinfo:
             iam.delete_user(UserName="served")
         assert _error(excinfo) == "DeleteConflict"
-        with pytest.raises(ClientError) as excinfo:
-            iam.put_user_policy(UserName="served", PolicyName="big", PolicyDocument=_policy(2_049))
-        assert _error(excinfo) == "LimitExceeded"
         iam.delete_service_specific_credential(ServiceSpecificCredentialId=cred_id)
         iam.delete_user(UserName="served")
     finally:
