@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from responder.errors import UserError
+from responder.redaction import shown
 from responder.registry import get_action
 from responder.shipped import shipped_playbooks
 from responder.yaml_source import YamlDocument, load_yaml, read_text
@@ -19,6 +20,7 @@ NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 REFERENCE = re.compile(r"\$\{([^}]*)\}")
 RUN_FACTS = ("id", "started_at")  # ${run.NAME}: facts of the run itself
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
+_DIGITS = re.compile(r"[+-]?[0-9][0-9_]*")  # what int() reads as a whole number, however long
 
 
 class _Model(BaseModel):
@@ -342,15 +344,18 @@ def coerce_parameter(name: str, param: Parameter, raw: str | bool | int) -> str 
         word = str(raw).strip().lower()
         if word in TRUE_WORDS | FALSE_WORDS:
             return word in TRUE_WORDS
-        raise UserError(f"parameter {name}: expected true or false, got {str(raw)!r}")
+        raise UserError(f"parameter {name}: expected true or false, got {shown(raw)}")
     if param.type == "integer":
         try:
             return int(str(raw), 10)
         except ValueError:
-            raise UserError(f"parameter {name}: expected a whole number, got {str(raw)!r}") from None
+            # Python refuses to read more than 4,300 digits (int_max_str_digits): that is a number, only too large.
+            if _DIGITS.fullmatch(str(raw).strip()):
+                raise UserError(f"parameter {name}: {shown(raw)} is too large a number") from None
+            raise UserError(f"parameter {name}: expected a whole number, got {shown(raw)}") from None
     text = str(raw)
     if param.pattern and not re.fullmatch(param.pattern, text):
-        raise UserError(f"parameter {name}: {text!r} does not match {param.pattern}")
+        raise UserError(f"parameter {name}: {shown(text)} does not match {param.pattern}")
     return text
 
 
@@ -362,7 +367,7 @@ def bind_parameters(playbook: Playbook, given: dict[str, str]) -> dict[str, Any]
             known = ", ".join(playbook.parameters) or "none"
             if name in ("key", "api_key", "secret"):
                 raise UserError("pass the leaked key with --key-file FILE (or - for stdin), never as -p")
-            raise UserError(f"unknown parameter {name!r} for playbook {playbook.name} (it takes: {known})")
+            raise UserError(f"unknown parameter {shown(name)} for playbook {playbook.name} (it takes: {known})")
     for name, param in playbook.parameters.items():
         if name in given:
             values[name] = coerce_parameter(name, param, given[name])
@@ -380,8 +385,8 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise UserError(f"-p expects NAME=VALUE, got {pair!r}")
+            raise UserError(f"-p expects NAME=VALUE, got {shown(pair)}")
         if name.strip() in result:
-            raise UserError(f"parameter {name.strip()!r} given twice")
+            raise UserError(f"parameter {shown(name.strip())} given twice")
         result[name.strip()] = value
     return result

@@ -69,3 +69,16 @@ def _pattern_replacement(match: re.Match[str]) -> str:
 
 # One registry per process: the CLI handles one incident at a time, and every output path shares it.
 SECRETS = SecretRegistry()
+
+ECHO_LIMIT = 60
+
+
+def shown(value: object, limit: int = ECHO_LIMIT) -> str:
+    """Operator input as a message may echo it back: quoted as repr quotes (a newline in it cannot forge a second
+    line), redacted before it is cut (a cut secret no longer matches the registry), and cut to `limit` characters
+    with its length said, so a 100 KB paste makes a one-line message, not a screenful."""
+    text = str(value)
+    redacted = SECRETS.redact(text)
+    if len(redacted) <= limit:
+        return repr(redacted)
+    return f"{redacted[:limit]!r}... ({len(text):,} characters)"

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from responder.errors import UserError
+from responder.redaction import shown
 
 AUDIT_LOG = "audit.jsonl"
 REPORT_MD = "report.md"
@@ -58,22 +59,37 @@ def new_run(root: Path) -> RunPaths:
     return paths
 
 
+AMBIGUOUS_SHOWN = 5  # ids listed when a prefix names several runs: enough to pick from, one line still
+
+
 def find_run(root: Path, run_id: str) -> RunPaths:
     if not run_id or "/" in run_id or run_id.startswith("."):
-        raise UserError(f"{run_id!r} is not a run id (see `responder runs`)")
+        raise UserError(f"{shown(run_id)} is not a run id (see `responder runs`)")
     exact = RunPaths(root, run_id)
-    if exact.audit_log.is_file():
+    if _is_run(exact.directory):
         return exact
     # A prefix of a run, or of one account's run inside a fan-out.
     patterns = (f"{run_id}*", f"*/{ACCOUNT_RUNS}/{run_id}*")
-    found = (
-        [p for pattern in patterns for p in root.glob(pattern) if (p / AUDIT_LOG).is_file()] if root.is_dir() else []
-    )
+    found = [p for pattern in patterns for p in root.glob(pattern) if _is_run(p)] if root.is_dir() else []
     if len(found) == 1:
         return RunPaths(found[0].parent, found[0].name)
     if len(found) > 1:
-        raise UserError(f"run id {run_id!r} is ambiguous: {', '.join(sorted(p.name for p in found))}")
-    raise UserError(f"no run {run_id!r} in {root} (see `responder runs`, or pass --runs-dir)")
+        names = sorted(p.name for p in found)
+        more = f", and {len(names) - AMBIGUOUS_SHOWN} more" if len(names) > AMBIGUOUS_SHOWN else ""
+        raise UserError(
+            f"run id {shown(run_id)} is ambiguous: {', '.join(names[:AMBIGUOUS_SHOWN])}{more} "
+            "(give more of the id; `responder runs` lists them)"
+        )
+    raise UserError(f"no run {shown(run_id)} in {root} (see `responder runs`, or pass --runs-dir)")
+
+
+def _is_run(directory: Path) -> bool:
+    """A run's directory holds its audit log. An id no file system can name (longer than a file name may be) is
+    no run either, not an OSError."""
+    try:
+        return (directory / AUDIT_LOG).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def all_runs(root: Path) -> list[RunPaths]:

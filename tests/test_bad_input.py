@@ -91,6 +91,7 @@ class Case:
     files: Mapping[str, Content] = field(default_factory=dict)
     marks: tuple[MarkDecorator, ...] = ()
     via_main: bool = False  # through `responder.cli.main.main`, the installed entry point, not the Typer app alone
+    max_line: int = 300  # characters in the one line: an operator reads it at a glance, whatever they pasted
 
 
 def bug(reason: str) -> tuple[MarkDecorator, ...]:
@@ -206,7 +207,24 @@ def param_case(name: str, args: tuple[str, ...], message: str, marks: tuple[Mark
 
 
 PARAMETER_CASES = [
-    param_case("user-name-too-long", (*NO_KEY, "-p", "user_name=" + "a" * 65), f"'{'a' * 65}' {IAM_PATTERN}"),
+    param_case("user-name-too-long", (*NO_KEY, "-p", "user_name=" + "a" * 65), f"... (65 characters) {IAM_PATTERN}"),
+    # Echoed input is bounded: 60 characters and its length, however much was pasted.
+    param_case(
+        "user-name-100-KB", (*NO_KEY, "-p", "user_name=" + "a" * 100_000), f"'{'a' * 60}'... (100,000 characters) does"
+    ),
+    param_case("no-equals-100-KB", (*LONG, "-p", "x" * 100_000), "-p expects NAME=VALUE, got 'xxx"),
+    param_case(
+        "unknown-parameter-100-KB", (*LONG, "-p", "y" * 100_000 + "=1"), "(100,000 characters) for playbook leaked-long"
+    ),
+    param_case("integer-5000-digits", (*LONG, "-p", "max_events=" + "9" * 5000), "(5,000 characters) is too large"),
+    # aws.py echoes --region whole: the error handler's net keeps the line's head and tail (1,000 characters).
+    Case(
+        "region-option-100-KB",
+        (*LONG, "--region", "r" * 100_000),
+        "characters cut) ... rrrrrrrrrr",
+        {"key.txt": KEY},
+        max_line=1_100,
+    ),
     param_case("user-name-space-and-bang", (*NO_KEY, "-p", "user_name=bad name!"), f"'bad name!' {IAM_PATTERN}"),
     param_case("user-name-shell-command", (*NO_KEY, "-p", "user_name=x; rm -rf /"), f"'x; rm -rf /' {IAM_PATTERN}"),
     param_case("user-name-command-substitution", (*NO_KEY, "-p", "user_name=$(id)"), f"'$(id)' {IAM_PATTERN}"),
@@ -324,7 +342,16 @@ KEY_CASES = [
 ]
 
 MISSING_RUN = "20990101T000000Z-000000"
+# 36 runs started in the same second: a prefix naming them all lists five and says how many more.
+SAME_SECOND = {f"runs/20990101T000000Z-{n:06x}/audit.jsonl": "{}\n" for n in range(1, 37)}
 RUN_ID_CASES = [
+    Case(
+        "resume-ambiguous-prefix",
+        ("resume", "20990101T", *RUNS),
+        "20990101T000000Z-000005, and 31 more (give more of the id",
+        SAME_SECOND,
+    ),
+    Case("report-run-id-100-KB", ("report", "z" * 100_000, *RUNS), f"no run '{'z' * 60}'... (100,000 characters)"),
     *(
         Case(f"{command}-{name}", (command, run_id, *RUNS), message)
         for command in ("rollback", "resume", "report")
@@ -463,6 +490,7 @@ def account_state(iam: Any) -> dict[str, Any]:
 def write_files(tmp_path: Path, files: Mapping[str, Content]) -> None:
     for name, content in files.items():
         path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         if content is Special.DIRECTORY:
             path.mkdir()
         elif content is Special.UNREADABLE:
@@ -523,6 +551,7 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ") and "internal error" not in lines[0], lines[0]
     assert case.message.replace("{tmp}", str(tmp_path)) in lines[0]
+    assert len(lines[0].replace(str(tmp_path), "{tmp}")) <= case.max_line, f"{len(lines[0])}: {lines[0][:300]}"
     assert [op for op in sent if not is_read_only(op)] == []
     assert account_state(iam) == before
     assert credential_status(iam, account.user_name, account.credential_id) == "Active"

@@ -5,11 +5,15 @@ import base64
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
+from responder.actions.base import Regions
 from responder.errors import UserError
-from responder.keys import fingerprint, parse_long_term_key, read_key_file
+from responder.keys import REGION, ShortTermKey, fingerprint, parse_key, parse_long_term_key, read_key_file
 from responder.redaction import SECRETS
-from tests.factories import make_key
+from tests.factories import make_key, make_token
+
+REGION_LIST: TypeAdapter[list[str]] = TypeAdapter(Regions)
 
 
 def test_decodes_user_and_account_from_the_alias() -> None:
@@ -85,3 +89,34 @@ def test_registered_secrets_are_redacted_everywhere() -> None:
 def test_unregistered_keys_are_caught_by_pattern() -> None:
     stranger = make_key("dave-at-123456789012", "NeverRegisteredSecret123")
     assert stranger[4:] not in SECRETS.redact(f"error mentioning {stranger}")
+
+
+# Regions: every partition's, from botocore's own data; nothing else.
+PARTITION_REGIONS = ["eusc-de-east-1", "cn-north-1", "us-gov-west-1", "us-iso-east-1", "us-isob-east-1", "us-east-1"]
+NOT_REGIONS = ["US-EAST-1", "us-east-1\n", "../../x", "aws-global", "xx-east-1", "us-east-1;rm", "us-ea_st-1", ""]
+
+
+@pytest.mark.parametrize("region", PARTITION_REGIONS)
+def test_regions_of_every_partition_are_regions(region: str) -> None:
+    assert REGION.fullmatch(region)
+    assert REGION_LIST.validate_python(f"us-east-1,{region}") == ["us-east-1", region]  # -p regions=...
+
+
+@pytest.mark.parametrize("region", NOT_REGIONS)
+def test_what_no_partition_names_is_not_a_region(region: str) -> None:
+    assert REGION.fullmatch(region) is None
+
+
+def test_every_region_botocore_lists_is_a_region() -> None:
+    """The names come from botocore's partition data, so they grow with botocore, not with this code."""
+    import botocore.session
+
+    partitions = botocore.session.get_session().get_data("partitions")["partitions"]
+    listed = [r for p in partitions for r in p["regions"] if not r.endswith("-global")]  # -global: no region
+    assert len(listed) > 30 and "eusc-de-east-1" in listed
+    assert [r for r in listed if not REGION.fullmatch(r)] == []
+
+
+def test_a_short_term_key_from_the_eusc_partition_parses() -> None:
+    key = parse_key(make_token("ASIAQ3EGXYZEXAMPLE01", region="eusc-de-east-1"))
+    assert isinstance(key, ShortTermKey) and key.region == "eusc-de-east-1"

@@ -15,8 +15,20 @@ from responder.redaction import SECRETS
 DEBUG = {"enabled": False}  # set by the global --debug option
 
 
+LINE_LIMIT = 1_000  # characters: far above any message responder writes, far below a pasted file
+
+
 def fail(message: str) -> None:
-    typer.echo(SECRETS.redact(f"error: {message}"), err=True)
+    typer.echo(bounded(SECRETS.redact(f"error: {message}")), err=True)
+
+
+def bounded(line: str, limit: int = LINE_LIMIT) -> str:
+    """The last net under every echo of operator input that forgot redaction.shown (Click's, AWS's, an option's):
+    an over-long line keeps its head, which says what failed, and its tail, which usually says what to do."""
+    if len(line) <= limit:
+        return line
+    head, tail = line[: limit * 2 // 3], line[-(limit // 3) :]
+    return f"{head} ... ({len(line) - len(head) - len(tail):,} characters cut) ... {tail}"
 
 
 @contextmanager

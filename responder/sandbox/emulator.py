@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from responder.sandbox import cloudtrail_events, organization, service_credentials
+from responder.sandbox import cloudtrail_events, iam_limits, organization, service_credentials
 
 
 def install() -> None:
-    """Idempotent: IAM service-specific credentials and policy budgets, CloudTrail LookupEvents, and an
-    AssumeRole that checks the role exists."""
+    """Idempotent: IAM service-specific credentials, IAM's policy budgets, quotas and protected roles, CloudTrail
+    LookupEvents, and an AssumeRole that checks the role exists."""
     service_credentials.install()
+    iam_limits.install()
     cloudtrail_events.install()
     organization.install()

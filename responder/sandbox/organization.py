@@ -25,18 +25,34 @@ _lock = threading.Lock()
 def install() -> None:
     """AssumeRole fails (AccessDenied) when the role does not exist; ListAccounts fails outside an organization.
     Idempotent."""
+    from moto.core.responses import ActionResult
     from moto.organizations.exceptions import AWSOrganizationsNotInUseException
     from moto.organizations.models import OrganizationsBackend
+    from moto.sts.exceptions import STSClientError
     from moto.sts.models import STSBackend
+    from moto.sts.responses import TokenResponse
 
     with _lock:
         if getattr(STSBackend, _INSTALLED_ATTR, False):
             return
         assume_original, list_original = STSBackend.assume_role, OrganizationsBackend.list_accounts
+        serve_original = TokenResponse.assume_role
 
         def assume_role(self: Any, **kwargs: Any) -> Any:
             _check_role(self.account_id, kwargs["role_arn"])
             return assume_original(self, **kwargs)
+
+        def serve_assume_role(self: Any) -> Any:
+            try:
+                return serve_original(self)
+            except STSClientError as refused:
+                if refused.code != "AccessDenied":
+                    raise
+                # moto takes an error's HTTP status from the service model, and STS's has no AccessDenied shape:
+                # it would answer 400. AWS answers a refused AssumeRole with 403 (FACTS.md, "The emulator").
+                _, headers, body = self.serialized(ActionResult(refused))
+                headers["status"] = 403
+                return 403, headers, body
 
         def list_accounts(self: Any, **kwargs: Any) -> Any:
             if self.org is None:
@@ -44,6 +60,7 @@ def install() -> None:
             return list_original(self, **kwargs)
 
         setattr(STSBackend, "assume_role", assume_role)  # noqa: B010
+        setattr(TokenResponse, "assume_role", serve_assume_role)  # noqa: B010
         setattr(OrganizationsBackend, "list_accounts", list_accounts)  # noqa: B010
         setattr(STSBackend, _INSTALLED_ATTR, True)
         # STS's service model has no AccessDenied shape: moto warns on every refusal, though AWS answers just so.

@@ -1,9 +1,10 @@
 """IAM service-specific credentials (long-term Bedrock API keys) for moto's IAM emulation.
 
 moto 5.2 implements none of the five operations. `install()` adds them to `IamResponse`, which both
-`mock_aws()` and the moto server dispatch to, and adds the AWS behaviours responder's fallbacks are
-tested against: inline-policy size budgets, and DeleteUser refusing a user that still has credentials.
+`mock_aws()` and the moto server dispatch to, and what AWS does to credentials when their user changes:
+DeleteUser refuses a user that still has credentials, and a renamed user takes its credentials along.
 State lives on each account's IAM backend, so moto's reset clears it and accounts stay apart.
+IAM's quotas and protected roles are in iam_limits.py.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import re
 import secrets
 import string
 import threading
@@ -21,6 +23,7 @@ from typing import Any
 from moto.core.responses import ActionResult, EmptyResult
 from moto.iam.exceptions import (
     DeleteConflictException,
+    EntityAlreadyExists,
     IAMException,
     LimitExceededException,
     NotFoundException,
@@ -35,11 +38,11 @@ BEDROCK = "bedrock.amazonaws.com"
 _PASSWORD_SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws.com"})
 _PER_SERVICE_LIMIT = 2
 _MAX_AGE_DAYS = 36_600
-# Aggregate inline policy budgets in characters, whitespace not counted (IAM quotas page).
-_INLINE_BUDGET = {"user": 2_048, "role": 10_240}
+_SECRET_BYTES = 44
 _STATE_ATTR = "_responder_service_credentials"  # BaseBackend.reset() empties __dict__: reset clears it
 _INSTALLED_ATTR = "_responder_service_credentials_installed"
 _ID_ALPHABET = string.ascii_uppercase + string.digits
+_CREDENTIAL_ID = re.compile(r"\w+", re.ASCII)  # the model's [\w]+ is Java's: ASCII letters, digits, '_'
 _install_lock = threading.Lock()
 
 
@@ -93,12 +96,10 @@ class _Credential:
         return {**self.metadata(), secret_field: self.secret}
 
     def renew_secret(self) -> None:
-        if self.api_key:
-            # The key is ABSK + base64("<alias>:<secret part>"); token_urlsafe never yields ':'.
-            raw = f"{self.login}:{secrets.token_urlsafe(30)}"
-            self.secret = "ABSK" + base64.b64encode(raw.encode()).decode()
-        else:
-            self.secret = base64.b64encode(secrets.token_bytes(44)).decode()
+        # A real key's secret part is 44 random bytes in standard base64: 60 characters, never a ':' (FACTS.md).
+        # responder warns of a key whose secret part is shorter, so the emulator must not make one.
+        part = base64.b64encode(secrets.token_bytes(_SECRET_BYTES)).decode()
+        self.secret = "ABSK" + base64.b64encode(f"{self.login}:{part}".encode()).decode() if self.api_key else part
 
 
 @dataclasses.dataclass
@@ -112,10 +113,25 @@ def _state(backend: IAMBackend) -> _State:
     return state
 
 
-def _invalid(value: object, field: str, constraint: str) -> ValidationError:
-    return ValidationError(
-        f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: " + constraint
-    )
+def _invalid(value: object, field: str, *constraints: str) -> ValidationError:
+    """AWS's wording for request members that break the service model's constraints, all of them at once."""
+    count = f"{len(constraints)} validation error{'s' if len(constraints) > 1 else ''} detected"
+    broken = "; ".join(f"Value '{value}' at '{field}' failed to satisfy constraint: {c}" for c in constraints)
+    return ValidationError(f"{count}: {broken}")
+
+
+def _checked_id(cred_id: str) -> None:
+    """The model's constraints on a credential id (pattern [\\w]+, 20 to 128 characters), checked as AWS does:
+    a malformed id is a 400 ValidationError, not a NoSuchEntity (FACTS.md, "The emulator")."""
+    constraints = []
+    if not _CREDENTIAL_ID.fullmatch(cred_id):
+        constraints.append("Member must satisfy regular expression pattern: [\\w]+")
+    if len(cred_id) < 20:
+        constraints.append("Member must have length greater than or equal to 20")
+    elif len(cred_id) > 128:
+        constraints.append("Member must have length less than or equal to 128")
+    if constraints:
+        raise _invalid(cred_id, "serviceSpecificCredentialId", *constraints)
 
 
 def _check_service(service_name: str) -> None:
@@ -154,13 +170,14 @@ def _create(backend: IAMBackend, user_name: str, service_name: str, age_days: in
 
 
 def _find(backend: IAMBackend, cred_id: str, user_name: str | None) -> _Credential:
+    _checked_id(cred_id)
     if user_name:
         backend.get_user(user_name)
     cred = _state(backend).creds.get(cred_id)
     # Without UserName AWS assumes the caller; the emulator searches the whole account instead, since
     # moto's default caller is no IAM user and seeded scenarios act on other users' credentials.
     if cred is None or (user_name and cred.user_name != user_name):
-        raise NotFoundException(f"The Service Specific Credential with id {cred_id} cannot be found.")
+        raise NotFoundException(f"No such credential {cred_id} exists")  # AWS's words (FACTS.md)
     return cred
 
 
@@ -265,30 +282,35 @@ _RESPONSE_METHODS: tuple[Callable[[IamResponse], ActionResult], ...] = (
     delete_service_specific_credential,
 )
 
-# ---- IAMBackend wrappers: on the backend, so every path that writes inline policies is covered.
-
-_PutPolicy = Callable[[IAMBackend, str, str, str], None]
-
-
-def _budgeted(original: _PutPolicy, kind: str, entity: Callable[[IAMBackend, str], Any]) -> _PutPolicy:
-    limit = _INLINE_BUDGET[kind]
-
-    def put_policy(self: IAMBackend, name: str, policy_name: str, policy_json: str) -> None:
-        documents = {**entity(self, name).policies, policy_name: policy_json}  # same name replaces
-        if sum(len("".join(str(doc).split())) for doc in documents.values()) > limit:
-            raise LimitExceededException(f"Maximum policy size of {limit} bytes exceeded for {kind} {name}")
-        original(self, name, policy_name, policy_json)
-
-    return put_policy
+# ---- IAMBackend wrappers: on the backend, so every path that deletes or renames a user is covered.
 
 
 def _guarded_delete_user(original: Callable[[IAMBackend, str], None]) -> Callable[[IAMBackend, str], None]:
     def delete_user(self: IAMBackend, user_name: str) -> None:
         if any(c.user_name == user_name for c in _state(self).creds.values()):
-            raise DeleteConflictException("Cannot delete entity, must remove service specific credentials first.")
+            raise DeleteConflictException("Cannot delete entity, must remove referenced objects first.")  # AWS's words
         original(self, user_name)
 
     return delete_user
+
+
+def _renaming_user(original: Callable[..., None]) -> Callable[..., None]:
+    """UpdateUser with NewUserName: the user's credentials follow it, their alias stays as created (AWS keeps the
+    ServiceCredentialAlias it issued, so an old key still names the old user). moto renames a user onto an existing
+    one silently; AWS refuses, and merging two users' credentials would hide which key is whose."""
+
+    def update_user(
+        self: IAMBackend, user_name: str, new_path: str | None = None, new_user_name: str | None = None
+    ) -> None:
+        if new_user_name and new_user_name != user_name and new_user_name in self.users:
+            raise EntityAlreadyExists(f"User {new_user_name} already exists")
+        original(self, user_name, new_path, new_user_name)
+        if new_user_name:
+            for cred in _state(self).creds.values():
+                if cred.user_name == user_name:
+                    cred.user_name = new_user_name
+
+    return update_user
 
 
 def install() -> None:
@@ -299,9 +321,8 @@ def install() -> None:
         for method in _RESPONSE_METHODS:
             setattr(IamResponse, method.__name__, method)
         wrappers: dict[str, Callable[..., None]] = {
-            "put_user_policy": _budgeted(IAMBackend.put_user_policy, "user", IAMBackend.get_user),
-            "put_role_policy": _budgeted(IAMBackend.put_role_policy, "role", IAMBackend.get_role),
             "delete_user": _guarded_delete_user(IAMBackend.delete_user),
+            "update_user": _renaming_user(IAMBackend.update_user),
         }
         for name, wrapper in wrappers.items():
             setattr(IAMBackend, name, wrapper)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -77,8 +76,15 @@ def test_create_returns_a_bedrock_api_key_that_decodes_to_alias_and_secret(iam: 
     assert "ExpirationDate" not in cred and "ServicePassword" not in cred
     alias, secret = _decode_key(cred["ServiceCredentialSecret"])
     assert alias == cred["ServiceCredentialAlias"]
-    assert len(secret) >= 32 and ":" not in secret
     assert _decode_key(_create(iam, "ci-bot")["ServiceCredentialSecret"])[1] != secret
+
+
+def test_the_secret_part_is_44_bytes_of_standard_base64_as_in_a_real_key(iam: Any) -> None:
+    iam.create_user(UserName="ci-bot")
+    for _ in range(2):  # a second key: '+' and '/' are likely in one of two
+        _, secret = _decode_key(_create(iam, "ci-bot")["ServiceCredentialSecret"])
+        assert len(secret) == 60 and re.fullmatch(r"[A-Za-z0-9+/]{59}=", secret), secret
+        assert len(base64.b64decode(secret, validate=True)) == 44
 
 
 def test_credential_age_days_sets_expiration_and_is_range_checked(iam: Any) -> None:
@@ -234,6 +240,53 @@ def test_update_status_is_reversible_and_checks_the_credential(iam: Any) -> None
     assert "ACCA" + "0" * 17 in excinfo.value.response["Error"]["Message"]
 
 
+def _answer(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[int, str, str]:
+    """What AWS answered: HTTP status, error code, message."""
+    response = excinfo.value.response
+    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"], response["Error"]["Message"]
+
+
+MALFORMED = "$(id)-not-a-credential-id"  # long enough for botocore's own length check, not [\w]+
+
+
+@pytest.mark.parametrize("operation", ["update", "reset", "delete"])
+def test_a_malformed_credential_id_is_a_validation_error_and_an_unknown_one_no_such_entity(
+    iam: Any, operation: str
+) -> None:
+    """AWS's recorded answers (FACTS.md, "The emulator"), through botocore as responder sees them."""
+    iam.create_user(UserName="alice")
+    _create(iam, "alice")
+    call = {
+        "update": lambda cred_id: iam.update_service_specific_credential(
+            UserName="alice", ServiceSpecificCredentialId=cred_id, Status="Inactive"
+        ),
+        "reset": lambda cred_id: iam.reset_service_specific_credential(ServiceSpecificCredentialId=cred_id),
+        "delete": lambda cred_id: iam.delete_service_specific_credential(ServiceSpecificCredentialId=cred_id),
+    }[operation]
+    with pytest.raises(ClientError) as excinfo:
+        call(MALFORMED)
+    assert _answer(excinfo) == (
+        400,
+        "ValidationError",
+        f"1 validation error detected: Value '{MALFORMED}' at 'serviceSpecificCredentialId' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: [\\w]+",
+    )
+    unknown = "ACCA" + "0" * 17
+    with pytest.raises(ClientError) as excinfo:
+        call(unknown)
+    assert _answer(excinfo) == (404, "NoSuchEntity", f"No such credential {unknown} exists")
+
+
+def test_a_short_malformed_id_breaks_both_constraints_when_botocore_does_not_check_first(iam: Any) -> None:
+    unchecked = boto3.client("iam", region_name="us-east-1", config=Config(parameter_validation=False))
+    with pytest.raises(ClientError) as excinfo:
+        unchecked.delete_service_specific_credential(ServiceSpecificCredentialId="a/b")
+    status, code, message = _answer(excinfo)
+    assert (status, code) == (400, "ValidationError")
+    assert message.startswith("2 validation errors detected: Value 'a/b' at 'serviceSpecificCredentialId'")
+    assert message.endswith("Member must have length greater than or equal to 20")
+
+
 def test_reset_replaces_the_secret_and_keeps_the_credential(iam: Any) -> None:
     iam.create_user(UserName="alice")
     old = _create(iam, "alice")
@@ -270,13 +323,41 @@ def test_delete_removes_the_credential_and_unblocks_delete_user(iam: Any) -> Non
     cred_id = _create(iam, "alice")["ServiceSpecificCredentialId"]
     with pytest.raises(ClientError) as excinfo:
         iam.delete_user(UserName="alice")
-    assert _error(excinfo) == "DeleteConflict"
+    assert _answer(excinfo) == (409, "DeleteConflict", "Cannot delete entity, must remove referenced objects first.")
     iam.delete_service_specific_credential(UserName="alice", ServiceSpecificCredentialId=cred_id)
     assert iam.list_service_specific_credentials(UserName="alice")["ServiceSpecificCredentials"] == []
     with pytest.raises(ClientError) as excinfo:
         iam.delete_service_specific_credential(UserName="alice", ServiceSpecificCredentialId=cred_id)
     assert _error(excinfo) == "NoSuchEntity"
     iam.delete_user(UserName="alice")
+
+
+def test_renaming_a_user_takes_its_credentials_along_and_keeps_their_alias(iam: Any) -> None:
+    for user in ("alice", "bob"):
+        iam.create_user(UserName=user)
+    cred = _create(iam, "alice")
+    iam.update_user(UserName="alice", NewUserName="alice-renamed")
+    [listed] = iam.list_service_specific_credentials(UserName="alice-renamed")["ServiceSpecificCredentials"]
+    assert listed["ServiceSpecificCredentialId"] == cred["ServiceSpecificCredentialId"]
+    assert listed["UserName"] == "alice-renamed"
+    assert listed["ServiceCredentialAlias"] == f"alice-at-{ACCOUNT}"  # as issued: the old key still names alice
+    [every] = iam.list_service_specific_credentials(AllUsers=True)["ServiceSpecificCredentials"]
+    assert every["UserName"] == "alice-renamed"
+    with pytest.raises(ClientError) as excinfo:
+        iam.list_service_specific_credentials(UserName="alice")
+    assert _error(excinfo) == "NoSuchEntity"
+    iam.update_service_specific_credential(
+        UserName="alice-renamed", ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"], Status="Inactive"
+    )
+    with pytest.raises(ClientError) as excinfo:  # the credentials still hold the renamed user back
+        iam.delete_user(UserName="alice-renamed")
+    assert _error(excinfo) == "DeleteConflict"
+    with pytest.raises(ClientError) as excinfo:  # no two users merge into one, credentials and all
+        iam.update_user(UserName="bob", NewUserName="alice-renamed")
+    assert _error(excinfo) == "EntityAlreadyExists"
+    assert iam.list_service_specific_credentials(UserName="bob")["ServiceSpecificCredentials"] == []
+    iam.update_user(UserName="bob", NewPath="/moved/")  # a new path alone moves no credential
+    assert len(iam.list_service_specific_credentials(UserName="alice-renamed")["ServiceSpecificCredentials"]) == 1
 
 
 def test_accounts_are_separate(iam: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -317,55 +398,9 @@ def test_moto_reset_clears_the_credentials() -> None:
 
 def test_install_is_idempotent() -> None:
     sc.install()
-    patched = (IAMBackend.put_user_policy, IAMBackend.put_role_policy, IAMBackend.delete_user)
+    patched = (IAMBackend.delete_user, IAMBackend.update_user)
     sc.install()
-    assert (IAMBackend.put_user_policy, IAMBackend.put_role_policy, IAMBackend.delete_user) == patched
-
-
-def _policy(size: int, padding: int = 0) -> str:
-    """A valid policy document of exactly `size` non-whitespace characters, plus `padding` spaces."""
-
-    def build(bucket: str) -> str:
-        return json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": {
-                    "Effect": "Deny",
-                    "Action": "s3:GetObject",
-                    "Resource": f"arn:aws:s3:::{bucket}",
-                },
-            },
-            separators=(",", ":"),
-        )
-
-    document = build("b" * (size - len(build(""))))
-    assert len(document) == size
-    return document[:1] + " \n\t" * (padding // 3) + document[1:]
-
-
-@pytest.mark.parametrize(("kind", "limit"), [("user", 2_048), ("role", 10_240)])
-def test_inline_policy_budget_counts_all_inline_policies(iam: Any, kind: str, limit: int) -> None:
-    if kind == "user":
-        iam.create_user(UserName="target")
-        put, delete = iam.put_user_policy, iam.delete_user_policy
-        name = {"UserName": "target"}
-    else:
-        iam.create_role(RoleName="target", AssumeRolePolicyDocument=_policy(200))
-        put, delete = iam.put_role_policy, iam.delete_role_policy
-        name = {"RoleName": "target"}
-    half = limit // 2
-    put(PolicyName="first", PolicyDocument=_policy(half, padding=limit), **name)  # whitespace is free
-    put(PolicyName="second", PolicyDocument=_policy(limit - half), **name)  # exactly the budget
-    with pytest.raises(ClientError) as excinfo:
-        put(PolicyName="third", PolicyDocument=_policy(120), **name)
-    assert _error(excinfo) == "LimitExceeded"
-    with pytest.raises(ClientError) as excinfo:  # replacing a policy counts its new size
-        put(PolicyName="second", PolicyDocument=_policy(limit - half + 1), **name)
-    assert _error(excinfo) == "LimitExceeded"
-    put(PolicyName="second", PolicyDocument=_policy(limit - half - 120), **name)
-    put(PolicyName="third", PolicyDocument=_policy(120), **name)  # fits after the replacement
-    delete(PolicyName="first", **name)
-    put(PolicyName="fourth", PolicyDocument=_policy(half), **name)
+    assert (IAMBackend.delete_user, IAMBackend.update_user) == patched
 
 
 def test_the_moto_server_serves_the_operations() -> None:
@@ -396,9 +431,6 @@ def test_the_moto_server_serves_the_operations() -> None:
         with pytest.raises(ClientError) as excinfo:
             iam.delete_user(UserName="served")
         assert _error(excinfo) == "DeleteConflict"
-        with pytest.raises(ClientError) as excinfo:
-            iam.put_user_policy(UserName="served", PolicyName="big", PolicyDocument=_policy(2_049))
-        assert _error(excinfo) == "LimitExceeded"
         iam.delete_service_specific_credential(ServiceSpecificCredentialId=cred_id)
         iam.delete_user(UserName="served")
     finally:
