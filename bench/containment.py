@@ -95,6 +95,26 @@ sys.exit(0 if ok else 1)
 '''
 
 
+def start_ready_server(cmd: list[str], name: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """Start a sandbox server and read its JSON ready line; refuse one that is not on loopback."""
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()  # blocks until ready; '' if it died
+    if not line:
+        raise SystemExit(f"{name} exited with {proc.wait()} before its ready line")
+    ready: dict[str, Any] = json.loads(line)
+    if not ready["endpoint"].startswith("http://127.0.0.1:"):
+        raise SystemExit(f"the sandbox is not on loopback: {ready['endpoint']}")
+    return proc, ready
+
+
 def redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         if secret:
@@ -204,21 +224,7 @@ class Sandbox:
         keys_dir = self.workdir / "keys"
         cmd = [*responder_command(), "sandbox", "serve", "--port", "0", "--seed", "--keys-dir", str(keys_dir)]
         cmd += ["--request-log", str(self.request_log), *self.extra_args]
-        self.proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # blocks until ready; '' if it died
-        if not line:
-            raise SystemExit(f"responder sandbox serve exited with {self.proc.wait()} before its ready line")
-        self.ready = json.loads(line)
-        if not self.ready["endpoint"].startswith("http://127.0.0.1:"):
-            raise SystemExit(f"the sandbox is not on loopback: {self.ready['endpoint']}")
+        self.proc, self.ready = start_ready_server(cmd, "responder sandbox serve")
         return self.ready
 
     def log_size(self) -> int:

@@ -33,7 +33,6 @@ import argparse
 import contextlib
 import json
 import math
-import os
 import signal
 import statistics
 import subprocess
@@ -192,21 +191,7 @@ class BusySandbox:
         cmd = [sys.executable, str(HERE / "busy_sandbox.py"), "--keys-dir", str(self.workdir / "keys")]
         cmd += ["--incidents", str(self.incidents), "--events", str(self.events)]
         cmd += ["--request-log", str(self.workdir / "requests.jsonl")]
-        self.proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()  # blocks until seeded; '' if it died
-        if not line:
-            raise SystemExit(f"bench/busy_sandbox.py exited with {self.proc.wait()} before its ready line")
-        ready: dict[str, Any] = json.loads(line)
-        if not ready["endpoint"].startswith("http://127.0.0.1:"):
-            raise SystemExit(f"the sandbox is not on loopback: {ready['endpoint']}")
+        self.proc, ready = containment.start_ready_server(cmd, "bench/busy_sandbox.py")
         return ready
 
     def stop(self) -> None:
@@ -387,8 +372,7 @@ def bulk(workdir: Path, args: argparse.Namespace, budget_s: float) -> dict[str, 
         result: dict[str, Any] = {
             "keys": args.bulk_keys,
             "account": "one member account, signed in with its role (no --accounts)",
-            "concurrency_option": "--concurrency 8 passed: accepted without --accounts, but it only sets a "
-            "fan-out's accounts at once, so this single-account run is sequential",
+            "concurrency_option": "--concurrency 8: at most 8 steps in flight (a key's group is two steps)",
             "budget_s": round(budget_s),
             "finished": run.returncode is not None,
             "returncode": run.returncode,
