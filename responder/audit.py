@@ -116,6 +116,7 @@ class ChainCheck:
     records: int
     head: str
     problems: list[str] = field(default_factory=list)
+    extended_by: int = 0  # records written after the head the report recorded: the report is older than the log
 
 
 def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -143,6 +144,7 @@ def verify_chain(path: Path, expected_head: str | None = None) -> ChainCheck:
         return ChainCheck(False, 0, GENESIS, [f"{path}:{exc.lineno}: not a JSON record"])
     problems: list[str] = []
     prev = GENESIS
+    seen_at: dict[str, int] = {}
     for index, record in enumerate(records, 1):
         where = f"record {index}"
         if record.get("seq") != index:
@@ -152,9 +154,14 @@ def verify_chain(path: Path, expected_head: str | None = None) -> ChainCheck:
         if record.get("hash") != record_hash(record):
             problems.append(f"{where}: content does not match its hash (edited)")
         prev = str(record.get("hash"))
+        seen_at[prev] = index
+    extended_by = 0
     if expected_head is not None and prev != expected_head:
-        problems.append("the last record is not the head the report recorded (the log was truncated)")
-    return ChainCheck(not problems, len(records), prev, problems)
+        if expected_head in seen_at:  # the log goes on past the report's head: it grew, it did not shrink
+            extended_by = len(records) - seen_at[expected_head]
+        else:
+            problems.append("the chain does not contain the head the report recorded (the log was truncated)")
+    return ChainCheck(not problems, len(records), prev, problems, extended_by)
 
 
 def _drop_torn_tail(path: Path) -> None:

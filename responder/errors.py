@@ -7,6 +7,8 @@ EXIT_OK = 0
 EXIT_STEP_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_ROLLBACK_INCOMPLETE = 3
+EXIT_CANCELLED = 4  # the operator declined (or interrupted) the confirmation prompt: nothing was changed
+EXIT_INTERRUPTED = 130  # Ctrl-C mid-run, as shells count SIGINT: what was done is journaled, resume or roll back
 
 
 class ResponderError(Exception):
@@ -34,6 +36,16 @@ class StepFailed(ResponderError):
     """A step failed while applying; the run's on_failure policy has been carried out."""
 
     exit_code = EXIT_STEP_FAILED
+
+
+class Interrupted(ResponderError):
+    """Ctrl-C mid-run: the changes in flight finished and were journaled; the message says how to go on."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+class JournalUnwritable(ResponderError):
+    """The runs directory refused a record (a full or read-only disk). Nothing is sent after a refused record."""
 
 
 class RollbackIncomplete(ResponderError):

@@ -20,7 +20,7 @@ from responder import journal as j
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, StepPlan, Target
 from responder.aws import describe_aws_error, error_code
 from responder.clock import since_start
-from responder.errors import ResponderError, UserError
+from responder.errors import JournalUnwritable, ResponderError, UserError
 from responder.journal import Journal, JournalNotStarted, RunState
 from responder.playbook import Playbook, Step, describe_when, expand_group, resolve
 from responder.registry import get_action
@@ -196,7 +196,7 @@ class Executor:
     def _failures_journaled(self, node: Node) -> Iterator[None]:
         try:
             yield
-        except (UserError, JournalNotStarted, Cancelled):
+        except (UserError, JournalNotStarted, JournalUnwritable, Cancelled):
             raise
         except Exception as exc:
             description = describe_failure(exc, type(node.bound[0]) if node.bound else None)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from responder.errors import JournalUnwritable
+
 Listener = Callable[[str, dict[str, Any]], None]
 
 # Step records, in the order a step writes them.
@@ -70,7 +72,10 @@ class Journal:
 
     def begin(self, **started: Any) -> None:
         with self._lock:
-            self._open()
+            try:
+                self._open()
+            except OSError as exc:
+                raise _unwritable(self.path, exc) from None
             self._write("run.started", started)
         self._ready.set()
 
@@ -92,7 +97,10 @@ class Journal:
 
     def _write(self, event: str, fields: dict[str, Any]) -> None:
         self._out.durable = event in DURABLE
-        self._logger.info(event, **fields)
+        try:
+            self._logger.info(event, **fields)
+        except OSError as exc:  # a full or read-only disk: the caller sends nothing after a refused record
+            raise _unwritable(self.path, exc) from None
         for listener in self._listeners:
             listener(event, fields)
         _crash_point(event)
@@ -106,6 +114,10 @@ class Journal:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _unwritable(path: Path, exc: OSError) -> JournalUnwritable:
+    return JournalUnwritable(f"cannot write the audit log {path}: {exc.strerror or exc}")
 
 
 # Fault injection for the crash-safety tests: RESPONDER_FAULT_KILL_AFTER=step.applying:2 makes the process

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from responder import __version__
 from responder import journal as j
@@ -18,9 +18,13 @@ from responder.actions.base import ActionContext, Identity, Target
 from responder.actions.reads import in_background
 from responder.aws import AwsOptions, Clients, assume_role
 from responder.errors import (
+    EXIT_CANCELLED,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_ROLLBACK_INCOMPLETE,
     EXIT_STEP_FAILED,
+    Interrupted,
+    JournalUnwritable,
     ResponderError,
     RollbackIncomplete,
     UserError,
@@ -35,7 +39,7 @@ from responder.executor import (
 )
 from responder.journal import Journal, Listener, RunState, load_run
 from responder.keys import LeakedKey, LongTermKey, ShortTermKey, parse_key
-from responder.locks import LOCK_WAIT_SECONDS, LockSet
+from responder.locks import LOCK_WAIT_SECONDS, LockSet, holder
 from responder.playbook import Playbook, bind_parameters, find_playbook, load_playbook
 from responder.registry import get_action
 from responder.report import build_report, render_markdown, save_reports
@@ -89,10 +93,30 @@ def _identity(clients: Clients) -> Identity:
 def _finish(journal: Journal, paths: RunPaths, status: str, exit_code: int, message: str, **extra: Any) -> Outcome:
     journal.record(j.FINISHED, status=status, message=message, exit_code=exit_code, **extra)
     journal.close()
+    state, report = _save_report(paths)
+    return Outcome(state.run_id, status, exit_code, message, state, paths, report)
+
+
+def _save_report(paths: RunPaths, status: str | None = None) -> tuple[RunState, dict[str, Any]]:
+    """The report files, rewritten from the journal: at every end, and when a resume or rollback begins (as
+    `running`), so a report never says COMPLETED about a run whose rollback is under way or was cut short."""
     state = load_run(paths.audit_log)
+    if status is not None:
+        state.status = status
     report = build_report(state, paths)
     save_reports(paths, report, render_markdown(report))
-    return Outcome(state.run_id, status, exit_code, message, state, paths, report)
+    return state, report
+
+
+def current_status(state: RunState, locks_root: Path) -> str:
+    """A run without an end record is `running` while a live process holds one of its locks, else `interrupted`."""
+    if state.status != "interrupted":
+        return state.status
+    for target in _targets(state):
+        held = holder(locks_root, target)
+        if held is not None and held.get("run_id") == state.run_id:
+            return "running"
+    return state.status
 
 
 FITTING_PLAYBOOK = {"long-term": "leaked-long-term-key", "short-term": "leaked-short-term-key"}
@@ -189,10 +213,14 @@ def run_playbook(
     try:
         return _run(executor, journal, paths, scope, settings, dry_run, confirm, plans_only_because, save_plan, plan)
     except BaseException:
-        if began.exception() is not None:  # the run never began: nothing is journaled, nothing was changed
-            shutil.rmtree(paths.directory, ignore_errors=True)
-            raise began.exception() from None  # type: ignore[misc]
-        raise
+        cause = began.exception()
+        if cause is None:
+            raise
+        # The run never began: nothing is journaled, nothing was changed.
+        shutil.rmtree(paths.directory, ignore_errors=True)
+        if isinstance(cause, JournalUnwritable):
+            raise UserError(f"{cause.message}: nothing was changed (point --runs-dir at a writable disk)") from None
+        raise cause from None
 
 
 def _begin(
@@ -255,7 +283,9 @@ def _run(
             return outcome
         if confirm is not None:
             if not confirm(planned):
-                return _finish(journal, paths, "cancelled", EXIT_STEP_FAILED, "cancelled: nothing was changed")
+                return _finish(
+                    journal, paths, "cancelled", EXIT_CANCELLED, "cancelled at the prompt: nothing was changed"
+                )
             executor.reuse_snapshots = False  # the operator took their time: read what changes afresh
             ctx.reads.clear()
         scope["steps"] = {}
@@ -364,6 +394,7 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
         locks.hold(_targets(state))
         journal = Journal(paths.audit_log, state.run_id, settings.listeners)
         journal.record("run.resumed", operator_account=ctx.account_id)
+        _save_report(paths, "running")
         # A group's keys are the ones the plan listed (unplanned groups were refused above), never listed afresh.
         executor = Executor(
             playbook,
@@ -406,6 +437,7 @@ def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outc
         locks.hold(_targets(state))
         journal = Journal(paths.audit_log, state.run_id, settings.listeners)
         journal.record("rollback.started", reactivate_keys=reactivate_keys)
+        _save_report(paths, "running")
         return _roll_back(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, state, None)
 
 
@@ -415,6 +447,15 @@ def _apply(
     run_id = paths.run_id
     try:
         executor.apply(scope, done)
+    except KeyboardInterrupt:
+        _interrupted(
+            journal,
+            paths,
+            f"interrupted: the changes in flight finished and are journaled, nothing more was sent. Finish with "
+            f"`responder resume {run_id}`, or undo with `responder rollback {run_id}`",
+        )
+    except JournalUnwritable as exc:
+        _journal_failed(paths, exc)
     except UserError as exc:
         if not executor.touched and not done:  # e.g. the key matches no credential: bad input, nothing changed
             return _rejected(journal, paths, exc)
@@ -437,7 +478,41 @@ def _apply(
     return _finish(journal, paths, "completed", EXIT_OK, "every step is done and verified")
 
 
+def _interrupted(journal: Journal, paths: RunPaths, message: str) -> NoReturn:
+    """Ctrl-C: record it as the run's end (resume and rollback still work), write the report, say how to go on."""
+    _finish(journal, paths, "interrupted", EXIT_INTERRUPTED, message)
+    exc = Interrupted(f"run {paths.run_id} {message}")
+    exc.run_id = paths.run_id
+    raise exc
+
+
+def _journal_failed(paths: RunPaths, cause: JournalUnwritable) -> NoReturn:
+    """The disk refused a record: nothing was sent after it. Say what the journal holds and how to finish."""
+    state = load_run(paths.audit_log)
+    done = [s.id for s in state.steps.values() if s.status in ("verified", "applied", "in-flight")]
+    held = f"changes made before it: {', '.join(done)}" if done else "no change was made"
+    exc = JournalUnwritable(
+        f"run {paths.run_id} stopped: {cause.message}; {held} (the audit log says which are verified). Free space, "
+        f"then `responder resume {paths.run_id}`"
+    )
+    exc.run_id = paths.run_id
+    raise exc
+
+
 def _roll_back(executor: Executor, journal: Journal, paths: RunPaths, state: RunState, cause: str | None) -> Outcome:
+    try:
+        return _undo(executor, journal, paths, state, cause)
+    except KeyboardInterrupt:
+        _interrupted(
+            journal,
+            paths,
+            f"rollback interrupted: finish it with `responder rollback {paths.run_id}` (it is safe twice)",
+        )
+    except JournalUnwritable as exc:
+        _journal_failed(paths, exc)
+
+
+def _undo(executor: Executor, journal: Journal, paths: RunPaths, state: RunState, cause: str | None) -> Outcome:
     failures = executor.undo(state)
     after = load_run(paths.audit_log)
     withheld = [s for s in after.steps.values() if s.undo_status == "withheld"]
@@ -448,8 +523,17 @@ def _roll_back(executor: Executor, journal: Journal, paths: RunPaths, state: Run
         message = prefix + "rollback incomplete, a human must look: " + "; ".join(failures)
         return _finish(journal, paths, "rollback-incomplete", EXIT_ROLLBACK_INCOMPLETE, message, failures=failures)
     touched = any(s.touched for s in after.steps.values())
+    undone = any(s.undo_status == "undone" for s in after.steps.values())
+    until = executor.ctx.key_alive_until
+    if touched and not undone and withheld and not lost and until is not None:
+        # A short-term key's containment is kept while the key lives: say so once, not once per step.
+        message = (
+            f"{prefix}nothing undone: containment withheld, the leaked key being valid until {until.isoformat()} at "
+            f"the latest. To lift it now: responder rollback {paths.run_id} --reactivate-keys"
+        )
+        return _finish(journal, paths, "rolled-back", EXIT_STEP_FAILED if cause else EXIT_OK, message)
     message = prefix + ("rolled back" if touched else "nothing to undo: this run changed nothing")
-    message += ": " + "; ".join(notes) if notes else ""
+    message += ": " + "; ".join(dict.fromkeys(notes)) if notes else ""
     if withheld:
         message += f". To re-activate: responder rollback {paths.run_id} --reactivate-keys"
     code = EXIT_STEP_FAILED if cause else EXIT_OK

@@ -19,6 +19,7 @@ OUTCOMES = {
     "rejected": "bad input: nothing was changed",
     "cancelled": "cancelled at the confirmation prompt: nothing was changed",
     "interrupted": "the process stopped mid-run: resume or roll back",
+    "running": "still running: its process holds its locks",
     "mixed": "the accounts ended differently: see each one below",
 }
 STEP_RESULTS = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -54,9 +55,20 @@ def new_run(root: Path) -> RunPaths:
     paths = RunPaths(root, run_id)
     try:
         paths.directory.mkdir(parents=True, exist_ok=False, mode=0o700)
+        free = shutil.disk_usage(paths.directory).free
     except OSError as exc:
         raise UserError(f"cannot create the run directory {paths.directory}: {exc.strerror}") from None
+    if free < ROOM_FOR_A_RUN:  # checked before anything is sent: a journal that cannot grow must not start a run
+        shutil.rmtree(paths.directory, ignore_errors=True)
+        raise UserError(
+            f"the runs directory {root} has {free:,} bytes free, under the {ROOM_FOR_A_RUN:,} a run's journal needs: "
+            "free space, or point --runs-dir (RESPONDER_RUNS_DIR) at another disk; nothing was changed"
+        )
     return paths
+
+
+# A run of one key journals about 20 KB; a thousand keys, about 10 MB. Refuse below this much free space.
+ROOM_FOR_A_RUN = 16 * 1024 * 1024
 
 
 AMBIGUOUS_SHOWN = 5  # ids listed when a prefix names several runs: enough to pick from, one line still

@@ -10,6 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from responder.cli.main import app
+from responder.errors import EXIT_CANCELLED
+from responder.journal import load_run
 from responder.sandbox.seed import Seeded
 from tests.factories import credential_status, make_key
 
@@ -112,10 +114,35 @@ def test_prompt_declined_changes_nothing(
 ) -> None:
     monkeypatch.setattr("responder.cli.run.interactive", lambda: True)
     result = invoke("run", "leaked-long-term-key", "--key-file", str(key_file), runs=tmp_path, stdin="n\n")
-    assert result.exit_code == 1 and "CANCELLED" in result.stderr
+    assert result.exit_code == EXIT_CANCELLED and "CANCELLED" in result.stderr
     assert credential_status(iam, account.user_name, account.credential_id) == "Active"
     result = invoke("run", "leaked-long-term-key", "--key-file", str(key_file), runs=tmp_path, stdin="y\n")
     assert result.exit_code == 0 and "COMPLETED" in result.stdout
+
+
+@pytest.mark.parametrize("answer", ["", "\x03"], ids=["ctrl-d", "ctrl-c"])
+def test_an_aborted_prompt_is_a_no_that_resume_never_applies(
+    account: Seeded, key_file: Path, tmp_path: Path, iam: Any, monkeypatch: pytest.MonkeyPatch, answer: str
+) -> None:
+    """Ctrl-D (end of input) or Ctrl-C at the prompt: one line, the run `cancelled`, and resume refuses it."""
+    monkeypatch.setattr("responder.cli.run.interactive", lambda: True)
+    if answer == "\x03":
+        monkeypatch.setattr("typer.confirm", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    result = invoke("run", "leaked-long-term-key", "--key-file", str(key_file), runs=tmp_path, stdin=answer)
+    assert result.exit_code == EXIT_CANCELLED, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout and "Abort" not in result.stderr
+    (run_dir,) = [d for d in tmp_path.iterdir() if (d / "audit.jsonl").exists()]
+    assert load_run(run_dir / "audit.jsonl").status == "cancelled"
+    again = invoke("resume", run_dir.name, runs=tmp_path)
+    assert again.exit_code == 2 and "cancelled" in again.stderr
+    assert credential_status(iam, account.user_name, account.credential_id) == "Active"
+
+
+def test_json_output_is_one_object_even_when_the_command_fails(tmp_path: Path) -> None:
+    for args in (["resume", "20991231T000000Z-abcdef"], ["run", "no-such-playbook", "--dry-run"]):
+        result = invoke(*args, "-o", "json", runs=tmp_path)
+        out = json.loads(result.stdout)
+        assert result.exit_code == 2 and out["exit_code"] == 2 and out["status"] == "rejected" and out["error"]
 
 
 def test_delete_asks_to_type_delete(
@@ -123,7 +150,7 @@ def test_delete_asks_to_type_delete(
 ) -> None:
     monkeypatch.setattr("responder.cli.run.interactive", lambda: True)
     args = ("run", "leaked-long-term-key", "--key-file", str(key_file), "-p", "delete_key=true")
-    assert invoke(*args, runs=tmp_path, stdin="y\nyes\n").exit_code == 1  # "yes" is not "delete"
+    assert invoke(*args, runs=tmp_path, stdin="y\nyes\n").exit_code == EXIT_CANCELLED  # "yes" is not "delete"
     assert credential_status(iam, account.user_name, account.credential_id) == "Active"
     assert invoke(*args, runs=tmp_path, stdin="y\ndelete\n").exit_code == 0
     assert credential_status(iam, account.user_name, account.credential_id) == "missing"

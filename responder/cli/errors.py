@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 import typer
 
-from responder.errors import EXIT_BAD_INPUT, EXIT_STEP_FAILED, ResponderError
+from responder.errors import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_INTERRUPTED, EXIT_STEP_FAILED, ResponderError
 from responder.redaction import SECRETS
 
 DEBUG = {"enabled": False}  # set by the global --debug option
@@ -32,27 +34,42 @@ def bounded(line: str, limit: int = LINE_LIMIT) -> str:
 
 
 @contextmanager
-def reported_errors() -> Iterator[None]:
+def reported_errors(output: str = "text") -> Iterator[None]:
+    """Every failure as one line on stderr and an exit code; under `--output json` also exactly one JSON object on
+    stdout (status, error, exit_code, and the run id when a run recorded it), so a script never parses nothing."""
     try:
         yield
     except (typer.Exit, typer.Abort):
         raise
     except ResponderError as exc:
         _debug_traceback()
-        fail(str(exc))
-        raise typer.Exit(exc.exit_code) from None
+        _failed(str(exc), exc.exit_code, output, exc.run_id)
     except KeyboardInterrupt:
-        fail("interrupted; the journal holds what was done: see `responder runs`")
-        raise typer.Exit(130) from None
+        _failed("interrupted before any run began: nothing was changed", EXIT_INTERRUPTED, output, None)
     except Exception as exc:
         _debug_traceback()
         described = _describe_aws(exc)
         if described is not None:
             message, is_users = described
-            fail(message)
-            raise typer.Exit(EXIT_BAD_INPUT if is_users else EXIT_STEP_FAILED) from None
-        fail(f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback)")
-        raise typer.Exit(EXIT_STEP_FAILED) from None
+            _failed(message, EXIT_BAD_INPUT if is_users else EXIT_STEP_FAILED, output, None)
+        _failed(
+            f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback)",
+            EXIT_STEP_FAILED,
+            output,
+            None,
+        )
+
+
+STATUS_OF_CODE = {EXIT_BAD_INPUT: "rejected", EXIT_INTERRUPTED: "interrupted", EXIT_CANCELLED: "cancelled"}
+
+
+def _failed(message: str, code: int, output: str, run_id: str | None) -> NoReturn:
+    fail(message)
+    if output == "json":
+        shown = bounded(SECRETS.redact(message))
+        status = STATUS_OF_CODE.get(code, "failed")
+        typer.echo(json.dumps({"status": status, "error": shown, "exit_code": code, "run_id": run_id}, sort_keys=True))
+    raise typer.Exit(code) from None
 
 
 def _describe_aws(exc: Exception) -> tuple[str, bool] | None:

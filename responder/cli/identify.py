@@ -28,7 +28,7 @@ def identify(
 
     Example: pbpaste | responder identify -
     """
-    with reported_errors():
+    with reported_errors(output):
         from responder.aws import AwsOptions
         from responder.identify import identify as run_identify
         from responder.identify import render_text

@@ -66,17 +66,22 @@ def interactive() -> bool:
 
 
 def _confirm(state: RunState) -> bool:
+    """Ask; Ctrl-C or Ctrl-D at the prompt is a no, recorded as one: the run ends `cancelled`, never resumable."""
     account = state.started.get("account_id")
     if not any(s.changes for s in state.steps.values()):
         return True  # nothing would change: no need to ask
-    if not typer.confirm(f"Apply these changes to account {account}?", default=False, err=True):
+    try:
+        if not typer.confirm(f"Apply these changes to account {account}?", default=False, err=True):
+            return False
+        doomed = irreversible_changes(state)
+        if doomed:
+            answer = typer.prompt(
+                f"{len(doomed)} change(s) above cannot be undone. Type 'delete' to go ahead", default="", err=True
+            )
+            return bool(answer.strip() == "delete")
+    except (typer.Abort, EOFError, KeyboardInterrupt):
+        typer.echo("", err=True)  # the prompt's line is left open
         return False
-    doomed = irreversible_changes(state)
-    if doomed:
-        answer = typer.prompt(
-            f"{len(doomed)} change(s) above cannot be undone. Type 'delete' to go ahead", default="", err=True
-        )
-        return bool(answer.strip() == "delete")
     return True
 
 
@@ -119,7 +124,7 @@ def run(
     Example: responder run leaked-long-term-key --key-file leaked.txt --dry-run
     Example: responder run contain-bedrock-keys -p filter=no-expiry --org --dry-run
     """
-    with reported_errors():
+    with reported_errors(output):
         from responder.keys import read_key_file
         from responder.operations import start_run
         from responder.playbook import parse_assignments
@@ -194,7 +199,7 @@ def apply(
 
     Example: responder apply plan.json --yes
     """
-    with reported_errors():
+    with reported_errors(output):
         from responder.operations import apply_plan
 
         check_output(output)
@@ -216,7 +221,7 @@ def resume(
 
     Example: responder resume 20261123T101500Z-3fa9c1
     """
-    with reported_errors():
+    with reported_errors(output):
         from responder.operations import resume_run
 
         check_output(output)
@@ -242,7 +247,7 @@ def rollback(
 
     Example: responder rollback 20261123T101500Z-3fa9c1 --reactivate-keys
     """
-    with reported_errors():
+    with reported_errors(output):
         from responder.operations import rollback_run
 
         check_output(output)

@@ -20,6 +20,7 @@ def runs(runs_dir: RunsDir = None) -> None:
     """
     with reported_errors():
         from responder.journal import load_run
+        from responder.operations import current_status
         from responder.runs import all_runs
 
         root = runs_dir_or_default(runs_dir)
@@ -39,7 +40,8 @@ def runs(runs_dir: RunsDir = None) -> None:
             )
             if state.started.get("fanout"):
                 key = f"{len(state.started['fanout']['accounts'])} account(s): responder report {state.run_id}"
-            say(f"{state.run_id:<26} {state.playbook:<24} {mode:<8} {state.status:<20} {key}")
+            status = current_status(state, root)
+            say(f"{state.run_id:<26} {state.playbook:<24} {mode:<8} {status:<20} {key}")
 
 
 def report(
@@ -51,8 +53,9 @@ def report(
 
     Example: responder report 20261123T101500Z-3fa9c1 --format json
     """
-    with reported_errors():
+    with reported_errors("json" if format == "json" else "text"):
         from responder.journal import load_run
+        from responder.operations import current_status
         from responder.report import build_report, render_json, render_markdown
         from responder.runs import find_run
 
@@ -66,6 +69,7 @@ def report(
             merged = build_fanout_report(state, paths)
             typer.echo(render_json(merged) if format == "json" else render_fanout_markdown(merged))
             return
+        state.status = current_status(state, paths.root)
         built = build_report(state, paths)
         typer.echo(render_json(built) if format == "json" else render_markdown(built))
 
@@ -103,5 +107,13 @@ def verify(
             for problem in result.problems:
                 fail(f"{path}: {problem}")
             raise typer.Exit(EXIT_STEP_FAILED)
-        anchored = " and matches the report's head" if head else ""
-        say(f"{path}: ok, {result.records} records, chain intact{anchored} (head {result.head[:16]})")
+        if head is None:
+            tail = "; its tail is unchecked (no report.json beside it records where it ended)"
+        elif result.extended_by:
+            tail = (
+                f"; {result.extended_by} record(s) were added after report.json was written (a resume or rollback "
+                "that stopped before rewriting it): `responder report RUN_ID` renders it from the log"
+            )
+        else:
+            tail = " and ends at the head the report recorded"
+        say(f"{path}: ok, {result.records} records, chain intact{tail} (head {result.head[:16]})")

@@ -52,7 +52,7 @@ def sweep(
 
     Example: responder sweep --older-than 90 --output csv > bedrock-keys.csv
     """
-    with reported_errors():
+    with reported_errors(output):
         from responder.aws import AwsOptions
         from responder.sweep import SweepFilter, sweep_accounts
 
