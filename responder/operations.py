@@ -58,6 +58,7 @@ class Settings:
     lock_wait: float = LOCK_WAIT_SECONDS
     lock_root: Path | None = None  # where locks live, when not runs_dir (a fan-out's account runs share the top's)
     concurrency: int = DEFAULT_CONCURRENCY  # steps in flight at once within one account's run
+    aws_from_env: frozenset[str] = frozenset()  # "endpoint_url", "region": given by the environment, not the CLI
 
     @property
     def locks_in(self) -> Path:
@@ -174,7 +175,7 @@ def apply_plan(plan_file: Path, confirm: Confirm | None, settings: Settings) -> 
         playbook = Playbook.model_validate(plan["playbook_document"])
     except ValueError:
         raise UserError(f"{plan_file}: its playbook does not validate") from None
-    settings.aws = with_run_endpoint(settings.aws, plan)
+    settings.aws = with_run_endpoint(settings.aws, plan, settings.aws_from_env)
     return run_playbook(
         playbook, plan["params"], key_from_facts(plan.get("key")), False, confirm, settings, None, plan=plan
     )
@@ -234,7 +235,9 @@ def _begin(
 ) -> None:
     try:
         identity = ctx.identity
-        journal.begin(**_started(settings, playbook, params, dry_run, identity.arn, identity.account_id, facts))
+        started = _started(settings, playbook, params, dry_run, identity.arn, identity.account_id, facts)
+        started["region"] = ctx.clients.region  # the region in effect (profile or default): resume keeps it
+        journal.begin(**started)
     except BaseException as exc:
         journal.abandon(exc)
         raise
@@ -548,7 +551,7 @@ def _reopen(
     Unless told otherwise, talk to the endpoint and region the run used (a sandbox run stays in the sandbox).
     """
     playbook = Playbook.model_validate(state.started["playbook_document"])
-    settings.aws = with_run_endpoint(settings.aws, state.started)
+    settings.aws = with_run_endpoint(settings.aws, state.started, settings.aws_from_env)
     if state.started.get("assumed_role"):  # a fan-out's account: get back in the way the run did
         settings.aws = assume_role(settings.aws, state.started["assumed_role"], session_name(state.run_id))
     ctx = open_context(settings, read_only, reactivate_keys)
@@ -563,12 +566,19 @@ def _reopen(
     return playbook, ctx
 
 
-def with_run_endpoint(aws: AwsOptions, facts: dict[str, Any]) -> AwsOptions:
-    """The endpoint and region a run (or plan) used, unless the operator gives others: a sandbox run stays in
-    the sandbox."""
-    return dataclasses.replace(
-        aws, endpoint_url=aws.endpoint_url or facts.get("endpoint_url"), region=aws.region or facts.get("region")
-    )
+def with_run_endpoint(aws: AwsOptions, facts: dict[str, Any], from_env: frozenset[str] = frozenset()) -> AwsOptions:
+    """The endpoint and region a run (or plan) used, unless the command line gives others: a sandbox run stays in
+    the sandbox, and an exported AWS_ENDPOINT_URL or AWS_REGION that differs is refused rather than followed."""
+    chosen: dict[str, Any] = {}
+    for name, option in (("endpoint_url", "--endpoint-url"), ("region", "--region")):
+        given, recorded = getattr(aws, name), facts.get(name)
+        if name in from_env and given != recorded and (recorded is not None or name == "endpoint_url"):
+            raise UserError(
+                f"the run used {option.lstrip('-')} {recorded or 'of AWS itself'}, but the environment sets {given}: "
+                f"unset it, or give {option} on the command line to choose"
+            )
+        chosen[name] = given if given is not None and name not in from_env else (recorded or given)
+    return dataclasses.replace(aws, **chosen)
 
 
 def _run_facts(run_id: str) -> dict[str, Any]:

@@ -98,7 +98,9 @@ class _DenyBearerTokens(Action[P], Generic[P]):
             return StepPlan(notes=[f"managed policy {managed_policy_name(principal.name)} already attached"])
         notes = [
             f"while this deny is in place no Bedrock API key of this {principal.kind} works, a replacement "
-            "included: lift it with `responder rollback` once the leaked key is dead"
+            "included: lift it with `responder rollback` once the leaked key is dead",
+            f"if the {principal.kind}'s inline policy budget is full (LimitExceeded), the same deny goes in a "
+            f"customer-managed policy {managed_policy_name(principal.name)} attached instead",
         ]
         if snapshot["inline_policy"] is not None:
             notes.append(f"an inline policy named {params.policy_name} exists and is replaced (kept for undo)")
@@ -182,8 +184,12 @@ class _DenyBearerTokens(Action[P], Generic[P]):
             return UndoResult(status="withheld", message=f"the deny stays: {wait}")
         iam, principal = ctx.clients.iam, self.principal(params)
         previous = snapshot["inline_policy"]
-        ids = [principal.restore_inline(iam, params.policy_name, previous)]
-        done = [f"{'restored the previous' if previous is not None else 'removed'} inline policy {params.policy_name}"]
+        ids, done = [], []
+        if previous is not None or principal.get_inline(iam, params.policy_name) is not None:
+            ids.append(principal.restore_inline(iam, params.policy_name, previous))
+            done.append(
+                f"{'restored the previous' if previous is not None else 'removed'} inline policy {params.policy_name}"
+            )
         arn = applied.get("policy_arn") or self._managed_arn(ctx, params)
         if not snapshot.get("managed_policy_was_attached") and arn in principal.attached(iam):
             ids.append(principal.detach(iam, arn))
@@ -191,6 +197,8 @@ class _DenyBearerTokens(Action[P], Generic[P]):
         if not snapshot.get("managed_policy_existed") and _managed_document(iam, arn) is not None:
             ids.append(absent_ok(iam.delete_policy, PolicyArn=arn))
             done.append(f"deleted {arn}")
+        if not done:
+            return UndoResult(status="nothing-to-undo", message="the deny was never put in place")
         return UndoResult(status="undone", message="; ".join(done), request_ids=[i for i in ids if i])
 
 

@@ -62,6 +62,11 @@ class Progress:
         elif event == j.APPLYING:
             for change in fields["changes"]:
                 say(f"{step} applying  {_change_line(change)}", self.err)
+        elif event == j.APPLIED and "changes" in fields:  # not what was planned (a fallback): say what was done
+            for note in fields["notes"][-1:]:
+                say(f"{step} instead   {note}", self.err)
+            for change in fields["changes"]:
+                say(f"{step} applied   {_change_line(change)}", self.err)
         elif event == j.VERIFIED:
             say(f"{step} verified", self.err)
         elif event == j.FAILED:

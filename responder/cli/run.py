@@ -35,7 +35,12 @@ if TYPE_CHECKING:
 
 
 def _settings(
-    runs_dir: Path | None, profile: str | None, region: str | None, endpoint_url: str | None, output: str
+    runs_dir: Path | None,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    output: str,
+    ctx: typer.Context | None = None,
 ) -> Settings:
     from responder.aws import AwsOptions
     from responder.operations import Settings
@@ -44,7 +49,17 @@ def _settings(
         runs_dir=runs_dir_or_default(runs_dir),
         aws=AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url),
         listeners=[Progress(err=output == "json")],
+        aws_from_env=_from_environment(ctx),
     )
+
+
+def _from_environment(ctx: typer.Context | None) -> frozenset[str]:
+    """Which AWS options came from AWS_ENDPOINT_URL / AWS_REGION rather than the command line: a resume or rollback
+    keeps the endpoint and region its run used, and refuses an exported one that differs."""
+    if ctx is None:
+        return frozenset()
+    found = {name: ctx.get_parameter_source(name) for name in ("endpoint_url", "region")}
+    return frozenset(name for name, source in found.items() if source is not None and source.name == "ENVIRONMENT")
 
 
 def _finish(outcome: Outcome, output: str) -> None:
@@ -185,6 +200,7 @@ def _fan_out(
 
 
 def apply(
+    ctx: typer.Context,
     plan_file: Annotated[
         Path, typer.Argument(metavar="PLAN_FILE", help="A plan saved with `responder run ... --dry-run --save-plan`.")
     ],
@@ -205,11 +221,12 @@ def apply(
         check_output(output)
         if not yes and not interactive():
             raise UserError("refusing to prompt without a terminal: re-run with --yes once the plan is approved")
-        settings = _settings(runs_dir, profile, region, endpoint_url, output)
+        settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx)
         _finish(apply_plan(plan_file, None if yes else _confirm, settings), output)
 
 
 def resume(
+    ctx: typer.Context,
     run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run to continue (see `responder runs`).")],
     output: Output = "text",
     runs_dir: RunsDir = None,
@@ -225,10 +242,11 @@ def resume(
         from responder.operations import resume_run
 
         check_output(output)
-        _finish(resume_run(run_id, _settings(runs_dir, profile, region, endpoint_url, output)), output)
+        _finish(resume_run(run_id, _settings(runs_dir, profile, region, endpoint_url, output, ctx)), output)
 
 
 def rollback(
+    ctx: typer.Context,
     run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run to undo (see `responder runs`).")],
     reactivate_keys: Annotated[
         bool,
@@ -251,5 +269,5 @@ def rollback(
         from responder.operations import rollback_run
 
         check_output(output)
-        settings = _settings(runs_dir, profile, region, endpoint_url, output)
+        settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx)
         _finish(rollback_run(run_id, reactivate_keys, settings), output)
