@@ -15,6 +15,7 @@ from responder.audit import DurableFile, verify_chain
 from responder.aws import AwsOptions
 from responder.errors import EXIT_INTERRUPTED, Interrupted, JournalUnwritable, UserError
 from responder.journal import RunState, load_run
+from responder.locks import LockSet, TargetBusy
 from responder.operations import Settings, current_status, resume_run, rollback_run, start_run, with_run_endpoint
 from responder.runs import all_runs
 from responder.sandbox.seed import Seeded, SeededShortTerm
@@ -133,3 +134,15 @@ def test_a_rollback_that_withholds_a_live_short_term_keys_containment_says_so_on
     kept = rollback_run(contained.run_id, reactivate_keys=False, settings=settings)
     assert kept.message.startswith("nothing undone: containment withheld")
     assert kept.message.count("valid until") == 1
+
+
+def test_a_guardrail_run_locks_the_principal_it_changes(
+    account: Seeded, settings: Settings, requests: Requests
+) -> None:
+    """Its parameters are principal_name/principal_type, not user_name: the action says what it changes."""
+    settings.lock_wait = 0.1
+    with LockSet(settings.runs_dir, "20261201T000000Z-other", 0.1) as other:
+        other.hold([f"{account.account_id}/user/{account.user_name}"])
+        with pytest.raises(TargetBusy, match="20261201T000000Z-other"):
+            start_run("bedrock-key-guardrails", {"principal_name": account.user_name}, None, False, None, settings)
+    assert requests.mutating == []

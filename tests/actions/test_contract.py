@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any, Literal, get_args, get_origin
 
 import pytest
 
@@ -32,3 +33,34 @@ def test_action_declares_its_contract(name: str) -> None:
 def test_every_action_a_shipped_playbook_uses_is_registered() -> None:
     used = {s.action for p in shipped_playbooks().values() for s in load_playbook(p).actions()}
     assert used <= set(ACTIONS)
+
+
+def _example(annotation: Any) -> Any:
+    """A plausible value for a required parameter, enough for an action to name what it changes."""
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)[0]
+    if annotation is str or annotation == "str":
+        return "example-name"
+    if get_origin(annotation) is list:
+        return ["ACCAEXAMPLEEXAMPLE0001"]
+    if get_origin(annotation) is dict:
+        return {}
+    return None
+
+
+@pytest.mark.parametrize("name", sorted(n for n, a in ACTIONS.items() if a.mutating))
+def test_a_mutating_action_names_the_principals_it_changes(name: str) -> None:
+    """Locks and the order of steps ask the action, never guess from parameter names."""
+    action = ACTIONS[name]
+    fields = {f: _example(info.annotation) for f, info in action.Params.model_fields.items() if info.is_required()}
+    params = action.Params.model_construct(**fields)
+    targets = action().targets(params)
+    assert targets, f"{name} declares no target"
+    assert all(t.principal.split("/")[0] in ("user", "role") and t.principal.split("/")[1] for t in targets)
+    assert all(t.part for t in targets)
+
+
+def test_a_read_only_action_changes_nothing() -> None:
+    for name, action in ACTIONS.items():
+        if not action.mutating:
+            assert action.targets is Action.targets, f"{name} is read-only but declares targets"
