@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from responder.aws import is_read_only
+from responder.aws.clients import is_read_only
 from responder.sandbox.server import DEFAULT_ACCOUNT
 from responder.sandbox.service_credentials import create_credential
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from responder.audit import read_records, verify_chain
 from responder.cli.main import app
-from responder.journal import Journal, load_run
+from responder.engine.audit import read_records, verify_chain
+from responder.engine.journal import Journal, load_run
 from responder.redaction import SECRETS
 
 

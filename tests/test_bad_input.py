@@ -21,7 +21,7 @@ import pytest
 from pytest import MarkDecorator, ParameterSet
 from typer.testing import CliRunner
 
-from responder.aws import Clients, is_read_only
+from responder.aws.clients import Clients, is_read_only
 from responder.cli.main import app, main
 from responder.sandbox.seed import LEAKED_USER, Seeded
 from tests.factories import ACCOUNT, credential_status, make_key, make_token

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from responder.cli.errors import LINE_LIMIT, bounded
+from responder.engine.runs import find_run
 from responder.errors import UserError
 from responder.redaction import REDACTED, SECRETS, shown
-from responder.runs import find_run
 from tests.factories import make_key
 
 

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from responder.cli.main import app
+from responder.engine.journal import load_run
 from responder.errors import EXIT_CANCELLED
-from responder.journal import load_run
 from responder.sandbox.seed import Seeded
 from tests.factories import credential_status, make_key
 

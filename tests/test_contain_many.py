@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
-from responder.audit import verify_chain
+from responder.engine.audit import verify_chain
+from responder.engine.operations import Settings, resume_run, rollback_run, start_run
 from responder.errors import UserError
-from responder.operations import Settings, resume_run, rollback_run, start_run
+from responder.fanout.sweep import SweepFilter
 from responder.sandbox.seed import Seeded
 from responder.sandbox.service_credentials import create_credential
-from responder.sweep import SweepFilter
 from tests.factories import ACCOUNT, Requests, credential_status, inline_policies
 
 BOOK = "contain-bedrock-keys"

@@ -9,9 +9,9 @@ import pytest
 
 from responder.actions.iam_credentials import DeactivateServiceCredentials
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
-from responder.audit import verify_chain
+from responder.engine.audit import verify_chain
+from responder.engine.operations import Settings, resume_run, rollback_run, start_run
 from responder.errors import UserError
-from responder.operations import Settings, resume_run, rollback_run, start_run
 from responder.sandbox.seed import EXISTING_POLICY, Seeded
 from tests.factories import Requests, credential_status, inline_policies, make_key
 
@@ -82,7 +82,7 @@ def test_stop_keeps_what_was_applied_and_resume_finishes(
 def test_on_failure_rollback_undoes_applied_steps(
     account: Seeded, settings: Settings, requests: Requests, iam: Any, tmp_path: Path
 ) -> None:
-    from responder.playbook import shipped_playbooks
+    from responder.playbook.model import shipped_playbooks
 
     text = shipped_playbooks()[BOOK].read_text().replace("on_failure: stop", "on_failure: rollback")
     book = tmp_path / "rollback-book.yaml"

@@ -12,14 +12,14 @@ import pytest
 from moto.iam.models import iam_backends
 from typer.testing import CliRunner
 
-from responder.accounts import Target, in_pool, read_accounts_file
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME
 from responder.cli.main import app
+from responder.engine.journal import load_run
+from responder.engine.operations import Settings, resume_run, rollback_run
+from responder.engine.runs import ACCOUNT_RUNS, find_run
 from responder.errors import UserError
-from responder.fanout import account_results, start_fanout
-from responder.journal import load_run
-from responder.operations import Settings, resume_run, rollback_run
-from responder.runs import ACCOUNT_RUNS, find_run
+from responder.fanout.accounts import Target, in_pool, read_accounts_file
+from responder.fanout.runs import account_results, start_fanout
 from responder.sandbox.organization import DEFAULT_ROLE, Member, seed_organization
 from responder.sandbox.seed import Seeded
 from responder.sandbox.service_credentials import create_credential
@@ -246,7 +246,7 @@ def test_sweep_across_accounts_lists_each_accounts_keys(members: list[Member], t
 
 def test_org_takes_active_accounts_by_state_not_the_retired_status() -> None:
     """`Status` was retired on 2026-09-09: `State` decides, and a page with only `Status` still works."""
-    from responder.accounts import organization_accounts
+    from responder.fanout.accounts import organization_accounts
 
     pages = [
         {
@@ -303,7 +303,7 @@ def test_an_account_resumed_on_its_own_counts_as_done(
 
 
 def test_account_runs_take_the_same_locks_as_any_run(members: list[Member], settings: Settings) -> None:
-    from responder.locks import locked
+    from responder.engine.locks import locked
 
     settings.lock_wait = 0.1
     busy = members[0]
@@ -332,7 +332,7 @@ def test_a_rollback_that_cannot_reach_an_account_exits_3(members: list[Member], 
 
 
 def test_resume_never_lists_keys_the_plan_did_not(account: Seeded, settings: Settings, requests: Requests) -> None:
-    from responder.operations import start_run
+    from responder.engine.operations import start_run
 
     requests.fail("ListServiceSpecificCredentials", "ServiceUnavailable", times=99)
     failed = start_run(BOOK, {"filter": "all"}, None, dry_run=False, confirm=None, settings=settings)

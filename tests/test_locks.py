@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
+from responder.engine.journal import load_run
+from responder.engine.locks import LockSet, LocksUnavailable, TargetBusy, _lock_path, holder, locked
+from responder.engine.operations import Settings, start_run
+from responder.engine.runs import find_run
 from responder.errors import EXIT_BAD_INPUT, UserError
-from responder.journal import load_run
-from responder.locks import LockSet, LocksUnavailable, TargetBusy, _lock_path, holder, locked
-from responder.operations import Settings, start_run
-from responder.runs import find_run
 from responder.sandbox.seed import Seeded
 from tests.factories import ACCOUNT, Requests, credential_status
 
@@ -33,7 +33,7 @@ RUN = "20261123T000000Z-holder"
 HOLDER = """
 import sys, time
 from pathlib import Path
-from responder.locks import locked
+from responder.engine.locks import locked
 with locked(Path(sys.argv[1]), [sys.argv[2]], sys.argv[3], wait=5):
     print("held", flush=True)
     time.sleep(60)

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from responder.engine.locks import TargetBusy, _lock_path, holder, locked
+from responder.engine.operations import Settings, apply_plan, resume_run, rollback_run, start_run
 from responder.errors import UserError
-from responder.locks import TargetBusy, _lock_path, holder, locked
-from responder.operations import Settings, apply_plan, resume_run, rollback_run, start_run
 from responder.sandbox.seed import Seeded
 from tests.factories import ACCOUNT, Requests, credential_status
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from responder.audit import DurableFile, verify_chain
-from responder.aws import AwsOptions
+from responder.aws.clients import AwsOptions
+from responder.engine.audit import DurableFile, verify_chain
+from responder.engine.journal import RunState, load_run
+from responder.engine.locks import LockSet, TargetBusy
+from responder.engine.operations import Settings, current_status, resume_run, rollback_run, start_run, with_run_endpoint
+from responder.engine.runs import all_runs
 from responder.errors import EXIT_INTERRUPTED, Interrupted, JournalUnwritable, UserError
-from responder.journal import RunState, load_run
-from responder.locks import LockSet, TargetBusy
-from responder.operations import Settings, current_status, resume_run, rollback_run, start_run, with_run_endpoint
-from responder.runs import all_runs
 from responder.sandbox.seed import Seeded, SeededShortTerm
 from tests.factories import Requests, credential_status
 
@@ -71,7 +71,7 @@ def test_a_read_only_runs_directory_is_bad_input_and_sends_no_change(
     def refuse(*_: Any, **__: Any) -> Any:
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr("responder.audit.open_audit_logger", refuse)
+    monkeypatch.setattr("responder.engine.audit.open_audit_logger", refuse)
     with pytest.raises(UserError, match=r"Read-only file system.*nothing was changed"):
         contain(account, settings)
     assert requests.mutating == []
@@ -81,7 +81,7 @@ def test_a_read_only_runs_directory_is_bad_input_and_sends_no_change(
 def test_too_little_room_for_a_journal_is_refused_before_any_change(
     account: Seeded, settings: Settings, requests: Requests, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("responder.runs.shutil.disk_usage", lambda _: type("Usage", (), {"free": 4096})())
+    monkeypatch.setattr("responder.engine.runs.shutil.disk_usage", lambda _: type("Usage", (), {"free": 4096})())
     with pytest.raises(UserError, match="4,096 bytes free"):
         contain(account, settings)
     assert requests.mutating == []

@@ -10,11 +10,11 @@ import pytest
 from moto.iam.models import iam_backends
 from typer.testing import CliRunner
 
-from responder.aws import AwsOptions, Clients
+from responder.aws.clients import AwsOptions, Clients
 from responder.cli.main import app
-from responder.operations import Settings, rollback_run, start_run
-from responder.permissions import required_permissions
-from responder.playbook import load_playbook, shipped_playbooks
+from responder.engine.operations import Settings, rollback_run, start_run
+from responder.engine.permissions import required_permissions
+from responder.playbook.model import load_playbook, shipped_playbooks
 from responder.sandbox.seed import Seeded, SeededShortTerm
 from tests.factories import ACCOUNT, fill_inline_budget, make_token
 
@@ -95,10 +95,10 @@ def test_the_fan_out_operator_policy_covers_every_call(
 ) -> None:
     """Sweep and contain across the organization, then roll back: every call the operator's credentials or the
     assumed roles made is in `permissions --sweep --fan-out`, and its sweep and fan-out grants are all used."""
-    from responder.fanout import start_fanout
-    from responder.permissions import ASSUME, ORGANIZATION, policy_document
+    from responder.engine.permissions import ASSUME, ORGANIZATION, policy_document
+    from responder.fanout.runs import start_fanout
+    from responder.fanout.sweep import SWEEP_PERMISSIONS
     from responder.sandbox.organization import DEFAULT_ROLE, seed_organization
-    from responder.sweep import SWEEP_PERMISSIONS
 
     recorder = Calls()
     opened = Clients.__init__

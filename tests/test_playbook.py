@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from responder.errors import UserError
-from responder.playbook import (
+from responder.playbook.model import (
     PlaybookInvalid,
     Step,
     bind_parameters,
@@ -179,7 +179,7 @@ steps:
 
 
 def test_a_group_loads_and_expands_per_item(tmp_path: Path) -> None:
-    from responder.playbook import expand_group
+    from responder.playbook.model import expand_group
 
     book = load_playbook(write(tmp_path, GROUP))
     assert [s.id for s in book.actions()] == ["select", "deactivate", "deny"]

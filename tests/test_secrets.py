@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from responder.aws import Clients
+from responder.aws.clients import Clients
 from responder.cli.main import app
 from responder.sandbox.seed import Seeded
 

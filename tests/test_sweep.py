@@ -80,7 +80,7 @@ def test_sweep_table_and_csv(account: Seeded, iam: Any) -> None:
 
 
 def test_sweep_is_read_only_and_pages(account: Seeded, iam: Any, monkeypatch: Any) -> None:
-    from responder.aws import Clients
+    from responder.aws.clients import Clients
 
     sent: list[str] = []
     original = Clients.__init__

@@ -17,7 +17,7 @@ from responder.actions.reads import ReadCache
 from responder.keys import REGION
 
 if TYPE_CHECKING:
-    from responder.aws import Clients
+    from responder.aws.clients import Clients
 
 
 class ActionParams(BaseModel):

@@ -15,10 +15,10 @@ from pydantic import Field
 from responder.actions.base import Action, ActionContext, ActionParams, Regions, StepPlan
 from responder.actions.iam_principals import ROLE_NAME, USER_NAME
 from responder.actions.reads import together
-from responder.aws import ClientError, error_code
+from responder.actions.registry import register
+from responder.aws.clients import ClientError, error_code
 from responder.errors import UserError
 from responder.keys import ShortTermKey
-from responder.registry import register
 
 GLOBAL_REGION = "us-east-1"  # IAM and STS events land here
 LOOKBACK = timedelta(days=90)  # LookupEvents sees 90 days of management events

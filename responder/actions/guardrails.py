@@ -23,7 +23,7 @@ from responder.actions.base import (
     UndoResult,
 )
 from responder.actions.iam_principals import POLICY_NAME, Principal
-from responder.registry import register
+from responder.actions.registry import register
 
 GUARDRAIL_POLICY_NAME = "ResponderBedrockKeyGuardrails"
 BEARER_ACTIONS = ["bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"]

@@ -8,8 +8,8 @@ from pydantic import Field
 
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, Target, UndoResult
 from responder.actions.iam_principals import USER_NAME
-from responder.aws import request_id
-from responder.registry import register
+from responder.actions.registry import register
+from responder.aws.clients import request_id
 
 
 class AccessKeyParams(ActionParams):

@@ -19,10 +19,10 @@ from responder.actions.base import (
 )
 from responder.actions.iam_principals import USER_NAME
 from responder.actions.reads import in_background
-from responder.aws import ClientError, error_code, request_id
+from responder.actions.registry import register
+from responder.aws.clients import ClientError, error_code, request_id
 from responder.errors import UserError
 from responder.keys import LongTermKey
-from responder.registry import register
 
 BEDROCK = "bedrock.amazonaws.com"
 CREDENTIAL_ID = r"^[A-Za-z0-9_]{20,128}$"

@@ -11,8 +11,8 @@ from pydantic import Field
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, Target, UndoResult
 from responder.actions.iam_principals import POLICY_NAME, ROLE_NAME, USER_NAME, Principal, absent_ok, as_document
 from responder.actions.reads import together
-from responder.aws import ClientError, error_code, request_id
-from responder.registry import register
+from responder.actions.registry import register
+from responder.aws.clients import ClientError, error_code, request_id
 
 # Both endpoints, each with its own action: denying only the first leaves Bedrock Mantle open (FACTS.md).
 DENY_BEARER_TOKENS: dict[str, Any] = {

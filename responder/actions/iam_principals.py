@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from responder.aws import ClientError, error_code, request_id
+from responder.aws.clients import ClientError, error_code, request_id
 
 USER_NAME = r"^[A-Za-z0-9_+=,.@-]{1,64}$"
 ROLE_NAME = r"^[A-Za-z0-9_+=,.@-]{1,64}$"

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, Target, UndoResult
 from responder.actions.iam_principals import ROLE_NAME, Principal
-from responder.registry import register
+from responder.actions.registry import register
 
 REVOKE_POLICY_NAME = "AWSRevokeOlderSessions"  # the console's name: operators recognise it
 

@@ -75,7 +75,7 @@ def _failed(message: str, code: int, output: str, run_id: str | None) -> NoRetur
 def _describe_aws(exc: Exception) -> tuple[str, bool] | None:
     if "botocore" not in sys.modules:  # no AWS call was made, so it cannot be an AWS error
         return None
-    from responder.aws import describe_aws_error
+    from responder.aws.clients import describe_aws_error
 
     return describe_aws_error(exc)
 

@@ -29,11 +29,11 @@ def identify(
     Example: pbpaste | responder identify -
     """
     with reported_errors(output):
-        from responder.aws import AwsOptions
-        from responder.identify import identify as run_identify
-        from responder.identify import render_text
+        from responder.aws.clients import AwsOptions
+        from responder.engine.identify import identify as run_identify
+        from responder.engine.identify import render_text
+        from responder.engine.operations import Settings
         from responder.keys import read_key_file
-        from responder.operations import Settings
 
         check_output(output)
         path = key_file_option or key_file

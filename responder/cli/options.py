@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from responder.runs import default_runs_dir
+from responder.engine.runs import default_runs_dir
 
 Profile = Annotated[str | None, typer.Option("--profile", envvar="AWS_PROFILE", help="AWS profile to use.")]
 Region = Annotated[
@@ -75,7 +75,7 @@ def fanout_targets(accounts: Path | None, org: bool) -> list[Any] | None:
 
         raise UserError("give --accounts FILE or --org, not both")
     if accounts is not None:
-        from responder.accounts import read_accounts_file
+        from responder.fanout.accounts import read_accounts_file
 
         return list(read_accounts_file(accounts))
     return [] if org else None

@@ -14,7 +14,7 @@ from responder.cli.render import say
 from responder.errors import EXIT_BAD_INPUT, UserError
 
 if TYPE_CHECKING:
-    from responder.playbook import Step
+    from responder.playbook.model import Step
 
 
 def list_playbooks() -> None:
@@ -23,8 +23,8 @@ def list_playbooks() -> None:
     Example: responder list
     """
     with reported_errors():
-        from responder.shipped import shipped_playbooks
-        from responder.yaml_source import load_yaml, read_text
+        from responder.playbook.shipped import shipped_playbooks
+        from responder.playbook.source import load_yaml, read_text
 
         # The YAML alone: shipped playbooks are validated by the test suite, and validating here would import
         # every action, and boto3 with them, for a one-line summary.
@@ -41,8 +41,8 @@ def show(
     Example: responder show leaked-long-term-key
     """
     with reported_errors():
-        from responder.playbook import describe_when, find_playbook, load_playbook
-        from responder.registry import get_action
+        from responder.actions.registry import get_action
+        from responder.playbook.model import describe_when, find_playbook, load_playbook
 
         book = load_playbook(find_playbook(playbook))
         say(f"{book.name}: {book.description}")
@@ -84,7 +84,7 @@ def validate(files: Annotated[list[Path], typer.Argument(metavar="FILE", help="P
 
     Example: responder validate playbooks/*.yaml
     """
-    from responder.playbook import PlaybookInvalid, load_playbook
+    from responder.playbook.model import PlaybookInvalid, load_playbook
 
     bad = 0
     for path in files:
@@ -107,7 +107,7 @@ def schema() -> None:
 
     Example: responder schema > playbook.schema.json
     """
-    from responder.playbook import playbook_schema
+    from responder.playbook.model import playbook_schema
 
     typer.echo(json.dumps(playbook_schema(), indent=2))
 
@@ -117,7 +117,7 @@ def actions() -> None:
 
     Example: responder actions
     """
-    from responder.registry import all_actions
+    from responder.actions.registry import all_actions
 
     for name, action in all_actions().items():
         kind = "read-only" if not action.mutating else ("reversible" if action.reversible else "irreversible")
@@ -145,9 +145,9 @@ def permissions(
     Example: responder permissions contain-bedrock-keys --sweep --fan-out > operator-policy.json
     """
     with reported_errors():
-        from responder.accounts import check_fanout_options
-        from responder.permissions import policy_document
-        from responder.playbook import find_playbook, load_playbook
+        from responder.engine.permissions import policy_document
+        from responder.fanout.accounts import check_fanout_options
+        from responder.playbook.model import find_playbook, load_playbook
 
         check_fanout_options(role_name, 1)
         books = [load_playbook(find_playbook(name)) for name in playbooks]

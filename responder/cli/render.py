@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from responder import journal as j
+from responder.engine import journal as j
 from responder.redaction import SECRETS
 
 if TYPE_CHECKING:
-    from responder.journal import RunState
-    from responder.operations import Outcome
+    from responder.engine.journal import RunState
+    from responder.engine.operations import Outcome
 
 
 def say(text: str = "", err: bool = False) -> None:
@@ -118,7 +118,7 @@ def _accounts(outcome: Outcome) -> dict[str, Any]:
 def outcome_text(outcome: Outcome) -> None:
     say()
     say(f"run {outcome.run_id}: {outcome.status.upper()}: {outcome.message}", err=outcome.exit_code != 0)
-    from responder.report import containment_line  # the report stays out of `responder --help`
+    from responder.engine.report import containment_line  # the report stays out of `responder --help`
 
     if line := containment_line(outcome.report.get("containment")):
         say(f"contained: {line}")

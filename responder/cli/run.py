@@ -30,8 +30,8 @@ from responder.cli.render import Progress, irreversible_changes, outcome_json, o
 from responder.errors import UserError
 
 if TYPE_CHECKING:
-    from responder.journal import RunState
-    from responder.operations import Outcome, Settings
+    from responder.engine.journal import RunState
+    from responder.engine.operations import Outcome, Settings
 
 
 def _settings(
@@ -42,8 +42,8 @@ def _settings(
     output: str,
     ctx: typer.Context | None = None,
 ) -> Settings:
-    from responder.aws import AwsOptions
-    from responder.operations import Settings
+    from responder.aws.clients import AwsOptions
+    from responder.engine.operations import Settings
 
     return Settings(
         runs_dir=runs_dir_or_default(runs_dir),
@@ -140,9 +140,9 @@ def run(
     Example: responder run contain-bedrock-keys -p filter=no-expiry --org --dry-run
     """
     with reported_errors(output):
+        from responder.engine.operations import start_run
         from responder.keys import read_key_file
-        from responder.operations import start_run
-        from responder.playbook import parse_assignments
+        from responder.playbook.model import parse_assignments
 
         check_output(output)
         given = parse_assignments(param or [])
@@ -186,7 +186,7 @@ def _fan_out(
     settings: Settings,
     output: str,
 ) -> None:
-    from responder.fanout import start_fanout
+    from responder.fanout.runs import start_fanout
 
     targets, role_name, concurrency = fan_out
     if key_file is not None:
@@ -216,7 +216,7 @@ def apply(
     Example: responder apply plan.json --yes
     """
     with reported_errors(output):
-        from responder.operations import apply_plan
+        from responder.engine.operations import apply_plan
 
         check_output(output)
         if not yes and not interactive():
@@ -239,7 +239,7 @@ def resume(
     Example: responder resume 20261123T101500Z-3fa9c1
     """
     with reported_errors(output):
-        from responder.operations import resume_run
+        from responder.engine.operations import resume_run
 
         check_output(output)
         _finish(resume_run(run_id, _settings(runs_dir, profile, region, endpoint_url, output, ctx)), output)
@@ -266,7 +266,7 @@ def rollback(
     Example: responder rollback 20261123T101500Z-3fa9c1 --reactivate-keys
     """
     with reported_errors(output):
-        from responder.operations import rollback_run
+        from responder.engine.operations import rollback_run
 
         check_output(output)
         settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx)

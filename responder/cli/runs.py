@@ -19,9 +19,9 @@ def runs(runs_dir: RunsDir = None) -> None:
     Example: responder runs
     """
     with reported_errors():
-        from responder.journal import load_run
-        from responder.operations import current_status
-        from responder.runs import all_runs
+        from responder.engine.journal import load_run
+        from responder.engine.operations import current_status
+        from responder.engine.runs import all_runs
 
         root = runs_dir_or_default(runs_dir)
         found = all_runs(root)
@@ -54,17 +54,17 @@ def report(
     Example: responder report 20261123T101500Z-3fa9c1 --format json
     """
     with reported_errors("json" if format == "json" else "text"):
-        from responder.journal import load_run
-        from responder.operations import current_status
-        from responder.report import build_report, render_json, render_markdown
-        from responder.runs import find_run
+        from responder.engine.journal import load_run
+        from responder.engine.operations import current_status
+        from responder.engine.report import build_report, render_json, render_markdown
+        from responder.engine.runs import find_run
 
         check_output(format, ("markdown", "json"), "--format")
         paths = find_run(runs_dir_or_default(runs_dir), run_id)
         state = load_run(paths.audit_log)
         if state.started.get("fanout"):
-            from responder.fanout import build_fanout_report
-            from responder.fanout_report import render_fanout_markdown
+            from responder.fanout.report import render_fanout_markdown
+            from responder.fanout.runs import build_fanout_report
 
             merged = build_fanout_report(state, paths)
             typer.echo(render_json(merged) if format == "json" else render_fanout_markdown(merged))
@@ -92,8 +92,8 @@ def verify(
     with reported_errors():
         import json
 
-        from responder.audit import verify_chain
-        from responder.runs import REPORT_JSON, find_run
+        from responder.engine.audit import verify_chain
+        from responder.engine.runs import REPORT_JSON, find_run
 
         path = file if file.exists() else find_run(runs_dir_or_default(runs_dir), str(file)).audit_log
         if path.is_dir():

@@ -33,8 +33,8 @@ def rehearse(
     Example: responder rehearse leaked-long-term-key
     """
     with reported_errors():
-        from responder.report import render_markdown
-        from responder.runs import default_runs_dir
+        from responder.engine.report import render_markdown
+        from responder.engine.runs import default_runs_dir
         from responder.sandbox.rehearsal import REHEARSALS
         from responder.sandbox.rehearsal import rehearse as run_rehearsal
 

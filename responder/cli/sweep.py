@@ -29,7 +29,7 @@ from responder.cli.render import say
 from responder.errors import EXIT_STEP_FAILED
 
 if TYPE_CHECKING:
-    from responder.sweep import KeyFinding, SweepFilter
+    from responder.fanout.sweep import KeyFinding, SweepFilter
 
 
 def sweep(
@@ -53,8 +53,8 @@ def sweep(
     Example: responder sweep --older-than 90 --output csv > bedrock-keys.csv
     """
     with reported_errors(output):
-        from responder.aws import AwsOptions
-        from responder.sweep import SweepFilter, sweep_accounts
+        from responder.aws.clients import AwsOptions
+        from responder.fanout.sweep import SweepFilter, sweep_accounts
 
         check_output(output, ("table", "json", "csv"))
         selected = SweepFilter(user, older_than, no_expiry)
@@ -70,7 +70,7 @@ def sweep(
 
 
 def _print(findings: list[KeyFinding], output: str, selected: SweepFilter, scope: str) -> None:
-    from responder.sweep import FILTER_PATTERN, as_rows
+    from responder.fanout.sweep import FILTER_PATTERN, as_rows
 
     rows = as_rows(findings)
     if output == "json":

@@ -14,11 +14,11 @@ from unittest import mock
 
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
 from responder.actions.iam_sessions import REVOKE_POLICY_NAME, revoked_before
-from responder.aws import AwsOptions
+from responder.aws.clients import AwsOptions
+from responder.engine.journal import Listener
+from responder.engine.operations import Outcome, Settings, rollback_run, start_run
 from responder.errors import UserError
-from responder.journal import Listener
 from responder.keys import parse_short_term_key
-from responder.operations import Outcome, Settings, rollback_run, start_run
 from responder.sandbox.emulator import install
 from responder.sandbox.seed import (
     BYSTANDER,

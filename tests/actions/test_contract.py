@@ -8,8 +8,8 @@ from typing import Any, Literal, get_args, get_origin
 import pytest
 
 from responder.actions.base import Action, ActionParams
-from responder.playbook import load_playbook, shipped_playbooks
-from responder.registry import all_actions
+from responder.actions.registry import all_actions
+from responder.playbook.model import load_playbook, shipped_playbooks
 
 ACTIONS = all_actions()
 IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Z][A-Za-z]+$")

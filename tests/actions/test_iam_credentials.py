@@ -12,7 +12,7 @@ from responder.actions.iam_credentials import (
     ResolveParams,
     list_bedrock_credentials,
 )
-from responder.aws import AwsOptions, Clients
+from responder.aws.clients import AwsOptions, Clients
 from responder.errors import UserError
 from responder.keys import parse_long_term_key
 from responder.sandbox.seed import Seeded

@@ -5,7 +5,7 @@ from typing import Any
 
 from responder.actions.base import ActionContext
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS, DenyBearerTokensForUser
-from responder.aws import AwsOptions, Clients
+from responder.aws.clients import AwsOptions, Clients
 from responder.sandbox.seed import EXISTING_POLICY, Seeded
 from tests.factories import ACCOUNT, fill_inline_budget, inline_policies
 

@@ -12,21 +12,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from responder import journal as j
-from responder.accounts import (
-    Operator,
-    Target,
-    check_fanout_options,
-    in_pool,
-    organization_accounts,
-    reach,
-    session_name,
-)
-from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, UserError
-from responder.executor import describe_failure
-from responder.fanout_report import render_fanout_markdown
-from responder.journal import Journal, RunState, load_run
-from responder.operations import (
+from responder.engine import journal as j
+from responder.engine.executor import describe_failure
+from responder.engine.journal import Journal, RunState, load_run
+from responder.engine.operations import (
     Outcome,
     Settings,
     open_context,
@@ -38,9 +27,20 @@ from responder.operations import (
     unplanned_groups,
     with_run_endpoint,
 )
-from responder.playbook import Playbook, bind_parameters, find_playbook, load_playbook
-from responder.report import build_report, save_reports
-from responder.runs import ACCOUNT_RUNS, RunPaths, all_runs, find_run
+from responder.engine.report import build_report, save_reports
+from responder.engine.runs import ACCOUNT_RUNS, RunPaths, all_runs, find_run
+from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, UserError
+from responder.fanout.accounts import (
+    Operator,
+    Target,
+    check_fanout_options,
+    in_pool,
+    organization_accounts,
+    reach,
+    session_name,
+)
+from responder.fanout.report import render_fanout_markdown
+from responder.playbook.model import Playbook, bind_parameters, find_playbook, load_playbook
 
 
 @dataclass

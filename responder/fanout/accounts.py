@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from responder.aws import AwsOptions, Clients, assume_role, error_code
+from responder.aws.clients import AwsOptions, Clients, assume_role, error_code
 from responder.errors import UserError
 
 ACCOUNT_ID = re.compile(r"\d{12}")

@@ -10,11 +10,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
+from responder.actions.registry import get_action
 from responder.errors import UserError
+from responder.playbook.shipped import shipped_playbooks
+from responder.playbook.source import YamlDocument, load_yaml, read_text
 from responder.redaction import shown
-from responder.registry import get_action
-from responder.shipped import shipped_playbooks
-from responder.yaml_source import YamlDocument, load_yaml, read_text
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
 REFERENCE = re.compile(r"\$\{([^}]*)\}")

@@ -1,6 +1,6 @@
 """The run journal: the audit log read back as state, for resume, rollback and the report.
 
-Writing goes through structlog (responder.audit); this module names the records and derives, from them,
+Writing goes through structlog (responder.engine.audit); this module names the records and derives, from them,
 what each step did. The journal is the only memory a run has: nothing is kept anywhere else.
 """
 
@@ -66,7 +66,7 @@ class Journal:
             self._ready.set()
 
     def _open(self) -> None:
-        from responder.audit import open_audit_logger  # structlog stays out of `responder --help`
+        from responder.engine.audit import open_audit_logger  # structlog stays out of `responder --help`
 
         self._logger, self._out = open_audit_logger(self.path, run_id=self.run_id)
 
@@ -191,7 +191,7 @@ _STATUS_OF = {
 
 
 def load_run(path: Path) -> RunState:
-    from responder.audit import read_records
+    from responder.engine.audit import read_records
 
     records, warnings = read_records(path)
     if not records or records[0].get("event") != "run.started":

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from responder.playbook import Playbook
-from responder.registry import get_action
+from responder.actions.registry import get_action
+from responder.playbook.model import Playbook
 
 # Every run starts by asking who the operator is (recorded in the audit log, checked against the key's account).
 ALWAYS = ("sts:GetCallerIdentity",)
@@ -18,7 +18,7 @@ ASSUME = "sts:AssumeRole"
 
 def required_permissions(playbooks: list[Playbook], sweep: bool = False) -> list[str]:
     """Every IAM action any step of these playbooks may call: to plan, apply, verify and undo (and a sweep's)."""
-    from responder.sweep import SWEEP_PERMISSIONS
+    from responder.fanout.sweep import SWEEP_PERMISSIONS
 
     needed = set(ALWAYS) | (set(SWEEP_PERMISSIONS) if sweep else set())
     for playbook in playbooks:

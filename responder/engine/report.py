@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from responder import journal as j
-from responder.audit import verify_chain
-from responder.journal import RunState
-from responder.runs import RunPaths
+from responder.engine import journal as j
+from responder.engine.audit import verify_chain
+from responder.engine.journal import RunState
+from responder.engine.runs import RunPaths
 
 OUTCOMES = {
     "planned": "dry run: nothing was changed",

@@ -13,8 +13,8 @@ from responder.actions.iam_principals import Principal
 from responder.errors import UserError
 
 if TYPE_CHECKING:
-    from responder.accounts import Target
-    from responder.aws import AwsOptions
+    from responder.aws.clients import AwsOptions
+    from responder.fanout.accounts import Target
 
 # What a sweep calls: the keys, then each owner's attached and inline policies (the admin-like flag).
 SWEEP_PERMISSIONS = (
@@ -144,9 +144,9 @@ def sweep_accounts(
 ) -> tuple[list[KeyFinding], dict[str, str]]:
     """The sweep of the operator's account (targets None), or of each target (an empty list: the organization's
     accounts), concurrently; with why each account that could not be swept was not."""
-    from responder.accounts import check_fanout_options, in_pool, operator_of, organization_accounts, reach
-    from responder.aws import Clients
-    from responder.executor import describe_failure
+    from responder.aws.clients import Clients
+    from responder.engine.executor import describe_failure
+    from responder.fanout.accounts import check_fanout_options, in_pool, operator_of, organization_accounts, reach
 
     if targets is not None:
         check_fanout_options(role_name, concurrency)

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from responder.actions.base import Action, ActionParams, Target
-from responder.playbook import Step
-from responder.step_graph import overlap, same_principal
+from responder.engine.step_graph import overlap, same_principal
+from responder.playbook.model import Step
 
 
 class Cancelled(Exception):

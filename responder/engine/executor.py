@@ -16,16 +16,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from responder import journal as j
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, StepPlan, Target
-from responder.aws import describe_aws_error, error_code
+from responder.actions.registry import get_action
+from responder.aws.clients import describe_aws_error, error_code
 from responder.clock import since_start
+from responder.engine import journal as j
+from responder.engine.journal import Journal, JournalNotStarted, RunState
+from responder.engine.scheduler import Cancelled, Node, Schedule
+from responder.engine.step_graph import changes_something, deferred_steps, depends_on
 from responder.errors import JournalUnwritable, ResponderError, UserError
-from responder.journal import Journal, JournalNotStarted, RunState
-from responder.playbook import Playbook, Step, describe_when, expand_group, resolve
-from responder.registry import get_action
-from responder.scheduler import Cancelled, Node, Schedule
-from responder.step_graph import changes_something, deferred_steps, depends_on
+from responder.playbook.model import Playbook, Step, describe_when, expand_group, resolve
 
 # IAM is eventually consistent: a read right after a write may show the old state for a few seconds.
 VERIFY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -103,7 +103,7 @@ class Executor:
         """Apply every step not already done (`done` maps step id -> outputs, for resume)."""
         self._run(scope, done, applying=True, include_deferred=True)
 
-    # ---- scheduling (responder.scheduler decides when; these say how)
+    # ---- scheduling (responder.engine.scheduler decides when; these say how)
 
     def _run(self, scope: dict[str, Any], done: dict[str, Any], applying: bool, include_deferred: bool) -> None:
         self._scope, self._done, self._applying = scope, done, applying

@@ -9,8 +9,8 @@ until every change is made: containment is never behind a read it does not use.
 from __future__ import annotations
 
 from responder.actions.base import Target
-from responder.playbook import Playbook, Step, references
-from responder.registry import get_action
+from responder.actions.registry import get_action
+from responder.playbook.model import Playbook, Step, references
 
 
 def _step_ids(refs: list[str]) -> set[str]:

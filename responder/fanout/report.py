@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from responder.report import render_markdown
+from responder.engine.report import render_markdown
 
 HEADING = re.compile(r"^(#{1,4}) ", re.MULTILINE)
 

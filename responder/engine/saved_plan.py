@@ -10,10 +10,10 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from responder import journal as j
-from responder.audit import canonical
+from responder.engine import journal as j
+from responder.engine.audit import canonical
+from responder.engine.journal import RunState
 from responder.errors import UserError
-from responder.journal import RunState
 
 FORMAT = "responder-plan/1"
 

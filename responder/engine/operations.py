@@ -12,11 +12,24 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from responder import __version__
-from responder import journal as j
-from responder.accounts import session_name
 from responder.actions.base import ActionContext, Identity, Target
 from responder.actions.reads import in_background
-from responder.aws import AwsOptions, Clients, assume_role
+from responder.actions.registry import get_action
+from responder.aws.clients import AwsOptions, Clients, assume_role
+from responder.engine import journal as j
+from responder.engine.executor import (
+    DEFAULT_CONCURRENCY,
+    VERIFY_DELAYS,
+    Executor,
+    StepError,
+    describe_failure,
+    reversible_action,
+)
+from responder.engine.journal import Journal, Listener, RunState, load_run
+from responder.engine.locks import LOCK_WAIT_SECONDS, LockSet, holder
+from responder.engine.report import build_report, render_markdown, save_reports
+from responder.engine.runs import RunPaths, find_run, new_run
+from responder.engine.saved_plan import read_plan, stale_steps, write_plan
 from responder.errors import (
     EXIT_CANCELLED,
     EXIT_INTERRUPTED,
@@ -29,22 +42,9 @@ from responder.errors import (
     RollbackIncomplete,
     UserError,
 )
-from responder.executor import (
-    DEFAULT_CONCURRENCY,
-    VERIFY_DELAYS,
-    Executor,
-    StepError,
-    describe_failure,
-    reversible_action,
-)
-from responder.journal import Journal, Listener, RunState, load_run
+from responder.fanout.accounts import session_name
 from responder.keys import LeakedKey, LongTermKey, ShortTermKey, parse_key
-from responder.locks import LOCK_WAIT_SECONDS, LockSet, holder
-from responder.playbook import Playbook, bind_parameters, find_playbook, load_playbook
-from responder.registry import get_action
-from responder.report import build_report, render_markdown, save_reports
-from responder.runs import RunPaths, find_run, new_run
-from responder.saved_plan import read_plan, stale_steps, write_plan
+from responder.playbook.model import Playbook, bind_parameters, find_playbook, load_playbook
 
 Confirm = Callable[[RunState], bool]
 
@@ -365,7 +365,7 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
     paths = find_run(settings.runs_dir, run_id)
     state = load_run(paths.audit_log)
     if state.started.get("fanout"):  # a parent run: resume it in every account
-        from responder.fanout import resume_fanout  # fanout builds on this module
+        from responder.fanout.runs import resume_fanout  # fanout builds on this module
 
         return resume_fanout(state, paths, settings)
     if state.started.get("dry_run"):
@@ -424,7 +424,7 @@ def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outc
     paths = find_run(settings.runs_dir, run_id)
     state = load_run(paths.audit_log)
     if state.started.get("fanout"):  # a parent run: roll back every account's run
-        from responder.fanout import rollback_fanout
+        from responder.fanout.runs import rollback_fanout
 
         return rollback_fanout(state, paths, reactivate_keys, settings)
     if state.started.get("dry_run"):

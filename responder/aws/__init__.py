@@ -1,0 +1,1 @@
+"""The only place boto3 and botocore are imported: sessions, clients, and what AWS errors mean."""

@@ -1,0 +1,1 @@
+"""Many accounts, on top of the engine: targets, a run per account, the merged report, the sweep."""

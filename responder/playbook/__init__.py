@@ -1,0 +1,1 @@
+"""The playbook language: models, the YAML source, references, checks and parameters. No AWS."""
