@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
+from responder.actions.key_inventory import SweepFilter
 from responder.engine.audit import verify_chain
 from responder.engine.operations import Settings, resume_run, rollback_run, start_run
 from responder.errors import UserError
-from responder.fanout.sweep import SweepFilter
 from responder.sandbox.seed import Seeded
 from responder.sandbox.service_credentials import create_credential
 from tests.factories import ACCOUNT, Requests, credential_status, inline_policies

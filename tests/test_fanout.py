@@ -15,11 +15,13 @@ from typer.testing import CliRunner
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME
 from responder.cli.main import app
 from responder.engine.journal import load_run
-from responder.engine.operations import Settings, resume_run, rollback_run
+from responder.engine.operations import Settings
 from responder.engine.runs import ACCOUNT_RUNS, find_run
 from responder.errors import UserError
 from responder.fanout.accounts import Target, in_pool, read_accounts_file
 from responder.fanout.runs import account_results, start_fanout
+from responder.fanout.runs import resume_any_run as resume_run
+from responder.fanout.runs import rollback_any_run as rollback_run
 from responder.sandbox.organization import DEFAULT_ROLE, Member, seed_organization
 from responder.sandbox.seed import Seeded
 from responder.sandbox.service_credentials import create_credential

@@ -95,9 +95,9 @@ def test_the_fan_out_operator_policy_covers_every_call(
 ) -> None:
     """Sweep and contain across the organization, then roll back: every call the operator's credentials or the
     assumed roles made is in `permissions --sweep --fan-out`, and its sweep and fan-out grants are all used."""
+    from responder.actions.key_inventory import SWEEP_PERMISSIONS
     from responder.engine.permissions import ASSUME, ORGANIZATION, policy_document
-    from responder.fanout.runs import start_fanout
-    from responder.fanout.sweep import SWEEP_PERMISSIONS
+    from responder.fanout.runs import rollback_any_run, start_fanout
     from responder.sandbox.organization import DEFAULT_ROLE, seed_organization
 
     recorder = Calls()
@@ -115,7 +115,7 @@ def test_the_fan_out_operator_policy_covers_every_call(
     settings = Settings(runs_dir=tmp_path / "runs", aws=AwsOptions(region="us-east-1"), verify_delays=(0.0,))
     run = start_fanout("contain-bedrock-keys", {"filter": "all"}, False, settings, None, DEFAULT_ROLE, 4)
     assert run.exit_code == 0, run.message
-    assert rollback_run(run.run_id, reactivate_keys=True, settings=settings).exit_code == 0
+    assert rollback_any_run(run.run_id, reactivate_keys=True, settings=settings).exit_code == 0
 
     policy = policy_document([load_playbook(shipped_playbooks()["contain-bedrock-keys"])], True, DEFAULT_ROLE)
     granted = {

@@ -8,8 +8,8 @@ from pydantic import Field
 
 from responder.actions.base import Action, ActionContext, ActionParams, StepPlan
 from responder.actions.iam_credentials import list_bedrock_credentials, remember_listing
+from responder.actions.key_inventory import FILTER_PATTERN, SweepFilter, sweep
 from responder.actions.registry import register
-from responder.fanout.sweep import FILTER_PATTERN, SweepFilter, sweep
 
 
 class SelectParams(ActionParams):

@@ -70,6 +70,11 @@ class AwsOptions:
     session: RoleSession | None = None  # set: use these credentials instead of the profile's
 
 
+def session_name(run_id: str) -> str:
+    """The role session's name: it shows in each account's CloudTrail and ties the calls to the run."""
+    return f"responder-{run_id}"[:64]
+
+
 def assume_role(options: AwsOptions, role_arn: str, session_name: str, sts: Any = None) -> AwsOptions:
     """Options for the same endpoint and region, signed as a session of role_arn, assumed with `sts` (a client
     shared across a fan-out's threads: botocore clients are thread-safe) or a new client for `options`."""

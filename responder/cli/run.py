@@ -239,7 +239,7 @@ def resume(
     Example: responder resume 20261123T101500Z-3fa9c1
     """
     with reported_errors(output):
-        from responder.engine.operations import resume_run
+        from responder.fanout.runs import resume_any_run as resume_run
 
         check_output(output)
         _finish(resume_run(run_id, _settings(runs_dir, profile, region, endpoint_url, output, ctx)), output)
@@ -266,7 +266,7 @@ def rollback(
     Example: responder rollback 20261123T101500Z-3fa9c1 --reactivate-keys
     """
     with reported_errors(output):
-        from responder.engine.operations import rollback_run
+        from responder.fanout.runs import rollback_any_run as rollback_run
 
         check_output(output)
         settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx)

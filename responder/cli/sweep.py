@@ -29,7 +29,7 @@ from responder.cli.render import say
 from responder.errors import EXIT_STEP_FAILED
 
 if TYPE_CHECKING:
-    from responder.fanout.sweep import KeyFinding, SweepFilter
+    from responder.actions.key_inventory import KeyFinding, SweepFilter
 
 
 def sweep(
@@ -53,8 +53,9 @@ def sweep(
     Example: responder sweep --older-than 90 --output csv > bedrock-keys.csv
     """
     with reported_errors(output):
+        from responder.actions.key_inventory import SweepFilter
         from responder.aws.clients import AwsOptions
-        from responder.fanout.sweep import SweepFilter, sweep_accounts
+        from responder.fanout.sweep import sweep_accounts
 
         check_output(output, ("table", "json", "csv"))
         selected = SweepFilter(user, older_than, no_expiry)
@@ -70,7 +71,8 @@ def sweep(
 
 
 def _print(findings: list[KeyFinding], output: str, selected: SweepFilter, scope: str) -> None:
-    from responder.fanout.sweep import FILTER_PATTERN, as_rows
+    from responder.actions.key_inventory import FILTER_PATTERN
+    from responder.fanout.sweep import as_rows
 
     rows = as_rows(findings)
     if output == "json":

@@ -15,7 +15,7 @@ from responder import __version__
 from responder.actions.base import ActionContext, Identity, Target
 from responder.actions.reads import in_background
 from responder.actions.registry import get_action
-from responder.aws.clients import AwsOptions, Clients, assume_role
+from responder.aws.clients import AwsOptions, Clients, assume_role, session_name
 from responder.engine import journal as j
 from responder.engine.executor import (
     DEFAULT_CONCURRENCY,
@@ -42,7 +42,6 @@ from responder.errors import (
     RollbackIncomplete,
     UserError,
 )
-from responder.fanout.accounts import session_name
 from responder.keys import LeakedKey, LongTermKey, ShortTermKey, parse_key
 from responder.playbook.model import Playbook, bind_parameters, find_playbook, load_playbook
 
@@ -364,10 +363,10 @@ def _targets(state: RunState) -> list[str]:
 def resume_run(run_id: str, settings: Settings) -> Outcome:
     paths = find_run(settings.runs_dir, run_id)
     state = load_run(paths.audit_log)
-    if state.started.get("fanout"):  # a parent run: resume it in every account
-        from responder.fanout.runs import resume_fanout  # fanout builds on this module
-
-        return resume_fanout(state, paths, settings)
+    if state.started.get("fanout"):  # the fan-out builds on the engine, not the other way round
+        raise UserError(
+            f"run {state.run_id} is a fan-out's parent run: responder.fanout.runs.resume_any_run resumes it"
+        )
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run; start a real one with `responder run`")
     if rolled_back(state):  # an interrupted rollback leaves the run "interrupted": finish the undo, not the run
@@ -423,10 +422,10 @@ def unplanned_groups(playbook: Playbook, state: RunState) -> list[str]:
 def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outcome:
     paths = find_run(settings.runs_dir, run_id)
     state = load_run(paths.audit_log)
-    if state.started.get("fanout"):  # a parent run: roll back every account's run
-        from responder.fanout.runs import rollback_fanout
-
-        return rollback_fanout(state, paths, reactivate_keys, settings)
+    if state.started.get("fanout"):
+        raise UserError(
+            f"run {state.run_id} is a fan-out's parent run: responder.fanout.runs.rollback_any_run rolls it back"
+        )
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
     try:

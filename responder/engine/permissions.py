@@ -18,7 +18,7 @@ ASSUME = "sts:AssumeRole"
 
 def required_permissions(playbooks: list[Playbook], sweep: bool = False) -> list[str]:
     """Every IAM action any step of these playbooks may call: to plan, apply, verify and undo (and a sweep's)."""
-    from responder.fanout.sweep import SWEEP_PERMISSIONS
+    from responder.actions.key_inventory import SWEEP_PERMISSIONS
 
     needed = set(ALWAYS) | (set(SWEEP_PERMISSIONS) if sweep else set())
     for playbook in playbooks:

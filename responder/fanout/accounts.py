@@ -104,11 +104,6 @@ def operator_of(clients: Clients) -> Operator:
     return Operator.of(clients, identity["Account"], identity["Arn"].split(":")[1])
 
 
-def session_name(run_id: str) -> str:
-    """The role session's name: it shows in each account's CloudTrail and ties the calls to the run."""
-    return f"responder-{run_id}"[:64]
-
-
 def reach(target: Target, operator: Operator, role_name: str, session_name: str) -> tuple[AwsOptions, str | None]:
     """Options for working in the target account, and the role assumed (None: the operator's own account, where
     the operator's credentials are used as they are: the management account has no role to assume)."""

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from responder.aws.clients import session_name
 from responder.engine import journal as j
 from responder.engine.executor import describe_failure
 from responder.engine.journal import Journal, RunState, load_run
@@ -37,7 +38,6 @@ from responder.fanout.accounts import (
     in_pool,
     organization_accounts,
     reach,
-    session_name,
 )
 from responder.fanout.report import render_fanout_markdown
 from responder.playbook.model import Playbook, bind_parameters, find_playbook, load_playbook
@@ -310,3 +310,21 @@ def build_fanout_report(state: RunState, paths: RunPaths, runs: dict[str, RunSta
     report["accounts"] = accounts
     report["fanout"] = state.started.get("fanout")
     return report
+
+
+def resume_any_run(run_id: str, settings: Settings) -> Outcome:
+    """`responder resume`: a fan-out's parent resumes in every account; any other run, as the engine does."""
+    paths = find_run(settings.runs_dir, run_id)
+    state = load_run(paths.audit_log)
+    if state.started.get("fanout"):
+        return resume_fanout(state, paths, settings)
+    return resume_run(run_id, settings)
+
+
+def rollback_any_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outcome:
+    """`responder rollback`: a fan-out's parent rolls back every account's run; any other run, as the engine does."""
+    paths = find_run(settings.runs_dir, run_id)
+    state = load_run(paths.audit_log)
+    if state.started.get("fanout"):
+        return rollback_fanout(state, paths, reactivate_keys, settings)
+    return rollback_run(run_id, reactivate_keys, settings)
