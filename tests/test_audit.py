@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from responder.cli.main import app
 from responder.engine.audit import read_records, verify_chain
-from responder.engine.journal import Journal, load_run
+from responder.engine.journal import Journal
+from responder.engine.run_state import load_run
 from responder.redaction import SECRETS
 
 

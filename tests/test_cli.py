@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from responder.cli.main import app
-from responder.engine.journal import load_run
+from responder.engine.run_state import load_run
 from responder.errors import EXIT_CANCELLED
 from responder.sandbox.seed import Seeded
 from tests.factories import credential_status, make_key

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME
 from responder.cli.main import app
-from responder.engine.journal import load_run
 from responder.engine.operations import Settings
+from responder.engine.run_state import load_run
 from responder.engine.runs import ACCOUNT_RUNS, find_run
 from responder.errors import UserError
 from responder.fanout.accounts import Target, in_pool, read_accounts_file

@@ -48,9 +48,9 @@ from responder.actions.guardrails import GUARDRAIL_POLICY_NAME
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS, managed_policy_name
 from responder.actions.iam_sessions import REVOKE_POLICY_NAME, revoked_before
 from responder.aws.clients import MAX_ATTEMPTS, AwsOptions, is_read_only
-from responder.engine import journal as j
-from responder.engine.journal import RunState, load_run
+from responder.engine import events as j
 from responder.engine.operations import Outcome, Settings, resume_run, rollback_run, start_run
+from responder.engine.run_state import RunState, load_run
 from responder.playbook.model import shipped_playbooks
 from responder.sandbox.seed import (
     BYSTANDER,

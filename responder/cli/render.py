@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from responder.engine import journal as j
+from responder.engine import events as j
 from responder.redaction import SECRETS
 
 if TYPE_CHECKING:
-    from responder.engine.journal import RunState
     from responder.engine.operations import Outcome
+    from responder.engine.run_state import RunState
 
 
 def say(text: str = "", err: bool = False) -> None:

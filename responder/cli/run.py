@@ -30,8 +30,8 @@ from responder.cli.render import Progress, irreversible_changes, outcome_json, o
 from responder.errors import UserError
 
 if TYPE_CHECKING:
-    from responder.engine.journal import RunState
     from responder.engine.operations import Outcome, Settings
+    from responder.engine.run_state import RunState
 
 
 def _settings(
@@ -43,12 +43,15 @@ def _settings(
     ctx: typer.Context | None = None,
 ) -> Settings:
     from responder.aws.clients import AwsOptions
+    from responder.engine.faults import kill_after_from_env
     from responder.engine.operations import Settings
 
+    crash = kill_after_from_env()  # the crash-safety tests' SIGKILL, only when they ask for it
     return Settings(
         runs_dir=runs_dir_or_default(runs_dir),
         aws=AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url),
         listeners=[Progress(err=output == "json")],
+        hooks=(crash,) if crash else (),
         aws_from_env=_from_environment(ctx),
     )
 

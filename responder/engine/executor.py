@@ -20,8 +20,9 @@ from responder.actions.base import Action, ActionContext, ActionParams, Applied,
 from responder.actions.registry import get_action
 from responder.aws.clients import describe_aws_error, error_code
 from responder.clock import since_start
-from responder.engine import journal as j
-from responder.engine.journal import Journal, JournalNotStarted, RunState
+from responder.engine import events as j
+from responder.engine.journal import Journal, JournalNotStarted
+from responder.engine.run_state import RunState
 from responder.engine.scheduler import Cancelled, Node, Schedule
 from responder.engine.step_graph import changes_something, deferred_steps, depends_on
 from responder.errors import JournalUnwritable, ResponderError, UserError

@@ -16,7 +16,7 @@ from responder.actions.base import ActionContext, Identity, Target
 from responder.actions.reads import in_background
 from responder.actions.registry import get_action
 from responder.aws.clients import AwsOptions, Clients, assume_role, session_name
-from responder.engine import journal as j
+from responder.engine import events as j
 from responder.engine.executor import (
     DEFAULT_CONCURRENCY,
     VERIFY_DELAYS,
@@ -25,9 +25,10 @@ from responder.engine.executor import (
     describe_failure,
     reversible_action,
 )
-from responder.engine.journal import Journal, Listener, RunState, load_run
+from responder.engine.journal import Journal, Listener
 from responder.engine.locks import LOCK_WAIT_SECONDS, LockSet, holder
 from responder.engine.report import build_report, render_markdown, save_reports
+from responder.engine.run_state import RunState, load_run
 from responder.engine.runs import RunPaths, find_run, new_run
 from responder.engine.saved_plan import read_plan, stale_steps, write_plan
 from responder.errors import (
@@ -58,6 +59,12 @@ class Settings:
     lock_root: Path | None = None  # where locks live, when not runs_dir (a fan-out's account runs share the top's)
     concurrency: int = DEFAULT_CONCURRENCY  # steps in flight at once within one account's run
     aws_from_env: frozenset[str] = frozenset()  # "endpoint_url", "region": given by the environment, not the CLI
+    # Listeners every journal of the run calls, a fan-out's account runs included (the crash-safety tests' hook).
+    hooks: tuple[Listener, ...] = ()
+
+    @property
+    def journal_listeners(self) -> list[Listener]:
+        return [*self.listeners, *self.hooks]
 
     @property
     def locks_in(self) -> Path:
@@ -199,7 +206,7 @@ def run_playbook(
     """
     ctx = open_context(settings, read_only=dry_run)
     paths = new_run(settings.runs_dir)
-    journal = Journal(paths.audit_log, paths.run_id, settings.listeners, pending=True)
+    journal = Journal(paths.audit_log, paths.run_id, settings.journal_listeners, pending=True)
     facts = {
         "key": _public_key(key),
         "from_plan": None if plan is None else plan.get("planned_by_run"),
@@ -344,7 +351,7 @@ def start_journal(
 ) -> tuple[RunPaths, Journal]:
     """A new run's directory and journal, opened with the `run.started` record every reader relies on."""
     paths = new_run(settings.runs_dir)
-    journal = Journal(paths.audit_log, paths.run_id, settings.listeners, pending=True)
+    journal = Journal(paths.audit_log, paths.run_id, settings.journal_listeners, pending=True)
     journal.begin(**_started(settings, playbook, params, dry_run, operator, account_id, facts))
     return paths, journal
 
@@ -394,8 +401,8 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
     # Locked before anything is journaled: a refused resume leaves the run exactly as it was.
     with LockSet(settings.locks_in, state.run_id, settings.lock_wait) as locks:
         locks.hold(_targets(state))
-        journal = Journal(paths.audit_log, state.run_id, settings.listeners)
-        journal.record("run.resumed", operator_account=ctx.account_id)
+        journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
+        journal.record(j.RUN_RESUMED, operator_account=ctx.account_id)
         _save_report(paths, "running")
         # A group's keys are the ones the plan listed (unplanned groups were refused above), never listed afresh.
         executor = Executor(
@@ -411,7 +418,7 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
 
 
 def rolled_back(state: RunState) -> bool:
-    return any(r.get("event") == "rollback.started" for r in state.records)
+    return any(r.get("event") == j.ROLLBACK_STARTED for r in state.records)
 
 
 def unplanned_groups(playbook: Playbook, state: RunState) -> list[str]:
@@ -437,8 +444,8 @@ def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outc
         raise RollbackIncomplete(f"cannot roll back run {state.run_id}: {exc.message}") from None
     with LockSet(settings.locks_in, state.run_id, settings.lock_wait) as locks:
         locks.hold(_targets(state))
-        journal = Journal(paths.audit_log, state.run_id, settings.listeners)
-        journal.record("rollback.started", reactivate_keys=reactivate_keys)
+        journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
+        journal.record(j.ROLLBACK_STARTED, reactivate_keys=reactivate_keys)
         _save_report(paths, "running")
         return _roll_back(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, state, None)
 
@@ -467,7 +474,7 @@ def _apply(
             return _finish(journal, paths, "failed", EXIT_STEP_FAILED, f"planning failed: {exc.description}")
         failed = f"step {exc.step_id} failed: {exc.description}"
         if executor.playbook.on_failure == "rollback":
-            journal.record("rollback.started", reason=failed, reactivate_keys=False)
+            journal.record(j.ROLLBACK_STARTED, reason=failed, reactivate_keys=False)
             return _roll_back(executor, journal, paths, load_run(paths.audit_log), failed)
         return _finish(
             journal,

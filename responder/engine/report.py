@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from responder.engine import journal as j
+from responder.engine import events as j
 from responder.engine.audit import verify_chain
-from responder.engine.journal import RunState
+from responder.engine.run_state import RunState
 from responder.engine.runs import RunPaths
 
 OUTCOMES = {
@@ -132,7 +132,7 @@ def _timeline_entry(record: dict[str, Any]) -> dict[str, Any]:
         detail = "; ".join(record.get("notes", [])) or ("no change needed" if event != j.READ else "")
     elif event == j.APPLIED and record.get("request_ids"):
         detail = "AWS request ids " + ", ".join(record["request_ids"])
-    elif event == "run.started":
+    elif event == j.RUN_STARTED:
         detail = f"{'dry run' if record.get('dry_run') else 'apply'} by {record.get('operator')}"
     return {"ts": record.get("ts"), "event": record.get("event"), "step": record.get("step"), "detail": detail}
 

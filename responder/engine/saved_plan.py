@@ -10,9 +10,9 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from responder.engine import journal as j
+from responder.engine import events as j
 from responder.engine.audit import canonical
-from responder.engine.journal import RunState
+from responder.engine.run_state import RunState
 from responder.errors import UserError
 
 FORMAT = "responder-plan/1"

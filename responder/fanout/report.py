@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from responder.engine import events as j
 from responder.engine.report import render_markdown
 
 HEADING = re.compile(r"^(#{1,4}) ", re.MULTILINE)
@@ -45,7 +46,7 @@ def render_fanout_markdown(report: dict[str, Any]) -> str:
     if report["dry_run"]:
         lines.append("Dry run: nothing was changed in any account. Apply with the same command and `--yes`.")
     elif report["status"] in ("rolled-back", "rollback-incomplete") or any(
-        t.get("event") == "rollback.started" for t in report["timeline"]
+        t.get("event") == j.ROLLBACK_STARTED for t in report["timeline"]
     ):
         lines.append(f"- `responder rollback {run_id}` again finishes what a rollback could not; it is idempotent.")
         lines.append("- To contain again, start a new run: a rolled-back run is not resumed.")

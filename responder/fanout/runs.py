@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from responder.aws.clients import session_name
-from responder.engine import journal as j
+from responder.engine import events as j
 from responder.engine.executor import describe_failure
-from responder.engine.journal import Journal, RunState, load_run
+from responder.engine.journal import Journal
 from responder.engine.operations import (
     Outcome,
     Settings,
@@ -29,6 +29,7 @@ from responder.engine.operations import (
     with_run_endpoint,
 )
 from responder.engine.report import build_report, save_reports
+from responder.engine.run_state import RunState, load_run
 from responder.engine.runs import ACCOUNT_RUNS, RunPaths, all_runs, find_run
 from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, UserError
 from responder.fanout.accounts import (
@@ -147,8 +148,8 @@ def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outco
     operator_ctx = open_context(settings, read_only=False)
     operator = Operator.of(operator_ctx.clients, operator_ctx.account_id, operator_ctx.partition)
     role_name = state.started["fanout"]["role_name"]
-    journal = Journal(paths.audit_log, state.run_id, settings.listeners)
-    journal.record("run.resumed", accounts=[t.account_id for t in todo])
+    journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
+    journal.record(j.RUN_RESUMED, accounts=[t.account_id for t in todo])
 
     def one(target: Target) -> AccountResult:
         earlier = runs.get(target.account_id)
@@ -170,8 +171,8 @@ def rollback_fanout(state: RunState, paths: RunPaths, reactivate_keys: bool, set
     settings.aws = with_run_endpoint(settings.aws, state.started, settings.aws_from_env)
     open_context(settings, read_only=False).identity  # noqa: B018  # the operator's own setup, checked before anything is journaled
     runs = account_runs(paths)
-    journal = Journal(paths.audit_log, state.run_id, settings.listeners)
-    journal.record("rollback.started", reactivate_keys=reactivate_keys, accounts=sorted(runs))
+    journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
+    journal.record(j.ROLLBACK_STARTED, reactivate_keys=reactivate_keys, accounts=sorted(runs))
 
     def one(target: Target) -> AccountResult:
         run = runs[target.account_id]
