@@ -92,6 +92,7 @@ class Case:
     marks: tuple[MarkDecorator, ...] = ()
     via_main: bool = False  # through `responder.cli.main.main`, the installed entry point, not the Typer app alone
     max_line: int = 300  # characters in the one line: an operator reads it at a glance, whatever they pasted
+    before_aws: bool = False  # refused before any AWS request at all, read-only ones included
 
 
 def bug(reason: str) -> tuple[MarkDecorator, ...]:
@@ -198,12 +199,19 @@ NO_KEY = ("run", "leaked-long-term-key", "--dry-run", *RUNS)
 IAM_PATTERN = r"does not match [A-Za-z0-9_+=,.@-]{1,64}"
 
 
+# The call is start_run's to make (operations.py is being reworked): until it does, these cases fail as expected,
+# and once it does they pass, and this strict mark fails them until it is removed.
+CHECKED_EARLY = (
+    pytest.mark.xfail(strict=True, reason="awaits check_parameters() in operations.start_run after bind_parameters"),
+)
+
+
 def param_case(name: str, args: tuple[str, ...], message: str, marks: tuple[MarkDecorator, ...] = ()) -> Case:
     """A -p case; when it runs with --key-file, the file holds a well-formed key of the playbook's kind."""
     files: dict[str, Content] = {}
     if KEY_FILE in args:
         files["key.txt"] = TOKEN if "leaked-short-term-key" in args else KEY
-    return Case(f"param-{name}", args, message, files, marks)
+    return Case(f"param-{name}", args, message, files, marks, before_aws=marks is CHECKED_EARLY)
 
 
 PARAMETER_CASES = [
@@ -255,8 +263,16 @@ PARAMETER_CASES = [
     param_case("boolean-maybe", (*LONG, "-p", "delete_key=maybe"), "parameter delete_key: expected true or false"),
     param_case("integer-ten", (*LONG, "-p", "max_events=ten"), "parameter max_events: expected a whole number, got"),
     param_case("integer-float", (*LONG, "-p", "max_events=1e3"), "parameter max_events: expected a whole number"),
-    param_case("integer-zero", (*LONG, "-p", "max_events=0"), "max_events: Input should be greater than or equal to 1"),
-    param_case("integer-huge", (*LONG, "-p", "max_events=" + "9" * 30), "max_events: Input should be less than"),
+    # Refused before the first AWS request, in the operator's words (param_checks.check_parameters).
+    param_case("integer-zero", (*LONG, "-p", "max_events=0"), "-p max_events=0: must be at least 1", CHECKED_EARLY),
+    param_case(
+        "integer-huge",
+        (*LONG, "-p", "max_events=" + "9" * 30),
+        f"max_events={'9' * 30}: must be at most",
+        CHECKED_EARLY,
+    ),
+    # Today the unknown session is reported first: the bad parameter waits behind a CloudTrail search.
+    param_case("short-term-integer-zero", (*SHORT, "-p", "max_events=0"), "-p max_events=0: must be", CHECKED_EARLY),
     param_case("key-as-parameter", (*NO_KEY, "-p", f"key={KEY}"), "pass the leaked key with --key-file FILE"),
     param_case("token-as-parameter", (*NO_KEY, "-p", f"api_key={TOKEN}"), "pass the leaked key with --key-file FILE"),
     param_case("secret-as-parameter", (*NO_KEY, "-p", "secret=hunter2hunter2"), "never as -p"),
@@ -553,6 +569,7 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     assert case.message.replace("{tmp}", str(tmp_path)) in lines[0]
     assert len(lines[0].replace(str(tmp_path), "{tmp}")) <= case.max_line, f"{len(lines[0])}: {lines[0][:300]}"
     assert [op for op in sent if not is_read_only(op)] == []
+    assert not case.before_aws or sent == [], sent
     assert account_state(iam) == before
     assert credential_status(iam, account.user_name, account.credential_id) == "Active"
 

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from responder.cli.main import app
-from responder.redaction import SECRETS
+from responder.redaction import ECHO_LIMIT, SECRETS
 from responder.sandbox.seed import LEAKED_USER, Seeded
 from tests.factories import ACCOUNT, make_key, make_token
 
@@ -54,12 +54,17 @@ class Leak:
         return f"leaked-{self.kind}-key"
 
 
+def echoed(key: str) -> str:
+    """What a message echoing the key would show of it, were redaction off: its first ECHO_LIMIT characters."""
+    return key[:ECHO_LIMIT]
+
+
 def long_term_leak(user: str, secret: str, pad: bool, trailer: str) -> Leak:
     key = make_key(f"{user}-at-{ACCOUNT}", secret, pad=pad)
     body = key[4:]
     text = base64.b64decode(body + "=" * (-len(body) % 4)).decode()
     assert text.partition(":")[2] == secret  # what follows the first ':' is the secret
-    return Leak(key, key + trailer, (key, body, text, secret), "long-term")
+    return Leak(key, key + trailer, (key, body, text, secret, echoed(key)), "long-term")
 
 
 def short_term_leak(access_key_id: str, region: str, seconds: int, age: int | None, session: str, trailer: str) -> Leak:
@@ -68,7 +73,7 @@ def short_term_leak(access_key_id: str, region: str, seconds: int, age: int | No
     body = key[len("bedrock-api-key-") :]
     url = base64.b64decode(body + "=" * (-len(body) % 4)).decode()
     query = {k: v[0] for k, v in parse_qs(url.partition("?")[2]).items()}
-    forbidden = [key, body, url, query["X-Amz-Signature"]]
+    forbidden = [key, body, url, query["X-Amz-Signature"], echoed(key)]
     if access_key_id.startswith("ASIA"):
         token = query["X-Amz-Security-Token"]
         assert token == session
