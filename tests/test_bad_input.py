@@ -199,19 +199,16 @@ NO_KEY = ("run", "leaked-long-term-key", "--dry-run", *RUNS)
 IAM_PATTERN = r"does not match [A-Za-z0-9_+=,.@-]{1,64}"
 
 
-# The call is start_run's to make (operations.py is being reworked): until it does, these cases fail as expected,
-# and once it does they pass, and this strict mark fails them until it is removed.
-CHECKED_EARLY = (
-    pytest.mark.xfail(strict=True, reason="awaits check_parameters() in operations.start_run after bind_parameters"),
-)
+# Cases start_run refuses before any AWS request (check_parameters), not only before any change.
+CHECKED_EARLY = True
 
 
-def param_case(name: str, args: tuple[str, ...], message: str, marks: tuple[MarkDecorator, ...] = ()) -> Case:
+def param_case(name: str, args: tuple[str, ...], message: str, before_aws: bool = False) -> Case:
     """A -p case; when it runs with --key-file, the file holds a well-formed key of the playbook's kind."""
     files: dict[str, Content] = {}
     if KEY_FILE in args:
         files["key.txt"] = TOKEN if "leaked-short-term-key" in args else KEY
-    return Case(f"param-{name}", args, message, files, marks, before_aws=marks is CHECKED_EARLY)
+    return Case(f"param-{name}", args, message, files, (), before_aws=before_aws)
 
 
 PARAMETER_CASES = [

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from responder import operations
 from responder.cli.main import app
+from responder.engine import operations
 from responder.errors import UserError
-from responder.param_checks import check_parameters
-from responder.playbook import Playbook, bind_parameters, find_playbook, load_playbook
+from responder.playbook.model import Playbook, bind_parameters, find_playbook, load_playbook
+from responder.playbook.param_checks import check_parameters
 from responder.sandbox.seed import Seeded
 
 runner = CliRunner()

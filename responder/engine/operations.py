@@ -45,6 +45,7 @@ from responder.errors import (
 )
 from responder.keys import LeakedKey, LongTermKey, ShortTermKey, parse_key
 from responder.playbook.model import Playbook, bind_parameters, find_playbook, load_playbook
+from responder.playbook.param_checks import check_parameters
 
 Confirm = Callable[[RunState], bool]
 
@@ -161,6 +162,7 @@ def start_run(
     the session that signed it may be alive, but the operator should choose to act."""
     playbook = load_playbook(find_playbook(playbook_ref))
     params = bind_parameters(playbook, given_params)
+    check_parameters(playbook, params)  # every parameter, before the first AWS request
     key = read_leaked_key(playbook, key_text)
     plans_only_because = None
     if isinstance(key, ShortTermKey) and key.expired() and expired_key_plans_only and not dry_run:

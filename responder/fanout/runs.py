@@ -42,6 +42,7 @@ from responder.fanout.accounts import (
 )
 from responder.fanout.report import render_fanout_markdown
 from responder.playbook.model import Playbook, bind_parameters, find_playbook, load_playbook
+from responder.playbook.param_checks import check_parameters
 
 
 @dataclass
@@ -73,6 +74,7 @@ def start_fanout(
     if playbook.key is not None:
         raise UserError(f"playbook {playbook.name} contains one leaked key, which names its own account: run it there")
     params = bind_parameters(playbook, given_params)
+    check_parameters(playbook, params)  # every parameter, before the first AWS request
     operator_ctx = open_context(settings, read_only=True)
     operator_arn = operator_ctx.identity.arn
     operator = Operator.of(operator_ctx.clients, operator_ctx.account_id, operator_ctx.partition)

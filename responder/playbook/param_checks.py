@@ -13,10 +13,10 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from responder.actions.registry import get_action
 from responder.errors import UserError
-from responder.playbook import REFERENCE, Playbook, Step, coerce_parameter, references
+from responder.playbook.model import REFERENCE, Playbook, Step, coerce_parameter, references
 from responder.redaction import ECHO_LIMIT, SECRETS, shown
-from responder.registry import get_action
 
 PHRASE_LIMIT = 160  # characters of an action's own reason: its validators may echo the whole value
 
