@@ -82,7 +82,7 @@ def test_stop_keeps_what_was_applied_and_resume_finishes(
 def test_on_failure_rollback_undoes_applied_steps(
     account: Seeded, settings: Settings, requests: Requests, iam: Any, tmp_path: Path
 ) -> None:
-    from responder.playbook.model import shipped_playbooks
+    from responder.playbook.shipped import shipped_playbooks
 
     text = shipped_playbooks()[BOOK].read_text().replace("on_failure: stop", "on_failure: rollback")
     book = tmp_path / "rollback-book.yaml"

@@ -51,7 +51,7 @@ from responder.aws.clients import MAX_ATTEMPTS, AwsOptions, is_read_only
 from responder.engine import events as j
 from responder.engine.operations import Outcome, Settings, resume_run, rollback_run, start_run
 from responder.engine.run_state import RunState, load_run
-from responder.playbook.model import shipped_playbooks
+from responder.playbook.shipped import shipped_playbooks
 from responder.sandbox.seed import (
     BYSTANDER,
     EXISTING_POLICY,

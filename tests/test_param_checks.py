@@ -11,8 +11,10 @@ from typer.testing import CliRunner
 from responder.cli.main import app
 from responder.engine import operations
 from responder.errors import UserError
-from responder.playbook.model import Playbook, bind_parameters, find_playbook, load_playbook
+from responder.playbook.checks import find_playbook, load_playbook
+from responder.playbook.model import Playbook
 from responder.playbook.param_checks import check_parameters
+from responder.playbook.params import bind_parameters
 from responder.sandbox.seed import Seeded
 
 runner = CliRunner()

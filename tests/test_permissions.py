@@ -14,7 +14,8 @@ from responder.aws.clients import AwsOptions, Clients
 from responder.cli.main import app
 from responder.engine.operations import Settings, rollback_run, start_run
 from responder.engine.permissions import required_permissions
-from responder.playbook.model import load_playbook, shipped_playbooks
+from responder.playbook.checks import load_playbook
+from responder.playbook.shipped import shipped_playbooks
 from responder.sandbox.seed import Seeded, SeededShortTerm
 from tests.factories import ACCOUNT, fill_inline_budget, make_token
 

@@ -5,17 +5,11 @@ from pathlib import Path
 import pytest
 
 from responder.errors import UserError
-from responder.playbook.model import (
-    PlaybookInvalid,
-    Step,
-    bind_parameters,
-    find_playbook,
-    load_playbook,
-    parse_assignments,
-    playbook_schema,
-    resolve,
-    shipped_playbooks,
-)
+from responder.playbook.checks import PlaybookInvalid, find_playbook, load_playbook
+from responder.playbook.model import Step, playbook_schema
+from responder.playbook.params import bind_parameters, parse_assignments
+from responder.playbook.refs import resolve
+from responder.playbook.shipped import shipped_playbooks
 
 GOOD = """\
 name: demo

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 import responder
-from responder.playbook.model import load_playbook, shipped_playbooks
+from responder.playbook.checks import load_playbook
+from responder.playbook.shipped import shipped_playbooks
 
 RUNBOOKS = Path(responder.__file__).parent / "runbooks"  # a link to the repository's runbooks/ folder
 # A step heading: "### 3. `deny-bearer-tokens` — Deny the user every Bedrock bearer-token call"

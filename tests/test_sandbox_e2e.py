@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from responder.aws.clients import is_read_only
-from responder.playbook.model import shipped_playbooks
+from responder.playbook.shipped import shipped_playbooks
 
 BIN = Path(sys.executable).parent
 RESPONDER = [str(BIN / "responder")] if (BIN / "responder").exists() else [sys.executable, "-m", "responder"]

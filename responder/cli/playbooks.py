@@ -42,7 +42,8 @@ def show(
     """
     with reported_errors():
         from responder.actions.registry import get_action
-        from responder.playbook.model import describe_when, find_playbook, load_playbook
+        from responder.playbook.checks import find_playbook, load_playbook
+        from responder.playbook.model import describe_when
 
         book = load_playbook(find_playbook(playbook))
         say(f"{book.name}: {book.description}")
@@ -84,7 +85,7 @@ def validate(files: Annotated[list[Path], typer.Argument(metavar="FILE", help="P
 
     Example: responder validate playbooks/*.yaml
     """
-    from responder.playbook.model import PlaybookInvalid, load_playbook
+    from responder.playbook.checks import PlaybookInvalid, load_playbook
 
     bad = 0
     for path in files:
@@ -147,7 +148,7 @@ def permissions(
     with reported_errors():
         from responder.engine.permissions import policy_document
         from responder.fanout.accounts import check_fanout_options
-        from responder.playbook.model import find_playbook, load_playbook
+        from responder.playbook.checks import find_playbook, load_playbook
 
         check_fanout_options(role_name, 1)
         books = [load_playbook(find_playbook(name)) for name in playbooks]

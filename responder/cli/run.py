@@ -145,7 +145,7 @@ def run(
     with reported_errors(output):
         from responder.engine.operations import start_run
         from responder.keys import read_key_file
-        from responder.playbook.model import parse_assignments
+        from responder.playbook.params import parse_assignments
 
         check_output(output)
         given = parse_assignments(param or [])

@@ -26,7 +26,8 @@ from responder.engine.run_state import RunState
 from responder.engine.scheduler import Cancelled, Node, Schedule
 from responder.engine.step_graph import changes_something, deferred_steps, depends_on
 from responder.errors import JournalUnwritable, ResponderError, UserError
-from responder.playbook.model import Playbook, Step, describe_when, expand_group, resolve
+from responder.playbook.model import Playbook, Step, describe_when, expand_group
+from responder.playbook.refs import resolve
 
 # IAM is eventually consistent: a read right after a write may show the old state for a few seconds.
 VERIFY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)

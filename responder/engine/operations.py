@@ -44,8 +44,10 @@ from responder.errors import (
     UserError,
 )
 from responder.keys import LeakedKey, LongTermKey, ShortTermKey, parse_key
-from responder.playbook.model import Playbook, bind_parameters, find_playbook, load_playbook
+from responder.playbook.checks import find_playbook, load_playbook
+from responder.playbook.model import Playbook
 from responder.playbook.param_checks import check_parameters
+from responder.playbook.params import bind_parameters
 
 Confirm = Callable[[RunState], bool]
 

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 from responder.actions.base import Target
 from responder.actions.registry import get_action
-from responder.playbook.model import Playbook, Step, references
+from responder.playbook.model import Playbook, Step
+from responder.playbook.refs import Ref, refs_in
 
 
-def _step_ids(refs: list[str]) -> set[str]:
-    """`steps.ID.OUTPUT` -> ID; a group's copy keeps its label, which may hold dots: `steps.a[x.y].out`."""
-    return {".".join(ref.split(".")[1:-1]) for ref in refs if ref.startswith("steps.") and ref.count(".") >= 2}
-
-
-def _refs(step: Step) -> list[str]:
-    found: list[str] = references(step.with_) + references(step.for_each or "")
+def _refs(step: Step) -> list[Ref]:
+    found = refs_in(step.with_) + refs_in(step.for_each or "")
     if not isinstance(step.when, bool):
-        found += references(step.when)
+        found += refs_in(step.when)
     for sub in step.steps or []:
         found += _refs(sub)
     return found
@@ -30,7 +26,7 @@ def _refs(step: Step) -> list[str]:
 def depends_on(step: Step) -> set[str]:
     """The ids of the steps this one (a group: any of its steps) needs the outputs of; never its own siblings."""
     siblings = {sub.id for sub in step.steps or []}
-    return {sid for sid in _step_ids(_refs(step)) if sid not in siblings and sid != step.id}
+    return {r.step for r in _refs(step) if r.kind == "steps" and r.step not in siblings and r.step != step.id}
 
 
 def changes_something(step: Step) -> bool:

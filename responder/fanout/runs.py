@@ -41,8 +41,10 @@ from responder.fanout.accounts import (
     reach,
 )
 from responder.fanout.report import render_fanout_markdown
-from responder.playbook.model import Playbook, bind_parameters, find_playbook, load_playbook
+from responder.playbook.checks import find_playbook, load_playbook
+from responder.playbook.model import Playbook
 from responder.playbook.param_checks import check_parameters
+from responder.playbook.params import bind_parameters
 
 
 @dataclass

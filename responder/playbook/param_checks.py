@@ -15,7 +15,9 @@ from pydantic_core import ErrorDetails
 
 from responder.actions.registry import get_action
 from responder.errors import UserError
-from responder.playbook.model import REFERENCE, Playbook, Step, coerce_parameter, references
+from responder.playbook.model import Playbook, Step
+from responder.playbook.params import coerce_parameter
+from responder.playbook.refs import references, whole
 from responder.redaction import ECHO_LIMIT, SECRETS, shown
 
 PHRASE_LIMIT = 160  # characters of an action's own reason: its validators may echo the whole value
@@ -59,10 +61,8 @@ def check_parameters(playbook: Playbook, params: Mapping[str, Any]) -> None:
 
 def _parameter_of(value: Any) -> str | None:
     """NAME when the argument is exactly `${params.NAME}` (it then carries the value with its type)."""
-    whole = REFERENCE.fullmatch(value) if isinstance(value, str) else None
-    if whole is None or not whole.group(1).startswith("params."):
-        return None
-    return whole.group(1).removeprefix("params.")
+    ref = whole(value)
+    return ref.name if ref is not None and ref.kind == "params" else None
 
 
 def _switched_off(step: Step, params: Mapping[str, Any]) -> bool:

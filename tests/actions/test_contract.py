@@ -9,7 +9,8 @@ import pytest
 
 from responder.actions.base import Action, ActionParams
 from responder.actions.registry import all_actions
-from responder.playbook.model import load_playbook, shipped_playbooks
+from responder.playbook.checks import load_playbook
+from responder.playbook.shipped import shipped_playbooks
 
 ACTIONS = all_actions()
 IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Z][A-Za-z]+$")
