@@ -23,7 +23,11 @@ from responder.redaction import SECRETS
 
 LONG_TERM_PREFIX = "ABSK"
 SHORT_TERM_PREFIX = "bedrock-api-key-"
+# An IAM user or role name (IAM's own pattern): for regexes of pydantic fields, IAM_NAME_PATTERN anchors it.
 IAM_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
+IAM_NAME_PATTERN = rf"^{IAM_NAME.pattern}$"
+# The playbook that contains each kind of key.
+PLAYBOOK_FOR = {"long-term": "leaked-long-term-key", "short-term": "leaked-short-term-key"}
 ACCOUNT_ID = re.compile(r"\d{12}")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 

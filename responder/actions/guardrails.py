@@ -22,7 +22,7 @@ from responder.actions.base import (
     Target,
     UndoResult,
 )
-from responder.actions.iam_principals import POLICY_NAME, Principal
+from responder.actions.iam_principals import POLICY_NAME, USER_NAME, Principal
 from responder.actions.registry import register
 
 GUARDRAIL_POLICY_NAME = "ResponderBedrockKeyGuardrails"
@@ -105,7 +105,7 @@ class RenderGuardrails(Action[RenderParams]):
 
 class PutGuardrailParams(ActionParams):
     principal_type: Literal["user", "role"]
-    principal_name: str = Field(pattern=r"^[A-Za-z0-9_+=,.@-]{1,64}$")
+    principal_name: str = Field(pattern=USER_NAME)
     document: dict[str, Any]
     policy_name: str = Field(default=GUARDRAIL_POLICY_NAME, pattern=POLICY_NAME)
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from responder.aws.clients import ClientError, error_code, request_id
+from responder.keys import IAM_NAME_PATTERN
 
-USER_NAME = r"^[A-Za-z0-9_+=,.@-]{1,64}$"
-ROLE_NAME = r"^[A-Za-z0-9_+=,.@-]{1,64}$"
+USER_NAME = ROLE_NAME = IAM_NAME_PATTERN
 POLICY_NAME = r"^[A-Za-z0-9_+=,.@-]{1,128}$"
 
 

@@ -18,9 +18,9 @@ from pydantic import ValidationError
 
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, StepPlan, Target
 from responder.actions.registry import get_action
-from responder.aws.clients import describe_aws_error, error_code
 from responder.clock import since_start
 from responder.engine import events as j
+from responder.engine.failures import describe_failure
 from responder.engine.journal import Journal, JournalNotStarted
 from responder.engine.run_state import RunState
 from responder.engine.scheduler import Cancelled, Node, Schedule
@@ -45,14 +45,6 @@ class StepError(Exception):
         super().__init__(description)
         self.step_id = step_id
         self.description = description
-
-
-def describe_failure(exc: BaseException, action: type[Action[Any]] | None = None) -> str:
-    aws = describe_aws_error(exc)
-    text = aws[0] if aws else (exc.message if isinstance(exc, ResponderError) else f"{type(exc).__name__}: {exc}")
-    if action is not None and error_code(exc) in ("AccessDenied", "AccessDeniedException"):
-        text += f"; this step needs {', '.join(action.permissions)}"
-    return text
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from responder.errors import ResponderError
-from responder.keys import LeakedKey, LongTermKey, ShortTermKey, parse_key
+from responder.keys import PLAYBOOK_FOR, LeakedKey, LongTermKey, ShortTermKey, parse_key
 
-PLAYBOOK = {"long-term": "leaked-long-term-key", "short-term": "leaked-short-term-key"}
 SIGNERS = {
     "role-session": "temporary credentials: a role session or a federated user",
     "iam-user": "an IAM user's long-term access key",
@@ -44,7 +43,7 @@ def find_owner(key: LeakedKey, settings: Any) -> dict[str, Any]:
     cannot be found is an answer too, with the reason."""
     from responder.actions.cloudtrail import ResolveShortParams, ResolveShortTermKey
     from responder.actions.iam_credentials import ResolveLongTermKey, ResolveParams
-    from responder.engine.executor import describe_failure
+    from responder.engine.failures import describe_failure
     from responder.engine.operations import open_context
 
     try:
@@ -76,8 +75,8 @@ def identify(key_text: str, key_file: str, online: bool, settings: Any) -> dict[
         result["owner"] = find_owner(key, settings)
     # A key read from stdin must be saved before the run can read it again: name the file to save it to.
     shown = key_file if key_file != "-" else "leaked.txt"
-    command = f"responder run {PLAYBOOK[key.kind]} --key-file {shown}"
-    result["next"] = {"playbook": PLAYBOOK[key.kind], "command": command, "dry_run": command + " --dry-run"}
+    command = f"responder run {PLAYBOOK_FOR[key.kind]} --key-file {shown}"
+    result["next"] = {"playbook": PLAYBOOK_FOR[key.kind], "command": command, "dry_run": command + " --dry-run"}
     if key_file == "-":
         result["next"]["save_key_first"] = "umask 077; cat > leaked.txt   # paste the key, then Ctrl-D"
     owner = result.get("owner") or {}

@@ -22,9 +22,9 @@ from responder.engine.executor import (
     VERIFY_DELAYS,
     Executor,
     StepError,
-    describe_failure,
     reversible_action,
 )
+from responder.engine.failures import describe_failure
 from responder.engine.journal import Journal, Listener
 from responder.engine.locks import LOCK_WAIT_SECONDS, LockSet, holder
 from responder.engine.report import build_report, render_markdown, save_reports
@@ -43,7 +43,7 @@ from responder.errors import (
     RollbackIncomplete,
     UserError,
 )
-from responder.keys import LeakedKey, LongTermKey, ShortTermKey, parse_key
+from responder.keys import PLAYBOOK_FOR, LeakedKey, LongTermKey, ShortTermKey, parse_key
 from responder.playbook.checks import find_playbook, load_playbook
 from responder.playbook.model import Playbook
 from responder.playbook.param_checks import check_parameters
@@ -129,9 +129,6 @@ def current_status(state: RunState, locks_root: Path) -> str:
     return state.status
 
 
-FITTING_PLAYBOOK = {"long-term": "leaked-long-term-key", "short-term": "leaked-short-term-key"}
-
-
 def read_leaked_key(playbook: Playbook, key_text: str | None) -> LeakedKey | None:
     """The key, checked against the kind the playbook contains: the wrong kind names the playbook that fits."""
     if key_text is None:
@@ -142,7 +139,7 @@ def read_leaked_key(playbook: Playbook, key_text: str | None) -> LeakedKey | Non
         raise UserError(f"playbook {playbook.name} takes no key; drop --key-file")
     key = parse_key(key_text)
     if key.kind != playbook.key.kind:
-        fits = FITTING_PLAYBOOK[key.kind]
+        fits = PLAYBOOK_FOR[key.kind]
         raise UserError(
             f"this is a {key.kind} key and {playbook.name} contains {playbook.key.kind} keys: "
             f"run `responder run {fits} --key-file ...` (see `responder identify`)"

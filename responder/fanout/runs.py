@@ -14,7 +14,7 @@ from typing import Any
 
 from responder.aws.clients import session_name
 from responder.engine import events as j
-from responder.engine.executor import describe_failure
+from responder.engine.failures import describe_failure
 from responder.engine.journal import Journal
 from responder.engine.operations import (
     Outcome,

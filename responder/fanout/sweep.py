@@ -23,7 +23,7 @@ def sweep_accounts(
     """The sweep of the operator's account (targets None), or of each target (an empty list: the organization's
     accounts), concurrently; with why each account that could not be swept was not."""
     from responder.aws.clients import Clients
-    from responder.engine.executor import describe_failure
+    from responder.engine.failures import describe_failure
     from responder.fanout.accounts import check_fanout_options, in_pool, operator_of, organization_accounts, reach
 
     if targets is not None:
