@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from pathlib import Path
@@ -307,7 +308,7 @@ def test_an_account_resumed_on_its_own_counts_as_done(
 def test_account_runs_take_the_same_locks_as_any_run(members: list[Member], settings: Settings) -> None:
     from responder.engine.locks import locked
 
-    settings.lock_wait = 0.1
+    settings = dataclasses.replace(settings, lock_wait=0.1)
     busy = members[0]
     with locked(settings.runs_dir, [f"{busy.account_id}/user/{busy.users[0]}"], "another-run", 0.1):
         run = fan_out(settings, [Target(m.account_id) for m in members])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import fcntl
 import json
@@ -273,7 +274,7 @@ def test_a_read_only_runs_dir_is_one_line_naming_the_directory(
 def test_a_run_that_cannot_lock_is_rejected_and_changes_nothing(
     account: Seeded, settings: Settings, requests: Requests, iam: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings.lock_root = settings.runs_dir.parent / "read-only"
+    settings = dataclasses.replace(settings, lock_root=settings.runs_dir.parent / "read-only")
     read_only(monkeypatch, settings.lock_root, "mkdir")
     with pytest.raises(LocksUnavailable) as refused:
         start_run("leaked-long-term-key", {}, account.key, dry_run=False, confirm=None, settings=settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import os
@@ -48,7 +49,7 @@ def hold(root: Path, target: str, pid: int, run_id: str = "20261123T000000Z-hold
 def test_a_second_responder_refuses_with_the_first_run_id(
     account: Seeded, settings: Settings, requests: Requests, iam: Any
 ) -> None:
-    settings.lock_wait = 0.3
+    settings = dataclasses.replace(settings, lock_wait=0.3)
     target = f"{ACCOUNT}/user/{account.user_name}"
     with (
         hold(settings.runs_dir, target, os.getpid()),  # a live holder: this very process
@@ -73,7 +74,7 @@ def test_locks_are_released_and_resume_takes_them(account: Seeded, settings: Set
     assert failed.status == "failed"
     target = f"{ACCOUNT}/user/{account.user_name}"
     assert holder(settings.runs_dir, target) is None  # the file stays (never deleted); the lock does not
-    settings.lock_wait = 0.3
+    settings = dataclasses.replace(settings, lock_wait=0.3)
     with locked(settings.runs_dir, [target], "20261123T000000Z-other"):
         with pytest.raises(TargetBusy):
             resume_run(failed.run_id, settings)

@@ -3,6 +3,7 @@ an exported endpoint that is not the run's, a log that grew after its report, a 
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import re
@@ -140,7 +141,7 @@ def test_a_guardrail_run_locks_the_principal_it_changes(
     account: Seeded, settings: Settings, requests: Requests
 ) -> None:
     """Its parameters are principal_name/principal_type, not user_name: the action says what it changes."""
-    settings.lock_wait = 0.1
+    settings = dataclasses.replace(settings, lock_wait=0.1)
     with LockSet(settings.runs_dir, "20261201T000000Z-other", 0.1) as other:
         other.hold([f"{account.account_id}/user/{account.user_name}"])
         with pytest.raises(TargetBusy, match="20261201T000000Z-other"):

@@ -52,8 +52,11 @@ from responder.playbook.params import bind_parameters
 Confirm = Callable[[RunState], bool]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
+    """How this process runs playbooks. Frozen: a callee that needs other settings makes them with
+    dataclasses.replace, so what the caller holds never changes under it."""
+
     runs_dir: Path
     aws: AwsOptions = field(default_factory=AwsOptions)
     listeners: list[Listener] = field(default_factory=list)
@@ -182,7 +185,7 @@ def apply_plan(plan_file: Path, confirm: Confirm | None, settings: Settings) -> 
         playbook = Playbook.model_validate(plan["playbook_document"])
     except ValueError:
         raise UserError(f"{plan_file}: its playbook does not validate") from None
-    settings.aws = with_run_endpoint(settings.aws, plan, settings.aws_from_env)
+    settings = dataclasses.replace(settings, aws=with_run_endpoint(settings.aws, plan, settings.aws_from_env))
     return run_playbook(
         playbook, plan["params"], key_from_facts(plan.get("key")), False, confirm, settings, None, plan=plan
     )
@@ -558,9 +561,10 @@ def _reopen(
     Unless told otherwise, talk to the endpoint and region the run used (a sandbox run stays in the sandbox).
     """
     playbook = Playbook.model_validate(state.started["playbook_document"])
-    settings.aws = with_run_endpoint(settings.aws, state.started, settings.aws_from_env)
+    aws = with_run_endpoint(settings.aws, state.started, settings.aws_from_env)
     if state.started.get("assumed_role"):  # a fan-out's account: get back in the way the run did
-        settings.aws = assume_role(settings.aws, state.started["assumed_role"], session_name(state.run_id))
+        aws = assume_role(aws, state.started["assumed_role"], session_name(state.run_id))
+    settings = dataclasses.replace(settings, aws=aws)
     ctx = open_context(settings, read_only, reactivate_keys)
     key = key_from_facts(state.started.get("key"))
     if isinstance(key, ShortTermKey):

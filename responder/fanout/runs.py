@@ -148,7 +148,7 @@ def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outco
     todo = [t for t in todo if t.account_id not in runs or restart(runs[t.account_id]) or resumable(runs[t.account_id])]
     if not todo:
         raise UserError(f"run {state.run_id} has nothing to resume: every account's run is done or rolled back")
-    settings.aws = with_run_endpoint(settings.aws, state.started, settings.aws_from_env)
+    settings = dataclasses.replace(settings, aws=with_run_endpoint(settings.aws, state.started, settings.aws_from_env))
     operator_ctx = open_context(settings, read_only=False)
     operator = Operator.of(operator_ctx.clients, operator_ctx.account_id, operator_ctx.partition)
     role_name = state.started["fanout"]["role_name"]
@@ -172,7 +172,7 @@ def rollback_fanout(state: RunState, paths: RunPaths, reactivate_keys: bool, set
     interrupted fan-out never reported is undone too). Each is idempotent: a second rollback finishes the first."""
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
-    settings.aws = with_run_endpoint(settings.aws, state.started, settings.aws_from_env)
+    settings = dataclasses.replace(settings, aws=with_run_endpoint(settings.aws, state.started, settings.aws_from_env))
     open_context(settings, read_only=False).identity  # noqa: B018  # the operator's own setup, checked before anything is journaled
     runs = account_runs(paths)
     journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
