@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 import traceback
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import typer
 
 from responder.errors import EXIT_BAD_INPUT, EXIT_STEP_FAILED, ResponderError
+from responder.keys import KeyNotice
 from responder.redaction import SECRETS
 
 DEBUG = {"enabled": False}  # set by the global --debug option
@@ -31,8 +34,37 @@ def bounded(line: str, limit: int = LINE_LIMIT) -> str:
     return f"{head} ... ({len(line) - len(head) - len(tail):,} characters cut) ... {tail}"
 
 
+def note(message: str) -> None:
+    typer.echo(bounded(SECRETS.redact(f"note: {message}")), err=True)
+
+
 @contextmanager
 def reported_errors() -> Iterator[None]:
+    with _notices_shown():
+        yield
+
+
+@contextmanager
+def _notices_shown() -> Iterator[None]:
+    """A KeyNotice raised while a command runs (what was stripped from a pasted key, a key that looks truncated)
+    is one `note:` line on stderr, when it happens; other warnings go where they went."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", KeyNotice)
+        shown_elsewhere = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, KeyNotice):
+                note(str(message))
+            else:
+                shown_elsewhere(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        with _errors_reported():
+            yield
+
+
+@contextmanager
+def _errors_reported() -> Iterator[None]:
     try:
         yield
     except (typer.Exit, typer.Abort):
