@@ -283,6 +283,15 @@ PARAMETER_CASES = [
     param_case(
         "region-option-path-traversal", (*LONG, "--region", "../../x"), "--region '../../x' is not an AWS region"
     ),
+    # Regions are what botocore's partitions name (eusc-de-east-1 is one); a region-shaped name is not enough.
+    param_case("region-option-no-partition", (*LONG, "--region", "xx-east-1"), "--region 'xx-east-1' is not an AWS"),
+    param_case("region-option-upper-case", (*LONG, "--region", "US-EAST-1"), "--region 'US-EAST-1' is not an AWS"),
+    param_case(
+        "regions-no-partition",
+        (*LONG, "-p", "regions=us-east-1,xx-east-1"),
+        "-p regions='us-east-1,xx-east-1': not AWS region names: 'xx-east-1'",
+        CHECKED_EARLY,
+    ),
 ]
 
 
