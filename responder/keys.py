@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote
 
 from responder.errors import UserError
-from responder.redaction import SECRETS
+from responder.redaction import SECRETS, OperatorNote
 
 LONG_TERM_PREFIX = "ABSK"
 SECRET_PART_LENGTH = 60  # a long-term key's secret part: 44 bytes in standard base64 (FACTS.md)
@@ -245,9 +245,8 @@ def read_key_file(path: str) -> str:
     return key
 
 
-class KeyNotice(UserWarning):
-    """What the operator should know about the key they gave, shown as one `note:` line (cli/errors.py); it
-    never holds key material."""
+class KeyNotice(OperatorNote):
+    """What the operator should know about the key they gave; it never holds key material."""
 
 
 # Where a pasted key starts: not inside base64 (a '+', '/' or alphanumeric before it would make it part of one).

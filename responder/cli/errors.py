@@ -12,8 +12,7 @@ from typing import Any
 import typer
 
 from responder.errors import EXIT_BAD_INPUT, EXIT_STEP_FAILED, ResponderError
-from responder.keys import KeyNotice
-from responder.redaction import SECRETS
+from responder.redaction import SECRETS, OperatorNote
 
 DEBUG = {"enabled": False}  # set by the global --debug option
 
@@ -46,14 +45,14 @@ def reported_errors() -> Iterator[None]:
 
 @contextmanager
 def _notices_shown() -> Iterator[None]:
-    """A KeyNotice raised while a command runs (what was stripped from a pasted key, a key that looks truncated)
-    is one `note:` line on stderr, when it happens; other warnings go where they went."""
+    """An OperatorNote raised while a command runs (what was stripped from a pasted key, a key that looks
+    truncated) is one `note:` line on stderr, when it happens; other warnings go where they went."""
     with warnings.catch_warnings():
-        warnings.simplefilter("always", KeyNotice)
+        warnings.simplefilter("always", OperatorNote)
         shown_elsewhere = warnings.showwarning
 
         def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-            if issubclass(category, KeyNotice):
+            if issubclass(category, OperatorNote):
                 note(str(message))
             else:
                 shown_elsewhere(message, category, *args, **kwargs)
