@@ -252,7 +252,7 @@ class KeyNotice(OperatorNote):
 # Where a pasted key starts: not inside base64 (a '+', '/' or alphanumeric before it would make it part of one).
 # A wrapped key whose next line happens to begin with ABSK reads as two keys: 1 in 16 million lines, and refused.
 _KEY_START = re.compile(rf"(?<![A-Za-z0-9+/])(?:{LONG_TERM_PREFIX}|{SHORT_TERM_PREFIX})")
-_FENCE = re.compile(r"```[A-Za-z0-9_-]*\s*(.*?)\s*```", re.DOTALL)
+_FENCE = re.compile(r"```(?:[A-Za-z0-9_-]*\r?\n)?\s*(.*?)\s*```", re.DOTALL)  # a language tag ends its line
 # `export NAME=`, `set NAME=`, `NAME=` (a .env line) or PowerShell's `$env:NAME =`, before a key.
 _ASSIGNMENT = re.compile(
     rf"((?:export\s+|set\s+)?[A-Za-z_][A-Za-z0-9_]{{0,63}}=|\$env:[A-Za-z_][A-Za-z0-9_]{{0,63}}\s*=\s*)"

@@ -28,6 +28,8 @@ PASTED = [
     ("double-quotes", f'"{KEY}"', "surrounding quotes"),
     ("backticks", f"`{KEY}`", "surrounding backticks"),
     ("code-fence", f"```\n{KEY}\n```\n", "a ``` code fence"),
+    ("code-fence-with-language", f"```sh\n{EXPORT}{KEY}\n```", "a ``` code fence and an 'export"),
+    ("code-fence-inline", f"```{KEY}```", "a ``` code fence"),
     ("dotenv", f"BEDROCK_API_KEY={KEY}\n", "a 'BEDROCK_API_KEY=' prefix"),
     ("export", f"export AWS_BEARER_TOKEN_BEDROCK={KEY}", "an 'export AWS_BEARER_TOKEN_BEDROCK=' prefix"),
     (
