@@ -13,15 +13,17 @@ import hashlib
 import importlib.util
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
 from responder.errors import UserError
-from responder.redaction import SECRETS
+from responder.redaction import SECRETS, OperatorNote
 
 LONG_TERM_PREFIX = "ABSK"
+SECRET_PART_LENGTH = 60  # a long-term key's secret part: 44 bytes in standard base64 (FACTS.md)
 SHORT_TERM_PREFIX = "bedrock-api-key-"
 # An IAM user or role name (IAM's own pattern): for regexes of pydantic fields, IAM_NAME_PATTERN anchors it.
 IAM_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
@@ -142,7 +144,10 @@ def parse_short_term_key(raw: str) -> ShortTermKey:
     except ValueError:
         raise UserError("not a Bedrock API key: X-Amz-Date or X-Amz-Expires is malformed") from None
     if not 0 < lifetime <= MAX_SHORT_TERM_SECONDS:
-        raise UserError(f"not a Bedrock API key: X-Amz-Expires is {lifetime}, outside 1..{MAX_SHORT_TERM_SECONDS}")
+        given = (
+            str(lifetime) if len(str(lifetime)) <= 12 else f"{str(lifetime)[:12]}... ({len(str(lifetime)):,} digits)"
+        )
+        raise UserError(f"not a Bedrock API key: X-Amz-Expires is {given}, outside 1..{MAX_SHORT_TERM_SECONDS}")
     return ShortTermKey(
         access_key_id=access_key_id,
         region=region,
@@ -194,13 +199,30 @@ def parse_long_term_key(raw: str) -> LongTermKey:
     account_id = account.group(0)
     if not IAM_NAME.fullmatch(user_name):
         raise UserError("not a Bedrock API key: its alias does not start with a valid IAM user name")
-    return LongTermKey(alias=alias, user_name=user_name, account_id=account_id, fingerprint=fingerprint(key))
+    parsed = LongTermKey(alias=alias, user_name=user_name, account_id=account_id, fingerprint=fingerprint(key))
+    if len(secret) < SECRET_PART_LENGTH:
+        # Cut on a base64 boundary, a copy still decodes: the alias names the user, but the fingerprint is the
+        # copy's, and the secret cannot confirm it is the user's key. Say so; containing the user is still right.
+        warnings.warn(
+            KeyNotice(
+                f"the key looks truncated: its secret part has {len(secret)} of AWS's {SECRET_PART_LENGTH} "
+                f"characters. Its alias, not its secret, identified user {user_name}, and its fingerprint "
+                f"{parsed.fingerprint} is the truncated copy's"
+            ),
+            stacklevel=2,
+        )
+    return parsed
 
 
 def read_key_file(path: str) -> str:
-    """Read a leaked key from a file, or from standard input when path is '-'."""
+    """Read a leaked key from a file, or from standard input when path is '-'.
+
+    A key arrives as it was pasted: quoted, in backticks, after `export AWS_BEARER_TOKEN_BEDROCK=`, behind a
+    byte-order mark, wrapped over lines. One key in such a wrapping is unwrapped, and a `note:` says what was
+    removed (never what the key is); anything else beside the key is refused, as are two keys."""
     import sys
 
+    source = "standard input" if path == "-" else path
     if path == "-":
         text = sys.stdin.read()
     else:
@@ -215,10 +237,72 @@ def read_key_file(path: str) -> str:
             raise UserError(f"{path}: permission denied reading the key file") from None
         except UnicodeDecodeError:
             raise UserError(f"{path}: the key file is not UTF-8 text") from None
+    SECRETS.register(text.strip())
+    key, removed = unwrap_pasted_key(text)
+    if not key:
+        raise UserError(f"{source}: the key file is empty")
+    SECRETS.register(key)
+    if removed:
+        what = removed[0] if len(removed) == 1 else ", ".join(removed[:-1]) + " and " + removed[-1]
+        where = "standard input" if path == "-" else "the key file"
+        warnings.warn(KeyNotice(f"stripped {what} from {where}"), stacklevel=2)
+    return key
+
+
+class KeyNotice(OperatorNote):
+    """What the operator should know about the key they gave; it never holds key material."""
+
+
+# Where a pasted key starts: not inside base64 (a '+', '/' or alphanumeric before it would make it part of one).
+# A wrapped key whose next line happens to begin with ABSK reads as two keys: 1 in 16 million lines, and refused.
+_KEY_START = re.compile(rf"(?<![A-Za-z0-9+/])(?:{LONG_TERM_PREFIX}|{SHORT_TERM_PREFIX})")
+_FENCE = re.compile(r"```(?:[A-Za-z0-9_-]*\r?\n)?\s*(.*?)\s*```", re.DOTALL)  # a language tag ends its line
+# `export NAME=`, `set NAME=`, `NAME=` (a .env line) or PowerShell's `$env:NAME =`, before a key.
+_ASSIGNMENT = re.compile(
+    rf"((?:export\s+|set\s+)?[A-Za-z_][A-Za-z0-9_]{{0,63}}=|\$env:[A-Za-z_][A-Za-z0-9_]{{0,63}}\s*=\s*)"
+    rf"(?=[\"'`]?(?:{LONG_TERM_PREFIX}|{SHORT_TERM_PREFIX}))"
+)
+_QUOTES = {'"': "surrounding quotes", "'": "surrounding quotes", "`": "surrounding backticks"}
+_BASE64_PIECE = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
+def unwrap_pasted_key(text: str) -> tuple[str, list[str]]:
+    """The key inside what was pasted, and what was removed around it, in words. Raises UserError when the text
+    holds two keys, or anything but one key and its wrapping."""
+    removed: list[str] = []
+    if text.startswith("\ufeff"):
+        text = text[1:]
+        removed.append("a UTF-8 byte-order mark")
     text = text.strip()
-    SECRETS.register(text)
-    if not text:
-        raise UserError(f"{'standard input' if path == '-' else path}: the key file is empty")
-    if len(text.split()) > 1:
-        raise UserError("the key file must hold one key and nothing else")
+    starts = len(_KEY_START.findall(text))
+    if starts > 1:
+        raise UserError(f"the key file holds {starts} Bedrock API keys: it must hold one key and nothing else")
+    if fence := _FENCE.fullmatch(text):
+        text = fence.group(1)
+        removed.append("a ``` code fence")
+    text = _unquoted(text, removed)
+    if assignment := _ASSIGNMENT.match(text):
+        text = text[assignment.end() :]
+        prefix = " ".join(assignment.group(1).split())
+        removed.append(f"{'an' if prefix[0] in 'aeiouAEIOU' else 'a'} {prefix!r} prefix")
+        text = _unquoted(text, removed)
+    pieces = text.split()
+    if len(pieces) > 1:
+        if starts == 0:
+            raise UserError("the key file holds no Bedrock API key: one starts with ABSK or bedrock-api-key-")
+        # A key wrapped by a terminal, an e-mail or a chat: the prefix on the first piece, base64 in the rest.
+        if starts != 1 or not _KEY_START.match(pieces[0]) or not all(_BASE64_PIECE.fullmatch(p) for p in pieces[1:]):
+            raise UserError("the key file must hold one key and nothing else")
+        lines = len(text.splitlines())
+        removed.append(f"the line breaks of a key wrapped over {lines} lines" if lines > 1 else "spaces inside the key")
+        text = "".join(pieces)
+    return text, removed
+
+
+def _unquoted(text: str, removed: list[str]) -> str:
+    """The text inside one pair of matching quotes or backticks, if it is so enclosed."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in _QUOTES:
+        if _QUOTES[text[0]] not in removed:
+            removed.append(_QUOTES[text[0]])
+        return text[1:-1].strip()
     return text

@@ -73,6 +73,11 @@ SECRETS = SecretRegistry()
 ECHO_LIMIT = 60
 
 
+class OperatorNote(UserWarning):
+    """Something the operator should know that is no error: the CLI's error handler shows each as one `note:`
+    line, redacted. Here, beside the redactor every note passes, so the handler needs no heavier import."""
+
+
 def shown(value: object, limit: int = ECHO_LIMIT) -> str:
     """Operator input as a message may echo it back: quoted as repr quotes (a newline in it cannot forge a second
     line), redacted before it is cut (a cut secret no longer matches the registry), and cut to `limit` characters

@@ -16,7 +16,11 @@ from responder.sandbox.service_credentials import create_credential
 ACCOUNT = DEFAULT_ACCOUNT
 
 
-def make_key(alias: str, secret: str = "s3cr3tPartOfTheKey0123456789", pad: bool = True) -> str:
+# A secret part as AWS makes it, 44 bytes in standard base64 (60 characters): a shorter one reads as truncated.
+SECRET_PART = "s3cr3tPartOfTheKey0123456789+AbCdEfGhIjKlMnOpQrStUvWxYz/012="
+
+
+def make_key(alias: str, secret: str = SECRET_PART, pad: bool = True) -> str:
     """A long-term key in AWS's format: ABSK + base64(<alias>:<secret>)."""
     encoded = base64.b64encode(f"{alias}:{secret}".encode()).decode()
     return "ABSK" + (encoded if pad else encoded.rstrip("="))

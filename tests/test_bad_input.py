@@ -280,6 +280,15 @@ PARAMETER_CASES = [
     param_case(
         "region-option-path-traversal", (*LONG, "--region", "../../x"), "--region '../../x' is not an AWS region"
     ),
+    # Regions are what botocore's partitions name (eusc-de-east-1 is one); a region-shaped name is not enough.
+    param_case("region-option-no-partition", (*LONG, "--region", "xx-east-1"), "--region 'xx-east-1' is not an AWS"),
+    param_case("region-option-upper-case", (*LONG, "--region", "US-EAST-1"), "--region 'US-EAST-1' is not an AWS"),
+    param_case(
+        "regions-no-partition",
+        (*LONG, "-p", "regions=us-east-1,xx-east-1"),
+        "-p regions='us-east-1,xx-east-1': not AWS region names: 'xx-east-1'",
+        CHECKED_EARLY,
+    ),
 ]
 
 
@@ -329,7 +338,16 @@ KEY_CASES = [
         "X-Amz-Credential is not <access key>/<date>/<region>/bedrock/aws4_request",
         SHORT,
     ),
-    key_case("two-keys-in-one-file", f"{KEY}\n{KEY}\n", "the key file must hold one key and nothing else"),
+    key_case("two-keys-in-one-file", f"{KEY}\n{KEY}\n", "the key file holds 2 Bedrock API keys"),
+    # Pasted shapes are unwrapped (test_pasted_keys.py) only around exactly one key.
+    key_case("two-keys-of-two-kinds", f"{KEY} {TOKEN}", "the key file holds 2 Bedrock API keys"),
+    key_case("two-keys-exported", f"export A={KEY}\nexport B='{KEY}'\n", "the key file holds 2 Bedrock API keys"),
+    key_case("two-keys-quoted-together", f'"{KEY}{KEY}"', "the key file holds 2 Bedrock API keys"),
+    key_case("key-and-prose", f"here it is: {KEY}", "the key file must hold one key and nothing else"),
+    key_case("wrapped-key-and-comment", f"{KEY[:40]}\n{KEY[40:]}\n# rotated?", "must hold one key and nothing"),
+    key_case("unmatched-quote", f'"{KEY}', "not a Bedrock API key: a long-term key starts with ABSK"),
+    key_case("assignment-of-no-key", "export AWS_BEARER_TOKEN_BEDROCK=", "the key file holds no Bedrock API key"),
+    key_case("only-a-bom", "\ufeff\n", "{tmp}/key.txt: the key file is empty"),
     key_case("key-and-comment", f"{KEY} # from #general\n", "the key file must hold one key and nothing else"),
     key_case("empty-key-file", "", "{tmp}/key.txt: the key file is empty"),
     key_case("blank-key-file", " \n\t\n", "{tmp}/key.txt: the key file is empty"),

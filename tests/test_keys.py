@@ -13,6 +13,8 @@ from responder.keys import REGION, ShortTermKey, fingerprint, parse_key, parse_l
 from responder.redaction import SECRETS
 from tests.factories import make_key, make_token
 
+# Short made-up secrets are the point of several tests here; the notice they draw is tested in test_pasted_keys.py.
+pytestmark = pytest.mark.filterwarnings("ignore::responder.keys.KeyNotice")
 REGION_LIST: TypeAdapter[list[str]] = TypeAdapter(Regions)
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 
 from responder.errors import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_INTERRUPTED, EXIT_STEP_FAILED, ResponderError
-from responder.redaction import SECRETS
+from responder.redaction import SECRETS, OperatorNote
 
 DEBUG = {"enabled": False}  # set by the global --debug option
 
@@ -33,10 +34,39 @@ def bounded(line: str, limit: int = LINE_LIMIT) -> str:
     return f"{head} ... ({len(line) - len(head) - len(tail):,} characters cut) ... {tail}"
 
 
+def note(message: str) -> None:
+    typer.echo(bounded(SECRETS.redact(f"note: {message}")), err=True)
+
+
 @contextmanager
 def reported_errors(output: str = "text") -> Iterator[None]:
     """Every failure as one line on stderr and an exit code; under `--output json` also exactly one JSON object on
     stdout (status, error, exit_code, and the run id when a run recorded it), so a script never parses nothing."""
+    with _notices_shown(output):
+        yield
+
+
+@contextmanager
+def _notices_shown(output: str) -> Iterator[None]:
+    """An OperatorNote raised while a command runs (what was stripped from a pasted key, a key that looks
+    truncated) is one `note:` line on stderr, when it happens; other warnings go where they went."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", OperatorNote)
+        shown_elsewhere = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            if issubclass(category, OperatorNote):
+                note(str(message))
+            else:
+                shown_elsewhere(message, category, *args, **kwargs)
+
+        warnings.showwarning = show
+        with _errors_reported(output):
+            yield
+
+
+@contextmanager
+def _errors_reported(output: str) -> Iterator[None]:
     try:
         yield
     except (typer.Exit, typer.Abort):
