@@ -48,6 +48,7 @@ def test_ten_managed_policies_and_a_full_inline_budget_stop_the_run_saying_why(
     result = contain(account.key, tmp_path)
     assert result.exit_code == 1, result.output
     assert "LimitExceeded" in result.stderr, result.output
+    assert "Detach a managed policy or shorten an inline one" in result.stderr  # and what to do about it
     assert credential_status(iam, account.user_name, account.credential_id) == "Inactive"  # partial beats none
     attached = iam.list_attached_user_policies(UserName=account.user_name)["AttachedPolicies"]
     assert len(attached) == 10 and not any("Responder" in a["PolicyName"] for a in attached)

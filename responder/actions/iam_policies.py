@@ -13,6 +13,7 @@ from responder.actions.iam_principals import POLICY_NAME, ROLE_NAME, USER_NAME, 
 from responder.actions.reads import together
 from responder.actions.registry import register
 from responder.aws.clients import ClientError, error_code, request_id
+from responder.errors import ResponderError
 
 # Both endpoints, each with its own action: denying only the first leaves Bedrock Mantle open (FACTS.md).
 DENY_BEARER_TOKENS: dict[str, Any] = {
@@ -142,12 +143,18 @@ class _DenyBearerTokens(Action[P], Generic[P]):
                 raise RuntimeError(f"a managed policy {arn} exists with other content; refusing to attach it") from None
         try:
             ids.append(principal.attach(iam, arn))
-        except ClientError:
+        except ClientError as exc:
             # AWS answered no: the attach did not happen, so the policy we just created is removed at once. (A lost
             # answer is no ClientError: then rollback removes it, from the write-ahead snapshot.)
             if created:
                 with contextlib.suppress(ClientError):
                     absent_ok(iam.delete_policy, PolicyArn=arn)
+            if error_code(exc) == "LimitExceeded":
+                raise ResponderError(
+                    f"LimitExceeded: {principal} has no room for the deny: its inline policies are at their size "
+                    "limit and it has as many managed policies attached as IAM allows (10 by default). Detach a "
+                    "managed policy or shorten an inline one, then resume"
+                ) from None
             raise
         return Applied(
             request_ids=[i for i in ids if i],
