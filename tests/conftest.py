@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from responder.aws.clients import AwsOptions, Clients
-from responder.engine.operations import Settings
+from responder.engine.context import Settings
 from responder.redaction import SECRETS
 from responder.sandbox.emulator import install
 from responder.sandbox.seed import Seeded, SeededShortTerm, seed_incident, seed_short_term_incident

@@ -19,7 +19,8 @@ import pytest
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
 from responder.aws.clients import AwsOptions
 from responder.engine.audit import verify_chain
-from responder.engine.operations import Settings, resume_run, rollback_run
+from responder.engine.context import Settings
+from responder.engine.recovery import resume_run, rollback_run
 from responder.engine.run_state import load_run
 from responder.sandbox.seed import EXISTING_POLICY, Seeded, seed_incident
 from tests.factories import ACCOUNT, credential_status, inline_policies, moto_http_server

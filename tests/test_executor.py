@@ -10,7 +10,9 @@ import pytest
 from responder.actions.iam_credentials import DeactivateServiceCredentials
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
 from responder.engine.audit import verify_chain
-from responder.engine.operations import Settings, resume_run, rollback_run, start_run
+from responder.engine.context import Settings
+from responder.engine.operations import start_run
+from responder.engine.recovery import resume_run, rollback_run
 from responder.errors import UserError
 from responder.sandbox.seed import EXISTING_POLICY, Seeded
 from tests.factories import Requests, credential_status, inline_policies, make_key

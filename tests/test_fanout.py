@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME
 from responder.cli.main import app
-from responder.engine.operations import Settings
+from responder.engine.context import Settings
 from responder.engine.run_state import load_run
 from responder.engine.runs import ACCOUNT_RUNS, find_run
 from responder.errors import UserError

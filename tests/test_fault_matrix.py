@@ -49,7 +49,10 @@ from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKE
 from responder.actions.iam_sessions import REVOKE_POLICY_NAME, revoked_before
 from responder.aws.clients import MAX_ATTEMPTS, AwsOptions, is_read_only
 from responder.engine import events as j
-from responder.engine.operations import Outcome, Settings, resume_run, rollback_run, start_run
+from responder.engine.context import Settings
+from responder.engine.operations import start_run
+from responder.engine.outcome import Outcome
+from responder.engine.recovery import resume_run, rollback_run
 from responder.engine.run_state import RunState, load_run
 from responder.playbook.shipped import shipped_playbooks
 from responder.sandbox.seed import (

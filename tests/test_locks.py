@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
+from responder.engine.context import Settings
 from responder.engine.locks import LockSet, LocksUnavailable, TargetBusy, _lock_path, holder, locked
-from responder.engine.operations import Settings, start_run
+from responder.engine.operations import start_run
 from responder.engine.run_state import load_run
 from responder.engine.runs import find_run
 from responder.errors import EXIT_BAD_INPUT, UserError

@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from responder.engine.context import Settings
 from responder.engine.locks import TargetBusy, _lock_path, holder, locked
-from responder.engine.operations import Settings, apply_plan, resume_run, rollback_run, start_run
+from responder.engine.operations import apply_plan, start_run
+from responder.engine.recovery import resume_run, rollback_run
 from responder.errors import UserError
 from responder.sandbox.seed import Seeded
 from tests.factories import ACCOUNT, Requests, credential_status

@@ -14,8 +14,11 @@ import pytest
 
 from responder.aws.clients import AwsOptions
 from responder.engine.audit import DurableFile, verify_chain
+from responder.engine.context import Settings, with_run_endpoint
 from responder.engine.locks import LockSet, TargetBusy
-from responder.engine.operations import Settings, current_status, resume_run, rollback_run, start_run, with_run_endpoint
+from responder.engine.operations import start_run
+from responder.engine.outcome import current_status
+from responder.engine.recovery import resume_run, rollback_run
 from responder.engine.run_state import RunState, load_run
 from responder.engine.runs import all_runs
 from responder.errors import EXIT_INTERRUPTED, Interrupted, JournalUnwritable, UserError

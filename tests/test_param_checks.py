@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from responder.cli.main import app
-from responder.engine import operations
+from responder.engine import context, operations
 from responder.errors import UserError
 from responder.playbook.checks import find_playbook, load_playbook
 from responder.playbook.model import Playbook
@@ -161,13 +161,13 @@ def test_the_cli_refuses_before_any_aws_request(
     integrated: None, account: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sent: list[str] = []
-    original = operations.Clients.__init__
+    original = context.Clients.__init__
 
     def watched(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
         self.on_request(lambda model, **_: sent.append(model.name))
 
-    monkeypatch.setattr(operations.Clients, "__init__", watched)
+    monkeypatch.setattr(context.Clients, "__init__", watched)
     (tmp_path / "key.txt").write_text(account.key)
     args = ["run", "leaked-long-term-key", "--key-file", str(tmp_path / "key.txt"), "-p", "max_events=0"]
     result = runner.invoke(app, [*args, "--dry-run", "--runs-dir", str(tmp_path / "runs")])

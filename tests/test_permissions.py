@@ -12,8 +12,10 @@ from typer.testing import CliRunner
 
 from responder.aws.clients import AwsOptions, Clients
 from responder.cli.main import app
-from responder.engine.operations import Settings, rollback_run, start_run
+from responder.engine.context import Settings
+from responder.engine.operations import start_run
 from responder.engine.permissions import required_permissions
+from responder.engine.recovery import rollback_run
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
 from responder.sandbox.seed import Seeded, SeededShortTerm

@@ -13,7 +13,6 @@ from responder.actions.iam_principals import POLICY_NAME, ROLE_NAME, USER_NAME, 
 from responder.actions.reads import together
 from responder.actions.registry import register
 from responder.aws.clients import ClientError, error_code, request_id
-from responder.errors import ResponderError
 
 # Both endpoints, each with its own action: denying only the first leaves Bedrock Mantle open (FACTS.md).
 DENY_BEARER_TOKENS: dict[str, Any] = {
@@ -149,12 +148,12 @@ class _DenyBearerTokens(Action[P], Generic[P]):
             if created:
                 with contextlib.suppress(ClientError):
                     absent_ok(iam.delete_policy, PolicyArn=arn)
-            if error_code(exc) == "LimitExceeded":
-                raise ResponderError(
-                    f"LimitExceeded: {principal} has no room for the deny: its inline policies are at their size "
-                    "limit and it has as many managed policies attached as IAM allows (10 by default). Detach a "
-                    "managed policy or shorten an inline one, then resume"
-                ) from None
+            if error_code(exc) == "LimitExceeded":  # AWS's own words stay; what to do about it is added
+                exc.response.setdefault("Error", {})["Message"] = (
+                    f"{exc.response['Error'].get('Message', '')}. {principal} has no room for the deny: its inline "
+                    "policies are at their size limit and it has as many managed policies as IAM allows (10 by "
+                    "default). Detach a managed policy or shorten an inline one, then resume"
+                )
             raise
         return Applied(
             request_ids=[i for i in ids if i],

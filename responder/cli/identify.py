@@ -30,9 +30,9 @@ def identify(
     """
     with reported_errors(output):
         from responder.aws.clients import AwsOptions
+        from responder.engine.context import Settings
         from responder.engine.identify import identify as run_identify
         from responder.engine.identify import render_text
-        from responder.engine.operations import Settings
         from responder.keys import read_key_file
 
         check_output(output)

@@ -11,7 +11,7 @@ from responder.engine import events as j
 from responder.redaction import SECRETS
 
 if TYPE_CHECKING:
-    from responder.engine.operations import Outcome
+    from responder.engine.outcome import Outcome
     from responder.engine.run_state import RunState
 
 

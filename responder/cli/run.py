@@ -30,7 +30,8 @@ from responder.cli.render import Progress, irreversible_changes, outcome_json, o
 from responder.errors import UserError
 
 if TYPE_CHECKING:
-    from responder.engine.operations import Outcome, Settings
+    from responder.engine.context import Settings
+    from responder.engine.outcome import Outcome
     from responder.engine.run_state import RunState
 
 
@@ -43,8 +44,8 @@ def _settings(
     ctx: typer.Context | None = None,
 ) -> Settings:
     from responder.aws.clients import AwsOptions
+    from responder.engine.context import Settings
     from responder.engine.faults import kill_after_from_env
-    from responder.engine.operations import Settings
 
     crash = kill_after_from_env()  # the crash-safety tests' SIGKILL, only when they ask for it
     return Settings(

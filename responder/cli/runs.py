@@ -19,7 +19,7 @@ def runs(runs_dir: RunsDir = None) -> None:
     Example: responder runs
     """
     with reported_errors():
-        from responder.engine.operations import current_status
+        from responder.engine.outcome import current_status
         from responder.engine.run_state import load_run
         from responder.engine.runs import all_runs
 
@@ -54,7 +54,7 @@ def report(
     Example: responder report 20261123T101500Z-3fa9c1 --format json
     """
     with reported_errors("json" if format == "json" else "text"):
-        from responder.engine.operations import current_status
+        from responder.engine.outcome import current_status
         from responder.engine.report import build_report, render_json, render_markdown
         from responder.engine.run_state import load_run
         from responder.engine.runs import find_run

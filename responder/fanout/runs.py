@@ -14,20 +14,12 @@ from typing import Any
 
 from responder.aws.clients import session_name
 from responder.engine import events as j
+from responder.engine.context import Settings, open_context, with_run_endpoint
 from responder.engine.failures import describe_failure
 from responder.engine.journal import Journal
-from responder.engine.operations import (
-    Outcome,
-    Settings,
-    open_context,
-    resume_run,
-    rollback_run,
-    rolled_back,
-    run_playbook,
-    start_journal,
-    unplanned_groups,
-    with_run_endpoint,
-)
+from responder.engine.operations import run_playbook, start_journal
+from responder.engine.outcome import Outcome
+from responder.engine.recovery import resume_run, rollback_run, rolled_back, unplanned_groups
 from responder.engine.report import build_report, save_reports
 from responder.engine.run_state import RunState, load_run
 from responder.engine.runs import ACCOUNT_RUNS, RunPaths, all_runs, find_run

@@ -15,8 +15,11 @@ from unittest import mock
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
 from responder.actions.iam_sessions import REVOKE_POLICY_NAME, revoked_before
 from responder.aws.clients import AwsOptions
+from responder.engine.context import Settings
 from responder.engine.journal import Listener
-from responder.engine.operations import Outcome, Settings, rollback_run, start_run
+from responder.engine.operations import start_run
+from responder.engine.outcome import Outcome
+from responder.engine.recovery import rollback_run
 from responder.errors import UserError
 from responder.keys import parse_short_term_key
 from responder.sandbox.emulator import install
