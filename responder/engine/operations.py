@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,8 @@ def start_run(
         )
     if save_plan is not None and not dry_run:
         raise UserError("--save-plan goes with --dry-run: a saved plan is reviewed before it is applied")
-    return run_playbook(playbook, params, key, dry_run, confirm, settings, plans_only_because, save_plan=save_plan)
+    request = RunRequest(playbook, params, key, dry_run, confirm, plans_only_because, save_plan)
+    return run_playbook(request, settings)
 
 
 def apply_plan(plan_file: Path, confirm: Confirm | None, settings: Settings) -> Outcome:
@@ -96,42 +98,53 @@ def apply_plan(plan_file: Path, confirm: Confirm | None, settings: Settings) -> 
         raise UserError(f"{plan_file}: its playbook does not validate") from None
     settings = dataclasses.replace(settings, aws=with_run_endpoint(settings.aws, plan, settings.aws_from_env))
     return run_playbook(
-        playbook, plan["params"], key_from_facts(plan.get("key")), False, confirm, settings, None, plan=plan
+        RunRequest(playbook, plan["params"], key_from_facts(plan.get("key")), confirm=confirm, plan=plan), settings
     )
 
 
-def run_playbook(
-    playbook: Playbook,
-    params: dict[str, Any],
-    key: LeakedKey | None,
-    dry_run: bool,
-    confirm: Confirm | None,
-    settings: Settings,
-    plans_only_because: str | None,
-    save_plan: Path | None = None,
-    plan: dict[str, Any] | None = None,
-    origin: dict[str, Any] | None = None,
-) -> Outcome:
-    """origin: what a fan-out adds to the run's first record (its parent run, the role assumed to get here).
+@dataclass(frozen=True)
+class RunRequest:
+    """What starting a run needs beside the settings: one object, not ten positional parameters."""
 
-    Who the operator is (sts:GetCallerIdentity) is asked together with the first steps' reads; the journal
+    playbook: Playbook
+    params: dict[str, Any]
+    key: LeakedKey | None = None
+    dry_run: bool = False
+    confirm: Confirm | None = None  # None: apply without asking (--yes)
+    plans_only_because: str | None = None  # why a run that would apply only plans (an expired short-term key)
+    save_plan: Path | None = None  # with dry_run: where to write the plan for `responder apply`
+    plan: dict[str, Any] | None = None  # a saved plan being applied: refuse if the account changed since
+    origin: dict[str, Any] = field(default_factory=dict)  # what a fan-out adds to run.started
+
+
+def scope_for(params: dict[str, Any], key: LeakedKey | None, run_id: str, started_at: str) -> dict[str, Any]:
+    """What `${...}` references resolve against; the same for a new run and a resumed one."""
+    return {"params": params, "key": key, "steps": {}, "run": {"id": run_id, "started_at": started_at}}
+
+
+def run_playbook(request: RunRequest, settings: Settings) -> Outcome:
+    """Who the operator is (sts:GetCallerIdentity) is asked together with the first steps' reads; the journal
     begins (run.started) when the answer comes, and no step records, let alone changes, anything before.
     """
-    ctx = open_context(settings, read_only=dry_run)
+    playbook, plan = request.playbook, request.plan
+    ctx = open_context(settings, read_only=request.dry_run)
     paths = new_run(settings.runs_dir)
     journal = Journal(paths.audit_log, paths.run_id, settings.journal_listeners, pending=True)
     facts = {
-        "key": public_key(key),
+        "key": public_key(request.key),
         "from_plan": None if plan is None else plan.get("planned_by_run"),
         "steps": [{"id": s.id, "action": s.action or "group"} for s in playbook.steps],
         "reversible": {s.id: s.is_group or reversible_action(s.action) for s in playbook.steps},
-        **(origin or {}),
+        **request.origin,
     }
-    began = in_background(functools.partial(_begin, journal, settings, playbook, params, dry_run, ctx, facts))
+    began = in_background(
+        functools.partial(_begin, journal, settings, playbook, request.params, request.dry_run, ctx, facts)
+    )
     executor = Executor(playbook, ctx, journal, settings.verify_delays, concurrency=settings.concurrency)
-    scope: dict[str, Any] = {"params": params, "key": key, "steps": {}, "run": run_facts(paths.run_id)}
+    started_at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    scope = scope_for(request.params, request.key, paths.run_id, started_at)
     try:
-        return _run(executor, journal, paths, scope, settings, dry_run, confirm, plans_only_because, save_plan, plan)
+        return _run(executor, journal, paths, scope, settings, request)
     except BaseException:
         cause = began.exception()
         if cause is None:
@@ -168,12 +181,10 @@ def _run(
     paths: RunPaths,
     scope: dict[str, Any],
     settings: Settings,
-    dry_run: bool,
-    confirm: Confirm | None,
-    plans_only_because: str | None,
-    save_plan: Path | None,
-    plan: dict[str, Any] | None,
+    request: RunRequest,
 ) -> Outcome:
+    dry_run, confirm, plan = request.dry_run, request.confirm, request.plan
+    plans_only_because, save_plan = request.plans_only_because, request.save_plan
     ctx = executor.ctx
     if plan is not None and plan["account_id"] != ctx.account_id:
         raise UserError(f"the plan is for account {plan['account_id']}, your credentials for {ctx.account_id}")
@@ -252,10 +263,6 @@ def start_journal(
     journal = Journal(paths.audit_log, paths.run_id, settings.journal_listeners, pending=True)
     journal.begin(**_started(settings, playbook, params, dry_run, operator, account_id, facts))
     return paths, journal
-
-
-def run_facts(run_id: str) -> dict[str, Any]:
-    return {"id": run_id, "started_at": datetime.now(timezone.utc).isoformat(timespec="microseconds")}
 
 
 def public_key(key: LeakedKey | None) -> dict[str, Any] | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any
 
 from responder.actions.base import ActionContext
 from responder.aws.clients import assume_role, session_name
@@ -15,7 +14,7 @@ from responder.engine.executor import (
 )
 from responder.engine.journal import Journal
 from responder.engine.locks import LockSet
-from responder.engine.operations import key_from_facts
+from responder.engine.operations import key_from_facts, scope_for
 from responder.engine.outcome import (
     Outcome,
     apply_steps,
@@ -59,12 +58,8 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
         )
     playbook, ctx = _reopen(state, settings, read_only=False)
     done = {s.id: s.outputs for s in state.steps.values() if s.done}
-    scope: dict[str, Any] = {
-        "params": state.started["params"],
-        "key": key_from_facts(state.started.get("key")),
-        "steps": {},
-        "run": {"id": state.run_id, "started_at": state.started["ts"]},
-    }
+    key = key_from_facts(state.started.get("key"))
+    scope = scope_for(state.started["params"], key, state.run_id, state.started["ts"])
     # Locked before anything is journaled: a refused resume leaves the run exactly as it was.
     with LockSet(settings.locks_in, state.run_id, settings.lock_wait) as locks:
         locks.hold(lock_targets(state))

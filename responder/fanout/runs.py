@@ -17,7 +17,7 @@ from responder.engine import events as j
 from responder.engine.context import Settings, open_context, with_run_endpoint
 from responder.engine.failures import describe_failure
 from responder.engine.journal import Journal
-from responder.engine.operations import run_playbook, start_journal
+from responder.engine.operations import RunRequest, run_playbook, start_journal
 from responder.engine.outcome import Outcome
 from responder.engine.recovery import resume_run, rollback_run, rolled_back, unplanned_groups
 from responder.engine.report import build_report, save_reports
@@ -113,7 +113,7 @@ def _start_account(
     options, role_arn = reach(target, operator, role_name, session_name(parent.run_id))
     origin = {"parent_run": parent.run_id, "assumed_role": role_arn}
     account = _account_settings(settings, parent, options)
-    outcome = run_playbook(playbook, params, None, dry_run, None, account, None, origin=origin)
+    outcome = run_playbook(RunRequest(playbook, params, dry_run=dry_run, origin=origin), account)
     return AccountResult.of(target.account_id, role_arn, outcome)
 
 
