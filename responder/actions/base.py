@@ -173,8 +173,14 @@ class Action(ABC, Generic[P]):
     # A volatile read (CloudTrail history) changes by itself: it is not journaled whole, and a saved plan is
     # not stale because of it.
     volatile: ClassVar[bool] = False
-    # What applying this action achieves for containment, timed in the journal and the report ("key inactive").
+    # What applying this action achieves for containment, timed in the journal and the report ("key inactive"),
+    # and what it stops: the key itself, or its principal (a run is fully contained when both are).
     milestone: ClassVar[str | None] = None
+    stops: ClassVar[Literal["key", "principal"] | None] = None
+    # What the report warns about before anyone rolls this change back (the operator decides with it in view).
+    undo_warning: ClassVar[str | None] = None
+    # The output holding a summary the report shows in its own section (what the key did).
+    report_output: ClassVar[str | None] = None
 
     def targets(self, params: P) -> list[Target]:
         """What this action changes. Every mutating action says: locks and the order of steps rely on it."""

@@ -261,6 +261,7 @@ class InvestigateKeyActivity(Action[InvestigateParams]):
     mutating = False
     outputs = ("activity",)
     volatile = True
+    report_output = "activity"
 
     def snapshot(self, ctx: ActionContext, params: InvestigateParams) -> dict[str, Any]:
         now = datetime.now(timezone.utc)

@@ -34,6 +34,7 @@ class DeactivateAccessKey(Action[AccessKeyParams]):
     reversible = True
     mutating = True
     milestone = "signing access key inactive"
+    stops = "principal"
 
     def targets(self, params: AccessKeyParams) -> list[Target]:
         return [Target(f"user/{params.user_name}", "access-keys")]

@@ -191,6 +191,7 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
     reversible = True
     mutating = True
     milestone = "key inactive"
+    stops = "key"
 
     def targets(self, params: CredentialsParams) -> list[Target]:
         return _credentials_target(params)

@@ -61,6 +61,8 @@ class _DenyBearerTokens(Action[P], Generic[P]):
     reversible = True
     mutating = True
     milestone = "bearer tokens denied"
+    stops = "principal"
+    undo_warning = "Lifting the bearer-token deny lets every Bedrock API key of the principal work again."
 
     def principal(self, params: P) -> Principal:
         raise NotImplementedError

@@ -59,6 +59,8 @@ class RevokeRoleSessions(Action[RevokeParams]):
     reversible = True
     mutating = True
     milestone = "older sessions revoked"
+    stops = "principal"
+    undo_warning = "Rolling back the session revocation lets the role's old, unexpired sessions work again."
 
     def targets(self, params: RevokeParams) -> list[Target]:
         return [Target(f"role/{params.role_name}", f"inline-policy/{REVOKE_POLICY_NAME}")]

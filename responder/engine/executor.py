@@ -241,7 +241,7 @@ class Executor:
             node.pending.append((j.READ, common))  # journaled by the main thread, once it has locked what follows
             return None
         if plan.noop:
-            self.journal.record(j.UNCHANGED, **common, milestone=action.milestone)
+            self.journal.record(j.UNCHANGED, **common, milestone=action.milestone, stops=action.stops)
             return None
         node.wait_to_send()  # an earlier change to this principal must be answered first
         # Write-ahead: once this record is on disk, rollback knows what to restore even if we die mid-call.
@@ -263,6 +263,7 @@ class Executor:
             details=applied.details,
             notes=plan.notes + applied.notes,
             milestone=action.milestone,
+            stops=action.stops,
             seconds_after_start=since_start(),  # AWS has answered: from now on the change holds
             **actual,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from responder.actions.registry import get_action
 from responder.engine import events as j
 from responder.engine.audit import verify_chain
 from responder.engine.run_state import RunState
@@ -35,11 +36,6 @@ STEP_RESULTS = {
 }
 
 
-# What stops the key, and what stops its principal; deleting it is for good, not for containment.
-KEY_STOPPED = "key inactive"
-PRINCIPAL_STOPPED = ("bearer tokens denied", "older sessions revoked", "signing access key inactive")
-
-
 def containment_times(state: RunState) -> dict[str, Any]:
     """When each containment change took hold (AWS answered it), in seconds after its process started; and the
     two figures on-call cares about: the key inactive, the principal fully denied (the last of its changes)."""
@@ -50,13 +46,14 @@ def containment_times(state: RunState) -> dict[str, Any]:
             "seconds_after_start": r.get("seconds_after_start"),
             "at": r.get("ts"),
             "already": r.get("event") == j.UNCHANGED,  # in place before this run: nothing to time
+            "stops": r.get("stops"),
         }
         for r in state.records
         if r.get("event") in (j.APPLIED, j.UNCHANGED) and r.get("milestone")
     ]
     timed = [m for m in reached if not m["already"] and m["seconds_after_start"] is not None]
-    key = [m["seconds_after_start"] for m in timed if m["milestone"] == KEY_STOPPED]
-    denied = [m["seconds_after_start"] for m in timed if m["milestone"] in (KEY_STOPPED, *PRINCIPAL_STOPPED)]
+    key = [m["seconds_after_start"] for m in timed if m["stops"] == "key"]
+    denied = [m["seconds_after_start"] for m in timed if m["stops"] in ("key", "principal")]
     return {
         "key_inactive_after_s": max(key) if key else None,
         "fully_denied_after_s": max(denied) if denied else None,
@@ -234,9 +231,19 @@ def _describe_key(key: dict[str, Any]) -> str:
     return f"long-term key, alias `{key.get('alias')}`, fingerprint `{key.get('fingerprint')}`"
 
 
+def _declared(action_name: str, attribute: str) -> Any:
+    """What a step's action declares for the report (its undo warning, its summary output), if it is known."""
+    action = get_action(action_name)
+    return getattr(action, attribute, None) if action is not None else None
+
+
 def _activity(report: dict[str, Any]) -> list[str]:
     """The investigation's summary, from the outputs of the step that produced `activity`."""
-    found = [s["outputs"]["activity"] for s in report["steps"] if (s.get("outputs") or {}).get("activity")]
+    found: list[dict[str, Any]] = [
+        (s.get("outputs") or {})[output]
+        for s in report["steps"]
+        if (output := _declared(s["action"], "report_output")) and (s.get("outputs") or {}).get(output)
+    ]
     if not found:
         return [
             "Not investigated by this run. Search CloudTrail for events with "
@@ -307,8 +314,8 @@ def _rollback_advice(report: dict[str, Any]) -> list[str]:
         f"- `responder rollback {run_id}` undoes every change except re-activating leaked keys.",
         f"- `responder rollback {run_id} --reactivate-keys` also re-activates them. Only for a false alarm.",
     ]
-    if any(s["action"] == "iam.revoke-role-sessions" and s["changes"] for s in report["steps"]):
-        lines.append("- Rolling back the session revocation lets the role's old, unexpired sessions work again.")
+    warnings = {w for s in report["steps"] if s["changes"] and (w := _declared(s["action"], "undo_warning"))}
+    lines += [f"- {warning}" for warning in sorted(warnings)]
     irreversible = [s["id"] for s in report["steps"] if not s["reversible"] and s["changes"]]
     if irreversible:
         lines.append(f"- Cannot be undone: {', '.join(irreversible)}.")

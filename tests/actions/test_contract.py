@@ -65,3 +65,15 @@ def test_a_read_only_action_changes_nothing() -> None:
     for name, action in ACTIONS.items():
         if not action.mutating:
             assert action.targets is Action.targets, f"{name} is read-only but declares targets"
+
+
+@pytest.mark.parametrize("name", sorted(ACTIONS))
+def test_what_an_action_declares_for_the_report_is_what_it_has(name: str) -> None:
+    """The report asks the action (its milestone, what it stops, its undo warning, its summary output)."""
+    action = ACTIONS[name]
+    if action.stops is not None:
+        assert action.mutating and action.milestone, f"{name} stops something but names no milestone"
+    if action.undo_warning is not None:
+        assert action.mutating and action.reversible and action.undo_warning.endswith(".")
+    if action.report_output is not None:
+        assert action.report_output in action.outputs
