@@ -68,14 +68,18 @@ Concurrency = Annotated[
 ]
 
 
-def fanout_targets(accounts: Path | None, org: bool) -> list[Any] | None:
-    """The accounts file's targets, [] for --org (listed once credentials are open), None when not fanning out."""
+def fanout_targets(accounts: Path | None, org: bool) -> Any:
+    """Accounts (--accounts FILE), Organization (--org), or None when not fanning out."""
     if accounts is not None and org:
         from responder.errors import UserError
 
         raise UserError("give --accounts FILE or --org, not both")
     if accounts is not None:
-        from responder.fanout.accounts import read_accounts_file
+        from responder.fanout.accounts import Accounts, read_accounts_file
 
-        return list(read_accounts_file(accounts))
-    return [] if org else None
+        return Accounts(tuple(read_accounts_file(accounts)))
+    if org:
+        from responder.fanout.accounts import Organization
+
+        return Organization()
+    return None

@@ -186,7 +186,7 @@ def _fan_out(
     save_plan: Path | None,
     dry_run: bool,
     yes: bool,
-    fan_out: tuple[list[Any], str, int],
+    fan_out: tuple[Any, str, int],  # (Accounts | Organization, role name, concurrency)
     settings: Settings,
     output: str,
 ) -> None:
@@ -199,7 +199,7 @@ def _fan_out(
         raise UserError("--save-plan is for one account; review a fan-out with --dry-run")
     if not dry_run and not yes:
         raise UserError("a fan-out does not prompt per account: review it with --dry-run, then re-run with --yes")
-    outcome = start_fanout(playbook, given, dry_run, settings, targets or None, role_name, concurrency)
+    outcome = start_fanout(playbook, given, dry_run, settings, targets, role_name, concurrency)
     _finish(outcome, output)
 
 

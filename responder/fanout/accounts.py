@@ -31,6 +31,30 @@ class Target:
         return f"arn:{partition}:iam::{self.account_id}:role/{self.role_name or default_role}"
 
 
+@dataclass(frozen=True)
+class Accounts:
+    """These accounts (an --accounts file), each through its role."""
+
+    targets: tuple[Target, ...]
+
+
+@dataclass(frozen=True)
+class Organization:
+    """Every active account of the organization (--org), listed once the operator's credentials are open."""
+
+
+FanoutScope = Accounts | Organization  # where a fan-out or a sweep goes: never "None means everything"
+
+
+def accounts_of(scope: FanoutScope, clients: Any) -> list[Target]:
+    if isinstance(scope, Accounts):
+        return list(scope.targets)
+    found = organization_accounts(clients)
+    if not found:
+        raise UserError("--org: the organization lists no active account")
+    return found
+
+
 def read_accounts_file(path: Path) -> list[Target]:
     """One account per line: ACCOUNT_ID or ACCOUNT_ID,ROLE_NAME; blank lines and # comments are skipped."""
     try:

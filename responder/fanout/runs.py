@@ -25,11 +25,12 @@ from responder.engine.run_state import RunState, load_run
 from responder.engine.runs import ACCOUNT_RUNS, RunPaths, all_runs, find_run
 from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, UserError
 from responder.fanout.accounts import (
+    FanoutScope,
     Operator,
     Target,
+    accounts_of,
     check_fanout_options,
     in_pool,
-    organization_accounts,
     reach,
 )
 from responder.fanout.report import render_fanout_markdown
@@ -58,11 +59,11 @@ def start_fanout(
     given_params: dict[str, str],
     dry_run: bool,
     settings: Settings,
-    targets: list[Target] | None,
+    scope: FanoutScope,
     role_name: str,
     concurrency: int,
 ) -> Outcome:
-    """Run a playbook in every target account (targets None: every active account of the organization)."""
+    """Run a playbook in every account of `scope`: the accounts named, or the organization's."""
     check_fanout_options(role_name, concurrency)
     playbook = load_playbook(find_playbook(playbook_ref))
     if playbook.key is not None:
@@ -72,10 +73,7 @@ def start_fanout(
     operator_ctx = open_context(settings, read_only=True)
     operator_arn = operator_ctx.identity.arn
     operator = Operator.of(operator_ctx.clients, operator_ctx.account_id, operator_ctx.partition)
-    if targets is None:
-        targets = organization_accounts(operator_ctx.clients)
-        if not targets:
-            raise UserError("--org: the organization lists no active account")
+    targets = accounts_of(scope, operator_ctx.clients)
     paths, journal = start_journal(
         settings,
         playbook,

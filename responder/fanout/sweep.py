@@ -9,31 +9,30 @@ from responder.actions.key_inventory import KeyFinding, SweepFilter, sweep
 
 if TYPE_CHECKING:
     from responder.aws.clients import AwsOptions
-    from responder.fanout.accounts import Target
+    from responder.fanout.accounts import FanoutScope, Target
 
 
 def sweep_accounts(
     options: AwsOptions,
     keep: SweepFilter,
     older_than_days: int | None,
-    targets: list[Target] | None,
+    scope: FanoutScope | None,
     role_name: str,
     concurrency: int,
 ) -> tuple[list[KeyFinding], dict[str, str]]:
-    """The sweep of the operator's account (targets None), or of each target (an empty list: the organization's
-    accounts), concurrently; with why each account that could not be swept was not."""
+    """The sweep of the operator's own account (scope None), or of every account `scope` names, concurrently; with
+    why each account that could not be swept was not."""
     from responder.aws.clients import Clients
     from responder.engine.failures import describe_failure
-    from responder.fanout.accounts import check_fanout_options, in_pool, operator_of, organization_accounts, reach
+    from responder.fanout.accounts import accounts_of, check_fanout_options, in_pool, operator_of, reach
 
-    if targets is not None:
+    if scope is not None:
         check_fanout_options(role_name, concurrency)
     clients = Clients(options, read_only=True)
     operator = operator_of(clients)
-    if targets is None:
+    if scope is None:
         return sweep(clients.iam, keep, older_than_days, operator.account_id), {}
-    if not targets:
-        targets = organization_accounts(clients)
+    targets = accounts_of(scope, clients)
 
     def one(target: Target) -> list[KeyFinding]:
         reached, _ = reach(target, operator, role_name, "responder-sweep")

@@ -100,6 +100,7 @@ def test_the_fan_out_operator_policy_covers_every_call(
     assumed roles made is in `permissions --sweep --fan-out`, and its sweep and fan-out grants are all used."""
     from responder.actions.key_inventory import SWEEP_PERMISSIONS
     from responder.engine.permissions import ASSUME, ORGANIZATION, policy_document
+    from responder.fanout.accounts import Organization
     from responder.fanout.runs import rollback_any_run, start_fanout
     from responder.sandbox.organization import DEFAULT_ROLE, seed_organization
 
@@ -116,7 +117,7 @@ def test_the_fan_out_operator_policy_covers_every_call(
     iam_backends[members[0].account_id]["aws"].put_user_policy(members[0].users[0], "app", json.dumps(inline))
     assert CliRunner().invoke(app, ["sweep", "--org", "-o", "json"]).exit_code == 0
     settings = Settings(runs_dir=tmp_path / "runs", aws=AwsOptions(region="us-east-1"), verify_delays=(0.0,))
-    run = start_fanout("contain-bedrock-keys", {"filter": "all"}, False, settings, None, DEFAULT_ROLE, 4)
+    run = start_fanout("contain-bedrock-keys", {"filter": "all"}, False, settings, Organization(), DEFAULT_ROLE, 4)
     assert run.exit_code == 0, run.message
     assert rollback_any_run(run.run_id, reactivate_keys=True, settings=settings).exit_code == 0
 

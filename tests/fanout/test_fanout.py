@@ -19,7 +19,7 @@ from responder.engine.context import Settings
 from responder.engine.run_state import load_run
 from responder.engine.runs import ACCOUNT_RUNS, find_run
 from responder.errors import UserError
-from responder.fanout.accounts import Target, in_pool, read_accounts_file
+from responder.fanout.accounts import Accounts, Organization, Target, in_pool, read_accounts_file
 from responder.fanout.runs import account_results, start_fanout
 from responder.fanout.runs import resume_any_run as resume_run
 from responder.fanout.runs import rollback_any_run as rollback_run
@@ -57,7 +57,8 @@ def members(account: Seeded) -> list[Member]:
 
 
 def fan_out(settings: Settings, targets: list[Target] | None, dry_run: bool = False, concurrency: int = 8) -> Any:
-    return start_fanout(BOOK, {"filter": "all"}, dry_run, settings, targets, DEFAULT_ROLE, concurrency)
+    scope = Organization() if targets is None else Accounts(tuple(targets))
+    return start_fanout(BOOK, {"filter": "all"}, dry_run, settings, scope, DEFAULT_ROLE, concurrency)
 
 
 # ---- the accounts file
@@ -184,7 +185,9 @@ def test_org_reaches_every_active_account_and_its_own_without_a_role(members: li
 
 def test_a_playbook_for_one_leaked_key_does_not_fan_out(members: list[Member], settings: Settings) -> None:
     with pytest.raises(UserError, match="names its own account"):
-        start_fanout("leaked-long-term-key", {}, True, settings, [Target(members[0].account_id)], DEFAULT_ROLE, 8)
+        start_fanout(
+            "leaked-long-term-key", {}, True, settings, Accounts((Target(members[0].account_id),)), DEFAULT_ROLE, 8
+        )
 
 
 def test_the_assumed_sessions_secrets_stay_out_of_every_file(members: list[Member], settings: Settings) -> None:
