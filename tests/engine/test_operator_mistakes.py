@@ -150,3 +150,16 @@ def test_a_guardrail_run_locks_the_principal_it_changes(
         with pytest.raises(TargetBusy, match="20261201T000000Z-other"):
             start_run("bedrock-key-guardrails", {"principal_name": account.user_name}, None, False, None, settings)
     assert requests.mutating == []
+
+
+def test_a_rollback_cut_short_leaves_a_report_that_says_so(
+    account: Seeded, settings: Settings, requests: Requests
+) -> None:
+    """The report the README tells people to attach never says COMPLETED about a run whose rollback stopped."""
+    outcome = contain(account, settings)
+    assert json.loads(outcome.paths.report_json.read_text())["status"] == "completed"
+    requests.faults["DeleteUserPolicy"] = [KeyboardInterrupt()]  # Ctrl-C while the deny is being lifted
+    with pytest.raises(Interrupted, match=f"responder rollback {outcome.run_id}"):
+        rollback_run(outcome.run_id, reactivate_keys=True, settings=settings)
+    assert json.loads(outcome.paths.report_json.read_text())["status"] == "interrupted"
+    assert rollback_run(outcome.run_id, reactivate_keys=True, settings=settings).status == "rolled-back"
