@@ -9,10 +9,12 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
 from responder.aws.clients import AwsOptions
+from responder.cli.render import Progress
 from responder.engine.audit import DurableFile, verify_chain
 from responder.engine.context import Settings, with_run_endpoint
 from responder.engine.locks import LockSet, TargetBusy
@@ -23,7 +25,7 @@ from responder.engine.run_state import RunState, load_run
 from responder.engine.runs import all_runs
 from responder.errors import EXIT_INTERRUPTED, Interrupted, JournalUnwritable, UserError
 from responder.sandbox.seed import Seeded, SeededShortTerm
-from tests.factories import Requests, credential_status
+from tests.factories import Requests, credential_status, fill_inline_budget
 
 BOOK = "leaked-long-term-key"
 
@@ -163,3 +165,21 @@ def test_a_rollback_cut_short_leaves_a_report_that_says_so(
         rollback_run(outcome.run_id, reactivate_keys=True, settings=settings)
     assert json.loads(outcome.paths.report_json.read_text())["status"] == "interrupted"
     assert rollback_run(outcome.run_id, reactivate_keys=True, settings=settings).status == "rolled-back"
+
+
+def test_the_managed_policy_fallback_is_reported_as_done_and_undone(
+    account: Seeded, settings: Settings, iam: Any
+) -> None:
+    """With the user's inline budget full, the deny is a managed policy: the progress, the journal and the rollback
+    say so, and no line claims an inline policy that never existed."""
+    fill_inline_budget(iam, user=account.user_name)
+    lines: list[str] = []
+    shown = dataclasses.replace(settings, listeners=[Progress(err=False)])
+    with mock.patch("responder.cli.render.say", lambda text="", err=False: lines.append(text)):
+        outcome = contain(account, shown)
+    assert outcome.status == "completed", outcome.message
+    assert any("applied   iam:AttachUserPolicy" in line for line in lines), lines
+    assert any("instead" in line and "LimitExceeded" in line for line in lines), lines
+    back = rollback_run(outcome.run_id, reactivate_keys=True, settings=settings)
+    undone = back.state.steps["deny-bearer-tokens"].undo_message or ""
+    assert "detached" in undone and "removed inline policy" not in undone, undone
