@@ -8,13 +8,16 @@ from typing import Any, TypeVar
 from responder.actions.base import Action
 
 # One line per module of actions (one module per AWS service). Adding an action module adds a line here.
+# get_action imports them in this order until it finds the action: the modules a leaked long-term key's playbook
+# needs come first, so a run imports only those (each module costs milliseconds: its pydantic models) before its
+# first request.
 ACTION_MODULES = (
     "responder.actions.iam_credentials",
-    "responder.actions.iam_key_selection",
     "responder.actions.iam_policies",
+    "responder.actions.cloudtrail",
     "responder.actions.iam_access_keys",
     "responder.actions.iam_sessions",
-    "responder.actions.cloudtrail",
+    "responder.actions.iam_key_selection",
     "responder.actions.guardrails",
 )
 
@@ -36,4 +39,8 @@ def all_actions() -> dict[str, type[Action[Any]]]:
 
 
 def get_action(name: str) -> type[Action[Any]] | None:
-    return all_actions().get(name)
+    for module in ACTION_MODULES:
+        if name in _ACTIONS:
+            break
+        importlib.import_module(module)
+    return _ACTIONS.get(name)

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,7 +23,10 @@ from responder.redaction import SECRETS
 def _import_structlog() -> Any:
     """structlog, without the rich it would load for pretty console tracebacks this JSON log never prints.
 
-    rich is installed (typer depends on it) and costs ~80 ms to import, on every run's critical path.
+    rich is installed (typer depends on it) and costs ~80 ms to import, on every run's critical path. structlog
+    itself (~30 ms, with the asyncio it imports) is imported by the first journal to open, not with this module:
+    the report, a saved plan and `audit verify` use only the hash helpers here, and a run sends its first
+    requests before its journal opens.
     """
     if "rich" in sys.modules:
         import structlog
@@ -35,7 +39,7 @@ def _import_structlog() -> Any:
     return structlog
 
 
-structlog = _import_structlog()
+_importing = threading.Lock()  # journals open on several threads (a fan-out's accounts): one import at a time
 
 GENESIS = "0" * 64
 EventDict = MutableMapping[str, Any]
@@ -180,6 +184,8 @@ def open_audit_logger(path: Path, **context: Any) -> tuple[Any, DurableFile]:
         records, _ = read_records(path)
         if records:
             prev, seq = str(records[-1]["hash"]), int(records[-1]["seq"])
+    with _importing:
+        structlog = _import_structlog()
     out = DurableFile(path.open("a", encoding="utf-8"))
     logger = structlog.wrap_logger(
         out,
