@@ -17,6 +17,7 @@ from responder.actions.reads import in_background
 from responder.actions.registry import get_action
 from responder.aws.clients import AwsOptions, Clients, assume_role, session_name
 from responder.engine import events as j
+from responder.engine.audit import load_structlog
 from responder.engine.executor import (
     DEFAULT_CONCURRENCY,
     VERIFY_DELAYS,
@@ -240,6 +241,7 @@ def _begin(
     facts: dict[str, Any],
 ) -> None:
     try:
+        load_structlog()  # for the journal, while the identity and the first reads are out: run.started goes sooner
         identity = ctx.identity
         started = _started(settings, playbook, params, dry_run, identity.arn, identity.account_id, facts)
         started["region"] = ctx.clients.region  # the region in effect (profile or default): resume keeps it
