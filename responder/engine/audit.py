@@ -41,6 +41,14 @@ def _import_structlog() -> Any:
 
 _importing = threading.Lock()  # journals open on several threads (a fan-out's accounts): one import at a time
 
+
+def load_structlog() -> Any:
+    """structlog, imported on first use. A run calls this while its first requests are out, so that its first
+    record, once AWS has answered who the operator is, does not wait for the import."""
+    with _importing:
+        return _import_structlog()
+
+
 GENESIS = "0" * 64
 EventDict = MutableMapping[str, Any]
 
@@ -184,8 +192,7 @@ def open_audit_logger(path: Path, **context: Any) -> tuple[Any, DurableFile]:
         records, _ = read_records(path)
         if records:
             prev, seq = str(records[-1]["hash"]), int(records[-1]["seq"])
-    with _importing:
-        structlog = _import_structlog()
+    structlog = load_structlog()
     out = DurableFile(path.open("a", encoding="utf-8"))
     logger = structlog.wrap_logger(
         out,

@@ -14,6 +14,7 @@ from typing import Any
 from responder import __version__
 from responder.actions.base import ActionContext
 from responder.actions.reads import in_background
+from responder.engine.audit import load_structlog
 from responder.engine.context import Settings, hold_targets, open_context, with_run_endpoint
 from responder.engine.executor import (
     Executor,
@@ -166,6 +167,7 @@ def _begin(
     facts: dict[str, Any],
 ) -> None:
     try:
+        load_structlog()  # for the journal, while the identity and the first reads are out: run.started goes sooner
         identity = ctx.identity
         started = _started(settings, playbook, params, dry_run, identity.arn, identity.account_id, facts)
         started["region"] = ctx.clients.region  # the region in effect (profile or default): resume keeps it
