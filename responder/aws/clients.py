@@ -126,7 +126,18 @@ def _as_boto3(core: botocore.session.Session) -> None:
         botocore_info = f"Botocore/{core.user_agent_version}"
         core.user_agent_extra = f"{core.user_agent_extra} {botocore_info}" if core.user_agent_extra else botocore_info
         core.user_agent_name = "Boto3"
-        core.user_agent_version = importlib.metadata.version("boto3")
+        core.user_agent_version = _boto3_version()
+
+
+@functools.cache
+def _boto3_version() -> str:
+    try:
+        return importlib.metadata.version("boto3")
+    except importlib.metadata.PackageNotFoundError:  # installed without its metadata (a frozen build): ask boto3
+        import boto3
+
+        version: str = boto3.__version__
+        return version
 
 
 def _thread_core_session() -> botocore.session.Session:
