@@ -59,10 +59,6 @@ class Journal:
         self._failed = cause
         self._ready.set()
 
-    @property
-    def started(self) -> bool:
-        return self._ready.is_set() and self._failed is None
-
     def record(self, event: str, **fields: Any) -> None:
         self._ready.wait()
         if self._failed is not None:

@@ -105,7 +105,7 @@ class Schedule:
             self._cancel_gated()  # before waiting for the pool: a gated step would wait for ever
             pool.shutdown(wait=True, cancel_futures=True)
             self._flush()
-            for node in self.nodes:  # a failed read's records, or a cancelled change's plan
+            for node in self.nodes:  # a read that finished while Ctrl-C stopped the loop before it was settled
                 self.steps.flush(node)
         if self.failures:
             order = {id(n): i for i, n in enumerate(self.nodes)}
