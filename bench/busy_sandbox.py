@@ -12,14 +12,13 @@ serves on 127.0.0.1 until terminated.
 Why a script of its own: `responder sandbox serve --seed` makes one incident with four events, and the emulator
 takes no CloudTrail writes over the wire (moto has no PutAuditEvents; responder adds only LookupEvents). So this
 starts the same server (`responder.sandbox.server.make_server`, responder's extensions and request log included)
-and records the events in its own process, with `responder.sandbox.cloudtrail_events.record_event`.
+and records the events in its own process, with `responder.sandbox.seed.bearer_calls`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import zlib
@@ -28,20 +27,12 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from responder.sandbox.cloudtrail_events import record_event
-from responder.sandbox.seed import ATTACKER_IP, SANDBOX_REGION
-from responder.sandbox.server import DEFAULT_ACCOUNT, make_server
+from responder.sandbox.seed import SANDBOX_REGION, bearer_calls
+from responder.sandbox.server import DEFAULT_ACCOUNT, make_server, ready_line, serve, write_key_file
 from responder.sandbox.service_credentials import create_credential
 
 KEY_AGE = timedelta(hours=2)  # the key was made this long ago, and used since
 EVENT_NAMES = ("InvokeModel", "Converse", "InvokeModel", "InvokeModelWithResponseStream", "ConverseStream")
-
-
-def write_key(path: Path, key: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(key + "\n")
 
 
 def busy_incident(account_id: str, user: str, events: int, keys_dir: Path) -> dict[str, Any]:
@@ -63,23 +54,9 @@ def busy_incident(account_id: str, user: str, events: int, keys_dir: Path) -> di
     }
     first, last = made + timedelta(minutes=1), now - timedelta(minutes=1)
     step = (last - first) / max(events - 1, 1)
-    for i in range(events):
-        record_event(
-            account_id,
-            SANDBOX_REGION,
-            {
-                "eventTime": first + step * i,
-                "eventSource": "bedrock.amazonaws.com",
-                "eventName": EVENT_NAMES[i % len(EVENT_NAMES)],
-                "sourceIPAddress": ATTACKER_IP,
-                "userAgent": "python-requests/2.32.3",
-                "userIdentity": identity,
-                "additionalEventData": {"callWithBearerToken": True},
-                "requestParameters": {"modelId": "anthropic.claude-3-haiku-20240307-v1:0"},
-            },
-        )
+    bearer_calls(account_id, SANDBOX_REGION, identity, events, first, every=step, names=EVENT_NAMES)
     key_file = keys_dir / f"{user}.key"
-    write_key(key_file, credential["ServiceCredentialSecret"])
+    write_key_file(key_file, credential["ServiceCredentialSecret"])
     return {
         "user_name": user,
         "credential_id": credential["ServiceSpecificCredentialId"],
@@ -104,21 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         busy_incident(DEFAULT_ACCOUNT, f"BedrockAPIKey-busy-{i + 1}", args.events, args.keys_dir)
         for i in range(args.incidents)
     ]
-    host, port = server.server_address[:2]
-    ready = {
-        "endpoint": f"http://{host}:{port}",
-        "account_id": DEFAULT_ACCOUNT,
-        "region": SANDBOX_REGION,
-        "incidents": incidents,
-        "seed_s": round(time.perf_counter() - started, 2),
-    }
+    ready = {**ready_line(server, None), "incidents": incidents, "seed_s": round(time.perf_counter() - started, 2)}
     print(json.dumps(ready), flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve(server)
     return 0
 
 

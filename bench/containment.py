@@ -115,6 +115,18 @@ def start_ready_server(cmd: list[str], name: str) -> tuple[subprocess.Popen[str]
     return proc, ready
 
 
+def stop_server(proc: subprocess.Popen[str] | None) -> None:
+    """Stop a sandbox server started by start_ready_server, killing it if it will not go within 10 s."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         if secret:
@@ -244,14 +256,7 @@ class Sandbox:
         return [f"{r.get('service')}:{r.get('operation')}" for r in records]
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_server(self.proc)
 
 
 class Bench:

@@ -195,14 +195,7 @@ class BusySandbox:
         return ready
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        containment.stop_server(self.proc)
 
 
 @dataclass

@@ -91,7 +91,7 @@ def serve(
     """
     with reported_errors():
         from responder.errors import UserError
-        from responder.sandbox.server import make_server, ready_line, seed_members, seed_server
+        from responder.sandbox.server import make_server, ready_line, seed_members, seed_server, serve
 
         if not 0 <= port <= 65535:
             raise UserError(f"--port must be 0 to 65535, got {port}")
@@ -107,9 +107,4 @@ def serve(
             line["organization"] = seed_members(keys_dir, accounts, keys_per_account)
         typer.echo(json.dumps(line))
         sys.stdout.flush()
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.server_close()
+        serve(server)

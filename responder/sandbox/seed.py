@@ -57,15 +57,25 @@ class SeededShortTerm:
         return {"role_name": self.role_name, "access_key_id": self.access_key_id, "region": self.region}
 
 
-def bearer_calls(account_id: str, region: str, identity: dict[str, Any], count: int, start: datetime) -> None:
+BEARER_CALL_NAMES = ("InvokeModel", "Converse", "InvokeModel", "ListFoundationModels")
+
+
+def bearer_calls(
+    account_id: str,
+    region: str,
+    identity: dict[str, Any],
+    count: int,
+    start: datetime,
+    every: timedelta = timedelta(minutes=7),
+    names: tuple[str, ...] = BEARER_CALL_NAMES,
+) -> None:
     """Bedrock calls made with a bearer token, as CloudTrail records them (the key itself is never logged)."""
-    names = ["InvokeModel", "Converse", "InvokeModel", "ListFoundationModels"]
     for i in range(count):
         record_event(
             account_id,
             region,
             {
-                "eventTime": start + timedelta(minutes=7 * i),
+                "eventTime": start + every * i,
                 "eventSource": "bedrock.amazonaws.com",
                 "eventName": names[i % len(names)],
                 "sourceIPAddress": ATTACKER_IP,

@@ -65,6 +65,16 @@ def make_server(host: str, port: int, request_log: Path | None) -> Any:
     return werkzeug_server(host, port, app, threaded=True)
 
 
+def serve(server: Any) -> None:
+    """Serve until Ctrl-C (or SIGTERM's KeyboardInterrupt), then close the socket."""
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 def ready_line(server: Any, seeded: dict[str, Any] | None) -> dict[str, Any]:
     host, port = server.server_address[:2]
     line: dict[str, Any] = {
@@ -78,6 +88,14 @@ def ready_line(server: Any, seeded: dict[str, Any] | None) -> dict[str, Any]:
     return line
 
 
+def write_key_file(path: Path, key: str) -> None:
+    """A leaked key for the rehearsal's operator, readable by its owner only (mode 0600, even over a file)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(key + "\n")
+
+
 def seed_server(keys_dir: Path) -> dict[str, Any]:
     """Seed both incidents; write each leaked key to <keys_dir>/<playbook>.key, readable by the owner only."""
     keys_dir.mkdir(parents=True, exist_ok=True)
@@ -85,10 +103,7 @@ def seed_server(keys_dir: Path) -> dict[str, Any]:
     seeded: dict[str, Any] = {}
     for playbook, incident in (("leaked-long-term-key", long_term), ("leaked-short-term-key", short_term)):
         path = keys_dir / f"{playbook}.key"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(incident.key + "\n")
+        write_key_file(path, incident.key)
         seeded[playbook] = {**incident.public(), "key_file": str(path)}
     return seeded
 

@@ -10,11 +10,10 @@ import boto3
 import moto
 import pytest
 from botocore.exceptions import ClientError
-from moto.core.base_backend import BackendDict
 from moto.iam.models import IAMBackend
-from moto.server import ThreadedMotoServer
 
 from responder.sandbox import emulator, iam_limits
+from tests.factories import moto_http_server
 
 SSO_ROLE = "AWSReservedSSO_AdministratorAccess_0123456789abcdef"
 DENY_ALL = json.dumps({"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}})
@@ -148,15 +147,11 @@ def test_install_is_idempotent() -> None:
 
 
 def test_the_moto_server_refuses_too() -> None:
-    emulator.install()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
+    with moto_http_server() as endpoint:
         iam = boto3.client(
             "iam",
             region_name="us-east-1",
-            endpoint_url=f"http://{host}:{port}",
+            endpoint_url=endpoint,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
@@ -174,6 +169,3 @@ def test_the_moto_server_refuses_too() -> None:
         with pytest.raises(ClientError) as excinfo:
             iam.put_role_policy(RoleName=SSO_ROLE, PolicyName="deny", PolicyDocument=DENY_ALL)
         assert _answer(excinfo)[:2] == (400, "UnmodifiableEntity")
-    finally:
-        server.stop()
-        BackendDict.reset()  # the server shares this process's backends
