@@ -29,6 +29,13 @@ def _absent(step: StatesStep, what: str, result_path: str | None, value: Any) ->
     return [{"ErrorEquals": [NO_SUCH_ENTITY], "ResultPath": None, "Next": absent.start}], absent
 
 
+def _record_key(step: StatesStep, principal: Any, kind: str = "") -> list[str]:
+    """`deny-bearer-tokens-alice`: one record per principal, so a group's items never overwrite each other's."""
+    if isinstance(principal, Path):
+        return [f"'{step.label}{kind}-'", principal.path]
+    return [f"'{step.label}{kind}-{principal}'"]
+
+
 def read_inline(step: StatesStep, kind: Kind, principal: Any, policy_name: str, what: str, result_path: str) -> Chain:
     """get{User,Role}Policy into `result_path` as {"exists": bool, "document": ...}."""
     catch, absent = _absent(step, f"no {what}", result_path, {"exists": False})
@@ -56,7 +63,7 @@ def put_inline(
     target = {"kind": kind, "name": principal, "policy_name": policy_name}
     snapshot = read_inline(step, kind, principal, policy_name, what, "$.snapshot")
     record = step.write_ahead(
-        what, [f"'{step.label}'"], {"mode": "inline", "target": parameters(**target), "before.$": "$.snapshot"}
+        what, _record_key(step, principal), {"mode": "inline", "target": parameters(**target), "before.$": "$.snapshot"}
     )
     catch = []
     fallback = None
@@ -121,7 +128,7 @@ def _managed_fallback(step: StatesStep, kind: Kind, principal: Any, managed_name
     )
     record = step.write_ahead(
         what,
-        [f"'{step.label}-managed'"],
+        _record_key(step, principal, "-managed"),
         {
             "mode": "managed",
             "target": parameters(kind=kind, name=principal, policy_arn=Path("$.managed.arn")),

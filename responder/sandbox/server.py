@@ -65,7 +65,7 @@ def make_server(host: str, port: int, request_log: Path | None) -> Any:
         app = RequestRecorder(app, request_log)
     server = werkzeug_server(host, port, app, threaded=True)
     bound_host, bound_port = server.server_address[:2]
-    stepfunctions.serve_from(f"http://{bound_host}:{bound_port}")  # state machines call back into this server
+    stepfunctions.serve_from(f"http://{bound_host!s}:{bound_port}")  # state machines call back into this server
     return server
 
 

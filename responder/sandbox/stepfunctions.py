@@ -14,6 +14,7 @@ It also calls a fixed `localhost:5000` (or $MOTO_PORT) when served: here it call
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import date, datetime, timezone
 from typing import Any
@@ -36,6 +37,8 @@ def install() -> None:
     from moto.core.config import default_user_config
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk
 
+    # The interpreter logs each state's failure, a page long; the execution's history already says it.
+    logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
     with _lock:
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
         sdk = state_task_service_aws_sdk.StateTaskServiceAwsSdk
@@ -49,9 +52,9 @@ def install() -> None:
             evaluate(self, env, *args, **kwargs)
             env.stack.append(as_json(env.stack.pop()))
 
-        sdk._eval_service_task = eval_service_task
-        sdk._normalise_service_error_name = staticmethod(error_service)
-        sdk._normalise_exception_name = staticmethod(error_name)
+        setattr(sdk, "_eval_service_task", eval_service_task)  # noqa: B010
+        setattr(sdk, "_normalise_service_error_name", staticmethod(error_service))  # noqa: B010
+        setattr(sdk, "_normalise_exception_name", staticmethod(error_name))  # noqa: B010
         setattr(sdk, "_responder_installed", True)  # noqa: B010
 
 
@@ -100,14 +103,15 @@ def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
     place: dict[str, Any] = {"region_name": region, "config": config}
     if _state["endpoint"] is not None:
         place["endpoint_url"] = _state["endpoint"]
-    keys: dict[str, str] = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    keys: dict[str, Any] = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
     role_arn = getattr(state_credentials, "role_arn", None)
     if role_arn:
-        sts = boto3.client("sts", **keys, **place)
+        sts: Any = boto3.client("sts", **keys, **place)
         given = sts.assume_role(RoleArn=role_arn, RoleSessionName="states-task")["Credentials"]
         keys = {
             "aws_access_key_id": given["AccessKeyId"],
             "aws_secret_access_key": given["SecretAccessKey"],
             "aws_session_token": given["SessionToken"],
         }
-    return boto3.client(service, **keys, **place)
+    client: Any = boto3.client(service, **keys, **place)  # type: ignore[call-overload]  # any service, by name
+    return client

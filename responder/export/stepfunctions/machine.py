@@ -43,7 +43,7 @@ class Machine:
 
 def machine_for(playbook: Playbook, fixed: dict[str, Any]) -> Machine:
     refused = [
-        f"step {step.id}: {REFUSED[step.action]}" for step in playbook.actions() if (step.action or "") in REFUSED
+        f"step {step.id}: {REFUSED[step.action or '']}" for step in playbook.actions() if (step.action or "") in REFUSED
     ]
     if refused:
         raise UserError(f"{playbook.name} cannot run on Step Functions: {refused[0]}")
@@ -148,18 +148,15 @@ def _sequence(chains: list[Chain]) -> Chain:
 def _start(machine: Machine, journal_of: str) -> Chain:
     """Input merged over defaults; `$.context` for the machine's own account; `$.steps` empty."""
     given = single("Start", {"Type": "Pass", "Parameters": {"given.$": "$", "defaults": machine.defaults()}})
-    merged = passing(
-        "Read the input",
-        "$",
-        input=Path("States.JsonMerge($.defaults, $.given, false)"),
-        steps={},
-        context={
-            "account_id.$": OWN_ACCOUNT,
-            "partition.$": PARTITION,
-            "journal_prefix.$": f"States.Format('responder/{{}}/{{}}/', {OWN_ACCOUNT}, {journal_of})",
-        },
+    merged = passing("Read the input", "$", input=Path("States.JsonMerge($.defaults, $.given, false)"), steps={})
+    context = passing(
+        "Know the account",
+        "$.context",
+        account_id=Path(OWN_ACCOUNT),
+        partition=Path(PARTITION),
+        journal_prefix=Path(f"States.Format('responder/{{}}/{{}}/', {OWN_ACCOUNT}, {journal_of})"),
     )
-    return given.then(merged)
+    return given.then(merged).then(context)
 
 
 def _other_account(machine: Machine, journal_of: str) -> Chain:
@@ -320,11 +317,12 @@ def _each_account(machine: Machine, body: Any, journal_of: str) -> Chain:
             "States": inner.closed(),
         },
         "MaxConcurrency": 10,
-        "ToleratedFailurePercentage": 100,
+        "ToleratedFailurePercentage": 100.0,  # a float: moto's grammar reads an integer here as no number
         "ResultWriter": {
             "Resource": "arn:aws:states:::s3:putObject",
+            # From the execution's own input: what a ResultWriter's paths read differs between engines.
             "Parameters": {
-                "Bucket.$": "$.input.journal_bucket",
+                "Bucket.$": "$$.Execution.Input.journal_bucket",
                 "Prefix.$": "States.Format('responder/results/{}', $$.Execution.Name)",
             },
         },
