@@ -86,6 +86,8 @@ def select_rule(text: str) -> dict[str, Any] | None:
 
 
 def _select_states(step: StatesStep) -> Chain:
+    if isinstance(step.arg("filter"), Path):
+        raise UserError("the key filter is fixed when the machine is written: give it, e.g. -p filter=no-expiry")
     rule = select_rule(step.arg("filter"))
     listing = step.task(
         "list every Bedrock key of the account",

@@ -9,11 +9,14 @@ behave as AWS does where an exported responder machine depends on it:
   as that role, in its account: the emulator assumes it (through the organization's checked AssumeRole);
 - SDK results keep Python datetimes, which the interpreter cannot put into the execution's JSON. AWS returns
   timestamps as ISO 8601 text.
-It also calls a fixed `localhost:5000` (or $MOTO_PORT) when served: here it calls the server it runs in.
+It also calls a fixed `localhost:5000` (or $MOTO_PORT) when served: here it calls the server it runs in; and its
+grammar refuses an integer `ToleratedFailurePercentage` (`100`), which AWS and statelint take (it reads only
+`100.0`): the emulator reads it as the number it is.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from datetime import date, datetime, timezone
@@ -36,6 +39,7 @@ def install() -> None:
 
     from moto.core.config import default_user_config
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk
+    from moto.stepfunctions.parser.asl.parse import asl_parser
 
     # The interpreter logs each state's failure, a page long; the execution's history already says it.
     logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
@@ -56,11 +60,38 @@ def install() -> None:
         setattr(sdk, "_normalise_service_error_name", staticmethod(error_service))  # noqa: B010
         setattr(sdk, "_normalise_exception_name", staticmethod(error_name))  # noqa: B010
         setattr(sdk, "_responder_installed", True)  # noqa: B010
+        parser = asl_parser.AmazonStateLanguageParser
+        parse = parser.parse
+        setattr(parser, "parse", staticmethod(lambda definition: parse(_numbers_as_moto_reads_them(definition))))  # noqa: B010
+
+
+def _numbers_as_moto_reads_them(definition: str) -> str:
+    """The definition with every integer ToleratedFailurePercentage written as a float (100 -> 100.0)."""
+    try:
+        document = json.loads(definition)
+    except ValueError:
+        return definition  # the parser reports it as AWS would
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            found = value.get("ToleratedFailurePercentage")
+            if isinstance(found, int) and not isinstance(found, bool):
+                value["ToleratedFailurePercentage"] = float(found)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        return value
+
+    return json.dumps(walk(document))
 
 
 def serve_from(endpoint: str) -> None:
     """SDK tasks call the emulator at `endpoint` (the served one's own address); in-process, moto intercepts."""
-    _state["endpoint"] = endpoint
+    with _lock:
+        _state["endpoint"] = endpoint
+        _clients.clear()  # a new server: roles assumed from an earlier one may mean nothing here
 
 
 def error_service(service: str) -> str:
@@ -93,18 +124,34 @@ def as_json(value: Any) -> Any:
     return value
 
 
+_clients: dict[tuple[str | None, str, str, str | None], Any] = {}
+
+
 def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-    """A client for one SDK task: as the task's `Credentials.RoleArn` when it names one (assumed, in that role's
-    account), else as the emulator's default account; sent to this emulator."""
+    """A client for one SDK task: as the task's role (`Credentials.RoleArn`, or the machine's own), assumed in
+    that role's account, as AWS does; sent to this emulator. Kept per role and service: a machine makes dozens
+    of calls, and building a client and assuming a role for each would be most of its time."""
+    role_arn = getattr(state_credentials, "role_arn", None) or None
+    endpoint = _state["endpoint"]
+    key = (endpoint, region, service, role_arn)
+    with _lock:
+        found = _clients.get(key)
+    if found is None:
+        found = _new_client(endpoint, region, service, role_arn)
+        with _lock:
+            _clients[key] = found
+    return found
+
+
+def _new_client(endpoint: str | None, region: str, service: str, role_arn: str | None) -> Any:
     import boto3
     from botocore.config import Config
 
     config = Config(retries={"max_attempts": 0, "total_max_attempts": 1}, parameter_validation=False)
     place: dict[str, Any] = {"region_name": region, "config": config}
-    if _state["endpoint"] is not None:
-        place["endpoint_url"] = _state["endpoint"]
+    if endpoint is not None:
+        place["endpoint_url"] = endpoint
     keys: dict[str, Any] = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-    role_arn = getattr(state_credentials, "role_arn", None)
     if role_arn:
         sts: Any = boto3.client("sts", **keys, **place)
         given = sts.assume_role(RoleArn=role_arn, RoleSessionName="states-task")["Credentials"]

@@ -47,8 +47,26 @@ def machine_for(playbook: Playbook, fixed: dict[str, Any]) -> Machine:
     ]
     if refused:
         raise UserError(f"{playbook.name} cannot run on Step Functions: {refused[0]}")
+    for step in playbook.actions():
+        _irreversible_behind_input(playbook, step, fixed)
     role_field = "access_role_name" if "role_name" in playbook.parameters else "role_name"
     return Machine(playbook, fixed, role_field)
+
+
+def _irreversible_behind_input(playbook: Playbook, step: Step, fixed: dict[str, Any]) -> None:
+    """An irreversible change runs only when an execution's input asks for it (`delete_key: true`), never
+    because of how the machine was written: its `when:` must name a parameter, and that one not fixed."""
+    action = get_action(step.action or "")
+    if action is None or action.reversible or not action.mutating:
+        return
+    gates = [ref.name for ref in refs_in(step.when) if ref.kind == "params"]
+    if not gates:
+        raise UserError(f"step {step.id} of {playbook.name} is irreversible and no parameter switches it on")
+    if any(name in fixed for name in gates):
+        raise UserError(
+            f"-p {gates[0]} switches on the irreversible step {step.id}: it comes only as execution input "
+            f'("{gates[0]}": true), never fixed in the machine'
+        )
 
 
 def _argument(machine: Machine, value: Any) -> Any:
@@ -317,7 +335,7 @@ def _each_account(machine: Machine, body: Any, journal_of: str) -> Chain:
             "States": inner.closed(),
         },
         "MaxConcurrency": 10,
-        "ToleratedFailurePercentage": 100.0,  # a float: moto's grammar reads an integer here as no number
+        "ToleratedFailurePercentage": 100,
         "ResultWriter": {
             "Resource": "arn:aws:states:::s3:putObject",
             # From the execution's own input: what a ResultWriter's paths read differs between engines.
