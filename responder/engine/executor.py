@@ -20,6 +20,7 @@ from responder.actions.base import Action, ActionContext, ActionParams, Applied,
 from responder.actions.registry import get_action
 from responder.clock import since_start
 from responder.engine import events as j
+from responder.engine.concurrency import DEFAULT_CONCURRENCY
 from responder.engine.failures import describe_failure
 from responder.engine.journal import Journal, JournalNotStarted
 from responder.engine.run_state import RunState
@@ -31,9 +32,6 @@ from responder.playbook.refs import resolve
 
 # IAM is eventually consistent: a read right after a write may show the old state for a few seconds.
 VERIFY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
-# Steps in flight at once: a run of one key has two changes; `contain-bedrock-keys` has two per key, and IAM
-# throttles beyond a few requests at once (botocore's adaptive retry then slows us down).
-DEFAULT_CONCURRENCY = 8
 
 Hold = Callable[[list[Target]], None]  # takes the locks a step's targets need, or raises TargetBusy
 
