@@ -86,6 +86,12 @@ def load_run(path: Path) -> RunState:
     records, warnings = read_records(path)
     if not records or records[0].get("event") != RUN_STARTED:
         raise ValueError(f"{path} is not a responder audit log")
+    return state_from_records(records, warnings)
+
+
+def state_from_records(records: list[dict[str, Any]], warnings: list[str]) -> RunState:
+    """A run's state from its journal's records (read from an audit log, or translated from another engine's
+    history: `responder report --execution`)."""
     started = records[0]
     reversible = started.get("reversible", {})
     steps = {
