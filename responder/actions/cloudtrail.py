@@ -16,7 +16,7 @@ from responder.actions.base import Action, ActionContext, ActionParams, Regions,
 from responder.actions.iam_principals import ROLE_NAME, USER_NAME
 from responder.actions.reads import together
 from responder.actions.registry import register
-from responder.actions.states import Chain, Path, StatesStep, passing, single, states_form
+from responder.actions.states import Chain, Path, StatesStep, choose, failing, passing, single, states_form
 from responder.aws.clients import ClientError, error_code
 from responder.errors import UserError
 from responder.keys import ShortTermKey
@@ -373,32 +373,24 @@ def _principal_from_input(step: StatesStep) -> Chain:
         has_user_access_key=False,
         user_name=Path("$.input.user_name"),
     )
-    unknown = single(
+    unknown = failing(
         step.name("no principal"),
-        {
-            "Type": "Fail",
-            "Error": "Responder.NoPrincipal",
-            "Cause": "the input names no role_name or user_name: `responder identify KEYFILE -o json` finds it",
-        },
+        "Responder.NoPrincipal",
+        "the input names no role_name or user_name: `responder identify KEYFILE -o json` finds it",
     )
-    decide = step.name("which principal")
-    choice = {
-        "Type": "Choice",
-        "Choices": [
-            {"Variable": "$.input.role_name", "IsPresent": True, "Next": role.start},
-            {
-                "And": [
-                    {"Variable": "$.input.user_name", "IsPresent": True},
-                    {"Variable": "$.input.access_key_id", "IsPresent": True},
-                ],
-                "Next": user_key.start,
-            },
-            {"Variable": "$.input.user_name", "IsPresent": True, "Next": user.start},
-        ],
-        "Default": unknown.start,
+    present = {"IsPresent": True}
+    user_and_key = {
+        "And": [{"Variable": "$.input.user_name", **present}, {"Variable": "$.input.access_key_id", **present}]
     }
-    states = {decide: choice, **role.states, **user_key.states, **user.states, **unknown.states}
-    return Chain(states, decide, [*role.exits, *user_key.exits, *user.exits])
+    return choose(
+        step.name("which principal"),
+        [
+            ({"Variable": "$.input.role_name", **present}, role),
+            (user_and_key, user_key),
+            ({"Variable": "$.input.user_name", **present}, user),
+        ],
+        unknown,
+    )
 
 
 INVESTIGATION_ELSEWHERE = (

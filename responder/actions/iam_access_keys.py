@@ -19,7 +19,18 @@ from responder.actions.base import (
 )
 from responder.actions.iam_principals import USER_NAME
 from responder.actions.registry import register
-from responder.actions.states import Chain, Path, StatesStep, parameters, passing, single, states_form
+from responder.actions.states import (
+    REACTIVATE_ASKED,
+    Chain,
+    Path,
+    StatesStep,
+    choose,
+    nothing,
+    parameters,
+    passing,
+    single,
+    states_form,
+)
 from responder.aws.clients import request_id
 
 
@@ -121,19 +132,13 @@ def _active_keys(step: StatesStep, what: str, result_path: str) -> Chain:
     )
     active = single(step.name(f"{what}: Active"), {"Type": "Pass", "Result": "active"})
     other = single(step.name(f"{what}: not Active"), {"Type": "Pass", "Result": ""})
-    decide = step.name(f"{what}: Active?")
-    rule = {
+    this_one_active = {
         "And": [
             {"Variable": "$.item.AccessKeyId", "StringEqualsPath": "$.access_key_id"},
             {"Variable": "$.item.Status", "StringEquals": "Active"},
-        ],
-        "Next": active.start,
+        ]
     }
-    body = Chain(
-        {decide: {"Type": "Choice", "Choices": [rule], "Default": other.start}, **active.states, **other.states},
-        decide,
-        [*active.exits, *other.exits],
-    )
+    body = choose(step.name(f"{what}: Active?"), [(this_one_active, active)], other)
     marks = step.each(f"{what}: each key", f"{result_path}.keys", body, access_key_id=step.arg("access_key_id"))
     marks.states[marks.start]["ResultPath"] = f"{result_path}.marks"
     found = passing(
@@ -175,22 +180,10 @@ def _reactivate_key_states(step: StatesStep) -> Chain:
             Status="Active",
         ),
     )
-    kept = single(step.name("access key stays Inactive"), {"Type": "Pass"})
-    decide = step.name("reactivate the access key?")
-    choice = {
-        "Type": "Choice",
-        "Choices": [
-            {
-                "And": [
-                    {"Variable": "$.record.before.active", "BooleanEquals": True},
-                    {"Variable": "$.input.reactivate_keys", "BooleanEquals": True},
-                ],
-                "Next": update.start,
-            }
-        ],
-        "Default": kept.start,
-    }
-    return Chain({decide: choice, **update.states, **kept.states}, decide, [*update.exits, *kept.exits])
+    was_active = {"And": [{"Variable": "$.record.before.active", "BooleanEquals": True}, REACTIVATE_ASKED]}
+    return choose(
+        step.name("reactivate the access key?"), [(was_active, update)], nothing(step.name("access key stays Inactive"))
+    )
 
 
 states_form(DeactivateAccessKey, undo=_reactivate_key_states)(_deactivate_key_states)

@@ -22,7 +22,19 @@ from responder.actions.base import (
 from responder.actions.iam_principals import USER_NAME
 from responder.actions.reads import in_background
 from responder.actions.registry import register
-from responder.actions.states import NO_SUCH_ENTITY, Chain, Path, StatesStep, parameters, passing, single, states_form
+from responder.actions.states import (
+    REACTIVATE_ASKED,
+    Chain,
+    Path,
+    StatesStep,
+    choose,
+    failing,
+    nothing,
+    parameters,
+    passing,
+    states_form,
+    unless_absent,
+)
 from responder.aws.clients import ClientError, error_code, request_id
 from responder.errors import UserError
 from responder.keys import LongTermKey
@@ -380,49 +392,35 @@ def _resolve_states(step: StatesStep) -> Chain:
         user_name=user,
         credential_ids=Path("$.listing.credentials[*].ServiceSpecificCredentialId"),
     )
-    none = single(
-        step.name("no Bedrock key"),
-        {"Type": "Fail", "Error": "Responder.NoBedrockKey", "Cause": "the user has no Bedrock API key"},
-    )
-    decide = step.name("which credentials")
-    choice = {
-        "Type": "Choice",
-        "Choices": [
-            {"Variable": "$.input.credential_ids", "IsPresent": True, "Next": given.start},
-            {"Variable": "$.listing.credentials[0]", "IsPresent": False, "Next": none.start},
-        ],
-        "Default": every.start,
-    }
-    head = listing.then(Chain({decide: choice}, decide, []))
-    return Chain(
-        {**head.states, **given.states, **every.states, **none.states}, head.start, [*given.exits, *every.exits]
+    none = failing(step.name("no Bedrock key"), "Responder.NoBedrockKey", "the user has no Bedrock API key")
+    return listing.then(
+        choose(
+            step.name("which credentials"),
+            [
+                ({"Variable": "$.input.credential_ids", "IsPresent": True}, given),
+                ({"Variable": "$.listing.credentials[0]", "IsPresent": False}, none),
+            ],
+            every,
+        )
     )
 
 
-def _each_credential(step: StatesStep, what: str, body: Chain) -> Chain:
-    """List the user's keys (the snapshot), then `body` for each listed key the step names (`$.wanted`)."""
+def _each_credential(step: StatesStep, what: str, rule: dict[str, Any], change: Chain) -> Chain:
+    """List the user's keys (the snapshot); then, for each listed key the step names (`$.wanted`) and `rule`
+    holds for, `change`."""
     listing = _listed_states(
         step, step.arg("user_name"), f"list the keys to {what}", "$.listing", {"all.$": "$.ServiceSpecificCredentials"}
     )
-    return listing.then(step.each(f"{what} each key", "$.listing.all", body, wanted=step.arg("credential_ids")))
-
-
-def _if_wanted(step: StatesStep, what: str, rule: dict[str, Any], body: Chain) -> Chain:
-    """Within one listed key: `body` when the step names it and `rule` holds; otherwise nothing."""
     wanted = passing(
         step.name(f"named to {what}?"),
         "$.named",
         value=Path("States.ArrayContains($.wanted, $.item.ServiceSpecificCredentialId)"),
     )
-    skip = single(step.name(f"nothing to {what}"), {"Type": "Pass"})
-    decide = step.name(f"{what} this key?")
-    choice = {
-        "Type": "Choice",
-        "Choices": [{"And": [{"Variable": "$.named.value", "BooleanEquals": True}, rule], "Next": body.start}],
-        "Default": skip.start,
-    }
-    head = wanted.then(Chain({decide: choice}, decide, []))
-    return Chain({**head.states, **body.states, **skip.states}, head.start, [*body.exits, *skip.exits])
+    named = {"And": [{"Variable": "$.named.value", "BooleanEquals": True}, rule]}
+    body = wanted.then(
+        choose(step.name(f"{what} this key?"), [(named, change)], nothing(step.name(f"nothing to {what}")))
+    )
+    return listing.then(step.each(f"{what} each key", "$.listing.all", body, wanted=step.arg("credential_ids")))
 
 
 _KEY = "$.item.ServiceSpecificCredentialId"
@@ -433,12 +431,10 @@ def _deactivate_states(step: StatesStep) -> Chain:
     record = step.write_ahead(
         "the key's status", [f"'{step.label}-'", _KEY], {"target": _RECORD_KEY, "before.$": "$.item"}
     )
-    gone = single(step.name("key already deleted"), {"Type": "Pass"})
     update = step.task(
         "set the key Inactive",
         "iam:UpdateServiceSpecificCredential",
         parameters(UserName=Path("$.item.UserName"), ServiceSpecificCredentialId=Path(_KEY), Status="Inactive"),
-        catch=[{"ErrorEquals": [NO_SUCH_ENTITY], "ResultPath": None, "Next": gone.start}],
     )
     # Still listed exactly as the snapshot saw it (Active) means IAM does not show the change yet.
     reread = _listed_states(
@@ -451,15 +447,14 @@ def _deactivate_states(step: StatesStep) -> Chain:
         )
     )
     verified = step.read_back("key inactive", reread, {"Variable": "$.check.active", "BooleanEquals": False})
-    change = record.then(update).then(verified)
-    body = Chain({**change.states, **gone.states}, change.start, [*change.exits, *gone.exits])
+    # A key deleted meanwhile reads back as not Active either: both ways are verified alike.
+    change = record.then(unless_absent(update, step.name("key already deleted"))).then(verified)
     active = {"Variable": "$.item.Status", "StringEquals": "Active"}
-    return _each_credential(step, "deactivate", _if_wanted(step, "deactivate", active, body))
+    return _each_credential(step, "deactivate", active, change)
 
 
 def _reactivate_states(step: StatesStep) -> Chain:
     """Undo: a key that was Active is made Active again only when the rollback's input says reactivate_keys."""
-    gone = single(step.name("key no longer exists"), {"Type": "Pass"})
     update = step.task(
         "set the key Active again",
         "iam:UpdateServiceSpecificCredential",
@@ -468,27 +463,12 @@ def _reactivate_states(step: StatesStep) -> Chain:
             ServiceSpecificCredentialId=Path("$.record.target.credential_id"),
             Status="Active",
         ),
-        catch=[{"ErrorEquals": [NO_SUCH_ENTITY], "ResultPath": None, "Next": gone.start}],
     )
-    kept = single(step.name("key stays Inactive"), {"Type": "Pass"})
-    decide = step.name("reactivate the key?")
-    choice = {
-        "Type": "Choice",
-        "Choices": [
-            {
-                "And": [
-                    {"Variable": "$.record.before.Status", "StringEquals": "Active"},
-                    {"Variable": "$.input.reactivate_keys", "BooleanEquals": True},
-                ],
-                "Next": update.start,
-            }
-        ],
-        "Default": kept.start,
-    }
-    return Chain(
-        {decide: choice, **update.states, **gone.states, **kept.states},
-        decide,
-        [*update.exits, *gone.exits, *kept.exits],
+    was_active = {"And": [{"Variable": "$.record.before.Status", "StringEquals": "Active"}, REACTIVATE_ASKED]}
+    return choose(
+        step.name("reactivate the key?"),
+        [(was_active, unless_absent(update, step.name("key no longer exists")))],
+        nothing(step.name("key stays Inactive")),
     )
 
 
@@ -496,17 +476,15 @@ def _delete_states(step: StatesStep) -> Chain:
     record = step.write_ahead(
         "the key before deletion", [f"'{step.label}-'", _KEY], {"target": _RECORD_KEY, "before.$": "$.item"}
     )
-    gone = single(step.name("key already deleted"), {"Type": "Pass"})
     delete = step.task(
         "delete the key",
         "iam:DeleteServiceSpecificCredential",
         parameters(UserName=Path("$.item.UserName"), ServiceSpecificCredentialId=Path(_KEY)),
-        catch=[{"ErrorEquals": [NO_SUCH_ENTITY], "ResultPath": None, "Next": gone.start}],
     )
-    change = record.then(delete)
-    body = Chain({**change.states, **gone.states}, change.start, [*change.exits, *gone.exits])
     listed = {"Variable": "$.item.ServiceSpecificCredentialId", "IsPresent": True}
-    return _each_credential(step, "delete", _if_wanted(step, "delete", listed, body))
+    return _each_credential(
+        step, "delete", listed, record.then(unless_absent(delete, step.name("key already deleted")))
+    )
 
 
 states_form(ResolveLongTermKey)(_resolve_states)

@@ -10,7 +10,7 @@ from responder.actions.base import Action, ActionContext, ActionParams, ActionSn
 from responder.actions.iam_credentials import BEDROCK, list_bedrock_credentials, remember_listing
 from responder.actions.key_inventory import FILTER_PATTERN, SweepFilter, sweep
 from responder.actions.registry import register
-from responder.actions.states import Chain, Path, StatesStep, passing, single, states_form
+from responder.actions.states import Chain, Path, StatesStep, choose, failing, passing, states_form
 from responder.errors import UserError
 
 
@@ -111,14 +111,11 @@ def _select_states(step: StatesStep) -> Chain:
         {"AllUsers": True, "ServiceName": BEDROCK, "MaxItems": 1000},
         result_path="$.listing",
     )
-    too_many = single(
+    too_many = failing(
         step.name("more keys than one page"),
-        {
-            "Type": "Fail",
-            "Error": "Responder.TooManyKeys",
-            "Cause": "the account holds more than 1,000 Bedrock keys: nothing was changed; contain them with "
-            "`responder run contain-bedrock-keys`, which pages through them",
-        },
+        "Responder.TooManyKeys",
+        "the account holds more than 1,000 Bedrock keys: nothing was changed; contain them with "
+        "`responder run contain-bedrock-keys`, which pages through them",
     )
     # Every key is an item, marked selected or not: a group skips the items not selected (States Language
     # cannot filter a list without JSONPath filter expressions, which validators refuse).
@@ -131,19 +128,11 @@ def _select_states(step: StatesStep) -> Chain:
     body: Chain = keep
     if rule is not None:
         drop = passing(step.name("not selected"), "$", selected=False, **item)
-        decide = step.name("selected by the filter?")
-        choice = {"Type": "Choice", "Choices": [{**rule, "Next": keep.start}], "Default": drop.start}
-        body = Chain({decide: choice, **keep.states, **drop.states}, decide, [*keep.exits, *drop.exits])
+        body = choose(step.name("selected by the filter?"), [(rule, keep)], drop)
     each = step.each("mark each key", "$.listing.ServiceSpecificCredentials", body)
     each.states[each.start].update(ResultSelector={"keys.$": "$"}, ResultPath=step.result_path)
-    decide = step.name("one page?")
-    choice = {
-        "Type": "Choice",
-        "Choices": [{"Variable": "$.listing.IsTruncated", "BooleanEquals": True, "Next": too_many.start}],
-        "Default": each.start,
-    }
-    head = listing.then(Chain({decide: choice}, decide, []))
-    return Chain({**head.states, **too_many.states, **each.states}, head.start, list(each.exits))
+    truncated = {"Variable": "$.listing.IsTruncated", "BooleanEquals": True}
+    return listing.then(choose(step.name("one page?"), [(truncated, too_many)], each))
 
 
 states_form(SelectBedrockKeys)(_select_states)

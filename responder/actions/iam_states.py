@@ -14,19 +14,14 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from responder.actions.states import NO_SUCH_ENTITY, Chain, Path, StatesStep, parameters, passing, single
+from responder.actions.states import Chain, Path, StatesStep, choose, nothing, parameters, passing, unless_absent
 
 Kind = Literal["User", "Role"]
+KINDS: tuple[Kind, ...] = ("User", "Role")
 
 
 def _names(kind: Kind, principal: Any, policy_name: str) -> dict[str, Any]:
     return parameters(**{f"{kind}Name": principal, "PolicyName": policy_name})
-
-
-def _absent(step: StatesStep, what: str, result_path: str | None, value: Any) -> tuple[list[dict[str, Any]], Chain]:
-    """A Catch turning NoSuchEntity into `value` at `result_path` (the Pass it leads to is returned)."""
-    absent = single(step.name(what), {"Type": "Pass", "Result": value, "ResultPath": result_path})
-    return [{"ErrorEquals": [NO_SUCH_ENTITY], "ResultPath": None, "Next": absent.start}], absent
 
 
 def _record_key(step: StatesStep, principal: Any, kind: str = "") -> list[str]:
@@ -38,16 +33,14 @@ def _record_key(step: StatesStep, principal: Any, kind: str = "") -> list[str]:
 
 def read_inline(step: StatesStep, kind: Kind, principal: Any, policy_name: str, what: str, result_path: str) -> Chain:
     """get{User,Role}Policy into `result_path` as {"exists": bool, "document": ...}."""
-    catch, absent = _absent(step, f"no {what}", result_path, {"exists": False})
     read = step.task(
         f"read {what}",
         f"iam:Get{kind}Policy",
         _names(kind, principal, policy_name),
         result_path=result_path,
         result_selector={"exists": True, "document.$": "$.PolicyDocument"},
-        catch=catch,
     )
-    return Chain({**read.states, **absent.states}, read.start, [*read.exits, *absent.exits])
+    return unless_absent(read, step.name(f"no {what}"), result_path, {"exists": False})
 
 
 def put_inline(
@@ -65,38 +58,43 @@ def put_inline(
     record = step.write_ahead(
         what, _record_key(step, principal), {"mode": "inline", "target": parameters(**target), "before.$": "$.snapshot"}
     )
-    catch = []
-    fallback = None
-    if managed_name is not None:
-        fallback = _managed_fallback(step, kind, principal, managed_name, document)
-        catch = [{"ErrorEquals": ["Iam.LimitExceededException"], "ResultPath": None, "Next": fallback.start}]
     put = step.task(
         f"put {what}",
         f"iam:Put{kind}Policy",
         {**_names(kind, principal, policy_name), **parameters(PolicyDocument=document)},
-        catch=catch,
     )
+    fallback = None
+    if managed_name is not None:
+        fallback = _managed_fallback(step, kind, principal, managed_name, document)
+        put.states[put.start]["Catch"] = [
+            {"ErrorEquals": ["Iam.LimitExceededException"], "ResultPath": None, "Next": fallback.start}
+        ]
     check = step.read_back(
         f"{what} in place",
         read_inline(step, kind, principal, policy_name, f"{what} again", "$.check"),
         {"Variable": "$.check.exists", "BooleanEquals": True},
     )
-    body = record.then(put).then(check)
-    if not keep_existing:
-        change = snapshot.then(body)
-    else:
-        kept = single(step.name(f"{what} already there"), {"Type": "Pass"})
-        decide = step.name(f"{what} there?")
-        choice = {
-            "Type": "Choice",
-            "Choices": [{"Variable": "$.snapshot.exists", "BooleanEquals": True, "Next": kept.start}],
-            "Default": body.start,
-        }
-        head = snapshot.then(Chain({decide: choice}, decide, []))
-        change = Chain({**head.states, **body.states, **kept.states}, head.start, [*body.exits, *kept.exits])
+    change = record.then(put).then(check)
+    if keep_existing:
+        there = {"Variable": "$.snapshot.exists", "BooleanEquals": True}
+        change = choose(step.name(f"{what} there?"), [(there, nothing(step.name(f"{what} already there")))], change)
+    change = snapshot.then(change)
     if fallback is not None:
         change = Chain({**change.states, **fallback.states}, change.start, [*change.exits, *fallback.exits])
     return change
+
+
+def _attached(step: StatesStep, kind: Kind, principal: Any, what: str, result_path: str) -> Chain:
+    """Whether the managed deny (`$.managed.arn`) is attached to the principal, as {"value": bool}."""
+    listed = step.task(
+        what,
+        f"iam:ListAttached{kind}Policies",
+        parameters(**{f"{kind}Name": principal, "MaxItems": 1000}),
+        result_path=result_path,
+        result_selector={"arns.$": "$.AttachedPolicies[*].PolicyArn"},
+    )
+    contains = Path(f"States.ArrayContains({result_path}.arns, $.managed.arn)")
+    return listed.then(passing(step.name(f"{what}: ours?"), result_path, value=contains))
 
 
 def _managed_fallback(step: StatesStep, kind: Kind, principal: Any, managed_name: Any, document: Any) -> Chain:
@@ -104,38 +102,23 @@ def _managed_fallback(step: StatesStep, kind: Kind, principal: Any, managed_name
     arn = "States.Format('arn:{}:iam::{}:policy/{}', $.context.partition, $.context.account_id, $.managed.name)"
     name = passing(step.name(f"name the {what}"), "$.managed", name=managed_name)
     name = name.then(passing(step.name(f"locate the {what}"), "$.managed", name=Path("$.managed.name"), arn=Path(arn)))
-    catch, absent = _absent(step, f"no {what} yet", "$.snapshot.existed", {"found": False})
     exists = step.task(
         f"read the {what}",
         "iam:GetPolicy",
         {"PolicyArn.$": "$.managed.arn"},
         result_path="$.snapshot.existed",
         result_selector={"found": True},
-        catch=catch,
     )
-    exists_either = Chain({**exists.states, **absent.states}, exists.start, [*exists.exits, *absent.exits])
-    attached = step.task(
-        f"list {kind.lower()}'s managed policies",
-        f"iam:ListAttached{kind}Policies",
-        parameters(**{f"{kind}Name": principal, "MaxItems": 1000}),
-        result_path="$.snapshot.attached",
-        result_selector={"arns.$": "$.AttachedPolicies[*].PolicyArn"},
-    )
-    was_attached = passing(
-        step.name(f"was the {what} attached"),
-        "$.snapshot.was_attached",
-        value=Path("States.ArrayContains($.snapshot.attached.arns, $.managed.arn)"),
-    )
+    exists = unless_absent(exists, step.name(f"no {what} yet"), "$.snapshot.existed", {"found": False})
     record = step.write_ahead(
         what,
         _record_key(step, principal, "-managed"),
         {
             "mode": "managed",
             "target": parameters(kind=kind, name=principal, policy_arn=Path("$.managed.arn")),
-            "before": {"existed.$": "$.snapshot.existed.found", "was_attached.$": "$.snapshot.was_attached.value"},
+            "before": {"existed.$": "$.snapshot.existed.found", "was_attached.$": "$.snapshot.attached.value"},
         },
     )
-    create_catch = [{"ErrorEquals": ["Iam.EntityAlreadyExistsException"], "ResultPath": None, "Next": "__attach__"}]
     create = step.task(
         f"create the {what}",
         "iam:CreatePolicy",
@@ -144,157 +127,85 @@ def _managed_fallback(step: StatesStep, kind: Kind, principal: Any, managed_name
             PolicyDocument=document,
             Description="responder: deny Bedrock bearer tokens (leaked API key containment)",
         ),
-        catch=create_catch,
     )
     attach = step.task(
         f"attach the {what}",
         f"iam:Attach{kind}Policy",
         parameters(**{f"{kind}Name": principal}, PolicyArn=Path("$.managed.arn")),
     )
-    create.states[create.start]["Catch"][0]["Next"] = attach.start
-    listed = step.task(
-        "list managed policies again",
-        f"iam:ListAttached{kind}Policies",
-        parameters(**{f"{kind}Name": principal, "MaxItems": 1000}),
-        result_path="$.check",
-        result_selector={"arns.$": "$.AttachedPolicies[*].PolicyArn"},
-    )
-    contains = passing(
-        step.name(f"is the {what} attached"),
-        "$.check",
-        attached=Path("States.ArrayContains($.check.arns, $.managed.arn)"),
-    )
+    # A policy of that name made by an earlier execution is attached as it is.
+    create.states[create.start]["Catch"] = [
+        {"ErrorEquals": ["Iam.EntityAlreadyExistsException"], "ResultPath": None, "Next": attach.start}
+    ]
     check = step.read_back(
-        f"{what} attached", listed.then(contains), {"Variable": "$.check.attached", "BooleanEquals": True}
+        f"{what} attached",
+        _attached(step, kind, principal, f"{kind.lower()}'s policies again", "$.check"),
+        {"Variable": "$.check.value", "BooleanEquals": True},
     )
-    return name.then(exists_either).then(attached).then(was_attached).then(record).then(create).then(attach).then(check)
+    snapshot = exists.then(_attached(step, kind, principal, f"{kind.lower()}'s policies", "$.snapshot.attached"))
+    return name.then(snapshot).then(record).then(create).then(attach).then(check)
 
 
 def undo_inline(step: StatesStep, restore_previous: bool) -> Chain:
-    """Undo of `put_inline`'s record at `$.record`: remove what the execution put (or, for a policy it moved
+    """Undo of `put_inline`'s records at `$.record`: remove what the execution put (or, for a policy it moved
     forward, put the previous document back); undo of the managed fallback: detach and delete what it added."""
-    kind_choice = step.name("which principal")
-    branches: dict[str, Chain] = {}
-    for kind in ("User", "Role"):
-        branches[kind] = _undo_inline_of(step, kind, restore_previous).then(_undo_managed_of(step, kind))
-    done = single(step.name("undone"), {"Type": "Pass"})
-    states: dict[str, Any] = {
-        kind_choice: {
-            "Type": "Choice",
-            "Choices": [
-                {"Variable": "$.record.target.kind", "StringEquals": kind, "Next": chain.start}
-                for kind, chain in branches.items()
-            ],
-            "Default": done.start,
-        }
+    by_kind = [
+        (
+            {"Variable": "$.record.target.kind", "StringEquals": kind},
+            _undo_inline_of(step, kind, restore_previous).then(_undo_managed_of(step, kind)),
+        )
+        for kind in KINDS
+    ]
+    return choose(step.name("which principal"), by_kind, nothing(step.name("undone")))
+
+
+def _record_is(mode: str, field: str, value: bool) -> dict[str, Any]:
+    return {
+        "And": [
+            {"Variable": "$.record.mode", "StringEquals": mode},
+            {"Variable": f"$.record.before.{field}", "BooleanEquals": value},
+        ]
     }
-    exits = [*done.exits]
-    for chain in branches.values():
-        states.update(chain.states)
-        exits.extend(chain.exits)
-    states.update(done.states)
-    return Chain(states, kind_choice, exits)
 
 
 def _undo_inline_of(step: StatesStep, kind: Kind, restore_previous: bool) -> Chain:
     suffix = f" ({kind.lower()})"
     target = "$.record.target"
     names = parameters(**{f"{kind}Name": Path(f"{target}.name"), "PolicyName": Path(f"{target}.policy_name")})
-    catch, gone = _absent(step, f"no inline policy{suffix}", None, {})
-    remove = step.task(f"remove inline policy{suffix}", f"iam:Delete{kind}Policy", names, catch=catch)
-    removal = Chain({**remove.states, **gone.states}, remove.start, [*remove.exits, *gone.exits])
-    skip = single(step.name(f"not an inline record{suffix}"), {"Type": "Pass"})
-    decide = step.name(f"inline record{suffix}?")
-    choices: list[dict[str, Any]] = [
-        {
-            "And": [
-                {"Variable": "$.record.mode", "StringEquals": "inline"},
-                {"Variable": "$.record.before.exists", "BooleanEquals": False},
-            ],
-            "Next": removal.start,
-        }
-    ]
-    states: dict[str, Any] = {**removal.states, **skip.states}
-    exits = [*removal.exits, *skip.exits]
+    remove = step.task(f"remove inline policy{suffix}", f"iam:Delete{kind}Policy", names)
+    branches = [(_record_is("inline", "exists", False), unless_absent(remove, step.name(f"no inline policy{suffix}")))]
     if restore_previous:
         put_back = step.task(
             f"put previous inline back{suffix}",
             f"iam:Put{kind}Policy",
             {**names, "PolicyDocument.$": "States.JsonToString($.record.before.document)"},
         )
-        choices.append(
-            {
-                "And": [
-                    {"Variable": "$.record.mode", "StringEquals": "inline"},
-                    {"Variable": "$.record.before.exists", "BooleanEquals": True},
-                ],
-                "Next": put_back.start,
-            }
-        )
-        states.update(put_back.states)
-        exits.extend(put_back.exits)
-    states[decide] = {"Type": "Choice", "Choices": choices, "Default": skip.start}
-    return Chain(states, decide, exits)
+        branches.append((_record_is("inline", "exists", True), put_back))
+    return choose(step.name(f"inline record{suffix}?"), branches, nothing(step.name(f"not an inline record{suffix}")))
 
 
 def _undo_managed_of(step: StatesStep, kind: Kind) -> Chain:
     suffix = f" ({kind.lower()})"
     target = "$.record.target"
-    detach_catch, detached = _absent(step, f"not attached{suffix}", None, {})
     detach = step.task(
         f"detach the managed deny{suffix}",
         f"iam:Detach{kind}Policy",
         parameters(**{f"{kind}Name": Path(f"{target}.name")}, PolicyArn=Path(f"{target}.policy_arn")),
-        catch=detach_catch,
     )
-    delete_catch, deleted = _absent(step, f"no managed policy{suffix}", None, {})
     delete = step.task(
-        f"delete the managed deny{suffix}",
-        "iam:DeletePolicy",
-        parameters(PolicyArn=Path(f"{target}.policy_arn")),
-        catch=delete_catch,
+        f"delete the managed deny{suffix}", "iam:DeletePolicy", parameters(PolicyArn=Path(f"{target}.policy_arn"))
     )
-    done = single(step.name(f"managed undone{suffix}"), {"Type": "Pass"})
-    after_detach = step.name(f"delete managed deny{suffix}?")
-    decide = step.name(f"managed record{suffix}?")
-    states: dict[str, Any] = {
-        decide: {
-            "Type": "Choice",
-            "Choices": [
-                {
-                    "And": [
-                        {"Variable": "$.record.mode", "StringEquals": "managed"},
-                        {"Variable": "$.record.before.was_attached", "BooleanEquals": False},
-                    ],
-                    "Next": detach.start,
-                }
-            ],
-            "Default": after_detach,
-        },
-        after_detach: {
-            "Type": "Choice",
-            "Choices": [
-                {
-                    "And": [
-                        {"Variable": "$.record.mode", "StringEquals": "managed"},
-                        {"Variable": "$.record.before.existed", "BooleanEquals": False},
-                    ],
-                    "Next": delete.start,
-                }
-            ],
-            "Default": done.start,
-        },
-    }
-    for chain in (detach, detached):
-        states.update(chain.states)
-        for name in chain.exits:
-            states[name]["Next"] = after_detach
-    for chain in (delete, deleted):
-        states.update(chain.states)
-        for name in chain.exits:
-            states[name]["Next"] = done.start
-    states.update(done.states)
-    return Chain(states, decide, list(done.exits))
+    done = nothing(step.name(f"managed undone{suffix}"))
+    # Detach what was not attached before; then delete what did not exist before.
+    deleting = choose(
+        step.name(f"delete managed deny{suffix}?"),
+        [(_record_is("managed", "existed", False), unless_absent(delete, step.name(f"no managed policy{suffix}")))],
+        done,
+    )
+    detached = unless_absent(detach, step.name(f"not attached{suffix}")).then(deleting)
+    return choose(
+        step.name(f"managed record{suffix}?"), [(_record_is("managed", "was_attached", False), detached)], deleting
+    )
 
 
 def policy_text(document: dict[str, Any]) -> str:

@@ -24,6 +24,8 @@ State = dict[str, Any]
 THROTTLED = ["Iam.ThrottlingException", "S3.SlowDownException", "States.Timeout"]
 RETRY_THROTTLED: State = {"ErrorEquals": THROTTLED, "IntervalSeconds": 1, "MaxAttempts": 6, "BackoffRate": 2.0}
 NO_SUCH_ENTITY = "Iam.NoSuchEntityException"
+# A rollback's input asks for leaked keys to work again (`responder rollback --reactivate-keys`).
+REACTIVATE_ASKED: State = {"Variable": "$.input.reactivate_keys", "BooleanEquals": True}
 VERIFY_ATTEMPTS = 6  # IAM is eventually consistent: a read-back may lag the change by seconds
 VERIFY_WAIT_SECONDS = 2
 
@@ -82,6 +84,44 @@ def sequence(first: Chain, *rest: Chain) -> Chain:
     for other in rest:
         chain = chain.then(other)
     return chain
+
+
+def choose(state_name: str, branches: list[tuple[State, Chain]], otherwise: Chain) -> Chain:
+    """A Choice: the first rule that holds takes its chain, else `otherwise`; every chain's ways out are this
+    chain's (a chain named by two rules is taken once)."""
+    choice = {
+        "Type": "Choice",
+        "Choices": [{**rule, "Next": chain.start} for rule, chain in branches],
+        "Default": otherwise.start,
+    }
+    states: dict[str, State] = {state_name: choice}
+    exits: list[str] = []
+    for chain in [*(chain for _, chain in branches), otherwise]:
+        if chain.start not in states:
+            states.update(chain.states)
+            exits.extend(chain.exits)
+    return Chain(states, state_name, exits)
+
+
+def unless_absent(task: Chain, state_name: str, result_path: str | None = None, value: Any = None) -> Chain:
+    """`task` (one Task state), where IAM's NoSuchEntity is an answer, not a failure: it leads to a Pass named
+    `state_name` that puts `value` at `result_path` (or nothing), and both ways go on alike."""
+    absent: State = {"Type": "Pass", "ResultPath": result_path}
+    if value is not None:
+        absent["Result"] = value
+    catch = {"ErrorEquals": [NO_SUCH_ENTITY], "ResultPath": None, "Next": state_name}
+    task.states[task.start].setdefault("Catch", []).append(catch)
+    return Chain({**task.states, state_name: absent}, task.start, [*task.exits, state_name])
+
+
+def nothing(state_name: str, comment: str | None = None) -> Chain:
+    """A Pass that changes nothing: the way on when there is nothing to do."""
+    return single(state_name, {"Type": "Pass", **({"Comment": comment} if comment else {})})
+
+
+def failing(state_name: str, error: str, cause: str) -> Chain:
+    """A Fail state: the execution ends here with `error` (e.g. `Responder.NoBedrockKey`) and `cause`."""
+    return Chain({state_name: {"Type": "Fail", "Error": error, "Cause": cause}}, state_name, [])
 
 
 def passing(state_name: str, result_path: str, **values: Any) -> Chain:

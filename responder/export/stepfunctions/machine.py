@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from responder.actions.registry import get_action
-from responder.actions.states import FORMS, REFUSED, Chain, Path, State, StatesStep, passing, single
+from responder.actions.states import (
+    FORMS,
+    REFUSED,
+    Chain,
+    Path,
+    State,
+    StatesStep,
+    choose,
+    failing,
+    nothing,
+    passing,
+    single,
+)
 from responder.errors import UserError
 from responder.playbook.model import Playbook, Step
 from responder.playbook.refs import Ref, refs_in, whole
@@ -135,25 +147,16 @@ def _step_chain(machine: Machine, step: Step, credentials: State | None, suffix:
     rule = _condition(machine, step.when)
     if rule is None:
         return chain
-    skip = single(f"{step.id}: skipped{suffix}", {"Type": "Pass", "Comment": f"when: {step.when}"})
-    decide = f"{step.id}: run?{suffix}"
-    choice = {"Type": "Choice", "Choices": [{**rule, "Next": chain.start}], "Default": skip.start}
-    return Chain({decide: choice, **chain.states, **skip.states}, decide, [*chain.exits, *skip.exits])
+    skip = nothing(f"{step.id}: skipped{suffix}", f"when: {step.when}")
+    return choose(f"{step.id}: run?{suffix}", [(rule, chain)], skip)
 
 
 def _selected_only(group: str, suffix: str, body: Chain) -> Chain:
     """A group's body runs for an item unless the read that listed the items marked it `selected: false`."""
-    skip = single(f"{group}: not selected{suffix}", {"Type": "Pass"})
-    decide = f"{group}: selected?{suffix}"
-    choice = {
-        "Type": "Choice",
-        "Choices": [
-            {"Variable": "$.item.selected", "IsPresent": False, "Next": body.start},
-            {"Variable": "$.item.selected", "BooleanEquals": True, "Next": body.start},
-        ],
-        "Default": skip.start,
-    }
-    return Chain({decide: choice, **body.states, **skip.states}, decide, [*body.exits, *skip.exits])
+    unmarked = {"Variable": "$.item.selected", "IsPresent": False}
+    selected = {"Variable": "$.item.selected", "BooleanEquals": True}
+    skip = nothing(f"{group}: not selected{suffix}")
+    return choose(f"{group}: selected?{suffix}", [(unmarked, body), (selected, body)], skip)
 
 
 def _sequence(chains: list[Chain]) -> Chain:
@@ -197,16 +200,13 @@ def _two_places(machine: Machine, body: Any, journal_of: str) -> Chain:
     another one through that role. Written once, generated twice: Credentials cannot be optional in a Task."""
     here = body(None, "")
     there = _other_account(machine, journal_of).then(body({"RoleArn.$": "$.context.role_arn"}, ANOTHER_ACCOUNT))
-    decide = "Which account"
-    rule = {
+    elsewhere = {
         "And": [
             {"Variable": "$.input.account_id", "IsPresent": True},
             {"Variable": f"$.input.{machine.role_field}", "IsPresent": True},
-        ],
-        "Next": there.start,
+        ]
     }
-    choice = {"Type": "Choice", "Choices": [rule], "Default": here.start}
-    return Chain({decide: choice, **here.states, **there.states}, decide, [*here.exits, *there.exits])
+    return choose("Which account", [(elsewhere, there)], here)
 
 
 def containment(machine: Machine) -> dict[str, Any]:
@@ -244,13 +244,10 @@ def _undo_records(machine: Machine, credentials: State | None, suffix: str) -> C
         result_path="$.records",
         own_account=True,
     )
-    none = single(
+    none = failing(
         f"Records: none{suffix}",
-        {
-            "Type": "Fail",
-            "Error": "Responder.NoRecords",
-            "Cause": "no write-ahead record under the execution's journal prefix: check execution_name and account_id",
-        },
+        "Responder.NoRecords",
+        "no write-ahead record under the execution's journal prefix: check execution_name and account_id",
     )
     read = reader.task(
         "read one record",
@@ -267,34 +264,20 @@ def _undo_records(machine: Machine, credentials: State | None, suffix: str) -> C
         context=Path("$.context"),
         record=Path("$.record.document"),
     )
-    undo_states: dict[str, State] = {}
-    choices = []
-    exits: list[str] = []
-    for name in sorted(FORMS):
-        form = FORMS[name].undo
-        if form is None or not _uses(machine.playbook, name):
-            continue
-        chain = form(StatesStep(f"Undo {name.partition('.')[2]}", name, {}, "", credentials, suffix))
-        undo_states.update(chain.states)
-        exits.extend(chain.exits)
-        choices.append({"Variable": "$.record.action", "StringEquals": name, "Next": chain.start})
-    nothing = single(f"Records: nothing to undo{suffix}", {"Type": "Pass", "Comment": "irreversible, or a read"})
-    decide = f"Records: which action{suffix}"
-    dispatch = Chain(
-        {decide: {"Type": "Choice", "Choices": choices, "Default": nothing.start}, **undo_states, **nothing.states},
-        decide,
-        [*exits, *nothing.exits],
-    )
+    undoes = [
+        (
+            {"Variable": "$.record.action", "StringEquals": name},
+            form(StatesStep(f"Undo {name.partition('.')[2]}", name, {}, "", credentials, suffix)),
+        )
+        for name, form in ((name, FORMS[name].undo) for name in sorted(FORMS))
+        if form is not None and _uses(machine.playbook, name)
+    ]
+    ignored = nothing(f"Records: nothing to undo{suffix}", "irreversible, or a read")
+    dispatch = choose(f"Records: which action{suffix}", undoes, ignored)
     each = reader.each("undo each record", "$.records.Contents", read.then(unwrap).then(dispatch))
     each.states[each.start]["MaxConcurrency"] = 1
-    decide_any = f"Records: any?{suffix}"
-    choice = {
-        "Type": "Choice",
-        "Choices": [{"Variable": "$.records.Contents[0]", "IsPresent": True, "Next": each.start}],
-        "Default": none.start,
-    }
-    head = listing.then(Chain({decide_any: choice}, decide_any, []))
-    return Chain({**head.states, **each.states, **none.states}, head.start, list(each.exits))
+    some = {"Variable": "$.records.Contents[0]", "IsPresent": True}
+    return listing.then(choose(f"Records: any?{suffix}", [(some, each)], none))
 
 
 def _uses(playbook: Playbook, action: str) -> bool:
