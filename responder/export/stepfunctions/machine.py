@@ -9,7 +9,9 @@ what was changed kept (partial containment beats none), and the write-ahead reco
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,7 +197,7 @@ def _other_account(machine: Machine, journal_of: str) -> Chain:
     )
 
 
-def _two_places(machine: Machine, body: Any, journal_of: str) -> Chain:
+def _two_places(machine: Machine, body: Body, journal_of: str) -> Chain:
     """The body twice: in the machine's own account, and (when the input names account_id and a role) in
     another one through that role. Written once, generated twice: Credentials cannot be optional in a Task."""
     here = body(None, "")
@@ -209,11 +211,23 @@ def _two_places(machine: Machine, body: Any, journal_of: str) -> Chain:
     return choose("Which account", [(elsewhere, there)], here)
 
 
-def containment(machine: Machine) -> dict[str, Any]:
+# The machine's work, generated for one place: the Task credentials to use there, and its states' name suffix.
+Body = Callable[[State | None, str], Chain]
+
+
+def _containing(machine: Machine) -> Body:
     def body(credentials: State | None, suffix: str) -> Chain:
         return _sequence([_step_chain(machine, step, credentials, suffix) for step in machine.playbook.steps])
 
-    chain = _start(machine, "$$.Execution.Name").then(_two_places(machine, body, "$$.Execution.Name"))
+    return body
+
+
+def _undoing(machine: Machine) -> Body:
+    return functools.partial(_undo_records, machine)
+
+
+def containment(machine: Machine) -> dict[str, Any]:
+    chain = _start(machine, "$$.Execution.Name").then(_two_places(machine, _containing(machine), "$$.Execution.Name"))
     done = single(
         "Contained",
         {"Type": "Pass", "Parameters": {"journal_prefix.$": "$.context.journal_prefix", "steps.$": "$.steps"}},
@@ -226,11 +240,7 @@ def rollback(machine: Machine) -> dict[str, Any]:
     """Reads the write-ahead records of the execution named in the input and undoes each, as `responder
     rollback` does: a leaked key stays Inactive unless the input says reactivate_keys."""
     journal_of = "$.input.execution_name"
-
-    def body(credentials: State | None, suffix: str) -> Chain:
-        return _undo_records(machine, credentials, suffix)
-
-    chain = _start(machine, journal_of).then(_two_places(machine, body, journal_of))
+    chain = _start(machine, journal_of).then(_two_places(machine, _undoing(machine), journal_of))
     done = single("Rolled back", {"Type": "Pass", "Parameters": {"journal_prefix.$": "$.context.journal_prefix"}})
     return _document(f"responder rollback of {machine.playbook.name}", chain.then(done))
 
@@ -288,7 +298,7 @@ def _document(comment: str, chain: Chain) -> dict[str, Any]:
     return {"Comment": comment, "StartAt": chain.start, "States": chain.closed()}
 
 
-def _each_account(machine: Machine, body: Any, journal_of: str) -> Chain:
+def _each_account(machine: Machine, body: Body, journal_of: str) -> Chain:
     """A Distributed Map over the accounts listed in the S3 object the input names (a JSON array of
     {"account_id": ...}), each reached through the input's role; a failing account never stops the others, and
     each account's result is written by ResultWriter beside the journal."""
@@ -333,20 +343,14 @@ def _each_account(machine: Machine, body: Any, journal_of: str) -> Chain:
 
 
 def organization_containment(machine: Machine) -> dict[str, Any]:
-    def body(credentials: State | None, suffix: str) -> Chain:
-        return _sequence([_step_chain(machine, step, credentials, suffix) for step in machine.playbook.steps])
-
-    chain = _start(machine, "$$.Execution.Name").then(_each_account(machine, body, "$$.Execution.Name"))
+    journal_of = "$$.Execution.Name"
+    chain = _start(machine, journal_of).then(_each_account(machine, _containing(machine), journal_of))
     done = single("Contained", {"Type": "Pass", "Parameters": {"accounts.$": "$.accounts"}})
     return _document(f"responder {machine.playbook.name}, organization-wide", chain.then(done))
 
 
 def organization_rollback(machine: Machine) -> dict[str, Any]:
     journal_of = "$.input.execution_name"
-
-    def body(credentials: State | None, suffix: str) -> Chain:
-        return _undo_records(machine, credentials, suffix)
-
-    chain = _start(machine, journal_of).then(_each_account(machine, body, journal_of))
+    chain = _start(machine, journal_of).then(_each_account(machine, _undoing(machine), journal_of))
     done = single("Rolled back", {"Type": "Pass", "Parameters": {"accounts.$": "$.accounts"}})
     return _document(f"responder rollback of {machine.playbook.name}, organization-wide", chain.then(done))
