@@ -1,0 +1,109 @@
+"""The report's opening paragraph (what leaked, whose, contained when, what it did, what remains) and its
+follow-ups: what the incident commander reads first, built from the journal's facts alone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from responder.engine.report_words import clock, recheck_after, second, when
+
+_ENDPOINT_NAMES = {"bedrock.amazonaws.com": "Bedrock", "bedrock-mantle.amazonaws.com": "Bedrock Mantle"}
+
+
+def _what_leaked(report: dict[str, Any]) -> str:
+    key = report.get("key") or {}
+    whose = report.get("principal")
+    owner = f"{whose['type']} {whose['name']}" if whose else "an unnamed principal"
+    account = report.get("account") or "?"
+    if key.get("kind") == "short-term":
+        return (
+            f"A short-term Bedrock API key (fingerprint `{key.get('fingerprint')}`), signed by access key "
+            f"`{key.get('access_key_id')}` of {owner} in account {account}, leaked; it is valid until "
+            f"{second(key.get('expires_at'))} at the latest."
+        )
+    if key:
+        return (
+            f"A long-term Bedrock API key (alias `{key.get('alias')}`, fingerprint `{key.get('fingerprint')}`) of "
+            f"{owner} in account {account} leaked."
+        )
+    return f"Bedrock API keys of {owner} in account {account} were contained."
+
+
+def _contained(report: dict[str, Any]) -> str:
+    if report["dry_run"]:
+        return "This was a dry run: nothing was changed, and the key is not contained."
+    times = report.get("containment") or {}
+    started = when(report.get("started_at"))
+    parts = []
+    for label, figure in (("key inactive", "key_inactive_after_s"), ("principal denied", "fully_denied_after_s")):
+        seconds = times.get(figure)
+        if seconds is not None and started is not None:
+            moment = clock(started + timedelta(seconds=seconds))
+            parts.append(f"{label} {seconds:.1f} s after the run started, {moment}")
+    if not parts:
+        return f"Nothing was contained by this run ({report['status']})."
+    rolled = " The run has since been rolled back." if report["status"] == "rolled-back" else ""
+    return f"Contained: {'; '.join(parts)}.{rolled}"
+
+
+def _what_it_did(report: dict[str, Any]) -> str:
+    evidence = report.get("evidence") or {}
+    if not evidence.get("queries"):
+        return "What it did was not investigated."
+    calls = evidence["bearer_token_calls"]
+    if not calls:
+        return f"CloudTrail shows no call made with a bearer token ({evidence['events_read']} events read)."
+    split = " and ".join(f"{n} on {_ENDPOINT_NAMES.get(s, s)}" for s, n in evidence["by_source"] if n)
+    after = evidence["after_containment"]
+    tail = (
+        f" **{len(after)} came after containment.**"
+        if after
+        else (" None came after containment." if report.get("contained_at") else "")
+    )
+    return (
+        f"It made {calls} call(s) with a bearer token ({split}), first {second(evidence['first_seen'])}, last "
+        f"{second(evidence['last_seen'])}.{tail}"
+    )
+
+
+def _what_remains(report: dict[str, Any]) -> str:
+    remains = ["Mantle inference (a data event `LookupEvents` cannot see) is checked only by the query below"]
+    if not report["dry_run"] and report.get("contained_at"):
+        rechecked = (report.get("evidence") or {}).get("rechecks") or []
+        after = recheck_after(report["contained_at"])
+        if not rechecked:
+            remains.append(f"CloudTrail may still deliver calls up to {clock(after)}: re-check then")
+    return "What remains: " + "; ".join(remains) + "."
+
+
+def opening(report: dict[str, Any]) -> str:
+    return " ".join([_what_leaked(report), _contained(report), _what_it_did(report), _what_remains(report)])
+
+
+def follow_ups(report: dict[str, Any]) -> list[str]:
+    run_id = report["run_id"]
+    if report["dry_run"]:
+        return [f"- Contain for real: the same command without `--dry-run` (this run, `{run_id}`, changed nothing)."]
+    whose = report.get("principal")
+    owner = f"{whose['type']} {whose['name']}" if whose else "the key's principal"
+    key = report.get("key") or {}
+    lines = [f"- Give the workloads that used the key a new one: every Bedrock API key of {owner} is denied now."]
+    after = recheck_after(report.get("contained_at"))
+    if after is not None:
+        lines.append(
+            f"- After {second(after)} (CloudTrail's 15-minute delay past containment), check that the calls "
+            f"stopped: `responder investigate {run_id}`."
+        )
+    lines.append("- Check Bedrock Mantle data events (inference) with the CloudTrail Lake query in *What the key did*.")
+    if key.get("kind") == "short-term":
+        lines.append(
+            f"- Lift the deny after the key has expired, {second(key.get('expires_at'))} at the latest: "
+            f"`responder rollback {run_id}` (before then it refuses, unless --reactivate-keys)."
+        )
+    else:
+        lines.append(
+            f"- Lift the deny once the workloads have new keys and the leaked one is inactive or deleted: "
+            f"`responder rollback {run_id}` (keeps the leaked key inactive)."
+        )
+    return lines
