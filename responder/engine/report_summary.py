@@ -74,6 +74,8 @@ def _what_remains(report: dict[str, Any]) -> str:
         after = recheck_after(report["contained_at"])
         if not rechecked:
             remains.append(f"CloudTrail may still deliver calls up to {clock(after)}: re-check then")
+        elif not (report.get("evidence") or {}).get("after_containment"):
+            remains.append(f"re-checked {second(rechecked[-1]['at'])}: no bearer-token call since containment")
     return "What remains: " + "; ".join(remains) + "."
 
 
