@@ -68,7 +68,8 @@ def investigate(
                     )
                 say("the containment does not hold, or the key works elsewhere: see the report")
             else:
-                say(f"run {found.run_id}: no bearer-token call since containment ({window}; {found.events_read} events)")
+                read = f"{found.events_read} events"
+                say(f"run {found.run_id}: no bearer-token call since containment ({window}; {read})")
             for note in found.notes[1:]:
                 say(f"note: {note}")
             say(f"report:     {found.paths.report_md}")

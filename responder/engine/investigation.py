@@ -56,9 +56,7 @@ def investigate_run(run_id: str, settings: Settings) -> Investigation:
     if since is None:
         raise UserError(f"run {state.run_id} has no start time in its audit log")
     now = datetime.now(timezone.utc)
-    params = InvestigateParams.model_validate(
-        {**arguments, "since": since, "until": now, "contained_at": since}
-    )
+    params = InvestigateParams.model_validate({**arguments, "since": since, "until": now, "contained_at": since})
     aws = with_run_endpoint(settings.aws, state.started, settings.aws_from_env)
     ctx = open_context(dataclasses.replace(settings, aws=aws), read_only=True)
     if ctx.account_id != state.started.get("account_id"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
@@ -76,6 +75,6 @@ def test_investigate_appends_calls_after_containment(account: Seeded, settings: 
     assert json.loads(run.paths.report_json.read_text())["status"] == "completed"
 
 
-def test_investigate_refuses_a_run_without_an_investigation(account: Seeded, settings: Settings, tmp_path: Path) -> None:
+def test_investigate_refuses_an_unknown_run(account: Seeded, settings: Settings) -> None:
     with pytest.raises(UserError, match="no run"):
         investigate_run("20990101T000000Z-abcdef", settings)
