@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from responder.cli.errors import fail, reported_errors
-from responder.cli.options import RunsDir, check_output, runs_dir_or_default
+from responder.cli.options import EndpointUrl, Profile, Region, RunsDir, check_output, runs_dir_or_default
 from responder.cli.render import say
 from responder.errors import EXIT_STEP_FAILED, UserError
 
@@ -46,20 +46,31 @@ def runs(runs_dir: RunsDir = None) -> None:
 
 def report(
     run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run (see `responder runs`).")],
-    format: Annotated[str, typer.Option("--format", "-f", help="markdown or json.")] = "markdown",
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="markdown, json, or asff (AWS Security Finding Format).")
+    ] = "markdown",
+    timeline: Annotated[
+        bool, typer.Option("--timeline", help="Also draw the timeline pictures (SVG, PNG) into the run's directory.")
+    ] = False,
+    to_security_hub: Annotated[
+        bool, typer.Option("--to-security-hub", help="Import the run's ASFF findings (BatchImportFindings).")
+    ] = False,
     runs_dir: RunsDir = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
 ) -> None:
     """Render a run's report again from its audit log.
 
     Example: responder report 20261123T101500Z-3fa9c1 --format json
     """
-    with reported_errors("json" if format == "json" else "text"):
+    with reported_errors("json" if format in ("json", "asff") else "text"):
         from responder.engine.outcome import current_status
         from responder.engine.report import build_report, render_json, render_markdown
         from responder.engine.run_state import load_run
         from responder.engine.runs import find_run
 
-        check_output(format, ("markdown", "json"), "--format")
+        check_output(format, ("markdown", "json", "asff"), "--format")
         paths = find_run(runs_dir_or_default(runs_dir), run_id)
         state = load_run(paths.audit_log)
         if state.started.get("fanout"):
@@ -67,10 +78,25 @@ def report(
             from responder.fanout.runs import build_fanout_report
 
             merged = build_fanout_report(state, paths)
-            typer.echo(render_json(merged) if format == "json" else render_fanout_markdown(merged))
-            return
-        state.status = current_status(state, paths.root)
-        built = build_report(state, paths)
+            if format != "asff" and not to_security_hub and not timeline:
+                typer.echo(render_json(merged) if format == "json" else render_fanout_markdown(merged))
+                return
+            built = merged
+        else:
+            state.status = current_status(state, paths.root)
+            built = build_report(state, paths)
+        if timeline or to_security_hub or format == "asff":
+            from responder.aws.clients import AwsOptions
+            from responder.cli import evidence
+
+            if timeline:
+                built = evidence.draw_pictures(paths, built)
+            if format == "asff" or to_security_hub:
+                aws = AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url)
+                findings = evidence.findings_out(built, state, aws, to_security_hub)
+                if format == "asff":
+                    typer.echo(evidence.asff_json(findings))
+                    return
         typer.echo(render_json(built) if format == "json" else render_markdown(built))
 
 

@@ -123,7 +123,9 @@ def mantle_calls(
 def seed_incident(account_id: str) -> Seeded:
     """A long-term key of user BedrockAPIKey-demo, used from an unknown address; user ml-pipeline has its own key."""
     from moto.iam.models import iam_backends
+    from moto.securityhub.models import securityhub_backends
 
+    securityhub_backends[account_id][SANDBOX_REGION].enable_security_hub()  # where the run's findings go
     iam = iam_backends[account_id]["aws"]
     for name in (LEAKED_USER, BYSTANDER):
         iam.create_user(SANDBOX_REGION, name)
