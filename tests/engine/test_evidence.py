@@ -65,7 +65,7 @@ def test_report_opens_with_the_paragraph_an_incident_commander_reads(tmp_path: P
     assert "runs only with `-p delete_key=true`" in markdown
     assert str(tmp_path) not in markdown  # paths relative to the run's directory
     assert "| Undo |" not in markdown  # nothing was undone: no always-empty column
-    assert "+      \"bedrock-mantle:CallWithBearerToken\"" in markdown  # the policy document's diff
+    assert '+      "bedrock-mantle:CallWithBearerToken"' in markdown  # the policy document's diff
     started = report["started_at"]  # journaled to the microsecond, shown to the second
     assert started not in markdown and f"{started[:10]} {started[11:19]} UTC" in markdown
     assert "FROM <EVENT_DATA_STORE_ID>" in markdown and "FROM <CLOUDTRAIL_TABLE>" in markdown
@@ -95,7 +95,7 @@ def test_short_term_expiry_is_at_the_latest() -> None:
 
 
 def test_asff_findings_resolved_never_secret_and_imported(tmp_path: Path) -> None:
-    report, paths = contained_run(tmp_path, after_containment=True)
+    report, _ = contained_run(tmp_path, after_containment=True)
     findings = asff_findings(report, SANDBOX_REGION)
     assert len(findings) == 1
     finding = findings[0]
