@@ -47,3 +47,18 @@ def test_markers_follow_the_journal(tmp_path: Path) -> None:
     found = {m.gid: m.at for m in markers(report, [e for e in events if e["source"] == "bedrock.amazonaws.com"])}
     assert found["run-start"] <= found["key-inactive"] <= found["principal-denied"]
     assert found["key-created"] < found["first-call"] < found["last-call"] < found["run-start"]
+
+
+def test_help_does_not_load_the_plotting_library() -> None:
+    """matplotlib is imported only to draw: `responder --help` (and a run's path to containment) never pays for it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from responder.cli.main import app\n"
+        "from responder.engine import report, investigation, findings\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "False"
