@@ -173,7 +173,27 @@ def _activity(report: dict[str, Any]) -> list[str]:
             f"- Re-checked at {second(recheck['at'])} (`responder investigate`), from {second(recheck['since'])}: "
             f"{recheck['events_read']} events, {recheck['bearer_token_calls']} with a bearer token"
         )
-    lines += ["", *_pictures(report), "", *_not_visible(queries)]
+    lines += [*_after_containment(evidence), "", *_pictures(report), "", *_not_visible(queries)]
+    return lines
+
+
+def _after_containment(evidence: dict[str, Any]) -> list[str]:
+    """Calls made after containment: the key still works somewhere, or the deny is not what it should be."""
+    after = evidence.get("after_containment") or []
+    if not after:
+        return []
+    lines = [
+        "",
+        f"**{len(after)} BEARER-TOKEN CALL(S) AFTER CONTAINMENT:**",
+        "",
+        "| Time (UTC) | Endpoint | Call | Region | Source IP | Error | Event id |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for e in after:
+        lines.append(
+            f"| {second(e.get('time'))} | {e.get('source')} | {e.get('name')} | {e.get('region')} | "
+            f"{e.get('source_ip')} | {e.get('error_code') or 'none'} | `{e.get('event_id')}` |"
+        )
     return lines
 
 

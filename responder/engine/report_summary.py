@@ -3,10 +3,9 @@ follow-ups: what the incident commander reads first, built from the journal's fa
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from responder.engine.report_words import clock, recheck_after, second, when
+from responder.engine.report_words import clock, recheck_after, second
 
 _ENDPOINT_NAMES = {"bedrock.amazonaws.com": "Bedrock", "bedrock-mantle.amazonaws.com": "Bedrock Mantle"}
 
@@ -34,13 +33,17 @@ def _contained(report: dict[str, Any]) -> str:
     if report["dry_run"]:
         return "This was a dry run: nothing was changed, and the key is not contained."
     times = report.get("containment") or {}
-    started = when(report.get("started_at"))
+    timed = [m for m in times.get("milestones", []) if not m.get("already") and m.get("at")]
     parts = []
-    for label, figure in (("key inactive", "key_inactive_after_s"), ("principal denied", "fully_denied_after_s")):
+    for label, figure, stops in (
+        ("key inactive", "key_inactive_after_s", ("key",)),
+        ("principal denied", "fully_denied_after_s", ("key", "principal")),
+    ):
         seconds = times.get(figure)
-        if seconds is not None and started is not None:
-            moment = clock(started + timedelta(seconds=seconds))
-            parts.append(f"{label} {seconds:.1f} s after the run started, {moment}")
+        moments = [str(m["at"]) for m in timed if m.get("stops") in stops]
+        if seconds is not None and moments:
+            # The seconds count from the process's start, as the run's output prints them; the time is AWS's answer.
+            parts.append(f"{label} {seconds:.1f} s after the run started, {clock(max(moments))}")
     if not parts:
         return f"Nothing was contained by this run ({report['status']})."
     rolled = " The run has since been rolled back." if report["status"] == "rolled-back" else ""
@@ -69,6 +72,8 @@ def _what_it_did(report: dict[str, Any]) -> str:
 
 def _what_remains(report: dict[str, Any]) -> str:
     remains = ["Mantle inference (a data event `LookupEvents` cannot see) is checked only by the query below"]
+    if (report.get("evidence") or {}).get("after_containment"):
+        remains.insert(0, "the calls after containment (listed below): find where the key still works")
     if not report["dry_run"] and report.get("contained_at"):
         rechecked = (report.get("evidence") or {}).get("rechecks") or []
         after = recheck_after(report["contained_at"])
