@@ -52,7 +52,7 @@ def test_head_printed_and_checked_against_a_rewritten_log(account: Seeded, tmp_p
     assert bad.exit_code == 2 and "64 hex digits" in bad.stderr
 
 
-def test_investigate_then_asff_into_security_hub(account: Seeded, tmp_path: Path) -> None:
+def test_investigate_then_asff_into_security_hub_then_the_pictures(account: Seeded, tmp_path: Path) -> None:
     out, runs = _run(account, tmp_path)
     checked = cli("investigate", out["run_id"], "-o", "json", *runs)
     assert checked.exit_code == 0, checked.output
@@ -68,14 +68,10 @@ def test_investigate_then_asff_into_security_hub(account: Seeded, tmp_path: Path
     assert imported.exit_code == 0 and "imported 1 finding(s)" in imported.stderr
     hub = boto3.client("securityhub", region_name=SANDBOX_REGION)
     assert [f["Id"] for f in hub.get_findings()["Findings"]] == [findings[0]["Id"]]
-
-
-def test_report_timeline_draws_and_links_the_pictures(account: Seeded, tmp_path: Path) -> None:
-    out, runs = _run(account, tmp_path)
-    result = cli("report", out["run_id"], "--timeline", *runs)
-    assert result.exit_code == 0, result.output
-    assert "![Calls over time: timeline-bedrock.svg](timeline-bedrock.svg)" in result.stdout
-    assert "(timeline-bedrock.svg)" in Path(out["report"]).read_text()
+    drawn = cli("report", out["run_id"], "--timeline", *runs)
+    assert drawn.exit_code == 0, drawn.output
+    assert "![Calls over time: timeline-bedrock.svg](timeline-bedrock.svg)" in drawn.stdout
+    assert "(timeline-bedrock.svg)" in Path(out["report"]).read_text()  # the report links the pictures
 
 
 def test_plan_shows_the_policy_document_it_will_put(account: Seeded, tmp_path: Path) -> None:
