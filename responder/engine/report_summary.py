@@ -26,7 +26,18 @@ def _what_leaked(report: dict[str, Any]) -> str:
             f"A long-term Bedrock API key (alias `{key.get('alias')}`, fingerprint `{key.get('fingerprint')}`) of "
             f"{owner} in account {account} leaked."
         )
-    return f"Bedrock API keys of {owner} in account {account} were contained."
+    credentials = {
+        (change.get("parameters") or {}).get("ServiceSpecificCredentialId"): (change.get("parameters") or {}).get(
+            "UserName"
+        )
+        for step in report.get("steps", [])
+        for change in step.get("changes", [])
+        if change.get("call") == "iam:UpdateServiceSpecificCredential"
+    }
+    if credentials:
+        users = ", ".join(sorted({str(u) for u in credentials.values()}))
+        return f"{len(credentials)} Bedrock API key(s) in account {account} were selected, of users {users}."
+    return f"Bedrock API keys of {owner} in account {account} were selected."
 
 
 def _contained(report: dict[str, Any]) -> str:
@@ -71,6 +82,9 @@ def _what_it_did(report: dict[str, Any]) -> str:
 
 
 def _what_remains(report: dict[str, Any]) -> str:
+    investigated = bool((report.get("evidence") or {}).get("queries"))
+    if not investigated:
+        return "What remains: what the keys did was not read; search CloudTrail by each key's user."
     remains = ["Mantle inference (a data event `LookupEvents` cannot see) is checked only by the query below"]
     if (report.get("evidence") or {}).get("after_containment"):
         remains.insert(0, "the calls after containment (listed below): find where the key still works")
@@ -97,12 +111,14 @@ def follow_ups(report: dict[str, Any]) -> list[str]:
     key = report.get("key") or {}
     lines = [f"- Give the workloads that used the key a new one: every Bedrock API key of {owner} is denied now."]
     after = recheck_after(report.get("contained_at"))
-    if after is not None:
+    investigated = bool((report.get("evidence") or {}).get("queries"))
+    if after is not None and investigated:
         lines.append(
             f"- After {second(after)} (CloudTrail's 15-minute delay past containment), check that the calls "
             f"stopped: `responder investigate {run_id}`."
         )
-    lines.append("- Check Bedrock Mantle data events (inference) with the CloudTrail Lake query in *What the key did*.")
+    if investigated:
+        lines.append("- Check Bedrock Mantle data events (inference) with the CloudTrail Lake query below.")
     if key.get("kind") == "short-term":
         lines.append(
             f"- Lift the deny after the key has expired, {second(key.get('expires_at'))} at the latest: "
