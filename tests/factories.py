@@ -126,6 +126,7 @@ def moto_http_server() -> Iterator[str]:
     from moto.moto_api import _internal
     from moto.server import ThreadedMotoServer
 
+    from responder.sandbox import stepfunctions
     from responder.sandbox.emulator import install
 
     install()
@@ -135,6 +136,7 @@ def moto_http_server() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    stepfunctions.serve_from(f"http://{host}:{port}")  # state machines' tasks call back into this server
     try:
         yield f"http://{host}:{port}"
     finally:

@@ -20,6 +20,7 @@ from responder.actions.base import (
 from responder.actions.iam_principals import USER_NAME
 from responder.actions.reads import in_background
 from responder.actions.registry import register
+from responder.actions.states import NO_SUCH_ENTITY, Chain, Path, StatesStep, parameters, passing, single, states_form
 from responder.aws.clients import ClientError, error_code, request_id
 from responder.errors import UserError
 from responder.keys import LongTermKey
@@ -317,3 +318,168 @@ class DeleteServiceCredentials(Action[CredentialsParams]):
             message=f"credential(s) {', '.join(gone)} were deleted and cannot be restored; "
             "if the user still needs a Bedrock key, create a new one",
         )
+
+
+# How these actions run on AWS Step Functions (responder export stepfunctions). The machine never sees the key:
+# it is given the user (decoded offline by `responder identify`) and, to narrow, the credential ids.
+
+
+def _listed_states(step: StatesStep, user: Any, what: str, result_path: str, selector: dict[str, Any]) -> Chain:
+    return step.task(
+        what,
+        "iam:ListServiceSpecificCredentials",
+        parameters(UserName=user, ServiceName=BEDROCK),
+        result_path=result_path,
+        result_selector=selector,
+    )
+
+
+def _resolve_states(step: StatesStep) -> Chain:
+    user = step.arg("user_name")
+    listing = _listed_states(
+        step, user, "list the user's Bedrock keys", "$.listing", {"credentials.$": "$.ServiceSpecificCredentials"}
+    )
+    given = passing(
+        step.name("contain the credentials named in the input"),
+        step.result_path,
+        user_name=user,
+        credential_ids=Path("$.input.credential_ids"),
+    )
+    every = passing(
+        step.name("contain every Bedrock key of the user"),
+        step.result_path,
+        user_name=user,
+        credential_ids=Path("$.listing.credentials[*].ServiceSpecificCredentialId"),
+    )
+    none = single(
+        step.name("no Bedrock key"),
+        {"Type": "Fail", "Error": "Responder.NoBedrockKey", "Cause": "the user has no Bedrock API key"},
+    )
+    decide = step.name("which credentials")
+    choice = {
+        "Type": "Choice",
+        "Choices": [
+            {"Variable": "$.input.credential_ids", "IsPresent": True, "Next": given.start},
+            {"Variable": "$.listing.credentials[0]", "IsPresent": False, "Next": none.start},
+        ],
+        "Default": every.start,
+    }
+    head = listing.then(Chain({decide: choice}, decide, []))
+    return Chain(
+        {**head.states, **given.states, **every.states, **none.states}, head.start, [*given.exits, *every.exits]
+    )
+
+
+def _each_credential(step: StatesStep, what: str, body: Chain) -> Chain:
+    """List the user's keys (the snapshot), then `body` for each listed key the step names (`$.wanted`)."""
+    listing = _listed_states(
+        step, step.arg("user_name"), f"list the keys to {what}", "$.listing", {"all.$": "$.ServiceSpecificCredentials"}
+    )
+    return listing.then(step.each(f"{what} each key", "$.listing.all", body, wanted=step.arg("credential_ids")))
+
+
+def _if_wanted(step: StatesStep, what: str, rule: dict[str, Any], body: Chain) -> Chain:
+    """Within one listed key: `body` when the step names it and `rule` holds; otherwise nothing."""
+    wanted = passing(
+        step.name(f"named to {what}?"),
+        "$.named",
+        value=Path("States.ArrayContains($.wanted, $.item.ServiceSpecificCredentialId)"),
+    )
+    skip = single(step.name(f"nothing to {what}"), {"Type": "Pass"})
+    decide = step.name(f"{what} this key?")
+    choice = {
+        "Type": "Choice",
+        "Choices": [{"And": [{"Variable": "$.named.value", "BooleanEquals": True}, rule], "Next": body.start}],
+        "Default": skip.start,
+    }
+    head = wanted.then(Chain({decide: choice}, decide, []))
+    return Chain({**head.states, **body.states, **skip.states}, head.start, [*body.exits, *skip.exits])
+
+
+_KEY = "$.item.ServiceSpecificCredentialId"
+_RECORD_KEY = {"user_name.$": "$.item.UserName", "credential_id.$": _KEY}
+
+
+def _deactivate_states(step: StatesStep) -> Chain:
+    record = step.write_ahead(
+        "the key's status", [f"'{step.label}-'", _KEY], {"target": _RECORD_KEY, "before.$": "$.item"}
+    )
+    gone = single(step.name("key already deleted"), {"Type": "Pass"})
+    update = step.task(
+        "set the key Inactive",
+        "iam:UpdateServiceSpecificCredential",
+        parameters(UserName=Path("$.item.UserName"), ServiceSpecificCredentialId=Path(_KEY), Status="Inactive"),
+        catch=[{"ErrorEquals": [NO_SUCH_ENTITY], "ResultPath": None, "Next": gone.start}],
+    )
+    # Still listed exactly as the snapshot saw it (Active) means IAM does not show the change yet.
+    reread = _listed_states(
+        step, Path("$.item.UserName"), "list the keys again", "$.check", {"now.$": "$.ServiceSpecificCredentials"}
+    ).then(
+        passing(
+            step.name("is the key still as it was"),
+            "$.check",
+            active=Path("States.ArrayContains($.check.now, $.item)"),
+        )
+    )
+    verified = step.read_back("key inactive", reread, {"Variable": "$.check.active", "BooleanEquals": False})
+    change = record.then(update).then(verified)
+    body = Chain({**change.states, **gone.states}, change.start, [*change.exits, *gone.exits])
+    active = {"Variable": "$.item.Status", "StringEquals": "Active"}
+    return _each_credential(step, "deactivate", _if_wanted(step, "deactivate", active, body))
+
+
+def _reactivate_states(step: StatesStep) -> Chain:
+    """Undo: a key that was Active is made Active again only when the rollback's input says reactivate_keys."""
+    gone = single(step.name("key no longer exists"), {"Type": "Pass"})
+    update = step.task(
+        "set the key Active again",
+        "iam:UpdateServiceSpecificCredential",
+        parameters(
+            UserName=Path("$.record.target.user_name"),
+            ServiceSpecificCredentialId=Path("$.record.target.credential_id"),
+            Status="Active",
+        ),
+        catch=[{"ErrorEquals": [NO_SUCH_ENTITY], "ResultPath": None, "Next": gone.start}],
+    )
+    kept = single(step.name("key stays Inactive"), {"Type": "Pass"})
+    decide = step.name("reactivate the key?")
+    choice = {
+        "Type": "Choice",
+        "Choices": [
+            {
+                "And": [
+                    {"Variable": "$.record.before.Status", "StringEquals": "Active"},
+                    {"Variable": "$.input.reactivate_keys", "BooleanEquals": True},
+                ],
+                "Next": update.start,
+            }
+        ],
+        "Default": kept.start,
+    }
+    return Chain(
+        {decide: choice, **update.states, **gone.states, **kept.states},
+        decide,
+        [*update.exits, *gone.exits, *kept.exits],
+    )
+
+
+def _delete_states(step: StatesStep) -> Chain:
+    record = step.write_ahead(
+        "the key before deletion", [f"'{step.label}-'", _KEY], {"target": _RECORD_KEY, "before.$": "$.item"}
+    )
+    gone = single(step.name("key already deleted"), {"Type": "Pass"})
+    delete = step.task(
+        "delete the key",
+        "iam:DeleteServiceSpecificCredential",
+        parameters(UserName=Path("$.item.UserName"), ServiceSpecificCredentialId=Path(_KEY)),
+        catch=[{"ErrorEquals": [NO_SUCH_ENTITY], "ResultPath": None, "Next": gone.start}],
+    )
+    change = record.then(delete)
+    body = Chain({**change.states, **gone.states}, change.start, [*change.exits, *gone.exits])
+    listed = {"Variable": "$.item.ServiceSpecificCredentialId", "IsPresent": True}
+    return _each_credential(step, "delete", _if_wanted(step, "delete", listed, body))
+
+
+states_form(ResolveLongTermKey)(_resolve_states)
+states_form(DeactivateServiceCredentials, undo=_reactivate_states)(_deactivate_states)
+states_form(DeleteServiceCredentials)(_delete_states)

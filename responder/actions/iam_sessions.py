@@ -9,7 +9,9 @@ from pydantic import Field
 
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, Target, UndoResult
 from responder.actions.iam_principals import ROLE_NAME, Principal
+from responder.actions.iam_states import put_inline, undo_inline
 from responder.actions.registry import register
+from responder.actions.states import Chain, Path, StatesStep, passing, states_form
 
 REVOKE_POLICY_NAME = "AWSRevokeOlderSessions"  # the console's name: operators recognise it
 
@@ -109,3 +111,37 @@ class RevokeRoleSessions(Action[RevokeParams]):
             f"issued before {applied.get('revoked_before', 'this run')} work again",
             request_ids=[rid] if rid else [],
         )
+
+
+# How this action runs on AWS Step Functions: the cutoff is the moment the state runs, taken from the execution's
+# context; an AWSRevokeOlderSessions already there is moved forward and put back on rollback.
+
+
+def _revoke_states(step: StatesStep) -> Chain:
+    document = passing(
+        step.name("write the revocation"),
+        "$.revocation",
+        Version="2012-10-17",
+        Statement={
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"DateLessThan": {"aws:TokenIssueTime.$": "$$.State.EnteredTime"}},
+        },
+    )
+    put = put_inline(
+        step,
+        "Role",
+        step.arg("role_name"),
+        REVOKE_POLICY_NAME,
+        Path("States.JsonToString($.revocation)"),
+        keep_existing=False,
+    )
+    return document.then(put)
+
+
+def _unrevoke_states(step: StatesStep) -> Chain:
+    return undo_inline(step, restore_previous=True)
+
+
+states_form(RevokeRoleSessions, undo=_unrevoke_states)(_revoke_states)

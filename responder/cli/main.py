@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from responder import __version__
-from responder.cli import identify, investigate, playbooks, run, runs, sandbox, sweep
+from responder.cli import export, identify, investigate, playbooks, run, runs, sandbox, sweep
 from responder.cli.errors import DEBUG
 
 app = typer.Typer(
@@ -57,6 +57,7 @@ app.command()(runs.report)
 app.add_typer(runs.audit_app, name="audit")
 app.command()(sandbox.rehearse)
 app.add_typer(sandbox.sandbox_app, name="sandbox")
+app.add_typer(export.export_app, name="export")
 
 
 def main() -> None:

@@ -1,0 +1,68 @@
+"""`responder export ENGINE PLAYBOOK`: write a playbook out for another engine (AWS Step Functions)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from responder.cli.errors import reported_errors
+from responder.cli.options import Output, check_output
+from responder.cli.render import say
+
+export_app = typer.Typer(
+    help="Write a playbook out for another engine, to run where AWS keeps the history.", no_args_is_help=True
+)
+
+
+@export_app.command("stepfunctions")
+def stepfunctions(
+    playbook: Annotated[str, typer.Argument(metavar="PLAYBOOK", help="A shipped playbook name or a YAML file.")],
+    params: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param", "-p", metavar="NAME=VALUE", help="Fix a parameter in the machine (the rest come as input)."
+        ),
+    ] = None,
+    output_dir: Annotated[Path, typer.Option("--output-dir", metavar="DIR", help="Where the four files go.")] = Path(
+        "stepfunctions"
+    ),
+    organization: Annotated[
+        bool,
+        typer.Option("--org", help="Organization-wide: a Distributed Map over the accounts listed in an S3 object."),
+    ] = False,
+    output: Output = "text",
+) -> None:
+    """Write PLAYBOOK as AWS Step Functions state machines with a CloudFormation template and a guide.
+
+    Writes DIR/PLAYBOOK.asl.json (containment), DIR/PLAYBOOK.rollback.asl.json (its compensation),
+    DIR/PLAYBOOK.template.yaml (both machines, their role, the S3 journal, logs, an optional EventBridge
+    rule) and DIR/PLAYBOOK.md (deploy, start, follow, roll back).
+
+    Example: responder export stepfunctions leaked-long-term-key --output-dir sfn/
+    Example: responder export stepfunctions contain-bedrock-keys -p filter=no-expiry --org
+    """
+    with reported_errors(output):
+        check_output(output)
+        from responder.export.stepfunctions import write
+        from responder.playbook.checks import find_playbook, load_playbook
+        from responder.playbook.params import coerce_parameter, parse_assignments
+
+        book = load_playbook(find_playbook(playbook))
+        fixed = {}
+        for name, raw in parse_assignments(params or []).items():
+            declared = book.parameters.get(name)
+            if declared is None:
+                from responder.errors import UserError
+
+                raise UserError(f"{book.name} has no parameter {name!r}")
+            fixed[name] = coerce_parameter(name, declared, raw)
+        written = write(book, fixed, output_dir, organization)
+        if output == "json":
+            typer.echo(json.dumps({"playbook": book.name, "files": [str(p) for p in written]}))
+            return
+        for path in written:
+            say(f"wrote {path}")
+        say(f"next: read {written[-1]}; deploy with `aws cloudformation deploy --template-file {written[2]} ...`")
