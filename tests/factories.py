@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from responder.aws.clients import is_read_only
+from responder.actions.base import ActionContext
+from responder.aws.clients import AwsOptions, Clients, is_read_only
 from responder.sandbox.server import DEFAULT_ACCOUNT
 from responder.sandbox.service_credentials import create_credential
 
@@ -48,6 +49,14 @@ class Requests:
     @property
     def mutating(self) -> list[str]:
         return [op for op in self.sent if not is_read_only(op)]
+
+
+def action_context(reactivate: bool = False, requests: Requests | None = None, **options: Any) -> ActionContext:
+    """What an action gets in a run, against the emulated account; `requests` sees every call it sends."""
+    clients = Clients(AwsOptions(region="us-east-1"))
+    if requests is not None:
+        clients.on_request(requests.handler)
+    return ActionContext(clients, ACCOUNT, reactivate, **options)
 
 
 def credential_status(iam: Any, user: str, credential_id: str) -> str:

@@ -6,7 +6,17 @@ from typing import Any
 
 from pydantic import Field
 
-from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, Target, UndoResult
+from responder.actions.base import (
+    Action,
+    ActionContext,
+    ActionParams,
+    ActionSnapshot,
+    Applied,
+    Change,
+    StepPlan,
+    Target,
+    UndoResult,
+)
 from responder.actions.iam_principals import USER_NAME
 from responder.actions.registry import register
 from responder.actions.states import Chain, Path, StatesStep, parameters, passing, single, states_form
@@ -18,19 +28,24 @@ class AccessKeyParams(ActionParams):
     access_key_id: str = Field(pattern=r"^AKIA[A-Z0-9]{12,124}$")
 
 
+class AccessKeySnapshot(ActionSnapshot):
+    status: str | None  # None: the user has no such access key
+
+
 def _status(ctx: ActionContext, params: AccessKeyParams) -> str | None:
     keys = ctx.clients.iam.list_access_keys(UserName=params.user_name)["AccessKeyMetadata"]
     return next((str(k["Status"]) for k in keys if k["AccessKeyId"] == params.access_key_id), None)
 
 
 @register
-class DeactivateAccessKey(Action[AccessKeyParams]):
+class DeactivateAccessKey(Action[AccessKeyParams, AccessKeySnapshot]):
     name = "iam.deactivate-access-key"
     summary = (
         "Set the IAM user's access key Inactive: aws:TokenIssueTime does not exist for long-term access keys, "
         "so no session policy stops what it signs (undo only with --reactivate-keys)"
     )
     Params = AccessKeyParams
+    Snapshot = AccessKeySnapshot
     permissions = ("iam:ListAccessKeys", "iam:UpdateAccessKey")
     reversible = True
     mutating = True
@@ -40,11 +55,11 @@ class DeactivateAccessKey(Action[AccessKeyParams]):
     def targets(self, params: AccessKeyParams) -> list[Target]:
         return [Target(f"user/{params.user_name}", "access-keys")]
 
-    def snapshot(self, ctx: ActionContext, params: AccessKeyParams) -> dict[str, Any]:
-        return {"status": _status(ctx, params)}
+    def snapshot(self, ctx: ActionContext, params: AccessKeyParams) -> AccessKeySnapshot:
+        return AccessKeySnapshot(status=_status(ctx, params))
 
-    def plan(self, ctx: ActionContext, params: AccessKeyParams, snapshot: dict[str, Any]) -> StepPlan:
-        status = snapshot["status"]
+    def plan(self, ctx: ActionContext, params: AccessKeyParams, snapshot: AccessKeySnapshot) -> StepPlan:
+        status = snapshot.status
         if status is None:
             return StepPlan(notes=[f"access key {params.access_key_id} is not a key of user {params.user_name}"])
         if status != "Active":
@@ -61,7 +76,9 @@ class DeactivateAccessKey(Action[AccessKeyParams]):
             notes=["every workload using this access key stops too: the owner must rotate it"],
         )
 
-    def apply(self, ctx: ActionContext, params: AccessKeyParams, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
+    def apply(
+        self, ctx: ActionContext, params: AccessKeyParams, snapshot: AccessKeySnapshot, plan: StepPlan
+    ) -> Applied:
         ids = [request_id(ctx.clients.iam.update_access_key(**c.parameters)) for c in plan.changes]
         return Applied(request_ids=[i for i in ids if i])
 
@@ -69,9 +86,9 @@ class DeactivateAccessKey(Action[AccessKeyParams]):
         return _status(ctx, params) != "Active"
 
     def undo(
-        self, ctx: ActionContext, params: AccessKeyParams, snapshot: dict[str, Any], applied: dict[str, Any]
+        self, ctx: ActionContext, params: AccessKeyParams, snapshot: AccessKeySnapshot, applied: dict[str, Any]
     ) -> UndoResult:
-        if snapshot["status"] != "Active":
+        if snapshot.status != "Active":
             return UndoResult(status="nothing-to-undo", message="the access key was not active before this run")
         if _status(ctx, params) is None:
             return UndoResult(status="irreversible", message=f"access key {params.access_key_id} no longer exists")

@@ -11,8 +11,10 @@ from responder.actions.base import (
     Action,
     ActionContext,
     ActionParams,
+    ActionSnapshot,
     Applied,
     Change,
+    JournalTime,
     StepPlan,
     Target,
     UndoResult,
@@ -41,16 +43,26 @@ def list_bedrock_credentials(iam: Any, **scope: Any) -> list[dict[str, Any]]:
         kwargs["Marker"] = page["Marker"]
 
 
-def describe_credential(cred: dict[str, Any]) -> dict[str, Any]:
+class Credential(ActionSnapshot):
     """The journaled view of a credential: never a secret (list responses carry none anyway)."""
-    return {
-        "credential_id": cred["ServiceSpecificCredentialId"],
-        "user_name": cred["UserName"],
-        "status": cred["Status"],
-        "alias": cred.get("ServiceCredentialAlias"),
-        "created": cred.get("CreateDate"),
-        "expires": cred.get("ExpirationDate"),
-    }
+
+    credential_id: str
+    user_name: str
+    status: str
+    alias: str | None = None
+    created: JournalTime | None = None
+    expires: JournalTime | None = None
+
+    @classmethod
+    def from_listing(cls, cred: dict[str, Any]) -> Credential:
+        return cls(
+            credential_id=cred["ServiceSpecificCredentialId"],
+            user_name=cred["UserName"],
+            status=cred["Status"],
+            alias=cred.get("ServiceCredentialAlias"),
+            created=cred.get("CreateDate"),
+            expires=cred.get("ExpirationDate"),
+        )
 
 
 def _cache_key(user_name: str) -> tuple[str, str]:
@@ -59,34 +71,34 @@ def _cache_key(user_name: str) -> tuple[str, str]:
 
 def remember_listing(ctx: ActionContext, every: list[dict[str, Any]]) -> None:
     """An account-wide listing (AllUsers) answers every listed user's own listing too: no read per key after it."""
-    by_user: dict[str, list[dict[str, Any]]] = {}
+    by_user: dict[str, list[Credential]] = {}
     for cred in every:
-        by_user.setdefault(cred["UserName"], []).append(describe_credential(cred))
+        by_user.setdefault(cred["UserName"], []).append(Credential.from_listing(cred))
     for user_name, creds in by_user.items():
         ctx.reads.put(_cache_key(user_name), creds)
 
 
-def _user_credentials(ctx: ActionContext, user_name: str, fresh: bool = False) -> dict[str, dict[str, Any]]:
+def _user_credentials(ctx: ActionContext, user_name: str, fresh: bool = False) -> dict[str, Credential]:
     """The user's Bedrock credentials by id: read once per run, or afresh (verification, undo)."""
 
-    def read() -> list[dict[str, Any]]:
+    def read() -> list[Credential]:
         try:
             creds = list_bedrock_credentials(ctx.clients.iam, UserName=user_name)
         except ClientError as exc:
             if error_code(exc) == "NoSuchEntity":
                 raise UserError(f"IAM user {user_name!r} does not exist in account {ctx.account_id}") from None
             raise
-        return [describe_credential(c) for c in creds]
+        return [Credential.from_listing(c) for c in creds]
 
     if fresh:
         listed = read()
         ctx.reads.put(_cache_key(user_name), listed)
     else:
         listed = ctx.reads.get(_cache_key(user_name), read)
-    return {c["credential_id"]: c for c in listed}
+    return {c.credential_id: c for c in listed}
 
 
-def _listed_or_none(ctx: ActionContext, user_name: str) -> list[dict[str, Any]] | None:
+def _listed_or_none(ctx: ActionContext, user_name: str) -> list[Credential] | None:
     try:
         return list(_user_credentials(ctx, user_name).values())
     except UserError:  # no such user (renamed?): the caller searches the account by alias
@@ -99,17 +111,24 @@ class ResolveParams(ActionParams):
     credential_id: str | None = Field(default=None, pattern=CREDENTIAL_ID)
 
 
+class ResolveSnapshot(ActionSnapshot):
+    credentials: list[Credential]
+    matched_by: str  # how they were found: "the key's alias ..." or "user ..."
+    narrowed: bool  # the operator named one credential
+
+
 @register
-class ResolveLongTermKey(Action[ResolveParams]):
+class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
     name = "iam.resolve-long-term-key"
     summary = "Find the IAM user and Bedrock credential(s) behind a long-term key (read-only)"
     Params = ResolveParams
+    Snapshot = ResolveSnapshot
     permissions = ("iam:ListServiceSpecificCredentials",)
     reversible = True
     mutating = False
     outputs = ("user_name", "credential_ids", "credentials", "created_at")
 
-    def snapshot(self, ctx: ActionContext, params: ResolveParams) -> dict[str, Any]:
+    def snapshot(self, ctx: ActionContext, params: ResolveParams) -> ResolveSnapshot:
         key = params.key
         if key is None and params.user_name is None:
             raise UserError(
@@ -126,11 +145,11 @@ class ResolveLongTermKey(Action[ResolveParams]):
                     f"the key belongs to account {key.account_id}, but your credentials are for account "
                     f"{ctx.account_id}: use a profile in {key.account_id}"
                 )
-            matches = [c for c in listing.result() or [] if c.get("alias") == key.alias]
+            matches = [c for c in listing.result() or [] if c.alias == key.alias]
             if not matches:  # a renamed user keeps its credentials and their alias: search the whole account
                 every = list_bedrock_credentials(ctx.clients.iam, AllUsers=True)
                 remember_listing(ctx, every)
-                matches = [describe_credential(c) for c in every if c.get("ServiceCredentialAlias") == key.alias]
+                matches = [Credential.from_listing(c) for c in every if c.get("ServiceCredentialAlias") == key.alias]
             if not matches:
                 raise UserError(
                     f"no Bedrock credential in account {ctx.account_id} has the key's alias {key.alias!r}: "
@@ -142,28 +161,28 @@ class ResolveLongTermKey(Action[ResolveParams]):
             matches = list(_user_credentials(ctx, params.user_name).values())
             how = f"user {params.user_name}"
         if params.credential_id is not None:
-            narrowed = [m for m in matches if m["credential_id"] == params.credential_id]
+            narrowed = [m for m in matches if m.credential_id == params.credential_id]
             if not narrowed:
                 raise UserError(f"credential {params.credential_id} is not a Bedrock credential of {how}")
             matches = narrowed
         elif not matches:
             raise UserError(f"{how} has no Bedrock API key (service-specific credential)")
-        return {"credentials": matches, "matched_by": how, "narrowed": params.credential_id is not None}
+        return ResolveSnapshot(credentials=matches, matched_by=how, narrowed=params.credential_id is not None)
 
-    def plan(self, ctx: ActionContext, params: ResolveParams, snapshot: dict[str, Any]) -> StepPlan:
-        creds = snapshot["credentials"]
-        notes = [f"found {len(creds)} Bedrock credential(s) by {snapshot['matched_by']}"]
-        if len(creds) > 1 and not snapshot["narrowed"]:
+    def plan(self, ctx: ActionContext, params: ResolveParams, snapshot: ResolveSnapshot) -> StepPlan:
+        creds = snapshot.credentials
+        notes = [f"found {len(creds)} Bedrock credential(s) by {snapshot.matched_by}"]
+        if len(creds) > 1 and not snapshot.narrowed:
             notes.append(
                 f"{len(creds)} credentials match and the key cannot tell them apart offline: all are contained; "
                 "name one with -p credential_id=... to narrow"
             )
         return StepPlan(
             outputs={
-                "user_name": creds[0]["user_name"],
-                "credential_ids": [c["credential_id"] for c in creds],
-                "credentials": creds,
-                "created_at": min((c["created"] for c in creds if c["created"]), default=None),
+                "user_name": creds[0].user_name,
+                "credential_ids": [c.credential_id for c in creds],
+                "credentials": [c.model_dump() for c in creds],  # outputs are plain values: references index them
+                "created_at": min((c.created for c in creds if c.created), default=None),
             },
             notes=notes,
         )
@@ -174,9 +193,13 @@ class CredentialsParams(ActionParams):
     credential_ids: list[str] = Field(min_length=1)
 
 
-def _current(ctx: ActionContext, params: CredentialsParams, fresh: bool = False) -> dict[str, Any]:
+class CredentialsSnapshot(ActionSnapshot):
+    credentials: dict[str, Credential | None]  # by id, as asked for; None: no such credential (deleted)
+
+
+def _current(ctx: ActionContext, params: CredentialsParams, fresh: bool = False) -> CredentialsSnapshot:
     creds = _user_credentials(ctx, params.user_name, fresh)
-    return {"credentials": {cid: creds.get(cid) for cid in params.credential_ids}}
+    return CredentialsSnapshot(credentials={cid: creds.get(cid) for cid in params.credential_ids})
 
 
 def _credentials_target(params: CredentialsParams) -> list[Target]:
@@ -184,10 +207,11 @@ def _credentials_target(params: CredentialsParams) -> list[Target]:
 
 
 @register
-class DeactivateServiceCredentials(Action[CredentialsParams]):
+class DeactivateServiceCredentials(Action[CredentialsParams, CredentialsSnapshot]):
     name = "iam.deactivate-service-credentials"
     summary = "Set the user's Bedrock credential(s) Inactive (undo: reactivate, only with --reactivate-keys)"
     Params = CredentialsParams
+    Snapshot = CredentialsSnapshot
     permissions = ("iam:ListServiceSpecificCredentials", "iam:UpdateServiceSpecificCredential")
     reversible = True
     mutating = True
@@ -197,15 +221,15 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
     def targets(self, params: CredentialsParams) -> list[Target]:
         return _credentials_target(params)
 
-    def snapshot(self, ctx: ActionContext, params: CredentialsParams) -> dict[str, Any]:
+    def snapshot(self, ctx: ActionContext, params: CredentialsParams) -> CredentialsSnapshot:
         return _current(ctx, params)
 
-    def plan(self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any]) -> StepPlan:
+    def plan(self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot) -> StepPlan:
         changes, notes = [], []
-        for cid, cred in snapshot["credentials"].items():
+        for cid, cred in snapshot.credentials.items():
             if cred is None:
                 notes.append(f"credential {cid} no longer exists")
-            elif cred["status"] == "Active":
+            elif cred.status == "Active":
                 changes.append(
                     Change(
                         call="iam:UpdateServiceSpecificCredential",
@@ -220,10 +244,12 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
                     )
                 )
             else:
-                notes.append(f"credential {cid} is already {cred['status']}")
+                notes.append(f"credential {cid} is already {cred.status}")
         return StepPlan(changes=changes, notes=notes)
 
-    def apply(self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
+    def apply(
+        self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot, plan: StepPlan
+    ) -> Applied:
         ctx.reads.forget(_cache_key(params.user_name))
         ids = []
         for change in plan.changes:
@@ -231,13 +257,13 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
         return Applied(request_ids=[i for i in ids if i])
 
     def verify(self, ctx: ActionContext, params: CredentialsParams, applied: Applied | None = None) -> bool:
-        creds = _current(ctx, params, fresh=True)["credentials"]
-        return all(c is None or c["status"] != "Active" for c in creds.values())
+        creds = _current(ctx, params, fresh=True).credentials
+        return all(c is None or c.status != "Active" for c in creds.values())
 
     def undo(
-        self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], applied: dict[str, Any]
+        self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot, applied: dict[str, Any]
     ) -> UndoResult:
-        was_active = [cid for cid, c in snapshot["credentials"].items() if c and c["status"] == "Active"]
+        was_active = [cid for cid, c in snapshot.credentials.items() if c and c.status == "Active"]
         if not was_active:
             return UndoResult(status="nothing-to-undo", message="no credential was active before this run")
         existing = _user_credentials(ctx, params.user_name, fresh=True)
@@ -266,10 +292,11 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
 
 
 @register
-class DeleteServiceCredentials(Action[CredentialsParams]):
+class DeleteServiceCredentials(Action[CredentialsParams, CredentialsSnapshot]):
     name = "iam.delete-service-credentials"
     summary = "Delete the user's Bedrock credential(s) for good (irreversible; off unless asked for)"
     Params = CredentialsParams
+    Snapshot = CredentialsSnapshot
     permissions = ("iam:ListServiceSpecificCredentials", "iam:DeleteServiceSpecificCredential")
     reversible = False
     mutating = True
@@ -278,12 +305,12 @@ class DeleteServiceCredentials(Action[CredentialsParams]):
     def targets(self, params: CredentialsParams) -> list[Target]:
         return _credentials_target(params)
 
-    def snapshot(self, ctx: ActionContext, params: CredentialsParams) -> dict[str, Any]:
+    def snapshot(self, ctx: ActionContext, params: CredentialsParams) -> CredentialsSnapshot:
         return _current(ctx, params)
 
-    def plan(self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any]) -> StepPlan:
+    def plan(self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot) -> StepPlan:
         changes, notes = [], []
-        for cid, cred in snapshot["credentials"].items():
+        for cid, cred in snapshot.credentials.items():
             if cred is None:
                 notes.append(f"credential {cid} is already deleted")
                 continue
@@ -292,14 +319,16 @@ class DeleteServiceCredentials(Action[CredentialsParams]):
                     call="iam:DeleteServiceSpecificCredential",
                     parameters={"UserName": params.user_name, "ServiceSpecificCredentialId": cid},
                     target=f"credential {cid} of user {params.user_name}",
-                    before=cred["status"],
+                    before=cred.status,
                     after="deleted",
                     reversible=False,
                 )
             )
         return StepPlan(changes=changes, notes=notes)
 
-    def apply(self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
+    def apply(
+        self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot, plan: StepPlan
+    ) -> Applied:
         ctx.reads.forget(_cache_key(params.user_name))
         ids = []
         for change in plan.changes:
@@ -307,12 +336,12 @@ class DeleteServiceCredentials(Action[CredentialsParams]):
         return Applied(request_ids=[i for i in ids if i])
 
     def verify(self, ctx: ActionContext, params: CredentialsParams, applied: Applied | None = None) -> bool:
-        return all(c is None for c in _current(ctx, params, fresh=True)["credentials"].values())
+        return all(c is None for c in _current(ctx, params, fresh=True).credentials.values())
 
     def undo(
-        self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], applied: dict[str, Any]
+        self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot, applied: dict[str, Any]
     ) -> UndoResult:
-        gone = [cid for cid, c in snapshot["credentials"].items() if c]
+        gone = [cid for cid, c in snapshot.credentials.items() if c]
         return UndoResult(
             status="irreversible",
             message=f"credential(s) {', '.join(gone)} were deleted and cannot be restored; "

@@ -219,7 +219,7 @@ FORMS: dict[str, Forms] = {}
 REFUSED: dict[str, str] = {}  # action name -> why it has no Step Functions form
 
 
-def states_form(action: type[Action[Any]], undo: StatesForm | None = None) -> Callable[[StatesForm], StatesForm]:
+def states_form(action: type[Action[Any, Any]], undo: StatesForm | None = None) -> Callable[[StatesForm], StatesForm]:
     """Register `action`'s Step Functions form (and, for a reversible change, the form of its undo)."""
 
     def register(form: StatesForm) -> StatesForm:
@@ -229,6 +229,6 @@ def states_form(action: type[Action[Any]], undo: StatesForm | None = None) -> Ca
     return register
 
 
-def no_states_form(action: type[Action[Any]], why: str) -> None:
+def no_states_form(action: type[Action[Any, Any]], why: str) -> None:
     """Say why `action` cannot run on Step Functions: an export of a playbook using it is refused with this."""
     REFUSED[action.name] = why

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from responder.engine.concurrency import MAX_CONCURRENCY
 from responder.engine.runs import default_runs_dir
 
 Profile = Annotated[str | None, typer.Option("--profile", envvar="AWS_PROFILE", help="AWS profile to use.")]
@@ -53,7 +54,6 @@ Org = Annotated[
 ]
 # Organizations creates this role, trusting the management account, in every account it creates.
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
-DEFAULT_CONCURRENCY = 8
 RoleName = Annotated[
     str,
     typer.Option("--role-name", help="With --accounts/--org: the role to assume in each account."),
@@ -63,7 +63,7 @@ Concurrency = Annotated[
     typer.Option(
         "--concurrency",
         help="How many steps at once (a key's group of contain-bedrock-keys is two); with --accounts/--org: "
-        "how many accounts at once (1 to 64).",
+        f"how many accounts at once (1 to {MAX_CONCURRENCY}).",
     ),
 ]
 

@@ -12,7 +12,6 @@ import typer
 
 from responder.cli.errors import reported_errors
 from responder.cli.options import (
-    DEFAULT_CONCURRENCY,
     DEFAULT_ROLE_NAME,
     Accounts,
     Concurrency,
@@ -26,6 +25,7 @@ from responder.cli.options import (
     fanout_targets,
 )
 from responder.cli.render import say
+from responder.engine.concurrency import DEFAULT_CONCURRENCY
 from responder.errors import EXIT_STEP_FAILED
 
 if TYPE_CHECKING:

@@ -52,11 +52,11 @@ def find_owner(key: LeakedKey, settings: Any) -> dict[str, Any]:
         if isinstance(key, LongTermKey):
             resolve_long = ResolveLongTermKey()
             snapshot = resolve_long.snapshot(ctx, ResolveParams(key=key))
-            creds = snapshot["credentials"]
+            creds = snapshot.credentials
             return {
                 "found": True,
-                "principal": f"user {creds[0]['user_name']}",
-                "credentials": [{k: c[k] for k in ("credential_id", "status", "created", "expires")} for c in creds],
+                "principal": f"user {creds[0].user_name}",
+                "credentials": [c.model_dump(include={"credential_id", "status", "created", "expires"}) for c in creds],
                 "operator": operator,
             }
         resolve_short = ResolveShortTermKey()
