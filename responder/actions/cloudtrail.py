@@ -255,13 +255,14 @@ class InvestigateParams(ActionParams):
 
 
 @register
-class InvestigateKeyActivity(Action[InvestigateParams]):
+class InvestigateKeyActivity(Action[InvestigateParams, ActivitySnapshot]):
     name = "cloudtrail.investigate-key-activity"
     summary = (
         "Summarise the Bedrock and Bedrock Mantle calls made with a bearer token by the key's principal, keeping "
         "every event read (read-only)"
     )
     Params = InvestigateParams
+    Snapshot = ActivitySnapshot
     permissions = ("cloudtrail:LookupEvents",)
     reversible = True
     mutating = False
@@ -269,11 +270,11 @@ class InvestigateKeyActivity(Action[InvestigateParams]):
     volatile = True
     report_output = "activity"
 
-    def snapshot(self, ctx: ActionContext, params: InvestigateParams) -> dict[str, Any]:
-        return read_activity(ctx, params).model_dump(mode="json")
+    def snapshot(self, ctx: ActionContext, params: InvestigateParams) -> ActivitySnapshot:
+        return read_activity(ctx, params)
 
-    def plan(self, ctx: ActionContext, params: InvestigateParams, snapshot: dict[str, Any]) -> StepPlan:
-        read = ActivitySnapshot.model_validate(snapshot)
+    def plan(self, ctx: ActionContext, params: InvestigateParams, snapshot: ActivitySnapshot) -> StepPlan:
+        read = snapshot
         if read.by is None:
             note = "nothing to look up by: give the key (its access key id) or a user name to investigate"
             return StepPlan(outputs={"activity": None, "events": []}, notes=[note, MANTLE_NOTE])

@@ -7,7 +7,9 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
+
+from responder.actions.base import ActionSnapshot
 
 BEDROCK_SOURCE = "bedrock.amazonaws.com"
 MANTLE_SOURCE = "bedrock-mantle.amazonaws.com"
@@ -19,14 +21,13 @@ MANTLE_NOTE = (
 )
 
 
-class ActivitySnapshot(BaseModel):
-    """What LookupEvents returned for the key's principal: the records, and how they were searched."""
+class ActivitySnapshot(ActionSnapshot):
+    """What LookupEvents returned for the key's principal: the records, and how they were searched. Volatile: the
+    executor does not journal it (the events kept are the plan's `events` output)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    records: list[dict[str, Any]] = []
-    window: list[str] = []  # [start, end], ISO-8601
-    regions: list[str] = []
+    records: list[dict[str, Any]] = Field(default_factory=list)
+    window: list[str] = Field(default_factory=list)  # [start, end], ISO-8601
+    regions: list[str] = Field(default_factory=list)
     by: str | None = None  # "AccessKeyId=ASIA..." or "Username=NAME"; None: nothing to look up by
     capped_window: bool = False  # the window asked for began before LookupEvents' 90 days
     cap_hit: bool = False  # max_events stopped the reading
