@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -13,6 +12,13 @@ from typing import Any
 from pydantic import Field
 
 from responder.actions.base import Action, ActionContext, ActionParams, Regions, StepPlan
+from responder.actions.cloudtrail_records import (
+    MANTLE_NOTE,
+    ActivitySnapshot,
+    counts_text,
+    event_line,
+    summarise,
+)
 from responder.actions.iam_principals import ROLE_NAME, USER_NAME
 from responder.actions.reads import together
 from responder.actions.registry import register
@@ -24,10 +30,6 @@ from responder.keys import ShortTermKey
 GLOBAL_REGION = "us-east-1"  # IAM and STS events land here
 LOOKBACK = timedelta(days=90)  # LookupEvents sees 90 days of management events
 SSO_ROLE_PREFIX = "AWSReservedSSO_"
-MANTLE_NOTE = (
-    "Bedrock Mantle inference is a CloudTrail data event, which LookupEvents cannot see: "
-    "search the trail or a CloudTrail Lake event data store that records it"
-)
 
 
 def pages(
@@ -253,93 +255,76 @@ class InvestigateParams(ActionParams):
 
 
 @register
-class InvestigateKeyActivity(Action[InvestigateParams]):
+class InvestigateKeyActivity(Action[InvestigateParams, ActivitySnapshot]):
     name = "cloudtrail.investigate-key-activity"
-    summary = "Summarise the Bedrock calls made with a bearer token by the key's principal (read-only)"
+    summary = (
+        "Summarise the Bedrock and Bedrock Mantle calls made with a bearer token by the key's principal, keeping "
+        "every event read (read-only)"
+    )
     Params = InvestigateParams
+    Snapshot = ActivitySnapshot
     permissions = ("cloudtrail:LookupEvents",)
     reversible = True
     mutating = False
-    outputs = ("activity",)
+    outputs = ("activity", "events")
     volatile = True
     report_output = "activity"
 
-    def snapshot(self, ctx: ActionContext, params: InvestigateParams) -> dict[str, Any]:
-        now = datetime.now(timezone.utc)
-        if params.access_key_id:
-            attribute, value = "AccessKeyId", params.access_key_id
-        elif params.user_name:
-            attribute, value = "Username", params.user_name
-        else:  # a role named by hand, without the key: its sessions' names are unknown
-            return {"records": [], "window": [], "regions": [], "by": None, "capped_window": False, "cap_hit": False}
-        start = params.since or now - LOOKBACK
-        capped_window = start < now - LOOKBACK
-        start = max(start, now - LOOKBACK)
-        end = min(params.until or now, now)
-        regions = list(dict.fromkeys(params.regions or [ctx.clients.region]))
-        # Regions are rate-limited apart (2 requests a second each): read them at once.
-        per_region = together(
-            *(functools.partial(lookup, ctx, r, attribute, value, start, end, params.max_events) for r in regions)
-        )
-        records = [record for found, _ in per_region for record in found]
-        cap_hit = any(cut for _, cut in per_region) or len(records) > params.max_events
-        records = records[: params.max_events]
-        return {
-            "records": records,
-            "window": [start.isoformat(), end.isoformat()],
-            "regions": regions,
-            "by": f"{attribute}={value}",
-            "capped_window": capped_window,
-            "cap_hit": cap_hit,
-        }
+    def snapshot(self, ctx: ActionContext, params: InvestigateParams) -> ActivitySnapshot:
+        return read_activity(ctx, params)
 
-    def plan(self, ctx: ActionContext, params: InvestigateParams, snapshot: dict[str, Any]) -> StepPlan:
-        if snapshot["by"] is None:
+    def plan(self, ctx: ActionContext, params: InvestigateParams, snapshot: ActivitySnapshot) -> StepPlan:
+        read = snapshot
+        if read.by is None:
             note = "nothing to look up by: give the key (its access key id) or a user name to investigate"
-            return StepPlan(outputs={"activity": None}, notes=[note, MANTLE_NOTE])
-        bearer = [r for r in snapshot["records"] if r.get("additionalEventData", {}).get("callWithBearerToken")]
-        times = sorted(str(r.get("eventTime")) for r in bearer)
-        after = [
-            r
-            for r in bearer
-            if params.contained_at is not None and _when(r) is not None and _when(r) >= params.contained_at  # type: ignore[operator]
-        ]
+            return StepPlan(outputs={"activity": None, "events": []}, notes=[note, MANTLE_NOTE])
+        activity = summarise(read, params.contained_at)
         notes = [
-            f"{len(bearer)} call(s) made with a bearer token ({snapshot['by']}, {', '.join(snapshot['regions'])})",
+            f"{activity['bearer_token_calls']} call(s) made with a bearer token "
+            f"({counts_text(activity['by_source'])}; {read.by}, {', '.join(read.regions)})",
             MANTLE_NOTE,
         ]
         if not params.regions:
             notes.append(
-                f"searched only {', '.join(snapshot['regions'])}: Bedrock may have been called elsewhere too; "
+                f"searched only {', '.join(read.regions)}: Bedrock may have been called elsewhere too; "
                 "add -p regions=REGION,REGION"
             )
-        if snapshot["cap_hit"]:
+        if read.cap_hit:
             notes.append(f"stopped at {params.max_events} events (max_events): there may be more")
-        if snapshot["capped_window"]:
+        if read.capped_window:
             notes.append("LookupEvents keeps 90 days: older activity is not covered")
-        activity = {
-            "searched": {"by": snapshot["by"], "regions": snapshot["regions"], "window": snapshot["window"]},
-            "events_read": len(snapshot["records"]),
-            "bearer_token_calls": len(bearer),
-            # [name, count] pairs, most first: a JSON object would lose the order when the journal sorts keys
-            "by_event": Counter(str(r.get("eventName")) for r in bearer).most_common(),
-            "by_region": Counter(str(r.get("awsRegion")) for r in bearer).most_common(),
-            "source_ips": sorted({str(r.get("sourceIPAddress")) for r in bearer}),
-            "user_agents": sorted({str(r.get("userAgent")) for r in bearer}),
-            "errors": Counter(str(r["errorCode"]) for r in bearer if r.get("errorCode")).most_common(),
-            "first_seen": times[0] if times else None,
-            "last_seen": times[-1] if times else None,
-            "after_containment": len(after),
-            "cap_hit": snapshot["cap_hit"],
-        }
-        return StepPlan(outputs={"activity": activity}, notes=notes)
+        events = [event_line(r, params.contained_at) for r in read.records]
+        return StepPlan(outputs={"activity": activity, "events": events}, notes=notes)
 
 
-def _when(record: dict[str, Any]) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(record.get("eventTime")).replace("Z", "+00:00"))
-    except ValueError:
-        return None
+def read_activity(ctx: ActionContext, params: InvestigateParams) -> ActivitySnapshot:
+    """The principal's events in the window, every source (Bedrock, Bedrock Mantle, IAM...) in every region."""
+    now = datetime.now(timezone.utc)
+    if params.access_key_id:
+        attribute, value = "AccessKeyId", params.access_key_id
+    elif params.user_name:
+        attribute, value = "Username", params.user_name
+    else:  # a role named by hand, without the key: its sessions' names are unknown
+        return ActivitySnapshot()
+    start = params.since or now - LOOKBACK
+    capped_window = start < now - LOOKBACK
+    start = max(start, now - LOOKBACK)
+    end = min(params.until or now, now)
+    regions = list(dict.fromkeys(params.regions or [ctx.clients.region]))
+    # Regions are rate-limited apart (2 requests a second each): read them at once.
+    per_region = together(
+        *(functools.partial(lookup, ctx, r, attribute, value, start, end, params.max_events) for r in regions)
+    )
+    records = [record for found, _ in per_region for record in found]
+    cap_hit = any(cut for _, cut in per_region) or len(records) > params.max_events
+    return ActivitySnapshot(
+        records=records[: params.max_events],
+        window=[start.isoformat(), end.isoformat()],
+        regions=regions,
+        by=f"{attribute}={value}",
+        capped_window=capped_window,
+        cap_hit=cap_hit,
+    )
 
 
 # How these actions run on AWS Step Functions. The machine is given the principal (`responder identify KEYFILE

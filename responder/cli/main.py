@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from responder import __version__
-from responder.cli import export, identify, playbooks, run, runs, sandbox, sweep
+from responder.cli import export, identify, investigate, playbooks, run, runs, sandbox, sweep
 from responder.cli.errors import DEBUG
 
 app = typer.Typer(
@@ -51,6 +51,7 @@ app.command()(run.apply)
 app.command()(run.resume)
 app.command()(run.rollback)
 app.command()(sweep.sweep)
+app.command()(investigate.investigate)
 app.command("runs")(runs.runs)
 app.command()(runs.report)
 app.add_typer(runs.audit_app, name="audit")

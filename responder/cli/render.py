@@ -31,6 +31,13 @@ def _change_line(change: dict[str, Any]) -> str:
     return f"{change['call']} on {change['target']}: {short(change['before'])} -> {short(change['after'])}{mark}"
 
 
+def _policy_diff(change: dict[str, Any]) -> list[str]:
+    """The policy document a change will put, as a diff against what is there: approved with it in view."""
+    from responder.engine.report_words import policy_diff  # the report stays out of `responder --help`
+
+    return [f"    {line}" for line in policy_diff(change.get("before"), change.get("after"))]
+
+
 class Progress:
     """A journal listener printing one line per meaningful record (to stderr under --output json)."""
 
@@ -40,7 +47,7 @@ class Progress:
     def __call__(self, event: str, fields: dict[str, Any]) -> None:
         step = f"  {fields.get('step', ''):<20}"
         if event == j.PLANNED:
-            lines = [_change_line(c) for c in fields["changes"]]
+            lines = [line for c in fields["changes"] for line in [_change_line(c), *_policy_diff(c)]]
             if not lines and not fields["notes"]:
                 lines = ["no change needed"]
             for line in lines + [f"note: {n}" for n in fields["notes"]]:
@@ -98,6 +105,7 @@ def outcome_json(outcome: Outcome) -> str:
                 "steps": steps,
                 "containment": {k: v for k, v in outcome.report.get("containment", {}).items() if k != "milestones"},
                 "audit_log": str(outcome.paths.audit_log),
+                "audit_head": outcome.report.get("audit_head"),
                 "report": str(outcome.paths.report_md),
                 "report_json": str(outcome.paths.report_json),
                 **_accounts(outcome),
@@ -124,3 +132,4 @@ def outcome_text(outcome: Outcome) -> None:
         say(f"contained: {line}")
     say(f"report:    {outcome.paths.report_md}")
     say(f"audit log: {outcome.paths.audit_log}")
+    say(f"audit head: {outcome.report.get('audit_head')} (for the ticket: `responder audit verify RUN_ID --head HEAD`)")

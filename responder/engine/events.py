@@ -26,6 +26,8 @@ class Event(str, Enum):
     UNDO_FAILED = "step.undo_failed"
     ACCOUNT_FINISHED = "account.finished"  # a fan-out's parent run: one account's run ended (or could not start)
     EXPANDED = "group.expanded"  # a for_each group's items, and the steps they make (in place of the group)
+    # `responder investigate`: CloudTrail read again after the run, from its containment moment; the events found.
+    INVESTIGATED = "run.investigated"
 
     def __str__(self) -> str:
         return self.value
@@ -41,7 +43,7 @@ RUN_STARTED, RUN_RESUMED, ROLLBACK_STARTED, FINISHED = (
 PLANNED, SKIPPED, READ, UNCHANGED = Event.PLANNED, Event.SKIPPED, Event.READ, Event.UNCHANGED
 APPLYING, APPLIED, VERIFIED, FAILED = Event.APPLYING, Event.APPLIED, Event.VERIFIED, Event.FAILED
 UNDOING, UNDONE, UNDO_FAILED = Event.UNDOING, Event.UNDONE, Event.UNDO_FAILED
-ACCOUNT_FINISHED, EXPANDED = Event.ACCOUNT_FINISHED, Event.EXPANDED
+ACCOUNT_FINISHED, EXPANDED, INVESTIGATED = Event.ACCOUNT_FINISHED, Event.EXPANDED, Event.INVESTIGATED
 
 # Records fsynced before the run goes on: a write-ahead record must be on disk before its request leaves, and the
 # end of a run before the process says it is done. The others are flushed to the kernel, which keeps them if the

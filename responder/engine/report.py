@@ -1,15 +1,29 @@
-"""The ticket report: built from the journal alone, rendered as Markdown or JSON."""
+"""The ticket report: built from the journal alone, rendered as Markdown (report_markdown.py) or JSON."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from responder.actions.registry import get_action
 from responder.engine import events as j
 from responder.engine.audit import verify_chain
-from responder.engine.run_state import RunState
+from responder.engine.evidence import (
+    EVENTS_FILE,
+    athena_query,
+    collect_events,
+    containment_moment,
+    first_search,
+    lake_query,
+    parse_time,
+    write_events,
+)
+from responder.engine.report_markdown import containment_line, render_markdown
+from responder.engine.report_words import skip_reason
+from responder.engine.run_state import RunState, load_run
 from responder.engine.runs import RunPaths
+from responder.engine.timeline_files import existing_pictures
+
+__all__ = ["build_report", "containment_line", "containment_times", "render_json", "render_markdown", "save_reports"]
 
 OUTCOMES = {
     "planned": "dry run: nothing was changed",
@@ -61,21 +75,6 @@ def containment_times(state: RunState) -> dict[str, Any]:
     }
 
 
-def containment_line(times: dict[str, Any] | None) -> str | None:
-    """ "key inactive 0.41 s after start; principal fully denied 0.43 s", or None when nothing was timed."""
-    if not times:
-        return None
-    parts = []
-    if times["key_inactive_after_s"] is not None:
-        parts.append(f"key inactive {times['key_inactive_after_s']:.2f} s after start")
-    if times["fully_denied_after_s"] is not None:
-        parts.append(f"principal fully denied {times['fully_denied_after_s']:.2f} s")
-    already = sorted({m["milestone"] for m in times["milestones"] if m["already"]})
-    if already:
-        parts.append(f"already in place before this run: {', '.join(already)}")
-    return "; ".join(parts) or None
-
-
 def build_report(state: RunState, paths: RunPaths) -> dict[str, Any]:
     started = state.started
     chain = verify_chain(paths.audit_log)
@@ -96,8 +95,11 @@ def build_report(state: RunState, paths: RunPaths) -> dict[str, Any]:
                 "undo": step.undo_status,
                 "undo_message": step.undo_message,
                 "reversible": step.reversible,
+                "applied": step.applied,  # how it was applied: e.g. the aws:TokenIssueTime cutoff it set
+                "skip_reason": skip_reason(state, step.id) if step.status == "skipped" else None,
             }
         )
+    moment = containment_moment(state)
     return {
         "run_id": state.run_id,
         "playbook": state.playbook,
@@ -117,7 +119,63 @@ def build_report(state: RunState, paths: RunPaths) -> dict[str, Any]:
         "audit_records": chain.records,
         "audit_head": chain.head,
         "warnings": state.warnings,
+        "contained_at": moment.isoformat() if moment else None,
+        "principal": principal(state),
+        "evidence": evidence(state, paths, moment),
     }
+
+
+def principal(state: RunState) -> dict[str, str] | None:
+    """Whose key it was: the first step output naming a role or a user (the resolving step's)."""
+    for step in state.steps.values():
+        for kind in ("role", "user"):
+            name = step.outputs.get(f"{kind}_name")
+            if isinstance(name, str) and name:
+                return {"type": kind, "name": name}
+    key = state.started.get("key") or {}
+    return {"type": "user", "name": str(key["user_name"])} if key.get("user_name") else None
+
+
+def evidence(state: RunState, paths: RunPaths, moment: Any) -> dict[str, Any]:
+    """The events the run and `responder investigate` read, summed up; where they are kept; and the queries for
+    what LookupEvents cannot see."""
+    events = collect_events(state, moment)
+    bearer = [e for e in events if e.get("bearer_token")]
+    search = first_search(state)
+    rechecks = [
+        {
+            "at": r.get("ts"),
+            "since": r.get("since"),
+            "until": r.get("until"),
+            "events_read": len(r.get("events", [])),
+            "bearer_token_calls": sum(1 for e in r.get("events", []) if e.get("bearer_token")),
+        }
+        for r in state.records
+        if r.get("event") == j.INVESTIGATED
+    ]
+    queries = None
+    if search is not None:
+        queries = {"cloudtrail_lake": lake_query(search), "athena": athena_query(search)}
+    times = sorted(str(e["time"]) for e in bearer if e.get("time"))
+    return {
+        "events_file": EVENTS_FILE,
+        "events_read": len(events),
+        "bearer_token_calls": len(bearer),
+        "by_source": [
+            [source, sum(1 for e in bearer if e.get("source") == source)]
+            for source in dict.fromkeys(["bedrock.amazonaws.com", "bedrock-mantle.amazonaws.com", *_sources(bearer)])
+        ],
+        "first_seen": times[0] if times else None,
+        "last_seen": times[-1] if times else None,
+        "after_containment": [e for e in bearer if e.get("after_containment")],
+        "rechecks": rechecks,
+        "queries": queries,
+        "pictures": existing_pictures(paths.directory),
+    }
+
+
+def _sources(events: list[dict[str, Any]]) -> list[str]:
+    return sorted({str(e.get("source")) for e in events})
 
 
 def _timeline_entry(record: dict[str, Any]) -> dict[str, Any]:
@@ -135,190 +193,13 @@ def _timeline_entry(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def save_reports(paths: RunPaths, report: dict[str, Any], markdown: str) -> None:
-    """The run's report.md and report.json, beside its audit log."""
+    """The run's report.md and report.json, beside its audit log; and events.jsonl, every event the run read."""
     paths.report_md.write_text(markdown, encoding="utf-8")
     paths.report_json.write_text(render_json(report), encoding="utf-8")
+    if report.get("evidence") is not None and not report.get("fanout"):
+        state = load_run(paths.audit_log)
+        write_events(paths.directory / EVENTS_FILE, collect_events(state, parse_time(report.get("contained_at"))))
 
 
 def render_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, sort_keys=True)
-
-
-def _cell(value: Any) -> str:
-    text = value if isinstance(value, str) else "none" if value is None else json.dumps(value, sort_keys=True)
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def render_markdown(report: dict[str, Any]) -> str:
-    run_id = report["run_id"]
-    key = report.get("key") or {}
-    lines = [
-        f"# Leaked Bedrock API key response: {report['playbook']}",
-        "",
-        f"**{report['status'].upper()}**: {report['outcome']}.",
-        "",
-        "| | |",
-        "|---|---|",
-        f"| Run | `{run_id}`{' (dry run)' if report['dry_run'] else ''} |",
-        f"| Account | {report.get('account') or '?'} |",
-        f"| Operator | {report.get('operator') or '?'} |",
-    ]
-    if key:
-        lines.append(f"| Key | {_describe_key(key)} |")
-    params = {k: v for k, v in report["params"].items() if v is not None}
-    lines += [
-        f"| Parameters | {_cell(params) if params else 'none'} |",
-        f"| Started | {report['started_at']} |",
-        *([f"| Time to containment | {line} |"] if (line := containment_line(report["containment"])) else []),
-        f"| Last record | {report['finished_at']} |",
-        f"| Audit log | `{report['audit_log']}` |",
-        f"| Audit chain | {report['audit_records']} records, head `{report['audit_head']}` |",
-        "",
-        "## Steps",
-        "",
-        "| Step | Action | Result | Undo |",
-        "|---|---|---|---|",
-    ]
-    for step in report["steps"]:
-        undo = step["undo"] or ("irreversible" if not step["reversible"] and step["status"] != "skipped" else "")
-        lines.append(f"| {step['id']} | `{step['action']}` | {step['result']} | {undo} |")
-    lines += ["", "## Changes", ""]
-    changed = [s for s in report["steps"] if s["changes"] and s["status"] != "unchanged"]
-    if not changed:
-        lines.append("None." if not report["dry_run"] else "None (dry run); the plan is below.")
-    for step in report["steps"]:
-        if not step["changes"]:
-            continue
-        verb = "Would call" if step["status"] == "planned" else "Called"
-        for change in step["changes"]:
-            lines.append(
-                f"- **{step['id']}**: {verb} `{change['call']}` on {change['target']}: "
-                f"`{_cell(change['before'])}` -> `{_cell(change['after'])}`"
-                + ("" if change.get("reversible", True) else " (**irreversible**)")
-            )
-        if step["request_ids"]:
-            lines.append(f"  - AWS request ids: {', '.join(step['request_ids'])}")
-    lines += ["", "## Not done, and why", ""]
-    lines += _not_done(report) or ["Nothing: every step ran."]
-    notes = [f"- {s['id']}: {note}" for s in report["steps"] for note in s["notes"]]
-    if notes:
-        lines += ["", "## Notes", "", *notes]
-    lines += ["", "## How to roll back", ""]
-    lines += _rollback_advice(report)
-    lines += [
-        "",
-        "## What the key did",
-        "",
-        *_activity(report),
-        "",
-        "## Timeline",
-        "",
-        "| Time (UTC) | Event | Step | Detail |",
-        "|---|---|---|---|",
-    ]
-    for entry in report["timeline"]:
-        lines.append(f"| {entry['ts']} | {entry['event']} | {entry['step'] or ''} | {_cell(entry['detail'])} |")
-    lines += ["", f"Verify the audit trail: `responder audit verify {report['audit_log']}`", ""]
-    return "\n".join(lines)
-
-
-def _describe_key(key: dict[str, Any]) -> str:
-    if key.get("kind") == "short-term":
-        return (
-            f"short-term key signed by `{key.get('access_key_id')}` ({key.get('signer')}) in {key.get('region')}, "
-            f"issued {key.get('issued_at')}, expires {key.get('expires_at')}, fingerprint `{key.get('fingerprint')}`"
-        )
-    return f"long-term key, alias `{key.get('alias')}`, fingerprint `{key.get('fingerprint')}`"
-
-
-def _declared(action_name: str, attribute: str) -> Any:
-    """What a step's action declares for the report (its undo warning, its summary output), if it is known."""
-    action = get_action(action_name)
-    return getattr(action, attribute, None) if action is not None else None
-
-
-def _activity(report: dict[str, Any]) -> list[str]:
-    """The investigation's summary, from the outputs of the step that produced `activity`."""
-    found: list[dict[str, Any]] = [
-        (s.get("outputs") or {})[output]
-        for s in report["steps"]
-        if (output := _declared(s["action"], "report_output")) and (s.get("outputs") or {}).get(output)
-    ]
-    if not found:
-        return [
-            "Not investigated by this run. Search CloudTrail for events with "
-            "`additionalEventData.callWithBearerToken = true` by the key's principal; Bedrock Mantle inference is "
-            "a data event that `LookupEvents` cannot see."
-        ]
-    lines: list[str] = []
-    for activity in found:
-        searched = activity["searched"]
-        lines += [
-            f"Searched CloudTrail `LookupEvents` by `{searched['by']}` in {', '.join(searched['regions'])}, "
-            f"from {searched['window'][0]} to {searched['window'][1]}: {activity['events_read']} management events, "
-            f"**{activity['bearer_token_calls']} made with a bearer token**"
-            + (" (stopped at the event cap: there may be more)." if activity["cap_hit"] else "."),
-            "",
-        ]
-        if activity["bearer_token_calls"]:
-            lines += [
-                f"- First seen {activity['first_seen']}, last seen {activity['last_seen']}; "
-                f"after the run started: {activity['after_containment']}",
-                f"- By call: {_counts(activity['by_event'])}",
-                f"- By region: {_counts(activity['by_region'])}",
-                f"- Source IPs: {', '.join(activity['source_ips'])}",
-                f"- User agents: {', '.join(activity['user_agents'])}",
-            ]
-            if activity["errors"]:
-                lines.append(f"- Failed calls: {_counts(activity['errors'])}")
-    lines += [
-        "",
-        "Not visible here: Bedrock Mantle inference (a CloudTrail data event `LookupEvents` cannot see), and events "
-        "from the last 5 to 15 minutes (CloudTrail's delivery delay): look again later to check that calls stopped.",
-    ]
-    return lines
-
-
-def _counts(counts: list[list[Any]]) -> str:
-    return ", ".join(f"{name} {n}" for name, n in counts)
-
-
-def _not_done(report: dict[str, Any]) -> list[str]:
-    lines = []
-    for step in report["steps"]:
-        if step["status"] in ("skipped", "pending", "failed", "in-flight"):
-            reason = step["error"] or {
-                "skipped": "its condition was false",
-                "pending": "the run stopped before it",
-            }.get(step["status"], "the call may or may not have reached AWS")
-            lines.append(f"- **{step['id']}** ({step['result']}): {reason}")
-        if step["undo"] in ("withheld", "irreversible", "failed"):
-            lines.append(f"- **{step['id']}** undo {step['undo']}: {step['undo_message']}")
-    lines += [f"- warning: {w}" for w in report["warnings"]]
-    return lines
-
-
-def _rollback_advice(report: dict[str, Any]) -> list[str]:
-    run_id = report["run_id"]
-    if report["dry_run"] or report["status"] in ("rejected", "cancelled"):
-        return ["Nothing to roll back: this run changed nothing."]
-    if report["status"] == "rolled-back":
-        withheld = [s["id"] for s in report["steps"] if s["undo"] == "withheld"]
-        if not withheld:
-            return ["Already rolled back (see the timeline)."]
-        return [
-            f"Rolled back, except that the leaked key stays inactive ({', '.join(withheld)}). "
-            f"Only for a false alarm: `responder rollback {run_id} --reactivate-keys`."
-        ]
-    lines = [
-        f"- `responder rollback {run_id}` undoes every change except re-activating leaked keys.",
-        f"- `responder rollback {run_id} --reactivate-keys` also re-activates them. Only for a false alarm.",
-    ]
-    warnings = {w for s in report["steps"] if s["changes"] and (w := _declared(s["action"], "undo_warning"))}
-    lines += [f"- {warning}" for warning in sorted(warnings)]
-    irreversible = [s["id"] for s in report["steps"] if not s["reversible"] and s["changes"]]
-    if irreversible:
-        lines.append(f"- Cannot be undone: {', '.join(irreversible)}.")
-    if report["status"] in ("failed", "interrupted"):
-        lines.insert(0, f"- `responder resume {run_id}` finishes the containment instead.")
-    return lines

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from responder.sandbox import cloudtrail_events, iam_limits, organization, service_credentials, stepfunctions
+from responder.sandbox import (
+    cloudtrail_events,
+    iam_limits,
+    organization,
+    security_hub,
+    service_credentials,
+    stepfunctions,
+)
 
 
 def install() -> None:
     """Idempotent: IAM service-specific credentials, IAM's policy budgets, quotas and protected roles, CloudTrail
-    LookupEvents, an AssumeRole that checks the role exists, and Step Functions that execute."""
+    LookupEvents, an AssumeRole that checks the role exists, Step Functions that execute, and Security Hub's checks
+    on imported findings."""
     service_credentials.install()
     iam_limits.install()
     cloudtrail_events.install()
     organization.install()
     stepfunctions.install()
+    security_hub.install()

@@ -96,10 +96,16 @@ def _inline(iam: Any, kind: str, name: str) -> dict[str, Any]:
     return {n: iam.get_role_policy(RoleName=name, PolicyName=n)["PolicyDocument"] for n in names}
 
 
-def _bearer_calls_found(run: Outcome, expected: int) -> Check:
+def _bearer_calls_found(run: Outcome, bedrock: int, mantle: int) -> Check:
+    """The investigation counts the key's calls on both endpoints: Bedrock's and Bedrock Mantle's."""
     activity = run.state.steps["investigate"].outputs.get("activity") or {}
-    found = activity.get("bearer_token_calls")
-    return Check(f"the investigation found the key's {expected} bearer-token calls (found {found})", found == expected)
+    found = dict(activity.get("by_source") or [])
+    seen = (found.get("bedrock.amazonaws.com"), found.get("bedrock-mantle.amazonaws.com"))
+    return Check(
+        f"the investigation found the key's bearer-token calls on both endpoints: {bedrock} on Bedrock and "
+        f"{mantle} on Bedrock Mantle (found {seen[0]} and {seen[1]})",
+        seen == (bedrock, mantle) and activity.get("bearer_token_calls") == bedrock + mantle,
+    )
 
 
 def _long_contained(iam: Any, seeded: Seeded, run: Outcome) -> list[Check]:
@@ -114,7 +120,7 @@ def _long_contained(iam: Any, seeded: Seeded, run: Outcome) -> list[Check]:
             "the other user's key was not touched",
             _status(iam, BYSTANDER, seeded.bystander_credential_id) == "Active",
         ),
-        _bearer_calls_found(run, 4),
+        _bearer_calls_found(run, 4, 2),
     ]
 
 
@@ -145,7 +151,7 @@ def _short_contained(iam: Any, seeded: SeededShortTerm, run: Outcome) -> list[Ch
             "the role's sessions issued before the run are revoked (aws:TokenIssueTime)",
             revoked is not None and revoked >= issued,
         ),
-        _bearer_calls_found(run, 3),
+        _bearer_calls_found(run, 3, 2),
     ]
 
 

@@ -87,10 +87,45 @@ def bearer_calls(
         )
 
 
+MANTLE_CALL_NAMES = ("ListModels", "CreateFineTuningJob")  # management events on the Mantle endpoint
+
+
+def mantle_calls(
+    account_id: str,
+    region: str,
+    identity: dict[str, Any],
+    token_type: str,
+    start: datetime,
+    names: tuple[str, ...] = MANTLE_CALL_NAMES,
+    every: timedelta = timedelta(minutes=9),
+) -> None:
+    """Bedrock Mantle calls made with a bearer token: Mantle says so in requestParameters, not additionalEventData
+    (Bedrock user guide, "Monitor bedrock-mantle API calls using CloudTrail")."""
+    for i, name in enumerate(names):
+        parameters: dict[str, Any] = {"callWithBearerToken": True, "bearerTokenType": token_type}
+        if name == "CreateFineTuningJob":
+            parameters |= {"model": "openai.gpt-oss-20b-1:0", "trainingFile": "file-demo-exfil"}
+        record_event(
+            account_id,
+            region,
+            {
+                "eventTime": start + every * i,
+                "eventSource": "bedrock-mantle.amazonaws.com",
+                "eventName": name,
+                "sourceIPAddress": ATTACKER_IP,
+                "userAgent": "OpenAI/Python 1.99.1",
+                "userIdentity": identity,
+                "requestParameters": parameters,
+            },
+        )
+
+
 def seed_incident(account_id: str) -> Seeded:
     """A long-term key of user BedrockAPIKey-demo, used from an unknown address; user ml-pipeline has its own key."""
     from moto.iam.models import iam_backends
+    from moto.securityhub.models import securityhub_backends
 
+    securityhub_backends[account_id][SANDBOX_REGION].enable_security_hub()  # where the run's findings go
     iam = iam_backends[account_id]["aws"]
     for name in (LEAKED_USER, BYSTANDER):
         iam.create_user(SANDBOX_REGION, name)
@@ -109,6 +144,7 @@ def seed_incident(account_id: str) -> Seeded:
         "userName": LEAKED_USER,
     }
     bearer_calls(account_id, SANDBOX_REGION, identity, 4, datetime.now(timezone.utc) - timedelta(hours=1))
+    mantle_calls(account_id, SANDBOX_REGION, identity, "LONG_TERM", datetime.now(timezone.utc) - timedelta(minutes=50))
     return Seeded(
         account_id=account_id,
         user_name=LEAKED_USER,
@@ -160,4 +196,5 @@ def seed_short_term_incident(account_id: str) -> SeededShortTerm:
         },
     }
     bearer_calls(account_id, TOKEN_REGION, identity, 3, issued + timedelta(minutes=5))
+    mantle_calls(account_id, TOKEN_REGION, identity, "SHORT_TERM", issued + timedelta(minutes=8))
     return SeededShortTerm(account_id, LEAKED_ROLE, session.access_key_id, TOKEN_REGION, token)

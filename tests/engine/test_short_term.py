@@ -127,7 +127,9 @@ def test_role_session_contained_and_rolled_back(short_account: SeededShortTerm, 
     assert revoked is not None and revoked >= parse_short_term_key(short_account.key).issued_at
     report = json.loads(cli("report", out["run_id"], "--format", "json", *runs).stdout)
     activity = next(s for s in report["steps"] if s["id"] == "investigate")["outputs"]["activity"]
-    assert activity["bearer_token_calls"] == 3 and activity["source_ips"] == ["203.0.113.77"]
+    # Issue 12: the sandbox seeds Bedrock Mantle calls too, and both endpoints are counted (3 + 2).
+    assert activity["bearer_token_calls"] == 5 and activity["source_ips"] == ["203.0.113.77"]
+    assert dict(activity["by_source"]) == {"bedrock.amazonaws.com": 3, "bedrock-mantle.amazonaws.com": 2}
     kept = cli("rollback", out["run_id"], *runs)
     assert kept.exit_code == 0 and "valid until" in kept.stdout
     assert set(role_policies(iam, short_account.role_name)) == {DEFAULT_POLICY_NAME, REVOKE_POLICY_NAME}

@@ -63,6 +63,15 @@ JOURNALED_BEFORE: dict[str, dict[str, Any]] = {
         ]
     },
     "guardrails.render-policy": {},
+    # Volatile (never journaled whole), but a dict of exactly this shape is what the investigation read before.
+    "cloudtrail.investigate-key-activity": {
+        "records": [{"eventID": "5eef70b9-8e0b-42f7-83fd-5a4b7d15e695", "eventSource": "bedrock.amazonaws.com"}],
+        "window": ["2026-12-01T22:08:54+00:00", "2026-12-02T00:08:54+00:00"],
+        "regions": ["us-east-1"],
+        "by": "Username=BedrockAPIKey-demo",
+        "capped_window": False,
+        "cap_hit": False,
+    },
 }
 
 

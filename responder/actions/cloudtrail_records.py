@@ -1,0 +1,112 @@
+"""CloudTrail records as the investigation reads them: which were bearer-token calls, on which endpoint, and the
+line events.jsonl keeps of each. Pure functions: no AWS call."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from responder.actions.base import ActionSnapshot
+
+BEDROCK_SOURCE = "bedrock.amazonaws.com"
+MANTLE_SOURCE = "bedrock-mantle.amazonaws.com"
+ENDPOINTS = (BEDROCK_SOURCE, MANTLE_SOURCE)  # a key works on both: each has its own CallWithBearerToken
+MANTLE_NOTE = (
+    "Bedrock Mantle's model, fine-tuning and project calls are management events and are counted here; Mantle "
+    "inference, if it is a CloudTrail data event (unverified), is not visible to LookupEvents: search a trail "
+    "or a CloudTrail Lake event data store that records data events (the report prints the query)"
+)
+
+
+class ActivitySnapshot(ActionSnapshot):
+    """What LookupEvents returned for the key's principal: the records, and how they were searched. Volatile: the
+    executor does not journal it (the events kept are the plan's `events` output)."""
+
+    records: list[dict[str, Any]] = Field(default_factory=list)
+    window: list[str] = Field(default_factory=list)  # [start, end], ISO-8601
+    regions: list[str] = Field(default_factory=list)
+    by: str | None = None  # "AccessKeyId=ASIA..." or "Username=NAME"; None: nothing to look up by
+    capped_window: bool = False  # the window asked for began before LookupEvents' 90 days
+    cap_hit: bool = False  # max_events stopped the reading
+
+
+def bearer_token(record: dict[str, Any]) -> bool:
+    """Was the call made with a bearer token? Bedrock says so in additionalEventData, Bedrock Mantle in
+    requestParameters (FACTS.md): either field counts."""
+    for part in ("additionalEventData", "requestParameters"):
+        fields = record.get(part)
+        if isinstance(fields, dict) and fields.get("callWithBearerToken") in (True, "true"):
+            return True
+    return False
+
+
+def bearer_token_type(record: dict[str, Any]) -> str | None:
+    """SHORT_TERM or LONG_TERM when the record names it (Mantle does, in requestParameters), else None."""
+    for part in ("requestParameters", "additionalEventData"):
+        fields = record.get(part)
+        if isinstance(fields, dict) and fields.get("bearerTokenType"):
+            return str(fields["bearerTokenType"])
+    return None
+
+
+def after(record: dict[str, Any], moment: datetime | None) -> bool:
+    when = _when(record)
+    return moment is not None and when is not None and when >= moment
+
+
+def event_line(record: dict[str, Any], contained_at: datetime | None) -> dict[str, Any]:
+    """One CloudTrail event as events.jsonl keeps it: enough to pivot to the raw record by its id."""
+    return {
+        "event_id": record.get("eventID"),
+        "time": record.get("eventTime"),
+        "source": record.get("eventSource"),
+        "name": record.get("eventName"),
+        "region": record.get("awsRegion"),
+        "source_ip": record.get("sourceIPAddress"),
+        "user_agent": record.get("userAgent"),
+        "error_code": record.get("errorCode"),
+        "bearer_token": bearer_token(record),
+        "bearer_token_type": bearer_token_type(record),
+        "after_containment": after(record, contained_at),
+    }
+
+
+def summarise(read: ActivitySnapshot, contained_at: datetime | None) -> dict[str, Any]:
+    bearer = [r for r in read.records if bearer_token(r)]
+    times = sorted(str(r.get("eventTime")) for r in bearer)
+    return {
+        "searched": {"by": read.by, "regions": read.regions, "window": read.window},
+        "events_read": len(read.records),
+        "bearer_token_calls": len(bearer),
+        # [name, count] pairs, most first: a JSON object would lose the order when the journal sorts keys
+        "by_source": _by_source(bearer),
+        "by_event": Counter(str(r.get("eventName")) for r in bearer).most_common(),
+        "by_region": Counter(str(r.get("awsRegion")) for r in bearer).most_common(),
+        "source_ips": sorted({str(r.get("sourceIPAddress")) for r in bearer}),
+        "user_agents": sorted({str(r.get("userAgent")) for r in bearer}),
+        "errors": Counter(str(r["errorCode"]) for r in bearer if r.get("errorCode")).most_common(),
+        "first_seen": times[0] if times else None,
+        "last_seen": times[-1] if times else None,
+        "after_containment": sum(1 for r in bearer if after(r, contained_at)),
+        "cap_hit": read.cap_hit,
+    }
+
+
+def _by_source(bearer: list[dict[str, Any]]) -> list[list[Any]]:
+    """Both endpoints, always, so a report shows Mantle's 0 rather than leaving it out."""
+    counts = Counter(str(r.get("eventSource")) for r in bearer)
+    return [[source, counts.pop(source, 0)] for source in ENDPOINTS] + [list(p) for p in counts.most_common()]
+
+
+def counts_text(counts: list[list[Any]]) -> str:
+    return ", ".join(f"{name} {n}" for name, n in counts)
+
+
+def _when(record: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(record.get("eventTime")).replace("Z", "+00:00"))
+    except ValueError:
+        return None

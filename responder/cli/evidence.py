@@ -1,0 +1,62 @@
+"""What `responder report` adds for the ticket and the security team: the timeline pictures (--timeline), the run
+as Security Hub findings (--format asff), and their import (--to-security-hub)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from responder.cli.render import say
+from responder.errors import EXIT_STEP_FAILED, UserError
+
+if TYPE_CHECKING:
+    from responder.aws.clients import AwsOptions
+    from responder.engine.run_state import RunState
+    from responder.engine.runs import RunPaths
+
+
+def draw_pictures(paths: RunPaths, report: dict[str, Any]) -> dict[str, Any]:
+    """Draw the timeline pictures into the run's directory; the report rewritten to show them."""
+    from responder.engine.evidence import collect_events, parse_time
+    from responder.engine.outcome import save_report
+    from responder.engine.run_state import load_run
+    from responder.engine.timeline import draw_timelines
+
+    if report.get("accounts"):
+        raise UserError("a fan-out's parent run has no timeline of its own: draw each account's run")
+    events = collect_events(load_run(paths.audit_log), parse_time(report.get("contained_at")))
+    for name in draw_timelines(paths.directory, report, events):
+        say(f"drew {paths.directory / name}", err=True)
+    _, redrawn = save_report(paths, report["status"])
+    return redrawn
+
+
+def findings_out(report: dict[str, Any], state: RunState, aws: AwsOptions, to_security_hub: bool) -> list[Any]:
+    """The run's ASFF findings, in the region the run used (unless --region says otherwise); imported when asked."""
+    from responder.engine.context import with_run_endpoint
+    from responder.engine.findings import asff_findings, import_findings
+
+    chosen = with_run_endpoint(aws, state.started)
+    region = chosen.region or state.started.get("region") or "us-east-1"
+    findings = asff_findings(report, region)
+    if not to_security_hub:
+        return findings
+    if not findings:
+        raise UserError(f"run {report['run_id']} contained no key (a dry run, or nothing applied): nothing to import")
+    from responder.aws.clients import Clients
+
+    clients = Clients(dataclasses.replace(chosen, region=region))
+    imported, failed = import_findings(clients.client_in("securityhub", region), findings)
+    for refused in failed:
+        say(f"Security Hub refused finding {refused.get('Id')}: {refused.get('ErrorMessage')}", err=True)
+    say(f"imported {imported} finding(s) into Security Hub in {region}", err=True)
+    if failed:
+        raise typer.Exit(EXIT_STEP_FAILED)
+    return findings
+
+
+def asff_json(findings: list[Any]) -> str:
+    return json.dumps({"Findings": findings}, indent=2, sort_keys=True)

@@ -1,0 +1,78 @@
+"""`responder investigate RUN_ID`: did the key's calls stop? CloudTrail read again since the run contained it."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from responder.cli.errors import reported_errors
+from responder.cli.options import EndpointUrl, Output, Profile, Region, RunsDir, check_output, runs_dir_or_default
+from responder.cli.render import say
+from responder.errors import EXIT_STEP_FAILED
+
+
+def investigate(
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run (see `responder runs`).")],
+    runs_dir: RunsDir = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+    output: Output = "text",
+) -> None:
+    """Read CloudTrail again from the run's containment moment to now: did the key's calls stop?
+
+    Appends what it found to the run's audit log and events.jsonl and rewrites the report. CloudTrail delivers
+    events 5 to 15 minutes late: run it again 15 minutes after containment. Exit 1 when a call came after it.
+
+    Example: responder investigate 20261123T101500Z-3fa9c1
+    """
+    with reported_errors(output):
+        check_output(output)
+        from responder.aws.clients import AwsOptions
+        from responder.engine.context import Settings
+        from responder.engine.investigation import investigate_run
+
+        settings = Settings(
+            runs_dir=runs_dir_or_default(runs_dir),
+            aws=AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url),
+        )
+        found = investigate_run(run_id, settings)
+        after = found.after_containment
+        if output == "json":
+            say(
+                json.dumps(
+                    {
+                        "run_id": found.run_id,
+                        "since": found.since.isoformat(),
+                        "since_what": found.since_what,
+                        "until": found.until.isoformat(),
+                        "events_read": found.events_read,
+                        "bearer_token_calls": found.bearer_token_calls,
+                        "after_containment": after,
+                        "audit_head": found.audit_head,
+                        "report": str(found.paths.report_md),
+                    },
+                    sort_keys=True,
+                )
+            )
+        else:
+            window = f"from {found.since_what} ({found.since:%Y-%m-%d %H:%M:%S} UTC) to now"
+            if after:
+                say(f"run {found.run_id}: {len(after)} BEARER-TOKEN CALL(S) SINCE CONTAINMENT ({window}):")
+                for event in after:
+                    say(
+                        f"  {event['time']}  {event['source']}  {event['name']}  {event['region']}  from "
+                        f"{event['source_ip']}  ({event['event_id']})"
+                    )
+                say("the containment does not hold, or the key works elsewhere: see the report")
+            else:
+                read = f"{found.events_read} events"
+                say(f"run {found.run_id}: no bearer-token call since containment ({window}; {read})")
+            for note in found.notes[1:]:
+                say(f"note: {note}")
+            say(f"report:     {found.paths.report_md}")
+            say(f"audit head: {found.audit_head}")
+        if after:
+            raise typer.Exit(EXIT_STEP_FAILED)

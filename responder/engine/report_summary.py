@@ -1,0 +1,132 @@
+"""The report's opening paragraph (what leaked, whose, contained when, what it did, what remains) and its
+follow-ups: what the incident commander reads first, built from the journal's facts alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from responder.engine.report_words import clock, recheck_after, second
+
+_ENDPOINT_NAMES = {"bedrock.amazonaws.com": "Bedrock", "bedrock-mantle.amazonaws.com": "Bedrock Mantle"}
+
+
+def _what_leaked(report: dict[str, Any]) -> str:
+    key = report.get("key") or {}
+    whose = report.get("principal")
+    owner = f"{whose['type']} {whose['name']}" if whose else "an unnamed principal"
+    account = report.get("account") or "?"
+    if key.get("kind") == "short-term":
+        return (
+            f"A short-term Bedrock API key (fingerprint `{key.get('fingerprint')}`), signed by access key "
+            f"`{key.get('access_key_id')}` of {owner} in account {account}, leaked; it is valid until "
+            f"{second(key.get('expires_at'))} at the latest."
+        )
+    if key:
+        return (
+            f"A long-term Bedrock API key (alias `{key.get('alias')}`, fingerprint `{key.get('fingerprint')}`) of "
+            f"{owner} in account {account} leaked."
+        )
+    credentials = {
+        (change.get("parameters") or {}).get("ServiceSpecificCredentialId"): (change.get("parameters") or {}).get(
+            "UserName"
+        )
+        for step in report.get("steps", [])
+        for change in step.get("changes", [])
+        if change.get("call") == "iam:UpdateServiceSpecificCredential"
+    }
+    if credentials:
+        users = ", ".join(sorted({str(u) for u in credentials.values()}))
+        return f"{len(credentials)} Bedrock API key(s) in account {account} were selected, of users {users}."
+    return f"Bedrock API keys of {owner} in account {account} were selected."
+
+
+def _contained(report: dict[str, Any]) -> str:
+    if report["dry_run"]:
+        return "This was a dry run: nothing was changed, and the key is not contained."
+    times = report.get("containment") or {}
+    timed = [m for m in times.get("milestones", []) if not m.get("already") and m.get("at")]
+    parts = []
+    for label, figure, stops in (
+        ("key inactive", "key_inactive_after_s", ("key",)),
+        ("principal denied", "fully_denied_after_s", ("key", "principal")),
+    ):
+        seconds = times.get(figure)
+        moments = [str(m["at"]) for m in timed if m.get("stops") in stops]
+        if seconds is not None and moments:
+            # The seconds count from the process's start, as the run's output prints them; the time is AWS's answer.
+            parts.append(f"{label} {seconds:.1f} s after the run started, {clock(max(moments))}")
+    if not parts:
+        return f"Nothing was contained by this run ({report['status']})."
+    rolled = " The run has since been rolled back." if report["status"] == "rolled-back" else ""
+    return f"Contained: {'; '.join(parts)}.{rolled}"
+
+
+def _what_it_did(report: dict[str, Any]) -> str:
+    evidence = report.get("evidence") or {}
+    if not evidence.get("queries"):
+        return "What it did was not investigated."
+    calls = evidence["bearer_token_calls"]
+    if not calls:
+        return f"CloudTrail shows no call made with a bearer token ({evidence['events_read']} events read)."
+    split = " and ".join(f"{n} on {_ENDPOINT_NAMES.get(s, s)}" for s, n in evidence["by_source"] if n)
+    after = evidence["after_containment"]
+    tail = (
+        f" **{len(after)} came after containment.**"
+        if after
+        else (" None came after containment." if report.get("contained_at") else "")
+    )
+    return (
+        f"It made {calls} call(s) with a bearer token ({split}), first {second(evidence['first_seen'])}, last "
+        f"{second(evidence['last_seen'])}.{tail}"
+    )
+
+
+def _what_remains(report: dict[str, Any]) -> str:
+    investigated = bool((report.get("evidence") or {}).get("queries"))
+    if not investigated:
+        return "What remains: what the keys did was not read; search CloudTrail by each key's user."
+    remains = ["Mantle inference (a data event `LookupEvents` cannot see) is checked only by the query below"]
+    if (report.get("evidence") or {}).get("after_containment"):
+        remains.insert(0, "the calls after containment (listed below): find where the key still works")
+    if not report["dry_run"] and report.get("contained_at"):
+        rechecked = (report.get("evidence") or {}).get("rechecks") or []
+        after = recheck_after(report["contained_at"])
+        if not rechecked:
+            remains.append(f"CloudTrail may still deliver calls up to {clock(after)}: re-check then")
+        elif not (report.get("evidence") or {}).get("after_containment"):
+            remains.append(f"re-checked {second(rechecked[-1]['at'])}: no bearer-token call since containment")
+    return "What remains: " + "; ".join(remains) + "."
+
+
+def opening(report: dict[str, Any]) -> str:
+    return " ".join([_what_leaked(report), _contained(report), _what_it_did(report), _what_remains(report)])
+
+
+def follow_ups(report: dict[str, Any]) -> list[str]:
+    run_id = report["run_id"]
+    if report["dry_run"]:
+        return [f"- Contain for real: the same command without `--dry-run` (this run, `{run_id}`, changed nothing)."]
+    whose = report.get("principal")
+    owner = f"{whose['type']} {whose['name']}" if whose else "the key's principal"
+    key = report.get("key") or {}
+    lines = [f"- Give the workloads that used the key a new one: every Bedrock API key of {owner} is denied now."]
+    after = recheck_after(report.get("contained_at"))
+    investigated = bool((report.get("evidence") or {}).get("queries"))
+    if after is not None and investigated:
+        lines.append(
+            f"- After {second(after)} (CloudTrail's 15-minute delay past containment), check that the calls "
+            f"stopped: `responder investigate {run_id}`."
+        )
+    if investigated:
+        lines.append("- Check Bedrock Mantle data events (inference) with the CloudTrail Lake query below.")
+    if key.get("kind") == "short-term":
+        lines.append(
+            f"- Lift the deny after the key has expired, {second(key.get('expires_at'))} at the latest: "
+            f"`responder rollback {run_id}` (before then it refuses, unless --reactivate-keys)."
+        )
+    else:
+        lines.append(
+            f"- Lift the deny once the workloads have new keys and the leaked one is inactive or deleted: "
+            f"`responder rollback {run_id}` (keeps the leaked key inactive)."
+        )
+    return lines

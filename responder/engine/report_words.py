@@ -1,0 +1,106 @@
+"""The report's sentences: times to the second, why a step was skipped, what a change did, and policy diffs."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from responder.engine.run_state import RunState
+from responder.playbook.refs import refs_in
+
+CLOUDTRAIL_LAG = timedelta(minutes=15)  # CloudTrail delivers events 5 to 15 minutes after the call
+
+
+def when(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def second(value: Any) -> str:
+    """'2026-12-02 14:02:07 UTC': a report's times, to the second."""
+    moment = when(value)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else str(value or "?")
+
+
+def clock(value: Any) -> str:
+    """'14:02:07 UTC': a time of day, when the date is plain from context."""
+    moment = when(value)
+    return moment.strftime("%H:%M:%S UTC") if moment else str(value or "?")
+
+
+def recheck_after(contained_at: Any) -> datetime | None:
+    """When `responder investigate` sees every call made up to containment: CloudTrail's delay after it."""
+    moment = when(contained_at)
+    return moment + CLOUDTRAIL_LAG if moment else None
+
+
+# What a false condition means, for the conditions the shipped playbooks use; others get a generic sentence.
+_FALSE_OUTPUT = {
+    "is_user": "the key's principal is not an IAM user",
+    "is_role": "the key's principal is not a role",
+    "has_user_access_key": "the key was not signed by an IAM user's long-term access key",
+    "on_principal": "the deny was not to go on the principal",
+}
+
+
+def skip_reason(state: RunState, step_id: str) -> str:
+    """Why a step was skipped, in words: which of its conditions was false, and how to have it run."""
+    record = next((r for r in state.records if r.get("event") == "step.skipped" and r.get("step") == step_id), {})
+    reason = str(record.get("reason") or "")
+    if not reason.startswith("condition not met"):
+        return reason or "its condition was false"
+    params = state.started.get("params") or {}
+    found: list[str] = []
+    for ref in refs_in(reason):
+        if ref.kind == "params" and not params.get(ref.name):
+            found.append(f"it runs only with `-p {ref.name}=true`, which this run did not set")
+        elif ref.kind == "steps":
+            value = state.steps[ref.step].outputs.get(ref.name) if ref.step in state.steps else None
+            if not value:
+                found.append(_FALSE_OUTPUT.get(ref.name, f"step {ref.step} found `{ref.name}` false"))
+    return "; ".join(found) or "its condition was false"
+
+
+def value_words(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, dict) and "Statement" in value:
+        return "a policy document (diff below)"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def change_words(change: dict[str, Any], applied: dict[str, Any]) -> str:
+    """One change as a sentence: what it is on, before and after."""
+    call, target = change["call"], change["target"]
+    policy = (change.get("parameters") or {}).get("PolicyName")
+    before, after = change.get("before"), change.get("after")
+    if call == "iam:UpdateServiceSpecificCredential":
+        return f"{target}: {value_words(before)} -> {value_words(after)}"
+    if policy and call in ("iam:PutUserPolicy", "iam:PutRolePolicy"):
+        what = f"inline policy `{policy}` on {target}"
+        if applied.get("revoked_before"):
+            return (
+                f"{what}: {'added' if before is None else 'moved forward'}; it denies every action to the sessions "
+                f"issued before {second(applied['revoked_before'])} (`aws:TokenIssueTime`)"
+            )
+        return f"{what}: {'added' if before is None else 'replaced'}"
+    return f"`{call}` on {target}: {value_words(before)} -> {value_words(after)}"
+
+
+def policy_diff(before: Any, after: Any) -> list[str]:
+    """A unified diff of two policy documents (either may be absent); empty unless one is a policy document."""
+    if not any(isinstance(v, dict) and "Statement" in v for v in (before, after)):
+        return []
+    old = json.dumps(before, indent=2, sort_keys=True).splitlines() if before is not None else []
+    new = json.dumps(after, indent=2, sort_keys=True).splitlines() if after is not None else []
+    return list(difflib.unified_diff(old, new, "before", "after", lineterm="", n=len(old) + len(new)))

@@ -1,0 +1,90 @@
+"""The evidence commands as an operator types them: the head hash, `audit verify --head`, `investigate`,
+`report --format asff`, `--to-security-hub`, `--timeline`, and the plan's policy diff."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+from typer.testing import CliRunner
+
+from responder.cli.main import app
+from responder.engine.audit import record_hash
+from responder.sandbox.seed import SANDBOX_REGION, Seeded
+
+runner = CliRunner()
+
+
+def cli(*args: str) -> Any:
+    return runner.invoke(app, list(args))
+
+
+def _run(account: Seeded, tmp_path: Path, *extra: str) -> tuple[dict[str, Any], list[str]]:
+    key_file = tmp_path / "k.txt"
+    key_file.write_text(account.key)
+    runs = ["--runs-dir", str(tmp_path / "runs")]
+    result = cli("run", "leaked-long-term-key", "--key-file", str(key_file), "--yes", "-o", "json", *extra, *runs)
+    return json.loads(result.stdout), runs
+
+
+def test_head_printed_and_checked_against_a_rewritten_log(account: Seeded, tmp_path: Path) -> None:
+    out, runs = _run(account, tmp_path)
+    head = out["audit_head"]
+    assert len(head) == 64
+    log = Path(out["audit_log"])
+    assert cli("audit", "verify", out["run_id"], "--head", head, *runs).exit_code == 0
+    # Someone edits a record and rewrites the whole chain and report.json to match: only the ticket's head knows.
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    records[1]["notes"] = ["nothing to see here"]
+    prev = "0" * 64
+    for record in records:
+        record["prev"] = prev
+        record["hash"] = prev = record_hash(record)
+    log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    report = json.loads((log.parent / "report.json").read_text())
+    (log.parent / "report.json").write_text(json.dumps({**report, "audit_head": prev}))
+    assert cli("audit", "verify", out["run_id"], *runs).exit_code == 0  # fooled without the head
+    caught = cli("audit", "verify", out["run_id"], "--head", head, *runs)
+    assert caught.exit_code == 1 and "head given" in caught.stderr
+    bad = cli("audit", "verify", out["run_id"], "--head", "not-a-hash", *runs)
+    assert bad.exit_code == 2 and "64 hex digits" in bad.stderr
+
+
+def test_investigate_then_asff_into_security_hub_then_the_pictures(account: Seeded, tmp_path: Path) -> None:
+    out, runs = _run(account, tmp_path)
+    checked = cli("investigate", out["run_id"], "-o", "json", *runs)
+    assert checked.exit_code == 0, checked.output
+    found = json.loads(checked.stdout)
+    assert found["after_containment"] == [] and found["since_what"] == "containment"
+    assert found["audit_head"] != out["audit_head"]  # the journal grew
+    assert cli("audit", "verify", out["run_id"], "--head", out["audit_head"], *runs).exit_code == 0
+    asff = cli("report", out["run_id"], "--format", "asff", *runs)
+    findings = json.loads(asff.stdout)["Findings"]
+    assert [f["Workflow"]["Status"] for f in findings] == ["RESOLVED"]
+    assert account.key not in asff.stdout
+    imported = cli("report", out["run_id"], "--format", "asff", "--to-security-hub", *runs)
+    assert imported.exit_code == 0 and "imported 1 finding(s)" in imported.stderr
+    hub = boto3.client("securityhub", region_name=SANDBOX_REGION)
+    assert [f["Id"] for f in hub.get_findings()["Findings"]] == [findings[0]["Id"]]
+    drawn = cli("report", out["run_id"], "--timeline", *runs)
+    assert drawn.exit_code == 0, drawn.output
+    assert "![Calls over time: timeline-bedrock.svg](timeline-bedrock.svg)" in drawn.stdout
+    assert "(timeline-bedrock.svg)" in Path(out["report"]).read_text()  # the report links the pictures
+
+
+def test_plan_shows_the_policy_document_it_will_put(account: Seeded, tmp_path: Path) -> None:
+    key_file = tmp_path / "k.txt"
+    key_file.write_text(account.key)
+    result = cli("run", "leaked-long-term-key", "--key-file", str(key_file), "--dry-run", "--runs-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert '+      "bedrock-mantle:CallWithBearerToken"' in result.stdout
+    assert "audit head: " in result.stdout
+
+
+def test_bad_format_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = cli("report", "nope", "--format", "ocsf", "--runs-dir", str(tmp_path))
+    assert result.exit_code == 2 and "--format must be one of: markdown, json, asff" in result.stderr
+    missing = cli("investigate", "nope", "--runs-dir", str(tmp_path))
+    assert missing.exit_code == 2 and "Traceback" not in missing.output
