@@ -14,6 +14,32 @@ from responder.cli.render import Progress, say
 
 sandbox_app = typer.Typer(help="The built-in AWS emulator (moto, with Bedrock API keys added).", no_args_is_help=True)
 
+# The emulator is an extra: the core, which runs with IAM-admin credentials, ships without moto and its server.
+SANDBOX_INSTALL = "pip install 'bedrock-key-responder[sandbox]'"
+SANDBOX_MODULES = ("moto", "aws_bedrock_token_generator")
+
+
+def require_sandbox() -> None:
+    """Exit 2 with the one command that installs the sandbox, before anything imports the emulator."""
+    import importlib
+
+    for name in SANDBOX_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            from responder.errors import UserError
+
+            raise UserError(
+                f"the sandbox is not installed (no module {name!r}): {SANDBOX_INSTALL} "
+                "(from a checkout: pip install '.[sandbox]')"
+            ) from None
+
+
+@sandbox_app.callback()
+def _sandbox_group() -> None:
+    with reported_errors():
+        require_sandbox()
+
 
 def rehearse(
     playbook: Annotated[
@@ -33,6 +59,7 @@ def rehearse(
     Example: responder rehearse leaked-long-term-key
     """
     with reported_errors():
+        require_sandbox()
         from responder.engine.report import render_markdown
         from responder.engine.runs import default_runs_dir
         from responder.sandbox.rehearsal import REHEARSALS
