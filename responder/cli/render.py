@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from responder.cli.terminal import paint
 from responder.engine import events as j
 from responder.redaction import SECRETS
 
@@ -83,28 +84,23 @@ def irreversible_changes(state: RunState) -> list[dict[str, Any]]:
     ]
 
 
-def outcome_json(outcome: Outcome) -> str:
+def outcome_dict(outcome: Outcome) -> dict[str, Any]:
     steps = [
         {"id": s.id, "action": s.action, "status": s.status, "undo": s.undo_status, "error": s.error}
         for s in outcome.state.steps.values()
     ]
-    return SECRETS.redact(
-        json.dumps(
-            {
-                "run_id": outcome.run_id,
-                "status": outcome.status,
-                "exit_code": outcome.exit_code,
-                "message": outcome.message,
-                "steps": steps,
-                "containment": {k: v for k, v in outcome.report.get("containment", {}).items() if k != "milestones"},
-                "audit_log": str(outcome.paths.audit_log),
-                "report": str(outcome.paths.report_md),
-                "report_json": str(outcome.paths.report_json),
-                **_accounts(outcome),
-            },
-            sort_keys=True,
-        )
-    )
+    return {
+        "run_id": outcome.run_id,
+        "status": outcome.status,
+        "exit_code": outcome.exit_code,
+        "message": outcome.message,
+        "steps": steps,
+        "containment": {k: v for k, v in outcome.report.get("containment", {}).items() if k != "milestones"},
+        "audit_log": str(outcome.paths.audit_log),
+        "report": str(outcome.paths.report_md),
+        "report_json": str(outcome.paths.report_json),
+        **_accounts(outcome),
+    }
 
 
 def _accounts(outcome: Outcome) -> dict[str, Any]:
@@ -115,12 +111,16 @@ def _accounts(outcome: Outcome) -> dict[str, Any]:
     return {"accounts": [{k: a[k] for k in keep} for a in outcome.report["accounts"]]}
 
 
-def outcome_text(outcome: Outcome) -> None:
+def outcome_text(outcome: Outcome, then: str | None = None) -> None:
+    """The end of a run for people; `then`: after a dry run, the command that applies what it planned."""
+    err = outcome.exit_code != 0
     say()
-    say(f"run {outcome.run_id}: {outcome.status.upper()}: {outcome.message}", err=outcome.exit_code != 0)
+    say(f"run {outcome.run_id}: {paint(outcome.status.upper(), outcome.status, err)}: {outcome.message}", err=err)
     from responder.engine.report import containment_line  # the report stays out of `responder --help`
 
     if line := containment_line(outcome.report.get("containment")):
         say(f"contained: {line}")
     say(f"report:    {outcome.paths.report_md}")
     say(f"audit log: {outcome.paths.audit_log}")
+    if then is not None and outcome.exit_code == 0:
+        say(f"apply it: {then}")
