@@ -8,7 +8,7 @@ import typer
 
 from responder.cli.errors import reported_errors
 from responder.cli.options import EndpointUrl, Output, Profile, Query, Region, RunsDir, runs_dir_or_default
-from responder.cli.output import emit, output_format
+from responder.cli.output import TEXT_JSON, emit, output_format
 from responder.cli.render import say
 
 
@@ -29,8 +29,8 @@ def identify(
 
     Example: pbpaste | responder identify -
     """
-    output = output_format(output, query)
-    with reported_errors(output):
+    with reported_errors(output, query):
+        output = output_format(output, query, TEXT_JSON)
         from responder.aws.clients import AwsOptions
         from responder.engine.context import Settings
         from responder.engine.identify import identify as run_identify

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from responder.cli.output import output_option, query_option
+from responder.cli.output import TEXT_JSON, output_option, query_option
 from responder.engine.runs import default_runs_dir
 
 GIVEN_BEFORE = "responder.given_before"  # ctx.meta: the options a subcommand took from before its name
@@ -64,7 +64,7 @@ RunsDir = Annotated[
     Path | None,
     typer.Option("--runs-dir", envvar="RESPONDER_RUNS_DIR", metavar="DIR", callback=given_before, help=RUNS_DIR_HELP),
 ]
-Output = Annotated[str | None, output_option("text", "json")]
+Output = Annotated[str | None, output_option(TEXT_JSON)]
 Query = Annotated[str | None, query_option()]
 
 

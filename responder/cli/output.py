@@ -8,61 +8,59 @@ from typing import Any
 
 import typer
 
+from responder.errors import UserError
 from responder.redaction import SECRETS
-
-QUERY_SOURCE = "responder.query"
 
 
 def _choices_text(choices: tuple[str, ...]) -> str:
     return ", ".join(choices[:-1]) + f" or {choices[-1]}" if len(choices) > 1 else choices[0]
 
 
-def output_option(*choices: str, aliases: tuple[str, ...] = ()) -> Any:
-    """The `--output/-o` option of a command that can write `choices` (the first is its default). Help, metavar and
-    validation come from the one tuple, so they cannot disagree; `responder -o json CMD` counts as `CMD -o json`."""
+# What each kind of command can write; the first is its default. The option's help and the check share the tuple.
+TEXT_JSON = ("text", "json")
+JSON_ONLY = ("json",)  # a schema, a policy, the sandbox's ready line: JSON by nature
+SWEEP_OUTPUTS = ("table", "json", "csv")
+REPORT_OUTPUTS = ("markdown", "json")
 
-    def check(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
-        from responder.cli.options import given_before
 
-        value = given_before(ctx, param, value)
-        if value is not None and value not in choices:
-            raise typer.BadParameter(f"{value!r}: give {_choices_text(choices)}")
-        return value
+def output_option(choices: tuple[str, ...], aliases: tuple[str, ...] = ()) -> Any:
+    """The `--output/-o` option of a command that can write `choices`; `responder -o json CMD` counts as
+    `CMD -o json`. The value is checked by output_format, inside the command's error handler (one line, exit 2)."""
+    from responder.cli.options import given_before
 
     return typer.Option(
         "--output",
         "-o",
         *aliases,
         metavar="|".join(choices),
-        callback=check,
+        callback=given_before,
         help=f"{_choices_text(choices)} (default {choices[0]}); json is exactly one JSON document on stdout.",
     )
 
 
 def query_option() -> Any:
-    def check(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
-        from responder.cli.options import given_before
-
-        value = given_before(ctx, param, value)
-        if value is not None:
-            _compiled(value)  # a bad expression is bad input, found before any work is done
-        return value
+    from responder.cli.options import given_before
 
     return typer.Option(
         "--query",
         metavar="JMESPATH",
-        callback=check,
+        callback=given_before,
         help="Keep only this JMESPath expression of the JSON output (implies -o json), as the AWS CLI's --query.",
     )
 
 
-def output_format(output: str | None, query: str | None, default: str = "text") -> str:
-    """What to write: the --output given, json when only --query was given, else the command's default."""
+def output_format(output: str | None, query: str | None, choices: tuple[str, ...]) -> str:
+    """What to write: the --output given, json when only --query was given, else the command's default (the first
+    choice). A value the command cannot write, or a query that is not JMESPath, is bad input."""
+    if output is not None and output not in choices:
+        names = "--output/--format" if choices == REPORT_OUTPUTS else "--output"  # report's older spelling too
+        raise UserError(f"{names} must be one of: {', '.join(choices)} (got {output!r})")
     if query is not None:
+        _compiled(query)
         if output is not None and output != "json":
-            raise typer.BadParameter(f"--query filters JSON output: drop -o {output} or give -o json")
+            raise UserError(f"--query filters JSON output: drop -o {output} or give -o json")
         return "json"
-    return output or default
+    return output or choices[0]
 
 
 def _compiled(query: str) -> Any:
@@ -72,7 +70,7 @@ def _compiled(query: str) -> Any:
     try:
         return jmespath.compile(query)
     except JMESPathError as exc:
-        raise typer.BadParameter(f"{query!r} is not a JMESPath expression: {str(exc).splitlines()[0]}") from None
+        raise UserError(f"--query {query!r} is not a JMESPath expression: {str(exc).splitlines()[0]}") from None
 
 
 def emit(value: Any, output: str, query: str | None = None, text: Callable[[], None] | None = None) -> None:

@@ -10,7 +10,7 @@ import typer
 from responder.cli.completion import complete_playbook
 from responder.cli.errors import fail, reported_errors
 from responder.cli.options import DEFAULT_ROLE_NAME, Output, Query, RoleName
-from responder.cli.output import emit, output_format, output_option
+from responder.cli.output import JSON_ONLY, TEXT_JSON, emit, output_format, output_option
 from responder.cli.render import say
 from responder.errors import EXIT_BAD_INPUT, UserError
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from responder.playbook.model import Playbook, Step
 
 # Output that is JSON by nature (a schema, a policy): json is all there is to choose.
-SchemaOutput = Annotated[str | None, output_option("json")]
+SchemaOutput = Annotated[str | None, output_option(JSON_ONLY)]
 
 
 def list_playbooks(output: Output = None, query: Query = None) -> None:
@@ -27,8 +27,8 @@ def list_playbooks(output: Output = None, query: Query = None) -> None:
     Example: responder list
     Example: responder list -o json --query '[].name'
     """
-    output = output_format(output, query)
-    with reported_errors(output):
+    with reported_errors(output, query):
+        output = output_format(output, query, TEXT_JSON)
         from responder.playbook.shipped import shipped_playbooks
         from responder.playbook.source import load_yaml, read_text
 
@@ -61,8 +61,8 @@ def show(
 
     Example: responder show leaked-long-term-key
     """
-    output = output_format(output, query)
-    with reported_errors(output):
+    with reported_errors(output, query):
+        output = output_format(output, query, TEXT_JSON)
         from responder.playbook.checks import find_playbook, load_playbook
 
         shown = describe_playbook(load_playbook(find_playbook(playbook)))
@@ -171,7 +171,8 @@ def validate(
     """
     from responder.playbook.checks import PlaybookInvalid, load_playbook
 
-    output = output_format(output, query)
+    with reported_errors(output, query):
+        output = output_format(output, query, TEXT_JSON)
     results: list[dict[str, Any]] = []
     for path in files:
         try:
@@ -205,7 +206,8 @@ def schema(output: SchemaOutput = None, query: Query = None) -> None:
     """
     from responder.playbook.model import playbook_schema
 
-    emit(playbook_schema(), output_format(output, query, "json"), query)
+    with reported_errors(output, query):
+        emit(playbook_schema(), output_format(output, query, JSON_ONLY), query)
 
 
 def actions(output: Output = None, query: Query = None) -> None:
@@ -216,7 +218,8 @@ def actions(output: Output = None, query: Query = None) -> None:
     """
     from responder.actions.registry import all_actions
 
-    output = output_format(output, query)
+    with reported_errors(output, query):
+        output = output_format(output, query, TEXT_JSON)
     listed = [
         {
             "name": name,
@@ -261,8 +264,8 @@ def permissions(
     Example: responder permissions leaked-long-term-key leaked-short-term-key > responder-policy.json
     Example: responder permissions contain-bedrock-keys --sweep --fan-out > operator-policy.json
     """
-    output = output_format(output, query, "json")
-    with reported_errors(output):
+    with reported_errors(output, query):
+        output = output_format(output, query, JSON_ONLY)
         from responder.engine.permissions import policy_document
         from responder.fanout.accounts import check_fanout_options
         from responder.playbook.checks import find_playbook, load_playbook

@@ -31,7 +31,7 @@ from responder.cli.options import (
     from_environment,
     runs_dir_or_default,
 )
-from responder.cli.output import emit, output_format
+from responder.cli.output import TEXT_JSON, emit, output_format
 from responder.cli.render import Progress, irreversible_changes, outcome_dict, outcome_text, say
 from responder.cli.replay import rebuilt_command
 from responder.errors import UserError
@@ -165,8 +165,8 @@ def run(
     Example: responder run leaked-long-term-key --key-file leaked.txt --dry-run
     Example: responder run contain-bedrock-keys -p filter=no-expiry --org --dry-run
     """
-    output = output_format(output, query)
-    with reported_errors(output):
+    with reported_errors(output, query):
+        output = output_format(output, query, TEXT_JSON)
         from responder.engine.operations import start_run
         from responder.keys import read_key_file
         from responder.playbook.params import parse_assignments
@@ -245,8 +245,8 @@ def apply(
 
     Example: responder apply plan.json --yes
     """
-    output = output_format(output, query)
-    with reported_errors(output):
+    with reported_errors(output, query):
+        output = output_format(output, query, TEXT_JSON)
         from responder.engine.operations import apply_plan
 
         if not yes and not interactive():
@@ -275,8 +275,8 @@ def resume(
 
     Example: responder resume 20261123T101500Z-3fa9c1
     """
-    output = output_format(output, query)
-    with reported_errors(output):
+    with reported_errors(output, query):
+        output = output_format(output, query, TEXT_JSON)
         from responder.fanout.runs import resume_any_run as resume_run
 
         settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id)
@@ -310,8 +310,8 @@ def rollback(
 
     Example: responder rollback 20261123T101500Z-3fa9c1 --reactivate-keys
     """
-    output = output_format(output, query)
-    with reported_errors(output):
+    with reported_errors(output, query):
+        output = output_format(output, query, TEXT_JSON)
         from responder.fanout.runs import rollback_any_run as rollback_run
 
         settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id)

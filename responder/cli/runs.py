@@ -11,13 +11,13 @@ from responder.cli.command import ResponderTyper
 from responder.cli.completion import complete_run_id
 from responder.cli.errors import fail, reported_errors
 from responder.cli.options import Output, Query, RunsDir, runs_dir_or_default
-from responder.cli.output import emit, output_format, output_option
+from responder.cli.output import REPORT_OUTPUTS, TEXT_JSON, emit, output_format, output_option
 from responder.cli.render import say
 from responder.cli.table import aligned
 from responder.errors import EXIT_STEP_FAILED, UserError
 
 # `--format` and `-f` stay as they were before `-o`: scripts use them.
-ReportOutput = Annotated[str | None, output_option("markdown", "json", aliases=("--format", "-f"))]
+ReportOutput = Annotated[str | None, output_option(REPORT_OUTPUTS, aliases=("--format", "-f"))]
 
 
 def runs(
@@ -39,8 +39,8 @@ def runs(
     Example: responder runs --limit 5
     Example: responder runs --status failed -o json --query '[].run_id'
     """
-    output = output_format(output, query)
-    with reported_errors(output):
+    with reported_errors(output, query):
+        output = output_format(output, query, TEXT_JSON)
         root = runs_dir_or_default(runs_dir)
         listed = _listed_runs(root)
         if status:
@@ -115,8 +115,8 @@ def report(
 
     Example: responder report 20261123T101500Z-3fa9c1 -o json
     """
-    output = output_format(output, query, "markdown")
-    with reported_errors(output):
+    with reported_errors(output, query):
+        output = output_format(output, query, REPORT_OUTPUTS)
         from responder.engine.outcome import current_status
         from responder.engine.report import build_report, render_markdown
         from responder.engine.run_state import load_run
@@ -158,8 +158,8 @@ def verify(
 
     Example: responder audit verify ~/.local/state/responder/runs/20261123T101500Z-3fa9c1/audit.jsonl
     """
-    output = output_format(output, query)
-    with reported_errors(output):
+    with reported_errors(output, query):
+        output = output_format(output, query, TEXT_JSON)
         import json
 
         from responder.engine.audit import verify_chain

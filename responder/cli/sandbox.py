@@ -13,7 +13,7 @@ from responder.cli.command import ResponderTyper
 from responder.cli.completion import complete_playbook
 from responder.cli.errors import reported_errors
 from responder.cli.options import Output, Query, given_before
-from responder.cli.output import emit, output_format, output_option
+from responder.cli.output import JSON_ONLY, TEXT_JSON, emit, output_format, output_option
 from responder.cli.render import Progress, say
 from responder.cli.terminal import paint
 
@@ -22,7 +22,7 @@ sandbox_app = ResponderTyper(
 )
 
 # The ready line is JSON by nature: json is all there is to choose (and --query picks from it).
-ServeOutput = Annotated[str | None, output_option("json")]
+ServeOutput = Annotated[str | None, output_option(JSON_ONLY)]
 
 # The emulator is an extra: the core, which runs with IAM-admin credentials, ships without moto and its server.
 SANDBOX_INSTALL = "pip install 'bedrock-key-responder[sandbox]'"
@@ -73,8 +73,8 @@ def rehearse(
 
     Example: responder rehearse leaked-long-term-key
     """
-    output = output_format(output, query)
-    with reported_errors(output):
+    with reported_errors(output, query):
+        output = output_format(output, query, TEXT_JSON)
         require_sandbox()
         from responder.engine.report import render_markdown
         from responder.engine.runs import default_runs_dir
@@ -155,8 +155,8 @@ def serve(
 
     Example: responder sandbox serve --port 4566 --seed --keys-dir /tmp/incident
     """
-    output = output_format(output, query, "json")
-    with reported_errors(output):
+    with reported_errors(output, query):
+        output = output_format(output, query, JSON_ONLY)
         from responder.errors import UserError
         from responder.sandbox.server import make_server, ready_line, seed_members, seed_server, serve
 

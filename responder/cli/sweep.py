@@ -27,7 +27,7 @@ from responder.cli.options import (
     RoleName,
     fanout_targets,
 )
-from responder.cli.output import emit, output_format, output_option
+from responder.cli.output import SWEEP_OUTPUTS, emit, output_format, output_option
 from responder.cli.render import say
 from responder.cli.table import aligned
 from responder.cli.terminal import ProgressLine
@@ -36,7 +36,7 @@ from responder.errors import EXIT_STEP_FAILED
 if TYPE_CHECKING:
     from responder.actions.key_inventory import KeyFinding, SweepFilter
 
-SweepOutput = Annotated[str | None, output_option("table", "json", "csv")]
+SweepOutput = Annotated[str | None, output_option(SWEEP_OUTPUTS)]
 
 
 def sweep(
@@ -66,8 +66,8 @@ def sweep(
 
     Example: responder sweep --older-than 90 --output csv > bedrock-keys.csv
     """
-    output = output_format(output, query, "table")
-    with reported_errors(output):
+    with reported_errors(output, query):
+        output = output_format(output, query, SWEEP_OUTPUTS)
         from responder.actions.key_inventory import SweepFilter
         from responder.aws.clients import AwsOptions
         from responder.fanout.sweep import sweep_accounts
