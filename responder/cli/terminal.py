@@ -46,6 +46,16 @@ def paint(text: str, status: str | None = None, err: bool = False) -> str:
     return typer.style(text, fg=colour, bold=colour == "red")
 
 
+_ON_SCREEN: list[ProgressLine] = []  # the line on screen now, if any
+
+
+def clear_progress() -> None:
+    """Before other text reaches the terminal: take the progress line off it (it is drawn again on its next
+    change)."""
+    for line in list(_ON_SCREEN):
+        line.clear()
+
+
 class ProgressLine:
     """`what: done/total, N failed, 12.3 s` rewritten in place on stderr while many things run; nothing when
     stderr is not a terminal (a pipe or a CI log gets the result alone)."""
@@ -69,10 +79,19 @@ class ProgressLine:
         failed = f", {self.failed} failed" if self.failed else ""
         return f"{self.what}: {self.done}/{self.total}{failed}, {time.monotonic() - self.started:.1f} s"
 
+    def clear(self) -> None:
+        if self.enabled and self._drawn:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+            self._drawn = False
+            _ON_SCREEN.remove(self)
+
     def draw(self) -> None:
         if self.enabled:
             sys.stderr.write(f"\r\x1b[2K{self.text()}")  # back to the line's start, clear it, redraw
             sys.stderr.flush()
+            if not self._drawn:
+                _ON_SCREEN.append(self)
             self._drawn = True
 
     def close(self) -> None:
@@ -81,3 +100,4 @@ class ProgressLine:
             sys.stderr.write("\n")
             sys.stderr.flush()
             self._drawn = False
+            _ON_SCREEN.remove(self)
