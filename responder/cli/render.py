@@ -81,8 +81,11 @@ class Progress:
             self.line.close()
 
     def _title(self, event: str) -> None:
+        """Titles go forward only (plan, apply, undo): where steps are planned and applied in turn (--yes, a
+        group's items), each line's verb says which it is, and the titles do not flip back and forth."""
         phase = _PHASES.get(event)
-        if phase is not None and phase != self.phase:
+        order = list(_PHASE_TITLES)
+        if phase is not None and (self.phase is None or order.index(phase) > order.index(self.phase)):
             if self.phase is not None:
                 say("", self.err)
             say(_PHASE_TITLES[phase], self.err)
