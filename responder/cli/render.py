@@ -79,6 +79,7 @@ class Progress:
             self.line.advance(failed=event == j.FAILED)
         if self.line is not None and self.line.done >= self.line.total:
             self.line.close()
+            self.line = None
 
     def _title(self, event: str) -> None:
         """Titles go forward only (plan, apply, undo): where steps are planned and applied in turn (--yes, a
