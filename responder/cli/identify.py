@@ -14,7 +14,9 @@ from responder.cli.render import say
 
 def identify(
     key_file: Annotated[str, typer.Argument(metavar="KEY_FILE", help="File holding the key, or - for stdin.")] = "-",
-    key_file_option: Annotated[str | None, typer.Option("--key-file", help="Same as the argument.")] = None,
+    key_file_option: Annotated[
+        str | None, typer.Option("--key-file", metavar="KEY_FILE", help="Same as the argument.")
+    ] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Decode only: no AWS call.")] = False,
     output: Output = None,
     query: Query = None,

@@ -11,7 +11,7 @@ from responder.cli.options import GIVEN_BEFORE
 
 
 def rebuilt_command(ctx: typer.Context, drop: frozenset[str] = frozenset(), add: tuple[str, ...] = ()) -> str:
-    words = [ctx.command_path]
+    words = ctx.command_path.split()
     options: list[str] = []
     given_before = ctx.meta.get(GIVEN_BEFORE, set())
     for param in ctx.command.params:
