@@ -12,6 +12,7 @@ from typer.core import TyperCommand, TyperOption
 from responder.cli.errors import DEBUG
 from responder.cli.terminal import COLOUR
 
+GIVEN_BEFORE = "responder.given_before"  # ctx.meta: the options a command took from before its name
 DEBUG_HELP = "Show tracebacks (secrets still redacted)."
 NO_COLOR_HELP = "No colour, even on a terminal (as NO_COLOR=1 does)."
 
@@ -46,6 +47,26 @@ class ResponderCommand(TyperCommand):
         self.params += [option for option in _universal_options() if option.name not in declared]
         if not self.short_help and self.help:
             self.short_help = first_paragraph(self.help)  # whole: click would cut it at 45 characters
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        rest: list[str] = super().parse_args(ctx, args)
+        take_given_before(ctx)
+        return rest
+
+
+def take_given_before(ctx: Any) -> None:
+    """`responder --profile x run ...` means `responder run --profile x ...`, as with the AWS CLI: an option the
+    command was not given on its own command line takes the value given before its name, if any (one given after
+    the name wins; the environment and defaults count only when neither was given). One place, for every option
+    the root and a command share, instead of a callback per option (typer inspects each callback: ~40 ms)."""
+    root = ctx.find_root()
+    if root is ctx:
+        return
+    for name in list(ctx.params):
+        own, before = ctx.get_parameter_source(name), root.get_parameter_source(name)
+        if before is not None and before.name == "COMMANDLINE" and (own is None or own.name != "COMMANDLINE"):
+            ctx.params[name] = root.params[name]
+            ctx.meta.setdefault(GIVEN_BEFORE, set()).add(name)
 
 
 class ResponderTyper(typer.Typer):

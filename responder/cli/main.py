@@ -35,7 +35,7 @@ def _version(value: bool) -> None:
 
 
 # Before the command's name these only record what was given; each command that can use one reads it
-# (options.given_before), so `responder --profile x list` is accepted as the AWS CLI would accept it.
+# (command.ResponderCommand takes them), so `responder --profile x list` is accepted as the AWS CLI would accept it.
 @app.callback()
 def _global(
     debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,

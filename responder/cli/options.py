@@ -7,32 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
+from responder.cli.command import GIVEN_BEFORE
 from responder.cli.output import TEXT_JSON, output_option, query_option
 from responder.engine.runs import default_runs_dir
-
-GIVEN_BEFORE = "responder.given_before"  # ctx.meta: the options a subcommand took from before its name
-
-
-def given_before(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
-    """`responder --profile x run ...` means `responder run --profile x ...`, as with the AWS CLI: an option the
-    subcommand was not given on its command line takes the value given before the subcommand's name (one given
-    after it wins; the environment counts only when neither was given)."""
-    name, root = param.name, ctx.find_root()
-    if name is None or root is ctx:
-        return value
-    own = ctx.get_parameter_source(name)
-    if own is not None and own.name == "COMMANDLINE":
-        return value
-    before = root.get_parameter_source(name)
-    if before is not None and before.name == "COMMANDLINE":
-        ctx.meta.setdefault(GIVEN_BEFORE, set()).add(name)
-        return root.params.get(name)
-    return value
 
 
 def from_environment(ctx: typer.Context, names: tuple[str, ...]) -> frozenset[str]:
     """Which of these options came from the environment (AWS_ENDPOINT_URL, AWS_REGION), not a command line."""
-    before = ctx.meta.get(GIVEN_BEFORE, set())
+    before = ctx.meta.get(GIVEN_BEFORE, set())  # given before the command's name: a command line too
     sources = {name: ctx.get_parameter_source(name) for name in names if name not in before}
     return frozenset(name for name, source in sources.items() if source is not None and source.name == "ENVIRONMENT")
 
@@ -44,7 +26,7 @@ RUNS_DIR_HELP = "Where runs (audit logs, reports) are kept. Default: $XDG_STATE_
 
 Profile = Annotated[
     str | None,
-    typer.Option("--profile", envvar="AWS_PROFILE", metavar="NAME", callback=given_before, help=PROFILE_HELP),
+    typer.Option("--profile", envvar="AWS_PROFILE", metavar="NAME", help=PROFILE_HELP),
 ]
 Region = Annotated[
     str | None,
@@ -52,17 +34,16 @@ Region = Annotated[
         "--region",
         envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
         metavar="REGION",
-        callback=given_before,
         help=REGION_HELP,
     ),
 ]
 EndpointUrl = Annotated[
     str | None,
-    typer.Option("--endpoint-url", envvar="AWS_ENDPOINT_URL", metavar="URL", callback=given_before, help=ENDPOINT_HELP),
+    typer.Option("--endpoint-url", envvar="AWS_ENDPOINT_URL", metavar="URL", help=ENDPOINT_HELP),
 ]
 RunsDir = Annotated[
     Path | None,
-    typer.Option("--runs-dir", envvar="RESPONDER_RUNS_DIR", metavar="DIR", callback=given_before, help=RUNS_DIR_HELP),
+    typer.Option("--runs-dir", envvar="RESPONDER_RUNS_DIR", metavar="DIR", help=RUNS_DIR_HELP),
 ]
 Output = Annotated[str | None, output_option(TEXT_JSON)]
 Query = Annotated[str | None, query_option()]

@@ -24,27 +24,21 @@ REPORT_OUTPUTS = ("markdown", "json")
 
 
 def output_option(choices: tuple[str, ...], aliases: tuple[str, ...] = ()) -> Any:
-    """The `--output/-o` option of a command that can write `choices`; `responder -o json CMD` counts as
-    `CMD -o json`. The value is checked by output_format, inside the command's error handler (one line, exit 2)."""
-    from responder.cli.options import given_before
-
+    """The `--output/-o` option of a command that can write `choices` (`responder -o json CMD` counts as `CMD -o
+    json`: command.ResponderCommand). The value is checked by output_format, inside the command's error handler."""
     return typer.Option(
         "--output",
         "-o",
         *aliases,
         metavar="|".join(choices),
-        callback=given_before,
         help=f"{_choices_text(choices)} (default {choices[0]}); json is exactly one JSON document on stdout.",
     )
 
 
 def query_option() -> Any:
-    from responder.cli.options import given_before
-
     return typer.Option(
         "--query",
         metavar="JMESPATH",
-        callback=given_before,
         help="Keep only this JMESPath expression of the JSON output (implies -o json), as the AWS CLI's --query.",
     )
 

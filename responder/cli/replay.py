@@ -7,7 +7,7 @@ import shlex
 
 import typer
 
-from responder.cli.options import GIVEN_BEFORE
+from responder.cli.command import GIVEN_BEFORE
 
 
 def rebuilt_command(ctx: typer.Context, drop: frozenset[str] = frozenset(), add: tuple[str, ...] = ()) -> str:

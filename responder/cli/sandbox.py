@@ -12,7 +12,7 @@ import typer
 from responder.cli.command import ResponderTyper
 from responder.cli.completion import complete_playbook
 from responder.cli.errors import reported_errors
-from responder.cli.options import Output, Query, given_before
+from responder.cli.options import Output, Query
 from responder.cli.output import JSON_ONLY, TEXT_JSON, emit, output_format, output_option
 from responder.cli.render import Progress, say
 from responder.cli.terminal import paint
@@ -60,7 +60,6 @@ def rehearse(
         typer.Option(
             "--runs-dir",
             metavar="DIR",
-            callback=given_before,
             help="Where the rehearsal's runs go. Default: $XDG_STATE_HOME/responder/rehearsals.",
         ),
     ] = None,
