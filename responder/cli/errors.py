@@ -40,12 +40,10 @@ def note(message: str) -> None:
 
 
 @contextmanager
-def reported_errors(output: str | None = "text", query: str | None = None) -> Iterator[None]:
-    """Every failure as one line on stderr and an exit code; under `--output json` (or a --query alone) also
-    exactly one JSON object on stdout (status, error, exit_code, and the run id when a run recorded it), so a
-    script never parses nothing."""
-    json_asked = output == "json" or (output is None and query is not None)
-    with _notices_shown("json" if json_asked else "text"):
+def reported_errors(output: str | None = "text") -> Iterator[None]:
+    """Every failure as one line on stderr and an exit code; under `--output json` also exactly one JSON object on
+    stdout (status, error, exit_code, and the run id when a run recorded it), so a script never parses nothing."""
+    with _notices_shown(output or "text"):
         yield
 
 

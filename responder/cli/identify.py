@@ -8,7 +8,7 @@ import typer
 
 from responder.cli.errors import reported_errors
 from responder.cli.options import EndpointUrl, Output, Profile, Query, Region, RunsDir, runs_dir_or_default
-from responder.cli.output import TEXT_JSON, emit, output_format
+from responder.cli.output import TEXT_JSON, asked, emit, output_format
 from responder.cli.render import say
 
 
@@ -31,7 +31,7 @@ def identify(
 
     Example: pbpaste | responder identify -
     """
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, TEXT_JSON)
         from responder.aws.clients import AwsOptions
         from responder.engine.context import Settings

@@ -43,6 +43,11 @@ def query_option() -> Any:
     )
 
 
+def asked(output: str | None, query: str | None) -> str | None:
+    """The format asked for before it is checked (for the error handler): a --query alone asks for json."""
+    return "json" if output is None and query is not None else output
+
+
 def output_format(output: str | None, query: str | None, choices: tuple[str, ...]) -> str:
     """What to write: the --output given, json when only --query was given, else the command's default (the first
     choice). A value the command cannot write, or a query that is not JMESPath, is bad input."""

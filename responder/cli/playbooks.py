@@ -10,7 +10,7 @@ import typer
 from responder.cli.completion import complete_playbook
 from responder.cli.errors import fail, reported_errors
 from responder.cli.options import DEFAULT_ROLE_NAME, Output, Query, RoleName
-from responder.cli.output import JSON_ONLY, TEXT_JSON, emit, output_format, output_option
+from responder.cli.output import JSON_ONLY, TEXT_JSON, asked, emit, output_format, output_option
 from responder.cli.render import say
 from responder.errors import EXIT_BAD_INPUT, UserError
 
@@ -27,7 +27,7 @@ def list_playbooks(output: Output = None, query: Query = None) -> None:
     Example: responder list
     Example: responder list -o json --query '[].name'
     """
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, TEXT_JSON)
         from responder.playbook.shipped import shipped_playbooks
         from responder.playbook.source import load_yaml, read_text
@@ -61,7 +61,7 @@ def show(
 
     Example: responder show leaked-long-term-key
     """
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, TEXT_JSON)
         from responder.playbook.checks import find_playbook, load_playbook
 
@@ -171,7 +171,7 @@ def validate(
     """
     from responder.playbook.checks import PlaybookInvalid, load_playbook
 
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, TEXT_JSON)
     results: list[dict[str, Any]] = []
     for path in files:
@@ -206,7 +206,7 @@ def schema(output: SchemaOutput = None, query: Query = None) -> None:
     """
     from responder.playbook.model import playbook_schema
 
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         emit(playbook_schema(), output_format(output, query, JSON_ONLY), query)
 
 
@@ -218,7 +218,7 @@ def actions(output: Output = None, query: Query = None) -> None:
     """
     from responder.actions.registry import all_actions
 
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, TEXT_JSON)
     listed = [
         {
@@ -264,7 +264,7 @@ def permissions(
     Example: responder permissions leaked-long-term-key leaked-short-term-key > responder-policy.json
     Example: responder permissions contain-bedrock-keys --sweep --fan-out > operator-policy.json
     """
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, JSON_ONLY)
         from responder.engine.permissions import policy_document
         from responder.fanout.accounts import check_fanout_options

@@ -31,7 +31,7 @@ from responder.cli.options import (
     from_environment,
     runs_dir_or_default,
 )
-from responder.cli.output import TEXT_JSON, emit, output_format
+from responder.cli.output import TEXT_JSON, asked, emit, output_format
 from responder.cli.render import Progress, irreversible_changes, outcome_dict, outcome_text, say
 from responder.cli.replay import rebuilt_command
 from responder.errors import UserError
@@ -73,7 +73,10 @@ def _from_environment(ctx: typer.Context | None) -> frozenset[str]:
 
 def _finish(outcome: Outcome, output: str, query: str | None, then: str | None = None) -> None:
     """The outcome, as JSON or for people; `then`: the command that applies what a dry run planned."""
-    emit(outcome_dict(outcome), output, query, lambda: outcome_text(outcome, then))
+    shown = outcome_dict(outcome)
+    if then is not None and outcome.exit_code == 0:
+        shown["apply_command"] = then  # what `apply it:` says in text
+    emit(shown, output, query, lambda: outcome_text(outcome, then))
     raise typer.Exit(outcome.exit_code)
 
 
@@ -165,7 +168,7 @@ def run(
     Example: responder run leaked-long-term-key --key-file leaked.txt --dry-run
     Example: responder run contain-bedrock-keys -p filter=no-expiry --org --dry-run
     """
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, TEXT_JSON)
         from responder.engine.operations import start_run
         from responder.keys import read_key_file
@@ -245,7 +248,7 @@ def apply(
 
     Example: responder apply plan.json --yes
     """
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, TEXT_JSON)
         from responder.engine.operations import apply_plan
 
@@ -275,7 +278,7 @@ def resume(
 
     Example: responder resume 20261123T101500Z-3fa9c1
     """
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, TEXT_JSON)
         from responder.fanout.runs import resume_any_run as resume_run
 
@@ -310,7 +313,7 @@ def rollback(
 
     Example: responder rollback 20261123T101500Z-3fa9c1 --reactivate-keys
     """
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, TEXT_JSON)
         from responder.fanout.runs import rollback_any_run as rollback_run
 

@@ -11,7 +11,7 @@ from responder.cli.command import ResponderTyper
 from responder.cli.completion import complete_run_id
 from responder.cli.errors import fail, reported_errors
 from responder.cli.options import Output, Query, RunsDir, runs_dir_or_default
-from responder.cli.output import REPORT_OUTPUTS, TEXT_JSON, emit, output_format, output_option
+from responder.cli.output import REPORT_OUTPUTS, TEXT_JSON, asked, emit, output_format, output_option
 from responder.cli.render import say
 from responder.cli.table import aligned
 from responder.errors import EXIT_STEP_FAILED, UserError
@@ -39,7 +39,7 @@ def runs(
     Example: responder runs --limit 5
     Example: responder runs --status failed -o json --query '[].run_id'
     """
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, TEXT_JSON)
         root = runs_dir_or_default(runs_dir)
         listed = _listed_runs(root)
@@ -115,7 +115,7 @@ def report(
 
     Example: responder report 20261123T101500Z-3fa9c1 -o json
     """
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, REPORT_OUTPUTS)
         from responder.engine.outcome import current_status
         from responder.engine.report import build_report, render_markdown
@@ -158,7 +158,7 @@ def verify(
 
     Example: responder audit verify ~/.local/state/responder/runs/20261123T101500Z-3fa9c1/audit.jsonl
     """
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, TEXT_JSON)
         import json
 

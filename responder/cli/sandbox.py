@@ -13,7 +13,7 @@ from responder.cli.command import ResponderTyper
 from responder.cli.completion import complete_playbook
 from responder.cli.errors import reported_errors
 from responder.cli.options import Output, Query
-from responder.cli.output import JSON_ONLY, TEXT_JSON, emit, output_format, output_option
+from responder.cli.output import JSON_ONLY, TEXT_JSON, asked, emit, output_format, output_option
 from responder.cli.render import Progress, say
 from responder.cli.terminal import paint
 
@@ -72,7 +72,7 @@ def rehearse(
 
     Example: responder rehearse leaked-long-term-key
     """
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, TEXT_JSON)
         require_sandbox()
         from responder.engine.report import render_markdown
@@ -154,7 +154,7 @@ def serve(
 
     Example: responder sandbox serve --port 4566 --seed --keys-dir /tmp/incident
     """
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, JSON_ONLY)
         from responder.errors import UserError
         from responder.sandbox.server import make_server, ready_line, seed_members, seed_server, serve

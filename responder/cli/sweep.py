@@ -27,7 +27,7 @@ from responder.cli.options import (
     RoleName,
     fanout_targets,
 )
-from responder.cli.output import SWEEP_OUTPUTS, emit, output_format, output_option
+from responder.cli.output import SWEEP_OUTPUTS, asked, emit, output_format, output_option
 from responder.cli.render import say
 from responder.cli.table import aligned
 from responder.cli.terminal import ProgressLine
@@ -66,7 +66,7 @@ def sweep(
 
     Example: responder sweep --older-than 90 --output csv > bedrock-keys.csv
     """
-    with reported_errors(output, query):
+    with reported_errors(asked(output, query)):
         output = output_format(output, query, SWEEP_OUTPUTS)
         from responder.actions.key_inventory import SweepFilter
         from responder.aws.clients import AwsOptions

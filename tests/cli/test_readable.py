@@ -91,6 +91,12 @@ def test_a_dry_run_prints_the_exact_command_that_applies_it(account: Seeded, iam
     words = shlex.split(line.removeprefix("apply it: "))
     assert words[:3] == ["responder", "run", "leaked-long-term-key"] and "--dry-run" not in words
     assert words[words.index("--key-file") + 1] == str(key) and words[words.index("--runs-dir") + 1] == runs
+    as_json = invoke(
+        "run", "leaked-long-term-key", "--key-file", str(key), "--dry-run", "--runs-dir", runs, "-o", "json"
+    )
+    again = shlex.split(json.loads(as_json.stdout)["apply_command"])
+    del again[again.index("--output") : again.index("--output") + 2]
+    assert again == words  # the same command, with its -o json
     applied = invoke(*words[1:], "--yes", "-o", "json")  # the printed command asks first: --yes is the answer
     assert applied.exit_code == 0 and json.loads(applied.stdout)["status"] == "completed"
 
