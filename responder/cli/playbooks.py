@@ -51,7 +51,7 @@ def show(
     playbook: Annotated[
         str,
         typer.Argument(
-            metavar="PLAYBOOK", help="A shipped playbook name or a YAML file.", autocompletion=complete_playbook
+            metavar="PLAYBOOK", help="A shipped playbook name or a YAML file.", shell_complete=complete_playbook
         ),
     ],
     output: Output = None,
@@ -243,7 +243,7 @@ def permissions(
     playbooks: Annotated[
         list[str],
         typer.Argument(
-            metavar="PLAYBOOK...", help="Shipped playbook names or YAML files.", autocompletion=complete_playbook
+            metavar="PLAYBOOK...", help="Shipped playbook names or YAML files.", shell_complete=complete_playbook
         ),
     ],
     sweep: Annotated[bool, typer.Option("--sweep", help="Also what `responder sweep` calls.")] = False,

@@ -117,7 +117,7 @@ def run(
         typer.Argument(
             metavar="PLAYBOOK",
             help="A shipped playbook name (see `responder list`) or a YAML file.",
-            autocompletion=complete_playbook,
+            shell_complete=complete_playbook,
         ),
     ],
     param: Annotated[
@@ -263,7 +263,7 @@ def resume(
     run_id: Annotated[
         str,
         typer.Argument(
-            metavar="RUN_ID", help="The run to continue (see `responder runs`).", autocompletion=complete_run_id
+            metavar="RUN_ID", help="The run to continue (see `responder runs`).", shell_complete=complete_run_id
         ),
     ],
     output: Output = None,
@@ -291,7 +291,7 @@ def rollback(
     run_id: Annotated[
         str,
         typer.Argument(
-            metavar="RUN_ID", help="The run to undo (see `responder runs`).", autocompletion=complete_run_id
+            metavar="RUN_ID", help="The run to undo (see `responder runs`).", shell_complete=complete_run_id
         ),
     ],
     reactivate_keys: Annotated[

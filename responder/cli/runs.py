@@ -105,7 +105,7 @@ def _runs_text(listed: list[dict[str, Any]], root: Path, filtered: bool) -> None
 
 def report(
     run_id: Annotated[
-        str, typer.Argument(metavar="RUN_ID", help="The run (see `responder runs`).", autocompletion=complete_run_id)
+        str, typer.Argument(metavar="RUN_ID", help="The run (see `responder runs`).", shell_complete=complete_run_id)
     ],
     output: ReportOutput = None,
     query: Query = None,
@@ -144,7 +144,7 @@ def verify(
     file: Annotated[
         Path,
         typer.Argument(
-            metavar="FILE_OR_RUN_ID", help="An audit.jsonl file, or a run id.", autocompletion=complete_run_id
+            metavar="FILE_OR_RUN_ID", help="An audit.jsonl file, or a run id.", shell_complete=complete_run_id
         ),
     ],
     output: Output = None,

@@ -53,7 +53,7 @@ def _sandbox_group() -> None:
 
 def rehearse(
     playbook: Annotated[
-        str, typer.Argument(metavar="PLAYBOOK", help="The playbook to rehearse.", autocompletion=complete_playbook)
+        str, typer.Argument(metavar="PLAYBOOK", help="The playbook to rehearse.", shell_complete=complete_playbook)
     ] = "leaked-long-term-key",
     runs_dir: Annotated[
         Path | None,
