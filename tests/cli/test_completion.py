@@ -50,7 +50,7 @@ def test_completion_is_lazy() -> None:
     """Building the commands (what --help does) imports nothing a completion reads."""
     code = (
         "import sys, typer; from responder.cli.main import app; typer.main.get_command(app); "
-        "print(sorted(m for m in ('responder.playbook.shipped', 'shellingham') if m in sys.modules))"
+        "print(sorted(m for m in ('responder.playbook.shipped', 'responder.playbook.source') if m in sys.modules))"
     )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert shown.strip() == "[]"
