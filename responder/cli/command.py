@@ -9,9 +9,17 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperOption
 
+from responder.cli.completion import complete_playbook, complete_run_id
 from responder.cli.errors import DEBUG
 from responder.cli.terminal import COLOUR
 
+# An argument named so completes so, in every command (a new command's PLAYBOOK argument too).
+COMPLETERS = {
+    "PLAYBOOK": complete_playbook,
+    "PLAYBOOK...": complete_playbook,
+    "RUN_ID": complete_run_id,
+    "FILE_OR_RUN_ID": complete_run_id,
+}
 GIVEN_BEFORE = "responder.given_before"  # ctx.meta: the options a command took from before its name
 DEBUG_HELP = "Show tracebacks (secrets still redacted)."
 NO_COLOR_HELP = "No colour, even on a terminal (as NO_COLOR=1 does)."
@@ -47,6 +55,12 @@ class ResponderCommand(TyperCommand):
         self.params += [option for option in _universal_options() if option.name not in declared]
         if not self.short_help and self.help:
             self.short_help = first_paragraph(self.help)  # whole: click would cut it at 45 characters
+        for param in self.params:
+            completer = COMPLETERS.get(param.metavar or "")
+            if completer is not None:
+                # Click's own hook (its `shell_complete` argument), set here: typer's `autocompletion=` would
+                # inspect each function on every start, and it deprecates passing `shell_complete`.
+                param._custom_shell_complete = completer
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         rest: list[str] = super().parse_args(ctx, args)

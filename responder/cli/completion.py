@@ -1,7 +1,6 @@
 """Shell completion of playbook names and run ids (`responder --install-completion`). Each function imports what
-it reads only when the shell asks, so `responder --help` and every command pay nothing for it. They are Click's
-`shell_complete` callbacks, not typer's `autocompletion`: typer inspects each of those when it builds the
-commands, ~1 ms apiece on every start."""
+it reads only when the shell asks, so `responder --help` and every command pay nothing for it. command.py attaches
+them by metavar (PLAYBOOK, RUN_ID) as Click's completion hooks."""
 
 from __future__ import annotations
 

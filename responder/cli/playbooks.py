@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from responder.cli.completion import complete_playbook
 from responder.cli.errors import fail, reported_errors
 from responder.cli.options import DEFAULT_ROLE_NAME, Output, Query, RoleName
 from responder.cli.output import JSON_ONLY, TEXT_JSON, asked, emit, output_format, output_option
@@ -50,9 +49,7 @@ def list_playbooks(output: Output = None, query: Query = None) -> None:
 def show(
     playbook: Annotated[
         str,
-        typer.Argument(
-            metavar="PLAYBOOK", help="A shipped playbook name or a YAML file.", shell_complete=complete_playbook
-        ),
+        typer.Argument(metavar="PLAYBOOK", help="A shipped playbook name or a YAML file."),
     ],
     output: Output = None,
     query: Query = None,
@@ -242,9 +239,7 @@ def actions(output: Output = None, query: Query = None) -> None:
 def permissions(
     playbooks: Annotated[
         list[str],
-        typer.Argument(
-            metavar="PLAYBOOK...", help="Shipped playbook names or YAML files.", shell_complete=complete_playbook
-        ),
+        typer.Argument(metavar="PLAYBOOK...", help="Shipped playbook names or YAML files."),
     ],
     sweep: Annotated[bool, typer.Option("--sweep", help="Also what `responder sweep` calls.")] = False,
     fan_out: Annotated[

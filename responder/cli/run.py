@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from responder.cli.completion import complete_playbook, complete_run_id
 from responder.cli.errors import reported_errors
 from responder.cli.options import (
     DEFAULT_CONCURRENCY,
@@ -117,7 +116,6 @@ def run(
         typer.Argument(
             metavar="PLAYBOOK",
             help="A shipped playbook name (see `responder list`) or a YAML file.",
-            shell_complete=complete_playbook,
         ),
     ],
     param: Annotated[
@@ -262,9 +260,7 @@ def resume(
     ctx: typer.Context,
     run_id: Annotated[
         str,
-        typer.Argument(
-            metavar="RUN_ID", help="The run to continue (see `responder runs`).", shell_complete=complete_run_id
-        ),
+        typer.Argument(metavar="RUN_ID", help="The run to continue (see `responder runs`)."),
     ],
     output: Output = None,
     query: Query = None,
@@ -290,9 +286,7 @@ def rollback(
     ctx: typer.Context,
     run_id: Annotated[
         str,
-        typer.Argument(
-            metavar="RUN_ID", help="The run to undo (see `responder runs`).", shell_complete=complete_run_id
-        ),
+        typer.Argument(metavar="RUN_ID", help="The run to undo (see `responder runs`)."),
     ],
     reactivate_keys: Annotated[
         bool,

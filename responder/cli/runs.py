@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 
 from responder.cli.command import ResponderTyper
-from responder.cli.completion import complete_run_id
 from responder.cli.errors import fail, reported_errors
 from responder.cli.options import Output, Query, RunsDir, runs_dir_or_default
 from responder.cli.output import REPORT_OUTPUTS, TEXT_JSON, asked, emit, output_format, output_option
@@ -104,9 +103,7 @@ def _runs_text(listed: list[dict[str, Any]], root: Path, filtered: bool) -> None
 
 
 def report(
-    run_id: Annotated[
-        str, typer.Argument(metavar="RUN_ID", help="The run (see `responder runs`).", shell_complete=complete_run_id)
-    ],
+    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run (see `responder runs`).")],
     output: ReportOutput = None,
     query: Query = None,
     runs_dir: RunsDir = None,
@@ -143,9 +140,7 @@ audit_app = ResponderTyper(help="Check audit logs.", no_args_is_help=True)
 def verify(
     file: Annotated[
         Path,
-        typer.Argument(
-            metavar="FILE_OR_RUN_ID", help="An audit.jsonl file, or a run id.", shell_complete=complete_run_id
-        ),
+        typer.Argument(metavar="FILE_OR_RUN_ID", help="An audit.jsonl file, or a run id."),
     ],
     output: Output = None,
     query: Query = None,

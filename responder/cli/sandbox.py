@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from responder.cli.command import ResponderTyper
-from responder.cli.completion import complete_playbook
 from responder.cli.errors import reported_errors
 from responder.cli.options import Output, Query
 from responder.cli.output import JSON_ONLY, TEXT_JSON, asked, emit, output_format, output_option
@@ -53,7 +52,7 @@ def _sandbox_group() -> None:
 
 def rehearse(
     playbook: Annotated[
-        str, typer.Argument(metavar="PLAYBOOK", help="The playbook to rehearse.", shell_complete=complete_playbook)
+        str, typer.Argument(metavar="PLAYBOOK", help="The playbook to rehearse.")
     ] = "leaked-long-term-key",
     runs_dir: Annotated[
         Path | None,
