@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from responder.aws.clients import is_read_only
+from responder.actions.base import ActionContext
+from responder.aws.clients import AwsOptions, Clients, is_read_only
 from responder.sandbox.server import DEFAULT_ACCOUNT
 from responder.sandbox.service_credentials import create_credential
 
@@ -48,6 +49,14 @@ class Requests:
     @property
     def mutating(self) -> list[str]:
         return [op for op in self.sent if not is_read_only(op)]
+
+
+def action_context(reactivate: bool = False, requests: Requests | None = None, **options: Any) -> ActionContext:
+    """What an action gets in a run, against the emulated account; `requests` sees every call it sends."""
+    clients = Clients(AwsOptions(region="us-east-1"))
+    if requests is not None:
+        clients.on_request(requests.handler)
+    return ActionContext(clients, ACCOUNT, reactivate, **options)
 
 
 def credential_status(iam: Any, user: str, credential_id: str) -> str:
@@ -126,6 +135,7 @@ def moto_http_server() -> Iterator[str]:
     from moto.moto_api import _internal
     from moto.server import ThreadedMotoServer
 
+    from responder.sandbox import stepfunctions
     from responder.sandbox.emulator import install
 
     install()
@@ -135,6 +145,7 @@ def moto_http_server() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    stepfunctions.serve_from(f"http://{host}:{port}")  # state machines' tasks call back into this server
     try:
         yield f"http://{host}:{port}"
     finally:

@@ -9,9 +9,10 @@ from abc import ABC, abstractmethod
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, cast
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from typing_extensions import TypeVar
 
 from responder.actions.reads import ReadCache
 from responder.keys import REGION
@@ -27,6 +28,27 @@ class ActionParams(BaseModel):
 
 
 P = TypeVar("P", bound=ActionParams)
+
+
+class ActionSnapshot(BaseModel):
+    """Base of every action's snapshot: the state a step read before changing it, what undo restores.
+
+    The journal keeps it as JSON (`model_dump(mode="json")`) and rollback reads it back through the same model, so a
+    field renamed here would strand the journals already written: the names are the journal's."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoSnapshot(ActionSnapshot):
+    """The snapshot of an action that reads nothing before it acts."""
+
+
+# The action's snapshot: its model, or a plain dict where an action has none yet (CloudTrail's reads).
+S = TypeVar("S", bound=ActionSnapshot | dict[str, Any], default=dict[str, Any])
+
+# A moment in a snapshot, journaled as datetime.isoformat() writes it ("+00:00", not pydantic's "Z"): the journals
+# written before snapshots were models spell it so, and a saved plan's hash of the state must not change with it.
+JournalTime = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json")]
 
 
 def _split_commas(value: Any) -> Any:
@@ -162,10 +184,12 @@ class UndoResult(BaseModel):
     request_ids: list[str] = []
 
 
-class Action(ABC, Generic[P]):
+class Action(ABC, Generic[P, S]):
     name: ClassVar[str]
     summary: ClassVar[str]
     Params: ClassVar[type[ActionParams]]
+    # What snapshot() returns and undo() restores; None only where the snapshot is still a plain dict.
+    Snapshot: ClassVar[type[ActionSnapshot] | None] = None
     permissions: ClassVar[tuple[str, ...]]  # IAM actions the operator needs for every phase
     reversible: ClassVar[bool]
     mutating: ClassVar[bool]
@@ -186,15 +210,26 @@ class Action(ABC, Generic[P]):
         """What this action changes. Every mutating action says: locks and the order of steps rely on it."""
         return []
 
+    @classmethod
+    def journaled_snapshot(cls, snapshot: ActionSnapshot | dict[str, Any]) -> dict[str, Any]:
+        """The snapshot as the journal keeps it: plain JSON, the same field names whichever version wrote it."""
+        return snapshot.model_dump(mode="json") if isinstance(snapshot, ActionSnapshot) else snapshot
+
+    @classmethod
+    def snapshot_from_journal(cls, journaled: Any) -> S:
+        """A journaled snapshot read back through the action's model (a pydantic ValidationError if it does not
+        fit). The one cast: a ClassVar cannot name the class's own type variable."""
+        return cast(S, journaled if cls.Snapshot is None else cls.Snapshot.model_validate(journaled))
+
     @abstractmethod
-    def snapshot(self, ctx: ActionContext, params: P) -> dict[str, Any]:
+    def snapshot(self, ctx: ActionContext, params: P) -> S:
         """Read the state this step is about to change. Read-only."""
 
     @abstractmethod
-    def plan(self, ctx: ActionContext, params: P, snapshot: dict[str, Any]) -> StepPlan:
+    def plan(self, ctx: ActionContext, params: P, snapshot: S) -> StepPlan:
         """The changes that would take the snapshot to the goal state; no AWS calls."""
 
-    def apply(self, ctx: ActionContext, params: P, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
+    def apply(self, ctx: ActionContext, params: P, snapshot: S, plan: StepPlan) -> Applied:
         raise NotImplementedError(f"{self.name} changes nothing")
 
     def verify(self, ctx: ActionContext, params: P, applied: Applied | None = None) -> bool:
@@ -202,5 +237,5 @@ class Action(ABC, Generic[P]):
         Read-only actions have nothing to verify."""
         return True
 
-    def undo(self, ctx: ActionContext, params: P, snapshot: dict[str, Any], applied: dict[str, Any]) -> UndoResult:
+    def undo(self, ctx: ActionContext, params: P, snapshot: S, applied: dict[str, Any]) -> UndoResult:
         return UndoResult(status="nothing-to-undo", message="this step changed nothing")

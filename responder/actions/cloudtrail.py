@@ -16,6 +16,7 @@ from responder.actions.base import Action, ActionContext, ActionParams, Regions,
 from responder.actions.iam_principals import ROLE_NAME, USER_NAME
 from responder.actions.reads import together
 from responder.actions.registry import register
+from responder.actions.states import Chain, Path, StatesStep, passing, single, states_form
 from responder.aws.clients import ClientError, error_code
 from responder.errors import UserError
 from responder.keys import ShortTermKey
@@ -339,3 +340,84 @@ def _when(record: dict[str, Any]) -> datetime | None:
         return datetime.fromisoformat(str(record.get("eventTime")).replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+# How these actions run on AWS Step Functions. The machine is given the principal (`responder identify KEYFILE
+# -o json` finds it): finding a session's role needs CloudTrail in the token's region and us-east-1, and a Task
+# calls AWS only in its machine's region. For the same reason investigation stays with the local run.
+
+
+def _principal_from_input(step: StatesStep) -> Chain:
+    role = passing(
+        step.name("the role named in the input"),
+        step.result_path,
+        is_role=True,
+        is_user=False,
+        has_user_access_key=False,
+        role_name=Path("$.input.role_name"),
+    )
+    user_key = passing(
+        step.name("the user and access key named in the input"),
+        step.result_path,
+        is_role=False,
+        is_user=True,
+        has_user_access_key=True,
+        user_name=Path("$.input.user_name"),
+        access_key_id=Path("$.input.access_key_id"),
+    )
+    user = passing(
+        step.name("the user named in the input"),
+        step.result_path,
+        is_role=False,
+        is_user=True,
+        has_user_access_key=False,
+        user_name=Path("$.input.user_name"),
+    )
+    unknown = single(
+        step.name("no principal"),
+        {
+            "Type": "Fail",
+            "Error": "Responder.NoPrincipal",
+            "Cause": "the input names no role_name or user_name: `responder identify KEYFILE -o json` finds it",
+        },
+    )
+    decide = step.name("which principal")
+    choice = {
+        "Type": "Choice",
+        "Choices": [
+            {"Variable": "$.input.role_name", "IsPresent": True, "Next": role.start},
+            {
+                "And": [
+                    {"Variable": "$.input.user_name", "IsPresent": True},
+                    {"Variable": "$.input.access_key_id", "IsPresent": True},
+                ],
+                "Next": user_key.start,
+            },
+            {"Variable": "$.input.user_name", "IsPresent": True, "Next": user.start},
+        ],
+        "Default": unknown.start,
+    }
+    states = {decide: choice, **role.states, **user_key.states, **user.states, **unknown.states}
+    return Chain(states, decide, [*role.exits, *user_key.exits, *user.exits])
+
+
+INVESTIGATION_ELSEWHERE = (
+    "what the key did is read from CloudTrail in several regions (LookupEvents, 2 requests a second); a Task calls "
+    "AWS only in its machine's region: run `responder run PLAYBOOK --dry-run` for the investigation"
+)
+
+
+def _investigation_elsewhere(step: StatesStep) -> Chain:
+    return single(
+        step.name("left to the local run"),
+        {
+            "Type": "Pass",
+            "Comment": INVESTIGATION_ELSEWHERE,
+            "Result": {"skipped": INVESTIGATION_ELSEWHERE},
+            "ResultPath": step.result_path,
+        },
+    )
+
+
+states_form(ResolveShortTermKey)(_principal_from_input)
+states_form(InvestigateKeyActivity)(_investigation_elsewhere)

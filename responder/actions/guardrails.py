@@ -18,12 +18,14 @@ from responder.actions.base import (
     Applied,
     Change,
     CommaList,
+    NoSnapshot,
     StepPlan,
     Target,
     UndoResult,
 )
-from responder.actions.iam_principals import POLICY_NAME, USER_NAME, Principal
+from responder.actions.iam_principals import POLICY_NAME, USER_NAME, InlinePolicySnapshot, Principal
 from responder.actions.registry import register
+from responder.actions.states import no_states_form
 
 GUARDRAIL_POLICY_NAME = "ResponderBedrockKeyGuardrails"
 BEARER_ACTIONS = ["bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"]
@@ -78,19 +80,20 @@ class RenderParams(ActionParams):
 
 
 @register
-class RenderGuardrails(Action[RenderParams]):
+class RenderGuardrails(Action[RenderParams, NoSnapshot]):
     name = "guardrails.render-policy"
     summary = "Render the Bedrock key guardrails as a policy document (an SCP with -p scope=scp); no AWS call"
     Params = RenderParams
+    Snapshot = NoSnapshot
     permissions = ("sts:GetCallerIdentity",)
     reversible = True
     mutating = False
     outputs = ("document", "on_principal")
 
-    def snapshot(self, ctx: ActionContext, params: RenderParams) -> dict[str, Any]:
-        return {}
+    def snapshot(self, ctx: ActionContext, params: RenderParams) -> NoSnapshot:
+        return NoSnapshot()
 
-    def plan(self, ctx: ActionContext, params: RenderParams, snapshot: dict[str, Any]) -> StepPlan:
+    def plan(self, ctx: ActionContext, params: RenderParams, snapshot: NoSnapshot) -> StepPlan:
         document = guardrail_document(params.max_key_age_days, params.deny_bearer, params.model_arns)
         notes = [f"policy: {len(document['Statement'])} statements"]
         if params.deny_bearer in ("short-term", "long-term"):
@@ -111,10 +114,11 @@ class PutGuardrailParams(ActionParams):
 
 
 @register
-class PutGuardrails(Action[PutGuardrailParams]):
+class PutGuardrails(Action[PutGuardrailParams, InlinePolicySnapshot]):
     name = "iam.put-guardrail-policy"
     summary = "Put the guardrail document as an inline policy on a user or role (undo: restore what was there)"
     Params = PutGuardrailParams
+    Snapshot = InlinePolicySnapshot
     permissions = (
         "iam:GetUserPolicy",
         "iam:PutUserPolicy",
@@ -133,34 +137,43 @@ class PutGuardrails(Action[PutGuardrailParams]):
     def targets(self, params: PutGuardrailParams) -> list[Target]:
         return [Target(f"{params.principal_type}/{params.principal_name}", f"inline-policy/{params.policy_name}")]
 
-    def snapshot(self, ctx: ActionContext, params: PutGuardrailParams) -> dict[str, Any]:
-        return {"policy": self._principal(params).get_inline(ctx.clients.iam, params.policy_name)}
+    def snapshot(self, ctx: ActionContext, params: PutGuardrailParams) -> InlinePolicySnapshot:
+        return InlinePolicySnapshot(policy=self._principal(params).get_inline(ctx.clients.iam, params.policy_name))
 
-    def plan(self, ctx: ActionContext, params: PutGuardrailParams, snapshot: dict[str, Any]) -> StepPlan:
-        if snapshot["policy"] == params.document:
+    def plan(self, ctx: ActionContext, params: PutGuardrailParams, snapshot: InlinePolicySnapshot) -> StepPlan:
+        if snapshot.policy == params.document:
             return StepPlan(notes=[f"{params.policy_name} is already in place"])
         principal = self._principal(params)
         change = Change(
             call=principal.put_call(),
             parameters={"PolicyName": params.policy_name, "PolicyDocument": params.document},
             target=str(principal),
-            before=snapshot["policy"],
+            before=snapshot.policy,
             after=params.document,
         )
         return StepPlan(changes=[change])
 
     def apply(
-        self, ctx: ActionContext, params: PutGuardrailParams, snapshot: dict[str, Any], plan: StepPlan
+        self, ctx: ActionContext, params: PutGuardrailParams, snapshot: InlinePolicySnapshot, plan: StepPlan
     ) -> Applied:
         rid = self._principal(params).put_inline(ctx.clients.iam, params.policy_name, params.document)
         return Applied(request_ids=[rid] if rid else [])
 
     def verify(self, ctx: ActionContext, params: PutGuardrailParams, applied: Applied | None = None) -> bool:
-        return bool(self.snapshot(ctx, params)["policy"] == params.document)
+        return bool(self.snapshot(ctx, params).policy == params.document)
 
     def undo(
-        self, ctx: ActionContext, params: PutGuardrailParams, snapshot: dict[str, Any], applied: dict[str, Any]
+        self, ctx: ActionContext, params: PutGuardrailParams, snapshot: InlinePolicySnapshot, applied: dict[str, Any]
     ) -> UndoResult:
-        rid = self._principal(params).restore_inline(ctx.clients.iam, params.policy_name, snapshot["policy"])
-        what = "restored the previous" if snapshot["policy"] is not None else "removed"
+        rid = self._principal(params).restore_inline(ctx.clients.iam, params.policy_name, snapshot.policy)
+        what = "restored the previous" if snapshot.policy is not None else "removed"
         return UndoResult(status="undone", message=f"{what} {params.policy_name}", request_ids=[rid] if rid else [])
+
+
+# Guardrails are a standing policy a person reviews and puts once, not an alarm's response.
+_NOT_ON_AN_ALARM = (
+    "guardrails are a standing policy a person reviews and puts once, not an alarm's response: "
+    "run `responder run bedrock-key-guardrails` (or put the SCP it renders)"
+)
+no_states_form(RenderGuardrails, _NOT_ON_AN_ALARM)
+no_states_form(PutGuardrails, _NOT_ON_AN_ALARM)

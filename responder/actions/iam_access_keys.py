@@ -6,9 +6,20 @@ from typing import Any
 
 from pydantic import Field
 
-from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, Target, UndoResult
+from responder.actions.base import (
+    Action,
+    ActionContext,
+    ActionParams,
+    ActionSnapshot,
+    Applied,
+    Change,
+    StepPlan,
+    Target,
+    UndoResult,
+)
 from responder.actions.iam_principals import USER_NAME
 from responder.actions.registry import register
+from responder.actions.states import Chain, Path, StatesStep, parameters, passing, single, states_form
 from responder.aws.clients import request_id
 
 
@@ -17,19 +28,24 @@ class AccessKeyParams(ActionParams):
     access_key_id: str = Field(pattern=r"^AKIA[A-Z0-9]{12,124}$")
 
 
+class AccessKeySnapshot(ActionSnapshot):
+    status: str | None  # None: the user has no such access key
+
+
 def _status(ctx: ActionContext, params: AccessKeyParams) -> str | None:
     keys = ctx.clients.iam.list_access_keys(UserName=params.user_name)["AccessKeyMetadata"]
     return next((str(k["Status"]) for k in keys if k["AccessKeyId"] == params.access_key_id), None)
 
 
 @register
-class DeactivateAccessKey(Action[AccessKeyParams]):
+class DeactivateAccessKey(Action[AccessKeyParams, AccessKeySnapshot]):
     name = "iam.deactivate-access-key"
     summary = (
         "Set the IAM user's access key Inactive: aws:TokenIssueTime does not exist for long-term access keys, "
         "so no session policy stops what it signs (undo only with --reactivate-keys)"
     )
     Params = AccessKeyParams
+    Snapshot = AccessKeySnapshot
     permissions = ("iam:ListAccessKeys", "iam:UpdateAccessKey")
     reversible = True
     mutating = True
@@ -39,11 +55,11 @@ class DeactivateAccessKey(Action[AccessKeyParams]):
     def targets(self, params: AccessKeyParams) -> list[Target]:
         return [Target(f"user/{params.user_name}", "access-keys")]
 
-    def snapshot(self, ctx: ActionContext, params: AccessKeyParams) -> dict[str, Any]:
-        return {"status": _status(ctx, params)}
+    def snapshot(self, ctx: ActionContext, params: AccessKeyParams) -> AccessKeySnapshot:
+        return AccessKeySnapshot(status=_status(ctx, params))
 
-    def plan(self, ctx: ActionContext, params: AccessKeyParams, snapshot: dict[str, Any]) -> StepPlan:
-        status = snapshot["status"]
+    def plan(self, ctx: ActionContext, params: AccessKeyParams, snapshot: AccessKeySnapshot) -> StepPlan:
+        status = snapshot.status
         if status is None:
             return StepPlan(notes=[f"access key {params.access_key_id} is not a key of user {params.user_name}"])
         if status != "Active":
@@ -60,7 +76,9 @@ class DeactivateAccessKey(Action[AccessKeyParams]):
             notes=["every workload using this access key stops too: the owner must rotate it"],
         )
 
-    def apply(self, ctx: ActionContext, params: AccessKeyParams, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
+    def apply(
+        self, ctx: ActionContext, params: AccessKeyParams, snapshot: AccessKeySnapshot, plan: StepPlan
+    ) -> Applied:
         ids = [request_id(ctx.clients.iam.update_access_key(**c.parameters)) for c in plan.changes]
         return Applied(request_ids=[i for i in ids if i])
 
@@ -68,9 +86,9 @@ class DeactivateAccessKey(Action[AccessKeyParams]):
         return _status(ctx, params) != "Active"
 
     def undo(
-        self, ctx: ActionContext, params: AccessKeyParams, snapshot: dict[str, Any], applied: dict[str, Any]
+        self, ctx: ActionContext, params: AccessKeyParams, snapshot: AccessKeySnapshot, applied: dict[str, Any]
     ) -> UndoResult:
-        if snapshot["status"] != "Active":
+        if snapshot.status != "Active":
             return UndoResult(status="nothing-to-undo", message="the access key was not active before this run")
         if _status(ctx, params) is None:
             return UndoResult(status="irreversible", message=f"access key {params.access_key_id} no longer exists")
@@ -87,3 +105,92 @@ class DeactivateAccessKey(Action[AccessKeyParams]):
         return UndoResult(
             status="undone", message=f"re-activated access key {params.access_key_id}", request_ids=[rid] if rid else []
         )
+
+
+# How this action runs on AWS Step Functions.
+
+
+def _active_keys(step: StatesStep, what: str, result_path: str) -> Chain:
+    """Whether the step's access key is listed Active, as `{"active": bool}` at `result_path`."""
+    listing = step.task(
+        what,
+        "iam:ListAccessKeys",
+        parameters(UserName=step.arg("user_name")),
+        result_path=result_path,
+        result_selector={"keys.$": "$.AccessKeyMetadata"},
+    )
+    active = single(step.name(f"{what}: Active"), {"Type": "Pass", "Result": "active"})
+    other = single(step.name(f"{what}: not Active"), {"Type": "Pass", "Result": ""})
+    decide = step.name(f"{what}: Active?")
+    rule = {
+        "And": [
+            {"Variable": "$.item.AccessKeyId", "StringEqualsPath": "$.access_key_id"},
+            {"Variable": "$.item.Status", "StringEquals": "Active"},
+        ],
+        "Next": active.start,
+    }
+    body = Chain(
+        {decide: {"Type": "Choice", "Choices": [rule], "Default": other.start}, **active.states, **other.states},
+        decide,
+        [*active.exits, *other.exits],
+    )
+    marks = step.each(f"{what}: each key", f"{result_path}.keys", body, access_key_id=step.arg("access_key_id"))
+    marks.states[marks.start]["ResultPath"] = f"{result_path}.marks"
+    found = passing(
+        step.name(f"{what}: is it"),
+        result_path,
+        active=Path(f"States.ArrayContains({result_path}.marks, 'active')"),
+    )
+    return listing.then(marks).then(found)
+
+
+def _deactivate_key_states(step: StatesStep) -> Chain:
+    key = step.arg("access_key_id")
+    snapshot = _active_keys(step, "access keys", "$.snapshot")
+    record = step.write_ahead(
+        "the access key's status",
+        [f"'{step.label}'"],
+        {"target": parameters(user_name=step.arg("user_name"), access_key_id=key), "before.$": "$.snapshot"},
+    )
+    update = step.task(
+        "set the access key Inactive",
+        "iam:UpdateAccessKey",
+        parameters(UserName=step.arg("user_name"), AccessKeyId=key, Status="Inactive"),
+    )
+    check = step.read_back(
+        "access key inactive",
+        _active_keys(step, "access keys again", "$.check"),
+        {"Variable": "$.check.active", "BooleanEquals": False},
+    )
+    return snapshot.then(record).then(update).then(check)
+
+
+def _reactivate_key_states(step: StatesStep) -> Chain:
+    update = step.task(
+        "set the access key Active again",
+        "iam:UpdateAccessKey",
+        parameters(
+            UserName=Path("$.record.target.user_name"),
+            AccessKeyId=Path("$.record.target.access_key_id"),
+            Status="Active",
+        ),
+    )
+    kept = single(step.name("access key stays Inactive"), {"Type": "Pass"})
+    decide = step.name("reactivate the access key?")
+    choice = {
+        "Type": "Choice",
+        "Choices": [
+            {
+                "And": [
+                    {"Variable": "$.record.before.active", "BooleanEquals": True},
+                    {"Variable": "$.input.reactivate_keys", "BooleanEquals": True},
+                ],
+                "Next": update.start,
+            }
+        ],
+        "Default": kept.start,
+    }
+    return Chain({decide: choice, **update.states, **kept.states}, decide, [*update.exits, *kept.exits])
+
+
+states_form(DeactivateAccessKey, undo=_reactivate_key_states)(_deactivate_key_states)

@@ -11,8 +11,10 @@ from responder.actions.base import (
     Action,
     ActionContext,
     ActionParams,
+    ActionSnapshot,
     Applied,
     Change,
+    JournalTime,
     StepPlan,
     Target,
     UndoResult,
@@ -20,6 +22,7 @@ from responder.actions.base import (
 from responder.actions.iam_principals import USER_NAME
 from responder.actions.reads import in_background
 from responder.actions.registry import register
+from responder.actions.states import NO_SUCH_ENTITY, Chain, Path, StatesStep, parameters, passing, single, states_form
 from responder.aws.clients import ClientError, error_code, request_id
 from responder.errors import UserError
 from responder.keys import LongTermKey
@@ -40,16 +43,26 @@ def list_bedrock_credentials(iam: Any, **scope: Any) -> list[dict[str, Any]]:
         kwargs["Marker"] = page["Marker"]
 
 
-def describe_credential(cred: dict[str, Any]) -> dict[str, Any]:
+class Credential(ActionSnapshot):
     """The journaled view of a credential: never a secret (list responses carry none anyway)."""
-    return {
-        "credential_id": cred["ServiceSpecificCredentialId"],
-        "user_name": cred["UserName"],
-        "status": cred["Status"],
-        "alias": cred.get("ServiceCredentialAlias"),
-        "created": cred.get("CreateDate"),
-        "expires": cred.get("ExpirationDate"),
-    }
+
+    credential_id: str
+    user_name: str
+    status: str
+    alias: str | None = None
+    created: JournalTime | None = None
+    expires: JournalTime | None = None
+
+    @classmethod
+    def from_listing(cls, cred: dict[str, Any]) -> Credential:
+        return cls(
+            credential_id=cred["ServiceSpecificCredentialId"],
+            user_name=cred["UserName"],
+            status=cred["Status"],
+            alias=cred.get("ServiceCredentialAlias"),
+            created=cred.get("CreateDate"),
+            expires=cred.get("ExpirationDate"),
+        )
 
 
 def _cache_key(user_name: str) -> tuple[str, str]:
@@ -58,34 +71,34 @@ def _cache_key(user_name: str) -> tuple[str, str]:
 
 def remember_listing(ctx: ActionContext, every: list[dict[str, Any]]) -> None:
     """An account-wide listing (AllUsers) answers every listed user's own listing too: no read per key after it."""
-    by_user: dict[str, list[dict[str, Any]]] = {}
+    by_user: dict[str, list[Credential]] = {}
     for cred in every:
-        by_user.setdefault(cred["UserName"], []).append(describe_credential(cred))
+        by_user.setdefault(cred["UserName"], []).append(Credential.from_listing(cred))
     for user_name, creds in by_user.items():
         ctx.reads.put(_cache_key(user_name), creds)
 
 
-def _user_credentials(ctx: ActionContext, user_name: str, fresh: bool = False) -> dict[str, dict[str, Any]]:
+def _user_credentials(ctx: ActionContext, user_name: str, fresh: bool = False) -> dict[str, Credential]:
     """The user's Bedrock credentials by id: read once per run, or afresh (verification, undo)."""
 
-    def read() -> list[dict[str, Any]]:
+    def read() -> list[Credential]:
         try:
             creds = list_bedrock_credentials(ctx.clients.iam, UserName=user_name)
         except ClientError as exc:
             if error_code(exc) == "NoSuchEntity":
                 raise UserError(f"IAM user {user_name!r} does not exist in account {ctx.account_id}") from None
             raise
-        return [describe_credential(c) for c in creds]
+        return [Credential.from_listing(c) for c in creds]
 
     if fresh:
         listed = read()
         ctx.reads.put(_cache_key(user_name), listed)
     else:
         listed = ctx.reads.get(_cache_key(user_name), read)
-    return {c["credential_id"]: c for c in listed}
+    return {c.credential_id: c for c in listed}
 
 
-def _listed_or_none(ctx: ActionContext, user_name: str) -> list[dict[str, Any]] | None:
+def _listed_or_none(ctx: ActionContext, user_name: str) -> list[Credential] | None:
     try:
         return list(_user_credentials(ctx, user_name).values())
     except UserError:  # no such user (renamed?): the caller searches the account by alias
@@ -98,17 +111,24 @@ class ResolveParams(ActionParams):
     credential_id: str | None = Field(default=None, pattern=CREDENTIAL_ID)
 
 
+class ResolveSnapshot(ActionSnapshot):
+    credentials: list[Credential]
+    matched_by: str  # how they were found: "the key's alias ..." or "user ..."
+    narrowed: bool  # the operator named one credential
+
+
 @register
-class ResolveLongTermKey(Action[ResolveParams]):
+class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
     name = "iam.resolve-long-term-key"
     summary = "Find the IAM user and Bedrock credential(s) behind a long-term key (read-only)"
     Params = ResolveParams
+    Snapshot = ResolveSnapshot
     permissions = ("iam:ListServiceSpecificCredentials",)
     reversible = True
     mutating = False
     outputs = ("user_name", "credential_ids", "credentials", "created_at")
 
-    def snapshot(self, ctx: ActionContext, params: ResolveParams) -> dict[str, Any]:
+    def snapshot(self, ctx: ActionContext, params: ResolveParams) -> ResolveSnapshot:
         key = params.key
         if key is None and params.user_name is None:
             raise UserError(
@@ -125,11 +145,11 @@ class ResolveLongTermKey(Action[ResolveParams]):
                     f"the key belongs to account {key.account_id}, but your credentials are for account "
                     f"{ctx.account_id}: use a profile in {key.account_id}"
                 )
-            matches = [c for c in listing.result() or [] if c.get("alias") == key.alias]
+            matches = [c for c in listing.result() or [] if c.alias == key.alias]
             if not matches:  # a renamed user keeps its credentials and their alias: search the whole account
                 every = list_bedrock_credentials(ctx.clients.iam, AllUsers=True)
                 remember_listing(ctx, every)
-                matches = [describe_credential(c) for c in every if c.get("ServiceCredentialAlias") == key.alias]
+                matches = [Credential.from_listing(c) for c in every if c.get("ServiceCredentialAlias") == key.alias]
             if not matches:
                 raise UserError(
                     f"no Bedrock credential in account {ctx.account_id} has the key's alias {key.alias!r}: "
@@ -141,28 +161,28 @@ class ResolveLongTermKey(Action[ResolveParams]):
             matches = list(_user_credentials(ctx, params.user_name).values())
             how = f"user {params.user_name}"
         if params.credential_id is not None:
-            narrowed = [m for m in matches if m["credential_id"] == params.credential_id]
+            narrowed = [m for m in matches if m.credential_id == params.credential_id]
             if not narrowed:
                 raise UserError(f"credential {params.credential_id} is not a Bedrock credential of {how}")
             matches = narrowed
         elif not matches:
             raise UserError(f"{how} has no Bedrock API key (service-specific credential)")
-        return {"credentials": matches, "matched_by": how, "narrowed": params.credential_id is not None}
+        return ResolveSnapshot(credentials=matches, matched_by=how, narrowed=params.credential_id is not None)
 
-    def plan(self, ctx: ActionContext, params: ResolveParams, snapshot: dict[str, Any]) -> StepPlan:
-        creds = snapshot["credentials"]
-        notes = [f"found {len(creds)} Bedrock credential(s) by {snapshot['matched_by']}"]
-        if len(creds) > 1 and not snapshot["narrowed"]:
+    def plan(self, ctx: ActionContext, params: ResolveParams, snapshot: ResolveSnapshot) -> StepPlan:
+        creds = snapshot.credentials
+        notes = [f"found {len(creds)} Bedrock credential(s) by {snapshot.matched_by}"]
+        if len(creds) > 1 and not snapshot.narrowed:
             notes.append(
                 f"{len(creds)} credentials match and the key cannot tell them apart offline: all are contained; "
                 "name one with -p credential_id=... to narrow"
             )
         return StepPlan(
             outputs={
-                "user_name": creds[0]["user_name"],
-                "credential_ids": [c["credential_id"] for c in creds],
-                "credentials": creds,
-                "created_at": min((c["created"] for c in creds if c["created"]), default=None),
+                "user_name": creds[0].user_name,
+                "credential_ids": [c.credential_id for c in creds],
+                "credentials": [c.model_dump() for c in creds],  # outputs are plain values: references index them
+                "created_at": min((c.created for c in creds if c.created), default=None),
             },
             notes=notes,
         )
@@ -173,9 +193,13 @@ class CredentialsParams(ActionParams):
     credential_ids: list[str] = Field(min_length=1)
 
 
-def _current(ctx: ActionContext, params: CredentialsParams, fresh: bool = False) -> dict[str, Any]:
+class CredentialsSnapshot(ActionSnapshot):
+    credentials: dict[str, Credential | None]  # by id, as asked for; None: no such credential (deleted)
+
+
+def _current(ctx: ActionContext, params: CredentialsParams, fresh: bool = False) -> CredentialsSnapshot:
     creds = _user_credentials(ctx, params.user_name, fresh)
-    return {"credentials": {cid: creds.get(cid) for cid in params.credential_ids}}
+    return CredentialsSnapshot(credentials={cid: creds.get(cid) for cid in params.credential_ids})
 
 
 def _credentials_target(params: CredentialsParams) -> list[Target]:
@@ -183,10 +207,11 @@ def _credentials_target(params: CredentialsParams) -> list[Target]:
 
 
 @register
-class DeactivateServiceCredentials(Action[CredentialsParams]):
+class DeactivateServiceCredentials(Action[CredentialsParams, CredentialsSnapshot]):
     name = "iam.deactivate-service-credentials"
     summary = "Set the user's Bedrock credential(s) Inactive (undo: reactivate, only with --reactivate-keys)"
     Params = CredentialsParams
+    Snapshot = CredentialsSnapshot
     permissions = ("iam:ListServiceSpecificCredentials", "iam:UpdateServiceSpecificCredential")
     reversible = True
     mutating = True
@@ -196,15 +221,15 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
     def targets(self, params: CredentialsParams) -> list[Target]:
         return _credentials_target(params)
 
-    def snapshot(self, ctx: ActionContext, params: CredentialsParams) -> dict[str, Any]:
+    def snapshot(self, ctx: ActionContext, params: CredentialsParams) -> CredentialsSnapshot:
         return _current(ctx, params)
 
-    def plan(self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any]) -> StepPlan:
+    def plan(self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot) -> StepPlan:
         changes, notes = [], []
-        for cid, cred in snapshot["credentials"].items():
+        for cid, cred in snapshot.credentials.items():
             if cred is None:
                 notes.append(f"credential {cid} no longer exists")
-            elif cred["status"] == "Active":
+            elif cred.status == "Active":
                 changes.append(
                     Change(
                         call="iam:UpdateServiceSpecificCredential",
@@ -219,10 +244,12 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
                     )
                 )
             else:
-                notes.append(f"credential {cid} is already {cred['status']}")
+                notes.append(f"credential {cid} is already {cred.status}")
         return StepPlan(changes=changes, notes=notes)
 
-    def apply(self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
+    def apply(
+        self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot, plan: StepPlan
+    ) -> Applied:
         ctx.reads.forget(_cache_key(params.user_name))
         ids = []
         for change in plan.changes:
@@ -230,13 +257,13 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
         return Applied(request_ids=[i for i in ids if i])
 
     def verify(self, ctx: ActionContext, params: CredentialsParams, applied: Applied | None = None) -> bool:
-        creds = _current(ctx, params, fresh=True)["credentials"]
-        return all(c is None or c["status"] != "Active" for c in creds.values())
+        creds = _current(ctx, params, fresh=True).credentials
+        return all(c is None or c.status != "Active" for c in creds.values())
 
     def undo(
-        self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], applied: dict[str, Any]
+        self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot, applied: dict[str, Any]
     ) -> UndoResult:
-        was_active = [cid for cid, c in snapshot["credentials"].items() if c and c["status"] == "Active"]
+        was_active = [cid for cid, c in snapshot.credentials.items() if c and c.status == "Active"]
         if not was_active:
             return UndoResult(status="nothing-to-undo", message="no credential was active before this run")
         existing = _user_credentials(ctx, params.user_name, fresh=True)
@@ -265,10 +292,11 @@ class DeactivateServiceCredentials(Action[CredentialsParams]):
 
 
 @register
-class DeleteServiceCredentials(Action[CredentialsParams]):
+class DeleteServiceCredentials(Action[CredentialsParams, CredentialsSnapshot]):
     name = "iam.delete-service-credentials"
     summary = "Delete the user's Bedrock credential(s) for good (irreversible; off unless asked for)"
     Params = CredentialsParams
+    Snapshot = CredentialsSnapshot
     permissions = ("iam:ListServiceSpecificCredentials", "iam:DeleteServiceSpecificCredential")
     reversible = False
     mutating = True
@@ -277,12 +305,12 @@ class DeleteServiceCredentials(Action[CredentialsParams]):
     def targets(self, params: CredentialsParams) -> list[Target]:
         return _credentials_target(params)
 
-    def snapshot(self, ctx: ActionContext, params: CredentialsParams) -> dict[str, Any]:
+    def snapshot(self, ctx: ActionContext, params: CredentialsParams) -> CredentialsSnapshot:
         return _current(ctx, params)
 
-    def plan(self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any]) -> StepPlan:
+    def plan(self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot) -> StepPlan:
         changes, notes = [], []
-        for cid, cred in snapshot["credentials"].items():
+        for cid, cred in snapshot.credentials.items():
             if cred is None:
                 notes.append(f"credential {cid} is already deleted")
                 continue
@@ -291,14 +319,16 @@ class DeleteServiceCredentials(Action[CredentialsParams]):
                     call="iam:DeleteServiceSpecificCredential",
                     parameters={"UserName": params.user_name, "ServiceSpecificCredentialId": cid},
                     target=f"credential {cid} of user {params.user_name}",
-                    before=cred["status"],
+                    before=cred.status,
                     after="deleted",
                     reversible=False,
                 )
             )
         return StepPlan(changes=changes, notes=notes)
 
-    def apply(self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
+    def apply(
+        self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot, plan: StepPlan
+    ) -> Applied:
         ctx.reads.forget(_cache_key(params.user_name))
         ids = []
         for change in plan.changes:
@@ -306,14 +336,179 @@ class DeleteServiceCredentials(Action[CredentialsParams]):
         return Applied(request_ids=[i for i in ids if i])
 
     def verify(self, ctx: ActionContext, params: CredentialsParams, applied: Applied | None = None) -> bool:
-        return all(c is None for c in _current(ctx, params, fresh=True)["credentials"].values())
+        return all(c is None for c in _current(ctx, params, fresh=True).credentials.values())
 
     def undo(
-        self, ctx: ActionContext, params: CredentialsParams, snapshot: dict[str, Any], applied: dict[str, Any]
+        self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot, applied: dict[str, Any]
     ) -> UndoResult:
-        gone = [cid for cid, c in snapshot["credentials"].items() if c]
+        gone = [cid for cid, c in snapshot.credentials.items() if c]
         return UndoResult(
             status="irreversible",
             message=f"credential(s) {', '.join(gone)} were deleted and cannot be restored; "
             "if the user still needs a Bedrock key, create a new one",
         )
+
+
+# How these actions run on AWS Step Functions (responder export stepfunctions). The machine never sees the key:
+# it is given the user (decoded offline by `responder identify`) and, to narrow, the credential ids.
+
+
+def _listed_states(step: StatesStep, user: Any, what: str, result_path: str, selector: dict[str, Any]) -> Chain:
+    return step.task(
+        what,
+        "iam:ListServiceSpecificCredentials",
+        parameters(UserName=user, ServiceName=BEDROCK),
+        result_path=result_path,
+        result_selector=selector,
+    )
+
+
+def _resolve_states(step: StatesStep) -> Chain:
+    user = step.arg("user_name")
+    listing = _listed_states(
+        step, user, "list the user's Bedrock keys", "$.listing", {"credentials.$": "$.ServiceSpecificCredentials"}
+    )
+    given = passing(
+        step.name("contain the credentials named in the input"),
+        step.result_path,
+        user_name=user,
+        credential_ids=Path("$.input.credential_ids"),
+    )
+    every = passing(
+        step.name("contain every Bedrock key of the user"),
+        step.result_path,
+        user_name=user,
+        credential_ids=Path("$.listing.credentials[*].ServiceSpecificCredentialId"),
+    )
+    none = single(
+        step.name("no Bedrock key"),
+        {"Type": "Fail", "Error": "Responder.NoBedrockKey", "Cause": "the user has no Bedrock API key"},
+    )
+    decide = step.name("which credentials")
+    choice = {
+        "Type": "Choice",
+        "Choices": [
+            {"Variable": "$.input.credential_ids", "IsPresent": True, "Next": given.start},
+            {"Variable": "$.listing.credentials[0]", "IsPresent": False, "Next": none.start},
+        ],
+        "Default": every.start,
+    }
+    head = listing.then(Chain({decide: choice}, decide, []))
+    return Chain(
+        {**head.states, **given.states, **every.states, **none.states}, head.start, [*given.exits, *every.exits]
+    )
+
+
+def _each_credential(step: StatesStep, what: str, body: Chain) -> Chain:
+    """List the user's keys (the snapshot), then `body` for each listed key the step names (`$.wanted`)."""
+    listing = _listed_states(
+        step, step.arg("user_name"), f"list the keys to {what}", "$.listing", {"all.$": "$.ServiceSpecificCredentials"}
+    )
+    return listing.then(step.each(f"{what} each key", "$.listing.all", body, wanted=step.arg("credential_ids")))
+
+
+def _if_wanted(step: StatesStep, what: str, rule: dict[str, Any], body: Chain) -> Chain:
+    """Within one listed key: `body` when the step names it and `rule` holds; otherwise nothing."""
+    wanted = passing(
+        step.name(f"named to {what}?"),
+        "$.named",
+        value=Path("States.ArrayContains($.wanted, $.item.ServiceSpecificCredentialId)"),
+    )
+    skip = single(step.name(f"nothing to {what}"), {"Type": "Pass"})
+    decide = step.name(f"{what} this key?")
+    choice = {
+        "Type": "Choice",
+        "Choices": [{"And": [{"Variable": "$.named.value", "BooleanEquals": True}, rule], "Next": body.start}],
+        "Default": skip.start,
+    }
+    head = wanted.then(Chain({decide: choice}, decide, []))
+    return Chain({**head.states, **body.states, **skip.states}, head.start, [*body.exits, *skip.exits])
+
+
+_KEY = "$.item.ServiceSpecificCredentialId"
+_RECORD_KEY = {"user_name.$": "$.item.UserName", "credential_id.$": _KEY}
+
+
+def _deactivate_states(step: StatesStep) -> Chain:
+    record = step.write_ahead(
+        "the key's status", [f"'{step.label}-'", _KEY], {"target": _RECORD_KEY, "before.$": "$.item"}
+    )
+    gone = single(step.name("key already deleted"), {"Type": "Pass"})
+    update = step.task(
+        "set the key Inactive",
+        "iam:UpdateServiceSpecificCredential",
+        parameters(UserName=Path("$.item.UserName"), ServiceSpecificCredentialId=Path(_KEY), Status="Inactive"),
+        catch=[{"ErrorEquals": [NO_SUCH_ENTITY], "ResultPath": None, "Next": gone.start}],
+    )
+    # Still listed exactly as the snapshot saw it (Active) means IAM does not show the change yet.
+    reread = _listed_states(
+        step, Path("$.item.UserName"), "list the keys again", "$.check", {"now.$": "$.ServiceSpecificCredentials"}
+    ).then(
+        passing(
+            step.name("is the key still as it was"),
+            "$.check",
+            active=Path("States.ArrayContains($.check.now, $.item)"),
+        )
+    )
+    verified = step.read_back("key inactive", reread, {"Variable": "$.check.active", "BooleanEquals": False})
+    change = record.then(update).then(verified)
+    body = Chain({**change.states, **gone.states}, change.start, [*change.exits, *gone.exits])
+    active = {"Variable": "$.item.Status", "StringEquals": "Active"}
+    return _each_credential(step, "deactivate", _if_wanted(step, "deactivate", active, body))
+
+
+def _reactivate_states(step: StatesStep) -> Chain:
+    """Undo: a key that was Active is made Active again only when the rollback's input says reactivate_keys."""
+    gone = single(step.name("key no longer exists"), {"Type": "Pass"})
+    update = step.task(
+        "set the key Active again",
+        "iam:UpdateServiceSpecificCredential",
+        parameters(
+            UserName=Path("$.record.target.user_name"),
+            ServiceSpecificCredentialId=Path("$.record.target.credential_id"),
+            Status="Active",
+        ),
+        catch=[{"ErrorEquals": [NO_SUCH_ENTITY], "ResultPath": None, "Next": gone.start}],
+    )
+    kept = single(step.name("key stays Inactive"), {"Type": "Pass"})
+    decide = step.name("reactivate the key?")
+    choice = {
+        "Type": "Choice",
+        "Choices": [
+            {
+                "And": [
+                    {"Variable": "$.record.before.Status", "StringEquals": "Active"},
+                    {"Variable": "$.input.reactivate_keys", "BooleanEquals": True},
+                ],
+                "Next": update.start,
+            }
+        ],
+        "Default": kept.start,
+    }
+    return Chain(
+        {decide: choice, **update.states, **gone.states, **kept.states},
+        decide,
+        [*update.exits, *gone.exits, *kept.exits],
+    )
+
+
+def _delete_states(step: StatesStep) -> Chain:
+    record = step.write_ahead(
+        "the key before deletion", [f"'{step.label}-'", _KEY], {"target": _RECORD_KEY, "before.$": "$.item"}
+    )
+    gone = single(step.name("key already deleted"), {"Type": "Pass"})
+    delete = step.task(
+        "delete the key",
+        "iam:DeleteServiceSpecificCredential",
+        parameters(UserName=Path("$.item.UserName"), ServiceSpecificCredentialId=Path(_KEY)),
+        catch=[{"ErrorEquals": [NO_SUCH_ENTITY], "ResultPath": None, "Next": gone.start}],
+    )
+    change = record.then(delete)
+    body = Chain({**change.states, **gone.states}, change.start, [*change.exits, *gone.exits])
+    listed = {"Variable": "$.item.ServiceSpecificCredentialId", "IsPresent": True}
+    return _each_credential(step, "delete", _if_wanted(step, "delete", listed, body))
+
+
+states_form(ResolveLongTermKey)(_resolve_states)
+states_form(DeactivateServiceCredentials, undo=_reactivate_states)(_deactivate_states)
+states_form(DeleteServiceCredentials)(_delete_states)

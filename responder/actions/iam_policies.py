@@ -8,10 +8,22 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import Field
 
-from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, Target, UndoResult
+from responder.actions.base import (
+    Action,
+    ActionContext,
+    ActionParams,
+    ActionSnapshot,
+    Applied,
+    Change,
+    StepPlan,
+    Target,
+    UndoResult,
+)
 from responder.actions.iam_principals import POLICY_NAME, ROLE_NAME, USER_NAME, Principal, absent_ok, as_document
+from responder.actions.iam_states import Kind, policy_text, put_inline, undo_inline
 from responder.actions.reads import together
 from responder.actions.registry import register
+from responder.actions.states import Chain, Path, StatesForm, StatesStep, states_form
 from responder.aws.clients import ClientError, error_code, request_id
 
 # Both endpoints, each with its own action: denying only the first leaves Bedrock Mantle open (FACTS.md).
@@ -55,9 +67,20 @@ class DenyRoleParams(ActionParams):
 P = TypeVar("P", DenyUserParams, DenyRoleParams)
 
 
-class _DenyBearerTokens(Action[P], Generic[P]):
+class DenySnapshot(ActionSnapshot):
+    inline_policy: dict[str, Any] | None  # the inline policy of our name before, kept for undo
+    # An attached policy of our name counts only if it says what we would write: trust no stale copy.
+    managed_attached: bool
+    # What undo restores, whatever answers were lost on the way: did the fallback policy exist, attached?
+    # (False when absent: journals from before these were recorded.)
+    managed_policy_existed: bool = False
+    managed_policy_was_attached: bool = False
+
+
+class _DenyBearerTokens(Action[P, DenySnapshot], Generic[P]):
     """Inline deny on the principal; a customer-managed policy when its inline budget is full."""
 
+    Snapshot = DenySnapshot
     reversible = True
     mutating = True
     milestone = "bearer tokens denied"
@@ -75,7 +98,7 @@ class _DenyBearerTokens(Action[P], Generic[P]):
     def _managed_arn(self, ctx: ActionContext, params: P) -> str:
         return ctx.arn("iam", f"policy/{managed_policy_name(self.principal(params).name)}")
 
-    def snapshot(self, ctx: ActionContext, params: P) -> dict[str, Any]:
+    def snapshot(self, ctx: ActionContext, params: P) -> DenySnapshot:
         iam, principal = ctx.clients.iam, self.principal(params)
         arn = self._managed_arn(ctx, params)
         inline, document = together(
@@ -83,20 +106,18 @@ class _DenyBearerTokens(Action[P], Generic[P]):
         )
         # A policy that does not exist is attached to nobody: one read fewer in the usual case.
         attached = document is not None and arn in principal.attached(iam)
-        return {
-            "inline_policy": inline,
-            # An attached policy of our name counts only if it says what we would write: trust no stale copy.
-            "managed_attached": attached and document == DENY_BEARER_TOKENS,
-            # What undo restores, whatever answers were lost on the way: did the fallback policy exist, attached?
-            "managed_policy_existed": document is not None,
-            "managed_policy_was_attached": attached,
-        }
+        return DenySnapshot(
+            inline_policy=inline,
+            managed_attached=attached and document == DENY_BEARER_TOKENS,
+            managed_policy_existed=document is not None,
+            managed_policy_was_attached=attached,
+        )
 
-    def plan(self, ctx: ActionContext, params: P, snapshot: dict[str, Any]) -> StepPlan:
+    def plan(self, ctx: ActionContext, params: P, snapshot: DenySnapshot) -> StepPlan:
         principal = self.principal(params)
-        if snapshot["inline_policy"] == DENY_BEARER_TOKENS:
+        if snapshot.inline_policy == DENY_BEARER_TOKENS:
             return StepPlan(notes=[f"inline policy {params.policy_name} already denies bearer tokens"])
-        if snapshot["managed_attached"]:
+        if snapshot.managed_attached:
             return StepPlan(notes=[f"managed policy {managed_policy_name(principal.name)} already attached"])
         notes = [
             f"while this deny is in place no Bedrock API key of this {principal.kind} works, a replacement "
@@ -104,18 +125,18 @@ class _DenyBearerTokens(Action[P], Generic[P]):
             f"if the {principal.kind}'s inline policy budget is full (LimitExceeded), the same deny goes in a "
             f"customer-managed policy {managed_policy_name(principal.name)} attached instead",
         ]
-        if snapshot["inline_policy"] is not None:
+        if snapshot.inline_policy is not None:
             notes.append(f"an inline policy named {params.policy_name} exists and is replaced (kept for undo)")
         change = Change(
             call=principal.put_call(),
             parameters={"PolicyName": params.policy_name, "PolicyDocument": DENY_BEARER_TOKENS},
             target=str(principal),
-            before=snapshot["inline_policy"],
+            before=snapshot.inline_policy,
             after=DENY_BEARER_TOKENS,
         )
         return StepPlan(changes=[change], notes=notes)
 
-    def apply(self, ctx: ActionContext, params: P, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
+    def apply(self, ctx: ActionContext, params: P, snapshot: DenySnapshot, plan: StepPlan) -> Applied:
         try:
             rid = self.principal(params).put_inline(ctx.clients.iam, params.policy_name, DENY_BEARER_TOKENS)
             return Applied(request_ids=[rid] if rid else [], details={"mode": "inline"})
@@ -183,15 +204,15 @@ class _DenyBearerTokens(Action[P], Generic[P]):
         if applied is not None and applied.details.get("mode") == "inline":  # read back only what was written
             return bool(self.principal(params).get_inline(ctx.clients.iam, params.policy_name) == DENY_BEARER_TOKENS)
         state = self.snapshot(ctx, params)
-        return bool(state["inline_policy"] == DENY_BEARER_TOKENS or state["managed_attached"])
+        return state.inline_policy == DENY_BEARER_TOKENS or state.managed_attached
 
-    def undo(self, ctx: ActionContext, params: P, snapshot: dict[str, Any], applied: dict[str, Any]) -> UndoResult:
+    def undo(self, ctx: ActionContext, params: P, snapshot: DenySnapshot, applied: dict[str, Any]) -> UndoResult:
         """Restore the snapshot from the live state alone: an answer lost on the way (a reset connection after
         CreatePolicy or AttachUserPolicy) must not leave a policy behind that the journal never heard of."""
         if (wait := ctx.key_still_alive()) is not None:
             return UndoResult(status="withheld", message=f"the deny stays: {wait}")
         iam, principal = ctx.clients.iam, self.principal(params)
-        previous = snapshot["inline_policy"]
+        previous = snapshot.inline_policy
         ids, done = [], []
         if previous is not None or principal.get_inline(iam, params.policy_name) is not None:
             ids.append(principal.restore_inline(iam, params.policy_name, previous))
@@ -199,10 +220,10 @@ class _DenyBearerTokens(Action[P], Generic[P]):
                 f"{'restored the previous' if previous is not None else 'removed'} inline policy {params.policy_name}"
             )
         arn = applied.get("policy_arn") or self._managed_arn(ctx, params)
-        if not snapshot.get("managed_policy_was_attached") and arn in principal.attached(iam):
+        if not snapshot.managed_policy_was_attached and arn in principal.attached(iam):
             ids.append(principal.detach(iam, arn))
             done.append(f"detached {arn}")
-        if not snapshot.get("managed_policy_existed") and _managed_document(iam, arn) is not None:
+        if not snapshot.managed_policy_existed and _managed_document(iam, arn) is not None:
             ids.append(absent_ok(iam.delete_policy, PolicyArn=arn))
             done.append(f"deleted {arn}")
         if not done:
@@ -255,3 +276,33 @@ class DenyBearerTokensForRole(_DenyBearerTokens[DenyRoleParams]):
 
     def principal(self, params: DenyRoleParams) -> Principal:
         return Principal("role", params.role_name)
+
+
+# How these actions run on AWS Step Functions (responder export stepfunctions): the same deny, inline, or in a
+# managed policy when the inline budget is full; an inline deny of this name already there is left as it is.
+
+
+def _deny_states(kind: Kind, principal_arg: str) -> StatesForm:
+    def form(step: StatesStep) -> Chain:
+        principal = step.arg(principal_arg)
+        policy_name = step.args.get("policy_name", DEFAULT_POLICY_NAME)
+        managed = Path(f"States.Format('{DEFAULT_POLICY_NAME}-{{}}', {principal.path})")
+        return put_inline(
+            step,
+            kind,
+            principal,
+            policy_name,
+            policy_text(DENY_BEARER_TOKENS),
+            keep_existing=True,
+            managed_name=managed,
+        )
+
+    return form
+
+
+def _lift_deny_states(step: StatesStep) -> Chain:
+    return undo_inline(step, restore_previous=False)
+
+
+states_form(DenyBearerTokensForUser, undo=_lift_deny_states)(_deny_states("User", "user_name"))
+states_form(DenyBearerTokensForRole, undo=_lift_deny_states)(_deny_states("Role", "role_name"))

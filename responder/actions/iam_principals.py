@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from responder.actions.base import ActionSnapshot
 from responder.aws.clients import ClientError, error_code, request_id
 from responder.keys import IAM_NAME_PATTERN
 
@@ -26,6 +27,12 @@ def absent_ok(call: Any, **kwargs: Any) -> str | None:
 def as_document(document: Any) -> Any:
     # botocore decodes IAM policy JSON for us; be safe when something hands back the raw string.
     return json.loads(document) if isinstance(document, str) else document
+
+
+class InlinePolicySnapshot(ActionSnapshot):
+    """What an action that writes one inline policy snapshots: that policy's document before, or None."""
+
+    policy: dict[str, Any] | None
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ from typing import Any
 from pydantic import Field
 
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, Target, UndoResult
-from responder.actions.iam_principals import ROLE_NAME, Principal
+from responder.actions.iam_principals import ROLE_NAME, InlinePolicySnapshot, Principal
+from responder.actions.iam_states import put_inline, undo_inline
 from responder.actions.registry import register
+from responder.actions.states import Chain, Path, StatesStep, passing, states_form
 
 REVOKE_POLICY_NAME = "AWSRevokeOlderSessions"  # the console's name: operators recognise it
 
@@ -48,13 +50,14 @@ class RevokeParams(ActionParams):
 
 
 @register
-class RevokeRoleSessions(Action[RevokeParams]):
+class RevokeRoleSessions(Action[RevokeParams, InlinePolicySnapshot]):
     name = "iam.revoke-role-sessions"
     summary = (
         "Deny everything to the role's sessions issued before now (inline AWSRevokeOlderSessions with "
         "aws:TokenIssueTime); undoing it lets old unexpired sessions work again"
     )
     Params = RevokeParams
+    Snapshot = InlinePolicySnapshot
     permissions = ("iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy")
     reversible = True
     mutating = True
@@ -65,26 +68,30 @@ class RevokeRoleSessions(Action[RevokeParams]):
     def targets(self, params: RevokeParams) -> list[Target]:
         return [Target(f"role/{params.role_name}", f"inline-policy/{REVOKE_POLICY_NAME}")]
 
-    def snapshot(self, ctx: ActionContext, params: RevokeParams) -> dict[str, Any]:
-        return {"policy": Principal("role", params.role_name).get_inline(ctx.clients.iam, REVOKE_POLICY_NAME)}
+    def snapshot(self, ctx: ActionContext, params: RevokeParams) -> InlinePolicySnapshot:
+        return InlinePolicySnapshot(
+            policy=Principal("role", params.role_name).get_inline(ctx.clients.iam, REVOKE_POLICY_NAME)
+        )
 
-    def plan(self, ctx: ActionContext, params: RevokeParams, snapshot: dict[str, Any]) -> StepPlan:
-        current = revoked_before(snapshot["policy"])
+    def plan(self, ctx: ActionContext, params: RevokeParams, snapshot: InlinePolicySnapshot) -> StepPlan:
+        current = revoked_before(snapshot.policy)
         if current is not None and params.issued_before is not None and current >= params.issued_before:
             return StepPlan(notes=[f"sessions issued before {current.isoformat()} are already revoked"])
         notes = ["every session of this role issued before now stops working, the workloads' own included"]
-        if snapshot["policy"] is not None:
+        if snapshot.policy is not None:
             notes.append(f"the existing {REVOKE_POLICY_NAME} policy is moved forward (kept for undo)")
         change = Change(
             call="iam:PutRolePolicy",
             parameters={"RoleName": params.role_name, "PolicyName": REVOKE_POLICY_NAME},
             target=f"role {params.role_name}",
-            before=snapshot["policy"],
+            before=snapshot.policy,
             after="deny all to sessions issued before the moment of applying",
         )
         return StepPlan(changes=[change], notes=notes)
 
-    def apply(self, ctx: ActionContext, params: RevokeParams, snapshot: dict[str, Any], plan: StepPlan) -> Applied:
+    def apply(
+        self, ctx: ActionContext, params: RevokeParams, snapshot: InlinePolicySnapshot, plan: StepPlan
+    ) -> Applied:
         moment = datetime.now(timezone.utc).replace(microsecond=0)
         rid = Principal("role", params.role_name).put_inline(
             ctx.clients.iam, REVOKE_POLICY_NAME, revoke_document(moment)
@@ -92,15 +99,15 @@ class RevokeRoleSessions(Action[RevokeParams]):
         return Applied(request_ids=[rid] if rid else [], details={"revoked_before": moment.isoformat()})
 
     def verify(self, ctx: ActionContext, params: RevokeParams, applied: Applied | None = None) -> bool:
-        current = revoked_before(self.snapshot(ctx, params)["policy"])
+        current = revoked_before(self.snapshot(ctx, params).policy)
         return current is not None and (params.issued_before is None or current >= params.issued_before)
 
     def undo(
-        self, ctx: ActionContext, params: RevokeParams, snapshot: dict[str, Any], applied: dict[str, Any]
+        self, ctx: ActionContext, params: RevokeParams, snapshot: InlinePolicySnapshot, applied: dict[str, Any]
     ) -> UndoResult:
         if (wait := ctx.key_still_alive()) is not None:
             return UndoResult(status="withheld", message=f"the session revocation stays: {wait}")
-        previous = snapshot["policy"]
+        previous = snapshot.policy
         rid = Principal("role", params.role_name).restore_inline(ctx.clients.iam, REVOKE_POLICY_NAME, previous)
         what = "restored the previous" if previous is not None else "deleted the"
         return UndoResult(
@@ -109,3 +116,37 @@ class RevokeRoleSessions(Action[RevokeParams]):
             f"issued before {applied.get('revoked_before', 'this run')} work again",
             request_ids=[rid] if rid else [],
         )
+
+
+# How this action runs on AWS Step Functions: the cutoff is the moment the state runs, taken from the execution's
+# context; an AWSRevokeOlderSessions already there is moved forward and put back on rollback.
+
+
+def _revoke_states(step: StatesStep) -> Chain:
+    document = passing(
+        step.name("write the revocation"),
+        "$.revocation",
+        Version="2012-10-17",
+        Statement={
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"DateLessThan": {"aws:TokenIssueTime.$": "$$.State.EnteredTime"}},
+        },
+    )
+    put = put_inline(
+        step,
+        "Role",
+        step.arg("role_name"),
+        REVOKE_POLICY_NAME,
+        Path("States.JsonToString($.revocation)"),
+        keep_existing=False,
+    )
+    return document.then(put)
+
+
+def _unrevoke_states(step: StatesStep) -> Chain:
+    return undo_inline(step, restore_previous=True)
+
+
+states_form(RevokeRoleSessions, undo=_unrevoke_states)(_revoke_states)

@@ -21,8 +21,8 @@ ACTION_MODULES = (
     "responder.actions.guardrails",
 )
 
-_ACTIONS: dict[str, type[Action[Any]]] = {}
-A = TypeVar("A", bound=type[Action[Any]])
+_ACTIONS: dict[str, type[Action[Any, Any]]] = {}
+A = TypeVar("A", bound=type[Action[Any, Any]])
 
 
 def register(cls: A) -> A:
@@ -32,13 +32,13 @@ def register(cls: A) -> A:
     return cls
 
 
-def all_actions() -> dict[str, type[Action[Any]]]:
+def all_actions() -> dict[str, type[Action[Any, Any]]]:
     for module in ACTION_MODULES:
         importlib.import_module(module)
     return dict(sorted(_ACTIONS.items()))
 
 
-def get_action(name: str) -> type[Action[Any]] | None:
+def get_action(name: str) -> type[Action[Any, Any]] | None:
     for module in ACTION_MODULES:
         if name in _ACTIONS:
             break

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from responder import __version__
-from responder.cli import identify, playbooks, run, runs, sandbox, sweep
+from responder.cli import export, identify, playbooks, run, runs, sandbox, sweep
 from responder.cli.command import DEBUG_HELP, NO_COLOR_HELP, ResponderTyper
 from responder.cli.errors import DEBUG
 from responder.cli.options import ENDPOINT_HELP, PROFILE_HELP, REGION_HELP, RUNS_DIR_HELP
@@ -74,6 +74,7 @@ app.command()(runs.report)
 app.add_typer(runs.audit_app, name="audit")
 app.command()(sandbox.rehearse)
 app.add_typer(sandbox.sandbox_app, name="sandbox")
+app.add_typer(export.export_app, name="export")
 
 
 def main() -> None:

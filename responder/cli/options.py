@@ -9,6 +9,7 @@ import typer
 
 from responder.cli.command import GIVEN_BEFORE
 from responder.cli.output import TEXT_JSON, output_option, query_option
+from responder.engine.concurrency import MAX_CONCURRENCY
 from responder.engine.runs import default_runs_dir
 
 
@@ -91,7 +92,6 @@ ExternalId = Annotated[
 ]
 # Organizations creates this role, trusting the management account, in every account it creates.
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
-DEFAULT_CONCURRENCY = 8
 RoleName = Annotated[
     str,
     typer.Option("--role-name", metavar="ROLE_NAME", help="With --accounts/--org: the role to assume in each account."),
@@ -102,7 +102,7 @@ Concurrency = Annotated[
         "--concurrency",
         metavar="N",
         help="How many steps at once (a key's group of contain-bedrock-keys is two); with --accounts/--org: "
-        "how many accounts at once (1 to 64).",
+        f"how many accounts at once (1 to {MAX_CONCURRENCY}).",
     ),
 ]
 

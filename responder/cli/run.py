@@ -11,7 +11,6 @@ import typer
 
 from responder.cli.errors import reported_errors
 from responder.cli.options import (
-    DEFAULT_CONCURRENCY,
     DEFAULT_ROLE_NAME,
     Accounts,
     Concurrency,
@@ -33,6 +32,7 @@ from responder.cli.options import (
 from responder.cli.output import TEXT_JSON, asked, emit, output_format
 from responder.cli.render import Progress, irreversible_changes, outcome_dict, outcome_text, say
 from responder.cli.replay import rebuilt_command
+from responder.engine.concurrency import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from responder.errors import UserError
 
 if TYPE_CHECKING:
@@ -184,8 +184,8 @@ def run(
             fan_out = (targets, role_name, concurrency)
             outcome = _fan_out(playbook, given, key_file, save_plan, dry_run, yes, fan_out, settings)
             _finish(outcome, output, query, then)
-        if not 1 <= concurrency <= 64:
-            raise UserError(f"--concurrency {concurrency}: give 1 to 64")
+        if not 1 <= concurrency <= MAX_CONCURRENCY:
+            raise UserError(f"--concurrency {concurrency}: give 1 to {MAX_CONCURRENCY}")
         key_text = read_key_file(key_file) if key_file is not None else None
         # An expired short-term key is planned only unless --yes (start_run says why): no prompt needed then.
         plans_only = key_text is not None and not yes and expired_short_term(key_text)

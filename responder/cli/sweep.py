@@ -12,7 +12,6 @@ import typer
 
 from responder.cli.errors import reported_errors
 from responder.cli.options import (
-    DEFAULT_CONCURRENCY,
     DEFAULT_ROLE_NAME,
     Accounts,
     Concurrency,
@@ -31,6 +30,7 @@ from responder.cli.output import SWEEP_OUTPUTS, asked, emit, output_format, outp
 from responder.cli.render import say
 from responder.cli.table import aligned
 from responder.cli.terminal import ProgressLine
+from responder.engine.concurrency import DEFAULT_CONCURRENCY
 from responder.errors import EXIT_STEP_FAILED
 
 if TYPE_CHECKING:

@@ -12,10 +12,8 @@ from typing import Any
 from responder.actions.base import ActionContext, Identity, Target
 from responder.actions.reads import in_background
 from responder.aws.clients import AwsOptions, Clients
-from responder.engine.executor import (
-    DEFAULT_CONCURRENCY,
-    VERIFY_DELAYS,
-)
+from responder.engine.concurrency import DEFAULT_CONCURRENCY
+from responder.engine.executor import VERIFY_DELAYS
 from responder.engine.journal import Listener
 from responder.engine.locks import LOCK_WAIT_SECONDS, LockSet
 from responder.errors import (

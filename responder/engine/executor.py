@@ -20,6 +20,7 @@ from responder.actions.base import Action, ActionContext, ActionParams, Applied,
 from responder.actions.registry import get_action
 from responder.clock import since_start
 from responder.engine import events as j
+from responder.engine.concurrency import DEFAULT_CONCURRENCY
 from responder.engine.failures import describe_failure
 from responder.engine.journal import Journal, JournalNotStarted
 from responder.engine.run_state import RunState
@@ -31,9 +32,6 @@ from responder.playbook.refs import resolve
 
 # IAM is eventually consistent: a read right after a write may show the old state for a few seconds.
 VERIFY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
-# Steps in flight at once: a run of one key has two changes; `contain-bedrock-keys` has two per key, and IAM
-# throttles beyond a few requests at once (botocore's adaptive retry then slows us down).
-DEFAULT_CONCURRENCY = 8
 
 Hold = Callable[[list[Target]], None]  # takes the locks a step's targets need, or raises TargetBusy
 
@@ -52,7 +50,7 @@ class _Planned:
     """What a plan pass read and decided for a step, kept for the apply pass of the same process."""
 
     params: dict[str, Any]
-    snapshot: dict[str, Any]
+    snapshot: Any  # the action's Snapshot model (a dict for an action that has none yet)
     plan: StepPlan
 
 
@@ -151,7 +149,7 @@ class Executor:
             )
         return [self._node(s) for s in expand_group(step, self.expansions[step.id])]
 
-    def _bind(self, step: Step, scope: dict[str, Any]) -> tuple[Action[Any], ActionParams] | None:
+    def _bind(self, step: Step, scope: dict[str, Any]) -> tuple[Action[Any, Any], ActionParams] | None:
         """The step's action and validated arguments, or None when its `when` is false."""
         if not _holds(step, scope):
             return None
@@ -161,9 +159,7 @@ class Executor:
         try:
             params = action_cls.Params.model_validate(resolve(step.with_, scope))
         except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
-            raise UserError(f"{loc}: {err['msg']}", f"playbook {self.playbook.name}, step {step.id}") from None
+            raise UserError(_first_error(exc), f"playbook {self.playbook.name}, step {step.id}") from None
         return action_cls(), params
 
     # ---- one step
@@ -197,7 +193,7 @@ class Executor:
             self.journal.record(j.FAILED, step=node.step.id, action=node.step.action, error=description)
             raise StepError(node.step.id, description) from exc
 
-    def _plan_step(self, step: Step, action: Action[Any], params: ActionParams, scope: dict[str, Any]) -> None:
+    def _plan_step(self, step: Step, action: Action[Any, Any], params: ActionParams, scope: dict[str, Any]) -> None:
         snapshot = action.snapshot(self.ctx, params)
         plan = action.plan(self.ctx, params, snapshot)
         scope["steps"][step.id] = plan.outputs
@@ -205,13 +201,13 @@ class Executor:
         self._record_plan(step, action, params, snapshot, plan)
 
     def _record_plan(
-        self, step: Step, action: Action[Any], params: ActionParams, snapshot: dict[str, Any], plan: StepPlan
+        self, step: Step, action: Action[Any, Any], params: ActionParams, snapshot: Any, plan: StepPlan
     ) -> None:
         self.journal.record(
             j.PLANNED,
             step=step.id,
             action=step.action,
-            snapshot=None if action.volatile else snapshot,
+            snapshot=None if action.volatile else action.journaled_snapshot(snapshot),
             volatile=action.volatile,
             params=params.model_dump(mode="json"),
             changes=[c.model_dump(mode="json") for c in plan.changes],
@@ -221,7 +217,7 @@ class Executor:
         )
 
     def _apply_step(
-        self, node: Node, action: Action[Any], params: ActionParams, scope: dict[str, Any]
+        self, node: Node, action: Action[Any, Any], params: ActionParams, scope: dict[str, Any]
     ) -> Applied | None:
         step = node.step
         if action.mutating and self.hold is not None:
@@ -250,7 +246,7 @@ class Executor:
             j.APPLYING,
             **common,
             params=params.model_dump(mode="json"),
-            snapshot=snapshot,
+            snapshot=action.journaled_snapshot(snapshot),
             changes=[c.model_dump(mode="json") for c in plan.changes],
         )
         applied = action.apply(self.ctx, params, snapshot, plan)
@@ -269,7 +265,7 @@ class Executor:
         )
         return applied
 
-    def _verify(self, step: Step, action: Action[Any], params: ActionParams, applied: Applied) -> None:
+    def _verify(self, step: Step, action: Action[Any, Any], params: ActionParams, applied: Applied) -> None:
         for attempt, delay in enumerate((0.0, *self.verify_delays), 1):
             self.sleep(delay)
             if action.verify(self.ctx, params, applied):
@@ -294,9 +290,14 @@ class Executor:
                 continue
             action = action_cls()
             params = action_cls.Params.model_validate(st.params)
-            self.journal.record(j.UNDOING, step=st.id, action=st.action, snapshot=st.first_snapshot)
+            try:  # the state to restore, read back through the action's own model
+                snapshot = action.snapshot_from_journal(st.first_snapshot)
+            except ValidationError as exc:
+                failures.append(f"step {st.id}: the journal's snapshot does not fit {st.action}: {_first_error(exc)}")
+                continue
+            self.journal.record(j.UNDOING, step=st.id, action=st.action, snapshot=action.journaled_snapshot(snapshot))
             try:
-                result = action.undo(self.ctx, params, st.first_snapshot, st.applied)
+                result = action.undo(self.ctx, params, snapshot, st.applied)
             except Exception as exc:
                 description = describe_failure(exc, action_cls)
                 self.journal.record(j.UNDO_FAILED, step=st.id, action=st.action, error=description)
@@ -304,6 +305,12 @@ class Executor:
                 continue
             self.journal.record(j.UNDONE, step=st.id, action=st.action, **result.model_dump(mode="json"))
         return failures
+
+
+def _first_error(exc: ValidationError) -> str:
+    """Pydantic's first complaint in one line, where it was and what: never the value (it may be a secret)."""
+    err = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
 
 
 def _skipped(step: Step) -> tuple[str, dict[str, Any]]:

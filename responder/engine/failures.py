@@ -10,7 +10,7 @@ from responder.aws.clients import describe_aws_error, error_code
 from responder.errors import ResponderError
 
 
-def describe_failure(exc: BaseException, action: type[Action[Any]] | None = None) -> str:
+def describe_failure(exc: BaseException, action: type[Action[Any, Any]] | None = None) -> str:
     aws = describe_aws_error(exc)
     text = aws[0] if aws else (exc.message if isinstance(exc, ResponderError) else f"{type(exc).__name__}: {exc}")
     if action is not None and error_code(exc) in ("AccessDenied", "AccessDeniedException"):

@@ -52,16 +52,22 @@ def find_owner(key: LeakedKey, settings: Any) -> dict[str, Any]:
         if isinstance(key, LongTermKey):
             resolve_long = ResolveLongTermKey()
             snapshot = resolve_long.snapshot(ctx, ResolveParams(key=key))
-            creds = snapshot["credentials"]
+            creds = snapshot.credentials
             return {
                 "found": True,
-                "principal": f"user {creds[0]['user_name']}",
-                "credentials": [{k: c[k] for k in ("credential_id", "status", "created", "expires")} for c in creds],
+                "principal": f"user {creds[0].user_name}",
+                "credentials": [c.model_dump(include={"credential_id", "status", "created", "expires"}) for c in creds],
                 "operator": operator,
             }
         resolve_short = ResolveShortTermKey()
         found = resolve_short.snapshot(ctx, ResolveShortParams(key=key))
-        return {"found": True, "principal": f"{found['kind']} {found['name']}", "operator": operator}
+        return {
+            "found": True,
+            "principal": f"{found['kind']} {found['name']}",
+            "principal_kind": found["kind"],
+            "principal_name": found["name"],
+            "operator": operator,
+        }
     except ResponderError as exc:
         return {"found": False, "reason": exc.message}
     except Exception as exc:
@@ -80,11 +86,26 @@ def identify(key_text: str, key_file: str, online: bool, settings: Any) -> dict[
     if key_file == "-":
         result["next"]["save_key_first"] = "umask 077; cat > leaked.txt   # paste the key, then Ctrl-D"
     owner = result.get("owner") or {}
+    result["execution_input"] = execution_input(key, owner)
     if isinstance(key, ShortTermKey) and online and not owner.get("found"):
         result["next"]["hint"] = (
             "if CloudTrail does not name the principal yet, add -p role_name=ROLE or -p user_name=USER"
         )
     return result
+
+
+def execution_input(key: LeakedKey, owner: dict[str, Any]) -> dict[str, Any]:
+    """The input of the playbook's Step Functions machine (`responder export stepfunctions`), from what the key
+    says offline and, for a short-term key, the principal found online: never a secret part. The team adds its
+    `journal_bucket`."""
+    if isinstance(key, LongTermKey):
+        return {"user_name": key.user_name}
+    given: dict[str, Any] = {}
+    if owner.get("principal_kind") == "role":
+        given["role_name"] = owner["principal_name"]
+    elif owner.get("principal_kind") == "user":
+        given |= {"user_name": owner["principal_name"], "access_key_id": key.access_key_id}
+    return given
 
 
 def render_text(result: dict[str, Any]) -> list[str]:

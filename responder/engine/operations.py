@@ -138,9 +138,7 @@ def run_playbook(request: RunRequest, settings: Settings) -> Outcome:
         "reversible": {s.id: s.is_group or reversible_action(s.action) for s in playbook.steps},
         **request.origin,
     }
-    began = in_background(
-        functools.partial(_begin, journal, settings, playbook, request.params, request.dry_run, ctx, facts)
-    )
+    began = in_background(functools.partial(_begin, journal, settings, request, ctx, facts))
     executor = Executor(playbook, ctx, journal, settings.verify_delays, concurrency=settings.concurrency)
     started_at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
     scope = scope_for(request.params, request.key, paths.run_id, started_at)
@@ -158,18 +156,12 @@ def run_playbook(request: RunRequest, settings: Settings) -> Outcome:
 
 
 def _begin(
-    journal: Journal,
-    settings: Settings,
-    playbook: Playbook,
-    params: dict[str, Any],
-    dry_run: bool,
-    ctx: ActionContext,
-    facts: dict[str, Any],
+    journal: Journal, settings: Settings, request: RunRequest, ctx: ActionContext, facts: dict[str, Any]
 ) -> None:
     try:
         load_structlog()  # for the journal, while the identity and the first reads are out: run.started goes sooner
         identity = ctx.identity
-        started = _started(settings, playbook, params, dry_run, identity.arn, identity.account_id, facts)
+        started = _started(settings, request, identity.arn, identity.account_id, facts)
         started["region"] = ctx.clients.region  # the region in effect (profile or default): resume keeps it
         journal.begin(**started)
     except BaseException as exc:
@@ -228,20 +220,14 @@ def _run(
 
 
 def _started(
-    settings: Settings,
-    playbook: Playbook,
-    params: dict[str, Any],
-    dry_run: bool,
-    operator: str,
-    account_id: str,
-    facts: dict[str, Any],
+    settings: Settings, request: RunRequest, operator: str, account_id: str, facts: dict[str, Any]
 ) -> dict[str, Any]:
     """The `run.started` record every reader relies on."""
     return {
-        "playbook": playbook.name,
-        "playbook_document": playbook.model_dump(mode="json", by_alias=True),
-        "params": params,
-        "dry_run": dry_run,
+        "playbook": request.playbook.name,
+        "playbook_document": request.playbook.model_dump(mode="json", by_alias=True),
+        "params": request.params,
+        "dry_run": request.dry_run,
         "operator": operator,
         "account_id": account_id,
         "endpoint_url": settings.aws.endpoint_url,
@@ -252,18 +238,12 @@ def _started(
 
 
 def start_journal(
-    settings: Settings,
-    playbook: Playbook,
-    params: dict[str, Any],
-    dry_run: bool,
-    operator: str,
-    account_id: str,
-    **facts: Any,
+    settings: Settings, request: RunRequest, operator: str, account_id: str, **facts: Any
 ) -> tuple[RunPaths, Journal]:
     """A new run's directory and journal, opened with the `run.started` record every reader relies on."""
     paths = new_run(settings.runs_dir)
     journal = Journal(paths.audit_log, paths.run_id, settings.journal_listeners, pending=True)
-    journal.begin(**_started(settings, playbook, params, dry_run, operator, account_id, facts))
+    journal.begin(**_started(settings, request, operator, account_id, facts))
     return paths, journal
 
 

@@ -10,6 +10,9 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from responder.actions.registry import get_action
 from responder.engine import events as j
 from responder.engine.audit import canonical
 from responder.engine.run_state import RunState
@@ -24,10 +27,21 @@ def state_hashes(state: RunState) -> dict[str, str]:
     hashes: dict[str, str] = {}
     for record in state.records:
         if record.get("event") == j.PLANNED and not record.get("volatile"):
-            hashes[record["step"]] = _digest({"snapshot": record.get("snapshot"), "changes": record.get("changes")})
+            hashes[record["step"]] = _digest({"snapshot": _state(record), "changes": record.get("changes")})
         elif record.get("event") == j.SKIPPED:
             hashes[record["step"]] = _digest({"skipped": True})
     return hashes
+
+
+def _state(record: dict[str, Any]) -> Any:
+    """The planned step's snapshot as its action's model reads it: one state hashes alike however it was spelled."""
+    journaled, action = record.get("snapshot"), get_action(record.get("action") or "")
+    if journaled is None or action is None:
+        return journaled
+    try:
+        return action.journaled_snapshot(action.snapshot_from_journal(journaled))
+    except ValidationError:  # not a shape this version writes: no fresh plan matches it, so the step is stale
+        return journaled
 
 
 def _digest(value: Any) -> str:

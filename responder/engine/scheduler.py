@@ -35,7 +35,7 @@ class Node:
     deferred: bool
     changes: bool  # a mutating action, or a group holding one
     status: str = "waiting"  # waiting, running, done, failed
-    bound: tuple[Action[Any], ActionParams] | None = None
+    bound: tuple[Action[Any, Any], ActionParams] | None = None
     targets: list[Target] = field(default_factory=list)
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # records the main thread journals
     answered: bool = False  # a change AWS has accepted, its verification under way

@@ -1,6 +1,6 @@
 """Exporters: a playbook written out for another engine (AWS Step Functions is the first to come).
 
-Each exporter registers itself here by name; the CLI lists and calls them through `EXPORTERS`. None ships yet.
+Each exporter registers itself here by name; the CLI lists and calls them through `EXPORTERS`.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# name -> write(playbook, params, output_dir) -> the files written
-Exporter = Callable[[Any, dict[str, Any], Path], list[Path]]
+# name -> write(playbook, fixed params, output_dir, organization-wide) -> the files written
+Exporter = Callable[[Any, dict[str, Any], Path, bool], list[Path]]
 EXPORTERS: dict[str, Exporter] = {}
 
 

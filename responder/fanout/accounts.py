@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from responder.aws.clients import AwsOptions, Clients, assume_role, error_code
+from responder.engine.concurrency import MAX_CONCURRENCY
 from responder.errors import UserError
 from responder.keys import IAM_NAME
 
 ACCOUNT_ID = re.compile(r"\d{12}")
 ROLE_NAME = IAM_NAME
-MAX_CONCURRENCY = 64  # IAM throttles an account's callers well before this
 
 R = TypeVar("R")
 

@@ -76,9 +76,7 @@ def start_fanout(
     targets = accounts_of(scope, operator_ctx.clients)
     paths, journal = start_journal(
         settings,
-        playbook,
-        params,
-        dry_run,
+        RunRequest(playbook, params, dry_run=dry_run),
         operator_arn,
         operator_ctx.account_id,
         key=None,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from responder.sandbox import stepfunctions
 from responder.sandbox.emulator import install
 from responder.sandbox.seed import SANDBOX_REGION, seed_incident, seed_short_term_incident
 
@@ -62,7 +63,10 @@ def make_server(host: str, port: int, request_log: Path | None) -> Any:
     app: WsgiApp = DomainDispatcherApplication(create_backend_app)
     if request_log is not None:
         app = RequestRecorder(app, request_log)
-    return werkzeug_server(host, port, app, threaded=True)
+    server = werkzeug_server(host, port, app, threaded=True)
+    bound_host, bound_port = server.server_address[:2]
+    stepfunctions.serve_from(f"http://{bound_host!s}:{bound_port}")  # state machines call back into this server
+    return server
 
 
 def serve(server: Any) -> None:

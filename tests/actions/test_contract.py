@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import pytest
 
-from responder.actions.base import Action, ActionParams
+from responder.actions.base import Action, ActionParams, ActionSnapshot
 from responder.actions.registry import all_actions
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
@@ -59,6 +59,15 @@ def test_a_mutating_action_names_the_principals_it_changes(name: str) -> None:
     assert targets, f"{name} declares no target"
     assert all(t.principal.split("/")[0] in ("user", "role") and t.principal.split("/")[1] for t in targets)
     assert all(t.part for t in targets)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, a in ACTIONS.items() if a.mutating))
+def test_a_mutating_action_declares_its_snapshot_model(name: str) -> None:
+    """What undo restores is a typed model beside Params, the one snapshot() returns, never a dict read by keys."""
+    action = ACTIONS[name]
+    assert action.Snapshot is not None, f"{name} declares no Snapshot model"
+    assert issubclass(action.Snapshot, ActionSnapshot) and action.Snapshot.model_config.get("frozen")
+    assert get_type_hints(action.snapshot)["return"] is action.Snapshot
 
 
 def test_a_read_only_action_changes_nothing() -> None:

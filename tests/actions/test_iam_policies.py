@@ -4,7 +4,12 @@ import json
 from typing import Any
 
 from responder.actions.base import ActionContext
-from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS, DenyBearerTokensForUser
+from responder.actions.iam_policies import (
+    DEFAULT_POLICY_NAME,
+    DENY_BEARER_TOKENS,
+    DenyBearerTokensForUser,
+    DenySnapshot,
+)
 from responder.aws.clients import AwsOptions, Clients
 from responder.sandbox.seed import EXISTING_POLICY, Seeded
 from tests.factories import ACCOUNT, fill_inline_budget, inline_policies
@@ -14,7 +19,7 @@ def ctx() -> ActionContext:
     return ActionContext(Clients(AwsOptions(region="us-east-1")), ACCOUNT)
 
 
-def run_deny(user: str) -> tuple[DenyBearerTokensForUser, Any, dict[str, Any], dict[str, Any]]:
+def run_deny(user: str) -> tuple[DenyBearerTokensForUser, Any, DenySnapshot, dict[str, Any]]:
     action = DenyBearerTokensForUser()
     p = action.Params(user_name=user)
     snap = action.snapshot(ctx(), p)
@@ -43,7 +48,7 @@ def test_undo_restores_a_policy_of_the_same_name(account: Seeded, iam: Any) -> N
     previous = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
     iam.put_user_policy(UserName=account.user_name, PolicyName=DEFAULT_POLICY_NAME, PolicyDocument=json.dumps(previous))
     action, p, snap, details = run_deny(account.user_name)
-    assert snap["inline_policy"] == previous
+    assert snap.inline_policy == previous
     action.undo(ctx(), p, snap, details)
     assert inline_policies(iam, account.user_name)[DEFAULT_POLICY_NAME] == previous
 
@@ -75,7 +80,7 @@ def test_a_stale_managed_policy_of_our_name_is_not_trusted(account: Seeded, iam:
     action = DenyBearerTokensForUser()
     p = action.Params(user_name=account.user_name)
     snap = action.snapshot(ctx(), p)
-    assert snap["managed_attached"] is False  # attached, but it does not deny: not ours
+    assert snap.managed_attached is False  # attached, but it does not deny: not ours
     with pytest.raises(RuntimeError, match="other content"):
         action.apply(ctx(), p, snap, action.plan(ctx(), p, snap))
 

@@ -1,0 +1,71 @@
+"""`responder export ENGINE PLAYBOOK`: write a playbook out for another engine (AWS Step Functions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from responder.cli.command import ResponderTyper
+from responder.cli.errors import reported_errors
+from responder.cli.options import Output, Query
+from responder.cli.output import TEXT_JSON, asked, emit, output_format
+from responder.cli.render import say
+
+export_app = ResponderTyper(
+    help="Write a playbook out for another engine, to run where AWS keeps the history.", no_args_is_help=True
+)
+
+
+@export_app.command("stepfunctions")
+def stepfunctions(
+    playbook: Annotated[str, typer.Argument(metavar="PLAYBOOK", help="A shipped playbook name or a YAML file.")],
+    params: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param", "-p", metavar="NAME=VALUE", help="Fix a parameter in the machine (the rest come as input)."
+        ),
+    ] = None,
+    output_dir: Annotated[Path, typer.Option("--output-dir", metavar="DIR", help="Where the four files go.")] = Path(
+        "stepfunctions"
+    ),
+    organization: Annotated[
+        bool,
+        typer.Option("--org", help="Organization-wide: a Distributed Map over the accounts listed in an S3 object."),
+    ] = False,
+    output: Output = None,
+    query: Query = None,
+) -> None:
+    """Write PLAYBOOK as AWS Step Functions state machines with a CloudFormation template and a guide.
+
+    Writes DIR/PLAYBOOK.asl.json (containment), DIR/PLAYBOOK.rollback.asl.json (its compensation),
+    DIR/PLAYBOOK.template.yaml (both machines, their role, the S3 journal, logs, an optional EventBridge
+    rule) and DIR/PLAYBOOK.md (deploy, start, follow, roll back).
+
+    Example: responder export stepfunctions leaked-long-term-key --output-dir sfn/
+    Example: responder export stepfunctions contain-bedrock-keys -p filter=no-expiry --org
+    """
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, TEXT_JSON)
+        from responder.export.stepfunctions import write
+        from responder.playbook.checks import find_playbook, load_playbook
+        from responder.playbook.params import coerce_parameter, parse_assignments
+
+        book = load_playbook(find_playbook(playbook))
+        fixed = {}
+        for name, raw in parse_assignments(params or []).items():
+            declared = book.parameters.get(name)
+            if declared is None:
+                from responder.errors import UserError
+
+                raise UserError(f"{book.name} has no parameter {name!r}")
+            fixed[name] = coerce_parameter(name, declared, raw)
+        written = write(book, fixed, output_dir, organization)
+
+        def text() -> None:
+            for path in written:
+                say(f"wrote {path}")
+            say(f"next: read {written[-1]}; deploy with `aws cloudformation deploy --template-file {written[2]} ...`")
+
+        emit({"playbook": book.name, "files": [str(p) for p in written]}, output, query, text)

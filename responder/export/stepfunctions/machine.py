@@ -1,0 +1,369 @@
+"""A playbook as an AWS Step Functions state machine (Amazon States Language, JSONPath), and its rollback machine.
+
+The machine's state: `$.input` (the execution input merged over the playbook's defaults), `$.context` (the account
+it works in, its partition, the journal prefix, and the role it calls through when that is another account) and
+`$.steps.ID` (each step's outputs). Each step is its action's Step Functions form (actions/states.py); `when:` is a
+Choice, a group a Map. `on_failure: stop` is Step Functions' own default: a failed state ends the execution with
+what was changed kept (partial containment beats none), and the write-ahead records say what to roll back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from responder.actions.registry import get_action
+from responder.actions.states import FORMS, REFUSED, Chain, Path, State, StatesStep, passing, single
+from responder.errors import UserError
+from responder.playbook.model import Playbook, Step
+from responder.playbook.refs import Ref, refs_in, whole
+
+OWN_ACCOUNT = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 4)"
+PARTITION = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 1)"
+ANOTHER_ACCOUNT = " [account]"  # the suffix of the states that work through the input's role
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What the exporter needs to know of a playbook, once: which parameters are fixed, which come as input."""
+
+    playbook: Playbook
+    fixed: dict[str, Any]  # -p NAME=VALUE given at export: constants in the machine
+    role_field: str  # the input field naming the role to reach another account through
+
+    def defaults(self) -> dict[str, Any]:
+        given = {
+            name: p.default
+            for name, p in self.playbook.parameters.items()
+            if p.default not in (None, "") and name not in self.fixed
+        }
+        return {**given, "reactivate_keys": False}
+
+
+def machine_for(playbook: Playbook, fixed: dict[str, Any]) -> Machine:
+    refused = [
+        f"step {step.id}: {REFUSED[step.action or '']}" for step in playbook.actions() if (step.action or "") in REFUSED
+    ]
+    if refused:
+        raise UserError(f"{playbook.name} cannot run on Step Functions: {refused[0]}")
+    for step in playbook.actions():
+        _irreversible_behind_input(playbook, step, fixed)
+    role_field = "access_role_name" if "role_name" in playbook.parameters else "role_name"
+    return Machine(playbook, fixed, role_field)
+
+
+def _irreversible_behind_input(playbook: Playbook, step: Step, fixed: dict[str, Any]) -> None:
+    """An irreversible change runs only when an execution's input asks for it (`delete_key: true`), never
+    because of how the machine was written: its `when:` must name a parameter, and that one not fixed."""
+    action = get_action(step.action or "")
+    if action is None or action.reversible or not action.mutating:
+        return
+    gates = [ref.name for ref in refs_in(step.when) if ref.kind == "params"]
+    if not gates:
+        raise UserError(f"step {step.id} of {playbook.name} is irreversible and no parameter switches it on")
+    if any(name in fixed for name in gates):
+        raise UserError(
+            f"-p {gates[0]} switches on the irreversible step {step.id}: it comes only as execution input "
+            f'("{gates[0]}": true), never fixed in the machine'
+        )
+
+
+def _argument(machine: Machine, value: Any) -> Any:
+    """A step's `with:` value as the machine sees it: a constant, or a Path into its state."""
+    ref = whole(value)
+    if ref is not None:
+        return _path(machine, ref)
+    if isinstance(value, list):
+        parts = [_argument(machine, v) for v in value]
+        if any(isinstance(p, Path) for p in parts):
+            inner = ", ".join(p.path if isinstance(p, Path) else json.dumps(p).replace('"', "'") for p in parts)
+            return Path(f"States.Array({inner})")
+        return parts
+    if refs_in(value):
+        raise UserError(f"{value!r}: text with references inside cannot run on Step Functions")
+    return value
+
+
+def _path(machine: Machine, ref: Ref) -> Any:
+    if ref.kind == "params":
+        return machine.fixed[ref.name] if ref.name in machine.fixed else Path(f"$.input.{ref.name}")
+    if ref.kind == "steps":
+        return Path(f"$.steps.{ref.step}.{ref.name}")
+    if ref.kind == "item":
+        return Path(f"$.item.{ref.name}")
+    if ref.kind == "run" and ref.name == "started_at":
+        return Path("$$.Execution.StartTime")
+    return None  # the key: never in a machine's input, state or history
+
+
+def _condition(machine: Machine, when: bool | str | list[str]) -> State | None:
+    """`when:` as a Choice rule, or None for a step that always runs."""
+    if when is True:
+        return None
+    rules = []
+    for text in when if isinstance(when, list) else [when]:
+        value = _argument(machine, text)
+        if not isinstance(value, Path):
+            if value in (False, "false"):
+                rules.append({"Variable": "$.input", "IsPresent": False})  # never true: the step never runs
+            continue
+        rules.append(
+            {"And": [{"Variable": value.path, "IsPresent": True}, {"Variable": value.path, "BooleanEquals": True}]}
+        )
+    if not rules:
+        return None
+    return rules[0] if len(rules) == 1 else {"And": rules}
+
+
+def _step_chain(machine: Machine, step: Step, credentials: State | None, suffix: str) -> Chain:
+    if step.is_group:
+        assert step.for_each is not None and step.steps is not None  # a group, by the model's own check
+        items = _argument(machine, step.for_each)
+        body = _selected_only(
+            step.id, suffix, _sequence([_step_chain(machine, sub, credentials, suffix) for sub in step.steps])
+        )
+        label = StatesStep(step.id, "group", {}, "", credentials, suffix)
+        chain = label.each("each item", items.path, body)
+    else:
+        action = get_action(step.action or "")
+        assert action is not None  # the playbook was checked when loaded
+        args = {name: _argument(machine, value) for name, value in step.with_.items()}
+        args = {name: value for name, value in args.items() if value is not None}
+        states_step = StatesStep(step.id, action.name, args, f"$.steps.{step.id}", credentials, suffix)
+        chain = FORMS[action.name].apply(states_step)
+    rule = _condition(machine, step.when)
+    if rule is None:
+        return chain
+    skip = single(f"{step.id}: skipped{suffix}", {"Type": "Pass", "Comment": f"when: {step.when}"})
+    decide = f"{step.id}: run?{suffix}"
+    choice = {"Type": "Choice", "Choices": [{**rule, "Next": chain.start}], "Default": skip.start}
+    return Chain({decide: choice, **chain.states, **skip.states}, decide, [*chain.exits, *skip.exits])
+
+
+def _selected_only(group: str, suffix: str, body: Chain) -> Chain:
+    """A group's body runs for an item unless the read that listed the items marked it `selected: false`."""
+    skip = single(f"{group}: not selected{suffix}", {"Type": "Pass"})
+    decide = f"{group}: selected?{suffix}"
+    choice = {
+        "Type": "Choice",
+        "Choices": [
+            {"Variable": "$.item.selected", "IsPresent": False, "Next": body.start},
+            {"Variable": "$.item.selected", "BooleanEquals": True, "Next": body.start},
+        ],
+        "Default": skip.start,
+    }
+    return Chain({decide: choice, **body.states, **skip.states}, decide, [*body.exits, *skip.exits])
+
+
+def _sequence(chains: list[Chain]) -> Chain:
+    first, *rest = chains
+    for chain in rest:
+        first = first.then(chain)
+    return first
+
+
+def _start(machine: Machine, journal_of: str) -> Chain:
+    """Input merged over defaults; `$.context` for the machine's own account; `$.steps` empty."""
+    given = single("Start", {"Type": "Pass", "Parameters": {"given.$": "$", "defaults": machine.defaults()}})
+    merged = passing("Read the input", "$", input=Path("States.JsonMerge($.defaults, $.given, false)"), steps={})
+    context = passing(
+        "Know the account",
+        "$.context",
+        account_id=Path(OWN_ACCOUNT),
+        partition=Path(PARTITION),
+        journal_prefix=Path(f"States.Format('responder/{{}}/{{}}/', {OWN_ACCOUNT}, {journal_of})"),
+    )
+    return given.then(merged).then(context)
+
+
+def _other_account(machine: Machine, journal_of: str) -> Chain:
+    """`$.context` for the input's account, reached through the input's role."""
+    return passing(
+        f"Reach the account{ANOTHER_ACCOUNT}",
+        "$.context",
+        account_id=Path("$.input.account_id"),
+        partition=Path("$.context.partition"),
+        journal_prefix=Path(f"States.Format('responder/{{}}/{{}}/', $.input.account_id, {journal_of})"),
+        role_arn=Path(
+            f"States.Format('arn:{{}}:iam::{{}}:role/{{}}', $.context.partition, $.input.account_id, "
+            f"$.input.{machine.role_field})"
+        ),
+    )
+
+
+def _two_places(machine: Machine, body: Any, journal_of: str) -> Chain:
+    """The body twice: in the machine's own account, and (when the input names account_id and a role) in
+    another one through that role. Written once, generated twice: Credentials cannot be optional in a Task."""
+    here = body(None, "")
+    there = _other_account(machine, journal_of).then(body({"RoleArn.$": "$.context.role_arn"}, ANOTHER_ACCOUNT))
+    decide = "Which account"
+    rule = {
+        "And": [
+            {"Variable": "$.input.account_id", "IsPresent": True},
+            {"Variable": f"$.input.{machine.role_field}", "IsPresent": True},
+        ],
+        "Next": there.start,
+    }
+    choice = {"Type": "Choice", "Choices": [rule], "Default": here.start}
+    return Chain({decide: choice, **here.states, **there.states}, decide, [*here.exits, *there.exits])
+
+
+def containment(machine: Machine) -> dict[str, Any]:
+    def body(credentials: State | None, suffix: str) -> Chain:
+        return _sequence([_step_chain(machine, step, credentials, suffix) for step in machine.playbook.steps])
+
+    chain = _start(machine, "$$.Execution.Name").then(_two_places(machine, body, "$$.Execution.Name"))
+    done = single(
+        "Contained",
+        {"Type": "Pass", "Parameters": {"journal_prefix.$": "$.context.journal_prefix", "steps.$": "$.steps"}},
+    )
+    chain = chain.then(done)
+    return _document(f"responder {machine.playbook.name}: {machine.playbook.description}", chain)
+
+
+def rollback(machine: Machine) -> dict[str, Any]:
+    """Reads the write-ahead records of the execution named in the input and undoes each, as `responder
+    rollback` does: a leaked key stays Inactive unless the input says reactivate_keys."""
+    journal_of = "$.input.execution_name"
+
+    def body(credentials: State | None, suffix: str) -> Chain:
+        return _undo_records(machine, credentials, suffix)
+
+    chain = _start(machine, journal_of).then(_two_places(machine, body, journal_of))
+    done = single("Rolled back", {"Type": "Pass", "Parameters": {"journal_prefix.$": "$.context.journal_prefix"}})
+    return _document(f"responder rollback of {machine.playbook.name}", chain.then(done))
+
+
+def _undo_records(machine: Machine, credentials: State | None, suffix: str) -> Chain:
+    reader = StatesStep("Records", "rollback", {}, "", credentials, suffix)
+    listing = reader.task(
+        "list the execution's write-ahead records",
+        "s3:ListObjectsV2",
+        {"Bucket.$": "$.input.journal_bucket", "Prefix.$": "$.context.journal_prefix"},
+        result_path="$.records",
+        own_account=True,
+    )
+    none = single(
+        f"Records: none{suffix}",
+        {
+            "Type": "Fail",
+            "Error": "Responder.NoRecords",
+            "Cause": "no write-ahead record under the execution's journal prefix: check execution_name and account_id",
+        },
+    )
+    read = reader.task(
+        "read one record",
+        "s3:GetObject",
+        {"Bucket.$": "$.input.journal_bucket", "Key.$": "$.item.Key"},
+        result_path="$.record",
+        result_selector={"document.$": "States.StringToJson($.Body)"},
+        own_account=True,
+    )
+    unwrap = passing(
+        f"Records: the record{suffix}",
+        "$",
+        input=Path("$.input"),
+        context=Path("$.context"),
+        record=Path("$.record.document"),
+    )
+    undo_states: dict[str, State] = {}
+    choices = []
+    exits: list[str] = []
+    for name in sorted(FORMS):
+        form = FORMS[name].undo
+        if form is None or not _uses(machine.playbook, name):
+            continue
+        chain = form(StatesStep(f"Undo {name.partition('.')[2]}", name, {}, "", credentials, suffix))
+        undo_states.update(chain.states)
+        exits.extend(chain.exits)
+        choices.append({"Variable": "$.record.action", "StringEquals": name, "Next": chain.start})
+    nothing = single(f"Records: nothing to undo{suffix}", {"Type": "Pass", "Comment": "irreversible, or a read"})
+    decide = f"Records: which action{suffix}"
+    dispatch = Chain(
+        {decide: {"Type": "Choice", "Choices": choices, "Default": nothing.start}, **undo_states, **nothing.states},
+        decide,
+        [*exits, *nothing.exits],
+    )
+    each = reader.each("undo each record", "$.records.Contents", read.then(unwrap).then(dispatch))
+    each.states[each.start]["MaxConcurrency"] = 1
+    decide_any = f"Records: any?{suffix}"
+    choice = {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.records.Contents[0]", "IsPresent": True, "Next": each.start}],
+        "Default": none.start,
+    }
+    head = listing.then(Chain({decide_any: choice}, decide_any, []))
+    return Chain({**head.states, **each.states, **none.states}, head.start, list(each.exits))
+
+
+def _uses(playbook: Playbook, action: str) -> bool:
+    return any(step.action == action for step in playbook.actions())
+
+
+def _document(comment: str, chain: Chain) -> dict[str, Any]:
+    return {"Comment": comment, "StartAt": chain.start, "States": chain.closed()}
+
+
+def _each_account(machine: Machine, body: Any, journal_of: str) -> Chain:
+    """A Distributed Map over the accounts listed in the S3 object the input names (a JSON array of
+    {"account_id": ...}), each reached through the input's role; a failing account never stops the others, and
+    each account's result is written by ResultWriter beside the journal."""
+    account = "$$.Map.Item.Value.account_id"
+    inner = body({"RoleArn.$": "$.context.role_arn"}, "")
+    state: State = {
+        "Type": "Map",
+        "ItemReader": {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "JSON"},
+            "Parameters": {"Bucket.$": "$.input.journal_bucket", "Key.$": "$.input.accounts_key"},
+        },
+        "ItemSelector": {
+            "input.$": "$.input",
+            "steps": {},
+            "context": {
+                "account_id.$": account,
+                "partition.$": "$.context.partition",
+                "journal_prefix.$": f"States.Format('responder/{{}}/{{}}/', {account}, {journal_of})",
+                "role_arn.$": f"States.Format('arn:{{}}:iam::{{}}:role/{{}}', $.context.partition, {account}, "
+                f"$.input.{machine.role_field})",
+            },
+        },
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": inner.start,
+            "States": inner.closed(),
+        },
+        "MaxConcurrency": 10,
+        "ToleratedFailurePercentage": 100,
+        "ResultWriter": {
+            "Resource": "arn:aws:states:::s3:putObject",
+            # From the execution's own input: what a ResultWriter's paths read differs between engines.
+            "Parameters": {
+                "Bucket.$": "$$.Execution.Input.journal_bucket",
+                "Prefix.$": "States.Format('responder/results/{}', $$.Execution.Name)",
+            },
+        },
+        "ResultPath": "$.accounts",
+    }
+    return single("Each account", state)
+
+
+def organization_containment(machine: Machine) -> dict[str, Any]:
+    def body(credentials: State | None, suffix: str) -> Chain:
+        return _sequence([_step_chain(machine, step, credentials, suffix) for step in machine.playbook.steps])
+
+    chain = _start(machine, "$$.Execution.Name").then(_each_account(machine, body, "$$.Execution.Name"))
+    done = single("Contained", {"Type": "Pass", "Parameters": {"accounts.$": "$.accounts"}})
+    return _document(f"responder {machine.playbook.name}, organization-wide", chain.then(done))
+
+
+def organization_rollback(machine: Machine) -> dict[str, Any]:
+    journal_of = "$.input.execution_name"
+
+    def body(credentials: State | None, suffix: str) -> Chain:
+        return _undo_records(machine, credentials, suffix)
+
+    chain = _start(machine, journal_of).then(_each_account(machine, body, journal_of))
+    done = single("Rolled back", {"Type": "Pass", "Parameters": {"accounts.$": "$.accounts"}})
+    return _document(f"responder rollback of {machine.playbook.name}, organization-wide", chain.then(done))

@@ -1,0 +1,139 @@
+"""Snapshots journaled before they were models (plain dicts, by string keys) still read back, and roll back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from responder.actions.base import ActionContext
+from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS, DenyBearerTokensForUser
+from responder.actions.registry import all_actions
+from responder.aws.clients import AwsOptions, Clients
+from responder.engine import events as j
+from responder.engine.executor import Executor
+from responder.engine.journal import Journal
+from responder.engine.run_state import load_run
+from responder.engine.saved_plan import state_hashes
+from responder.playbook.checks import load_playbook
+from responder.playbook.shipped import shipped_playbooks
+from responder.sandbox.seed import EXISTING_POLICY, Seeded
+from tests.factories import ACCOUNT, inline_policies
+
+CREDENTIAL = {
+    "credential_id": "ACCAYB6UKVA9GHA5W8TQV",
+    "user_name": "BedrockAPIKey-demo",
+    "status": "Active",
+    "alias": "BedrockAPIKey-demo-at-123456789012",
+    "created": "2026-12-01T22:08:54+00:00",
+    "expires": "2026-12-31T22:08:54+00:00",
+}
+NO_DENY_YET = {
+    "inline_policy": None,
+    "managed_attached": False,
+    "managed_policy_existed": False,
+    "managed_policy_was_attached": False,
+}
+# Snapshots as the version before typed snapshots journaled them (made by its code against the emulator).
+JOURNALED_BEFORE: dict[str, dict[str, Any]] = {
+    "iam.resolve-long-term-key": {
+        "credentials": [CREDENTIAL],
+        "matched_by": "user BedrockAPIKey-demo",
+        "narrowed": False,
+    },
+    "iam.deactivate-service-credentials": {"credentials": {CREDENTIAL["credential_id"]: CREDENTIAL, "ACCAGONE1": None}},
+    "iam.delete-service-credentials": {"credentials": {CREDENTIAL["credential_id"]: CREDENTIAL}},
+    "iam.deny-bearer-tokens-for-user": NO_DENY_YET,
+    "iam.deny-bearer-tokens-for-role": {**NO_DENY_YET, "inline_policy": EXISTING_POLICY[1]},
+    "iam.revoke-role-sessions": {"policy": None},
+    "iam.put-guardrail-policy": {"policy": EXISTING_POLICY[1]},
+    "iam.deactivate-access-key": {"status": "Active"},
+    "iam.select-bedrock-keys": {
+        "keys": [
+            {
+                "label": "ml-pipeline/ACCAQMR88F1LQ81J1SMBB",
+                "user_name": "ml-pipeline",
+                "credential_id": "ACCAQMR88F1LQ81J1SMBB",
+                "status": "Active",
+                "created": "2026-12-01T22:08:54+00:00",
+                "expires": None,
+            }
+        ]
+    },
+    "guardrails.render-policy": {},
+}
+
+
+def test_every_action_with_a_snapshot_model_has_a_journal_of_the_old_shape_here() -> None:
+    typed = {name for name, action in all_actions().items() if action.Snapshot is not None}
+    assert typed == set(JOURNALED_BEFORE)
+
+
+@pytest.mark.parametrize("name", sorted(JOURNALED_BEFORE))
+def test_an_old_snapshot_reads_back_and_journals_the_same(name: str) -> None:
+    action = all_actions()[name]
+    snapshot = action.snapshot_from_journal(JOURNALED_BEFORE[name])
+    assert isinstance(snapshot, action.Snapshot)  # type: ignore[arg-type]
+    assert action.journaled_snapshot(snapshot) == JOURNALED_BEFORE[name]
+
+
+def test_a_snapshot_of_another_shape_is_refused() -> None:
+    with pytest.raises(ValueError, match="managed_attached"):
+        DenyBearerTokensForUser.snapshot_from_journal({"inline_policy": None})
+
+
+def _journal_with(path: Path, snapshot: dict[str, Any], user: str) -> None:
+    """A journal whose deny step was applying when the run stopped, its snapshot in the old shape."""
+    with Journal(path, "run-old") as journal:
+        journal.begin(run_id="run-old", playbook="leaked-long-term-key", steps=[{"id": "deny", "action": DENY}])
+        journal.record(j.APPLYING, step="deny", action=DENY, params={"user_name": user}, snapshot=snapshot)
+
+
+DENY = DenyBearerTokensForUser.name
+
+
+def _deny_in_place(iam: Any, user: str) -> None:
+    iam.put_user_policy(UserName=user, PolicyName=DEFAULT_POLICY_NAME, PolicyDocument=json.dumps(DENY_BEARER_TOKENS))
+
+
+def _roll_back(path: Path) -> list[str]:
+    state = load_run(path)
+    ctx = ActionContext(Clients(AwsOptions(region="us-east-1")), ACCOUNT)
+    playbook = load_playbook(shipped_playbooks()["leaked-long-term-key"])
+    with Journal(path, state.run_id) as journal:
+        return Executor(playbook, ctx, journal).undo(state)
+
+
+def test_a_run_journaled_before_typed_snapshots_rolls_back(account: Seeded, iam: Any, tmp_path: Path) -> None:
+    """The old journal said the user had our policy name holding another document: undo puts that back."""
+    previous = EXISTING_POLICY[1]
+    old = {**NO_DENY_YET, "inline_policy": previous}
+    _deny_in_place(iam, account.user_name)
+    _journal_with(tmp_path / "audit.jsonl", old, account.user_name)
+    assert _roll_back(tmp_path / "audit.jsonl") == []
+    assert inline_policies(iam, account.user_name)[DEFAULT_POLICY_NAME] == previous
+    undoing = [r for r in load_run(tmp_path / "audit.jsonl").records if r["event"] == j.UNDOING]
+    assert [r["snapshot"] for r in undoing] == [old]
+
+
+def test_a_snapshot_rollback_cannot_read_is_said_not_guessed(account: Seeded, iam: Any, tmp_path: Path) -> None:
+    _journal_with(tmp_path / "audit.jsonl", {"policy": None}, account.user_name)
+    _deny_in_place(iam, account.user_name)
+    failures = _roll_back(tmp_path / "audit.jsonl")
+    assert len(failures) == 1 and failures[0].startswith("step deny: the journal's snapshot does not fit")
+    assert DEFAULT_POLICY_NAME in inline_policies(iam, account.user_name)  # nothing undone on a guess
+
+
+def test_a_saved_plan_hashes_the_state_not_its_spelling(tmp_path: Path) -> None:
+    """A moment written "Z" or "+00:00" is one state: a plan saved by either matches."""
+    hashes = []
+    for created in ("2026-12-01T22:08:54+00:00", "2026-12-01T22:08:54Z"):
+        snapshot = {"credentials": {"ACCAYB6UKVA9GHA5W8TQV": {**CREDENTIAL, "created": created}}}
+        path = tmp_path / f"{len(hashes)}.jsonl"
+        with Journal(path, "run") as journal:
+            journal.begin(run_id="run", playbook="leaked-long-term-key", steps=[])
+            journal.record(j.PLANNED, step="deactivate", action="iam.deactivate-service-credentials", snapshot=snapshot)
+        hashes.append(state_hashes(load_run(path)))
+    assert hashes[0] == hashes[1] and hashes[0]

@@ -1,0 +1,92 @@
+"""Every export validates with AWS's own kinds of validators: statelint for the machines, cfn-lint for the template."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from responder.actions.registry import all_actions
+from responder.actions.states import FORMS, REFUSED
+from responder.export.stepfunctions import write
+from responder.playbook.checks import find_playbook, load_playbook
+
+EXPORTS = [
+    ("leaked-long-term-key", {}, False),
+    ("leaked-short-term-key", {}, False),
+    ("contain-bedrock-keys", {"filter": "user=ci-*,no-expiry"}, False),
+    ("contain-bedrock-keys", {"filter": "all"}, True),
+]
+# statelint 3.1 predates Distributed Map's ReaderConfig.InputType, which AWS requires for a JSON item list
+# (Step Functions developer guide, "ItemReader"); moto, like AWS, reads no item list without it.
+KNOWN_STATELINT_GAP = 'Field "InputType" not allowed in State Machine.States.Each account.ItemReader.ReaderConfig'
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: pip install -e '.[dev]' installs it")
+    return found
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    files: list[Path] = []
+    for playbook, fixed, organization in EXPORTS:
+        out = tmp_path_factory.mktemp(f"{playbook}-{'org' if organization else 'one'}")
+        files += write(load_playbook(find_playbook(playbook)), fixed, out, organization)
+    return files
+
+
+def test_every_machine_passes_statelint(exported: list[Path]) -> None:
+    for path in (p for p in exported if p.name.endswith(".asl.json")):
+        result = subprocess.run([_tool("statelint"), str(path)], capture_output=True, text=True, check=False)
+        problems = [line.strip() for line in result.stdout.splitlines()[1:] if line.strip()]
+        assert all(p == KNOWN_STATELINT_GAP for p in problems), f"{path.name}: {result.stdout}"
+
+
+def test_every_template_passes_cfn_lint(exported: list[Path]) -> None:
+    templates = [str(p) for p in exported if p.name.endswith(".template.yaml")]
+    result = subprocess.run([_tool("cfn-lint"), *templates], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_role_carries_the_playbooks_own_permissions(exported: list[Path]) -> None:
+    import yaml
+
+    from responder.engine.permissions import required_permissions
+
+    template = yaml.safe_load(next(p for p in exported if p.name == "leaked-long-term-key.template.yaml").read_text())
+    statements = template["Resources"]["ExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    granted = next(s for s in statements if s["Sid"] == "ResponderPlaybooks")["Action"]
+    assert granted == required_permissions([load_playbook(find_playbook("leaked-long-term-key"))])
+    bucket = template["Resources"]["JournalBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+
+
+def test_every_action_has_a_step_functions_form_or_says_why_not() -> None:
+    for name, action in all_actions().items():
+        assert (name in FORMS) != (name in REFUSED), (
+            f"{name}: register a form (states_form) or a reason (no_states_form)"
+        )
+        if name in FORMS and action.mutating and action.reversible:
+            assert FORMS[name].undo is not None, f"{name} is reversible: its rollback needs an undo form"
+
+
+def test_no_state_name_is_longer_than_aws_allows(exported: list[Path]) -> None:
+    def names(states: dict[str, dict[str, object]]) -> list[str]:
+        found = list(states)
+        for state in states.values():
+            processor = state.get("ItemProcessor")
+            if isinstance(processor, dict):
+                found += names(processor["States"])
+        return found
+
+    for path in (p for p in exported if p.name.endswith(".asl.json")):
+        too_long = [n for n in names(json.loads(path.read_text())["States"]) if len(n) > 80]
+        assert not too_long, f"{path.name}: {too_long}"

@@ -1,0 +1,176 @@
+"""Exported state machines, executed by the sandbox's Step Functions: containment, rollback, fallback, fan-out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from responder.export.stepfunctions import build
+from responder.playbook.checks import find_playbook, load_playbook
+from responder.sandbox.organization import DEFAULT_ROLE, seed_organization
+from responder.sandbox.seed import seed_incident, seed_short_term_incident
+from tests.export.sfn_sandbox import ACCOUNT, BUCKET, Sandbox, iam_state, served
+from tests.factories import fill_inline_budget
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    yield from served()
+
+
+def _machines(playbook: str, fixed: dict[str, Any] | None = None, organization: bool = False) -> Any:
+    return build(load_playbook(find_playbook(playbook)), fixed or {}, organization)
+
+
+def test_long_term_containment_then_rollback_restores_the_account(sandbox: Sandbox) -> None:
+    seeded = seed_incident(ACCOUNT)
+    role = sandbox.prepare()
+    iam = sandbox.client("iam")
+    before = iam_state(iam)
+    machines = _machines("leaked-long-term-key")
+
+    run = sandbox.execute(
+        machines.containment, role, "incident-1", {"user_name": seeded.user_name, "journal_bucket": BUCKET}
+    )
+
+    assert run["status"] == "SUCCEEDED", run
+    after = iam_state(iam)
+    leaked = after[f"user/{seeded.user_name}"]
+    assert leaked["keys"] == {seeded.credential_id: "Inactive"}
+    assert leaked["inline"]["ResponderDenyBedrockBearerTokens"]["Statement"]["Action"] == [
+        "bedrock:CallWithBearerToken",
+        "bedrock-mantle:CallWithBearerToken",
+    ]
+    assert after["user/ml-pipeline"] == before["user/ml-pipeline"]  # the bystander's key still works
+    assert sandbox.records() == [
+        f"responder/{ACCOUNT}/incident-1/deactivate-{seeded.credential_id}.json",
+        f"responder/{ACCOUNT}/incident-1/deny-bearer-tokens-{seeded.user_name}.json",
+    ]
+    history = json.dumps(sandbox.history(run["executionArn"]), default=str)
+    assert seeded.key not in history and seeded.key[4:24] not in history  # the key never enters the history
+
+    back = sandbox.execute(
+        machines.rollback, role, "undo-1", {"journal_bucket": BUCKET, "execution_name": "incident-1"}
+    )
+    assert back["status"] == "SUCCEEDED", back
+    kept = iam_state(iam)
+    assert kept[f"user/{seeded.user_name}"]["keys"] == {seeded.credential_id: "Inactive"}  # a leaked key stays dead
+    kept[f"user/{seeded.user_name}"]["keys"] = before[f"user/{seeded.user_name}"]["keys"]
+    assert kept == before
+
+    again = sandbox.execute(
+        machines.rollback,
+        role,
+        "undo-2",
+        {"journal_bucket": BUCKET, "execution_name": "incident-1", "reactivate_keys": True},
+    )
+    assert again["status"] == "SUCCEEDED", again
+    assert iam_state(iam) == before
+
+
+def test_a_full_inline_budget_takes_the_managed_fallback_and_rollback_removes_it(sandbox: Sandbox) -> None:
+    seeded = seed_incident(ACCOUNT)
+    role = sandbox.prepare()
+    iam = sandbox.client("iam")
+    fill_inline_budget(iam, user=seeded.user_name)
+    before = iam_state(iam)
+    machines = _machines("leaked-long-term-key")
+
+    run = sandbox.execute(
+        machines.containment, role, "full-1", {"user_name": seeded.user_name, "journal_bucket": BUCKET}
+    )
+
+    assert run["status"] == "SUCCEEDED", run
+    leaked = iam_state(iam)[f"user/{seeded.user_name}"]
+    assert "ResponderDenyBedrockBearerTokens" not in leaked["inline"]
+    assert leaked["attached"] == [f"arn:aws:iam::{ACCOUNT}:policy/ResponderDenyBedrockBearerTokens-{seeded.user_name}"]
+    back = sandbox.execute(
+        machines.rollback,
+        role,
+        "undo-full",
+        {"journal_bucket": BUCKET, "execution_name": "full-1", "reactivate_keys": True},
+    )
+    assert back["status"] == "SUCCEEDED", back
+    assert iam_state(iam) == before
+
+
+def test_an_unknown_user_fails_by_name_and_changes_nothing(sandbox: Sandbox) -> None:
+    seed_incident(ACCOUNT)
+    role = sandbox.prepare()
+    before = iam_state(sandbox.client("iam"))
+
+    run = sandbox.execute(
+        _machines("leaked-long-term-key").containment, role, "typo", {"user_name": "nobody", "journal_bucket": BUCKET}
+    )
+
+    assert run["status"] == "FAILED" and run["error"] == "Iam.NoSuchEntityException", run
+    assert iam_state(sandbox.client("iam")) == before and sandbox.records() == []
+
+
+def test_short_term_containment_of_a_role_then_rollback(sandbox: Sandbox) -> None:
+    seeded = seed_short_term_incident(ACCOUNT)
+    role = sandbox.prepare()
+    iam = sandbox.client("iam")
+    before = iam_state(iam)
+    machines = _machines("leaked-short-term-key")
+
+    run = sandbox.execute(
+        machines.containment, role, "short-1", {"role_name": seeded.role_name, "journal_bucket": BUCKET}
+    )
+
+    assert run["status"] == "SUCCEEDED", run
+    inline = iam_state(iam)[f"role/{seeded.role_name}"]["inline"]
+    assert set(inline) == {"ResponderDenyBedrockBearerTokens", "AWSRevokeOlderSessions"}
+    assert "aws:TokenIssueTime" in json.dumps(inline["AWSRevokeOlderSessions"])
+    back = sandbox.execute(
+        machines.rollback, role, "undo-short", {"journal_bucket": BUCKET, "execution_name": "short-1"}
+    )
+    assert back["status"] == "SUCCEEDED", back
+    assert iam_state(iam) == before
+
+
+def test_contain_bedrock_keys_contains_what_the_filter_selects(sandbox: Sandbox) -> None:
+    seeded = seed_incident(ACCOUNT)
+    role = sandbox.prepare()
+    iam = sandbox.client("iam")
+    machines = _machines("contain-bedrock-keys", {"filter": "user=Bedrock*"})
+
+    run = sandbox.execute(machines.containment, role, "sweep-1", {"journal_bucket": BUCKET})
+
+    assert run["status"] == "SUCCEEDED", run
+    state = iam_state(iam)
+    assert state[f"user/{seeded.user_name}"]["keys"] == {seeded.credential_id: "Inactive"}
+    assert set(state["user/ml-pipeline"]["keys"].values()) == {"Active"}  # not selected by the filter
+    assert "ResponderDenyBedrockBearerTokens" not in state["user/ml-pipeline"]["inline"]
+
+
+def test_the_organization_machine_contains_keys_in_two_member_accounts(sandbox: Sandbox) -> None:
+    members = seed_organization(ACCOUNT, 2, 2)
+    role = sandbox.prepare()
+    sandbox.client("s3").put_object(
+        Bucket=BUCKET,
+        Key="responder/accounts.json",
+        Body=json.dumps([{"account_id": m.account_id} for m in members]).encode(),
+    )
+    before = {m.account_id: iam_state(sandbox.member_iam(m.account_id)) for m in members}
+    machines = _machines("contain-bedrock-keys", {"filter": "all"}, organization=True)
+    given = {"journal_bucket": BUCKET, "accounts_key": "responder/accounts.json", "role_name": DEFAULT_ROLE}
+
+    run = sandbox.execute(machines.containment, role, "org-1", given)
+
+    assert run["status"] == "SUCCEEDED", run
+    for member in members:
+        state = iam_state(sandbox.member_iam(member.account_id))
+        for user in member.users:
+            assert set(state[f"user/{user}"]["keys"].values()) == {"Inactive"}
+            assert "ResponderDenyBedrockBearerTokens" in state[f"user/{user}"]["inline"]
+        assert any(key.startswith(f"responder/{member.account_id}/org-1/") for key in sandbox.records())
+
+    back = sandbox.execute(
+        machines.rollback, role, "org-undo", {**given, "execution_name": "org-1", "reactivate_keys": True}
+    )
+    assert back["status"] == "SUCCEEDED", back
+    assert {m.account_id: iam_state(sandbox.member_iam(m.account_id)) for m in members} == before
