@@ -68,6 +68,8 @@ class AwsOptions:
     endpoint_url: str | None = None
     max_attempts: int = MAX_ATTEMPTS
     session: RoleSession | None = None  # set: use these credentials instead of the profile's
+    # sts:AssumeRole's ExternalId when reaching other accounts (a fan-out), as the AWS CLI's `external_id`
+    external_id: str | None = None
 
 
 def session_name(run_id: str) -> str:
@@ -83,17 +85,19 @@ def assume_role(options: AwsOptions, role_arn: str, session_name: str, sts: Any 
 
     sts = sts if sts is not None else Clients(options).sts
     try:
-        answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+        extra = {"ExternalId": options.external_id} if options.external_id is not None else {}
+        answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name, **extra)["Credentials"]
     except ClientError as exc:
         if error_code(exc) not in ("AccessDenied", "AccessDeniedException"):
             raise
         raise ResponderError(
             f"cannot assume {role_arn} (AccessDenied): the role does not exist there, does not trust your principal, "
-            "or you lack sts:AssumeRole on it; name another role with --role-name or ACCOUNT_ID,ROLE_NAME"
+            "or you lack sts:AssumeRole on it (or its trust policy wants another --external-id); name another role "
+            "with --role-name or ACCOUNT_ID,ROLE_NAME"
         ) from None
     SECRETS.register(answer["SecretAccessKey"], answer["SessionToken"])
     session = RoleSession(role_arn, answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
-    return dataclasses.replace(options, profile=None, session=session)
+    return dataclasses.replace(options, profile=None, session=session, external_id=None)
 
 
 _shared: dict[str, Any] = {}

@@ -40,10 +40,10 @@ def note(message: str) -> None:
 
 
 @contextmanager
-def reported_errors(output: str = "text") -> Iterator[None]:
+def reported_errors(output: str | None = "text") -> Iterator[None]:
     """Every failure as one line on stderr and an exit code; under `--output json` also exactly one JSON object on
     stdout (status, error, exit_code, and the run id when a run recorded it), so a script never parses nothing."""
-    with _notices_shown(output):
+    with _notices_shown(output or "text"):
         yield
 
 

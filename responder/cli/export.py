@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from responder.cli.command import ResponderTyper
 from responder.cli.errors import reported_errors
-from responder.cli.options import Output, check_output
+from responder.cli.options import Output, Query
+from responder.cli.output import TEXT_JSON, asked, emit, output_format
 from responder.cli.render import say
 
-export_app = typer.Typer(
+export_app = ResponderTyper(
     help="Write a playbook out for another engine, to run where AWS keeps the history.", no_args_is_help=True
 )
 
@@ -33,7 +34,8 @@ def stepfunctions(
         bool,
         typer.Option("--org", help="Organization-wide: a Distributed Map over the accounts listed in an S3 object."),
     ] = False,
-    output: Output = "text",
+    output: Output = None,
+    query: Query = None,
 ) -> None:
     """Write PLAYBOOK as AWS Step Functions state machines with a CloudFormation template and a guide.
 
@@ -44,8 +46,8 @@ def stepfunctions(
     Example: responder export stepfunctions leaked-long-term-key --output-dir sfn/
     Example: responder export stepfunctions contain-bedrock-keys -p filter=no-expiry --org
     """
-    with reported_errors(output):
-        check_output(output)
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, TEXT_JSON)
         from responder.export.stepfunctions import write
         from responder.playbook.checks import find_playbook, load_playbook
         from responder.playbook.params import coerce_parameter, parse_assignments
@@ -60,9 +62,10 @@ def stepfunctions(
                 raise UserError(f"{book.name} has no parameter {name!r}")
             fixed[name] = coerce_parameter(name, declared, raw)
         written = write(book, fixed, output_dir, organization)
-        if output == "json":
-            typer.echo(json.dumps({"playbook": book.name, "files": [str(p) for p in written]}))
-            return
-        for path in written:
-            say(f"wrote {path}")
-        say(f"next: read {written[-1]}; deploy with `aws cloudformation deploy --template-file {written[2]} ...`")
+
+        def text() -> None:
+            for path in written:
+                say(f"wrote {path}")
+            say(f"next: read {written[-1]}; deploy with `aws cloudformation deploy --template-file {written[2]} ...`")
+
+        emit({"playbook": book.name, "files": [str(p) for p in written]}, output, query, text)

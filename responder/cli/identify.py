@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
 from responder.cli.errors import reported_errors
-from responder.cli.options import EndpointUrl, Output, Profile, Region, check_output, runs_dir_or_default
+from responder.cli.options import EndpointUrl, Output, Profile, Query, Region, RunsDir, runs_dir_or_default
+from responder.cli.output import TEXT_JSON, asked, emit, output_format
 from responder.cli.render import say
-from responder.redaction import SECRETS
 
 
 def identify(
     key_file: Annotated[str, typer.Argument(metavar="KEY_FILE", help="File holding the key, or - for stdin.")] = "-",
-    key_file_option: Annotated[str | None, typer.Option("--key-file", help="Same as the argument.")] = None,
+    key_file_option: Annotated[
+        str | None, typer.Option("--key-file", metavar="KEY_FILE", help="Same as the argument.")
+    ] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Decode only: no AWS call.")] = False,
-    output: Output = "text",
+    output: Output = None,
+    query: Query = None,
+    runs_dir: RunsDir = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: EndpointUrl = None,
@@ -28,22 +31,23 @@ def identify(
 
     Example: pbpaste | responder identify -
     """
-    with reported_errors(output):
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, TEXT_JSON)
         from responder.aws.clients import AwsOptions
         from responder.engine.context import Settings
         from responder.engine.identify import identify as run_identify
         from responder.engine.identify import render_text
         from responder.keys import read_key_file
 
-        check_output(output)
         path = key_file_option or key_file
         settings = Settings(
-            runs_dir=runs_dir_or_default(None),
+            runs_dir=runs_dir_or_default(runs_dir),
             aws=AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url),
         )
         result = run_identify(read_key_file(path), path, not offline, settings)
-        if output == "json":
-            typer.echo(SECRETS.redact(json.dumps(result, sort_keys=True, default=str)))
-        else:
+
+        def text() -> None:
             for line in render_text(result):
                 say(line)
+
+        emit(result, output, query, text)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
 from responder.cli.errors import reported_errors
-from responder.cli.options import EndpointUrl, Output, Profile, Region, RunsDir, check_output, runs_dir_or_default
+from responder.cli.options import EndpointUrl, Output, Profile, Query, Region, RunsDir, runs_dir_or_default
+from responder.cli.output import TEXT_JSON, asked, emit, output_format
 from responder.cli.render import say
 from responder.errors import EXIT_STEP_FAILED
 
@@ -19,7 +19,8 @@ def investigate(
     profile: Profile = None,
     region: Region = None,
     endpoint_url: EndpointUrl = None,
-    output: Output = "text",
+    output: Output = None,
+    query: Query = None,
 ) -> None:
     """Read CloudTrail again from the run's containment moment to now: did the key's calls stop?
 
@@ -28,8 +29,8 @@ def investigate(
 
     Example: responder investigate 20261123T101500Z-3fa9c1
     """
-    with reported_errors(output):
-        check_output(output)
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, TEXT_JSON)
         from responder.aws.clients import AwsOptions
         from responder.engine.context import Settings
         from responder.engine.investigation import investigate_run
@@ -40,24 +41,19 @@ def investigate(
         )
         found = investigate_run(run_id, settings)
         after = found.after_containment
-        if output == "json":
-            say(
-                json.dumps(
-                    {
-                        "run_id": found.run_id,
-                        "since": found.since.isoformat(),
-                        "since_what": found.since_what,
-                        "until": found.until.isoformat(),
-                        "events_read": found.events_read,
-                        "bearer_token_calls": found.bearer_token_calls,
-                        "after_containment": after,
-                        "audit_head": found.audit_head,
-                        "report": str(found.paths.report_md),
-                    },
-                    sort_keys=True,
-                )
-            )
-        else:
+        verdict = {
+            "run_id": found.run_id,
+            "since": found.since.isoformat(),
+            "since_what": found.since_what,
+            "until": found.until.isoformat(),
+            "events_read": found.events_read,
+            "bearer_token_calls": found.bearer_token_calls,
+            "after_containment": after,
+            "audit_head": found.audit_head,
+            "report": str(found.paths.report_md),
+        }
+
+        def text() -> None:
             window = f"from {found.since_what} ({found.since:%Y-%m-%d %H:%M:%S} UTC) to now"
             if after:
                 say(f"run {found.run_id}: {len(after)} BEARER-TOKEN CALL(S) SINCE CONTAINMENT ({window}):")
@@ -74,5 +70,7 @@ def investigate(
                 say(f"note: {note}")
             say(f"report:     {found.paths.report_md}")
             say(f"audit head: {found.audit_head}")
+
+        emit(verdict, output, query, text)
         if after:
             raise typer.Exit(EXIT_STEP_FAILED)

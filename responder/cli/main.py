@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from responder import __version__
 from responder.cli import export, identify, investigate, playbooks, run, runs, sandbox, sweep
+from responder.cli.command import DEBUG_HELP, NO_COLOR_HELP, ResponderTyper
 from responder.cli.errors import DEBUG
+from responder.cli.options import ENDPOINT_HELP, PROFILE_HELP, REGION_HELP, RUNS_DIR_HELP
+from responder.cli.terminal import COLOUR
 
-app = typer.Typer(
+app = ResponderTyper(
     name="responder",
     help=(
         "Incident response for leaked Amazon Bedrock API keys.\n\n"
         "Exit codes: 0 done; 1 a step failed (what was applied is kept or rolled back, as the output says); "
-        "2 bad input, nothing changed; 3 a rollback could not complete (a human must look)."
+        "2 bad input, nothing changed; 3 a rollback could not complete (a human must look).\n\n"
+        "The options below also work after the command's name (`responder run --debug ...`), as the AWS CLI's do."
     ),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals may hold a leaked key
-    add_completion=False,
+    add_completion=True,  # typer's --install-completion / --show-completion; completions are computed lazily
 )
 
 
@@ -29,14 +34,27 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# Before the command's name these only record what was given; each command that can use one reads it
+# (command.ResponderCommand takes them), so `responder --profile x list` is accepted as the AWS CLI would accept it.
 @app.callback()
 def _global(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (secrets still redacted).")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help=NO_COLOR_HELP)] = False,
+    profile: Annotated[str | None, typer.Option("--profile", metavar="NAME", help=PROFILE_HELP)] = None,
+    region: Annotated[str | None, typer.Option("--region", metavar="REGION", help=REGION_HELP)] = None,
+    endpoint_url: Annotated[str | None, typer.Option("--endpoint-url", metavar="URL", help=ENDPOINT_HELP)] = None,
+    runs_dir: Annotated[Path | None, typer.Option("--runs-dir", metavar="DIR", help=RUNS_DIR_HELP)] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", metavar="FORMAT", help="The command's --output (json, text, ...).")
+    ] = None,
+    query: Annotated[str | None, typer.Option("--query", metavar="JMESPATH", help="The command's --query.")] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    DEBUG["enabled"] = debug
+    # Reset for each invocation (tests invoke the app many times in one process); a subcommand's own --debug or
+    # --no-color, parsed after this, can only turn them on.
+    DEBUG["enabled"], COLOUR["off"] = debug, no_color
 
 
 app.command()(identify.identify)

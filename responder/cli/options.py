@@ -7,79 +7,121 @@ from typing import Annotated, Any
 
 import typer
 
+from responder.cli.command import GIVEN_BEFORE
+from responder.cli.output import TEXT_JSON, output_option, query_option
 from responder.engine.concurrency import MAX_CONCURRENCY
 from responder.engine.runs import default_runs_dir
 
-Profile = Annotated[str | None, typer.Option("--profile", envvar="AWS_PROFILE", help="AWS profile to use.")]
+
+def from_environment(ctx: typer.Context, names: tuple[str, ...]) -> frozenset[str]:
+    """Which of these options came from the environment (AWS_ENDPOINT_URL, AWS_REGION), not a command line."""
+    before = ctx.meta.get(GIVEN_BEFORE, set())  # given before the command's name: a command line too
+    sources = {name: ctx.get_parameter_source(name) for name in names if name not in before}
+    return frozenset(name for name, source in sources.items() if source is not None and source.name == "ENVIRONMENT")
+
+
+PROFILE_HELP = "AWS profile to use."
+REGION_HELP = "AWS region (IAM is global)."
+ENDPOINT_HELP = "Send AWS requests here (e.g. the sandbox)."
+RUNS_DIR_HELP = "Where runs (audit logs, reports) are kept. Default: $XDG_STATE_HOME/responder/runs."
+
+Profile = Annotated[
+    str | None,
+    typer.Option("--profile", envvar="AWS_PROFILE", metavar="NAME", help=PROFILE_HELP),
+]
 Region = Annotated[
     str | None,
-    typer.Option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], help="AWS region (IAM is global)."),
+    typer.Option(
+        "--region",
+        envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
+        metavar="REGION",
+        help=REGION_HELP,
+    ),
 ]
 EndpointUrl = Annotated[
     str | None,
-    typer.Option("--endpoint-url", envvar="AWS_ENDPOINT_URL", help="Send AWS requests here (e.g. the sandbox)."),
+    typer.Option("--endpoint-url", envvar="AWS_ENDPOINT_URL", metavar="URL", help=ENDPOINT_HELP),
 ]
 RunsDir = Annotated[
     Path | None,
-    typer.Option(
-        "--runs-dir",
-        envvar="RESPONDER_RUNS_DIR",
-        help="Where runs (audit logs, reports) are kept. Default: $XDG_STATE_HOME/responder/runs.",
-    ),
+    typer.Option("--runs-dir", envvar="RESPONDER_RUNS_DIR", metavar="DIR", help=RUNS_DIR_HELP),
 ]
-Output = Annotated[str, typer.Option("--output", "-o", help="text, or json: exactly one JSON object on stdout.")]
+Output = Annotated[str | None, output_option(TEXT_JSON)]
+Query = Annotated[str | None, query_option()]
 
 
 def runs_dir_or_default(runs_dir: Path | None) -> Path:
     return runs_dir if runs_dir is not None else default_runs_dir()
 
 
-def check_output(output: str, allowed: tuple[str, ...] = ("text", "json"), option: str = "--output") -> str:
-    if output not in allowed:
-        from responder.errors import UserError
-
-        raise UserError(f"{option} must be one of: {', '.join(allowed)}")
-    return output
-
-
 Accounts = Annotated[
     Path | None,
     typer.Option(
         "--accounts",
+        metavar="FILE",
         help="Fan out: every account in FILE (a line: ACCOUNT_ID or ACCOUNT_ID,ROLE_NAME), through sts:AssumeRole.",
     ),
 ]
 Org = Annotated[
     bool, typer.Option("--org", help="Fan out: every active account of the organization (organizations:ListAccounts).")
 ]
+Ous = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ou",
+        metavar="OU_ID",
+        help="With --org: only the accounts in this organizational unit and the OUs below it; repeatable.",
+    ),
+]
+ExcludeAccounts = Annotated[
+    Path | None,
+    typer.Option(
+        "--exclude-accounts",
+        metavar="FILE",
+        help="With --org: leave out the accounts in FILE (a line: ACCOUNT_ID; # comments).",
+    ),
+]
+ExternalId = Annotated[
+    str | None,
+    typer.Option(
+        "--external-id",
+        metavar="ID",
+        envvar="RESPONDER_EXTERNAL_ID",
+        help="With --accounts/--org: the ExternalId the roles' trust policies require (sts:AssumeRole).",
+    ),
+]
 # Organizations creates this role, trusting the management account, in every account it creates.
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 RoleName = Annotated[
     str,
-    typer.Option("--role-name", help="With --accounts/--org: the role to assume in each account."),
+    typer.Option("--role-name", metavar="ROLE_NAME", help="With --accounts/--org: the role to assume in each account."),
 ]
 Concurrency = Annotated[
     int,
     typer.Option(
         "--concurrency",
+        metavar="N",
         help="How many steps at once (a key's group of contain-bedrock-keys is two); with --accounts/--org: "
         f"how many accounts at once (1 to {MAX_CONCURRENCY}).",
     ),
 ]
 
 
-def fanout_targets(accounts: Path | None, org: bool) -> Any:
-    """Accounts (--accounts FILE), Organization (--org), or None when not fanning out."""
-    if accounts is not None and org:
-        from responder.errors import UserError
+def fanout_targets(accounts: Path | None, org: bool, ous: list[str] | None = None, exclude: Path | None = None) -> Any:
+    """Accounts (--accounts FILE), Organization (--org [--ou ...] [--exclude-accounts FILE]), or None when not
+    fanning out."""
+    from responder.errors import UserError
 
+    if accounts is not None and org:
         raise UserError("give --accounts FILE or --org, not both")
+    if not org and (ous or exclude is not None):
+        raise UserError("--ou and --exclude-accounts choose among the organization's accounts: add --org")
     if accounts is not None:
         from responder.fanout.accounts import Accounts, read_accounts_file
 
         return Accounts(tuple(read_accounts_file(accounts)))
     if org:
-        from responder.fanout.accounts import Organization
+        from responder.fanout.accounts import organization_scope
 
-        return Organization()
+        return organization_scope(list(ous or []), exclude)
     return None

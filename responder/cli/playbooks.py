@@ -2,133 +2,245 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from responder.cli.errors import fail, reported_errors
-from responder.cli.options import DEFAULT_ROLE_NAME, RoleName
+from responder.cli.options import DEFAULT_ROLE_NAME, Output, Query, RoleName
+from responder.cli.output import JSON_ONLY, TEXT_JSON, asked, emit, output_format, output_option
 from responder.cli.render import say
 from responder.errors import EXIT_BAD_INPUT, UserError
 
 if TYPE_CHECKING:
-    from responder.playbook.model import Step
+    from responder.playbook.model import Playbook, Step
+
+# Output that is JSON by nature (a schema, a policy): json is all there is to choose.
+SchemaOutput = Annotated[str | None, output_option(JSON_ONLY)]
 
 
-def list_playbooks() -> None:
+def list_playbooks(output: Output = None, query: Query = None) -> None:
     """List the shipped playbooks.
 
     Example: responder list
+    Example: responder list -o json --query '[].name'
     """
-    with reported_errors():
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, TEXT_JSON)
         from responder.playbook.shipped import shipped_playbooks
         from responder.playbook.source import load_yaml, read_text
 
         # The YAML alone: shipped playbooks are validated by the test suite, and validating here would import
         # every action, and boto3 with them, for a one-line summary.
-        for name, path in shipped_playbooks().items():
-            description = str(load_yaml(read_text(path), str(path)).data.get("description", ""))
-            say(f"{name:<28} {description.split('. ')[0].rstrip('.')}")
+        books = [
+            {"name": name, "description": str(load_yaml(read_text(path), str(path)).data.get("description", ""))}
+            for name, path in shipped_playbooks().items()
+        ]
+        width = max((len(b["name"]) for b in books), default=0)
+
+        def text() -> None:
+            for book in books:
+                say(f"{book['name']:<{width}}  {book['description'].split('. ')[0].rstrip('.')}")
+
+        emit(books, output, query, text)
 
 
 def show(
-    playbook: Annotated[str, typer.Argument(metavar="PLAYBOOK", help="A shipped playbook name or a YAML file.")],
+    playbook: Annotated[
+        str,
+        typer.Argument(metavar="PLAYBOOK", help="A shipped playbook name or a YAML file."),
+    ],
+    output: Output = None,
+    query: Query = None,
 ) -> None:
     """Show a playbook's parameters and steps, with each step's reversibility and IAM permissions.
 
     Example: responder show leaked-long-term-key
     """
-    with reported_errors():
-        from responder.actions.registry import get_action
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, TEXT_JSON)
         from responder.playbook.checks import find_playbook, load_playbook
-        from responder.playbook.model import describe_when
 
-        book = load_playbook(find_playbook(playbook))
-        say(f"{book.name}: {book.description}")
-        say(f"on failure: {book.on_failure}")
-        if book.key:
-            required = ", required" if book.key.required else ""
-            say(f"key: --key-file FILE ({book.key.kind}{required}) {book.key.description}")
-        say("parameters:")
-        for name, param in book.parameters.items():
-            default = f" (default {param.default})" if param.default is not None else ""
-            say(f"  -p {name}=<{param.type}>{default}: {param.description}")
-        say("steps:")
-        permissions: set[str] = set()
-        for index, step in enumerate(book.steps, 1):
-            when = f" [only when {describe_when(step.when)}]" if step.when is not True else ""
-            if step.steps is not None:
-                say(f"  {index}. {step.id} (for each item of {step.for_each}){when}")
-                say(f"     {step.description}")
-            for number, sub in [(str(index), step)] if step.steps is None else _numbered(index, step.steps):
-                action = get_action(sub.action or "")
-                assert action is not None  # load_playbook checked every action
-                head = f"  {'  ' * number.count('.')}{number}. "  # a group's steps sit under the group
-                body = " " * len(head)
-                sub_when = f" [only when {describe_when(sub.when)}]" if sub.when is not True and sub is not step else ""
-                kind = "read-only" if not action.mutating else ("reversible" if action.reversible else "IRREVERSIBLE")
-                say(f"{head}{sub.id} ({sub.action}, {kind}){when if sub is step else sub_when}")
-                say(f"{body}{sub.description or action.summary}")
-                say(f"{body}needs: {', '.join(action.permissions)}")
-                permissions.update(action.permissions)
-        say(f"IAM permissions for the whole playbook: {', '.join(sorted(permissions | {'sts:GetCallerIdentity'}))}")
+        shown = describe_playbook(load_playbook(find_playbook(playbook)))
+        emit(shown, output, query, lambda: _show_text(shown))
+
+
+def describe_playbook(book: Playbook) -> dict[str, Any]:
+    """A playbook as `show` tells it: parameters, steps (a group's steps under it), what each needs."""
+    from responder.actions.registry import get_action
+    from responder.playbook.model import describe_when
+
+    steps: list[dict[str, Any]] = []
+    permissions: set[str] = set()
+    for index, step in enumerate(book.steps, 1):
+        when = describe_when(step.when) if step.when is not True else None
+        if step.steps is not None:
+            steps.append(
+                {
+                    "number": str(index),
+                    "id": step.id,
+                    "for_each": step.for_each,
+                    "when": when,
+                    "description": step.description,
+                }
+            )
+        for number, sub in [(str(index), step)] if step.steps is None else _numbered(index, step.steps):
+            action = get_action(sub.action or "")
+            assert action is not None  # load_playbook checked every action
+            kind = "read-only" if not action.mutating else ("reversible" if action.reversible else "IRREVERSIBLE")
+            sub_when = when if sub is step else (describe_when(sub.when) if sub.when is not True else None)
+            steps.append(
+                {
+                    "number": number,
+                    "id": sub.id,
+                    "action": sub.action,
+                    "kind": kind,
+                    "when": sub_when,
+                    "description": sub.description or action.summary,
+                    "permissions": list(action.permissions),
+                }
+            )
+            permissions.update(action.permissions)
+    key = None
+    if book.key:
+        key = {"kind": book.key.kind, "required": book.key.required, "description": book.key.description}
+    parameters = {
+        name: {"type": p.type, "required": p.required, "default": p.default, "description": p.description}
+        for name, p in book.parameters.items()
+    }
+    return {
+        "name": book.name,
+        "description": book.description,
+        "on_failure": book.on_failure,
+        "key": key,
+        "parameters": parameters,
+        "steps": steps,
+        "permissions": sorted(permissions | {"sts:GetCallerIdentity"}),
+    }
+
+
+def _show_text(shown: dict[str, Any]) -> None:
+    say(f"{shown['name']}: {shown['description']}")
+    say(f"on failure: {shown['on_failure']}")
+    if key := shown["key"]:
+        required = ", required" if key["required"] else ""
+        say(f"key: --key-file FILE ({key['kind']}{required}) {key['description']}")
+    say("parameters:" if shown["parameters"] else "parameters: none")
+    for name, param in shown["parameters"].items():
+        say(f"  -p {name}={param['type'].upper()}{_default_text(param)}: {param['description']}")
+    say("steps:")
+    for step in shown["steps"]:
+        head = f"  {'  ' * step['number'].count('.')}{step['number']}. "  # a group's steps sit under the group
+        body = " " * len(head)
+        when = f" [only when {step['when']}]" if step["when"] else ""
+        if "for_each" in step:
+            say(f"{head}{step['id']} (for each item of {step['for_each']}){when}")
+            say(f"{body}{step['description']}")
+            continue
+        say(f"{head}{step['id']} ({step['action']}, {step['kind']}){when}")
+        say(f"{body}{step['description']}")
+        say(f"{body}needs: {', '.join(step['permissions'])}")
+    say(f"IAM permissions for the whole playbook: {', '.join(shown['permissions'])}")
+
+
+def _default_text(param: dict[str, Any]) -> str:
+    if param["required"]:
+        return " (required)"
+    default = param["default"]
+    if default is None or default == "":
+        return " (optional)"  # an empty default would read `(default )`
+    return f" (default {str(default).lower() if isinstance(default, bool) else default})"
 
 
 def _numbered(index: int, steps: list[Step]) -> list[tuple[str, Step]]:
     return [(f"{index}.{n}", sub) for n, sub in enumerate(steps, 1)]
 
 
-def validate(files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Playbook YAML files.")]) -> None:
+def validate(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Playbook YAML files.")],
+    output: Output = None,
+    query: Query = None,
+) -> None:
     """Check playbooks without touching AWS: every problem as FILE:LINE: message.
 
     Example: responder validate playbooks/*.yaml
     """
     from responder.playbook.checks import PlaybookInvalid, load_playbook
 
-    bad = 0
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, TEXT_JSON)
+    results: list[dict[str, Any]] = []
     for path in files:
         try:
             load_playbook(path)
-            say(f"{path}: ok")
+            results.append({"file": str(path), "ok": True, "problems": []})
         except PlaybookInvalid as exc:
-            bad += 1
-            for problem in exc.problems:
-                fail(problem)
+            results.append({"file": str(path), "ok": False, "problems": list(exc.problems)})
         except UserError as exc:
-            bad += 1
-            fail(str(exc))
-    if bad:
+            results.append({"file": str(path), "ok": False, "problems": [str(exc)]})
+
+    def text() -> None:
+        for result in results:
+            if result["ok"]:
+                say(f"{result['file']}: ok")
+            for problem in result["problems"]:
+                fail(problem)
+
+    emit(results, output, query, text)
+    if output == "json":
+        for result in results:  # stderr still says what is wrong: a script may show it as it is
+            for problem in result["problems"]:
+                fail(problem)
+    if not all(result["ok"] for result in results):
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def schema() -> None:
+def schema(output: SchemaOutput = None, query: Query = None) -> None:
     """Print the JSON Schema of playbooks, for editors to validate YAML.
 
     Example: responder schema > playbook.schema.json
     """
     from responder.playbook.model import playbook_schema
 
-    typer.echo(json.dumps(playbook_schema(), indent=2))
+    with reported_errors(asked(output, query)):
+        emit(playbook_schema(), output_format(output, query, JSON_ONLY), query)
 
 
-def actions() -> None:
+def actions(output: Output = None, query: Query = None) -> None:
     """List the actions playbooks can use, with reversibility and the IAM permissions each needs.
 
     Example: responder actions
+    Example: responder actions -o json --query "[?kind=='irreversible'].name"
     """
     from responder.actions.registry import all_actions
 
-    for name, action in all_actions().items():
-        kind = "read-only" if not action.mutating else ("reversible" if action.reversible else "irreversible")
-        say(f"{name} ({kind})")
-        say(f"    {action.summary}")
-        say(f"    needs: {', '.join(action.permissions)}")
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, TEXT_JSON)
+    listed = [
+        {
+            "name": name,
+            "kind": "read-only" if not action.mutating else ("reversible" if action.reversible else "irreversible"),
+            "summary": action.summary,
+            "permissions": list(action.permissions),
+        }
+        for name, action in all_actions().items()
+    ]
+
+    def text() -> None:
+        for action in listed:
+            say(f"{action['name']} ({action['kind']})")
+            say(f"    {action['summary']}")
+            say(f"    needs: {', '.join(action['permissions'])}")
+
+    emit(listed, output, query, text)
 
 
 def permissions(
-    playbooks: Annotated[list[str], typer.Argument(metavar="PLAYBOOK", help="Shipped playbook names or YAML files.")],
+    playbooks: Annotated[
+        list[str],
+        typer.Argument(metavar="PLAYBOOK...", help="Shipped playbook names or YAML files."),
+    ],
     sweep: Annotated[bool, typer.Option("--sweep", help="Also what `responder sweep` calls.")] = False,
     fan_out: Annotated[
         bool,
@@ -139,17 +251,20 @@ def permissions(
         ),
     ] = False,
     role_name: RoleName = DEFAULT_ROLE_NAME,
+    output: SchemaOutput = None,
+    query: Query = None,
 ) -> None:
     """Print the least-privilege IAM policy (JSON) an operator role needs to run these playbooks.
 
     Example: responder permissions leaked-long-term-key leaked-short-term-key > responder-policy.json
     Example: responder permissions contain-bedrock-keys --sweep --fan-out > operator-policy.json
     """
-    with reported_errors():
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, JSON_ONLY)
         from responder.engine.permissions import policy_document
         from responder.fanout.accounts import check_fanout_options
         from responder.playbook.checks import find_playbook, load_playbook
 
         check_fanout_options(role_name, 1)
         books = [load_playbook(find_playbook(name)) for name in playbooks]
-        typer.echo(json.dumps(policy_document(books, sweep, role_name if fan_out else None), indent=2))
+        emit(policy_document(books, sweep, role_name if fan_out else None), output, query)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from responder.cli.terminal import ProgressLine, clear_progress, paint
 from responder.engine import events as j
 from responder.redaction import SECRETS
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def say(text: str = "", err: bool = False) -> None:
+    clear_progress()  # a progress line on the terminal gives way to the text
     typer.echo(SECRETS.redact(text), err=err)
 
 
@@ -38,14 +40,74 @@ def _policy_diff(change: dict[str, Any]) -> list[str]:
     return [f"    {line}" for line in policy_diff(change.get("before"), change.get("after"))]
 
 
+_PHASES: dict[str, str] = {
+    j.PLANNED: "plan",
+    j.APPLYING: "apply",
+    j.APPLIED: "apply",
+    j.VERIFIED: "apply",
+    j.UNDOING: "undo",
+}
+_PHASE_TITLES = {
+    "plan": "Plan (nothing changed yet):",
+    "apply": "Apply:",
+    "undo": "Undo (newest change first):",
+}
+_DONE = frozenset({j.PLANNED, j.VERIFIED, j.UNCHANGED, j.READ, j.SKIPPED, j.FAILED})  # a step's last record
+
+
 class Progress:
-    """A journal listener printing one line per meaningful record (to stderr under --output json)."""
+    """A journal listener printing one line per meaningful record (to stderr under --output json), the plan, the
+    applying and the undoing each under its own title, step ids in a column as wide as the playbook's longest; and,
+    on a terminal, a progress line on stderr while a fan-out's accounts or a group's steps run."""
 
     def __init__(self, err: bool) -> None:
         self.err = err
+        self.width = 20
+        self.phase: str | None = None
+        self.line: ProgressLine | None = None
+        self._group_steps: set[str] = set()
 
     def __call__(self, event: str, fields: dict[str, Any]) -> None:
-        step = f"  {fields.get('step', ''):<20}"
+        self._show(event, fields)  # say() clears the progress line first; it is drawn again below the record
+        self._count(event, fields)
+        if self.line is not None:
+            self.line.draw()
+
+    def _count(self, event: str, fields: dict[str, Any]) -> None:
+        if event == j.RUN_STARTED and fields.get("fanout") and self.line is None:
+            self.line = ProgressLine("accounts", len(fields["fanout"]["accounts"]))
+        elif event == j.ACCOUNT_FINISHED and self.line is not None:
+            self.line.advance(failed=fields["exit_code"] != 0)
+        elif event == j.EXPANDED and self.line is None:
+            self._group_steps = {s["id"] for s in fields["steps"]}
+            self.line = ProgressLine(f"{fields['group']}: steps", len(self._group_steps))
+        elif event in _DONE and fields.get("step") in self._group_steps and self.line is not None:
+            self._group_steps.discard(fields["step"])
+            self.line.advance(failed=event == j.FAILED)
+        if self.line is not None and self.line.done >= self.line.total:
+            self.line.close()
+            self.line = None
+
+    def _title(self, event: str) -> None:
+        """Titles go forward only (plan, apply, undo): where steps are planned and applied in turn (--yes, a
+        group's items), each line's verb says which it is, and the titles do not flip back and forth."""
+        phase = _PHASES.get(event)
+        order = list(_PHASE_TITLES)
+        if phase is not None and (self.phase is None or order.index(phase) > order.index(self.phase)):
+            if self.phase is not None:
+                say("", self.err)
+            say(_PHASE_TITLES[phase], self.err)
+            self.phase = phase
+
+    def _show(self, event: str, fields: dict[str, Any]) -> None:
+        if event == j.RUN_STARTED:
+            ids = _step_ids((fields.get("playbook_document") or {}).get("steps", []))
+            self.width = max([self.width, *map(len, ids)])
+            return
+        self._title(event)
+        if "step" in fields:
+            self.width = max(self.width, len(str(fields["step"])))
+        step = f"  {fields.get('step', ''):<{self.width}}"
         if event == j.PLANNED:
             lines = [line for c in fields["changes"] for line in [_change_line(c), *_policy_diff(c)]]
             if not lines and not fields["notes"]:
@@ -54,11 +116,11 @@ class Progress:
                 say(f"{step} plan      {line}", self.err)
         elif event == j.ACCOUNT_FINISHED:
             run = f"run {fields['run_id']}" if fields["run_id"] else "no run"
-            say(
-                f"  account {fields['account_id']}  {fields['status'].upper():<12} {run}: {fields['message']}", self.err
-            )
+            status = paint(f"{fields['status'].upper():<12}", fields["status"], self.err)
+            say(f"  account {fields['account_id']}  {status} {run}: {fields['message']}", self.err)
         elif event == j.EXPANDED:
-            say(f"  {fields['group']:<20} expanded  {len(fields['items'])} group(s), one per selected item", self.err)
+            self.width = max([self.width, *(len(s["id"]) for s in fields["steps"])])
+            say(f"  {fields['group']:<{self.width}} expanded  {len(fields['items'])} group(s), one per item", self.err)
         elif event == j.SKIPPED:
             say(f"{step} skipped   {fields['reason']}", self.err)
         elif event == j.READ:
@@ -75,13 +137,18 @@ class Progress:
             for change in fields["changes"]:
                 say(f"{step} applied   {_change_line(change)}", self.err)
         elif event == j.VERIFIED:
-            say(f"{step} verified", self.err)
+            say(f"{step} {paint('verified', err=self.err)}", self.err)
         elif event == j.FAILED:
-            say(f"{step} FAILED    {fields['error']}", self.err)
+            say(f"{step} {paint('FAILED', 'failed', self.err)}    {fields['error']}", self.err)
         elif event == j.UNDONE:
             say(f"{step} {fields['status']:<9} {fields['message']}", self.err)
         elif event == j.UNDO_FAILED:
-            say(f"{step} UNDO FAILED {fields['error']}", self.err)
+            say(f"{step} {paint('UNDO FAILED', 'failed', self.err)} {fields['error']}", self.err)
+
+
+def _step_ids(steps: list[dict[str, Any]]) -> list[str]:
+    """Every step id of a playbook document, a group's steps included."""
+    return [str(s.get("id", "")) for s in steps] + [i for s in steps for i in _step_ids(s.get("steps") or [])]
 
 
 def irreversible_changes(state: RunState) -> list[dict[str, Any]]:
@@ -90,29 +157,24 @@ def irreversible_changes(state: RunState) -> list[dict[str, Any]]:
     ]
 
 
-def outcome_json(outcome: Outcome) -> str:
+def outcome_dict(outcome: Outcome) -> dict[str, Any]:
     steps = [
         {"id": s.id, "action": s.action, "status": s.status, "undo": s.undo_status, "error": s.error}
         for s in outcome.state.steps.values()
     ]
-    return SECRETS.redact(
-        json.dumps(
-            {
-                "run_id": outcome.run_id,
-                "status": outcome.status,
-                "exit_code": outcome.exit_code,
-                "message": outcome.message,
-                "steps": steps,
-                "containment": {k: v for k, v in outcome.report.get("containment", {}).items() if k != "milestones"},
-                "audit_log": str(outcome.paths.audit_log),
-                "audit_head": outcome.report.get("audit_head"),
-                "report": str(outcome.paths.report_md),
-                "report_json": str(outcome.paths.report_json),
-                **_accounts(outcome),
-            },
-            sort_keys=True,
-        )
-    )
+    return {
+        "run_id": outcome.run_id,
+        "status": outcome.status,
+        "exit_code": outcome.exit_code,
+        "message": outcome.message,
+        "steps": steps,
+        "containment": {k: v for k, v in outcome.report.get("containment", {}).items() if k != "milestones"},
+        "audit_log": str(outcome.paths.audit_log),
+        "audit_head": outcome.report.get("audit_head"),
+        "report": str(outcome.paths.report_md),
+        "report_json": str(outcome.paths.report_json),
+        **_accounts(outcome),
+    }
 
 
 def _accounts(outcome: Outcome) -> dict[str, Any]:
@@ -123,9 +185,11 @@ def _accounts(outcome: Outcome) -> dict[str, Any]:
     return {"accounts": [{k: a[k] for k in keep} for a in outcome.report["accounts"]]}
 
 
-def outcome_text(outcome: Outcome) -> None:
+def outcome_text(outcome: Outcome, then: str | None = None) -> None:
+    """The end of a run for people; `then`: after a dry run, the command that applies what it planned."""
+    err = outcome.exit_code != 0
     say()
-    say(f"run {outcome.run_id}: {outcome.status.upper()}: {outcome.message}", err=outcome.exit_code != 0)
+    say(f"run {outcome.run_id}: {paint(outcome.status.upper(), outcome.status, err)}: {outcome.message}", err=err)
     from responder.engine.report import containment_line  # the report stays out of `responder --help`
 
     if line := containment_line(outcome.report.get("containment")):
@@ -133,3 +197,5 @@ def outcome_text(outcome: Outcome) -> None:
     say(f"report:    {outcome.paths.report_md}")
     say(f"audit log: {outcome.paths.audit_log}")
     say(f"audit head: {outcome.report.get('audit_head')} (for the ticket: `responder audit verify RUN_ID --head HEAD`)")
+    if then is not None and outcome.exit_code == 0:
+        say(f"apply it: {then}")

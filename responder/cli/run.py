@@ -15,17 +15,23 @@ from responder.cli.options import (
     Accounts,
     Concurrency,
     EndpointUrl,
+    ExcludeAccounts,
+    ExternalId,
     Org,
+    Ous,
     Output,
     Profile,
+    Query,
     Region,
     RoleName,
     RunsDir,
-    check_output,
     fanout_targets,
+    from_environment,
     runs_dir_or_default,
 )
-from responder.cli.render import Progress, irreversible_changes, outcome_json, outcome_text, say
+from responder.cli.output import TEXT_JSON, asked, emit, output_format
+from responder.cli.render import Progress, irreversible_changes, outcome_dict, outcome_text, say
+from responder.cli.replay import rebuilt_command
 from responder.engine.concurrency import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from responder.errors import UserError
 
@@ -42,6 +48,7 @@ def _settings(
     endpoint_url: str | None,
     output: str,
     ctx: typer.Context | None = None,
+    external_id: str | None = None,
 ) -> Settings:
     from responder.aws.clients import AwsOptions
     from responder.engine.context import Settings
@@ -50,7 +57,7 @@ def _settings(
     crash = kill_after_from_env()  # the crash-safety tests' SIGKILL, only when they ask for it
     return Settings(
         runs_dir=runs_dir_or_default(runs_dir),
-        aws=AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url),
+        aws=AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url, external_id=external_id),
         listeners=[Progress(err=output == "json")],
         hooks=(crash,) if crash else (),
         aws_from_env=_from_environment(ctx),
@@ -60,17 +67,15 @@ def _settings(
 def _from_environment(ctx: typer.Context | None) -> frozenset[str]:
     """Which AWS options came from AWS_ENDPOINT_URL / AWS_REGION rather than the command line: a resume or rollback
     keeps the endpoint and region its run used, and refuses an exported one that differs."""
-    if ctx is None:
-        return frozenset()
-    found = {name: ctx.get_parameter_source(name) for name in ("endpoint_url", "region")}
-    return frozenset(name for name, source in found.items() if source is not None and source.name == "ENVIRONMENT")
+    return frozenset() if ctx is None else from_environment(ctx, ("endpoint_url", "region"))
 
 
-def _finish(outcome: Outcome, output: str) -> None:
-    if output == "json":
-        typer.echo(outcome_json(outcome))
-    else:
-        outcome_text(outcome)
+def _finish(outcome: Outcome, output: str, query: str | None, then: str | None = None) -> None:
+    """The outcome, as JSON or for people; `then`: the command that applies what a dry run planned."""
+    shown = outcome_dict(outcome)
+    if then is not None and outcome.exit_code == 0:
+        shown["apply_command"] = then  # what `apply it:` says in text
+    emit(shown, output, query, lambda: outcome_text(outcome, then))
     raise typer.Exit(outcome.exit_code)
 
 
@@ -105,35 +110,53 @@ def _confirm(state: RunState) -> bool:
 
 
 def run(
+    ctx: typer.Context,
     playbook: Annotated[
-        str, typer.Argument(metavar="PLAYBOOK", help="A shipped playbook name (see `responder list`) or a YAML file.")
+        str,
+        typer.Argument(
+            metavar="PLAYBOOK",
+            help="A shipped playbook name (see `responder list`) or a YAML file.",
+        ),
     ],
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", metavar="NAME=VALUE", help="A playbook parameter; repeatable.")
     ] = None,
     key_file: Annotated[
         str | None,
-        typer.Option("--key-file", help="File holding the leaked key, or - for stdin. Never pass a key as -p."),
+        typer.Option(
+            "--key-file", metavar="FILE", help="File holding the leaked key, or - for stdin. Never pass a key as -p."
+        ),
     ] = None,
     regions: Annotated[
-        str | None, typer.Option("--regions", help="CloudTrail regions to investigate, comma-separated (-p regions=).")
+        str | None,
+        typer.Option(
+            "--regions", metavar="REGION,...", help="CloudTrail regions to investigate, comma-separated (-p regions=)."
+        ),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan only: read calls, no change.")] = False,
     save_plan: Annotated[
         Path | None,
-        typer.Option("--save-plan", help="With --dry-run: write the plan for review; `responder apply FILE` runs it."),
+        typer.Option(
+            "--save-plan",
+            metavar="FILE",
+            help="With --dry-run: write the plan for review; `responder apply FILE` runs it.",
+        ),
     ] = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Apply without asking (after reviewing a --dry-run).")
     ] = False,
-    output: Output = "text",
+    output: Output = None,
+    query: Query = None,
     runs_dir: RunsDir = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: EndpointUrl = None,
     accounts: Accounts = None,
     org: Org = False,
+    ou: Ous = None,
+    exclude_accounts: ExcludeAccounts = None,
     role_name: RoleName = DEFAULT_ROLE_NAME,
+    external_id: ExternalId = None,
     concurrency: Concurrency = DEFAULT_CONCURRENCY,
 ) -> None:
     """Run a playbook: plan, confirm, apply step by step, verify, and write the audit log and report.
@@ -143,23 +166,24 @@ def run(
     Example: responder run leaked-long-term-key --key-file leaked.txt --dry-run
     Example: responder run contain-bedrock-keys -p filter=no-expiry --org --dry-run
     """
-    with reported_errors(output):
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, TEXT_JSON)
         from responder.engine.operations import start_run
         from responder.keys import read_key_file
         from responder.playbook.params import parse_assignments
 
-        check_output(output)
         given = parse_assignments(param or [])
         if regions is not None:
             if "regions" in given:
                 raise UserError("give the regions once: --regions or -p regions=, not both")
             given["regions"] = regions
-        targets = fanout_targets(accounts, org)
+        targets = fanout_targets(accounts, org, ou, exclude_accounts)
+        then = rebuilt_command(ctx, _PLAN_ONLY, ("--yes",) if targets is not None else ()) if dry_run else None
         if targets is not None:
-            settings = _settings(runs_dir, profile, region, endpoint_url, output)
+            settings = _settings(runs_dir, profile, region, endpoint_url, output, external_id=external_id)
             fan_out = (targets, role_name, concurrency)
-            _fan_out(playbook, given, key_file, save_plan, dry_run, yes, fan_out, settings, output)
-            return
+            outcome = _fan_out(playbook, given, key_file, save_plan, dry_run, yes, fan_out, settings)
+            _finish(outcome, output, query, then)
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise UserError(f"--concurrency {concurrency}: give 1 to {MAX_CONCURRENCY}")
         key_text = read_key_file(key_file) if key_file is not None else None
@@ -176,7 +200,11 @@ def run(
         )
         if save_plan is not None and output == "text":
             say(f"plan saved to {save_plan}: review it, then `responder apply {save_plan}`")
-        _finish(outcome, output)
+            then = None
+        _finish(outcome, output, query, then)
+
+
+_PLAN_ONLY = frozenset({"dry_run", "save_plan"})
 
 
 def _fan_out(
@@ -188,8 +216,7 @@ def _fan_out(
     yes: bool,
     fan_out: tuple[Any, str, int],  # (Accounts | Organization, role name, concurrency)
     settings: Settings,
-    output: str,
-) -> None:
+) -> Outcome:
     from responder.fanout.runs import start_fanout
 
     targets, role_name, concurrency = fan_out
@@ -199,8 +226,7 @@ def _fan_out(
         raise UserError("--save-plan is for one account; review a fan-out with --dry-run")
     if not dry_run and not yes:
         raise UserError("a fan-out does not prompt per account: review it with --dry-run, then re-run with --yes")
-    outcome = start_fanout(playbook, given, dry_run, settings, targets, role_name, concurrency)
-    _finish(outcome, output)
+    return start_fanout(playbook, given, dry_run, settings, targets, role_name, concurrency)
 
 
 def apply(
@@ -209,7 +235,8 @@ def apply(
         Path, typer.Argument(metavar="PLAN_FILE", help="A plan saved with `responder run ... --dry-run --save-plan`.")
     ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
-    output: Output = "text",
+    output: Output = None,
+    query: Query = None,
     runs_dir: RunsDir = None,
     profile: Profile = None,
     region: Region = None,
@@ -219,48 +246,59 @@ def apply(
 
     Example: responder apply plan.json --yes
     """
-    with reported_errors(output):
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, TEXT_JSON)
         from responder.engine.operations import apply_plan
 
-        check_output(output)
         if not yes and not interactive():
             raise UserError("refusing to prompt without a terminal: re-run with --yes once the plan is approved")
         settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx)
-        _finish(apply_plan(plan_file, None if yes else _confirm, settings), output)
+        _finish(apply_plan(plan_file, None if yes else _confirm, settings), output, query)
 
 
 def resume(
     ctx: typer.Context,
-    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run to continue (see `responder runs`).")],
-    output: Output = "text",
+    run_id: Annotated[
+        str,
+        typer.Argument(metavar="RUN_ID", help="The run to continue (see `responder runs`)."),
+    ],
+    output: Output = None,
+    query: Query = None,
     runs_dir: RunsDir = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: EndpointUrl = None,
+    external_id: ExternalId = None,
 ) -> None:
     """Continue a stopped or interrupted run from its journal: done steps are kept, the rest re-planned.
 
     Example: responder resume 20261123T101500Z-3fa9c1
     """
-    with reported_errors(output):
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, TEXT_JSON)
         from responder.fanout.runs import resume_any_run as resume_run
 
-        check_output(output)
-        _finish(resume_run(run_id, _settings(runs_dir, profile, region, endpoint_url, output, ctx)), output)
+        settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id)
+        _finish(resume_run(run_id, settings), output, query)
 
 
 def rollback(
     ctx: typer.Context,
-    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run to undo (see `responder runs`).")],
+    run_id: Annotated[
+        str,
+        typer.Argument(metavar="RUN_ID", help="The run to undo (see `responder runs`)."),
+    ],
     reactivate_keys: Annotated[
         bool,
         typer.Option("--reactivate-keys", help="Also re-activate the leaked key(s). Only for a false alarm."),
     ] = False,
-    output: Output = "text",
+    output: Output = None,
+    query: Query = None,
     runs_dir: RunsDir = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: EndpointUrl = None,
+    external_id: ExternalId = None,
 ) -> None:
     """Undo a run's changes in reverse order, restoring the journaled snapshots.
 
@@ -269,9 +307,9 @@ def rollback(
 
     Example: responder rollback 20261123T101500Z-3fa9c1 --reactivate-keys
     """
-    with reported_errors(output):
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, TEXT_JSON)
         from responder.fanout.runs import rollback_any_run as rollback_run
 
-        check_output(output)
-        settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx)
-        _finish(rollback_run(run_id, reactivate_keys, settings), output)
+        settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id)
+        _finish(rollback_run(run_id, reactivate_keys, settings), output, query)

@@ -3,52 +3,109 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from responder.cli.command import ResponderTyper
 from responder.cli.errors import fail, reported_errors
-from responder.cli.options import EndpointUrl, Profile, Region, RunsDir, check_output, runs_dir_or_default
+from responder.cli.options import EndpointUrl, Output, Profile, Query, Region, RunsDir, runs_dir_or_default
+from responder.cli.output import REPORT_OUTPUTS, TEXT_JSON, asked, emit, output_format, output_option
 from responder.cli.render import say
+from responder.cli.table import aligned
 from responder.errors import EXIT_STEP_FAILED, UserError
 
+# `--format` and `-f` stay as they were before `-o`: scripts use them.
+ReportOutput = Annotated[str | None, output_option(REPORT_OUTPUTS, aliases=("--format", "-f"))]
 
-def runs(runs_dir: RunsDir = None) -> None:
-    """List past runs, newest last.
 
-    Example: responder runs
+def runs(
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status", metavar="STATUS", help="Only runs that ended so (e.g. completed, failed); repeatable."
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, metavar="N", help="Only the N newest runs (after --status).")
+    ] = None,
+    output: Output = None,
+    query: Query = None,
+    runs_dir: RunsDir = None,
+) -> None:
+    """List past runs, newest last; rejected runs (bad input: nothing changed) apart, at the end.
+
+    Example: responder runs --limit 5
+    Example: responder runs --status failed -o json --query '[].run_id'
     """
-    with reported_errors():
-        from responder.engine.outcome import current_status
-        from responder.engine.run_state import load_run
-        from responder.engine.runs import all_runs
-
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, TEXT_JSON)
         root = runs_dir_or_default(runs_dir)
-        found = all_runs(root)
-        if not found:
-            say(f"no runs in {root}")
-        states = []
-        for paths in found:
-            try:
-                states.append(load_run(paths.audit_log))
-            except (ValueError, OSError):
-                say(f"{paths.run_id:<26} (unreadable audit log)")
-        for state in sorted(states, key=lambda s: str(s.started.get("ts"))):
-            mode = "dry-run" if state.started.get("dry_run") else "apply"
-            key = (
-                (state.started.get("key") or {}).get("alias") or state.started.get("params", {}).get("user_name") or ""
-            )
-            if state.started.get("fanout"):
-                key = f"{len(state.started['fanout']['accounts'])} account(s): responder report {state.run_id}"
-            status = current_status(state, root)
-            say(f"{state.run_id:<26} {state.playbook:<24} {mode:<8} {status:<20} {key}")
+        listed = _listed_runs(root)
+        if status:
+            listed = [run for run in listed if run["status"] in status]
+        if limit is not None:
+            listed = listed[-limit:]
+        emit(listed, output, query, lambda: _runs_text(listed, root, bool(status or limit)))
+
+
+def _listed_runs(root: Path) -> list[dict[str, Any]]:
+    from responder.engine.outcome import current_status
+    from responder.engine.run_state import load_run
+    from responder.engine.runs import all_runs
+
+    states = []
+    listed: list[dict[str, Any]] = []
+    for paths in all_runs(root):
+        try:
+            states.append(load_run(paths.audit_log))
+        except (ValueError, OSError):
+            listed.append({"run_id": paths.run_id, "status": "unreadable", "started": None})
+    for state in sorted(states, key=lambda s: str(s.started.get("ts"))):
+        key = (state.started.get("key") or {}).get("alias") or state.started.get("params", {}).get("user_name")
+        fanout = state.started.get("fanout")
+        listed.append(
+            {
+                "run_id": state.run_id,
+                "started": state.started.get("ts"),
+                "playbook": state.playbook,
+                "mode": "dry-run" if state.started.get("dry_run") else "apply",
+                "status": current_status(state, root),
+                "account_id": state.started.get("account_id"),
+                "key": key or None,
+                "accounts": len(fanout["accounts"]) if fanout else None,
+            }
+        )
+    return listed
+
+
+def _runs_text(listed: list[dict[str, Any]], root: Path, filtered: bool) -> None:
+    if not listed:
+        say("no runs match" if filtered else f"no runs in {root}")
+        return
+    header = ("RUN", "PLAYBOOK", "MODE", "STATUS", "KEY OR ACCOUNTS")
+
+    def row(run: dict[str, Any]) -> tuple[str, ...]:
+        what = run.get("key") or ""
+        if run.get("accounts"):
+            what = f"{run['accounts']} account(s): responder report {run['run_id']}"
+        return (run["run_id"], run.get("playbook") or "", run.get("mode") or "", run["status"], what)
+
+    kept = [row(run) for run in listed if run["status"] != "rejected"]
+    rejected = [row(run) for run in listed if run["status"] == "rejected"]
+    if kept:
+        for line in aligned(header, kept, colour=3):
+            say(line)
+    if rejected:
+        say(f"{chr(10) if kept else ''}rejected (bad input, nothing was changed):")
+        for line in aligned(header, rejected, colour=3):
+            say(f"  {line}")
 
 
 def report(
     run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run (see `responder runs`).")],
-    format: Annotated[
-        str, typer.Option("--format", "-f", help="markdown, json, or asff (AWS Security Finding Format).")
-    ] = "markdown",
+    output: ReportOutput = None,
+    query: Query = None,
     timeline: Annotated[
         bool, typer.Option("--timeline", help="Also draw the timeline pictures (SVG, PNG) into the run's directory.")
     ] = False,
@@ -62,15 +119,15 @@ def report(
 ) -> None:
     """Render a run's report again from its audit log.
 
-    Example: responder report 20261123T101500Z-3fa9c1 --format json
+    Example: responder report 20261123T101500Z-3fa9c1 -o json
     """
-    with reported_errors("json" if format in ("json", "asff") else "text"):
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, REPORT_OUTPUTS)
         from responder.engine.outcome import current_status
-        from responder.engine.report import build_report, render_json, render_markdown
+        from responder.engine.report import build_report, render_markdown
         from responder.engine.run_state import load_run
         from responder.engine.runs import find_run
 
-        check_output(format, ("markdown", "json", "asff"), "--format")
         paths = find_run(runs_dir_or_default(runs_dir), run_id)
         state = load_run(paths.audit_log)
         if state.started.get("fanout"):
@@ -78,29 +135,29 @@ def report(
             from responder.fanout.runs import build_fanout_report
 
             merged = build_fanout_report(state, paths)
-            if format != "asff" and not to_security_hub and not timeline:
-                typer.echo(render_json(merged) if format == "json" else render_fanout_markdown(merged))
+            if output != "asff" and not to_security_hub and not timeline:
+                emit(merged, output, query, lambda: typer.echo(render_fanout_markdown(merged)))
                 return
             built = merged
         else:
             state.status = current_status(state, paths.root)
             built = build_report(state, paths)
-        if timeline or to_security_hub or format == "asff":
+        if timeline or to_security_hub or output == "asff":
             from responder.aws.clients import AwsOptions
             from responder.cli import evidence
 
             if timeline:
                 built = evidence.draw_pictures(paths, built)
-            if format == "asff" or to_security_hub:
+            if output == "asff" or to_security_hub:
                 aws = AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url)
                 findings = evidence.findings_out(built, state, aws, to_security_hub)
-                if format == "asff":
+                if output == "asff":
                     typer.echo(evidence.asff_json(findings))
                     return
-        typer.echo(render_json(built) if format == "json" else render_markdown(built))
+        emit(built, output, query, lambda: typer.echo(render_markdown(built)))
 
 
-audit_app = typer.Typer(help="Check audit logs.", no_args_is_help=True)
+audit_app = ResponderTyper(help="Check audit logs.", no_args_is_help=True)
 
 
 @audit_app.command("verify")
@@ -110,6 +167,8 @@ def verify(
         str | None,
         typer.Option("--head", help="The chain's head as pasted in the ticket: checked instead of report.json's."),
     ] = None,
+    output: Output = None,
+    query: Query = None,
     runs_dir: RunsDir = None,
 ) -> None:
     """Check an audit log's hash chain: any edited, removed or reordered record is reported.
@@ -120,7 +179,8 @@ def verify(
 
     Example: responder audit verify ~/.local/state/responder/runs/20261123T101500Z-3fa9c1/audit.jsonl
     """
-    with reported_errors():
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, TEXT_JSON)
         import json
         import re
 
@@ -139,7 +199,17 @@ def verify(
         elif report_file.is_file():
             head = json.loads(report_file.read_text(encoding="utf-8")).get("audit_head")
         result = verify_chain(path, head)
+        verdict = {
+            "file": str(path),
+            "ok": result.ok,
+            "records": result.records,
+            "head": result.head,
+            "problems": list(result.problems),
+            "tail_checked": head is not None,
+            "extended_by": result.extended_by,
+        }
         if not result.ok:
+            emit(verdict, output, query)  # json only: for people, the problems on stderr say it
             for problem in result.problems:
                 if given and problem.startswith("the chain does not contain the head"):
                     problem = "the chain does not contain the head given (the log was edited or truncated since)"
@@ -159,4 +229,9 @@ def verify(
             )
         else:
             tail = " and ends at " + ("the head given" if given else "the head the report recorded")
-        say(f"{path}: ok, {result.records} records, chain intact{tail} (head {result.head[:16]})")
+        emit(
+            verdict,
+            output,
+            query,
+            lambda: say(f"{path}: ok, {result.records} records, chain intact{tail} (head {result.head[:16]})"),
+        )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
+from shlex import quote
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,35 +16,49 @@ from responder.cli.options import (
     Accounts,
     Concurrency,
     EndpointUrl,
+    ExcludeAccounts,
+    ExternalId,
     Org,
-    Output,
+    Ous,
     Profile,
+    Query,
     Region,
     RoleName,
-    check_output,
     fanout_targets,
 )
+from responder.cli.output import SWEEP_OUTPUTS, asked, emit, output_format, output_option
 from responder.cli.render import say
+from responder.cli.table import aligned
+from responder.cli.terminal import ProgressLine
 from responder.engine.concurrency import DEFAULT_CONCURRENCY
 from responder.errors import EXIT_STEP_FAILED
 
 if TYPE_CHECKING:
     from responder.actions.key_inventory import KeyFinding, SweepFilter
 
+SweepOutput = Annotated[str | None, output_option(SWEEP_OUTPUTS)]
+
 
 def sweep(
     older_than: Annotated[
-        int | None, typer.Option("--older-than", min=0, help="Only keys older than DAYS (and flag them).")
+        int | None,
+        typer.Option("--older-than", min=0, metavar="DAYS", help="Only keys older than DAYS (and flag them)."),
     ] = None,
     no_expiry: Annotated[bool, typer.Option("--no-expiry", help="Only keys that never expire.")] = False,
-    user: Annotated[str | None, typer.Option("--user", help="Only owners matching this pattern (fnmatch).")] = None,
-    output: Output = "table",
+    user: Annotated[
+        str | None, typer.Option("--user", metavar="GLOB", help="Only owners matching this pattern (fnmatch).")
+    ] = None,
+    output: SweepOutput = None,
+    query: Query = None,
     profile: Profile = None,
     region: Region = None,
     endpoint_url: EndpointUrl = None,
     accounts: Accounts = None,
     org: Org = False,
+    ou: Ous = None,
+    exclude_accounts: ExcludeAccounts = None,
     role_name: RoleName = DEFAULT_ROLE_NAME,
+    external_id: ExternalId = None,
     concurrency: Concurrency = DEFAULT_CONCURRENCY,
 ) -> None:
     """List every long-term Bedrock API key in the account: owner, status, age, expiry, and flags
@@ -52,31 +66,44 @@ def sweep(
 
     Example: responder sweep --older-than 90 --output csv > bedrock-keys.csv
     """
-    with reported_errors(output):
+    with reported_errors(asked(output, query)):
+        output = output_format(output, query, SWEEP_OUTPUTS)
         from responder.actions.key_inventory import SweepFilter
         from responder.aws.clients import AwsOptions
         from responder.fanout.sweep import sweep_accounts
 
-        check_output(output, ("table", "json", "csv"))
         selected = SweepFilter(user, older_than, no_expiry)
-        targets = fanout_targets(accounts, org)
-        options = AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url)
-        findings, failures = sweep_accounts(options, selected, older_than, targets, role_name, concurrency)
-        scope = "" if targets is None else (f" --accounts {accounts}" if accounts is not None else " --org")
-        _print(findings, output, selected, scope)
+        targets = fanout_targets(accounts, org, ou, exclude_accounts)
+        options = AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url, external_id=external_id)
+        line = ProgressLine("sweep: accounts")
+        try:
+            findings, failures = sweep_accounts(
+                options, selected, older_than, targets, role_name, concurrency, line.update if targets else None
+            )
+        finally:
+            line.close()
+        scope = ""
+        if targets is not None:
+            scope = f" --accounts {quote(str(accounts))}" if accounts is not None else " --org"
+            scope += "".join(f" --ou {quote(one)}" for one in ou or [])
+            if exclude_accounts is not None:
+                scope += f" --exclude-accounts {quote(str(exclude_accounts))}"
+            scope += f" --role-name {quote(role_name)}" if role_name != DEFAULT_ROLE_NAME else ""
+            scope += f" --external-id {quote(external_id)}" if external_id is not None else ""
+        _print(findings, output, query, selected, scope)
         for account_id, reason in sorted(failures.items()):
             say(f"error: account {account_id}: {reason}", err=True)
         if failures:
             raise typer.Exit(EXIT_STEP_FAILED)
 
 
-def _print(findings: list[KeyFinding], output: str, selected: SweepFilter, scope: str) -> None:
+def _print(findings: list[KeyFinding], output: str, query: str | None, selected: SweepFilter, scope: str) -> None:
     from responder.actions.key_inventory import FILTER_PATTERN
     from responder.fanout.sweep import as_rows
 
     rows = as_rows(findings)
     if output == "json":
-        typer.echo(json.dumps(rows, indent=2))
+        emit(rows, output, query)
     elif output == "csv":
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["account_id"], lineterminator="\n")
@@ -84,13 +111,21 @@ def _print(findings: list[KeyFinding], output: str, selected: SweepFilter, scope
         writer.writerows(rows)
         typer.echo(out.getvalue(), nl=False)
     else:
-        say(f"{'ACCOUNT':<13} {'USER':<28} {'CREDENTIAL':<22} {'STATUS':<9} {'AGE':>5} {'EXPIRES':<11} FLAGS")
-        for f in findings:
-            expires, flags = (f.expires or "never")[:10], ",".join(f.flags)
-            say(
-                f"{f.account_id:<13} {f.user_name:<28} {f.credential_id:<22} {f.status:<9} {f.age_days:>4}d "
-                f"{expires:<11} {flags}"
+        header = ("ACCOUNT", "USER", "CREDENTIAL", "STATUS", "AGE", "EXPIRES", "FLAGS")
+        table = [
+            (
+                f.account_id,
+                f.user_name,
+                f.credential_id,
+                f.status,
+                f"{f.age_days}d",
+                (f.expires or "never")[:10],
+                ",".join(f.flags),
             )
+            for f in findings
+        ]
+        for line in aligned(header, table, right=frozenset({4}), colour=3):
+            say(line)
         accounts = len({f.account_id for f in findings})
         say(f"{len(findings)} key(s) in {accounts} account(s)")
         # The same selection as one playbook parameter (a --user pattern the parameter cannot carry gets no hint).

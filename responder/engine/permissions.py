@@ -13,6 +13,7 @@ ALWAYS = ("sts:GetCallerIdentity",)
 
 # A fan-out's own calls, from the operator's account: the organization's accounts (--org), and a session in each.
 ORGANIZATION = ("organizations:ListAccounts",)
+ORGANIZATIONAL_UNITS = ("organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent")  # --ou
 ASSUME = "sts:AssumeRole"
 
 
@@ -47,7 +48,12 @@ def policy_document(playbooks: list[Playbook], sweep: bool = False, fan_out_role
     ]
     if fan_out_role is not None:
         statements += [
-            {"Sid": "ResponderListOrganization", "Effect": "Allow", "Action": list(ORGANIZATION), "Resource": "*"},
+            {
+                "Sid": "ResponderListOrganization",
+                "Effect": "Allow",
+                "Action": [*ORGANIZATION, *ORGANIZATIONAL_UNITS],
+                "Resource": "*",
+            },
             {
                 "Sid": "ResponderFanOut",
                 "Effect": "Allow",

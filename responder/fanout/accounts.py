@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from responder.aws.clients import AwsOptions, Clients, assume_role, error_code
 from responder.engine.concurrency import MAX_CONCURRENCY
@@ -40,19 +40,44 @@ class Accounts:
 
 @dataclass(frozen=True)
 class Organization:
-    """Every active account of the organization (--org), listed once the operator's credentials are open."""
+    """Every active account of the organization (--org), listed once the operator's credentials are open; or of
+    these organizational units and the OUs under them (--ou), less the accounts excluded (--exclude-accounts)."""
+
+    ous: tuple[str, ...] = ()
+    exclude: frozenset[str] = frozenset()
 
 
 FanoutScope = Accounts | Organization  # where a fan-out or a sweep goes: never "None means everything"
+
+OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")  # botocore's Organizations model, ParentId
+ROOT_ID = re.compile(r"r-[0-9a-z]{4,32}")
+
+
+def organization_scope(ous: list[str], exclude_file: Path | None) -> Organization:
+    """--org [--ou OU_ID ...] [--exclude-accounts FILE], checked before any AWS call."""
+    for ou in ous:
+        if not (OU_ID.fullmatch(ou) or ROOT_ID.fullmatch(ou)):
+            raise UserError(f"--ou {ou!r} is not an organizational unit id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)")
+    if len(set(ous)) != len(ous):
+        raise UserError("--ou: the same OU is given twice")
+    exclude = frozenset(read_account_ids(exclude_file, "--exclude-accounts")) if exclude_file is not None else None
+    return Organization(tuple(ous), exclude or frozenset())
 
 
 def accounts_of(scope: FanoutScope, clients: Any) -> list[Target]:
     if isinstance(scope, Accounts):
         return list(scope.targets)
-    found = organization_accounts(clients)
+    if scope.ous:
+        found = [target for ou in scope.ous for target in accounts_under(clients, ou)]
+    else:
+        found = organization_accounts(clients)
+    where = f"--ou {' '.join(scope.ous)}" if scope.ous else "--org"
     if not found:
-        raise UserError("--org: the organization lists no active account")
-    return found
+        raise UserError(f"{where}: the organization lists no active account there")
+    kept = [target for target in found if target.account_id not in scope.exclude]
+    if not kept:
+        raise UserError(f"{where}: every one of its {len(found)} active account(s) is in --exclude-accounts")
+    return kept
 
 
 def read_accounts_file(path: Path) -> list[Target]:
@@ -83,6 +108,61 @@ def read_accounts_file(path: Path) -> list[Target]:
     if not targets:
         raise UserError(f"--accounts {path}: lists no account")
     return targets
+
+
+def read_account_ids(path: Path, option: str) -> list[str]:
+    """One 12-digit account id per line; blank lines and # comments are skipped (an --accounts file's ids too)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{option} {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{option} {path}: cannot read it ({type(exc).__name__})") from None
+    ids = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        account = line.split(",", 1)[0].strip()  # an --accounts file's ACCOUNT_ID,ROLE_NAME lines are accepted
+        if not line:
+            continue
+        if not ACCOUNT_ID.fullmatch(account):
+            raise UserError(f"{path}:{number}: expected a 12-digit ACCOUNT_ID, got {line!r}")
+        ids.append(account)
+    return ids
+
+
+def accounts_under(clients: Clients, parent_id: str) -> list[Target]:
+    """The active accounts in an OU (or root) and in every OU below it (ListAccountsForParent, recursively)."""
+    organizations = clients.client("organizations")
+    found: list[Target] = []
+    parents = [parent_id]
+    try:
+        while parents:
+            parent = parents.pop()
+            for page in organizations.get_paginator("list_accounts_for_parent").paginate(ParentId=parent):
+                found += [Target(a["Id"]) for a in page["Accounts"] if (a.get("State") or a.get("Status")) == "ACTIVE"]
+            paginator = organizations.get_paginator("list_organizational_units_for_parent")
+            for page in paginator.paginate(ParentId=parent):
+                parents += [ou["Id"] for ou in page["OrganizationalUnits"]]
+    except Exception as exc:
+        _organization_failure(exc, f"--ou {parent_id}")
+    return found
+
+
+def _organization_failure(exc: Exception, where: str) -> NoReturn:
+    code = error_code(exc)
+    if code == "AWSOrganizationsNotInUseException":
+        raise UserError(
+            f"{where}: your account is not in an organization; list accounts with --accounts FILE"
+        ) from None
+    if code in ("AccessDenied", "AccessDeniedException"):
+        raise UserError(
+            f"{where} needs organizations:ListAccounts (and ListAccountsForParent, ListOrganizationalUnitsForParent "
+            "with --ou), from the management account or a delegated administrator; or list the accounts with "
+            "--accounts FILE"
+        ) from None
+    if code in ("ParentNotFoundException", "ChildNotFoundException", "InvalidInputException"):
+        raise UserError(f"{where}: the organization has no such organizational unit") from None
+    raise exc
 
 
 def organization_accounts(clients: Clients) -> list[Target]:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from responder.actions.key_inventory import KeyFinding, SweepFilter, sweep
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from responder.aws.clients import AwsOptions
     from responder.fanout.accounts import FanoutScope, Target
 
@@ -19,9 +21,10 @@ def sweep_accounts(
     scope: FanoutScope | None,
     role_name: str,
     concurrency: int,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> tuple[list[KeyFinding], dict[str, str]]:
     """The sweep of the operator's own account (scope None), or of every account `scope` names, concurrently; with
-    why each account that could not be swept was not."""
+    why each account that could not be swept was not. `progress(done, total, failed)` hears of each account."""
     from responder.aws.clients import Clients
     from responder.engine.failures import describe_failure
     from responder.fanout.accounts import accounts_of, check_fanout_options, in_pool, operator_of, reach
@@ -40,12 +43,18 @@ def sweep_accounts(
 
     findings: list[KeyFinding] = []
     failures: dict[str, str] = {}
+    swept: set[str] = set()
+    if progress is not None:
+        progress(0, len(targets), 0)
 
     def done(target: Target, result: list[KeyFinding] | Exception) -> None:
         if isinstance(result, Exception):
             failures[target.account_id] = describe_failure(result)
         else:
             findings.extend(result)
+        swept.add(target.account_id)
+        if progress is not None:
+            progress(len(swept), len(targets), len(failures))
 
     in_pool(targets, one, concurrency, done)
     return sorted(findings, key=lambda f: (f.account_id, f.user_name, f.created)), failures
