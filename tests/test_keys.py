@@ -3,7 +3,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
@@ -35,6 +35,8 @@ def test_alias_suffix_after_the_account_is_tolerated() -> None:
 
 @given(pad=st.booleans(), secret=st.text(st.characters(codec="ascii", exclude_characters=":\n\r"), min_size=8))
 def test_padding_is_optional_and_the_secret_is_not_kept(pad: bool, secret: str) -> None:
+    # A "secret" that is a word of every key's repr ("fingerpr", of "fingerprint") says nothing about keeping it.
+    assume(secret not in repr(parse_long_term_key(make_key("BedrockAPIKey-xqq4-at-267815792746", "~" * 60))))
     raw = make_key("BedrockAPIKey-xqq4-at-267815792746", secret, pad)
     key = parse_long_term_key(raw)
     assert key.user_name == "BedrockAPIKey-xqq4"

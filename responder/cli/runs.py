@@ -103,7 +103,16 @@ def _runs_text(listed: list[dict[str, Any]], root: Path, filtered: bool) -> None
 
 
 def report(
-    run_id: Annotated[str, typer.Argument(metavar="RUN_ID", help="The run (see `responder runs`).")],
+    run_id: Annotated[str | None, typer.Argument(metavar="RUN_ID", help="The run (see `responder runs`).")] = None,
+    execution: Annotated[
+        str | None,
+        typer.Option(
+            "--execution",
+            metavar="ARN",
+            help="Instead of a local run: an execution of a machine `responder export stepfunctions` wrote, read "
+            "from its history and its write-ahead records in S3.",
+        ),
+    ] = None,
     output: ReportOutput = None,
     query: Query = None,
     timeline: Annotated[
@@ -117,12 +126,29 @@ def report(
     region: Region = None,
     endpoint_url: EndpointUrl = None,
 ) -> None:
-    """Render a run's report again from its audit log.
+    """Render a run's report again from its audit log, or an exported machine's execution's from AWS.
 
     Example: responder report 20261123T101500Z-3fa9c1 -o json
+    Example: responder report --execution arn:aws:states:us-east-1:123456789012:execution:contain:incident-1
     """
     with reported_errors(asked(output, query)):
         output = output_format(output, query, REPORT_OUTPUTS)
+        if (run_id is None) == (execution is None):
+            raise UserError("give a RUN_ID or --execution ARN (one of them)")
+        if execution is not None:
+            if output == "asff" or timeline or to_security_hub:
+                raise UserError(
+                    "--execution renders markdown or json; asff, --timeline and --to-security-hub take a RUN_ID"
+                )
+            from responder.aws.clients import AwsOptions
+            from responder.export.stepfunctions.report import execution_report
+
+            built = execution_report(AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url), execution)
+            from responder.engine.report import render_markdown
+
+            emit(built, output, query, lambda: typer.echo(render_markdown(built)))
+            return
+        assert run_id is not None  # one of the two, checked above
         from responder.engine.outcome import current_status
         from responder.engine.report import build_report, render_markdown
         from responder.engine.run_state import load_run

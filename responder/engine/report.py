@@ -75,9 +75,11 @@ def containment_times(state: RunState) -> dict[str, Any]:
     }
 
 
-def build_report(state: RunState, paths: RunPaths) -> dict[str, Any]:
+def build_report(state: RunState, paths: RunPaths | None) -> dict[str, Any]:
+    """The report of a run; `paths` None for one read back from another engine (an exported machine's
+    execution: `responder report --execution`), which has no audit log of its own."""
     started = state.started
-    chain = verify_chain(paths.audit_log)
+    chain = verify_chain(paths.audit_log) if paths is not None else None
     steps = []
     for step in state.steps.values():
         steps.append(
@@ -115,14 +117,23 @@ def build_report(state: RunState, paths: RunPaths) -> dict[str, Any]:
         "steps": steps,
         "containment": containment_times(state),
         "timeline": [_timeline_entry(r) for r in state.records],
-        "audit_log": str(paths.audit_log),
-        "audit_records": chain.records,
-        "audit_head": chain.head,
+        "audit_log": str(paths.audit_log) if paths is not None else None,
+        "audit_records": chain.records if chain is not None else len(state.records),
+        "audit_head": chain.head if chain is not None else None,
+        "execution": _execution(started),
         "warnings": state.warnings,
         "contained_at": moment.isoformat() if moment else None,
         "principal": principal(state),
-        "evidence": evidence(state, paths, moment),
+        "evidence": evidence(state, paths, moment) if paths is not None else None,
     }
+
+
+def _execution(started: dict[str, Any]) -> dict[str, Any] | None:
+    """Where a run read back from AWS Step Functions ran, and how its rollback machine is started."""
+    arn = started.get("execution_arn")
+    if not arn:
+        return None
+    return {"engine": "AWS Step Functions", "arn": arn, "name": started.get("run_id")}
 
 
 def principal(state: RunState) -> dict[str, str] | None:

@@ -58,9 +58,18 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"| Started | {second(report['started_at'])} |",
         *([f"| Time to containment | {line} |"] if (line := containment_line(report["containment"])) else []),
         f"| Last record | {second(report['finished_at'])} |",
-        "| Audit log | `audit.jsonl` in the run's directory |",
-        f"| Audit chain | {report['audit_records']} records, head `{report['audit_head']}` |",
     ]
+    execution = report.get("execution")
+    if execution:
+        lines += [
+            f"| Ran on | {execution['engine']}: `{execution['arn']}` |",
+            "| Record | the execution's history and its write-ahead records in S3 |",
+        ]
+    else:
+        lines += [
+            "| Audit log | `audit.jsonl` in the run's directory |",
+            f"| Audit chain | {report['audit_records']} records, head `{report['audit_head']}` |",
+        ]
     if report.get("evidence") is not None:
         lines.append(f"| Events read | `{report['evidence']['events_file']}` in the run's directory |")
     lines += ["", "## Follow-ups", "", *follow_ups(report), "", "## Steps", "", *_steps(report)]
@@ -75,13 +84,13 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += ["", "## Timeline", "", "| Time (UTC) | Event | Step | Detail |", "|---|---|---|---|"]
     for entry in _timeline(report):
         lines.append(f"| {clock(entry['ts'])} | {entry['event']} | {entry['step'] or ''} | {_cell(entry['detail'])} |")
-    lines += [
-        "",
-        f"Verify the audit trail against the head above: `responder audit verify {run_id} --head "
-        f"{report['audit_head']}`",
-        "",
-    ]
-    return "\n".join(lines)
+    if not execution:
+        lines += [
+            "",
+            f"Verify the audit trail against the head above: `responder audit verify {run_id} --head "
+            f"{report['audit_head']}`",
+        ]
+    return "\n".join([*lines, ""])
 
 
 def _describe_key(key: dict[str, Any]) -> str:
@@ -256,6 +265,14 @@ def _rollback_advice(report: dict[str, Any]) -> list[str]:
     run_id = report["run_id"]
     if report["dry_run"] or report["status"] in ("rejected", "cancelled"):
         return ["Nothing to roll back: this run changed nothing."]
+    if report.get("execution"):
+        given = f'{{"journal_bucket": "...", "execution_name": "{run_id}", "reactivate_keys": false}}'
+        return [
+            "- Start the rollback machine (`responder export` wrote it beside this one): `aws stepfunctions "
+            f"start-execution --state-machine-arn ROLLBACK_MACHINE_ARN --input '{given}'`. It undoes every change "
+            "the write-ahead records name, except re-activating leaked keys.",
+            '- With `"reactivate_keys": true` it re-activates them too. Only for a false alarm.',
+        ]
     if report["status"] == "rolled-back":
         withheld = [s["id"] for s in report["steps"] if s["undo"] == "withheld"]
         if not withheld:

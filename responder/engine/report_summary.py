@@ -119,7 +119,13 @@ def follow_ups(report: dict[str, Any]) -> list[str]:
         )
     if investigated:
         lines.append("- Check Bedrock Mantle data events (inference) with the CloudTrail Lake query below.")
-    if key.get("kind") == "short-term":
+    if report.get("execution"):
+        lines.append(
+            "- What the key did is not in the machine's record: read it with `responder run "
+            f"{report['playbook']} --dry-run` (CloudTrail, in every region the key may have been used)."
+        )
+        lines.append("- Lift the deny once the workloads have new keys: start the rollback machine (below).")
+    elif key.get("kind") == "short-term":
         lines.append(
             f"- Lift the deny after the key has expired, {second(key.get('expires_at'))} at the latest: "
             f"`responder rollback {run_id}` (before then it refuses, unless --reactivate-keys)."

@@ -101,8 +101,12 @@ def test_identify_names_the_owners(short_account: SeededShortTerm, account: Seed
     assert short["owner"] == {
         "found": True,
         "principal": f"role {short_account.role_name}",
+        "principal_kind": "role",
+        "principal_name": short_account.role_name,
         "operator": short["owner"]["operator"],
     }
+    # The Step Functions machine's input (responder export stepfunctions): the principal, never the key.
+    assert short["execution_input"] == {"role_name": short_account.role_name}
     long = json.loads(cli("identify", "-", "-o", "json", stdin=account.key).stdout)
     assert long["owner"]["principal"] == f"user {account.user_name}"
     assert [c["credential_id"] for c in long["owner"]["credentials"]] == [account.credential_id]

@@ -76,6 +76,22 @@ def test_export_deploy_and_contain_with_the_aws_cli(tmp_path: Path) -> None:
         history = json.dumps(sfn.get_execution_history(executionArn=started["executionArn"])["events"], default=str)
         assert key not in history and key[4:30] not in history
 
+        # Back to the ticket: the execution, rendered as a local run's report.
+        user = given["user_name"]
+        report = json.loads(sandbox.responder("report", "--execution", started["executionArn"], "-o", "json").stdout)
+        assert report["status"] == "completed" and report["playbook"] == "leaked-long-term-key"
+        steps = {s["id"]: s for s in report["steps"]}
+        assert steps["deactivate"]["status"] == "verified"
+        assert steps["deactivate"]["changes"][0]["before"] == "Active"
+        assert steps["deactivate"]["changes"][0]["after"] == "Inactive"
+        assert steps["deny-bearer-tokens"]["changes"][0]["call"] == "iam:PutUserPolicy"
+        assert steps["deny-bearer-tokens"]["changes"][0]["before"] is None  # no policy of that name before
+        assert report["containment"]["key_inactive_after_s"] is not None
+        assert steps["delete"]["status"] == "skipped"
+        markdown = sandbox.responder("report", "--execution", started["executionArn"]).stdout
+        assert started["executionArn"] in markdown and f"user {user}" in markdown
+        assert "rollback machine" in markdown and key not in markdown
+
 
 def test_a_playbook_that_cannot_run_there_is_refused_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run(

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from responder.aws.clients import AwsOptions
 from responder.export.stepfunctions import build
+from responder.export.stepfunctions.report import execution_report
 from responder.playbook.checks import find_playbook, load_playbook
 from responder.sandbox.organization import DEFAULT_ROLE, seed_organization
 from responder.sandbox.seed import seed_incident, seed_short_term_incident
@@ -108,6 +110,15 @@ def test_an_unknown_user_fails_by_name_and_changes_nothing(sandbox: Sandbox) -> 
 
     assert run["status"] == "FAILED" and run["error"] == "Iam.NoSuchEntityException", run
     assert iam_state(sandbox.client("iam")) == before and sandbox.records() == []
+    # The report read back from the execution says which step failed, with AWS's words and request id.
+    built = execution_report(AwsOptions(endpoint_url=sandbox.endpoint, region="us-east-1"), run["executionArn"])
+    steps = {s["id"]: s for s in built["steps"]}
+    assert built["status"] == "failed" and steps["resolve"]["status"] == "failed"
+    assert (
+        steps["resolve"]["error"].startswith("Iam.NoSuchEntityException")
+        and "Request ID: " in steps["resolve"]["error"]
+    )
+    assert steps["deactivate"]["status"] == "pending" and not steps["deactivate"]["changes"]
 
 
 def test_short_term_containment_of_a_role_then_rollback(sandbox: Sandbox) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from responder.engine import events as j
@@ -32,6 +33,7 @@ class Execution:
     described: dict[str, Any]
     definition: dict[str, Any]
     history: list[dict[str, Any]]
+    role_arn: str  # the machine's execution role: the operator of its changes
     records: list[dict[str, Any]] = field(default_factory=list)  # the write-ahead records, as JSON
 
     @property
@@ -58,7 +60,7 @@ def read_execution(clients: Any, arn: str) -> Execution:
     history: list[dict[str, Any]] = []
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
         history.extend(page["events"])
-    execution = Execution(arn, described, json.loads(machine["definition"]), history)
+    execution = Execution(arn, described, json.loads(machine["definition"]), history, str(machine["roleArn"]))
     execution.records = _write_ahead_records(clients.client_in("s3", match.group(1)), execution)
     return execution
 
@@ -78,8 +80,8 @@ def _write_ahead_records(s3: Any, execution: Execution) -> list[dict[str, Any]]:
     return found
 
 
-def _when(event: dict[str, Any]) -> str:
-    return str(event["timestamp"].isoformat() if hasattr(event["timestamp"], "isoformat") else event["timestamp"])
+def _when(moment: Any) -> str:
+    return str(moment.isoformat() if hasattr(moment, "isoformat") else moment)
 
 
 def _details(event: dict[str, Any]) -> dict[str, Any]:
@@ -117,105 +119,112 @@ def _after(action: str, parameters: dict[str, Any]) -> Any:
     return "deleted" if action.startswith(("delete", "detach", "remove")) else "done"
 
 
+@dataclass
+class _Seen:
+    """What the history says of one step."""
+
+    entered_at: str | None = None
+    skipped: bool = False
+    failure: str | None = None
+    request_ids: list[str] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    changed_at: datetime | None = None  # AWS answered the step's last change
+
+
+def _before(record: dict[str, Any] | None, parameters: dict[str, Any]) -> Any:
+    """What a write-ahead record says was there, in the words of the change's own field."""
+    if record is None:
+        return None
+    found = record.get("before")
+    if isinstance(found, dict) and "Status" in parameters and "Status" in found:
+        return found["Status"]
+    if isinstance(found, dict) and "exists" in found:  # an inline policy: its document, or none
+        return found.get("document") if found["exists"] else None
+    return found
+
+
 def journal_of(execution: Execution, playbook: Playbook) -> list[dict[str, Any]]:
     """The execution as the records a local run of `playbook` would have journaled."""
-    described = execution.described
-    account = execution.account_id
-    steps = [{"id": s.id, "action": s.action} for s in playbook.actions()]
     from responder.actions.registry import get_action
 
-    reversible = {s.id: bool(getattr(get_action(s.action or ""), "reversible", True)) for s in playbook.actions()}
+    described = execution.described
+    started_at = described["startDate"]
+    actions = {s.id: get_action(s.action or "") for s in playbook.actions()}
     records: list[dict[str, Any]] = [
         {
             "event": j.RUN_STARTED,
-            "ts": _when({"timestamp": described["startDate"]}),
+            "ts": _when(started_at),
             "run_id": described["name"],
             "playbook": playbook.name,
-            "steps": steps,
-            "reversible": reversible,
+            "steps": [{"id": s.id, "action": s.action} for s in playbook.actions()],
+            "reversible": {sid: bool(getattr(action, "reversible", True)) for sid, action in actions.items()},
             "params": json.loads(described.get("input") or "{}"),
-            "account_id": account,
-            "operator": described.get("roleArn") or execution.definition.get("RoleArn") or "the machine's role",
+            "account_id": execution.account_id,
+            "operator": execution.role_arn,
             "dry_run": False,
             "engine": "stepfunctions",
             "execution_arn": execution.arn,
         }
     ]
-    ids = {s["id"] for s in steps}
-    by_id = {e["id"]: e for e in execution.history}
-    before: dict[str, list[dict[str, Any]]] = {}
+    written: dict[str, list[dict[str, Any]]] = {}
     for record in execution.records:
-        before.setdefault(str(record.get("step")), []).append(record)
-    entered: dict[str, str] = {}
-    failed: dict[str, str] = {}
-    changes: dict[str, list[dict[str, Any]]] = {}
-    request_ids: dict[str, list[str]] = {}
-    scheduled: dict[int, dict[str, Any]] = {}
+        written.setdefault(str(record.get("step")), []).append(record)
+    seen = {sid: _Seen() for sid in actions}
+    by_id = {e["id"]: e for e in execution.history}
     for event in execution.history:
-        name = _state_of(event, by_id)
-        step = name.split(": ", 1)[0] if name and ": " in name else None
-        if step not in ids:
+        name = _state_of(event, by_id) or ""
+        step = seen.get(name.split(": ", 1)[0])
+        if step is None:
             continue
-        assert step is not None  # narrowed by the membership test
-        details = _details(event)
+        sid, details = name.split(": ", 1)[0], _details(event)
         if event["type"].endswith("StateEntered"):
-            entered.setdefault(step, _when(event))
-            if name == f"{step}: skipped":
-                entered[step] = "skipped"
-        elif event["type"] == "TaskScheduled":
-            scheduled[event["id"]] = details
-        elif event["type"] == "TaskSucceeded":
-            call = scheduled.get(event.get("previousEventId", 0)) or _scheduled_before(event, by_id)
+            step.entered_at = step.entered_at or _when(event["timestamp"])
+            step.skipped = step.skipped or name.startswith(f"{sid}: skipped")
+        elif event["type"] == "TaskSucceeded" and details.get("resourceType") != "aws-sdk:s3":
             action = str(details.get("resource", ""))
-            if call is not None and CHANGING.match(action) and details.get("resourceType") != "aws-sdk:s3":
+            call = _scheduled_before(event, by_id)
+            if call is not None and CHANGING.match(action):
                 parameters = json.loads(call.get("parameters") or "{}")
-                service = str(details.get("resourceType", "aws-sdk:iam")).split(":")[-1]
-                found = before.get(step, [])
-                changes.setdefault(step, []).append(
+                records_of = written.get(sid, [])
+                index = min(len(step.changes), len(records_of) - 1)
+                wrote: dict[str, Any] | None = records_of[index] if records_of else None
+                step.changes.append(
                     {
-                        "call": f"{service}:{action[:1].upper()}{action[1:]}",
+                        "call": f"{str(details.get('resourceType', 'aws-sdk:iam')).split(':')[-1]}:"
+                        f"{action[:1].upper()}{action[1:]}",
                         "parameters": parameters,
                         "target": _target(parameters),
-                        "before": found[min(len(changes.get(step, [])), len(found) - 1)].get("before")
-                        if found
-                        else None,
+                        "before": _before(wrote, parameters),
                         "after": _after(action, parameters),
-                        "reversible": reversible.get(step, True),
+                        "reversible": bool(getattr(actions[sid], "reversible", True)),
                     }
                 )
+                step.changed_at = event["timestamp"]
         elif event["type"] == "ExecutionFailed":  # a failure a Catch handled is not the step's failure
             cause = str(details.get("cause", ""))
-            failed[step] = f"{details.get('error', 'failed')}: {cause}".strip(": ")
-            request_ids.setdefault(step, []).extend(_REQUEST_ID.findall(cause))
+            step.failure = f"{details.get('error', 'failed')}: {cause}".strip(": ")
+            step.request_ids = _REQUEST_ID.findall(cause)
     outputs = json.loads(described.get("output") or "{}").get("steps", {})
-    for declared in steps:
-        sid = str(declared["id"])
-        mutating = bool(getattr(get_action(str(declared["action"])), "mutating", False))
-        found = _step_records(
-            sid, entered.get(sid), failed.get(sid), changes.get(sid, []), before.get(sid, []), mutating
-        )
-        if found and sid in outputs:
+    for sid, step in seen.items():
+        found = _step_records(sid, step, actions[sid], written.get(sid, []), started_at)
+        if found and isinstance(outputs.get(sid), dict):
             found[-1]["outputs"] = outputs[sid]
-            if isinstance(outputs[sid], dict) and "skipped" in outputs[sid]:
+            if "skipped" in outputs[sid]:
                 found[-1]["notes"] = [f"not run on Step Functions: {outputs[sid]['skipped']}"]
-        for record in found:
-            if record["event"] == j.FAILED and request_ids.get(sid):
-                record["request_ids"] = request_ids[sid]
-            record.setdefault("ts", entered.get(sid) if entered.get(sid) != "skipped" else records[0]["ts"])
         records += found
-    status = {"SUCCEEDED": "completed", "FAILED": "failed", "RUNNING": "interrupted"}.get(
-        str(described["status"]), str(described["status"]).lower()
-    )
     finished = described.get("stopDate")
     records.append(
         {
             "event": j.FINISHED,
-            "ts": _when({"timestamp": finished}) if finished else records[0]["ts"],
-            "status": status,
+            "ts": _when(finished) if finished else records[0]["ts"],
+            "status": _STATUS.get(str(described["status"]), str(described["status"]).lower()),
             "error": described.get("error"),
         }
     )
     return records
+
+
+_STATUS = {"SUCCEEDED": "completed", "FAILED": "failed", "RUNNING": "interrupted", "ABORTED": "interrupted"}
 
 
 def _scheduled_before(event: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> dict[str, Any] | None:
@@ -228,25 +237,26 @@ def _scheduled_before(event: dict[str, Any], by_id: dict[int, dict[str, Any]]) -
 
 
 def _step_records(
-    step: str,
-    entered: str | None,
-    failure: str | None,
-    changes: list[dict[str, Any]],
-    before: list[dict[str, Any]],
-    mutating: bool,
+    sid: str, step: _Seen, action: Any, written: list[dict[str, Any]], started_at: datetime
 ) -> list[dict[str, Any]]:
-    if entered is None:
+    if step.entered_at is None:
         return []  # never reached: the report lists it as not done
-    if entered == "skipped":
-        return [{"event": j.SKIPPED, "step": step, "reason": "its condition was false in the execution's input"}]
+    at = {"step": sid, "ts": step.entered_at}
+    if step.skipped:
+        return [{"event": j.SKIPPED, **at, "reason": "its condition was false in the execution's input"}]
     records: list[dict[str, Any]] = []
-    if changes or before:
-        snapshot = {"write_ahead": [r.get("before") for r in before], "records": [r.get("key") for r in before]}
-        records.append({"event": j.APPLYING, "step": step, "snapshot": snapshot, "changes": changes})
-    if failure is not None:
-        return [*records, {"event": j.FAILED, "step": step, "error": failure}]
-    if changes:
-        return [*records, {"event": j.APPLIED, "step": step, "changes": changes}, {"event": j.VERIFIED, "step": step}]
-    if mutating:
-        return [*records, {"event": j.UNCHANGED, "step": step, "notes": ["already in place: nothing to change"]}]
-    return [*records, {"event": j.READ, "step": step, "notes": []}]
+    if step.changes or written:
+        snapshot = {"write_ahead": [r.get("before") for r in written], "records": [r.get("key") for r in written]}
+        records.append({"event": j.APPLYING, **at, "snapshot": snapshot, "changes": step.changes})
+    if step.failure is not None:
+        return [*records, {"event": j.FAILED, **at, "error": step.failure, "request_ids": step.request_ids}]
+    milestone = {"milestone": getattr(action, "milestone", None), "stops": getattr(action, "stops", None)}
+    if step.changes and step.changed_at is not None:
+        took = (step.changed_at - started_at).total_seconds()
+        applied = {"event": j.APPLIED, **at, "ts": _when(step.changed_at), "changes": step.changes, **milestone}
+        applied["seconds_after_start"] = round(took, 3)
+        return [*records, applied, {"event": j.VERIFIED, **at, "ts": _when(step.changed_at)}]
+    if getattr(action, "mutating", False):
+        notes = ["already in place: nothing to change"]
+        return [*records, {"event": j.UNCHANGED, **at, "notes": notes, **milestone}]
+    return [*records, {"event": j.READ, **at, "notes": []}]

@@ -1,0 +1,20 @@
+"""`responder report --execution ARN`: an exported machine's execution rendered as a local run's report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from responder.aws.clients import AwsOptions, Clients
+from responder.engine.report import build_report
+from responder.engine.run_state import state_from_records
+from responder.export.stepfunctions.execution import journal_of, read_execution
+from responder.playbook.checks import find_playbook, load_playbook
+
+
+def execution_report(options: AwsOptions, arn: str) -> dict[str, Any]:
+    """Read the execution (read-only: the clients refuse any change) and build the report a local run of the
+    same playbook would have."""
+    execution = read_execution(Clients(options, read_only=True), arn)
+    playbook = load_playbook(find_playbook(execution.playbook_name))
+    state = state_from_records(journal_of(execution, playbook), [])
+    return build_report(state, None)
