@@ -41,7 +41,7 @@ def test_the_core_is_slim_and_the_emulator_an_extra() -> None:
     assert {"iam", "sts", "organizations", "cloudtrail", "stepfunctions", "s3", "events"} <= moto_extras
     assert "server" not in moto_extras and "all" not in moto_extras
     dev = PROJECT["optional-dependencies"]["dev"]
-    assert "bedrock-key-responder[sandbox]" in dev
+    assert any(d.startswith("bedrock-key-responder[sandbox") for d in dev)  # the tests rehearse and serve
     pins = {name_of(r): r for r in dev}
     assert "<" in pins["ruff"] and "<" in pins["mypy"]  # majors pinned
 

@@ -191,7 +191,11 @@ def verify(
     file: Annotated[Path, typer.Argument(metavar="FILE_OR_RUN_ID", help="An audit.jsonl file, or a run id.")],
     head: Annotated[
         str | None,
-        typer.Option("--head", help="The chain's head as pasted in the ticket: checked instead of report.json's."),
+        typer.Option(
+            "--head",
+            metavar="SHA256",
+            help="The chain's head as pasted in the ticket: checked instead of report.json's.",
+        ),
     ] = None,
     output: Output = None,
     query: Query = None,
