@@ -568,8 +568,11 @@ def params(cases: list[Case]) -> list[ParameterSet]:
 
 @pytest.mark.parametrize("case", params(CASES))
 def test_bad_input_is_one_line_exit_2_and_changes_nothing(
-    case: Case, account: Seeded, iam: Any, sent: list[str], tmp_path: Path
+    case: Case, account: Seeded, iam: Any, sent: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Relative paths in the cases (`../x`) mean the same wherever the suite is run from.
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
     before = account_state(iam)
     write_files(tmp_path, case.files)
     result = invoke([arg.replace("{tmp}", str(tmp_path)) for arg in case.args], case.via_main)
