@@ -2,7 +2,7 @@
 that do not show SVG), with markers for key creation, first and last call seen, run start, key inactive,
 principal denied, and the calls after containment in another colour.
 
-matplotlib is an optional extra (`responder[timeline]`), imported only here and only when drawing, so
+matplotlib is an optional extra (`bedrock-key-responder[timeline]`), imported only here and only when drawing, so
 `responder --help` and a run's path to containment never load it. Each marker carries an SVG id (`gid`), so a
 test (or a reader of the SVG) can find it.
 """
@@ -28,7 +28,7 @@ MARKER_STYLE = {
     "key-inactive": ("#2ca02c", "key inactive"),
     "principal-denied": ("#9467bd", "principal denied"),
 }
-INSTALL_HINT = "the timeline picture needs matplotlib: pip install 'responder[timeline]'"
+INSTALL_HINT = "the timeline picture needs matplotlib: pip install 'bedrock-key-responder[timeline]'"
 
 
 @dataclass(frozen=True)
