@@ -215,7 +215,8 @@ def _pictures(report: dict[str, Any]) -> list[str]:
         ]
     return [
         f"Timeline picture: `responder report {report['run_id']} --timeline` draws it (SVG and PNG, one per "
-        "endpoint) into the run's directory; it needs the `timeline` extra: `pip install 'bedrock-key-responder[timeline]'`."
+        "endpoint) into the run's directory; it needs the `timeline` extra: "
+        "`pip install 'bedrock-key-responder[timeline]'`."
     ]
 
 
