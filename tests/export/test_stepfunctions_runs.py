@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from responder.aws.clients import AwsOptions
+from responder.errors import UserError
 from responder.export.stepfunctions import build
 from responder.export.stepfunctions.report import execution_report
 from responder.playbook.checks import find_playbook, load_playbook
@@ -179,6 +180,8 @@ def test_the_organization_machine_contains_keys_in_two_member_accounts(sandbox: 
             assert set(state[f"user/{user}"]["keys"].values()) == {"Inactive"}
             assert "ResponderDenyBedrockBearerTokens" in state[f"user/{user}"]["inline"]
         assert any(key.startswith(f"responder/{member.account_id}/org-1/") for key in sandbox.records())
+    with pytest.raises(UserError, match="ran organization-wide"):  # its accounts ran as child executions
+        execution_report(AwsOptions(endpoint_url=sandbox.endpoint, region="us-east-1"), run["executionArn"])
 
     back = sandbox.execute(
         machines.rollback, role, "org-undo", {**given, "execution_name": "org-1", "reactivate_keys": True}

@@ -61,6 +61,12 @@ def read_execution(clients: Any, arn: str) -> Execution:
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
         history.extend(page["events"])
     execution = Execution(arn, described, json.loads(machine["definition"]), history, str(machine["roleArn"]))
+    if "Each account" in execution.definition.get("States", {}):
+        raise UserError(
+            f"{arn} ran organization-wide: each account ran as a child execution of its Distributed Map, whose "
+            "results are under s3://JOURNAL_BUCKET/responder/results/; the write-ahead records of each account are "
+            "under responder/ACCOUNT/" + str(described["name"]) + "/"
+        )
     execution.records = _write_ahead_records(clients.client_in("s3", match.group(1)), execution)
     return execution
 
