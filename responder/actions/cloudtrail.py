@@ -7,11 +7,11 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
-from responder.actions.base import Action, ActionContext, ActionParams, Regions, StepPlan
+from responder.actions.base import Action, ActionContext, ActionParams, ActionSnapshot, Regions, StepPlan
 from responder.actions.cloudtrail_records import (
     MANTLE_NOTE,
     ActivitySnapshot,
@@ -111,11 +111,20 @@ class ResolveShortParams(ActionParams):
     regions: Regions = Field(default_factory=list)
 
 
+class ShortTermPrincipal(ActionSnapshot):
+    """Whose credentials signed the key: a role or an IAM user, as the run found it."""
+
+    kind: Literal["role", "user"]
+    name: str
+    notes: list[str] = Field(default_factory=list)
+
+
 @register
-class ResolveShortTermKey(Action[ResolveShortParams]):
+class ResolveShortTermKey(Action[ResolveShortParams, ShortTermPrincipal]):
     name = "cloudtrail.resolve-short-term-key"
     summary = "Find the role or IAM user whose credentials signed a short-term key (read-only)"
     Params = ResolveShortParams
+    Snapshot = ShortTermPrincipal
     permissions = (
         "sts:GetAccessKeyInfo",
         "iam:GetAccessKeyLastUsed",
@@ -140,7 +149,7 @@ class ResolveShortTermKey(Action[ResolveShortParams]):
         "regions",
     )
 
-    def snapshot(self, ctx: ActionContext, params: ResolveShortParams) -> dict[str, Any]:
+    def snapshot(self, ctx: ActionContext, params: ResolveShortParams) -> ShortTermPrincipal:
         key = params.key
         if params.role_name and params.user_name:
             raise UserError("name one principal: -p role_name=... or -p user_name=..., not both")
@@ -175,7 +184,7 @@ class ResolveShortTermKey(Action[ResolveShortParams]):
                 "policy in IAM Identity Center and re-provision it; ending portal sessions does not end role "
                 "credentials already issued (see runbooks/leaked-short-term-key.md)"
             )
-        return {"kind": kind, "name": name, "notes": notes}
+        return ShortTermPrincipal.model_validate({"kind": kind, "name": name, "notes": notes})
 
     def _exists(self, ctx: ActionContext, kind: str, name: str) -> str:
         try:
@@ -219,10 +228,10 @@ class ResolveShortTermKey(Action[ResolveShortParams]):
             "-p role_name=... (or -p user_name=...), e.g. from whoever ran the workload, or retry later"
         )
 
-    def plan(self, ctx: ActionContext, params: ResolveShortParams, snapshot: dict[str, Any]) -> StepPlan:
-        key, kind, name = params.key, snapshot["kind"], snapshot["name"]
+    def plan(self, ctx: ActionContext, params: ResolveShortParams, snapshot: ShortTermPrincipal) -> StepPlan:
+        key, kind, name = params.key, snapshot.kind, snapshot.name
         user_key = key.access_key_id if key is not None and key.signer == "iam-user" and kind == "user" else None
-        notes = [f"the key's principal is {kind} {name}", *snapshot["notes"]]
+        notes = [f"the key's principal is {kind} {name}", *snapshot.notes]
         if kind == "user" and key is not None and key.signer == "role-session":
             notes.append("temporary credentials of an IAM user: the deny on the user stops them")
         return StepPlan(

@@ -63,9 +63,9 @@ def find_owner(key: LeakedKey, settings: Any) -> dict[str, Any]:
         found = resolve_short.snapshot(ctx, ResolveShortParams(key=key))
         return {
             "found": True,
-            "principal": f"{found['kind']} {found['name']}",
-            "principal_kind": found["kind"],
-            "principal_name": found["name"],
+            "principal": f"{found.kind} {found.name}",
+            "principal_kind": found.kind,
+            "principal_name": found.name,
             "operator": operator,
         }
     except ResponderError as exc:

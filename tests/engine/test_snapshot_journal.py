@@ -63,6 +63,8 @@ JOURNALED_BEFORE: dict[str, dict[str, Any]] = {
         ]
     },
     "guardrails.render-policy": {},
+    # A read (journaled in the step's record, not for undo), in the shape the resolve step returned before.
+    "cloudtrail.resolve-short-term-key": {"kind": "role", "name": "chat-app", "notes": []},
     # Volatile (never journaled whole), but a dict of exactly this shape is what the investigation read before.
     "cloudtrail.investigate-key-activity": {
         "records": [{"eventID": "5eef70b9-8e0b-42f7-83fd-5a4b7d15e695", "eventSource": "bedrock.amazonaws.com"}],
