@@ -23,6 +23,9 @@ ENDPOINT_SOURCES = ("bedrock.amazonaws.com", "bedrock-mantle.amazonaws.com")
 
 
 def parse_time(value: Any) -> datetime | None:
+    """A time as the journal or CloudTrail writes it (ISO 8601, `Z` or an offset), or None for none or nonsense."""
+    if isinstance(value, datetime):
+        return value
     if not value:
         return None
     try:

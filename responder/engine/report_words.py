@@ -7,21 +7,14 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from responder.engine.evidence import parse_time
 from responder.engine.run_state import RunState
 from responder.playbook.refs import refs_in
 
 CLOUDTRAIL_LAG = timedelta(minutes=15)  # CloudTrail delivers events 5 to 15 minutes after the call
 
 
-def when(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
+when = parse_time  # the report reads times as the evidence does
 
 
 def second(value: Any) -> str:

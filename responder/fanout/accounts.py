@@ -80,14 +80,19 @@ def accounts_of(scope: FanoutScope, clients: Any) -> list[Target]:
     return kept
 
 
+def _read_list(path: Path, option: str) -> str:
+    """A list file's text, or one line saying why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{option} {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{option} {path}: cannot read it ({type(exc).__name__})") from None
+
+
 def read_accounts_file(path: Path) -> list[Target]:
     """One account per line: ACCOUNT_ID or ACCOUNT_ID,ROLE_NAME; blank lines and # comments are skipped."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"--accounts {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"--accounts {path}: cannot read it ({type(exc).__name__})") from None
+    text = _read_list(path, "--accounts")
     targets: list[Target] = []
     seen: dict[str, int] = {}
     for number, raw in enumerate(text.splitlines(), 1):
@@ -112,12 +117,7 @@ def read_accounts_file(path: Path) -> list[Target]:
 
 def read_account_ids(path: Path, option: str) -> list[str]:
     """One 12-digit account id per line; blank lines and # comments are skipped (an --accounts file's ids too)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{option} {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{option} {path}: cannot read it ({type(exc).__name__})") from None
+    text = _read_list(path, option)
     ids = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
