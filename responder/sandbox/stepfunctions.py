@@ -11,7 +11,9 @@ behave as AWS does where an exported responder machine depends on it:
   timestamps as ISO 8601 text.
 It also calls a fixed `localhost:5000` (or $MOTO_PORT) when served: here it calls the server it runs in; and its
 grammar refuses an integer `ToleratedFailurePercentage` (`100`), which AWS and statelint take (it reads only
-`100.0`): the emulator reads it as the number it is.
+`100.0`): the emulator reads it as the number it is. And a Distributed Map's ResultWriter writes only an empty
+manifest: the emulator also writes the iterations' outputs to `SUCCEEDED_0.json`, listed in the manifest, as AWS
+does (each entry carries `Status` and `Output`; the child executions' other fields are not kept by moto).
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ def install() -> None:
     import importlib
 
     from moto.core.config import default_user_config
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
+        resource_eval_s3 as result_writer_s3,
+    )
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk
     from moto.stepfunctions.parser.asl.parse import asl_parser
 
@@ -60,6 +65,8 @@ def install() -> None:
         setattr(sdk, "_normalise_service_error_name", staticmethod(error_service))  # noqa: B010
         setattr(sdk, "_normalise_exception_name", staticmethod(error_name))  # noqa: B010
         setattr(sdk, "_responder_installed", True)  # noqa: B010
+        writer = result_writer_s3.ResourceEvalS3
+        setattr(writer, "_handle_put_object", staticmethod(_write_results))  # noqa: B010
         parser = asl_parser.AmazonStateLanguageParser
         parse = parser.parse
         setattr(parser, "parse", staticmethod(lambda definition: parse(_numbers_as_moto_reads_them(definition))))  # noqa: B010
@@ -85,6 +92,38 @@ def _numbers_as_moto_reads_them(definition: str) -> str:
         return value
 
     return json.dumps(walk(document))
+
+
+def _write_results(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+    """A ResultWriter's s3:putObject: the iterations' outputs in SUCCEEDED_0.json, then the manifest naming it."""
+    parameters, results = env.stack.pop(), env.stack.pop()
+    s3 = client_for(resource_runtime_part.region, "s3", state_credentials)
+    map_run_arn = env.map_run_record_pool_manager.get_all().pop().map_run_arn
+    prefix = (
+        parameters["Prefix"]
+        if parameters["Prefix"] in ("", None) or parameters["Prefix"].endswith("/")
+        else (parameters["Prefix"] + "/")
+    )
+    folder = f"{prefix or ''}{map_run_arn.split(':')[-1]}/"
+    entries = [{"Status": "SUCCEEDED", "Output": json.dumps(as_json(r))} for r in results or []]
+    body = json.dumps(entries).encode("utf-8")
+    s3.put_object(Bucket=parameters["Bucket"], Key=folder + "SUCCEEDED_0.json", Body=body)
+    manifest = {
+        "DestinationBucket": parameters["Bucket"],
+        "MapRunArn": map_run_arn,
+        "ResultFiles": {
+            "FAILED": [],
+            "PENDING": [],
+            "SUCCEEDED": [{"Key": folder + "SUCCEEDED_0.json", "Size": len(body)}],
+        },
+    }
+    s3.put_object(Bucket=parameters["Bucket"], Key=folder + "manifest.json", Body=json.dumps(manifest, indent=2))
+    env.stack.append(
+        {
+            "MapRunArn": map_run_arn,
+            "ResultWriterDetails": {"Bucket": parameters["Bucket"], "Key": folder + "manifest.json"},
+        }
+    )
 
 
 def serve_from(endpoint: str) -> None:

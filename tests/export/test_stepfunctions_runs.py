@@ -171,6 +171,15 @@ def test_the_organization_machine_contains_keys_in_two_member_accounts(sandbox: 
     machines = _machines("contain-bedrock-keys", {"filter": "all"}, organization=True)
     given = {"journal_bucket": BUCKET, "accounts_key": "responder/accounts.json", "role_name": DEFAULT_ROLE}
 
+    # A dry run is a sweep: every account's selected keys, written by the ResultWriter, and nothing changed.
+    swept = sandbox.execute(machines.containment, role, "org-dry", {**given, "dry_run": True})
+    assert swept["status"] == "SUCCEEDED", swept
+    assert {m.account_id: iam_state(sandbox.member_iam(m.account_id)) for m in members} == before
+    results = [k for k in sandbox.records() if k.startswith("responder/results/org-dry/") and "SUCCEEDED" in k]
+    found = json.loads(sandbox.client("s3").get_object(Bucket=BUCKET, Key=results[0])["Body"].read())
+    listed = {k["credential_id"] for r in found for k in json.loads(r["Output"])["steps"]["select"]["keys"]}
+    assert listed == {cid for m in members for cid in m.credential_ids}
+
     run = sandbox.execute(machines.containment, role, "org-1", given)
 
     assert run["status"] == "SUCCEEDED", run

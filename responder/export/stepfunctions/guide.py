@@ -83,12 +83,16 @@ aws events put-events --entries '[{{"Source": "{EVENT_SOURCE}", "DetailType": "{
   "Detail": "{{\\"playbook\\": \\"{name}\\", \\"journal_bucket\\": \\"JOURNAL_BUCKET\\", ...}}"}}]'
 ```
 
+To see first what it would change, add `"dry_run": true` to the input: only the reads before the first change
+run, and the execution's output is what they found{" (per account, in the ResultWriter's files)" if organization else ""}.
+
 ## Follow
 
 ```sh
 aws stepfunctions describe-execution --execution-arn EXECUTION_ARN --query '{{status: status, error: error}}'
 aws stepfunctions get-execution-history --execution-arn EXECUTION_ARN --reverse-order --max-results 20
 aws s3 ls s3://JOURNAL_BUCKET/responder/ --recursive
+responder report --execution EXECUTION_ARN          # the ticket's report, from the history and the records
 ```
 
 ## Roll back

@@ -52,7 +52,7 @@ class Machine:
             for name, p in self.playbook.parameters.items()
             if p.default not in (None, "") and name not in self.fixed
         }
-        return {**given, "reactivate_keys": False}
+        return {**given, "reactivate_keys": False, "dry_run": False}
 
 
 def machine_for(playbook: Playbook, fixed: dict[str, Any]) -> Machine:
@@ -216,10 +216,34 @@ Body = Callable[[State | None, str], Chain]
 
 
 def _containing(machine: Machine) -> Body:
+    """The playbook's steps; with `"dry_run": true` in the input, only the reads before the first change, whose
+    outputs end the execution (organization-wide, each account's: a sweep, written by the ResultWriter)."""
+    steps = machine.playbook.steps
+    reads = 0
+    while reads < len(steps) and not steps[reads].is_group and not _mutating(steps[reads]):
+        reads += 1
+
     def body(credentials: State | None, suffix: str) -> Chain:
-        return _sequence([_step_chain(machine, step, credentials, suffix) for step in machine.playbook.steps])
+        chains = [_step_chain(machine, step, credentials, suffix) for step in steps]
+        if reads == len(steps):
+            return _sequence(chains)
+        shown = passing(
+            f"Dry run: nothing changed{suffix}",
+            "$",
+            dry_run=True,
+            account_id=Path("$.context.account_id"),
+            steps=Path("$.steps"),
+        )
+        stop = shown.then(Chain({f"Dry run: done{suffix}": {"Type": "Succeed"}}, f"Dry run: done{suffix}", []))
+        dry = {"Variable": "$.input.dry_run", "BooleanEquals": True}
+        changes = choose(f"Dry run?{suffix}", [(dry, stop)], _sequence(chains[reads:]))
+        return _sequence([*chains[:reads], changes])
 
     return body
+
+
+def _mutating(step: Step) -> bool:
+    return bool(getattr(get_action(step.action or ""), "mutating", True))
 
 
 def _undoing(machine: Machine) -> Body:
