@@ -104,3 +104,18 @@ def test_a_playbook_that_cannot_run_there_is_refused_in_one_line(tmp_path: Path)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "cannot run on Step Functions" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_output_dir_that_cannot_be_written_is_one_line_and_no_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = subprocess.run(
+        [*RESPONDER, "export", "stepfunctions", "leaked-long-term-key", "--output-dir", str(blocker / "sfn")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "cannot write there" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]

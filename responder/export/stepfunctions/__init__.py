@@ -8,12 +8,14 @@ bucket, a log group, an optional EventBridge rule) and PLAYBOOK.md (how to deplo
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from responder.errors import UserError
 from responder.export import register
 from responder.export.stepfunctions.guide import guide
 from responder.export.stepfunctions.machine import (
@@ -47,7 +49,6 @@ def build(playbook: Playbook, fixed: dict[str, Any], organization: bool = False)
 @register("stepfunctions")
 def write(playbook: Playbook, fixed: dict[str, Any], output_dir: Path, organization: bool = False) -> list[Path]:
     export = build(playbook, fixed, organization)
-    output_dir.mkdir(parents=True, exist_ok=True)
     name = playbook.name
     files = {
         output_dir / f"{name}.asl.json": json.dumps(export.containment, indent=2) + "\n",
@@ -58,6 +59,24 @@ def write(playbook: Playbook, fixed: dict[str, Any], output_dir: Path, organizat
         ),
         output_dir / f"{name}.md": export.guide,
     }
-    for path, text in files.items():
-        path.write_text(text, encoding="utf-8")
+    _write_all(output_dir, files)
     return list(files)
+
+
+def _write_all(output_dir: Path, files: dict[Path, str]) -> None:
+    """All four files or none: each is written beside its place and moved there only when all are written."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        for path, text in files.items():
+            temporary = path.with_name(f".{path.name}.partial")
+            temporary.write_text(text, encoding="utf-8")
+            staged.append((temporary, path))
+        for temporary, path in staged:
+            os.replace(temporary, path)
+    except OSError as exc:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise UserError(
+            f"--output-dir {output_dir}: cannot write there ({exc.strerror or type(exc).__name__})"
+        ) from None
