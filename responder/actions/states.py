@@ -1,7 +1,7 @@
 """The words an action uses to say how it runs on AWS Step Functions: Amazon States Language (JSONPath) pieces.
 
-An action declares its Step Functions form beside its other declarations (`@states_form(ActionClass)` in its own
-module), or says why it has none (`states_refusal` on the class); export/stepfunctions assembles the forms of a
+An action declares its Step Functions form beside its other declarations (`states_form(ActionClass)` in its own
+module), or says why it has none (`no_states_form(ActionClass, why)`); export/stepfunctions assembles the forms of a
 playbook's steps into a state machine. A form gets a `StatesStep` (where its arguments are, in the execution's
 JSON, and how to call AWS there) and returns a `Chain`: states with one way in and open ways out.
 
@@ -212,36 +212,20 @@ class StatesStep:
         """Verification: read again until `done` (a Choice rule on what `read` put in the state) holds. IAM is
         eventually consistent, so wait and read up to VERIFY_ATTEMPTS times before failing the step by name."""
         start = passing(self.name(f"start verifying {what}"), "$.verify", attempts=0)
-        check, verified = self.name(f"{what}?"), self.name(f"{what}, verified")
-        again, count, failed = (
-            self.name(f"wait to verify {what}"),
-            self.name(f"count reads of {what}"),
+        again = passing(
+            self.name(f"count reads of {what}"), "$.verify", attempts=Path("States.MathAdd($.verify.attempts, 1)")
+        ).then(single(self.name(f"wait to verify {what}"), {"Type": "Wait", "Seconds": VERIFY_WAIT_SECONDS}))
+        given_up = {"Variable": "$.verify.attempts", "NumericGreaterThanEquals": VERIFY_ATTEMPTS}
+        failed = failing(
             self.name(f"not {what}"),
+            "Responder.VerificationFailed",
+            f"{self.label}: AWS does not show the change after {VERIFY_ATTEMPTS} reads",
         )
-        read = read.then(single(check, {"Type": "Choice"}))
-        states = dict(read.states)
-        states[check] = {
-            "Type": "Choice",
-            "Choices": [
-                {**done, "Next": verified},
-                {"Variable": "$.verify.attempts", "NumericGreaterThanEquals": VERIFY_ATTEMPTS, "Next": failed},
-            ],
-            "Default": count,
-        }
-        states[count] = {
-            "Type": "Pass",
-            "Parameters": {"attempts.$": "States.MathAdd($.verify.attempts, 1)"},
-            "ResultPath": "$.verify",
-            "Next": again,
-        }
-        states[again] = {"Type": "Wait", "Seconds": VERIFY_WAIT_SECONDS, "Next": read.start}
-        states[failed] = {
-            "Type": "Fail",
-            "Error": "Responder.VerificationFailed",
-            "Cause": f"{self.label}: AWS does not show the change after {VERIFY_ATTEMPTS} reads",
-        }
-        states[verified] = {"Type": "Pass"}
-        return start.then(Chain(states, read.start, [verified]))
+        verified = nothing(self.name(f"{what}, verified"))
+        loop = read.then(choose(self.name(f"{what}?"), [(done, verified), (given_up, failed)], again))
+        for name in again.exits:  # after the wait, read again
+            loop.states[name]["Next"] = read.start
+        return start.then(Chain(loop.states, loop.start, list(verified.exits)))
 
 
 # What a form is: from the step's place in the machine to its states. An undo form reads the write-ahead record

@@ -26,7 +26,9 @@ from responder.actions.states import (
     choose,
     failing,
     nothing,
+    parameters,
     passing,
+    sequence,
     single,
 )
 from responder.errors import UserError
@@ -36,6 +38,19 @@ from responder.playbook.refs import Ref, refs_in, whole
 OWN_ACCOUNT = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 4)"
 PARTITION = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 1)"
 ANOTHER_ACCOUNT = " [account]"  # the suffix of the states that work through the input's role
+EACH_ACCOUNT = "Each account"  # the organization-wide machine's Distributed Map
+JOURNAL_PREFIX = "responder/{}/{}/"  # account, execution name: where an execution's write-ahead records go
+
+
+def _journal_prefix(account: str, journal_of: str) -> Path:
+    return Path(f"States.Format('{JOURNAL_PREFIX}', {account}, {journal_of})")
+
+
+def _role_arn(machine: Machine, account: str) -> Path:
+    """The role to reach `account` through: the input names it, the partition is the machine's own."""
+    return Path(
+        f"States.Format('arn:{{}}:iam::{{}}:role/{{}}', $.context.partition, {account}, $.input.{machine.role_field})"
+    )
 
 
 @dataclass(frozen=True)
@@ -135,7 +150,7 @@ def _step_chain(machine: Machine, step: Step, credentials: State | None, suffix:
         assert step.for_each is not None and step.steps is not None  # a group, by the model's own check
         items = _argument(machine, step.for_each)
         body = _selected_only(
-            step.id, suffix, _sequence([_step_chain(machine, sub, credentials, suffix) for sub in step.steps])
+            step.id, suffix, sequence(*(_step_chain(machine, sub, credentials, suffix) for sub in step.steps))
         )
         label = StatesStep(step.id, "group", {}, "", credentials, suffix)
         chain = label.each("each item", items.path, body)
@@ -161,13 +176,6 @@ def _selected_only(group: str, suffix: str, body: Chain) -> Chain:
     return choose(f"{group}: selected?{suffix}", [(unmarked, body), (selected, body)], skip)
 
 
-def _sequence(chains: list[Chain]) -> Chain:
-    first, *rest = chains
-    for chain in rest:
-        first = first.then(chain)
-    return first
-
-
 def _start(machine: Machine, journal_of: str) -> Chain:
     """Input merged over defaults; `$.context` for the machine's own account; `$.steps` empty."""
     given = single("Start", {"Type": "Pass", "Parameters": {"given.$": "$", "defaults": machine.defaults()}})
@@ -177,7 +185,7 @@ def _start(machine: Machine, journal_of: str) -> Chain:
         "$.context",
         account_id=Path(OWN_ACCOUNT),
         partition=Path(PARTITION),
-        journal_prefix=Path(f"States.Format('responder/{{}}/{{}}/', {OWN_ACCOUNT}, {journal_of})"),
+        journal_prefix=_journal_prefix(OWN_ACCOUNT, journal_of),
     )
     return given.then(merged).then(context)
 
@@ -189,11 +197,8 @@ def _other_account(machine: Machine, journal_of: str) -> Chain:
         "$.context",
         account_id=Path("$.input.account_id"),
         partition=Path("$.context.partition"),
-        journal_prefix=Path(f"States.Format('responder/{{}}/{{}}/', $.input.account_id, {journal_of})"),
-        role_arn=Path(
-            f"States.Format('arn:{{}}:iam::{{}}:role/{{}}', $.context.partition, $.input.account_id, "
-            f"$.input.{machine.role_field})"
-        ),
+        journal_prefix=_journal_prefix("$.input.account_id", journal_of),
+        role_arn=_role_arn(machine, "$.input.account_id"),
     )
 
 
@@ -226,7 +231,7 @@ def _containing(machine: Machine) -> Body:
     def body(credentials: State | None, suffix: str) -> Chain:
         chains = [_step_chain(machine, step, credentials, suffix) for step in steps]
         if reads == len(steps):
-            return _sequence(chains)
+            return sequence(*chains)
         shown = passing(
             f"Dry run: nothing changed{suffix}",
             "$",
@@ -236,8 +241,8 @@ def _containing(machine: Machine) -> Body:
         )
         stop = shown.then(Chain({f"Dry run: done{suffix}": {"Type": "Succeed"}}, f"Dry run: done{suffix}", []))
         dry = {"Variable": "$.input.dry_run", "BooleanEquals": True}
-        changes = choose(f"Dry run?{suffix}", [(dry, stop)], _sequence(chains[reads:]))
-        return _sequence([*chains[:reads], changes])
+        changes = choose(f"Dry run?{suffix}", [(dry, stop)], sequence(*chains[reads:]))
+        return sequence(*chains[:reads], changes)
 
     return body
 
@@ -250,23 +255,42 @@ def _undoing(machine: Machine) -> Body:
     return functools.partial(_undo_records, machine)
 
 
+def _assembled(machine: Machine, undo: bool, organization: bool) -> dict[str, Any]:
+    """One of the four machines: containment or its rollback, in one account (or another through a role) or in
+    every account of an organization. A rollback finds the records of the execution its input names."""
+    journal_of = "$.input.execution_name" if undo else "$$.Execution.Name"
+    body = _undoing(machine) if undo else _containing(machine)
+    places = _each_account(machine, body, journal_of) if organization else _two_places(machine, body, journal_of)
+    if organization:
+        output = {"accounts.$": "$.accounts"}
+    else:
+        output = {"journal_prefix.$": "$.context.journal_prefix", **({} if undo else {"steps.$": "$.steps"})}
+    done = single("Rolled back" if undo else "Contained", {"Type": "Pass", "Parameters": output})
+    name = machine.playbook.name
+    comment = f"responder rollback of {name}" if undo else f"responder {name}"
+    if organization:
+        comment += ", organization-wide"
+    elif not undo:
+        comment += f": {machine.playbook.description}"
+    return _document(comment, _start(machine, journal_of).then(places).then(done))
+
+
 def containment(machine: Machine) -> dict[str, Any]:
-    chain = _start(machine, "$$.Execution.Name").then(_two_places(machine, _containing(machine), "$$.Execution.Name"))
-    done = single(
-        "Contained",
-        {"Type": "Pass", "Parameters": {"journal_prefix.$": "$.context.journal_prefix", "steps.$": "$.steps"}},
-    )
-    chain = chain.then(done)
-    return _document(f"responder {machine.playbook.name}: {machine.playbook.description}", chain)
+    return _assembled(machine, undo=False, organization=False)
 
 
 def rollback(machine: Machine) -> dict[str, Any]:
     """Reads the write-ahead records of the execution named in the input and undoes each, as `responder
     rollback` does: a leaked key stays Inactive unless the input says reactivate_keys."""
-    journal_of = "$.input.execution_name"
-    chain = _start(machine, journal_of).then(_two_places(machine, _undoing(machine), journal_of))
-    done = single("Rolled back", {"Type": "Pass", "Parameters": {"journal_prefix.$": "$.context.journal_prefix"}})
-    return _document(f"responder rollback of {machine.playbook.name}", chain.then(done))
+    return _assembled(machine, undo=True, organization=False)
+
+
+def organization_containment(machine: Machine) -> dict[str, Any]:
+    return _assembled(machine, undo=False, organization=True)
+
+
+def organization_rollback(machine: Machine) -> dict[str, Any]:
+    return _assembled(machine, undo=True, organization=True)
 
 
 def _undo_records(machine: Machine, credentials: State | None, suffix: str) -> Chain:
@@ -338,13 +362,12 @@ def _each_account(machine: Machine, body: Body, journal_of: str) -> Chain:
         "ItemSelector": {
             "input.$": "$.input",
             "steps": {},
-            "context": {
-                "account_id.$": account,
-                "partition.$": "$.context.partition",
-                "journal_prefix.$": f"States.Format('responder/{{}}/{{}}/', {account}, {journal_of})",
-                "role_arn.$": f"States.Format('arn:{{}}:iam::{{}}:role/{{}}', $.context.partition, {account}, "
-                f"$.input.{machine.role_field})",
-            },
+            "context": parameters(
+                account_id=Path(account),
+                partition=Path("$.context.partition"),
+                journal_prefix=_journal_prefix(account, journal_of),
+                role_arn=_role_arn(machine, account),
+            ),
         },
         "ItemProcessor": {
             "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
@@ -363,18 +386,4 @@ def _each_account(machine: Machine, body: Body, journal_of: str) -> Chain:
         },
         "ResultPath": "$.accounts",
     }
-    return single("Each account", state)
-
-
-def organization_containment(machine: Machine) -> dict[str, Any]:
-    journal_of = "$$.Execution.Name"
-    chain = _start(machine, journal_of).then(_each_account(machine, _containing(machine), journal_of))
-    done = single("Contained", {"Type": "Pass", "Parameters": {"accounts.$": "$.accounts"}})
-    return _document(f"responder {machine.playbook.name}, organization-wide", chain.then(done))
-
-
-def organization_rollback(machine: Machine) -> dict[str, Any]:
-    journal_of = "$.input.execution_name"
-    chain = _start(machine, journal_of).then(_each_account(machine, _undoing(machine), journal_of))
-    done = single("Rolled back", {"Type": "Pass", "Parameters": {"accounts.$": "$.accounts"}})
-    return _document(f"responder rollback of {machine.playbook.name}, organization-wide", chain.then(done))
+    return single(EACH_ACCOUNT, state)
