@@ -342,31 +342,20 @@ def read_activity(ctx: ActionContext, params: InvestigateParams) -> ActivitySnap
 
 
 def _principal_from_input(step: StatesStep) -> Chain:
-    role = passing(
-        step.name("the role named in the input"),
-        step.result_path,
-        is_role=True,
-        is_user=False,
-        has_user_access_key=False,
-        role_name=Path("$.input.role_name"),
-    )
-    user_key = passing(
-        step.name("the user and access key named in the input"),
-        step.result_path,
-        is_role=False,
-        is_user=True,
-        has_user_access_key=True,
-        user_name=Path("$.input.user_name"),
-        access_key_id=Path("$.input.access_key_id"),
-    )
-    user = passing(
-        step.name("the user named in the input"),
-        step.result_path,
-        is_role=False,
-        is_user=True,
-        has_user_access_key=False,
-        user_name=Path("$.input.user_name"),
-    )
+    def named(what: str, *fields: str) -> Chain:
+        """The resolve step's outputs from the input's fields; what kind of principal follows from which."""
+        return passing(
+            step.name(f"the {what} named in the input"),
+            step.result_path,
+            is_role="role_name" in fields,
+            is_user="user_name" in fields,
+            has_user_access_key="access_key_id" in fields,
+            **{name: Path(f"$.input.{name}") for name in fields},
+        )
+
+    role = named("role", "role_name")
+    user_key = named("user and access key", "user_name", "access_key_id")
+    user = named("user", "user_name")
     unknown = failing(
         step.name("no principal"),
         "Responder.NoPrincipal",
