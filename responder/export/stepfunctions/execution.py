@@ -16,6 +16,7 @@ from typing import Any
 
 from responder.engine import events as j
 from responder.errors import UserError
+from responder.export.stepfunctions.machine import EACH_ACCOUNT, JOURNAL_PREFIX
 from responder.playbook.model import Playbook
 
 EXECUTION_ARN = re.compile(r"arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):execution:([^:]+):([^:]+)")
@@ -61,7 +62,7 @@ def read_execution(clients: Any, arn: str) -> Execution:
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
         history.extend(page["events"])
     execution = Execution(arn, described, json.loads(machine["definition"]), history, str(machine["roleArn"]))
-    if "Each account" in execution.definition.get("States", {}):
+    if EACH_ACCOUNT in execution.definition.get("States", {}):
         raise UserError(
             f"{arn} ran organization-wide: each account ran as a child execution of its Distributed Map, whose "
             "results are under s3://JOURNAL_BUCKET/responder/results/; the write-ahead records of each account are "
@@ -77,7 +78,7 @@ def _write_ahead_records(s3: Any, execution: Execution) -> list[dict[str, Any]]:
     if not bucket:
         return []
     account = given.get("account_id") or execution.account_id
-    prefix = f"responder/{account}/{execution.described['name']}/"
+    prefix = JOURNAL_PREFIX.format(account, execution.described["name"])
     found = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for item in page.get("Contents", []):
@@ -94,14 +95,20 @@ def _details(event: dict[str, Any]) -> dict[str, Any]:
     return next((v for k, v in event.items() if k.endswith("EventDetails") and isinstance(v, dict)), {})
 
 
-def _state_of(event: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> str | None:
-    """The name of the state an event belongs to: walk back to the state it entered."""
-    seen = event
+def _back_to(event: dict[str, Any], by_id: dict[int, dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    """The details of the nearest event of `kind` (the event itself included), following previousEventId back."""
+    seen: dict[str, Any] | None = event
     while seen is not None:
-        if seen["type"].endswith("StateEntered"):
-            return str(_details(seen).get("name"))
-        seen = by_id.get(seen.get("previousEventId", 0))  # type: ignore[assignment]
+        if seen["type"].endswith(kind):
+            return _details(seen)
+        seen = by_id.get(seen.get("previousEventId", 0))
     return None
+
+
+def _state_of(event: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> str | None:
+    """The name of the state an event belongs to: the state it entered."""
+    entered = _back_to(event, by_id, "StateEntered")
+    return str(entered.get("name")) if entered is not None else None
 
 
 def _target(parameters: dict[str, Any]) -> str:
@@ -188,7 +195,7 @@ def journal_of(execution: Execution, playbook: Playbook) -> list[dict[str, Any]]
             step.skipped = step.skipped or name.startswith(f"{sid}: skipped")
         elif event["type"] == "TaskSucceeded" and details.get("resourceType") != "aws-sdk:s3":
             action = str(details.get("resource", ""))
-            call = _scheduled_before(event, by_id)
+            call = _back_to(event, by_id, "TaskScheduled")
             if call is not None and CHANGING.match(action):
                 parameters = json.loads(call.get("parameters") or "{}")
                 records_of = written.get(sid, [])
@@ -231,15 +238,6 @@ def journal_of(execution: Execution, playbook: Playbook) -> list[dict[str, Any]]
 
 
 _STATUS = {"SUCCEEDED": "completed", "FAILED": "failed", "RUNNING": "interrupted", "ABORTED": "interrupted"}
-
-
-def _scheduled_before(event: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> dict[str, Any] | None:
-    seen = by_id.get(event.get("previousEventId", 0))
-    while seen is not None:
-        if seen["type"] == "TaskScheduled":
-            return _details(seen)
-        seen = by_id.get(seen.get("previousEventId", 0))
-    return None
 
 
 def _step_records(
