@@ -99,12 +99,10 @@ def _write_results(env: Any, resource_runtime_part: Any, state_credentials: Any)
     parameters, results = env.stack.pop(), env.stack.pop()
     s3 = client_for(resource_runtime_part.region, "s3", state_credentials)
     map_run_arn = env.map_run_record_pool_manager.get_all().pop().map_run_arn
-    prefix = (
-        parameters["Prefix"]
-        if parameters["Prefix"] in ("", None) or parameters["Prefix"].endswith("/")
-        else (parameters["Prefix"] + "/")
-    )
-    folder = f"{prefix or ''}{map_run_arn.split(':')[-1]}/"
+    prefix = parameters.get("Prefix") or ""
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    folder = f"{prefix}{map_run_arn.split(':')[-1]}/"
     entries = [{"Status": "SUCCEEDED", "Output": json.dumps(as_json(r))} for r in results or []]
     body = json.dumps(entries).encode("utf-8")
     s3.put_object(Bucket=parameters["Bucket"], Key=folder + "SUCCEEDED_0.json", Body=body)
