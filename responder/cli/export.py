@@ -50,18 +50,11 @@ def stepfunctions(
         output = output_format(output, query, TEXT_JSON)
         from responder.export.stepfunctions import write
         from responder.playbook.checks import find_playbook, load_playbook
-        from responder.playbook.params import coerce_parameter, parse_assignments
+        from responder.playbook.params import given_parameters, parse_assignments
 
         book = load_playbook(find_playbook(playbook))
-        fixed = {}
-        for name, raw in parse_assignments(params or []).items():
-            declared = book.parameters.get(name)
-            if declared is None:
-                from responder.errors import UserError
-
-                raise UserError(f"{book.name} has no parameter {name!r}")
-            fixed[name] = coerce_parameter(name, declared, raw)
-        written = write(book, fixed, output_dir, organization)
+        # Only what is given is fixed in the machine; the rest comes as execution input, defaults included.
+        written = write(book, given_parameters(book, parse_assignments(params or [])), output_dir, organization)
 
         def text() -> None:
             for path in written:

@@ -35,18 +35,24 @@ def coerce_parameter(name: str, param: Parameter, raw: str | bool | int) -> str 
     return text
 
 
-def bind_parameters(playbook: Playbook, given: dict[str, str]) -> dict[str, Any]:
-    """Check -p NAME=VALUE pairs against the playbook and fill in defaults."""
-    values: dict[str, Any] = {}
+def given_parameters(playbook: Playbook, given: dict[str, str]) -> dict[str, Any]:
+    """Only the -p NAME=VALUE pairs given, checked against the playbook's declarations and typed."""
     for name in given:
         if name not in playbook.parameters:
             known = ", ".join(playbook.parameters) or "none"
             if name in ("key", "api_key", "secret"):
                 raise UserError("pass the leaked key with --key-file FILE (or - for stdin), never as -p")
             raise UserError(f"unknown parameter {shown(name)} for playbook {playbook.name} (it takes: {known})")
+    return {name: coerce_parameter(name, playbook.parameters[name], raw) for name, raw in given.items()}
+
+
+def bind_parameters(playbook: Playbook, given: dict[str, str]) -> dict[str, Any]:
+    """Check -p NAME=VALUE pairs against the playbook and fill in defaults."""
+    typed = given_parameters(playbook, given)
+    values: dict[str, Any] = {}
     for name, param in playbook.parameters.items():
-        if name in given:
-            values[name] = coerce_parameter(name, param, given[name])
+        if name in typed:
+            values[name] = typed[name]
         elif param.default is not None:
             values[name] = param.default
         elif param.required:
