@@ -60,15 +60,19 @@ def organization_scope(ous: list[str], exclude_file: Path | None) -> Organizatio
             raise UserError(f"--ou {ou!r} is not an organizational unit id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)")
     if len(set(ous)) != len(ous):
         raise UserError("--ou: the same OU is given twice")
-    exclude = frozenset(read_account_ids(exclude_file, "--exclude-accounts")) if exclude_file is not None else None
-    return Organization(tuple(ous), exclude or frozenset())
+    exclude = (
+        frozenset(read_account_ids(exclude_file, "--exclude-accounts")) if exclude_file is not None else frozenset()
+    )
+    return Organization(tuple(ous), exclude)
 
 
 def accounts_of(scope: FanoutScope, clients: Any) -> list[Target]:
     if isinstance(scope, Accounts):
         return list(scope.targets)
     if scope.ous:
-        found = [target for ou in scope.ous for target in accounts_under(clients, ou)]
+        # Nested OUs (`--ou r-root --ou ou-x`) list the same account twice: once each, or two runs would race
+        # in it (and a sweep would count its keys twice).
+        found = list({t.account_id: t for ou in scope.ous for t in accounts_under(clients, ou)}.values())
     else:
         found = organization_accounts(clients)
     where = f"--ou {' '.join(scope.ous)}" if scope.ous else "--org"

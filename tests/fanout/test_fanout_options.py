@@ -53,6 +53,16 @@ def test_ou_takes_its_accounts_and_those_of_the_ous_below(members: list[Member])
     assert swept_accounts("--ou", team, "--ou", other) == {a, b, c}
 
 
+def test_nested_ous_sweep_each_account_once(members: list[Member]) -> None:
+    a, b, _ = (m.account_id for m in members)
+    team = make_ou(root_id(), "team", a)
+    sub = make_ou(team, "team-sub", b)
+    result = runner.invoke(app, ["sweep", "--org", "--ou", team, "--ou", sub, "-o", "json"])
+    assert result.exit_code == 0, result.output
+    rows = [row["account_id"] for row in json.loads(result.stdout)]
+    assert sorted(rows) == sorted([a, b])  # b is under both OUs: swept (and its key listed) once
+
+
 def test_exclude_accounts_leaves_them_out(members: list[Member], tmp_path: Path) -> None:
     excluded = tmp_path / "exclude.txt"
     excluded.write_text(f"# frozen for the audit\n{members[0].account_id}\n")
