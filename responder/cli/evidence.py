@@ -18,20 +18,22 @@ if TYPE_CHECKING:
     from responder.engine.runs import RunPaths
 
 
-def draw_pictures(paths: RunPaths, report: dict[str, Any]) -> dict[str, Any]:
-    """Draw the timeline pictures into the run's directory; the report rewritten to show them."""
-    from responder.engine.evidence import collect_events, parse_time
-    from responder.engine.outcome import save_report
-    from responder.engine.run_state import load_run
+def draw_pictures(paths: RunPaths, report: dict[str, Any], state: RunState) -> dict[str, Any]:
+    """Draw the timeline pictures into the run's directory; the report (of `state`) rewritten to show them."""
+    from responder.clock import parse_time
+    from responder.engine.evidence import collect_events
+    from responder.engine.report import render_markdown, save_reports
     from responder.engine.timeline import draw_timelines
+    from responder.engine.timeline_files import existing_pictures
 
     if report.get("accounts"):
         raise UserError("a fan-out's parent run has no timeline of its own: draw each account's run")
-    events = collect_events(load_run(paths.audit_log), parse_time(report.get("contained_at")))
+    events = collect_events(state, parse_time(report.get("contained_at")))
     for name in draw_timelines(paths.directory, report, events):
         say(f"drew {paths.directory / name}", err=True)
-    _, redrawn = save_report(paths, report["status"])
-    return redrawn
+    report["evidence"]["pictures"] = existing_pictures(paths.directory)  # all that drawing changes in the report
+    save_reports(paths, report, render_markdown(report), events)
+    return report
 
 
 def findings_out(report: dict[str, Any], state: RunState, aws: AwsOptions, to_security_hub: bool) -> list[Any]:

@@ -173,7 +173,7 @@ def report(
             from responder.cli import evidence
 
             if timeline:
-                built = evidence.draw_pictures(paths, built)
+                built = evidence.draw_pictures(paths, built, state)
             if output == "asff" or to_security_hub:
                 aws = AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url)
                 findings = evidence.findings_out(built, state, aws, to_security_hub)

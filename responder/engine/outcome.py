@@ -10,6 +10,7 @@ from responder.actions.base import Target
 from responder.actions.registry import get_action
 from responder.engine import events as j
 from responder.engine.context import lock_names
+from responder.engine.evidence import collect_events, containment_moment
 from responder.engine.executor import Executor, StepError
 from responder.engine.journal import Journal
 from responder.engine.locks import holder
@@ -51,8 +52,9 @@ def save_report(paths: RunPaths, status: str | None = None) -> tuple[RunState, d
     state = load_run(paths.audit_log)
     if status is not None:
         state.status = status
-    report = build_report(state, paths)
-    save_reports(paths, report, render_markdown(report))
+    events = collect_events(state, containment_moment(state))  # once, for the report and for events.jsonl
+    report = build_report(state, paths, events)
+    save_reports(paths, report, render_markdown(report), events)
     return state, report
 
 

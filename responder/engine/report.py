@@ -14,12 +14,11 @@ from responder.engine.evidence import (
     containment_moment,
     first_search,
     lake_query,
-    parse_time,
     write_events,
 )
 from responder.engine.report_markdown import containment_line, render_markdown
 from responder.engine.report_words import skip_reason
-from responder.engine.run_state import RunState, load_run
+from responder.engine.run_state import RunState
 from responder.engine.runs import RunPaths
 from responder.engine.timeline_files import existing_pictures
 
@@ -75,9 +74,10 @@ def containment_times(state: RunState) -> dict[str, Any]:
     }
 
 
-def build_report(state: RunState, paths: RunPaths | None) -> dict[str, Any]:
+def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The report of a run; `paths` None for one read back from another engine (an exported machine's
-    execution: `responder report --execution`), which has no audit log of its own."""
+    execution: `responder report --execution`), which has no audit log of its own. `events`: the run's CloudTrail
+    events (evidence.collect_events), when the caller has them already."""
     started = state.started
     chain = verify_chain(paths.audit_log) if paths is not None else None
     steps = []
@@ -124,7 +124,9 @@ def build_report(state: RunState, paths: RunPaths | None) -> dict[str, Any]:
         "warnings": state.warnings,
         "contained_at": moment.isoformat() if moment else None,
         "principal": principal(state),
-        "evidence": evidence(state, paths, moment) if paths is not None else None,
+        "evidence": evidence(state, paths, events if events is not None else collect_events(state, moment))
+        if paths is not None
+        else None,
     }
 
 
@@ -147,10 +149,9 @@ def principal(state: RunState) -> dict[str, str] | None:
     return {"type": "user", "name": str(key["user_name"])} if key.get("user_name") else None
 
 
-def evidence(state: RunState, paths: RunPaths, moment: Any) -> dict[str, Any]:
+def evidence(state: RunState, paths: RunPaths, events: list[dict[str, Any]]) -> dict[str, Any]:
     """The events the run and `responder investigate` read, summed up; where they are kept; and the queries for
     what LookupEvents cannot see."""
-    events = collect_events(state, moment)
     bearer = [e for e in events if e.get("bearer_token")]
     search = first_search(state)
     rechecks = [
@@ -203,13 +204,15 @@ def _timeline_entry(record: dict[str, Any]) -> dict[str, Any]:
     return {"ts": record.get("ts"), "event": record.get("event"), "step": record.get("step"), "detail": detail}
 
 
-def save_reports(paths: RunPaths, report: dict[str, Any], markdown: str) -> None:
-    """The run's report.md and report.json, beside its audit log; and events.jsonl, every event the run read."""
+def save_reports(
+    paths: RunPaths, report: dict[str, Any], markdown: str, events: list[dict[str, Any]] | None = None
+) -> None:
+    """The run's report.md and report.json, beside its audit log; and, given the events the run read (a fan-out's
+    parent has none of its own), events.jsonl."""
     paths.report_md.write_text(markdown, encoding="utf-8")
     paths.report_json.write_text(render_json(report), encoding="utf-8")
-    if report.get("evidence") is not None and not report.get("fanout"):
-        state = load_run(paths.audit_log)
-        write_events(paths.directory / EVENTS_FILE, collect_events(state, parse_time(report.get("contained_at"))))
+    if events is not None:
+        write_events(paths.directory / EVENTS_FILE, events)
 
 
 def render_json(report: dict[str, Any]) -> str:
