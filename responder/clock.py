@@ -1,10 +1,13 @@
-"""When this process started: the zero of every "time to containment" figure a run reports."""
+"""When this process started: the zero of every "time to containment" figure a run reports; and reading the
+times the journal and CloudTrail write."""
 
 from __future__ import annotations
 
 import os
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 _IMPORTED_AT = time.time()
 
@@ -26,3 +29,15 @@ PROCESS_STARTED = _IMPORTED_AT if _age is None or _age < 0 else min(_IMPORTED_AT
 def since_start() -> float:
     """Seconds since this process started."""
     return round(time.time() - PROCESS_STARTED, 3)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A time as the journal or CloudTrail writes it (ISO 8601, `Z` or an offset), or None for none or nonsense."""
+    if isinstance(value, datetime):
+        return value
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None

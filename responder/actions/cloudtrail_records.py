@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from responder.actions.base import ActionSnapshot
+from responder.clock import parse_time
 
 BEDROCK_SOURCE = "bedrock.amazonaws.com"
 MANTLE_SOURCE = "bedrock-mantle.amazonaws.com"
@@ -106,7 +107,4 @@ def counts_text(counts: list[list[Any]]) -> str:
 
 
 def _when(record: dict[str, Any]) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(record.get("eventTime")).replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    return parse_time(record.get("eventTime"))

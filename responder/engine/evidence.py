@@ -14,24 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from responder.actions.registry import get_action
+from responder.clock import parse_time
 from responder.engine import events as j
 from responder.engine.run_state import RunState
 from responder.redaction import SECRETS
 
 EVENTS_FILE = "events.jsonl"
 ENDPOINT_SOURCES = ("bedrock.amazonaws.com", "bedrock-mantle.amazonaws.com")
-
-
-def parse_time(value: Any) -> datetime | None:
-    """A time as the journal or CloudTrail writes it (ISO 8601, `Z` or an offset), or None for none or nonsense."""
-    if isinstance(value, datetime):
-        return value
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def containment_moment(state: RunState) -> datetime | None:
@@ -58,7 +47,7 @@ class Search:
 def first_search(state: RunState) -> Search | None:
     """The run's own investigation: by what, where and over which window it searched."""
     for step in state.steps.values():
-        output = _report_output(step.action)
+        output = report_output_of(step.action)
         activity = step.outputs.get(output) if output else None
         if isinstance(activity, dict) and activity.get("searched", {}).get("by"):
             searched = activity["searched"]
@@ -67,7 +56,7 @@ def first_search(state: RunState) -> Search | None:
     return None
 
 
-def _report_output(action_name: str) -> str | None:
+def report_output_of(action_name: str) -> str | None:
     action = get_action(action_name)
     return action.report_output if action is not None else None
 
@@ -78,7 +67,7 @@ def collect_events(state: RunState, moment: datetime | None) -> list[dict[str, A
     found: dict[str, dict[str, Any]] = {}
     batches: list[tuple[str, list[dict[str, Any]]]] = []
     for step in state.steps.values():
-        if _report_output(step.action) and isinstance(step.outputs.get("events"), list):
+        if report_output_of(step.action) and isinstance(step.outputs.get("events"), list):
             batches.append((step.id, step.outputs["events"]))
     batches += [("investigate-again", r.get("events", [])) for r in state.records if r.get("event") == j.INVESTIGATED]
     for read_by, events in batches:

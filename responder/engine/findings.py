@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from responder.actions.base import Identity
 from responder.engine.report_summary import opening
 from responder.redaction import SECRETS
 
@@ -25,8 +26,8 @@ def product_arn(partition: str, region: str, account: str) -> str:
 
 
 def _partition(report: dict[str, Any]) -> str:
-    operator = str(report.get("operator") or "")
-    return operator.split(":")[1] if operator.count(":") >= 5 else "aws"
+    """The operator's partition (aws, aws-us-gov, aws-cn), read from its ARN as the run's identity reads it."""
+    return Identity(str(report.get("account")), str(report.get("operator") or "")).partition
 
 
 def _keys(report: dict[str, Any]) -> list[dict[str, str]]:

@@ -13,9 +13,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from responder.actions.cloudtrail import InvestigateKeyActivity, InvestigateParams
+from responder.clock import parse_time
 from responder.engine import events as j
 from responder.engine.context import Settings, open_context, with_run_endpoint
-from responder.engine.evidence import containment_moment, parse_time
+from responder.engine.evidence import containment_moment
 from responder.engine.journal import Journal
 from responder.engine.outcome import current_status, save_report
 from responder.engine.run_state import RunState, load_run

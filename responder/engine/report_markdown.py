@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from responder.actions.cloudtrail_records import counts_text
 from responder.actions.registry import get_action
 from responder.engine import events as j
+from responder.engine.evidence import report_output_of
 from responder.engine.report_summary import follow_ups, opening
 from responder.engine.report_words import change_words, clock, policy_diff, second
 
@@ -161,7 +163,8 @@ def _activity(report: dict[str, Any]) -> list[str]:
         "",
     ]
     for step in report["steps"]:
-        activity = (step.get("outputs") or {}).get("activity")
+        output = report_output_of(step["action"])  # the action says which output is its summary
+        activity = (step.get("outputs") or {}).get(output) if output else None
         if not isinstance(activity, dict) or not activity.get("bearer_token_calls"):
             continue
         searched = activity["searched"]
@@ -170,13 +173,13 @@ def _activity(report: dict[str, Any]) -> list[str]:
             f"{second(searched['window'][0])} to {second(searched['window'][1])}"
             + (" (stopped at the event cap: there may be more)" if activity["cap_hit"] else ""),
             f"- First seen {second(activity['first_seen'])}, last seen {second(activity['last_seen'])}",
-            f"- By call: {_counts(activity['by_event'])}",
-            f"- By region: {_counts(activity['by_region'])}",
+            f"- By call: {counts_text(activity['by_event'])}",
+            f"- By region: {counts_text(activity['by_region'])}",
             f"- Source IPs: {', '.join(activity['source_ips'])}",
             f"- User agents: {', '.join(activity['user_agents'])}",
         ]
         if activity["errors"]:
-            lines.append(f"- Failed calls: {_counts(activity['errors'])}")
+            lines.append(f"- Failed calls: {counts_text(activity['errors'])}")
     for recheck in evidence.get("rechecks", []):
         lines.append(
             f"- Re-checked at {second(recheck['at'])} (`responder investigate`), from {second(recheck['since'])}: "
@@ -237,10 +240,6 @@ def _not_visible(queries: dict[str, str]) -> list[str]:
         queries["athena"],
         "```",
     ]
-
-
-def _counts(counts: list[list[Any]]) -> str:
-    return ", ".join(f"{name} {n}" for name, n in counts)
 
 
 def _not_done(report: dict[str, Any]) -> list[str]:

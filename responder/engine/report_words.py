@@ -7,31 +7,29 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from responder.engine.evidence import parse_time
+from responder.clock import parse_time
+from responder.engine import events as j
 from responder.engine.run_state import RunState
 from responder.playbook.refs import refs_in
 
 CLOUDTRAIL_LAG = timedelta(minutes=15)  # CloudTrail delivers events 5 to 15 minutes after the call
 
 
-when = parse_time  # the report reads times as the evidence does
-
-
 def second(value: Any) -> str:
     """'2026-12-02 14:02:07 UTC': a report's times, to the second."""
-    moment = when(value)
+    moment = parse_time(value)
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else str(value or "?")
 
 
 def clock(value: Any) -> str:
     """'14:02:07 UTC': a time of day, when the date is plain from context."""
-    moment = when(value)
+    moment = parse_time(value)
     return moment.strftime("%H:%M:%S UTC") if moment else str(value or "?")
 
 
 def recheck_after(contained_at: Any) -> datetime | None:
     """When `responder investigate` sees every call made up to containment: CloudTrail's delay after it."""
-    moment = when(contained_at)
+    moment = parse_time(contained_at)
     return moment + CLOUDTRAIL_LAG if moment else None
 
 
@@ -46,7 +44,7 @@ _FALSE_OUTPUT = {
 
 def skip_reason(state: RunState, step_id: str) -> str:
     """Why a step was skipped, in words: which of its conditions was false, and how to have it run."""
-    record = next((r for r in state.records if r.get("event") == "step.skipped" and r.get("step") == step_id), {})
+    record = next((r for r in state.records if r.get("event") == j.SKIPPED and r.get("step") == step_id), {})
     reason = str(record.get("reason") or "")
     if not reason.startswith("condition not met"):
         return reason or "its condition was false"

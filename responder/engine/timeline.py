@@ -14,7 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from responder.engine.evidence import ENDPOINT_SOURCES, parse_time
+from responder.clock import parse_time
+from responder.engine.evidence import ENDPOINT_SOURCES
 from responder.engine.timeline_files import picture_names
 from responder.errors import UserError
 
