@@ -283,26 +283,25 @@ class InvestigateKeyActivity(Action[InvestigateParams, ActivitySnapshot]):
         return read_activity(ctx, params)
 
     def plan(self, ctx: ActionContext, params: InvestigateParams, snapshot: ActivitySnapshot) -> StepPlan:
-        read = snapshot
-        if read.by is None:
+        if snapshot.by is None:
             note = "nothing to look up by: give the key (its access key id) or a user name to investigate"
             return StepPlan(outputs={"activity": None, "events": []}, notes=[note, MANTLE_NOTE])
-        activity = summarise(read, params.contained_at)
+        activity = summarise(snapshot, params.contained_at)
         notes = [
             f"{activity['bearer_token_calls']} call(s) made with a bearer token "
-            f"({counts_text(activity['by_source'])}; {read.by}, {', '.join(read.regions)})",
+            f"({counts_text(activity['by_source'])}; {snapshot.by}, {', '.join(snapshot.regions)})",
             MANTLE_NOTE,
         ]
         if not params.regions:
             notes.append(
-                f"searched only {', '.join(read.regions)}: Bedrock may have been called elsewhere too; "
+                f"searched only {', '.join(snapshot.regions)}: Bedrock may have been called elsewhere too; "
                 "add -p regions=REGION,REGION"
             )
-        if read.cap_hit:
+        if snapshot.cap_hit:
             notes.append(f"stopped at {params.max_events} events (max_events): there may be more")
-        if read.capped_window:
+        if snapshot.capped_window:
             notes.append("LookupEvents keeps 90 days: older activity is not covered")
-        events = [event_line(r, params.contained_at) for r in read.records]
+        events = [event_line(r, params.contained_at) for r in snapshot.records]
         return StepPlan(outputs={"activity": activity, "events": events}, notes=notes)
 
 

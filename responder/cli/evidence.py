@@ -42,7 +42,7 @@ def findings_out(report: dict[str, Any], state: RunState, aws: AwsOptions, to_se
     from responder.engine.findings import asff_findings, import_findings
 
     chosen = with_run_endpoint(aws, state.started)
-    region = chosen.region or state.started.get("region") or "us-east-1"
+    region = chosen.region or "us-east-1"  # the run's own region, unless --region says otherwise
     findings = asff_findings(report, region)
     if not to_security_hub:
         return findings
@@ -51,7 +51,7 @@ def findings_out(report: dict[str, Any], state: RunState, aws: AwsOptions, to_se
     from responder.aws.clients import Clients
 
     clients = Clients(dataclasses.replace(chosen, region=region))
-    imported, failed = import_findings(clients.client_in("securityhub", region), findings)
+    imported, failed = import_findings(clients.client("securityhub"), findings)
     for refused in failed:
         say(f"Security Hub refused finding {refused.get('Id')}: {refused.get('ErrorMessage')}", err=True)
     say(f"imported {imported} finding(s) into Security Hub in {region}", err=True)

@@ -80,8 +80,12 @@ class ProgressLine:
         return f"{self.what}: {self.done}/{self.total}{failed}, {time.monotonic() - self.started:.1f} s"
 
     def clear(self) -> None:
+        self._leave("\r\x1b[2K")
+
+    def _leave(self, ending: str) -> None:
+        """Take the line off the screen (ending erases it) or leave it standing (ending is a newline)."""
         if self.enabled and self._drawn:
-            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.write(ending)
             sys.stderr.flush()
             self._drawn = False
             _ON_SCREEN.remove(self)
@@ -96,8 +100,4 @@ class ProgressLine:
 
     def close(self) -> None:
         """Leave the last figures on their own line before anything else is written."""
-        if self.enabled and self._drawn:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-            self._drawn = False
-            _ON_SCREEN.remove(self)
+        self._leave("\n")

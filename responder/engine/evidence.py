@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from responder.actions.cloudtrail_records import ENDPOINTS
 from responder.actions.registry import get_action
 from responder.clock import parse_time
 from responder.engine import events as j
@@ -20,7 +21,7 @@ from responder.engine.run_state import RunState
 from responder.redaction import SECRETS
 
 EVENTS_FILE = "events.jsonl"
-ENDPOINT_SOURCES = ("bedrock.amazonaws.com", "bedrock-mantle.amazonaws.com")
+ENDPOINT_SOURCES = ENDPOINTS  # the two endpoints a key works on, as CloudTrail names them
 
 
 def containment_moment(state: RunState) -> datetime | None:

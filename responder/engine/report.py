@@ -8,6 +8,7 @@ from typing import Any
 from responder.engine import events as j
 from responder.engine.audit import verify_chain
 from responder.engine.evidence import (
+    ENDPOINT_SOURCES,
     EVENTS_FILE,
     athena_query,
     collect_events,
@@ -175,7 +176,7 @@ def evidence(state: RunState, paths: RunPaths, events: list[dict[str, Any]]) -> 
         "bearer_token_calls": len(bearer),
         "by_source": [
             [source, sum(1 for e in bearer if e.get("source") == source)]
-            for source in dict.fromkeys(["bedrock.amazonaws.com", "bedrock-mantle.amazonaws.com", *_sources(bearer)])
+            for source in dict.fromkeys([*ENDPOINT_SOURCES, *_sources(bearer)])
         ],
         "first_seen": times[0] if times else None,
         "last_seen": times[-1] if times else None,

@@ -49,9 +49,8 @@ def markers(report: dict[str, Any], calls: list[dict[str, Any]]) -> list[Marker]
         found["first-call"], found["last-call"] = times[0], times[-1]
     milestones = [m for m in (report.get("containment") or {}).get("milestones", []) if not m.get("already")]
     key = [t for m in milestones if m.get("stops") == "key" and (t := parse_time(m.get("at"))) is not None]
-    denied = [t for m in milestones if (t := parse_time(m.get("at"))) is not None]
     found["key-inactive"] = max(key) if key else None
-    found["principal-denied"] = max(denied) if denied else None
+    found["principal-denied"] = parse_time(report.get("contained_at"))  # the last containment change AWS answered
     return [Marker(gid, at) for gid, at in found.items() if at is not None]
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ENDPOINT_SLUGS = {"bedrock.amazonaws.com": "bedrock", "bedrock-mantle.amazonaws.com": "bedrock-mantle"}
-
 
 def picture_names(source: str) -> tuple[str, str]:
-    slug = ENDPOINT_SLUGS.get(source, source.split(".")[0])
+    slug = source.split(".")[0]  # bedrock, bedrock-mantle
     return f"timeline-{slug}.svg", f"timeline-{slug}.png"
 
 

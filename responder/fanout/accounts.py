@@ -143,16 +143,28 @@ def accounts_under(clients: Clients, parent_id: str) -> list[Target]:
         while parents:
             parent = parents.pop()
             for page in organizations.get_paginator("list_accounts_for_parent").paginate(ParentId=parent):
-                found += [Target(a["Id"]) for a in page["Accounts"] if (a.get("State") or a.get("Status")) == "ACTIVE"]
+                found += _active(page["Accounts"])
             paginator = organizations.get_paginator("list_organizational_units_for_parent")
             for page in paginator.paginate(ParentId=parent):
                 parents += [ou["Id"] for ou in page["OrganizationalUnits"]]
     except Exception as exc:
-        _organization_failure(exc, f"--ou {parent_id}")
+        if error_code(exc) in ("ParentNotFoundException", "ChildNotFoundException", "InvalidInputException"):
+            raise UserError(f"--ou {parent_id}: the organization has no such organizational unit") from None
+        _organization_failure(
+            exc,
+            f"--ou {parent_id}",
+            "organizations:ListAccounts (and ListAccountsForParent, ListOrganizationalUnitsForParent with --ou)",
+        )
     return found
 
 
-def _organization_failure(exc: Exception, where: str) -> NoReturn:
+def _active(accounts: list[dict[str, Any]]) -> list[Target]:
+    # `State` replaces `Status`, which AWS retired on 2026-09-09 (botocore's Organizations model says so).
+    return [Target(a["Id"]) for a in accounts if (a.get("State") or a.get("Status")) == "ACTIVE"]
+
+
+def _organization_failure(exc: Exception, where: str, needs: str) -> NoReturn:
+    """What an Organizations refusal means for the operator, in one line; anything else is raised as it is."""
     code = error_code(exc)
     if code == "AWSOrganizationsNotInUseException":
         raise UserError(
@@ -160,12 +172,9 @@ def _organization_failure(exc: Exception, where: str) -> NoReturn:
         ) from None
     if code in ("AccessDenied", "AccessDeniedException"):
         raise UserError(
-            f"{where} needs organizations:ListAccounts (and ListAccountsForParent, ListOrganizationalUnitsForParent "
-            "with --ou), from the management account or a delegated administrator; or list the accounts with "
-            "--accounts FILE"
+            f"{where} needs {needs}, from the management account or a delegated administrator; or list the accounts "
+            "with --accounts FILE"
         ) from None
-    if code in ("ParentNotFoundException", "ChildNotFoundException", "InvalidInputException"):
-        raise UserError(f"{where}: the organization has no such organizational unit") from None
     raise exc
 
 
@@ -175,20 +184,9 @@ def organization_accounts(clients: Clients) -> list[Target]:
     targets = []
     try:
         for page in clients.client("organizations").get_paginator("list_accounts").paginate():
-            # `State` replaces `Status`, which AWS retired on 2026-09-09 (botocore's Organizations model says so).
-            targets += [Target(a["Id"]) for a in page["Accounts"] if (a.get("State") or a.get("Status")) == "ACTIVE"]
+            targets += _active(page["Accounts"])
     except Exception as exc:
-        code = error_code(exc)
-        if code == "AWSOrganizationsNotInUseException":
-            raise UserError(
-                "--org: your account is not in an organization; list accounts with --accounts FILE"
-            ) from None
-        if code in ("AccessDenied", "AccessDeniedException"):
-            raise UserError(
-                "--org needs organizations:ListAccounts, from the management account or a delegated administrator; "
-                "or list the accounts with --accounts FILE"
-            ) from None
-        raise
+        _organization_failure(exc, "--org", "organizations:ListAccounts")
     return targets
 
 

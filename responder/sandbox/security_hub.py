@@ -8,6 +8,7 @@ those checks, so a test against the sandbox fails where AWS would.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from typing import Any
@@ -19,6 +20,7 @@ _INSTALLED_ATTR = "_responder_security_hub_installed"
 _lock = threading.Lock()
 
 
+@functools.cache  # the service model, loaded once: not at every BatchImportFindings
 def _required() -> list[str]:
     import botocore.session
 
