@@ -15,6 +15,7 @@ from unittest import mock
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
 from responder.actions.iam_sessions import REVOKE_POLICY_NAME, revoked_before
 from responder.aws.clients import AwsOptions
+from responder.clock import start_timing_now
 from responder.engine.context import Settings
 from responder.engine.journal import Listener
 from responder.engine.operations import start_run
@@ -76,6 +77,7 @@ def rehearse(playbook: str, runs_dir: Path, listeners: list[Listener]) -> Rehear
         settings = Settings(runs_dir=runs_dir, aws=AwsOptions(region=SANDBOX_REGION), listeners=listeners)
         iam = settings.open_clients(settings.aws, True).iam
         key = getattr(incident, "key", None)
+        start_timing_now()  # the report's "time to containment" counts from the run, not the emulator's setup
         run = start_run(playbook, params, key, dry_run=False, confirm=None, settings=settings)
         checks = [Check("the run completed", run.status == "completed"), *contained(iam, incident, run)]
         back = rollback_run(run.run_id, reactivate_keys=True, settings=settings)
