@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,25 +84,26 @@ def accounts_of(scope: FanoutScope, clients: Any) -> list[Target]:
     return kept
 
 
-def _read_list(path: Path, option: str) -> str:
-    """A list file's text, or one line saying why it cannot be read."""
+def _entries(path: Path, option: str) -> Iterator[tuple[int, str]]:
+    """A list file's lines that say something, numbered: blank lines and # comments are skipped; a file that
+    cannot be read is one line saying why."""
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"{option} {path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{option} {path}: cannot read it ({type(exc).__name__})") from None
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            yield number, line
 
 
 def read_accounts_file(path: Path) -> list[Target]:
     """One account per line: ACCOUNT_ID or ACCOUNT_ID,ROLE_NAME; blank lines and # comments are skipped."""
-    text = _read_list(path, "--accounts")
     targets: list[Target] = []
     seen: dict[str, int] = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
+    for number, line in _entries(path, "--accounts"):
         parts = [part.strip() for part in line.split(",")]
         if (
             len(parts) > 2
@@ -121,13 +122,9 @@ def read_accounts_file(path: Path) -> list[Target]:
 
 def read_account_ids(path: Path, option: str) -> list[str]:
     """One 12-digit account id per line; blank lines and # comments are skipped (an --accounts file's ids too)."""
-    text = _read_list(path, option)
     ids = []
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
+    for number, line in _entries(path, option):
         account = line.split(",", 1)[0].strip()  # an --accounts file's ACCOUNT_ID,ROLE_NAME lines are accepted
-        if not line:
-            continue
         if not ACCOUNT_ID.fullmatch(account):
             raise UserError(f"{path}:{number}: expected a 12-digit ACCOUNT_ID, got {line!r}")
         ids.append(account)
