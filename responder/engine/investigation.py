@@ -18,6 +18,7 @@ from responder.engine import events as j
 from responder.engine.context import Settings, open_context, with_run_endpoint
 from responder.engine.evidence import containment_moment
 from responder.engine.journal import Journal
+from responder.engine.operations import scope_for
 from responder.engine.outcome import current_status, save_report
 from responder.engine.run_state import RunState, load_run
 from responder.engine.runs import RunPaths, find_run
@@ -101,12 +102,8 @@ def investigate_run(run_id: str, settings: Settings) -> Investigation:
 def _investigation_arguments(state: RunState) -> dict[str, Any]:
     """The run's own CloudTrail investigation's arguments (by what and where to look), resolved as the run resolved
     them: from its parameters and the outputs its steps journaled."""
-    scope = {
-        "params": state.started.get("params") or {},
-        "key": None,
-        "steps": {step_id: step.outputs for step_id, step in state.steps.items()},
-        "run": {"id": state.run_id, "started_at": state.started.get("ts")},
-    }
+    scope = scope_for(state.started.get("params") or {}, None, state.run_id, state.started["ts"])
+    scope["steps"] = {step_id: step.outputs for step_id, step in state.steps.items()}
     for step in (state.started.get("playbook_document") or {}).get("steps", []):
         if step.get("action") == InvestigateKeyActivity.name and step.get("id") in state.steps:
             arguments: dict[str, Any] = resolve(step.get("with") or {}, scope)
