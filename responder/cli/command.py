@@ -20,7 +20,6 @@ COMPLETERS = {
     "RUN_ID": complete_run_id,
     "FILE_OR_RUN_ID": complete_run_id,
 }
-GIVEN_BEFORE = "responder.given_before"  # ctx.meta: the options a command took from before its name
 DEBUG_HELP = "Show tracebacks (secrets still redacted)."
 NO_COLOR_HELP = "No colour, even on a terminal (as NO_COLOR=1 does)."
 
@@ -80,7 +79,7 @@ def take_given_before(ctx: Any) -> None:
         own, before = ctx.get_parameter_source(name), root.get_parameter_source(name)
         if before is not None and before.name == "COMMANDLINE" and (own is None or own.name != "COMMANDLINE"):
             ctx.params[name] = root.params[name]
-            ctx.meta.setdefault(GIVEN_BEFORE, set()).add(name)
+            ctx.set_parameter_source(name, before)  # given on the command line, before the name: for every reader
 
 
 class ResponderTyper(typer.Typer):

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 
-from responder.cli.command import GIVEN_BEFORE
 from responder.cli.output import TEXT_JSON, output_option, query_option
 from responder.engine.concurrency import MAX_CONCURRENCY
 from responder.engine.runs import default_runs_dir
@@ -15,8 +14,7 @@ from responder.engine.runs import default_runs_dir
 
 def from_environment(ctx: typer.Context, names: tuple[str, ...]) -> frozenset[str]:
     """Which of these options came from the environment (AWS_ENDPOINT_URL, AWS_REGION), not a command line."""
-    before = ctx.meta.get(GIVEN_BEFORE, set())  # given before the command's name: a command line too
-    sources = {name: ctx.get_parameter_source(name) for name in names if name not in before}
+    sources = {name: ctx.get_parameter_source(name) for name in names}
     return frozenset(name for name, source in sources.items() if source is not None and source.name == "ENVIRONMENT")
 
 

@@ -7,20 +7,17 @@ import shlex
 
 import typer
 
-from responder.cli.command import GIVEN_BEFORE
-
 
 def rebuilt_command(ctx: typer.Context, drop: frozenset[str] = frozenset(), add: tuple[str, ...] = ()) -> str:
     words = ctx.command_path.split()
     options: list[str] = []
-    given_before = ctx.meta.get(GIVEN_BEFORE, set())
     for param in ctx.command.params:
         name = param.name
         if name is None or name in drop or not param.expose_value:
             continue
         source = ctx.get_parameter_source(name)
-        if name not in given_before and (source is None or source.name != "COMMANDLINE"):
-            continue  # a default or the environment: the same again next time
+        if source is None or source.name != "COMMANDLINE":
+            continue  # a default or the environment (options given before the name count as given: command.py)
         value = ctx.params.get(name)
         values = list(value) if isinstance(value, (list, tuple)) else [value]
         if param.param_type_name == "argument":
