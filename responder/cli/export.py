@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from responder.cli.command import ResponderTyper
-from responder.cli.errors import reported_errors
 from responder.cli.options import Output, Query
-from responder.cli.output import TEXT_JSON, asked, emit, output_format
+from responder.cli.output import TEXT_JSON, emit, reported_output
 from responder.cli.render import say
 
 export_app = ResponderTyper(
@@ -46,8 +45,7 @@ def stepfunctions(
     Example: responder export stepfunctions leaked-long-term-key --output-dir sfn/
     Example: responder export stepfunctions contain-bedrock-keys -p filter=no-expiry --org
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, TEXT_JSON)
+    with reported_output(output, query, TEXT_JSON) as output:
         from responder.export.stepfunctions import write
         from responder.playbook.checks import find_playbook, load_playbook
         from responder.playbook.params import given_parameters, parse_assignments

@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 
-from responder.cli.errors import reported_errors
 from responder.cli.options import EndpointUrl, Output, Profile, Query, Region, RunsDir, runs_dir_or_default
-from responder.cli.output import TEXT_JSON, asked, emit, output_format
+from responder.cli.output import TEXT_JSON, emit, reported_output
 from responder.cli.render import say
 from responder.errors import EXIT_STEP_FAILED
 
@@ -29,8 +28,7 @@ def investigate(
 
     Example: responder investigate 20261123T101500Z-3fa9c1
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, TEXT_JSON)
+    with reported_output(output, query, TEXT_JSON) as output:
         from responder.aws.clients import AwsOptions
         from responder.engine.context import Settings
         from responder.engine.investigation import investigate_run

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -43,7 +44,17 @@ def query_option() -> Any:
     )
 
 
-def asked(output: str | None, query: str | None) -> str | None:
+@contextmanager
+def reported_output(output: str | None, query: str | None, choices: tuple[str, ...]) -> Iterator[str]:
+    """A command's body: its failures reported as one line (and, asked for json, one JSON object), with the
+    format it is to write, checked first."""
+    from responder.cli.errors import reported_errors
+
+    with reported_errors(_asked(output, query)):
+        yield output_format(output, query, choices)
+
+
+def _asked(output: str | None, query: str | None) -> str | None:
     """The format asked for before it is checked (for the error handler): a --query alone asks for json."""
     return "json" if output is None and query is not None else output
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from responder.cli.errors import fail, reported_errors
+from responder.cli.errors import fail
 from responder.cli.options import DEFAULT_ROLE_NAME, Output, Query, RoleName
-from responder.cli.output import JSON_ONLY, TEXT_JSON, asked, emit, output_format, output_option
+from responder.cli.output import JSON_ONLY, TEXT_JSON, emit, output_option, reported_output
 from responder.cli.render import say
 from responder.errors import EXIT_BAD_INPUT, UserError
 
@@ -26,8 +26,7 @@ def list_playbooks(output: Output = None, query: Query = None) -> None:
     Example: responder list
     Example: responder list -o json --query '[].name'
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, TEXT_JSON)
+    with reported_output(output, query, TEXT_JSON) as output:
         from responder.playbook.shipped import shipped_playbooks
         from responder.playbook.source import load_yaml, read_text
 
@@ -58,8 +57,7 @@ def show(
 
     Example: responder show leaked-long-term-key
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, TEXT_JSON)
+    with reported_output(output, query, TEXT_JSON) as output:
         from responder.playbook.checks import find_playbook, load_playbook
 
         shown = describe_playbook(load_playbook(find_playbook(playbook)))
@@ -168,32 +166,31 @@ def validate(
     """
     from responder.playbook.checks import PlaybookInvalid, load_playbook
 
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, TEXT_JSON)
-    results: list[dict[str, Any]] = []
-    for path in files:
-        try:
-            load_playbook(path)
-            results.append({"file": str(path), "ok": True, "problems": []})
-        except PlaybookInvalid as exc:
-            results.append({"file": str(path), "ok": False, "problems": list(exc.problems)})
-        except UserError as exc:
-            results.append({"file": str(path), "ok": False, "problems": [str(exc)]})
+    with reported_output(output, query, TEXT_JSON) as output:
+        results: list[dict[str, Any]] = []
+        for path in files:
+            try:
+                load_playbook(path)
+                results.append({"file": str(path), "ok": True, "problems": []})
+            except PlaybookInvalid as exc:
+                results.append({"file": str(path), "ok": False, "problems": list(exc.problems)})
+            except UserError as exc:
+                results.append({"file": str(path), "ok": False, "problems": [str(exc)]})
 
-    def text() -> None:
-        for result in results:
-            if result["ok"]:
-                say(f"{result['file']}: ok")
-            for problem in result["problems"]:
-                fail(problem)
+        def text() -> None:
+            for result in results:
+                if result["ok"]:
+                    say(f"{result['file']}: ok")
+                for problem in result["problems"]:
+                    fail(problem)
 
-    emit(results, output, query, text)
-    if output == "json":
-        for result in results:  # stderr still says what is wrong: a script may show it as it is
-            for problem in result["problems"]:
-                fail(problem)
-    if not all(result["ok"] for result in results):
-        raise typer.Exit(EXIT_BAD_INPUT)
+        emit(results, output, query, text)
+        if output == "json":
+            for result in results:  # stderr still says what is wrong: a script may show it as it is
+                for problem in result["problems"]:
+                    fail(problem)
+        if not all(result["ok"] for result in results):
+            raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def schema(output: SchemaOutput = None, query: Query = None) -> None:
@@ -203,8 +200,8 @@ def schema(output: SchemaOutput = None, query: Query = None) -> None:
     """
     from responder.playbook.model import playbook_schema
 
-    with reported_errors(asked(output, query)):
-        emit(playbook_schema(), output_format(output, query, JSON_ONLY), query)
+    with reported_output(output, query, JSON_ONLY) as output:
+        emit(playbook_schema(), output, query)
 
 
 def actions(output: Output = None, query: Query = None) -> None:
@@ -215,25 +212,24 @@ def actions(output: Output = None, query: Query = None) -> None:
     """
     from responder.actions.registry import all_actions
 
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, TEXT_JSON)
-    listed = [
-        {
-            "name": name,
-            "kind": "read-only" if not action.mutating else ("reversible" if action.reversible else "irreversible"),
-            "summary": action.summary,
-            "permissions": list(action.permissions),
-        }
-        for name, action in all_actions().items()
-    ]
+    with reported_output(output, query, TEXT_JSON) as output:
+        listed = [
+            {
+                "name": name,
+                "kind": "read-only" if not action.mutating else ("reversible" if action.reversible else "irreversible"),
+                "summary": action.summary,
+                "permissions": list(action.permissions),
+            }
+            for name, action in all_actions().items()
+        ]
 
-    def text() -> None:
-        for action in listed:
-            say(f"{action['name']} ({action['kind']})")
-            say(f"    {action['summary']}")
-            say(f"    needs: {', '.join(action['permissions'])}")
+        def text() -> None:
+            for action in listed:
+                say(f"{action['name']} ({action['kind']})")
+                say(f"    {action['summary']}")
+                say(f"    needs: {', '.join(action['permissions'])}")
 
-    emit(listed, output, query, text)
+        emit(listed, output, query, text)
 
 
 def permissions(
@@ -259,8 +255,7 @@ def permissions(
     Example: responder permissions leaked-long-term-key leaked-short-term-key > responder-policy.json
     Example: responder permissions contain-bedrock-keys --sweep --fan-out > operator-policy.json
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, JSON_ONLY)
+    with reported_output(output, query, JSON_ONLY) as output:
         from responder.engine.permissions import policy_document
         from responder.fanout.accounts import check_fanout_options
         from responder.playbook.checks import find_playbook, load_playbook

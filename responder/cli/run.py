@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from responder.cli.errors import reported_errors
 from responder.cli.options import (
     DEFAULT_ROLE_NAME,
     Accounts,
@@ -29,7 +28,7 @@ from responder.cli.options import (
     from_environment,
     runs_dir_or_default,
 )
-from responder.cli.output import TEXT_JSON, asked, emit, output_format
+from responder.cli.output import TEXT_JSON, emit, reported_output
 from responder.cli.render import Progress, irreversible_changes, outcome_dict, outcome_text, say
 from responder.cli.replay import rebuilt_command
 from responder.engine.concurrency import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
@@ -166,8 +165,7 @@ def run(
     Example: responder run leaked-long-term-key --key-file leaked.txt --dry-run
     Example: responder run contain-bedrock-keys -p filter=no-expiry --org --dry-run
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, TEXT_JSON)
+    with reported_output(output, query, TEXT_JSON) as output:
         from responder.engine.operations import start_run
         from responder.keys import read_key_file
         from responder.playbook.params import parse_assignments
@@ -246,8 +244,7 @@ def apply(
 
     Example: responder apply plan.json --yes
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, TEXT_JSON)
+    with reported_output(output, query, TEXT_JSON) as output:
         from responder.engine.operations import apply_plan
 
         if not yes and not interactive():
@@ -274,8 +271,7 @@ def resume(
 
     Example: responder resume 20261123T101500Z-3fa9c1
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, TEXT_JSON)
+    with reported_output(output, query, TEXT_JSON) as output:
         from responder.fanout.runs import resume_any_run as resume_run
 
         settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id)
@@ -307,8 +303,7 @@ def rollback(
 
     Example: responder rollback 20261123T101500Z-3fa9c1 --reactivate-keys
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, TEXT_JSON)
+    with reported_output(output, query, TEXT_JSON) as output:
         from responder.fanout.runs import rollback_any_run as rollback_run
 
         settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id)

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from responder.cli.command import ResponderTyper
-from responder.cli.errors import fail, reported_errors
+from responder.cli.errors import fail
 from responder.cli.options import EndpointUrl, Output, Profile, Query, Region, RunsDir, runs_dir_or_default
-from responder.cli.output import REPORT_OUTPUTS, TEXT_JSON, asked, emit, output_format, output_option
+from responder.cli.output import REPORT_OUTPUTS, TEXT_JSON, emit, output_option, reported_output
 from responder.cli.render import say
 from responder.cli.table import aligned
 from responder.errors import EXIT_STEP_FAILED, UserError
@@ -38,8 +38,7 @@ def runs(
     Example: responder runs --limit 5
     Example: responder runs --status failed -o json --query '[].run_id'
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, TEXT_JSON)
+    with reported_output(output, query, TEXT_JSON) as output:
         root = runs_dir_or_default(runs_dir)
         listed = _listed_runs(root)
         if status:
@@ -131,8 +130,7 @@ def report(
     Example: responder report 20261123T101500Z-3fa9c1 -o json
     Example: responder report --execution arn:aws:states:us-east-1:123456789012:execution:contain:incident-1
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, REPORT_OUTPUTS)
+    with reported_output(output, query, REPORT_OUTPUTS) as output:
         if (run_id is None) == (execution is None):
             raise UserError("give a RUN_ID or --execution ARN (one of them)")
         if execution is not None:
@@ -209,8 +207,7 @@ def verify(
 
     Example: responder audit verify ~/.local/state/responder/runs/20261123T101500Z-3fa9c1/audit.jsonl
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, TEXT_JSON)
+    with reported_output(output, query, TEXT_JSON) as output:
         import json
         import re
 

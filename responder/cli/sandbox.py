@@ -12,7 +12,7 @@ import typer
 from responder.cli.command import ResponderTyper
 from responder.cli.errors import reported_errors
 from responder.cli.options import Output, Query
-from responder.cli.output import JSON_ONLY, TEXT_JSON, asked, emit, output_format, output_option
+from responder.cli.output import JSON_ONLY, TEXT_JSON, emit, output_option, reported_output
 from responder.cli.render import Progress, say
 from responder.cli.terminal import paint
 
@@ -71,8 +71,7 @@ def rehearse(
 
     Example: responder rehearse leaked-long-term-key
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, TEXT_JSON)
+    with reported_output(output, query, TEXT_JSON) as output:
         require_sandbox()
         from responder.engine.report import render_markdown
         from responder.engine.runs import default_runs_dir
@@ -153,8 +152,7 @@ def serve(
 
     Example: responder sandbox serve --port 4566 --seed --keys-dir /tmp/incident
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, JSON_ONLY)
+    with reported_output(output, query, JSON_ONLY) as output:
         from responder.errors import UserError
         from responder.sandbox.server import make_server, ready_line, seed_members, seed_server, serve
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from responder.cli.errors import reported_errors
 from responder.cli.options import (
     DEFAULT_ROLE_NAME,
     Accounts,
@@ -26,7 +25,7 @@ from responder.cli.options import (
     RoleName,
     fanout_targets,
 )
-from responder.cli.output import SWEEP_OUTPUTS, asked, emit, output_format, output_option
+from responder.cli.output import SWEEP_OUTPUTS, emit, output_option, reported_output
 from responder.cli.render import say
 from responder.cli.table import aligned
 from responder.cli.terminal import ProgressLine
@@ -66,8 +65,7 @@ def sweep(
 
     Example: responder sweep --older-than 90 --output csv > bedrock-keys.csv
     """
-    with reported_errors(asked(output, query)):
-        output = output_format(output, query, SWEEP_OUTPUTS)
+    with reported_output(output, query, SWEEP_OUTPUTS) as output:
         from responder.actions.key_inventory import SweepFilter
         from responder.aws.clients import AwsOptions
         from responder.fanout.sweep import sweep_accounts
