@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from responder.actions.base import Identity
-from responder.engine.report_summary import opening
+from responder.engine.report_summary import deactivated_credentials, opening
 from responder.redaction import SECRETS
 
 SCHEMA_VERSION = "2018-10-08"
@@ -35,14 +35,10 @@ def _keys(report: dict[str, Any]) -> list[dict[str, str]]:
     key = report.get("key") or {}
     if key.get("fingerprint"):
         return [{"label": str(key["fingerprint"]), "fingerprint": str(key["fingerprint"])}]
-    found: dict[str, dict[str, str]] = {}
-    for step in report["steps"]:
-        for change in step["changes"]:
-            parameters = change.get("parameters") or {}
-            credential = parameters.get("ServiceSpecificCredentialId")
-            if change["call"] == "iam:UpdateServiceSpecificCredential" and credential:
-                found[credential] = {"label": credential, "credential_id": credential, "user": parameters["UserName"]}
-    return list(found.values())
+    return [
+        {"label": credential, "credential_id": credential, "user": user}
+        for credential, user in deactivated_credentials(report).items()
+    ]
 
 
 def _resources(report: dict[str, Any], key: dict[str, str], region: str) -> list[dict[str, Any]]:

@@ -26,18 +26,23 @@ def _what_leaked(report: dict[str, Any]) -> str:
             f"A long-term Bedrock API key (alias `{key.get('alias')}`, fingerprint `{key.get('fingerprint')}`) of "
             f"{owner} in account {account} leaked."
         )
-    credentials = {
-        (change.get("parameters") or {}).get("ServiceSpecificCredentialId"): (change.get("parameters") or {}).get(
-            "UserName"
-        )
-        for step in report.get("steps", [])
-        for change in step.get("changes", [])
-        if change.get("call") == "iam:UpdateServiceSpecificCredential"
-    }
+    credentials = deactivated_credentials(report)
     if credentials:
         users = ", ".join(sorted({str(u) for u in credentials.values()}))
         return f"{len(credentials)} Bedrock API key(s) in account {account} were selected, of users {users}."
     return f"Bedrock API keys of {owner} in account {account} were selected."
+
+
+def deactivated_credentials(report: dict[str, Any]) -> dict[str, str]:
+    """Each Bedrock credential the run set Inactive, with its user: what a sweep's run contained."""
+    found: dict[str, str] = {}
+    for step in report.get("steps", []):
+        for change in step.get("changes", []):
+            parameters = change.get("parameters") or {}
+            credential = parameters.get("ServiceSpecificCredentialId")
+            if change.get("call") == "iam:UpdateServiceSpecificCredential" and credential:
+                found[str(credential)] = str(parameters.get("UserName"))
+    return found
 
 
 def _contained(report: dict[str, Any]) -> str:
