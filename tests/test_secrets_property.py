@@ -250,7 +250,8 @@ def test_typers_own_exception_output_shows_no_locals(
         raise RuntimeError("boom")
 
     monkeypatch.setattr("responder.engine.operations.start_run", boom)
-    monkeypatch.setattr("responder.cli.run.reported_errors", contextlib.nullcontext)
+    # the handler every command opens with (cli.output.reported_output takes it from cli.errors when it runs)
+    monkeypatch.setattr("responder.cli.errors.reported_errors", contextlib.nullcontext)
     monkeypatch.delenv("TYPER_STANDARD_TRACEBACK", raising=False)
     monkeypatch.delenv("_TYPER_STANDARD_TRACEBACK", raising=False)
     (tmp_path / "k.txt").write_text(leak.key)
