@@ -192,7 +192,7 @@ def outcome_text(outcome: Outcome, then: str | None = None) -> None:
     say(f"run {outcome.run_id}: {paint(outcome.status.upper(), outcome.status, err)}: {outcome.message}", err=err)
     from responder.engine.report import containment_line  # the report stays out of `responder --help`
 
-    if line := containment_line(outcome.report.get("containment")):
+    if line := containment_line(outcome.report):
         say(f"contained: {line}")
     say(f"report:    {outcome.paths.report_md}")
     say(f"audit log: {outcome.paths.audit_log}")

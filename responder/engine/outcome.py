@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 from responder.actions.base import Target
 from responder.actions.registry import get_action
 from responder.engine import events as j
+from responder.engine.claims import claims_of
 from responder.engine.context import lock_names
 from responder.engine.evidence import collect_events, containment_moment
 from responder.engine.executor import Executor, StepError
@@ -117,8 +118,8 @@ def apply_steps(
         interrupted(
             journal,
             paths,
-            f"interrupted: the changes in flight finished and are journaled, nothing more was sent. Finish with "
-            f"`responder resume {run_id}`, or undo with `responder rollback {run_id}`",
+            f"interrupted: {_in_flight(paths)}nothing more was sent. Finish with `responder resume {run_id}` (it reads "
+            f"AWS first), or undo with `responder rollback {run_id}`",
         )
     except JournalUnwritable as exc:
         journal_failed(paths, exc)
@@ -142,6 +143,15 @@ def apply_steps(
             f"Fix the cause, then `responder resume {run_id}`; or undo with `responder rollback {run_id}`",
         )
     return finish(journal, paths, "completed", EXIT_OK, "every step is done and verified")
+
+
+def _in_flight(paths: RunPaths) -> str:
+    """What the journal says of the changes sent when the stop came: answered, or unknown (no answer recorded)."""
+    unknown = claims_of(load_run(paths.audit_log)).unknown
+    if not unknown:
+        return "every change sent was answered and is journaled; "
+    steps = ", ".join(u.step for u in unknown)
+    return f"the answer to {steps} never came: unknown whether AWS holds it; "
 
 
 def roll_back(executor: Executor, journal: Journal, paths: RunPaths, state: RunState, cause: str | None) -> Outcome:
