@@ -201,7 +201,7 @@ def claims_of(state: RunState) -> Claims:
             in_force.append(change)
             continue
         missing.add(step.id)
-        if step.status == "in-flight" or step.undo_status == "failed":
+        if step.status == "in-flight" or step.unanswered or step.undo_status == "failed":
             unknown.append(Unknown(step.id, milestone, f"responder resume {state.run_id}"))
 
     def claim(steps: list[StepState]) -> Claim:

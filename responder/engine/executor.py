@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, StepPlan, Target
 from responder.actions.registry import get_action
+from responder.aws.clients import error_code
 from responder.clock import since_start
 from responder.engine import events as j
 from responder.engine.concurrency import DEFAULT_CONCURRENCY
@@ -190,7 +191,12 @@ class Executor:
             raise
         except Exception as exc:
             description = describe_failure(exc, type(node.bound[0]) if node.bound else None)
-            self.journal.record(j.FAILED, step=node.step.id, action=node.step.action, error=description)
+            # AWS answered (an error code, or a refusal the action read from one) or not (the connection broke):
+            # a change sent without an answer may be in AWS, and the report must call it unknown.
+            answered = error_code(exc) is not None or isinstance(exc, ResponderError)
+            self.journal.record(
+                j.FAILED, step=node.step.id, action=node.step.action, error=description, answered=answered
+            )
             raise StepError(node.step.id, description) from exc
 
     def _plan_step(self, step: Step, action: Action[Any, Any], params: ActionParams, scope: dict[str, Any]) -> None:

@@ -42,6 +42,7 @@ class StepState:
     undo_status: str | None = None
     undo_message: str | None = None
     reversible: bool = True
+    unanswered: bool = False  # its last change was sent and no answer came (the connection broke): unknown
 
     @property
     def touched(self) -> bool:
@@ -113,6 +114,7 @@ def state_from_records(records: list[dict[str, Any]], warnings: list[str]) -> Ru
         if step is None:
             continue
         if event in _STATUS_OF:
+            step.unanswered = event == FAILED and step.status == "in-flight" and rec.get("answered") is False
             step.status = _STATUS_OF[event]
         if event == SKIPPED and step.action == "group":
             expansions.setdefault(step.id, [])  # a group skipped when planned lists nothing, then or on resume
