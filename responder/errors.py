@@ -44,6 +44,12 @@ class Interrupted(ResponderError):
     exit_code = EXIT_INTERRUPTED
 
 
+class NotApproved(ResponderError):
+    """A resume of a run whose plan nobody approved, declined at its prompt: nothing was changed or recorded."""
+
+    exit_code = EXIT_CANCELLED
+
+
 class JournalUnwritable(ResponderError):
     """The runs directory refused a record (a full or read-only disk). Nothing is sent after a refused record."""
 

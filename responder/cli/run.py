@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -88,6 +91,31 @@ def interactive() -> bool:
     return sys.stdin.isatty()
 
 
+def _confirm_resume(state: RunState) -> bool:
+    """A resume of a run whose plan nobody approved: show what it would change, then ask as `run` does."""
+    say(f"run {state.run_id} stopped before its plan was approved; it would make these changes:", err=True)
+    for step in state.steps.values():
+        for change in step.changes:
+            say(f"  {step.id}: {change.get('call')} on {change.get('target')}", err=True)
+    return _confirm(state)
+
+
+@contextlib.contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (the terminal closed) end a run as Ctrl-C does: at the prompt it is a no (`cancelled`),
+    mid-run the changes sent are journaled and the run ends `interrupted`, saying how to go on."""
+
+    def interrupt(signum: int, _: Any) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _confirm(state: RunState) -> bool:
     """Ask; Ctrl-C or Ctrl-D at the prompt is a no, recorded as one: the run ends `cancelled`, never resumable."""
     account = state.started.get("account_id")
@@ -165,7 +193,7 @@ def run(
     Example: responder run leaked-long-term-key --key-file leaked.txt --dry-run
     Example: responder run contain-bedrock-keys -p filter=no-expiry --org --dry-run
     """
-    with reported_output(output, query, TEXT_JSON) as output:
+    with reported_output(output, query, TEXT_JSON) as output, signals_interrupt():
         from responder.engine.operations import start_run
         from responder.keys import read_key_file
         from responder.playbook.params import parse_assignments
@@ -244,7 +272,7 @@ def apply(
 
     Example: responder apply plan.json --yes
     """
-    with reported_output(output, query, TEXT_JSON) as output:
+    with reported_output(output, query, TEXT_JSON) as output, signals_interrupt():
         from responder.engine.operations import apply_plan
 
         if not yes and not interactive():
@@ -259,6 +287,9 @@ def resume(
         str,
         typer.Argument(metavar="RUN_ID", help="The run to continue (see `responder runs`)."),
     ],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Approve a plan nobody approved yet (its run stopped at the prompt).")
+    ] = False,
     output: Output = None,
     query: Query = None,
     runs_dir: RunsDir = None,
@@ -269,13 +300,15 @@ def resume(
 ) -> None:
     """Continue a stopped or interrupted run from its journal: done steps are kept, the rest re-planned.
 
+    A run whose plan was never approved (stopped at its prompt) asks again, or needs --yes.
+
     Example: responder resume 20261123T101500Z-3fa9c1
     """
-    with reported_output(output, query, TEXT_JSON) as output:
+    with reported_output(output, query, TEXT_JSON) as output, signals_interrupt():
         from responder.fanout.runs import resume_any_run as resume_run
 
         settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id)
-        _finish(resume_run(run_id, settings), output, query)
+        _finish(resume_run(run_id, settings, None if yes else _confirm_resume), output, query)
 
 
 def rollback(
@@ -303,7 +336,7 @@ def rollback(
 
     Example: responder rollback 20261123T101500Z-3fa9c1 --reactivate-keys
     """
-    with reported_output(output, query, TEXT_JSON) as output:
+    with reported_output(output, query, TEXT_JSON) as output, signals_interrupt():
         from responder.fanout.runs import rollback_any_run as rollback_run
 
         settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id)

@@ -71,8 +71,9 @@ def lock_targets(state: RunState) -> list[str]:
 
 
 def current_status(state: RunState, locks_root: Path) -> str:
-    """A run without an end record is `running` while a live process holds one of its locks, else `interrupted`."""
-    if state.status != "interrupted":
+    """A run without an end record is `running` while a live process holds one of its locks, else `interrupted`
+    (or `cancelled`, when nobody approved its plan)."""
+    if state.status not in ("interrupted", "cancelled") or state.records[-1].get("event") == j.FINISHED:
         return state.status
     for target in lock_targets(state):
         held = holder(locks_root, target)

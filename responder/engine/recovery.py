@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 
 from responder.actions.base import ActionContext
 from responder.aws.clients import assume_role, session_name
@@ -22,9 +23,10 @@ from responder.engine.outcome import (
     roll_back,
     save_report,
 )
-from responder.engine.run_state import RunState, load_run
+from responder.engine.run_state import RunState, approved, load_run
 from responder.engine.runs import find_run
 from responder.errors import (
+    NotApproved,
     ResponderError,
     RollbackIncomplete,
     UserError,
@@ -32,8 +34,12 @@ from responder.errors import (
 from responder.keys import ShortTermKey
 from responder.playbook.model import Playbook
 
+Confirm = Callable[[RunState], bool]
 
-def resume_run(run_id: str, settings: Settings) -> Outcome:
+
+def resume_run(run_id: str, settings: Settings, confirm: Confirm | None = None) -> Outcome:
+    """Finish a stopped run. A run whose plan nobody approved (stopped at its prompt) is approved now: `confirm`
+    asks, None approves (--yes)."""
     paths = find_run(settings.runs_dir, run_id)
     state = load_run(paths.audit_log)
     if state.started.get("fanout"):  # the fan-out builds on the engine, not the other way round
@@ -47,7 +53,10 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
             f"run {state.run_id} has been rolled back (or its rollback stopped): "
             f"`responder rollback {state.run_id}` finishes an interrupted rollback; contain again with a new run"
         )
-    if state.status not in ("failed", "interrupted"):
+    # A "no" at the prompt is final; a run that stopped at its prompt with no answer (kill -9) may be resumed,
+    # and is asked again (or needs --yes) below.
+    unanswered = state.status == "cancelled" and state.records[-1].get("event") != j.FINISHED
+    if state.status not in ("failed", "interrupted") and not unanswered:
         raise UserError(f"run {state.run_id} is {state.status}: there is nothing to resume")
     playbook = Playbook.model_validate(state.started["playbook_document"])
     unplanned = unplanned_groups(playbook, state)
@@ -63,8 +72,13 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
     # Locked before anything is journaled: a refused resume leaves the run exactly as it was.
     with LockSet(settings.locks_in, state.run_id, settings.lock_wait) as locks:
         locks.hold(lock_targets(state))
+        asked = not approved(state.records)
+        if asked and confirm is not None and not confirm(state):
+            raise NotApproved(f"run {state.run_id}'s plan was not approved: nothing was changed")
         journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
         journal.record(j.RUN_RESUMED, operator_account=ctx.account_id)
+        if asked:
+            journal.record(j.APPROVED, how="yes" if confirm is None else "prompt")
         save_report(paths, "running")
         # A group's keys are the ones the plan listed (unplanned groups were refused above), never listed afresh.
         executor = Executor(
@@ -97,6 +111,9 @@ def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outc
         )
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
+    if state.status in ("cancelled", "rejected") and not any(s.touched for s in state.steps.values()):
+        # It stays what it was: a rollback of nothing must not relabel it rolled-back.
+        raise UserError(f"run {state.run_id} is {state.status}: it changed nothing, so there is nothing to roll back")
     try:
         playbook, ctx = _reopen(state, settings, read_only=False, reactivate_keys=reactivate_keys)
     except ResponderError as exc:

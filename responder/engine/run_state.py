@@ -9,6 +9,7 @@ from typing import Any
 from responder.engine.events import (
     APPLIED,
     APPLYING,
+    APPROVED,
     EXPANDED,
     FAILED,
     FINISHED,
@@ -137,7 +138,16 @@ def state_from_records(records: list[dict[str, Any]], warnings: list[str]) -> Ru
             step.undo_request_ids.extend(rec.get("request_ids", []))
         if event == UNDO_FAILED:
             step.undo_status, step.undo_message = "failed", rec.get("error")
+    if status == "interrupted" and not started.get("dry_run") and not started.get("fanout") and not approved(records):
+        # It stopped before anyone approved its plan (a signal at the prompt, kill -9): nothing was changed.
+        status = "cancelled"
     return RunState(str(started["run_id"]), started, steps, records, status, warnings, expansions)
+
+
+def approved(records: list[dict[str, Any]]) -> bool:
+    """The run's plan was approved: --yes or a saved plan (in run.started), a prompt's yes (run.approved); or, in
+    a journal written before approvals were recorded, a change was sent (only an approved run sends one)."""
+    return bool(records[0].get("approved")) or any(r.get("event") in (APPROVED, APPLYING) for r in records)
 
 
 def _expand(steps: dict[str, StepState], group: str, concrete: list[dict[str, Any]]) -> dict[str, StepState]:

@@ -19,7 +19,7 @@ from responder.engine.failures import describe_failure
 from responder.engine.journal import Journal
 from responder.engine.operations import RunRequest, run_playbook, start_journal
 from responder.engine.outcome import Outcome
-from responder.engine.recovery import resume_run, rollback_run, rolled_back, unplanned_groups
+from responder.engine.recovery import Confirm, resume_run, rollback_run, rolled_back, unplanned_groups
 from responder.engine.report import build_report, save_reports
 from responder.engine.run_state import RunState, load_run
 from responder.engine.runs import ACCOUNT_RUNS, RunPaths, all_runs, find_run
@@ -305,13 +305,14 @@ def build_fanout_report(state: RunState, paths: RunPaths, runs: dict[str, RunSta
     return report
 
 
-def resume_any_run(run_id: str, settings: Settings) -> Outcome:
-    """`responder resume`: a fan-out's parent resumes in every account; any other run, as the engine does."""
+def resume_any_run(run_id: str, settings: Settings, confirm: Confirm | None = None) -> Outcome:
+    """`responder resume`: a fan-out's parent resumes in every account; any other run, as the engine does (asking
+    with `confirm` when its plan was never approved)."""
     paths = find_run(settings.runs_dir, run_id)
     state = load_run(paths.audit_log)
     if state.started.get("fanout"):
         return resume_fanout(state, paths, settings)
-    return resume_run(run_id, settings)
+    return resume_run(run_id, settings, confirm)
 
 
 def rollback_any_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outcome:
