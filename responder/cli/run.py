@@ -290,6 +290,10 @@ def resume(
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Approve a plan nobody approved yet (its run stopped at the prompt).")
     ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If the run is still live in another process, wait for its end, then act on it."),
+    ] = False,
     output: Output = None,
     query: Query = None,
     runs_dir: RunsDir = None,
@@ -300,7 +304,8 @@ def resume(
 ) -> None:
     """Continue a stopped or interrupted run from its journal: done steps are kept, the rest re-planned.
 
-    A run whose plan was never approved (stopped at its prompt) asks again, or needs --yes.
+    A run whose plan was never approved (stopped at its prompt) asks again, or needs --yes. A run still live in
+    another process is refused, naming it; --wait waits for its end.
 
     Example: responder resume 20261123T101500Z-3fa9c1
     """
@@ -308,7 +313,7 @@ def resume(
         from responder.fanout.runs import resume_any_run as resume_run
 
         settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id)
-        _finish(resume_run(run_id, settings, None if yes else _confirm_resume), output, query)
+        _finish(resume_run(run_id, settings, None if yes else _confirm_resume, wait), output, query)
 
 
 def rollback(
@@ -321,6 +326,10 @@ def rollback(
         bool,
         typer.Option("--reactivate-keys", help="Also re-activate the leaked key(s). Only for a false alarm."),
     ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If the run is still live in another process, wait for its end, then act on it."),
+    ] = False,
     output: Output = None,
     query: Query = None,
     runs_dir: RunsDir = None,
@@ -332,7 +341,8 @@ def rollback(
     """Undo a run's changes in reverse order, restoring the journaled snapshots.
 
     A leaked key stays inactive unless --reactivate-keys is given (as AWSSupport-ContainIAMPrincipal does).
-    Running it again is safe: what is already undone is skipped.
+    Running it again is safe: what is already undone is skipped. A run still live in another process is refused,
+    naming it; --wait waits for its end and then undoes everything its journal holds.
 
     Example: responder rollback 20261123T101500Z-3fa9c1 --reactivate-keys
     """
@@ -340,4 +350,4 @@ def rollback(
         from responder.fanout.runs import rollback_any_run as rollback_run
 
         settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id)
-        _finish(rollback_run(run_id, reactivate_keys, settings), output, query)
+        _finish(rollback_run(run_id, reactivate_keys, settings, wait), output, query)

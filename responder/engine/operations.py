@@ -16,7 +16,7 @@ from responder.actions.base import ActionContext
 from responder.actions.reads import in_background
 from responder.engine import events as j
 from responder.engine.audit import load_structlog
-from responder.engine.context import Settings, hold_targets, open_context, with_run_endpoint
+from responder.engine.context import Settings, hold_targets, open_context, run_lock, with_run_endpoint
 from responder.engine.executor import (
     Executor,
     reversible_action,
@@ -189,6 +189,10 @@ def _run(
     locks = LockSet(settings.locks_in, paths.run_id, settings.lock_wait)
     executor.hold = functools.partial(hold_targets, locks, ctx)
     with locks:
+        try:
+            locks.hold([run_lock(paths.run_id)])  # live while this process is: a racing resume or rollback sees it
+        except UserError as exc:  # the locks directory refuses: nothing was changed
+            return rejected(journal, paths, exc)
         if not dry_run and confirm is None and plan is None:
             # --yes: each step goes as soon as its inputs are there, each change locking its principal first
             return apply_steps(executor, journal, paths, scope, done={})

@@ -10,7 +10,7 @@ from responder.actions.base import Target
 from responder.actions.registry import get_action
 from responder.engine import events as j
 from responder.engine.claims import claims_of
-from responder.engine.context import lock_names
+from responder.engine.context import lock_names, run_lock
 from responder.engine.evidence import collect_events, containment_moment
 from responder.engine.executor import Executor, StepError
 from responder.engine.journal import Journal
@@ -75,7 +75,7 @@ def current_status(state: RunState, locks_root: Path) -> str:
     (or `cancelled`, when nobody approved its plan)."""
     if state.status not in ("interrupted", "cancelled") or state.records[-1].get("event") == j.FINISHED:
         return state.status
-    for target in lock_targets(state):
+    for target in [run_lock(state.run_id), *lock_targets(state)]:
         held = holder(locks_root, target)
         if held is not None and held.get("run_id") == state.run_id:
             return "running"

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from responder.actions.base import ActionContext
 from responder.aws.clients import assume_role, session_name
 from responder.engine import events as j
-from responder.engine.context import Settings, hold_targets, open_context, with_run_endpoint
+from responder.engine.context import Settings, hold_targets, open_context, run_lock, with_run_endpoint
 from responder.engine.executor import (
     Executor,
 )
 from responder.engine.journal import Journal
-from responder.engine.locks import LockSet
+from responder.engine.locks import LockSet, TargetBusy, holder
 from responder.engine.operations import key_from_facts, scope_for
 from responder.engine.outcome import (
     Outcome,
@@ -24,7 +24,7 @@ from responder.engine.outcome import (
     save_report,
 )
 from responder.engine.run_state import RunState, approved, load_run
-from responder.engine.runs import find_run
+from responder.engine.runs import RunPaths, find_run
 from responder.errors import (
     NotApproved,
     ResponderError,
@@ -37,11 +37,35 @@ from responder.playbook.model import Playbook
 Confirm = Callable[[RunState], bool]
 
 
-def resume_run(run_id: str, settings: Settings, confirm: Confirm | None = None) -> Outcome:
+WAIT_FOREVER = float("inf")
+
+
+def resume_run(run_id: str, settings: Settings, confirm: Confirm | None = None, wait: bool = False) -> Outcome:
     """Finish a stopped run. A run whose plan nobody approved (stopped at its prompt) is approved now: `confirm`
-    asks, None approves (--yes)."""
+    asks, None approves (--yes). A run still live in another process is refused, or with `wait` waited for."""
     paths = find_run(settings.runs_dir, run_id)
+    with LockSet(settings.locks_in, run_id, settings.lock_wait) as live:
+        state = _after_the_run(paths, settings, live, wait, "resume")
+        return _resume(paths, state, settings, confirm)
+
+
+def _after_the_run(paths: RunPaths, settings: Settings, live: LockSet, wait: bool, command: str) -> RunState:
+    """The run's journal as it stands once no process runs it: refuse when one does (naming it), or wait for its
+    end with `wait`; read only then, so that what it did while we waited is acted on too."""
     state = load_run(paths.audit_log)
+    held = holder(settings.locks_in, run_lock(state.run_id))
+    if held is not None and not wait:
+        raise TargetBusy(
+            f"run {state.run_id} is live: pid {held.get('pid')} on {held.get('host')} holds it since "
+            f"{held.get('since')} (lock file {held.get('lock_file')}). Let it end, or `responder {command} "
+            f"{state.run_id} --wait` to wait for its end and then act on its whole journal"
+        )
+    live.wait = WAIT_FOREVER if wait else live.wait
+    live.hold([run_lock(state.run_id)])
+    return load_run(paths.audit_log)
+
+
+def _resume(paths: RunPaths, state: RunState, settings: Settings, confirm: Confirm | None) -> Outcome:
     if state.started.get("fanout"):  # the fan-out builds on the engine, not the other way round
         raise UserError(
             f"run {state.run_id} is a fan-out's parent run: responder.fanout.runs.resume_any_run resumes it"
@@ -102,9 +126,16 @@ def unplanned_groups(playbook: Playbook, state: RunState) -> list[str]:
     return [s.id for s in playbook.steps if s.is_group and s.id not in state.expansions]
 
 
-def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outcome:
+def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings, wait: bool = False) -> Outcome:
+    """Undo the run's changes. A run still live in another process is refused, or with `wait` waited for: the
+    undo then covers every change its journal holds, not only those made before the wait."""
     paths = find_run(settings.runs_dir, run_id)
-    state = load_run(paths.audit_log)
+    with LockSet(settings.locks_in, run_id, settings.lock_wait) as live:
+        state = _after_the_run(paths, settings, live, wait, "rollback")
+        return _rollback(paths, state, reactivate_keys, settings)
+
+
+def _rollback(paths: RunPaths, state: RunState, reactivate_keys: bool, settings: Settings) -> Outcome:
     if state.started.get("fanout"):
         raise UserError(
             f"run {state.run_id} is a fan-out's parent run: responder.fanout.runs.rollback_any_run rolls it back"

@@ -305,20 +305,20 @@ def build_fanout_report(state: RunState, paths: RunPaths, runs: dict[str, RunSta
     return report
 
 
-def resume_any_run(run_id: str, settings: Settings, confirm: Confirm | None = None) -> Outcome:
+def resume_any_run(run_id: str, settings: Settings, confirm: Confirm | None = None, wait: bool = False) -> Outcome:
     """`responder resume`: a fan-out's parent resumes in every account; any other run, as the engine does (asking
     with `confirm` when its plan was never approved)."""
     paths = find_run(settings.runs_dir, run_id)
     state = load_run(paths.audit_log)
     if state.started.get("fanout"):
         return resume_fanout(state, paths, settings)
-    return resume_run(run_id, settings, confirm)
+    return resume_run(run_id, settings, confirm, wait)
 
 
-def rollback_any_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outcome:
+def rollback_any_run(run_id: str, reactivate_keys: bool, settings: Settings, wait: bool = False) -> Outcome:
     """`responder rollback`: a fan-out's parent rolls back every account's run; any other run, as the engine does."""
     paths = find_run(settings.runs_dir, run_id)
     state = load_run(paths.audit_log)
     if state.started.get("fanout"):
         return rollback_fanout(state, paths, reactivate_keys, settings)
-    return rollback_run(run_id, reactivate_keys, settings)
+    return rollback_run(run_id, reactivate_keys, settings, wait)
