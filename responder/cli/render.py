@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -122,7 +123,7 @@ class Progress:
             self.width = max([self.width, *(len(s["id"]) for s in fields["steps"])])
             say(f"  {fields['group']:<{self.width}} expanded  {len(fields['items'])} group(s), one per item", self.err)
         elif event == j.SKIPPED:
-            say(f"{step} skipped   {fields['reason']}", self.err)
+            say(f"{step} skipped   {fields.get('words') or fields['reason']}", self.err)
         elif event == j.READ:
             for note in fields["notes"]:
                 say(f"{step} read      {note}", self.err)
@@ -196,6 +197,8 @@ def outcome_text(outcome: Outcome, then: str | None = None) -> None:
         say(f"contained: {line}")
     say(f"report:    {outcome.paths.report_md}")
     say(f"audit log: {outcome.paths.audit_log}")
-    say(f"audit head: {outcome.report.get('audit_head')} (for the ticket: `responder audit verify RUN_ID --head HEAD`)")
+    head = outcome.report.get("audit_head")
+    verify = f"responder audit verify {shlex.quote(outcome.run_id)} --head {shlex.quote(str(head))}"
+    say(f"audit head: {head} (for the ticket: `{verify}`)")
     if then is not None and outcome.exit_code == 0:
         say(f"apply it: {then}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import shlex
 import signal
 import sys
 from collections.abc import Iterator
@@ -225,7 +226,7 @@ def run(
             playbook, given, key_text, dry_run, confirm, settings, expired_key_plans_only=not yes, save_plan=save_plan
         )
         if save_plan is not None and output == "text":
-            say(f"plan saved to {save_plan}: review it, then `responder apply {save_plan}`")
+            say(f"plan saved to {save_plan}: review it, then `responder apply {shlex.quote(str(save_plan))}`")
             then = None
         _finish(outcome, output, query, then)
 

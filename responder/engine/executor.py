@@ -24,6 +24,7 @@ from responder.engine import events as j
 from responder.engine.concurrency import DEFAULT_CONCURRENCY
 from responder.engine.failures import describe_failure
 from responder.engine.journal import Journal, JournalNotStarted
+from responder.engine.report_words import condition_words
 from responder.engine.run_state import RunState
 from responder.engine.scheduler import Cancelled, Node, Schedule
 from responder.engine.step_graph import changes_something, deferred_steps, depends_on
@@ -114,7 +115,7 @@ class Executor:
         """Bind the step's arguments; False (journaled as skipped) when its `when` is false."""
         bound = self._bind(node.step, self._scope)
         if bound is None:
-            node.pending.append(_skipped(node.step))
+            node.pending.append(_skipped(node.step, self._scope))
             return False
         node.bound = bound
         node.targets = bound[0].targets(bound[1]) if bound[0].mutating else []
@@ -134,7 +135,7 @@ class Executor:
         step, scope = node.step, self._scope
         if step.id not in self.expansions:  # a resume never gets here: it refuses a run its plan did not list
             if not _holds(step, scope):
-                self.journal.record(j.SKIPPED, **_skipped(step)[1])
+                self.journal.record(j.SKIPPED, **_skipped(step, scope)[1])
                 self.expansions[step.id] = []  # skipped when planned: stays skipped when applied
                 return []
             items = _items(step, resolve(step.for_each, scope))
@@ -319,11 +320,14 @@ def _first_error(exc: ValidationError) -> str:
     return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
 
 
-def _skipped(step: Step) -> tuple[str, dict[str, Any]]:
+def _skipped(step: Step, scope: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    condition = f"condition not met: {describe_when(step.when)}"
     return j.SKIPPED, {
         "step": step.id,
         "action": step.action,
-        "reason": f"condition not met: {describe_when(step.when)}",
+        "reason": condition,  # the condition as written: the report reads its references
+        # ... and in words, for whoever watches the run: never `${params.X}` raw
+        "words": condition_words(condition, scope.get("params") or {}, scope.get("steps") or {}),
     }
 
 

@@ -48,14 +48,19 @@ def skip_reason(state: RunState, step_id: str) -> str:
     reason = str(record.get("reason") or "")
     if not reason.startswith("condition not met"):
         return reason or "its condition was false"
-    params = state.started.get("params") or {}
+    steps = {step.id: step.outputs for step in state.steps.values()}
+    return condition_words(reason, state.started.get("params") or {}, steps)
+
+
+def condition_words(condition: str, params: dict[str, Any], steps: dict[str, Any]) -> str:
+    """A false `when`, in words (never `${params.X}` raw): what was false, and how to have the step run."""
     found: list[str] = []
-    for ref in refs_in(reason):
+    for ref in refs_in(condition):
         if ref.kind == "params" and not params.get(ref.name):
             found.append(f"it runs only with `-p {ref.name}=true`, which this run did not set")
         elif ref.kind == "steps":
-            value = state.steps[ref.step].outputs.get(ref.name) if ref.step in state.steps else None
-            if not value:
+            outputs = steps.get(ref.step) or {}
+            if not (outputs.get(ref.name) if isinstance(outputs, dict) else None):
                 found.append(_FALSE_OUTPUT.get(ref.name, f"step {ref.step} found `{ref.name}` false"))
     return "; ".join(found) or "its condition was false"
 
