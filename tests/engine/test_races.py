@@ -4,7 +4,9 @@ record (RESPONDER_FAULT_PAUSE_AFTER); the racing commands run here, against the 
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -94,3 +96,36 @@ def test_rollback_and_resume_racing_a_live_run_refuse_or_wait_for_its_end(server
     assert DEFAULT_POLICY_NAME not in inline_policies(iam, seeded.user_name)
     assert inline_policies(iam, seeded.user_name) == dict([EXISTING_POLICY])
     check_claims(iam, back.paths.directory)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_mid_run_ends_it_interrupted_saying_so(server: str, tmp_path: Path, signum: int) -> None:
+    """SIGTERM (or the terminal closing) between the deactivation and the deny: exit 130 with a word on how to go
+    on, the run `interrupted`, and its report claims what AWS holds, the key only."""
+    seeded: Seeded = seed_incident(ACCOUNT)
+    iam: Any = boto3.client("iam", region_name="us-east-1", endpoint_url=server)
+    runs, key_file = tmp_path / "runs", tmp_path / "leaked.txt"
+    key_file.write_text(seeded.key)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RESPONDER_"))}
+    env |= {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "RESPONDER_FAULT_PAUSE_AFTER": "step.verified:1=2",  # the signal comes in this pause
+    }
+    command = [*RESPONDER, "run", "leaked-long-term-key", "--key-file", str(key_file), "--yes"]
+    command += ["--endpoint-url", server, "--runs-dir", str(runs)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not any('"step.verified"' in p.read_text() for p in runs.glob("*/audit.jsonl")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "responder resume" in err, err
+    assert "Traceback" not in out + err
+    (run_dir,) = [d for d in runs.iterdir() if (d / "audit.jsonl").exists()]
+    assert json.loads((run_dir / "report.json").read_text())["status"] == "interrupted"
+    assert credential_status(iam, seeded.user_name, seeded.credential_id) == "Inactive"
+    check_claims(iam, run_dir, terminal=out)
