@@ -148,6 +148,8 @@ def apply_steps(
 
 def _in_flight(paths: RunPaths) -> str:
     """What the journal says of the changes sent when the stop came: answered, or unknown (no answer recorded)."""
+    if not paths.audit_log.exists():  # stopped before the journal began: nothing was sent
+        return ""
     unknown = claims_of(load_run(paths.audit_log)).unknown
     if not unknown:
         return "every change sent was answered and is journaled; "

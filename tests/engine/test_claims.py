@@ -13,6 +13,7 @@ from responder.actions.iam_credentials import DeactivateServiceCredentials
 from responder.engine.context import Settings
 from responder.engine.operations import start_run
 from responder.engine.recovery import resume_run, rollback_run
+from responder.engine.report import containment_line
 from responder.errors import Interrupted
 from responder.sandbox.seed import Seeded
 from tests.factories import Requests, credential_status, fill_inline_budget
@@ -118,3 +119,22 @@ def test_a_rollback_that_keeps_the_key_inactive_says_so(account: Seeded, setting
     claims = json.loads(outcome.paths.report_json.read_text())["claims"]
     assert claims["key_inactive"]["holds"] and not claims["principal_denied"]["holds"] and claims["rolled_back"]
     check_claims(iam, outcome.paths.directory)
+
+
+def test_a_resumed_run_says_which_process_made_each_change(
+    account: Seeded, settings: Settings, requests: Requests, iam: Any
+) -> None:
+    requests.faults["PutUserPolicy"] = [KeyboardInterrupt()]
+    with pytest.raises(Interrupted):
+        contain(account, settings)
+    resumed = resume_run(run_dir(settings).name, settings)
+    assert resumed.status == "completed", resumed.message
+    made_by = {c["step"]: c["process"] for c in resumed.report["claims"]["in_force"]}
+    assert made_by == {"deactivate": "run", "deny-bearer-tokens": "resume 1"}
+    opening = resumed.paths.report_md.read_text().split("## Steps")[0]
+    assert "key inactive" in opening and "after the run started" in opening
+    assert "principal denied" in opening and "after its process started (resume 1)" in opening
+    assert "already" not in opening  # the run deactivated the key itself, before the resume
+    line = containment_line(resumed.report) or ""
+    assert "principal denied" in line and "after the start of its process (resume 1)" in line, line
+    check_claims(iam, resumed.paths.directory)
