@@ -170,6 +170,13 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
         "message": outcome.message,
         "steps": steps,
         "containment": {k: v for k, v in outcome.report.get("containment", {}).items() if k != "milestones"},
+        # what holds now, each claim as report.json defines it (claims.py): holds or not, and when
+        "claims": {
+            k: v["holds"] if isinstance(v, dict) else v
+            for k, v in (outcome.report.get("claims") or {}).items()
+            if k not in ("in_force", "unknown")
+        },
+        "unknown": [u["step"] for u in (outcome.report.get("claims") or {}).get("unknown", [])],
         "audit_log": str(outcome.paths.audit_log),
         "audit_head": outcome.report.get("audit_head"),
         "report": str(outcome.paths.report_md),

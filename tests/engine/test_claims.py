@@ -10,12 +10,13 @@ from unittest import mock
 import pytest
 
 from responder.actions.iam_credentials import DeactivateServiceCredentials
+from responder.cli.render import outcome_dict
 from responder.engine.context import Settings
 from responder.engine.operations import start_run
 from responder.engine.recovery import resume_run, rollback_run
 from responder.engine.report import containment_line
 from responder.errors import Interrupted
-from responder.sandbox.seed import Seeded
+from responder.sandbox.seed import BYSTANDER, Seeded
 from tests.factories import Requests, credential_status, fill_inline_budget
 from tests.oracle import check_claims
 
@@ -51,6 +52,9 @@ def test_a_deny_aws_refused_is_never_reported_as_in_place(account: Seeded, setti
     markdown = outcome.paths.report_md.read_text()
     assert "is denied now" not in markdown and "principal denied" not in markdown
     assert "NOT contained: the principal is not denied" in markdown
+    shown = outcome_dict(outcome)  # what `-o json` prints
+    assert shown["containment"]["fully_denied_after_s"] is None
+    assert shown["claims"]["key_inactive"] is True and shown["claims"]["principal_denied"] is False
     check_claims(iam, outcome.paths.directory)
 
 
@@ -138,3 +142,16 @@ def test_a_resumed_run_says_which_process_made_each_change(
     line = containment_line(resumed.report) or ""
     assert "principal denied" in line and "after the start of its process (resume 1)" in line, line
     check_claims(iam, resumed.paths.directory)
+
+
+def test_the_opening_names_every_principal_changed(account: Seeded, settings: Settings, iam: Any) -> None:
+    """A sweep whose key of one user was inactive already still denies that user: the opening names both users."""
+    iam.update_service_specific_credential(
+        UserName=BYSTANDER, ServiceSpecificCredentialId=account.bystander_credential_id, Status="Inactive"
+    )
+    outcome = start_run("contain-bedrock-keys", {"filter": "all"}, None, dry_run=False, confirm=None, settings=settings)
+    assert outcome.status == "completed", outcome.message
+    opening = outcome.paths.report_md.read_text().split("## Follow-ups")[0]
+    for user in (account.user_name, BYSTANDER):
+        assert f"user/{user}" in opening, opening
+    check_claims(iam, outcome.paths.directory)
