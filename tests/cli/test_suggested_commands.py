@@ -70,6 +70,13 @@ def test_the_terminals_suggestions_parse_with_run_id_and_head_filled(account: Se
     assert result.exit_code == 0, result.output
     commands = suggested(result.output)
     assert any(c.startswith("responder audit verify") for c in commands), result.output
+    assert "skipped" in result.output and "${" not in result.output  # a skipped step's condition, in words
+    assert "it runs only with `-p delete_key=true`" in result.output
+    run_id = next(c for c in commands if c.startswith("responder audit verify")).split()[3]
+    investigated = runner.invoke(app, ["investigate", run_id, *runs])
+    assert investigated.exit_code == 0, investigated.output
+    assert "searched only" in investigated.output and "-p regions" not in investigated.output  # it takes no -p
+    commands += suggested(investigated.output)
     identified = runner.invoke(app, ["identify", "--offline", str(key_file)])
     assert identified.exit_code == 0, identified.output
     nexts = [line[line.index("responder run") :] for line in identified.output.splitlines() if "responder run" in line]
