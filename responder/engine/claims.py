@@ -152,16 +152,30 @@ def _since(at: str | None, origin: str | None) -> float | None:
     return round((end - start).total_seconds(), 3) if start is not None and end is not None else None
 
 
-def _change(state: RunState, step: StepState, milestone: str, stops: Stops) -> Change | None:
+@dataclass(frozen=True)
+class _Journal:
+    """The journal read once for every step (a sweep has thousands): each step's records, and each record's process."""
+
+    by_step: dict[str, list[tuple[int, dict[str, Any]]]]
+    processes: dict[int, tuple[str, str | None]]
+
+    @classmethod
+    def of(cls, state: RunState) -> _Journal:
+        by_step: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        for index, record in enumerate(state.records):
+            if record.get("step"):
+                by_step.setdefault(str(record["step"]), []).append((index, record))
+        return cls(by_step, _processes(state))
+
+
+def _change(journal: _Journal, step: StepState, milestone: str, stops: Stops) -> Change | None:
     """The step's change in force, from its last answer; None when AWS holds no answer for it (or it was undone)."""
     if step.status not in HELD_STATUSES or step.undo_status in ("undone", "failed"):
         return None
-    processes = _processes(state)
+    processes = journal.processes
     touched = False
     answer: tuple[int, dict[str, Any]] | None = None
-    for index, record in enumerate(state.records):
-        if record.get("step") != step.id:
-            continue
+    for index, record in journal.by_step.get(step.id, []):
         event = record.get("event")
         if event == j.APPLYING:
             touched = True
@@ -195,8 +209,9 @@ def claims_of(state: RunState) -> Claims:
     in_force: list[Change] = []
     missing: set[str] = set()
     unknown: list[Unknown] = []
+    journal = _Journal.of(state)
     for step, (milestone, stops) in relevant:
-        change = _change(state, step, milestone, stops)
+        change = _change(journal, step, milestone, stops)
         if change is not None:
             in_force.append(change)
             continue
