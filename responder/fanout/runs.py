@@ -302,6 +302,9 @@ def build_fanout_report(state: RunState, paths: RunPaths, runs: dict[str, RunSta
         accounts.append(entry)
     report["accounts"] = accounts
     report["fanout"] = state.started.get("fanout")
+    # The parent changes nothing itself: what holds is each account's own claims (accounts[].report.claims), never
+    # a parent-level "nothing contained".
+    report["claims"] = None
     return report
 
 
