@@ -17,6 +17,7 @@ from responder.engine.run_state import load_run
 from responder.errors import EXIT_CANCELLED
 from responder.sandbox.seed import Seeded
 from tests.factories import credential_status, make_key
+from tests.oracle import check_claims
 
 runner = CliRunner()
 
@@ -142,6 +143,7 @@ def test_a_signal_at_the_prompt_cancels_the_run(
     (run_dir,) = [d for d in tmp_path.iterdir() if (d / "audit.jsonl").exists()]
     assert load_run(run_dir / "audit.jsonl").status == "cancelled"
     assert credential_status(iam, account.user_name, account.credential_id) == "Active"
+    check_claims(iam, run_dir, terminal=result.output)
     assert signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler)  # the handler is put back
 
 

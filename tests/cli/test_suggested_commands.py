@@ -83,3 +83,12 @@ def test_the_terminals_suggestions_parse_with_run_id_and_head_filled(account: Se
     assert nexts and all(shlex.split(n)[shlex.split(n).index("--key-file") + 1] == str(key_file) for n in nexts)
     for command in [*commands, *nexts]:
         parses(command)
+
+
+def test_help_lists_every_exit_code() -> None:
+    from responder import errors
+
+    shown = " ".join(runner.invoke(app, ["--help"]).output.split())
+    for code in (errors.EXIT_OK, errors.EXIT_STEP_FAILED, errors.EXIT_BAD_INPUT, errors.EXIT_ROLLBACK_INCOMPLETE):
+        assert f"{code} " in shown
+    assert "4 cancelled" in shown and "130 interrupted" in shown, shown
