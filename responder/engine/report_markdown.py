@@ -12,7 +12,7 @@ from responder.actions.cloudtrail_records import counts_text
 from responder.actions.registry import get_action
 from responder.engine import events as j
 from responder.engine.evidence import report_output_of
-from responder.engine.report_summary import follow_ups, opening
+from responder.engine.report_summary import follow_ups, made_by, opening
 from responder.engine.report_words import change_words, clock, policy_diff, second
 
 
@@ -42,10 +42,8 @@ def containment_line(report: dict[str, Any]) -> str | None:
 
 
 def _origin(claims: dict[str, Any], name: str) -> str:
-    """Whose start a figure counts from: the run's process, or the resume that made the change."""
-    stops = {"key_inactive": ("key",), "principal_denied": ("principal",)}[name]
-    processes = sorted({c["process"] for c in claims["in_force"] if c["stops"] in stops and not c["already"]})
-    return "start" if processes in ([], ["run"]) else f"the start of its process ({', '.join(processes)})"
+    processes = made_by(claims, name)
+    return f"the start of its process ({', '.join(processes)})" if processes else "start"
 
 
 def _cell(value: Any) -> str:

@@ -98,11 +98,17 @@ def _unknown(claims: dict[str, Any]) -> str:
     )
 
 
-def _origin(claims: dict[str, Any], name: str) -> str:
-    """Whose start a figure counts from: the run's process, or the resume that made the change."""
+def made_by(claims: dict[str, Any], name: str) -> list[str]:
+    """Which processes made the changes a claim rests on: ["run"], or a resume's ("resume 1") when it made some."""
     stops = {"key_inactive": "key", "principal_denied": "principal"}[name]
     processes = sorted({c["process"] for c in claims["in_force"] if c["stops"] == stops and not c["already"]})
-    return "the run started" if processes in ([], ["run"]) else f"its process started ({', '.join(processes)})"
+    return [] if processes == ["run"] else processes
+
+
+def _origin(claims: dict[str, Any], name: str) -> str:
+    """Whose start a figure counts from: the run's process, or the resume that made the change."""
+    processes = made_by(claims, name)
+    return f"its process started ({', '.join(processes)})" if processes else "the run started"
 
 
 def _what_it_did(report: dict[str, Any]) -> str:
