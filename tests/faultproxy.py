@@ -35,13 +35,19 @@ class _Armed:
     fault: str
     times: int
     skip: int
+    match: dict[str, str]  # form parameters the request must carry (PolicyName=...): one step's request of several
 
 
 def operation_of(headers: Message, body: bytes) -> str:
     target = headers.get("X-Amz-Target")
     if target:
         return target.rpartition(".")[2]
-    return parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+    return form_of(body).get("Action", "")
+
+
+def form_of(body: bytes) -> dict[str, str]:
+    """A query-protocol request's parameters (IAM, STS); empty for a JSON-protocol body."""
+    return {name: values[0] for name, values in parse_qs(body.decode("utf-8", "replace")).items()}
 
 
 class FaultProxy:
@@ -51,6 +57,7 @@ class FaultProxy:
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.seen: list[str] = []  # every request's operation, in order, faulted ones included
+        self.forms: list[dict[str, str]] = []  # and its form parameters, index for index
         self.faulted: list[tuple[str, str]] = []  # (operation, fault) of every request a fault was applied to
         self._armed: dict[str, _Armed] = {}
         self._lock = threading.Lock()
@@ -63,22 +70,27 @@ class FaultProxy:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def arm(self, operation: str, fault: str, times: int = 1, skip: int = 0) -> None:
-        """Apply `fault` to the next `times` requests for `operation`, after letting `skip` of them through."""
+    def arm(
+        self, operation: str, fault: str, times: int = 1, skip: int = 0, match: dict[str, str] | None = None
+    ) -> None:
+        """Apply `fault` to the next `times` requests for `operation` (those carrying every `match` parameter:
+        two steps sending the same operation at once are told apart by what they send, never by arrival order),
+        after letting `skip` of them through."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}: one of {', '.join(FAULTS)}")
         with self._lock:
-            self._armed[operation] = _Armed(fault, times, skip)
+            self._armed[operation] = _Armed(fault, times, skip, dict(match or {}))
 
     def disarm(self) -> None:
         with self._lock:
             self._armed.clear()
 
-    def _fault_for(self, operation: str) -> str | None:
+    def _fault_for(self, operation: str, form: dict[str, str]) -> str | None:
         with self._lock:
             self.seen.append(operation)
+            self.forms.append(form)
             armed = self._armed.get(operation)
-            if armed is None or armed.times <= 0:
+            if armed is None or armed.times <= 0 or any(form.get(k) != v for k, v in armed.match.items()):
                 return None
             if armed.skip > 0:
                 armed.skip -= 1
@@ -100,7 +112,7 @@ class FaultProxy:
             def _handle(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 operation = operation_of(self.headers, body)
-                fault = proxy._fault_for(operation)
+                fault = proxy._fault_for(operation, form_of(body))
                 if fault in _ERRORS:
                     self._answer_error(fault, operation)
                     return
