@@ -2,12 +2,15 @@
 
 The operation is `Action=` of a form body (query protocol: IAM, STS) or the suffix of `X-Amz-Target` (JSON
 protocol: CloudTrail). Faults: `throttle` (400 Throttling), `deny` (403 AccessDenied), `unavailable` (503
-ServiceUnavailable), none of them forwarded; and `reset-after`: forwarded, so the change happens upstream, then
-the client's connection is reset without an answer, so the caller cannot tell whether the call happened.
+ServiceUnavailable), none of them forwarded; `reset-after`: forwarded, so the change happens upstream, then
+the client's connection is reset without an answer, so the caller cannot tell whether the call happened; and
+`hold`: the request waits at the proxy until `release()`, then is forwarded (or dropped), so a test can stop the
+caller while the request is in flight.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import struct
@@ -18,7 +21,7 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-FAULTS = ("throttle", "deny", "unavailable", "reset-after")
+FAULTS = ("throttle", "deny", "unavailable", "reset-after", "hold")
 _DENIED = (
     "User: {arn} is not authorized to perform: iam:{op} because no identity-based policy allows the iam:{op} action"
 )
@@ -61,6 +64,10 @@ class FaultProxy:
         self.faulted: list[tuple[str, str]] = []  # (operation, fault) of every request a fault was applied to
         self._armed: dict[str, _Armed] = {}
         self._lock = threading.Lock()
+        self.holding = threading.Event()  # a held request has arrived
+        self.settled = threading.Event()  # a held request was released and forwarded or dropped
+        self._released = threading.Event()
+        self._forward_held = True
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -84,6 +91,11 @@ class FaultProxy:
     def disarm(self) -> None:
         with self._lock:
             self._armed.clear()
+
+    def release(self, forward: bool) -> None:
+        """Let held requests go: on upstream (the change happens, whoever sent it) or nowhere."""
+        self._forward_held = forward
+        self._released.set()
 
     def _fault_for(self, operation: str, form: dict[str, str]) -> str | None:
         with self._lock:
@@ -115,6 +127,16 @@ class FaultProxy:
                 fault = proxy._fault_for(operation, form_of(body))
                 if fault in _ERRORS:
                     self._answer_error(fault, operation)
+                    return
+                if fault == "hold":
+                    proxy.holding.set()
+                    proxy._released.wait(60)
+                    self.close_connection = True
+                    if proxy._forward_held:
+                        answer = proxy._forward(self.command, self.path, self.headers, body)
+                        with contextlib.suppress(OSError):  # the caller is likely gone: that was the point
+                            self._answer(*answer)
+                    proxy.settled.set()
                     return
                 status, headers, payload = proxy._forward(self.command, self.path, self.headers, body)
                 if fault == "reset-after":  # the change happened upstream; the caller never hears of it
