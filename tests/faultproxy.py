@@ -64,8 +64,8 @@ class FaultProxy:
         self.faulted: list[tuple[str, str]] = []  # (operation, fault) of every request a fault was applied to
         self._armed: dict[str, _Armed] = {}
         self._lock = threading.Lock()
-        self.holding = threading.Event()  # a held request has arrived
-        self.settled = threading.Event()  # a held request was released and forwarded or dropped
+        self.held: list[str] = []  # the operations of the requests held so far
+        self.settled: list[str] = []  # and of those released since, forwarded or dropped
         self._released = threading.Event()
         self._forward_held = True
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -129,14 +129,14 @@ class FaultProxy:
                     self._answer_error(fault, operation)
                     return
                 if fault == "hold":
-                    proxy.holding.set()
+                    proxy.held.append(operation)
                     proxy._released.wait(60)
                     self.close_connection = True
                     if proxy._forward_held:
                         answer = proxy._forward(self.command, self.path, self.headers, body)
                         with contextlib.suppress(OSError):  # the caller is likely gone: that was the point
                             self._answer(*answer)
-                    proxy.settled.set()
+                    proxy.settled.append(operation)
                     return
                 status, headers, payload = proxy._forward(self.command, self.path, self.headers, body)
                 if fault == "reset-after":  # the change happened upstream; the caller never hears of it

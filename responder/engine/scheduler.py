@@ -8,6 +8,8 @@
   write-ahead record: each alone stops the key, so a refused one must not hold back the other. A refused change
   stops every step that was not already due; the ones in flight finish and are journaled.
 - Before the run's first change, every principal its ready changes touch is locked at once.
+- A change still waiting for its inputs is offered once to read its snapshot ahead, on the outputs the steps it
+  waits for know before asking AWS (`engine.read_ahead`): it still sends only once they are done.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Node:
     bound: tuple[Action[Any, Any], ActionParams] | None = None
     targets: list[Target] = field(default_factory=list)
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # records the main thread journals
+    read_ahead: bool = False  # a change whose snapshot was offered to read before its inputs are final
     may_send: threading.Event = field(default_factory=threading.Event)
     cancelled: bool = False
 
@@ -57,6 +60,8 @@ class Steps(Protocol):
     def expand(self, node: Node) -> list[Node]: ...  # a group's steps, one set per item
 
     def work(self, node: Node) -> Callable[[], None] | None: ...  # a change AWS accepted returns its verification
+
+    def read_ahead(self, node: Node) -> None: ...  # a waiting change may read its snapshot on known outputs
 
     def lock(self, targets: list[Target]) -> None: ...
 
@@ -136,6 +141,10 @@ class Schedule:
         active: list[Node] = []  # earlier changes not finished
         while index < len(self.nodes) and len(self.running) + len(starting) < self.concurrency:
             node = self.nodes[index]
+            if self.applying and node.changes and node.status == "waiting" and not node.read_ahead:
+                node.read_ahead = True  # offered once: its reads go out with those of the steps it waits for
+                if not node.step.is_group and not self._inputs_ready(node):
+                    self.steps.read_ahead(node)
             if node.status == "waiting" and self._inputs_ready(node):
                 try:
                     if node.step.is_group:

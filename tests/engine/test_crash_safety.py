@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,38 +66,29 @@ CASES = [(b, "resume" if i % 2 == 0 else "rollback") for i, b in enumerate(BOUND
 CASES += [(b, "rollback" if r == "resume" else "resume") for b, r in CASES if b.startswith("step.applying")]
 
 
-def _killed_run(endpoint: str, incident: Seeded, tmp_path: Path, boundary: str) -> Path:
-    """Run leaked-long-term-key against `endpoint` until it kills itself after `boundary`; its audit log."""
+def _start_run(endpoint: str, incident: Seeded, tmp_path: Path, kill_after: str | None) -> subprocess.Popen[str]:
+    """leaked-long-term-key against `endpoint`, killing itself after the record `kill_after` if given."""
     key_file = tmp_path / "leaked.txt"
     key_file.write_text(incident.key)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RESPONDER_"))}
-    env |= {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "RESPONDER_FAULT_KILL_AFTER": boundary,
-    }
-    runs = tmp_path / "runs"
-    killed = subprocess.run(
-        [
-            *RESPONDER,
-            "run",
-            "leaked-long-term-key",
-            "--key-file",
-            str(key_file),
-            "--yes",
-            "--endpoint-url",
-            endpoint,
-            "--runs-dir",
-            str(runs),
-        ],
-        capture_output=True,
+    env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    if kill_after is not None:
+        env["RESPONDER_FAULT_KILL_AFTER"] = kill_after
+    command = ["run", "leaked-long-term-key", "--key-file", str(key_file), "--yes", "--endpoint-url", endpoint]
+    return subprocess.Popen(
+        [*RESPONDER, *command, "--runs-dir", str(tmp_path / "runs")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=env,
-        timeout=60,
-        check=False,
     )
-    assert killed.returncode == -9, killed.stderr  # SIGKILL: no cleanup ran
+
+
+def _killed(process: subprocess.Popen[str], tmp_path: Path) -> Path:
+    """The audit log of a run that was killed: no cleanup ran, its lock is still there."""
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == -9, stderr  # SIGKILL: no cleanup ran
+    runs = tmp_path / "runs"
     (run_dir,) = [d for d in runs.iterdir() if (d / "audit.jsonl").exists()]
     assert verify_chain(run_dir / "audit.jsonl").ok
     assert list((runs / "locks").iterdir())  # the dead run's lock is still there: the next one must break it
@@ -125,7 +117,7 @@ def _recover(server: str, incident: Seeded, audit_log: Path, recovery: str) -> N
 
 @pytest.mark.parametrize(("boundary", "recovery"), CASES)
 def test_killed_between_records(server: str, incident: Seeded, tmp_path: Path, boundary: str, recovery: str) -> None:
-    audit_log = _killed_run(server, incident, tmp_path, boundary)
+    audit_log = _killed(_start_run(server, incident, tmp_path, boundary), tmp_path)
     state = load_run(audit_log)
     assert state.status == "interrupted" and state.records[-1]["event"] == boundary.split(":")[0]
     _recover(server, incident, audit_log, recovery)
@@ -135,20 +127,28 @@ def test_killed_between_records(server: str, incident: Seeded, tmp_path: Path, b
 def test_killed_with_both_changes_in_flight(
     server: str, incident: Seeded, tmp_path: Path, forwarded: bool, recovery: str
 ) -> None:
-    """Killed once both write-ahead records are on disk while the deactivation's request is still on its way;
-    after the kill it reaches AWS (the change happens, nobody hears the answer) or never does."""
+    """Killed while the deactivation and the deny are both on their way (each journaled first, both held at the
+    proxy); after the kill they reach AWS (the changes happen, nobody hears the answers) or never do."""
     with FaultProxy(server) as proxy:
         proxy.arm("UpdateServiceSpecificCredential", "hold")
-        audit_log = _killed_run(proxy.url, incident, tmp_path, "step.applying:2")
-        assert proxy.holding.is_set()  # the deactivation was sent before the process died
+        proxy.arm("PutUserPolicy", "hold")
+        process = _start_run(proxy.url, incident, tmp_path, kill_after=None)
+        deadline = time.monotonic() + 30
+        while len(proxy.held) < 2 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sorted(proxy.held) == ["PutUserPolicy", "UpdateServiceSpecificCredential"]  # both sent at once
+        process.kill()
+        audit_log = _killed(process, tmp_path)
         proxy.release(forward=forwarded)
-        assert proxy.settled.wait(30)
+        while len(proxy.settled) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
     state = load_run(audit_log)
     assert state.status == "interrupted"
     events = [(r["event"], r.get("step")) for r in state.records]
     assert (j.APPLYING, "deactivate") in events and (j.APPLYING, "deny-bearer-tokens") in events
-    assert (j.APPLIED, "deactivate") not in events  # its answer never came
+    assert not [e for e in events if e[0] in (j.APPLIED, j.FAILED)]  # no answer ever came
     iam = iam_client(server)
     expected = "Inactive" if forwarded else "Active"
     assert credential_status(iam, incident.user_name, incident.credential_id) == expected
+    assert (DEFAULT_POLICY_NAME in inline_policies(iam, incident.user_name)) is forwarded
     _recover(server, incident, audit_log, recovery)
