@@ -10,14 +10,19 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from responder.actions.iam_policies import DenyBearerTokensForUser, DenyUserParams
 from responder.aws.clients import AwsOptions, Clients
 from responder.engine.context import Settings
 from responder.engine.operations import start_run
+from responder.engine.read_ahead import ReadAhead
+from responder.playbook.model import Step
 from responder.sandbox.seed import Seeded, SeededShortTerm
+from tests.factories import ACCOUNT, action_context
 
 ROUND_SECONDS = 5.0  # far more than any round needs in process; a request that never comes costs this once
 
@@ -139,3 +144,18 @@ def test_a_refused_change_does_not_hold_back_the_other(account: Seeded, tmp_path
     failed = "deactivate" if made == "deny-bearer-tokens" else "deny-bearer-tokens"
     assert (statuses[made], statuses[failed]) == ("verified", "failed")
     assert statuses["investigate"] == "pending"  # not due with them: the refusal stopped it
+
+
+@pytest.mark.parametrize(("key_account", "used"), [(ACCOUNT, True), ("210987654321", False)])
+def test_a_snapshot_read_ahead_is_used_only_in_the_account_it_assumed(
+    account: Seeded, key_account: str, used: bool
+) -> None:
+    """Read ahead on the key's account, before the operator's identity answered: in another account it is dropped."""
+    ctx = action_context()  # the operator's account is ACCOUNT
+    ahead = ReadAhead(ctx, SimpleNamespace(account_id=key_account))
+    step = Step.model_validate({"id": "deny", "action": DenyBearerTokensForUser.name})
+    params = DenyUserParams(user_name=account.user_name)
+    ahead.start(step, DenyBearerTokensForUser(), params)
+    assert (ahead.take(step, params) is not None) is used
+    ahead.start(step, DenyBearerTokensForUser(), params)
+    assert ahead.take(step, DenyUserParams(user_name="someone-else")) is None  # other arguments: read again
