@@ -36,7 +36,7 @@ def _change_line(change: dict[str, Any]) -> str:
 
 def _policy_diff(change: dict[str, Any]) -> list[str]:
     """The policy document a change will put, as a diff against what is there: approved with it in view."""
-    from responder.engine.report_words import policy_diff  # the report stays out of `responder --help`
+    from responder.engine.policy_diff import policy_diff  # difflib stays out of `responder --help`
 
     return [f"    {line}" for line in policy_diff(change.get("before"), change.get("after"))]
 

@@ -24,9 +24,10 @@ from responder.engine import events as j
 from responder.engine.concurrency import DEFAULT_CONCURRENCY
 from responder.engine.failures import describe_failure
 from responder.engine.journal import Journal, JournalNotStarted
-from responder.engine.report_words import condition_words
+from responder.engine.read_ahead import ReadAhead
 from responder.engine.run_state import RunState
 from responder.engine.scheduler import Cancelled, Node, Schedule
+from responder.engine.skip_words import condition_words
 from responder.engine.step_graph import changes_something, deferred_steps, depends_on
 from responder.errors import JournalUnwritable, ResponderError, UserError
 from responder.playbook.model import Playbook, Step, describe_when, expand_group
@@ -82,6 +83,7 @@ class Executor:
         self._scope: dict[str, Any] = {}
         self._done: dict[str, Any] = {}
         self._applying = False
+        self._ahead: ReadAhead | None = None  # in a run that applies: changes' snapshots read on a guess
         self.touched = False  # a write-ahead record was made: from then on the account may differ
         # After a plan pass, apply reuses its snapshots unless time passed (an operator read the plan).
         self.reuse_snapshots = True
@@ -101,6 +103,7 @@ class Executor:
 
     def _run(self, scope: dict[str, Any], done: dict[str, Any], applying: bool, include_deferred: bool) -> None:
         self._scope, self._done, self._applying = scope, done, applying
+        self._ahead = ReadAhead(self.ctx, scope.get("key")) if applying else None
         steps = [s for s in self.playbook.steps if include_deferred or s.id not in self.deferred]
         Schedule([self._node(s) for s in steps], self, applying, self.concurrency).run()
 
@@ -119,7 +122,22 @@ class Executor:
             return False
         node.bound = bound
         node.targets = bound[0].targets(bound[1]) if bound[0].mutating else []
+        if self._ahead is not None:
+            self._ahead.bound(node.step, *bound)
         return True
+
+    def read_ahead(self, node: Node) -> None:
+        """A change still waiting for its inputs: read its snapshot now if what it waits for is known already."""
+        ahead = self._ahead
+        if ahead is None or node.step.id in self._planned:
+            return
+        scope = ahead.guess_scope(node.step, self._scope)
+        try:
+            bound = None if scope is None else self._bind(node.step, scope)
+        except UserError:  # arguments that do not validate on the guess: the step binds for real later
+            return
+        if bound is not None and bound[0].mutating:
+            ahead.start(node.step, *bound)
 
     def lock(self, targets: list[Target]) -> None:
         if self.hold is not None:
@@ -234,7 +252,8 @@ class Executor:
         if planned is not None and same and (self.reuse_snapshots or not action.mutating):
             snapshot, plan = planned.snapshot, planned.plan  # read moments ago, or consumed by the approved plan
         else:
-            snapshot = action.snapshot(self.ctx, params)
+            early = self._ahead.take(step, params) if self._ahead is not None and planned is None else None
+            snapshot = early if early is not None else action.snapshot(self.ctx, params)
             plan = action.plan(self.ctx, params, snapshot)
             if planned is None and action.mutating:  # a run without a plan pass still shows what it changes
                 self._record_plan(step, action, params, snapshot, plan)

@@ -12,8 +12,9 @@ from responder.actions.cloudtrail_records import counts_text
 from responder.actions.registry import get_action
 from responder.engine import events as j
 from responder.engine.evidence import report_output_of
+from responder.engine.policy_diff import policy_diff
 from responder.engine.report_summary import follow_ups, made_by, opening
-from responder.engine.report_words import change_words, clock, policy_diff, second
+from responder.engine.report_words import change_words, clock, second
 
 
 def containment_line(report: dict[str, Any]) -> str | None:

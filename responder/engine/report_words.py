@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from responder.clock import parse_time
 from responder.engine import events as j
 from responder.engine.run_state import RunState
-from responder.playbook.refs import refs_in
+from responder.engine.skip_words import condition_words
 
 CLOUDTRAIL_LAG = timedelta(minutes=15)  # CloudTrail delivers events 5 to 15 minutes after the call
 
@@ -33,15 +32,6 @@ def recheck_after(contained_at: Any) -> datetime | None:
     return moment + CLOUDTRAIL_LAG if moment else None
 
 
-# What a false condition means, for the conditions the shipped playbooks use; others get a generic sentence.
-_FALSE_OUTPUT = {
-    "is_user": "the key's principal is not an IAM user",
-    "is_role": "the key's principal is not a role",
-    "has_user_access_key": "the key was not signed by an IAM user's long-term access key",
-    "on_principal": "the deny was not to go on the principal",
-}
-
-
 def skip_reason(state: RunState, step_id: str) -> str:
     """Why a step was skipped, in words: which of its conditions was false, and how to have it run."""
     record = next((r for r in state.records if r.get("event") == j.SKIPPED and r.get("step") == step_id), {})
@@ -50,19 +40,6 @@ def skip_reason(state: RunState, step_id: str) -> str:
         return reason or "its condition was false"
     steps = {step.id: step.outputs for step in state.steps.values()}
     return condition_words(reason, state.started.get("params") or {}, steps)
-
-
-def condition_words(condition: str, params: dict[str, Any], steps: dict[str, Any]) -> str:
-    """A false `when`, in words (never `${params.X}` raw): what was false, and how to have the step run."""
-    found: list[str] = []
-    for ref in refs_in(condition):
-        if ref.kind == "params" and not params.get(ref.name):
-            found.append(f"it runs only with `-p {ref.name}=true`, which this run did not set")
-        elif ref.kind == "steps":
-            outputs = steps.get(ref.step) or {}
-            if not (outputs.get(ref.name) if isinstance(outputs, dict) else None):
-                found.append(_FALSE_OUTPUT.get(ref.name, f"step {ref.step} found `{ref.name}` false"))
-    return "; ".join(found) or "its condition was false"
 
 
 def value_words(value: Any) -> str:
@@ -91,12 +68,3 @@ def change_words(change: dict[str, Any], applied: dict[str, Any]) -> str:
             )
         return f"{what}: {'added' if before is None else 'replaced'}"
     return f"`{call}` on {target}: {value_words(before)} -> {value_words(after)}"
-
-
-def policy_diff(before: Any, after: Any) -> list[str]:
-    """A unified diff of two policy documents (either may be absent); empty unless one is a policy document."""
-    if not any(isinstance(v, dict) and "Statement" in v for v in (before, after)):
-        return []
-    old = json.dumps(before, indent=2, sort_keys=True).splitlines() if before is not None else []
-    new = json.dumps(after, indent=2, sort_keys=True).splitlines() if after is not None else []
-    return list(difflib.unified_diff(old, new, "before", "after", lineterm="", n=len(old) + len(new)))
