@@ -75,6 +75,7 @@ class Unknown:
     step: str
     milestone: str | None
     settle: str  # the command that reads AWS and settles it
+    stops: Stops | None = None
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ def claims_of(state: RunState) -> Claims:
             continue
         missing.add(step.id)
         if step.status == "in-flight" or step.unanswered or step.undo_status == "failed":
-            unknown.append(Unknown(step.id, milestone, f"responder resume {state.run_id}"))
+            unknown.append(Unknown(step.id, milestone, f"responder resume {state.run_id}", stops))
 
     def claim(steps: list[StepState]) -> Claim:
         ids = {s.id for s in steps}

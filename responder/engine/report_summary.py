@@ -80,8 +80,21 @@ def _contained(report: dict[str, Any]) -> str:
     if claims["contained"]["holds"]:
         text = f"Contained: {'; '.join(parts)}."
     else:
-        wanting = (("the key is not inactive", "key_inactive"), ("the principal is not denied", "principal_denied"))
-        missing = [label for label, name in wanting if not claims[name]["holds"] and claims[name]["expected"]]
+        wanting = (
+            ("the key is not inactive", "whether the key is inactive is unknown", "key_inactive", "key"),
+            (
+                "the principal is not denied",
+                "whether the principal is denied is unknown",
+                "principal_denied",
+                "principal",
+            ),
+        )
+        in_doubt = {u.get("stops") for u in claims["unknown"]}
+        missing = [
+            doubt if stops in in_doubt else label  # an unanswered change may be in AWS: never say it is not
+            for label, doubt, name, stops in wanting
+            if not claims[name]["holds"] and claims[name]["expected"]
+        ]
         held = f" ({'; '.join(parts)})" if parts else ""
         text = f"NOT contained: {', '.join(missing) or 'a containment change does not hold'}{held}."
     rolled = " The run has since been rolled back; what still holds is said above." if claims["rolled_back"] else ""
