@@ -14,7 +14,17 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from responder.actions.states import Chain, Path, StatesStep, choose, nothing, parameters, passing, unless_absent
+from responder.actions.states import (
+    Chain,
+    Path,
+    StatesStep,
+    choose,
+    nothing,
+    parameters,
+    passing,
+    single,
+    unless_absent,
+)
 
 Kind = Literal["User", "Role"]
 KINDS: tuple[Kind, ...] = ("User", "Role")
@@ -146,13 +156,19 @@ def _managed_fallback(step: StatesStep, kind: Kind, principal: Any, managed_name
     return name.then(snapshot).then(record).then(create).then(attach).then(check)
 
 
-def undo_inline(step: StatesStep, restore_previous: bool) -> Chain:
-    """Undo of `put_inline`'s records at `$.record`: remove what the execution put (or, for a policy it moved
-    forward, put the previous document back); undo of the managed fallback: detach and delete what it added."""
+def undo_inline(step: StatesStep, previous_kept: bool) -> Chain:
+    """Undo of `put_inline`'s records at `$.record`: remove what the execution put; undo of the managed fallback:
+    detach and delete what it added.
+
+    A policy the execution moved forward (previous_kept) is never put back: IAM hands a machine the previous
+    document URL-encoded (RFC 3986), Amazon States Language has no function to decode it, and putting the
+    encoded text back fails as a malformed policy. The newer document stays, which for a session revocation
+    denies more than the old one (sessions issued before a later moment), never less; the record keeps the
+    encoded previous document for whoever restores it by hand."""
     by_kind = [
         (
             {"Variable": "$.record.target.kind", "StringEquals": kind},
-            _undo_inline_of(step, kind, restore_previous).then(_undo_managed_of(step, kind)),
+            _undo_inline_of(step, kind, previous_kept).then(_undo_managed_of(step, kind)),
         )
         for kind in KINDS
     ]
@@ -168,19 +184,22 @@ def _record_is(mode: str, field: str, value: bool) -> dict[str, Any]:
     }
 
 
-def _undo_inline_of(step: StatesStep, kind: Kind, restore_previous: bool) -> Chain:
+# The rollback's answer for a policy it cannot put back, in the execution's history (the state's output).
+KEPT_NEWER = "kept: the previous document comes URL-encoded from IAM and cannot be rebuilt in the machine"
+
+
+def _undo_inline_of(step: StatesStep, kind: Kind, previous_kept: bool) -> Chain:
     suffix = f" ({kind.lower()})"
     target = "$.record.target"
     names = parameters(**{f"{kind}Name": Path(f"{target}.name"), "PolicyName": Path(f"{target}.policy_name")})
     remove = step.task(f"remove inline policy{suffix}", f"iam:Delete{kind}Policy", names)
     branches = [(_record_is("inline", "exists", False), unless_absent(remove, step.name(f"no inline policy{suffix}")))]
-    if restore_previous:
-        put_back = step.task(
-            f"put previous inline back{suffix}",
-            f"iam:Put{kind}Policy",
-            {**names, "PolicyDocument.$": "States.JsonToString($.record.before.document)"},
+    if previous_kept:
+        kept = single(
+            step.name(f"newer inline kept{suffix}"),
+            {"Type": "Pass", "Parameters": {"undo": KEPT_NEWER, "target.$": "$.record.target"}, "ResultPath": "$.kept"},
         )
-        branches.append((_record_is("inline", "exists", True), put_back))
+        branches.append((_record_is("inline", "exists", True), kept))
     return choose(step.name(f"inline record{suffix}?"), branches, nothing(step.name(f"not an inline record{suffix}")))
 
 

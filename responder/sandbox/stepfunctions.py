@@ -9,6 +9,10 @@ behave as AWS does where an exported responder machine depends on it:
   as that role, in its account: the emulator assumes it (through the organization's checked AssumeRole);
 - SDK results keep Python datetimes, which the interpreter cannot put into the execution's JSON. AWS returns
   timestamps as ISO 8601 text.
+- IAM answers every policy document URL-encoded (RFC 3986; IAM API reference, GetRolePolicy); boto3 decodes it
+  into a dict (botocore's `json_decode_policies`), the Java SDK does not (aws-sdk-java #730, aws-sdk-java-v2
+  #4229), and AWS's SDK integrations, which "work exactly like an API call using the AWS SDK", hand the machine
+  that encoded string: the emulator's IAM clients skip boto3's decoding, so a machine sees what AWS gives it.
 It also calls a fixed `localhost:5000` (or $MOTO_PORT) when served: here it calls the server it runs in; and its
 grammar refuses an integer `ToleratedFailurePercentage` (`100`), which AWS and statelint take (it reads only
 `100.0`): the emulator reads it as the number it is. And a Distributed Map's ResultWriter writes only an empty
@@ -198,4 +202,8 @@ def _new_client(endpoint: str | None, region: str, service: str, role_arn: str |
             "aws_session_token": given["SessionToken"],
         }
     client: Any = boto3.client(service, **keys, **place)  # type: ignore[call-overload]  # any service, by name
+    if service == "iam":  # policy documents as IAM sends them, URL-encoded text: not boto3's decoded dict
+        from botocore.handlers import json_decode_policies
+
+        client.meta.events.unregister("after-call.iam", json_decode_policies)
     return client

@@ -197,3 +197,46 @@ def test_the_organization_machine_contains_keys_in_two_member_accounts(sandbox: 
     )
     assert back["status"] == "SUCCEEDED", back
     assert {m.account_id: iam_state(sandbox.member_iam(m.account_id)) for m in members} == before
+
+
+def test_a_moved_forward_revocation_is_kept_on_rollback_where_aws_hands_the_document_encoded(
+    sandbox: Sandbox,
+) -> None:
+    """IAM answers policy documents URL-encoded and AWS's SDK integrations pass that text on: the sandbox's machine
+    sees the same, and the rollback never puts an encoded (malformed) document back; the newer revocation stays."""
+    from datetime import datetime, timezone
+
+    from responder.actions.iam_sessions import REVOKE_POLICY_NAME, revoke_document, revoked_before
+    from responder.sandbox.stepfunctions import client_for
+
+    seeded = seed_short_term_incident(ACCOUNT)
+    role = sandbox.prepare()
+    iam = sandbox.client("iam")
+    earlier = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    iam.put_role_policy(
+        RoleName=seeded.role_name, PolicyName=REVOKE_POLICY_NAME, PolicyDocument=json.dumps(revoke_document(earlier))
+    )
+    from responder.sandbox import stepfunctions
+
+    stepfunctions.serve_from(sandbox.endpoint)
+    answered = client_for("us-east-1", "iam").get_role_policy(RoleName=seeded.role_name, PolicyName=REVOKE_POLICY_NAME)
+    assert isinstance(answered["PolicyDocument"], str) and answered["PolicyDocument"].startswith("%7B")
+    machines = _machines("leaked-short-term-key")
+
+    run = sandbox.execute(
+        machines.containment, role, "again-1", {"role_name": seeded.role_name, "journal_bucket": BUCKET}
+    )
+    assert run["status"] == "SUCCEEDED", run
+    moved = revoked_before(
+        iam.get_role_policy(RoleName=seeded.role_name, PolicyName=REVOKE_POLICY_NAME)["PolicyDocument"]
+    )
+    assert moved is not None and moved > earlier
+
+    back = sandbox.execute(
+        machines.rollback, role, "undo-again", {"journal_bucket": BUCKET, "execution_name": "again-1"}
+    )
+    assert back["status"] == "SUCCEEDED", back
+    inline = iam_state(iam)[f"role/{seeded.role_name}"]["inline"]
+    assert set(inline) == {REVOKE_POLICY_NAME}  # the deny it added is gone; the revocation stays
+    assert revoked_before(inline[REVOKE_POLICY_NAME]) == moved  # never an older (or malformed) one
+    assert "cannot be rebuilt" in json.dumps(sandbox.history(back["executionArn"]), default=str)
