@@ -240,3 +240,26 @@ def test_a_moved_forward_revocation_is_kept_on_rollback_where_aws_hands_the_docu
     assert set(inline) == {REVOKE_POLICY_NAME}  # the deny it added is gone; the revocation stays
     assert revoked_before(inline[REVOKE_POLICY_NAME]) == moved  # never an older (or malformed) one
     assert "cannot be rebuilt" in json.dumps(sandbox.history(back["executionArn"]), default=str)
+
+
+def test_the_machine_refuses_protected_principals_before_any_change(sandbox: Sandbox) -> None:
+    """Its own roles, an IAM Identity Center role, a principal tagged responder-protected=true: refused by name,
+    before the first change, whoever started the execution."""
+    seed_short_term_incident(ACCOUNT)
+    role = sandbox.prepare()
+    iam = sandbox.client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    iam.create_role(
+        RoleName="prod-app", AssumeRolePolicyDocument=trust, Tags=[{"Key": "responder-protected", "Value": "true"}]
+    )
+    iam.create_role(RoleName="AWSReservedSSO_Admin_0123456789abcdef", AssumeRolePolicyDocument=trust)
+    iam.create_role(RoleName="responder-leaked-short-term-key-rollback", AssumeRolePolicyDocument=trust)
+    before = iam_state(iam)
+    machines = _machines("leaked-short-term-key")
+
+    for n, name in enumerate(
+        ["prod-app", "AWSReservedSSO_Admin_0123456789abcdef", "responder-leaked-short-term-key-rollback"]
+    ):
+        run = sandbox.execute(machines.containment, role, f"refused-{n}", {"role_name": name, "journal_bucket": BUCKET})
+        assert run["status"] == "FAILED" and run["error"] == "Responder.ProtectedPrincipal", (name, run)
+    assert iam_state(iam) == before and sandbox.records() == []

@@ -19,6 +19,7 @@ from typing import Any
 
 from responder.engine.permissions import MEMBER_ROLE, PROTECTED_TAG, Account, policy_document
 from responder.export.cloudformation import IN_THE_STACK, substituted
+from responder.export.stepfunctions.machine import role_names
 from responder.playbook.model import Playbook
 
 EVENT_SOURCE = "responder"
@@ -42,11 +43,6 @@ MACHINE_READS = ("iam:ListUserTags", "iam:ListRoleTags")
 
 def _sub(text: str) -> dict[str, str]:
     return {"Fn::Sub": text}
-
-
-def role_names(playbook: Playbook) -> tuple[str, str]:
-    """The containment machine's role and the rollback machine's: fixed, so the machines can refuse them."""
-    return f"responder-{playbook.name}-states"[:64], f"responder-{playbook.name}-rollback"[:64]
 
 
 def event_fields(playbook: Playbook, fixed: dict[str, Any]) -> list[str]:
