@@ -148,7 +148,7 @@ def _revoke_states(step: StatesStep) -> Chain:
 
 
 def _unrevoke_states(step: StatesStep) -> Chain:
-    return undo_inline(step, previous_kept=True)
+    return undo_inline(step, previous_kept=True, policy_names=[REVOKE_POLICY_NAME])
 
 
 states_form(RevokeRoleSessions, undo=_unrevoke_states)(_revoke_states)

@@ -263,3 +263,45 @@ def test_the_machine_refuses_protected_principals_before_any_change(sandbox: San
         run = sandbox.execute(machines.containment, role, f"refused-{n}", {"role_name": name, "journal_bucket": BUCKET})
         assert run["status"] == "FAILED" and run["error"] == "Responder.ProtectedPrincipal", (name, run)
     assert iam_state(iam) == before and sandbox.records() == []
+
+
+def test_the_rollback_passes_over_forged_records_naming_what_containment_never_put(sandbox: Sandbox) -> None:
+    """Anyone who can write to the journal bucket can add a record: one naming a team's own inline policy, or a
+    managed policy not of responder's making, is not acted on; the containment's own records are."""
+    seeded = seed_incident(ACCOUNT)
+    role = sandbox.prepare()
+    iam = sandbox.client("iam")
+    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
+    iam.put_user_policy(UserName="ml-pipeline", PolicyName="TeamGuardrail", PolicyDocument=json.dumps(allow))
+    team = iam.create_policy(PolicyName="TeamPolicy", PolicyDocument=json.dumps(allow))["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="ml-pipeline", PolicyArn=team)
+    before = iam_state(iam)
+    machines = _machines("leaked-long-term-key")
+    run = sandbox.execute(
+        machines.containment, role, "forge-1", {"user_name": seeded.user_name, "journal_bucket": BUCKET}
+    )
+    assert run["status"] == "SUCCEEDED", run
+    forged = {
+        "inline": {"kind": "User", "name": "ml-pipeline", "policy_name": "TeamGuardrail"},
+        "managed": {"kind": "User", "name": "ml-pipeline", "policy_arn": team},
+    }
+    for mode, target in forged.items():
+        record = {
+            "step": "deny-bearer-tokens",
+            "action": "iam.deny-bearer-tokens-for-user",
+            "mode": mode,
+            "target": target,
+            "before": {"exists": False, "existed": False, "was_attached": False},
+        }
+        key = f"responder/{ACCOUNT}/forge-1/zz-forged-{mode}.json"
+        sandbox.client("s3").put_object(Bucket=BUCKET, Key=key, Body=json.dumps(record).encode())
+
+    back = sandbox.execute(
+        machines.rollback,
+        role,
+        "undo-forge",
+        {"journal_bucket": BUCKET, "execution_name": "forge-1", "reactivate_keys": True},
+    )
+
+    assert back["status"] == "SUCCEEDED", back
+    assert iam_state(iam) == before  # the containment undone, the team's policies untouched

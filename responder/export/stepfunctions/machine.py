@@ -378,7 +378,9 @@ def _undo_records(machine: Machine, credentials: State | None, suffix: str) -> C
     undoes = [
         (
             {"Variable": "$.record.action", "StringEquals": name},
-            form(StatesStep(f"Undo {name.partition('.')[2]}", name, {}, "", credentials, suffix)),
+            form(
+                StatesStep(f"Undo {name.partition('.')[2]}", name, _undo_args(machine, name), "", credentials, suffix)
+            ),
         )
         for name, form in ((name, FORMS[name].undo) for name in sorted(FORMS))
         if form is not None and _uses(machine.playbook, name)
@@ -389,6 +391,20 @@ def _undo_records(machine: Machine, credentials: State | None, suffix: str) -> C
     each.states[each.start]["MaxConcurrency"] = 1
     some = {"Variable": "$.records.Contents[0]", "IsPresent": True}
     return listing.then(choose(f"Records: any?{suffix}", [(some, each)], none))
+
+
+def _undo_args(machine: Machine, action: str) -> dict[str, Any]:
+    """What an undo form may act on: the policy names the playbook's steps of that action put (literal ones)."""
+    names = sorted(
+        {
+            step.with_["policy_name"]
+            for step in machine.playbook.actions()
+            if step.action == action
+            and isinstance(step.with_.get("policy_name"), str)
+            and "${" not in step.with_["policy_name"]
+        }
+    )
+    return {"policy_names": names} if names else {}
 
 
 def _uses(playbook: Playbook, action: str) -> bool:
