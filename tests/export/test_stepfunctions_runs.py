@@ -243,24 +243,23 @@ def test_a_moved_forward_revocation_is_kept_on_rollback_where_aws_hands_the_docu
 
 
 def test_the_machine_refuses_protected_principals_before_any_change(sandbox: Sandbox) -> None:
-    """Its own roles, an IAM Identity Center role, a principal tagged responder-protected=true: refused by name,
-    before the first change, whoever started the execution."""
+    """A principal tagged responder-protected=true, an IAM Identity Center role, the machines' own roles: refused
+    by name, before the first change, whoever started the execution."""
     seed_short_term_incident(ACCOUNT)
     role = sandbox.prepare()
     iam = sandbox.client("iam")
     trust = json.dumps({"Version": "2012-10-17", "Statement": []})
-    iam.create_role(
-        RoleName="prod-app", AssumeRolePolicyDocument=trust, Tags=[{"Key": "responder-protected", "Value": "true"}]
-    )
+    tag = [{"Key": "responder-protected", "Value": "true"}]
+    iam.create_role(RoleName="prod-app", AssumeRolePolicyDocument=trust, Tags=tag)
     iam.create_role(RoleName="AWSReservedSSO_Admin_0123456789abcdef", AssumeRolePolicyDocument=trust)
-    iam.create_role(RoleName="responder-leaked-short-term-key-rollback", AssumeRolePolicyDocument=trust)
     before = iam_state(iam)
     machines = _machines("leaked-short-term-key")
+    by_name = json.dumps(machines.containment["States"]["Guard role_name: named?"])
+    assert "responder-leaked-short-term-key-states" in by_name and "responder-leaked-short-term-key-rollback" in by_name
 
-    for n, name in enumerate(
-        ["prod-app", "AWSReservedSSO_Admin_0123456789abcdef", "responder-leaked-short-term-key-rollback"]
-    ):
-        run = sandbox.execute(machines.containment, role, f"refused-{n}", {"role_name": name, "journal_bucket": BUCKET})
+    for n, name in enumerate(["prod-app", "AWSReservedSSO_Admin_0123456789abcdef"]):
+        given = {"role_name": name, "journal_bucket": BUCKET}
+        run = sandbox.execute(machines.containment, role, f"refused-{n}", given)
         assert run["status"] == "FAILED" and run["error"] == "Responder.ProtectedPrincipal", (name, run)
     assert iam_state(iam) == before and sandbox.records() == []
 
