@@ -265,8 +265,8 @@ def test_the_machine_refuses_protected_principals_before_any_change(sandbox: San
 
 
 def test_the_rollback_passes_over_forged_records_naming_what_containment_never_put(sandbox: Sandbox) -> None:
-    """Anyone who can write to the journal bucket can add a record: one naming a team's own inline policy, or a
-    managed policy not of responder's making, is not acted on; the containment's own records are."""
+    """Anyone who can write to the journal bucket can add a record: one the containment execution's history does
+    not show it writing is not acted on (nor one naming a policy responder never puts); its own records are."""
     seeded = seed_incident(ACCOUNT)
     role = sandbox.prepare()
     iam = sandbox.client("iam")
@@ -274,17 +274,24 @@ def test_the_rollback_passes_over_forged_records_naming_what_containment_never_p
     iam.put_user_policy(UserName="ml-pipeline", PolicyName="TeamGuardrail", PolicyDocument=json.dumps(allow))
     team = iam.create_policy(PolicyName="TeamPolicy", PolicyDocument=json.dumps(allow))["Policy"]["Arn"]
     iam.attach_user_policy(UserName="ml-pipeline", PolicyArn=team)
+    # an earlier containment's deny on another user: a forged record of this execution must not lift it
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "bedrock:*", "Resource": "*"}]}
+    iam.put_user_policy(
+        UserName="ml-pipeline", PolicyName="ResponderDenyBedrockBearerTokens", PolicyDocument=json.dumps(deny)
+    )
     before = iam_state(iam)
     machines = _machines("leaked-long-term-key")
     run = sandbox.execute(
         machines.containment, role, "forge-1", {"user_name": seeded.user_name, "journal_bucket": BUCKET}
     )
     assert run["status"] == "SUCCEEDED", run
-    forged = {
-        "inline": {"kind": "User", "name": "ml-pipeline", "policy_name": "TeamGuardrail"},
-        "managed": {"kind": "User", "name": "ml-pipeline", "policy_arn": team},
-    }
-    for mode, target in forged.items():
+    forged = [
+        ("inline", {"kind": "User", "name": "ml-pipeline", "policy_name": "TeamGuardrail"}),
+        ("managed", {"kind": "User", "name": "ml-pipeline", "policy_arn": team}),
+        # responder's own name: only the containment's history tells this record apart
+        ("inline", {"kind": "User", "name": "ml-pipeline", "policy_name": "ResponderDenyBedrockBearerTokens"}),
+    ]
+    for n, (mode, target) in enumerate(forged):
         record = {
             "step": "deny-bearer-tokens",
             "action": "iam.deny-bearer-tokens-for-user",
@@ -292,7 +299,7 @@ def test_the_rollback_passes_over_forged_records_naming_what_containment_never_p
             "target": target,
             "before": {"exists": False, "existed": False, "was_attached": False},
         }
-        key = f"responder/{ACCOUNT}/forge-1/zz-forged-{mode}.json"
+        key = f"responder/{ACCOUNT}/forge-1/zz-forged-{n}.json"
         sandbox.client("s3").put_object(Bucket=BUCKET, Key=key, Body=json.dumps(record).encode())
 
     back = sandbox.execute(

@@ -39,6 +39,7 @@ from responder.playbook.refs import Ref, refs_in, whole
 
 OWN_ACCOUNT = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 4)"
 PARTITION = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 1)"
+REGION = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 3)"
 ANOTHER_ACCOUNT = " [account]"  # the suffix of the states that work through the input's role
 EACH_ACCOUNT = "Each account"  # the organization-wide machine's Distributed Map
 JOURNAL_PREFIX = "responder/{}/{}/"  # account, execution name: where an execution's write-ahead records go
@@ -222,6 +223,11 @@ def _two_places(machine: Machine, body: Body, journal_of: str) -> Chain:
 Body = Callable[[State | None, str], Chain]
 
 
+def machine_name(playbook: Playbook) -> str:
+    """The containment machine's name (the template's): the rollback reads its executions' histories."""
+    return f"responder-{playbook.name}"
+
+
 def role_names(playbook: Playbook) -> tuple[str, str]:
     """The containment machine's role and the rollback machine's (the template's): fixed, so the machines
     can refuse to change them."""
@@ -304,15 +310,15 @@ def _mutating(step: Step) -> bool:
     return bool(getattr(get_action(step.action or ""), "mutating", True))
 
 
-def _undoing(machine: Machine) -> Body:
-    return functools.partial(_undo_records, machine)
+def _undoing(machine: Machine, organization: bool) -> Body:
+    return functools.partial(_undo_records, machine, not organization)
 
 
 def _assembled(machine: Machine, undo: bool, organization: bool) -> dict[str, Any]:
     """One of the four machines: containment or its rollback, in one account (or another through a role) or in
     every account of an organization. A rollback finds the records of the execution its input names."""
     journal_of = "$.input.execution_name" if undo else "$$.Execution.Name"
-    body = _undoing(machine) if undo else _containing(machine)
+    body = _undoing(machine, organization) if undo else _containing(machine)
     places = _each_account(machine, body, journal_of) if organization else _two_places(machine, body, journal_of)
     if organization:
         output = {"accounts.$": "$.accounts"}
@@ -346,7 +352,11 @@ def organization_rollback(machine: Machine) -> dict[str, Any]:
     return _assembled(machine, undo=True, organization=True)
 
 
-def _undo_records(machine: Machine, credentials: State | None, suffix: str) -> Chain:
+def _undo_records(machine: Machine, checked: bool, credentials: State | None, suffix: str) -> Chain:
+    """Each write-ahead record of the execution, undone; with `checked`, only a record whose exact text the
+    containment execution's own history shows it writing (the bucket is writable by others; the history is not).
+    An organization-wide execution's records are written by its Distributed Map's child executions, whose
+    histories the parent's does not hold: there only the record's names are checked (iam_states.undo_inline)."""
     reader = StatesStep("Records", "rollback", {}, "", credentials, suffix)
     listing = reader.task(
         "list the execution's write-ahead records",
@@ -365,7 +375,7 @@ def _undo_records(machine: Machine, credentials: State | None, suffix: str) -> C
         "s3:GetObject",
         {"Bucket.$": "$.input.journal_bucket", "Key.$": "$.item.Key"},
         result_path="$.record",
-        result_selector={"document.$": "States.StringToJson($.Body)"},
+        result_selector={"document.$": "States.StringToJson($.Body)", "text.$": "$.Body"},
         own_account=True,
     )
     unwrap = passing(
@@ -374,6 +384,7 @@ def _undo_records(machine: Machine, credentials: State | None, suffix: str) -> C
         input=Path("$.input"),
         context=Path("$.context"),
         record=Path("$.record.document"),
+        **({"known": Path("States.ArrayContains($.written, $.record.text)")} if checked else {}),
     )
     undoes = [
         (
@@ -387,10 +398,46 @@ def _undo_records(machine: Machine, credentials: State | None, suffix: str) -> C
     ]
     ignored = nothing(f"Records: nothing to undo{suffix}", "irreversible, or a read")
     dispatch = choose(f"Records: which action{suffix}", undoes, ignored)
-    each = reader.each("undo each record", "$.records.Contents", read.then(unwrap).then(dispatch))
+    if checked:
+        known = {"Variable": "$.known", "BooleanEquals": True}
+        forged = nothing(f"Records: not in the containment's history{suffix}", "written by someone else: left alone")
+        dispatch = choose(f"Records: written by the containment?{suffix}", [(known, dispatch)], forged)
+    carry = {"written": Path("$.history.written")} if checked else {}
+    each = reader.each("undo each record", "$.records.Contents", read.then(unwrap).then(dispatch), **carry)
     each.states[each.start]["MaxConcurrency"] = 1
     some = {"Variable": "$.records.Contents[0]", "IsPresent": True}
-    return listing.then(choose(f"Records: any?{suffix}", [(some, each)], none))
+    work = _containment_writes(machine, reader, suffix).then(each) if checked else each
+    return listing.then(choose(f"Records: any?{suffix}", [(some, work)], none))
+
+
+def _containment_writes(machine: Machine, reader: StatesStep, suffix: str) -> Chain:
+    """`$.history.written`: the Body of every task the containment execution scheduled (its write-ahead records
+    among them), from its history (first 1,000 events: a record past them is left alone, and says so)."""
+    arn = (
+        "States.Format('arn:{}:states:{}:{}:execution:{}:{}', $.context.partition, "
+        f"{REGION}, {OWN_ACCOUNT}, '{machine_name(machine.playbook)}', $.input.execution_name)"
+    )
+    history = reader.task(
+        "read the containment's history",
+        "sfn:GetExecutionHistory",
+        parameters(ExecutionArn=Path(arn), MaxResults=1000, IncludeExecutionData=True),
+        result_path="$.history",
+        result_selector={"scheduled.$": "$.Events[*].TaskScheduledEventDetails.Parameters"},
+        own_account=True,
+    )
+    body = {"Variable": "$.task.Body", "IsPresent": True}
+    its_body = single(f"Records: a task's body{suffix}", {"Type": "Pass", "InputPath": "$.task.Body"})
+    no_body = single(f"Records: a task without body{suffix}", {"Type": "Pass", "Result": ""})
+    pick = choose(f"Records: a body?{suffix}", [(body, its_body)], no_body)
+    bodies: State = {
+        "Type": "Map",
+        "ItemsPath": "$.history.scheduled",
+        "ItemSelector": {"task.$": "States.StringToJson($$.Map.Item.Value)"},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": pick.start, "States": pick.closed()},
+        "MaxConcurrency": 40,
+        "ResultPath": "$.history.written",
+    }
+    return history.then(single(f"Records: what the containment wrote{suffix}", bodies))
 
 
 def _undo_args(machine: Machine, action: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from responder.engine.permissions import MEMBER_ROLE, PROTECTED_TAG, Account, policy_document
 from responder.export.cloudformation import IN_THE_STACK, substituted
-from responder.export.stepfunctions.machine import role_names
+from responder.export.stepfunctions.machine import machine_name, role_names
 from responder.playbook.model import Playbook
 
 EVENT_SOURCE = "responder"
@@ -56,6 +56,7 @@ def _machine_arn(name: str) -> str:
 def _role(playbook: Playbook, machine: str, rollback: bool, distributed: bool) -> dict[str, Any]:
     containment, back = role_names(playbook)
     name = back if rollback else containment
+    containment_machine = machine_name(playbook)
     account = Account(
         IN_THE_STACK.partition,
         IN_THE_STACK.account_id,
@@ -97,6 +98,18 @@ def _role(playbook: Playbook, machine: str, rollback: bool, distributed: bool) -
             ]
         },
     ]
+    if rollback and not distributed:  # the rollback trusts a record only if the containment's history shows it
+        containment_runs = (
+            f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:execution:{containment_machine}:*"
+        )
+        statements.append(
+            {
+                "Sid": "ResponderContainmentHistory",
+                "Effect": "Allow",
+                "Action": "states:GetExecutionHistory",
+                "Resource": _sub(containment_runs),
+            }
+        )
     if distributed:  # a Distributed Map starts child executions of its own machine, and reads the account list
         executions = f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:execution:{machine}*:*"
         statements += [
@@ -151,7 +164,8 @@ def template(
     fixed: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     name = playbook.name
-    machine, back_machine = f"responder-{name}", f"responder-{name}-rollback"
+    machine = machine_name(playbook)
+    back_machine = f"{machine}-rollback"
     machine_common = {
         "StateMachineType": "STANDARD",
         "LoggingConfiguration": {
