@@ -148,3 +148,22 @@ def test_the_fan_out_operator_policy_covers_every_call(
     assert recorder.made <= granted, f"called but not granted: {sorted(recorder.made - granted)}"
     assert {ASSUME, *ORGANIZATION, *SWEEP_PERMISSIONS} <= recorder.made
     assert policy["Statement"][-2]["Resource"] == f"arn:*:iam::*:role/{DEFAULT_ROLE}"
+
+
+def test_rollback_and_member_role_options() -> None:
+    """--rollback prints the rollback's rights only; --member-role-template a template whose role trusts only the
+    operator; the two never combine with --fan-out (one line, exit 2)."""
+    runner = CliRunner()
+    back = json.loads(runner.invoke(app, ["permissions", "leaked-long-term-key", "--rollback"]).stdout)
+    allowed = {a for s in back["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
+    assert "iam:DeleteUserPolicy" in allowed and not allowed & {"iam:AttachUserPolicy", "iam:CreatePolicy"}
+    template = json.loads(runner.invoke(app, ["permissions", "contain-bedrock-keys", "--member-role-template"]).stdout)
+    role = template["Resources"]["MemberRole"]["Properties"]
+    assert role["RoleName"] == "ResponderMemberRole" and [p["PolicyName"] for p in role["Policies"]] == [
+        "responder-containment",
+        "responder-rollback",
+    ]
+    refused = runner.invoke(app, ["permissions", "contain-bedrock-keys", "--member-role-template", "--fan-out"])
+    assert refused.exit_code == 2 and "--member-role-template" in refused.output
+    bad = runner.invoke(app, ["permissions", "leaked-long-term-key", "--operator-arn", "arn:aws:iam::1:role/x"])
+    assert bad.exit_code == 2 and "--operator-arn" in bad.output
