@@ -124,6 +124,7 @@ aws stepfunctions start-execution --state-machine-arn ROLLBACK_MACHINE_ARN \\
 ## Rehearse in the sandbox
 
 `responder sandbox serve` executes state machines: create the machines there with
-`aws --endpoint-url URL stepfunctions create-state-machine --definition file://{name}.asl.json ...`
-(and an execution role, `aws iam create-role`), then start them as above.
+`aws --endpoint-url URL stepfunctions create-state-machine --name responder-{name} --definition
+file://{name}.asl.json ...` (and an execution role, `aws iam create-role`), then start them as above. Name the
+containment machine `responder-{name}`, as the template does: the rollback machine reads its executions' histories.
 """
