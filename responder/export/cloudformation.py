@@ -10,6 +10,10 @@ from responder.engine.permissions import Account
 IN_THE_STACK = Account(partition="${AWS::Partition}", account_id="${AWS::AccountId}", own_arns=())
 
 
+def sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
 def substituted(value: Any) -> Any:
     """Every string naming a stack value (`${AWS::AccountId}`, `${JournalBucket.Arn}`) becomes an Fn::Sub; IAM
     policy variables in it are written `${!aws:...}`, which Fn::Sub turns back into `${aws:...}`."""

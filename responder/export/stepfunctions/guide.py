@@ -6,8 +6,8 @@ import json
 
 from responder.actions.cloudtrail import INVESTIGATION_ELSEWHERE
 from responder.engine.permissions import MEMBER_ROLE
-from responder.export.stepfunctions.machine import Machine
-from responder.export.stepfunctions.template import EVENT_DETAIL_TYPE, EVENT_FIELDS, EVENT_SOURCE
+from responder.export.stepfunctions.names import Machine
+from responder.export.stepfunctions.trigger import EVENT_DETAIL_TYPE, EVENT_FIELDS, EVENT_SOURCE
 
 
 def example_input(machine: Machine, organization: bool) -> dict[str, object]:

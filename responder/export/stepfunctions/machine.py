@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from responder.actions.registry import get_action
@@ -24,22 +23,19 @@ from responder.actions.states import (
     State,
     StatesStep,
     choose,
-    failing,
     nothing,
     parameters,
     passing,
     sequence,
     single,
-    unless_absent,
 )
-from responder.engine.permissions import MEMBER_ROLE, PROTECTED_TAG
 from responder.errors import UserError
+from responder.export.stepfunctions.guard import refuse_protected
+from responder.export.stepfunctions.names import OWN_ACCOUNT, PARTITION, Machine
+from responder.export.stepfunctions.records import undo_records
 from responder.playbook.model import Playbook, Step
 from responder.playbook.refs import Ref, refs_in, whole
 
-OWN_ACCOUNT = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 4)"
-PARTITION = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 1)"
-REGION = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 3)"
 ANOTHER_ACCOUNT = " [account]"  # the suffix of the states that work through the input's role
 EACH_ACCOUNT = "Each account"  # the organization-wide machine's Distributed Map
 JOURNAL_PREFIX = "responder/{}/{}/"  # account, execution name: where an execution's write-ahead records go
@@ -54,23 +50,6 @@ def _role_arn(machine: Machine, account: str) -> Path:
     return Path(
         f"States.Format('arn:{{}}:iam::{{}}:role/{{}}', $.context.partition, {account}, $.input.{machine.role_field})"
     )
-
-
-@dataclass(frozen=True)
-class Machine:
-    """What the exporter needs to know of a playbook, once: which parameters are fixed, which come as input."""
-
-    playbook: Playbook
-    fixed: dict[str, Any]  # -p NAME=VALUE given at export: constants in the machine
-    role_field: str  # the input field naming the role to reach another account through
-
-    def defaults(self) -> dict[str, Any]:
-        given = {
-            name: p.default
-            for name, p in self.playbook.parameters.items()
-            if p.default not in (None, "") and name not in self.fixed
-        }
-        return {**given, "reactivate_keys": False, "dry_run": False}
 
 
 def machine_for(playbook: Playbook, fixed: dict[str, Any]) -> Machine:
@@ -223,59 +202,6 @@ def _two_places(machine: Machine, body: Body, journal_of: str) -> Chain:
 Body = Callable[[State | None, str], Chain]
 
 
-def machine_name(playbook: Playbook) -> str:
-    """The containment machine's name (the template's): the rollback reads its executions' histories."""
-    return f"responder-{playbook.name}"
-
-
-def role_names(playbook: Playbook) -> tuple[str, str]:
-    """The containment machine's role and the rollback machine's (the template's): fixed, so the machines
-    can refuse to change them."""
-    return f"responder-{playbook.name}-states"[:64], f"responder-{playbook.name}-rollback"[:64]
-
-
-def _refuse_protected(machine: Machine, credentials: State | None, suffix: str) -> Chain | None:
-    """Before anything else: a principal named in the input that is the machines' own role, the member-access
-    role, an IAM Identity Center (aws-reserved) role, or tagged responder-protected=true ends the execution."""
-    names = [f for f in ("role_name", "user_name") if f in machine.playbook.parameters and f not in machine.fixed]
-    if not names:
-        return None
-    refused = failing(
-        f"Protected principal{suffix}",
-        "Responder.ProtectedPrincipal",
-        f"the input names a principal responder never changes: its own roles, the member role, an "
-        f"AWSReservedSSO_ role, or one tagged {PROTECTED_TAG}=true",
-    )
-    chain: Chain | None = None
-    for field in names:
-        kind = "Role" if field == "role_name" else "User"
-        value = f"$.input.{field}"
-        named = [{"Variable": value, "StringEquals": n} for n in (*role_names(machine.playbook), MEMBER_ROLE)]
-        if kind == "Role":
-            named.append({"Variable": value, "StringMatches": "AWSReservedSSO_*"})
-        reader = StatesStep(f"Guard {field}", "guard", {}, "", credentials, suffix)
-        tags = unless_absent(
-            reader.task(
-                "read the tags",
-                f"iam:List{kind}Tags",
-                {f"{kind}Name.$": value},
-                result_path="$.guard",
-                # As text: a JSONPath filter on an empty tag list is an error on some engines, not an empty list.
-                result_selector={"tags.$": "States.JsonToString($.Tags)"},
-            ),
-            reader.name("no such principal"),  # the resolve step fails on it, by name
-            "$.guard",
-            {"tags": "[]"},
-        )
-        tagged = {"Variable": "$.guard.tags", "StringMatches": f'*"Key":"{PROTECTED_TAG}","Value":"true"*'}
-        checked = tags.then(choose(reader.name("tagged?"), [(tagged, refused)], nothing(reader.name("not protected"))))
-        given = {"Variable": value, "IsPresent": True}
-        by_name = {"And": [given, {"Or": named} if len(named) > 1 else named[0]]}
-        guard = choose(reader.name("named?"), [(by_name, refused), (given, checked)], nothing(reader.name("absent")))
-        chain = guard if chain is None else chain.then(guard)
-    return chain
-
-
 def _containing(machine: Machine) -> Body:
     """The playbook's steps; with `"dry_run": true` in the input, only the reads before the first change, whose
     outputs end the execution (organization-wide, each account's: a sweep, written by the ResultWriter)."""
@@ -286,7 +212,7 @@ def _containing(machine: Machine) -> Body:
 
     def body(credentials: State | None, suffix: str) -> Chain:
         chains = [_step_chain(machine, step, credentials, suffix) for step in steps]
-        guard = _refuse_protected(machine, credentials, suffix)
+        guard = refuse_protected(machine, credentials, suffix)
         if guard is not None:
             chains[0] = guard.then(chains[0])
         if reads == len(steps):
@@ -311,7 +237,7 @@ def _mutating(step: Step) -> bool:
 
 
 def _undoing(machine: Machine, organization: bool) -> Body:
-    return functools.partial(_undo_records, machine, not organization)
+    return functools.partial(undo_records, machine, not organization)
 
 
 def _assembled(machine: Machine, undo: bool, organization: bool) -> dict[str, Any]:
@@ -350,112 +276,6 @@ def organization_containment(machine: Machine) -> dict[str, Any]:
 
 def organization_rollback(machine: Machine) -> dict[str, Any]:
     return _assembled(machine, undo=True, organization=True)
-
-
-def _undo_records(machine: Machine, checked: bool, credentials: State | None, suffix: str) -> Chain:
-    """Each write-ahead record of the execution, undone; with `checked`, only a record whose exact text the
-    containment execution's own history shows it writing (the bucket is writable by others; the history is not).
-    An organization-wide execution's records are written by its Distributed Map's child executions, whose
-    histories the parent's does not hold: there only the record's names are checked (iam_states.undo_inline)."""
-    reader = StatesStep("Records", "rollback", {}, "", credentials, suffix)
-    listing = reader.task(
-        "list the execution's write-ahead records",
-        "s3:ListObjectsV2",
-        {"Bucket.$": "$.input.journal_bucket", "Prefix.$": "$.context.journal_prefix"},
-        result_path="$.records",
-        own_account=True,
-    )
-    none = failing(
-        f"Records: none{suffix}",
-        "Responder.NoRecords",
-        "no write-ahead record under the execution's journal prefix: check execution_name and account_id",
-    )
-    read = reader.task(
-        "read one record",
-        "s3:GetObject",
-        {"Bucket.$": "$.input.journal_bucket", "Key.$": "$.item.Key"},
-        result_path="$.record",
-        result_selector={"document.$": "States.StringToJson($.Body)", "text.$": "$.Body"},
-        own_account=True,
-    )
-    unwrap = passing(
-        f"Records: the record{suffix}",
-        "$",
-        input=Path("$.input"),
-        context=Path("$.context"),
-        record=Path("$.record.document"),
-        **({"known": Path("States.ArrayContains($.written, $.record.text)")} if checked else {}),
-    )
-    undoes = [
-        (
-            {"Variable": "$.record.action", "StringEquals": name},
-            form(
-                StatesStep(f"Undo {name.partition('.')[2]}", name, _undo_args(machine, name), "", credentials, suffix)
-            ),
-        )
-        for name, form in ((name, FORMS[name].undo) for name in sorted(FORMS))
-        if form is not None and _uses(machine.playbook, name)
-    ]
-    ignored = nothing(f"Records: nothing to undo{suffix}", "irreversible, or a read")
-    dispatch = choose(f"Records: which action{suffix}", undoes, ignored)
-    if checked:
-        known = {"Variable": "$.known", "BooleanEquals": True}
-        forged = nothing(f"Records: not in the containment's history{suffix}", "written by someone else: left alone")
-        dispatch = choose(f"Records: written by the containment?{suffix}", [(known, dispatch)], forged)
-    carry = {"written": Path("$.history.written")} if checked else {}
-    each = reader.each("undo each record", "$.records.Contents", read.then(unwrap).then(dispatch), **carry)
-    each.states[each.start]["MaxConcurrency"] = 1
-    some = {"Variable": "$.records.Contents[0]", "IsPresent": True}
-    work = _containment_writes(machine, reader, suffix).then(each) if checked else each
-    return listing.then(choose(f"Records: any?{suffix}", [(some, work)], none))
-
-
-def _containment_writes(machine: Machine, reader: StatesStep, suffix: str) -> Chain:
-    """`$.history.written`: the Body of every task the containment execution scheduled (its write-ahead records
-    among them), from its history (first 1,000 events: a record past them is left alone, and says so)."""
-    arn = (
-        "States.Format('arn:{}:states:{}:{}:execution:{}:{}', $.context.partition, "
-        f"{REGION}, {OWN_ACCOUNT}, '{machine_name(machine.playbook)}', $.input.execution_name)"
-    )
-    history = reader.task(
-        "read the containment's history",
-        "sfn:GetExecutionHistory",
-        parameters(ExecutionArn=Path(arn), MaxResults=1000, IncludeExecutionData=True),
-        result_path="$.history",
-        result_selector={"scheduled.$": "$.Events[*].TaskScheduledEventDetails.Parameters"},
-        own_account=True,
-    )
-    body = {"Variable": "$.task.Body", "IsPresent": True}
-    its_body = single(f"Records: a task's body{suffix}", {"Type": "Pass", "InputPath": "$.task.Body"})
-    no_body = single(f"Records: a task without body{suffix}", {"Type": "Pass", "Result": ""})
-    pick = choose(f"Records: a body?{suffix}", [(body, its_body)], no_body)
-    bodies: State = {
-        "Type": "Map",
-        "ItemsPath": "$.history.scheduled",
-        "ItemSelector": {"task.$": "States.StringToJson($$.Map.Item.Value)"},
-        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": pick.start, "States": pick.closed()},
-        "MaxConcurrency": 40,
-        "ResultPath": "$.history.written",
-    }
-    return history.then(single(f"Records: what the containment wrote{suffix}", bodies))
-
-
-def _undo_args(machine: Machine, action: str) -> dict[str, Any]:
-    """What an undo form may act on: the policy names the playbook's steps of that action put (literal ones)."""
-    names = sorted(
-        {
-            step.with_["policy_name"]
-            for step in machine.playbook.actions()
-            if step.action == action
-            and isinstance(step.with_.get("policy_name"), str)
-            and "${" not in step.with_["policy_name"]
-        }
-    )
-    return {"policy_names": names} if names else {}
-
-
-def _uses(playbook: Playbook, action: str) -> bool:
-    return any(step.action == action for step in playbook.actions())
 
 
 def _document(comment: str, chain: Chain) -> dict[str, Any]:

@@ -18,14 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 from responder.engine.permissions import MEMBER_ROLE, PROTECTED_TAG, Account, policy_document
-from responder.export.cloudformation import IN_THE_STACK, substituted
-from responder.export.stepfunctions.machine import machine_name, role_names
+from responder.export.cloudformation import IN_THE_STACK, sub, substituted
+from responder.export.stepfunctions.names import machine_name, role_names
+from responder.export.stepfunctions.trigger import event_fields, trigger, trigger_parameters
 from responder.playbook.model import Playbook
 
-EVENT_SOURCE = "responder"
-EVENT_DETAIL_TYPE = "Bedrock API key exposed"
-# The execution input fields an event may set: one principal, named as the playbook's parameters name it.
-EVENT_FIELDS = ("user_name", "role_name")
 _LOG_DELIVERY = [
     "logs:CreateLogDelivery",
     "logs:GetLogDelivery",
@@ -39,14 +36,6 @@ _LOG_DELIVERY = [
 _TAGGED_PROTECTED = [{"Key": PROTECTED_TAG, "Value": "true"}]
 # What the machines call beyond the playbook's actions: each principal's tags, read before any change.
 MACHINE_READS = ("iam:ListUserTags", "iam:ListRoleTags")
-
-
-def _sub(text: str) -> dict[str, str]:
-    return {"Fn::Sub": text}
-
-
-def event_fields(playbook: Playbook, fixed: dict[str, Any]) -> list[str]:
-    return [f for f in EVENT_FIELDS if f in playbook.parameters and f not in fixed]
 
 
 def _machine_arn(name: str) -> str:
@@ -75,13 +64,13 @@ def _role(playbook: Playbook, machine: str, rollback: bool, distributed: bool) -
             "Sid": "ResponderJournalWrite",
             "Effect": "Allow",
             "Action": ["s3:PutObject", "s3:GetObject"],
-            "Resource": _sub("${JournalBucket.Arn}/responder/*"),
+            "Resource": sub("${JournalBucket.Arn}/responder/*"),
         },
         {
             "Sid": "ResponderJournalList",
             "Effect": "Allow",
             "Action": "s3:ListBucket",
-            "Resource": _sub("${JournalBucket.Arn}"),
+            "Resource": sub("${JournalBucket.Arn}"),
         },
         {"Sid": "ResponderLogDelivery", "Effect": "Allow", "Action": _LOG_DELIVERY, "Resource": "*"},
         {
@@ -91,7 +80,7 @@ def _role(playbook: Playbook, machine: str, rollback: bool, distributed: bool) -
                     "Sid": "ResponderReachAccounts",
                     "Effect": "Allow",
                     "Action": "sts:AssumeRole",
-                    "Resource": _sub("arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"),
+                    "Resource": sub("arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"),
                     "Condition": {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}},
                 },
                 {"Ref": "AWS::NoValue"},
@@ -107,7 +96,7 @@ def _role(playbook: Playbook, machine: str, rollback: bool, distributed: bool) -
                 "Sid": "ResponderContainmentHistory",
                 "Effect": "Allow",
                 "Action": "states:GetExecutionHistory",
-                "Resource": _sub(containment_runs),
+                "Resource": sub(containment_runs),
             }
         )
     if distributed:  # a Distributed Map starts child executions of its own machine, and reads the account list
@@ -117,14 +106,14 @@ def _role(playbook: Playbook, machine: str, rollback: bool, distributed: bool) -
                 "Sid": "ResponderDistributedMap",
                 "Effect": "Allow",
                 "Action": "states:StartExecution",
-                "Resource": _sub(_machine_arn(machine)),
+                "Resource": sub(_machine_arn(machine)),
             },
             {
                 "Sid": "ResponderDistributedMapRuns",
                 "Effect": "Allow",
                 "Action": ["states:DescribeExecution", "states:StopExecution"],
                 # IAM lists both kinds of execution as these actions' resources: name both, of this machine only
-                "Resource": [_sub(executions), _sub(executions.replace(":execution:", ":express:") + ":*")],
+                "Resource": [sub(executions), sub(executions.replace(":execution:", ":express:") + ":*")],
             },
         ]
     return {
@@ -141,7 +130,7 @@ def _role(playbook: Playbook, machine: str, rollback: bool, distributed: bool) -
                         "Action": "sts:AssumeRole",
                         "Condition": {
                             "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
-                            "ArnLike": {"aws:SourceArn": _sub(_machine_arn(machine))},
+                            "ArnLike": {"aws:SourceArn": sub(_machine_arn(machine))},
                         },
                     }
                 ],
@@ -180,7 +169,7 @@ def template(
         "LogGroup": {
             "Type": "AWS::Logs::LogGroup",
             "Properties": {
-                "LogGroupName": _sub(f"/aws/vendedlogs/states/responder-{name}-${{AWS::StackName}}"),
+                "LogGroupName": sub(f"/aws/vendedlogs/states/responder-{name}-${{AWS::StackName}}"),
                 "RetentionInDays": 365,
             },
         },
@@ -233,7 +222,7 @@ def template(
     }
     rules: dict[str, Any] = {}
     if not distributed:  # an organization-wide start names its accounts: never an event's to choose
-        parameters |= _trigger_parameters(name)
+        parameters |= trigger_parameters(name)
         conditions["StartOnEventEnabled"] = {"Fn::Equals": [{"Ref": "StartOnEvent"}, "true"]}
         rules["TriggerNamesItsSenders"] = {
             "RuleCondition": {"Fn::Equals": [{"Ref": "StartOnEvent"}, "true"]},
@@ -244,7 +233,7 @@ def template(
                 }
             ],
         }
-        resources |= _trigger(playbook, event_fields(playbook, fixed or {}))
+        resources |= trigger(playbook, event_fields(playbook, fixed or {}))
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"responder: the {name} playbook on AWS Step Functions, with its rollback machine",
@@ -313,127 +302,10 @@ def _tls_only() -> dict[str, Any]:
                         "Effect": "Deny",
                         "Principal": "*",
                         "Action": "s3:*",
-                        "Resource": [_sub("${JournalBucket.Arn}"), _sub("${JournalBucket.Arn}/*")],
+                        "Resource": [sub("${JournalBucket.Arn}"), sub("${JournalBucket.Arn}/*")],
                         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
                     }
                 ],
             },
         },
     }
-
-
-def _trigger_parameters(name: str) -> dict[str, Any]:
-    return {
-        "StartOnEvent": {
-            "Type": "String",
-            "AllowedValues": ["true", "false"],
-            "Default": "false",
-            "Description": f"Start the containment on an event sent to this stack's own event bus (source "
-            f"{EVENT_SOURCE}, detail-type '{EVENT_DETAIL_TYPE}', detail.playbook {name}).",
-        },
-        "TriggerPrincipals": {
-            "Type": "CommaDelimitedList",
-            "Default": "",
-            "Description": "With StartOnEvent=true: the ARNs of the roles allowed to send events to the bus "
-            "(the scanner's, the SOAR's); no one else can.",
-        },
-    }
-
-
-def _trigger(playbook: Playbook, fields: list[str]) -> dict[str, Any]:
-    """The bus, its policy, the role EventBridge starts executions with, and one rule per principal field: an
-    event names exactly one principal (the other fields absent), and only that field reaches the machine."""
-    name = playbook.name
-    bus = f"responder-{name}"
-    resources: dict[str, Any] = {
-        "TriggerBus": {
-            "Type": "AWS::Events::EventBus",
-            "Condition": "StartOnEventEnabled",
-            "Properties": {"Name": bus},
-        },
-        "TriggerBusPolicy": {
-            "Type": "AWS::Events::EventBusPolicy",
-            "Condition": "StartOnEventEnabled",
-            "Properties": {
-                "EventBusName": {"Ref": "TriggerBus"},
-                "StatementId": "OnlyTheGivenSenders",
-                "Statement": {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": {"Ref": "TriggerPrincipals"}},
-                    "Action": "events:PutEvents",
-                    "Resource": {"Fn::GetAtt": ["TriggerBus", "Arn"]},
-                },
-            },
-        },
-        "EventsRole": {
-            "Type": "AWS::IAM::Role",
-            "Condition": "StartOnEventEnabled",
-            "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "events.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
-                                "ArnLike": {
-                                    "aws:SourceArn": _sub(
-                                        f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{bus}/*"
-                                    )
-                                },
-                            },
-                        }
-                    ],
-                },
-                "Policies": [
-                    {
-                        "PolicyName": "start-containment",
-                        "PolicyDocument": {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {
-                                    "Effect": "Allow",
-                                    "Action": "states:StartExecution",
-                                    "Resource": {"Ref": "ContainmentMachine"},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            },
-        },
-    }
-    for field in fields or [""]:
-        detail: dict[str, Any] = {"playbook": [name]}
-        if field:
-            detail[field] = [{"exists": True}]
-            detail |= {other: [{"exists": False}] for other in fields if other != field}
-        transformer: dict[str, Any] = {
-            "InputTemplate": _sub(
-                "{" + (f'"{field}": <{field}>, ' if field else "") + '"journal_bucket": "${JournalBucket}"}'
-            )
-        }
-        if field:
-            transformer["InputPathsMap"] = {field: f"$.detail.{field}"}
-        suffix = "".join(part.title() for part in field.split("_")) or "Any"
-        resources[f"StartOnEvent{suffix}"] = {
-            "Type": "AWS::Events::Rule",
-            "Condition": "StartOnEventEnabled",
-            "Properties": {
-                "Name": f"responder-{name}-{field or 'start'}".replace("_", "-"),
-                "EventBusName": {"Ref": "TriggerBus"},
-                "Description": f"Start responder's {name} containment when a scanner reports an exposed key",
-                "EventPattern": {"source": [EVENT_SOURCE], "detail-type": [EVENT_DETAIL_TYPE], "detail": detail},
-                "Targets": [
-                    {
-                        "Id": "containment",
-                        "Arn": {"Ref": "ContainmentMachine"},
-                        "RoleArn": {"Fn::GetAtt": ["EventsRole", "Arn"]},
-                        "InputTransformer": transformer,
-                    }
-                ],
-            },
-        }
-    return resources
