@@ -301,7 +301,7 @@ def _deny_states(kind: Kind, principal_arg: str) -> StatesForm:
 
 
 def _lift_deny_states(step: StatesStep) -> Chain:
-    return undo_inline(step, restore_previous=False)
+    return undo_inline(step, previous_kept=False, policy_names=step.args.get("policy_names") or [DEFAULT_POLICY_NAME])
 
 
 states_form(DenyBearerTokensForUser, undo=_lift_deny_states)(_deny_states("User", "user_name"))

@@ -34,7 +34,8 @@ def revoke_document(before: datetime) -> dict[str, Any]:
 def revoked_before(document: Any) -> datetime | None:
     """The moment an AWSRevokeOlderSessions-shaped document revokes sessions before, if it is one."""
     try:
-        statement = document["Statement"][0]
+        statement = document["Statement"]
+        statement = statement if isinstance(statement, dict) else statement[0]  # IAM takes one statement or a list
         moment = statement["Condition"]["DateLessThan"]["aws:TokenIssueTime"]
         if statement["Effect"] != "Deny":
             return None
@@ -119,7 +120,8 @@ class RevokeRoleSessions(Action[RevokeParams, InlinePolicySnapshot]):
 
 
 # How this action runs on AWS Step Functions: the cutoff is the moment the state runs, taken from the execution's
-# context; an AWSRevokeOlderSessions already there is moved forward and put back on rollback.
+# context; an AWSRevokeOlderSessions already there is moved forward, and its rollback keeps the newer one (IAM hands
+# the machine the previous document URL-encoded, which Amazon States Language cannot decode: iam_states.undo_inline).
 
 
 def _revoke_states(step: StatesStep) -> Chain:
@@ -146,7 +148,7 @@ def _revoke_states(step: StatesStep) -> Chain:
 
 
 def _unrevoke_states(step: StatesStep) -> Chain:
-    return undo_inline(step, restore_previous=True)
+    return undo_inline(step, previous_kept=True, policy_names=[REVOKE_POLICY_NAME])
 
 
 states_form(RevokeRoleSessions, undo=_unrevoke_states)(_revoke_states)

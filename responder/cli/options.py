@@ -88,8 +88,10 @@ ExternalId = Annotated[
         help="With --accounts/--org: the ExternalId the roles' trust policies require (sts:AssumeRole).",
     ),
 ]
-# Organizations creates this role, trusting the management account, in every account it creates.
-DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+# The role the member-role template (`responder permissions --member-role-template`) creates in every account,
+# carrying only the per-account policy (engine.permissions.MEMBER_ROLE). Organizations' own
+# OrganizationAccountAccessRole still works with --role-name, but it is AdministratorAccess.
+DEFAULT_ROLE_NAME = "ResponderMemberRole"
 RoleName = Annotated[
     str,
     typer.Option("--role-name", metavar="ROLE_NAME", help="With --accounts/--org: the role to assume in each account."),
