@@ -14,6 +14,7 @@ from responder.cli.output import REPORT_OUTPUTS, TEXT_JSON, emit, output_option,
 from responder.cli.render import say
 from responder.cli.table import aligned
 from responder.errors import EXIT_STEP_FAILED, UserError
+from responder.inert import terminal
 
 # `--format` and `-f` stay as they were before `-o`: scripts use them.
 ReportOutput = Annotated[str | None, output_option(REPORT_OUTPUTS, aliases=("--format", "-f"))]
@@ -144,7 +145,7 @@ def report(
             built = execution_report(AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url), execution)
             from responder.engine.report import render_markdown
 
-            emit(built, output, query, lambda: typer.echo(render_markdown(built)))
+            emit(built, output, query, lambda: typer.echo(terminal(render_markdown(built))))
             return
         assert run_id is not None  # one of the two, checked above
         from responder.engine.outcome import current_status
@@ -160,7 +161,7 @@ def report(
 
             merged = build_fanout_report(state, paths)
             if output != "asff" and not to_security_hub and not timeline:
-                emit(merged, output, query, lambda: typer.echo(render_fanout_markdown(merged)))
+                emit(merged, output, query, lambda: typer.echo(terminal(render_fanout_markdown(merged))))
                 return
             built = merged
         else:
@@ -178,7 +179,7 @@ def report(
                 if output == "asff":
                     typer.echo(evidence.asff_json(findings))
                     return
-        emit(built, output, query, lambda: typer.echo(render_markdown(built)))
+        emit(built, output, query, lambda: typer.echo(terminal(render_markdown(built))))
 
 
 audit_app = ResponderTyper(help="Check audit logs.", no_args_is_help=True)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from responder.actions.cloudtrail_records import counts_text
 from responder.actions.registry import get_action
 from responder.engine import events as j
 from responder.engine.evidence import report_output_of
 from responder.engine.report_summary import follow_ups, opening
 from responder.engine.report_words import change_words, clock, policy_diff, second
+from responder.inert import code, prose
 
 
 def containment_line(times: dict[str, Any] | None) -> str | None:
@@ -32,8 +32,14 @@ def containment_line(times: dict[str, Any] | None) -> str | None:
 
 
 def _cell(value: Any) -> str:
+    """A table cell of text that may quote AWS (an error message, a note): inert Markdown, one line."""
     text = value if isinstance(value, str) else "none" if value is None else json.dumps(value, sort_keys=True)
-    return text.replace("|", "\\|").replace("\n", " ")
+    return prose(text, table=True)
+
+
+def _counts(counts: list[list[Any]]) -> str:
+    """`name` n, ...: names CloudTrail recorded (event names, regions, error codes) as code spans."""
+    return ", ".join(f"{code(name)} {n}" for name, n in counts)
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -78,7 +84,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += ["", "## Changes", "", *_changes(report)]
     lines += ["", "## Not done, and why", ""]
     lines += _not_done(report) or ["Nothing: every step ran."]
-    notes = [f"- {s['id']}: {note}" for s in report["steps"] for note in s["notes"]]
+    notes = [f"- {s['id']}: {prose(note)}" for s in report["steps"] for note in s["notes"]]
     if notes:
         lines += ["", "## Notes", "", *notes]
     lines += ["", "## How to roll back", "", *_rollback_advice(report)]
@@ -154,7 +160,7 @@ def _activity(report: dict[str, Any]) -> list[str]:
             "Not investigated by this run. Search CloudTrail for Bedrock (`additionalEventData.callWithBearerToken`) "
             "and Bedrock Mantle (`requestParameters.callWithBearerToken`) events by the key's principal."
         ]
-    sources = ", ".join(f"{n} on `{source}`" for source, n in evidence["by_source"])
+    sources = ", ".join(f"{n} on {code(source)}" for source, n in evidence["by_source"])
     lines = [
         f"CloudTrail `LookupEvents` read {evidence['events_read']} events of the principal; "
         f"**{evidence['bearer_token_calls']} made with a bearer token**: {sources}. Every event read is in "
@@ -169,17 +175,17 @@ def _activity(report: dict[str, Any]) -> list[str]:
             continue
         searched = activity["searched"]
         lines += [
-            f"- Searched by `{searched['by']}` in {', '.join(searched['regions'])}, from "
+            f"- Searched by {code(searched['by'])} in {', '.join(map(code, searched['regions']))}, from "
             f"{second(searched['window'][0])} to {second(searched['window'][1])}"
             + (" (stopped at the event cap: there may be more)" if activity["cap_hit"] else ""),
             f"- First seen {second(activity['first_seen'])}, last seen {second(activity['last_seen'])}",
-            f"- By call: {counts_text(activity['by_event'])}",
-            f"- By region: {counts_text(activity['by_region'])}",
-            f"- Source IPs: {', '.join(activity['source_ips'])}",
-            f"- User agents: {', '.join(activity['user_agents'])}",
+            f"- By call: {_counts(activity['by_event'])}",
+            f"- By region: {_counts(activity['by_region'])}",
+            f"- Source IPs: {', '.join(map(code, activity['source_ips']))}",
+            f"- User agents: {', '.join(map(code, activity['user_agents']))}",
         ]
         if activity["errors"]:
-            lines.append(f"- Failed calls: {counts_text(activity['errors'])}")
+            lines.append(f"- Failed calls: {_counts(activity['errors'])}")
     for recheck in evidence.get("rechecks", []):
         lines.append(
             f"- Re-checked at {second(recheck['at'])} (`responder investigate`), from {second(recheck['since'])}: "
@@ -203,10 +209,15 @@ def _after_containment(evidence: dict[str, Any]) -> list[str]:
     ]
     for e in after:
         lines.append(
-            f"| {second(e.get('time'))} | {e.get('source')} | {e.get('name')} | {e.get('region')} | "
-            f"{e.get('source_ip')} | {e.get('error_code') or 'none'} | `{e.get('event_id')}` |"
+            f"| {second(e.get('time'))} | {_code_cell(e.get('source'))} | {_code_cell(e.get('name'))} | "
+            f"{_code_cell(e.get('region'))} | {_code_cell(e.get('source_ip'))} | "
+            f"{_code_cell(e.get('error_code') or 'none')} | {_code_cell(e.get('event_id'))} |"
         )
     return lines
+
+
+def _code_cell(value: Any) -> str:
+    return code(value, table=True)
 
 
 def _pictures(report: dict[str, Any]) -> list[str]:
@@ -247,7 +258,7 @@ def _not_done(report: dict[str, Any]) -> list[str]:
     for step in report["steps"]:
         if step["status"] in ("skipped", "pending", "failed", "in-flight"):
             reason = (
-                step["error"]
+                (step["error"] and prose(step["error"]))
                 or step.get("skip_reason")
                 or {
                     "skipped": "its condition was false",
@@ -256,8 +267,8 @@ def _not_done(report: dict[str, Any]) -> list[str]:
             )
             lines.append(f"- **{step['id']}** ({step['result']}): {reason}")
         if step["undo"] in ("withheld", "irreversible", "failed"):
-            lines.append(f"- **{step['id']}** undo {step['undo']}: {step['undo_message']}")
-    lines += [f"- warning: {w}" for w in report["warnings"]]
+            lines.append(f"- **{step['id']}** undo {step['undo']}: {prose(step['undo_message'])}")
+    lines += [f"- warning: {prose(w)}" for w in report["warnings"]]
     return lines
 
 
