@@ -45,6 +45,20 @@ RunsDir = Annotated[
     typer.Option("--runs-dir", envvar="RESPONDER_RUNS_DIR", metavar="DIR", help=RUNS_DIR_HELP),
 ]
 Output = Annotated[str | None, output_option(TEXT_JSON)]
+AcceptBrokenChain = Annotated[
+    bool,
+    typer.Option(
+        "--accept-broken-chain",
+        help="Act on a run whose audit log's hash chain is broken (edited or cut); the journal records that you did.",
+    ),
+]
+AllowSelf = Annotated[
+    bool,
+    typer.Option(
+        "--allow-self",
+        help="Deny or revoke the principal your own credentials are (your session stops mid-run); journaled.",
+    ),
+]
 Query = Annotated[str | None, query_option()]
 
 

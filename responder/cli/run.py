@@ -11,7 +11,9 @@ import typer
 
 from responder.cli.options import (
     DEFAULT_ROLE_NAME,
+    AcceptBrokenChain,
     Accounts,
+    AllowSelf,
     Concurrency,
     EndpointUrl,
     ExcludeAccounts,
@@ -48,6 +50,8 @@ def _settings(
     output: str,
     ctx: typer.Context | None = None,
     external_id: str | None = None,
+    accept_broken_chain: bool = False,
+    allow_self: bool = False,
 ) -> Settings:
     from responder.aws.clients import AwsOptions
     from responder.engine.context import Settings
@@ -60,6 +64,8 @@ def _settings(
         listeners=[Progress(err=output == "json")],
         hooks=(crash,) if crash else (),
         aws_from_env=_from_environment(ctx),
+        accept_broken_chain=accept_broken_chain,
+        allow_self=allow_self,
     )
 
 
@@ -239,6 +245,8 @@ def apply(
     profile: Profile = None,
     region: Region = None,
     endpoint_url: EndpointUrl = None,
+    accept_broken_chain: AcceptBrokenChain = False,
+    allow_self: AllowSelf = False,
 ) -> None:
     """Apply exactly a saved plan; refuse (exit 2, nothing changed) if the account changed since it was made.
 
@@ -249,7 +257,9 @@ def apply(
 
         if not yes and not interactive():
             raise UserError("refusing to prompt without a terminal: re-run with --yes once the plan is approved")
-        settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx)
+        settings = _settings(
+            runs_dir, profile, region, endpoint_url, output, ctx, None, accept_broken_chain, allow_self
+        )
         _finish(apply_plan(plan_file, None if yes else _confirm, settings), output, query)
 
 
@@ -266,6 +276,8 @@ def resume(
     region: Region = None,
     endpoint_url: EndpointUrl = None,
     external_id: ExternalId = None,
+    accept_broken_chain: AcceptBrokenChain = False,
+    allow_self: AllowSelf = False,
 ) -> None:
     """Continue a stopped or interrupted run from its journal: done steps are kept, the rest re-planned.
 
@@ -274,7 +286,9 @@ def resume(
     with reported_output(output, query, TEXT_JSON) as output:
         from responder.fanout.runs import resume_any_run as resume_run
 
-        settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id)
+        settings = _settings(
+            runs_dir, profile, region, endpoint_url, output, ctx, external_id, accept_broken_chain, allow_self
+        )
         _finish(resume_run(run_id, settings), output, query)
 
 
@@ -295,6 +309,7 @@ def rollback(
     region: Region = None,
     endpoint_url: EndpointUrl = None,
     external_id: ExternalId = None,
+    accept_broken_chain: AcceptBrokenChain = False,
 ) -> None:
     """Undo a run's changes in reverse order, restoring the journaled snapshots.
 
@@ -306,5 +321,5 @@ def rollback(
     with reported_output(output, query, TEXT_JSON) as output:
         from responder.fanout.runs import rollback_any_run as rollback_run
 
-        settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id)
+        settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id, accept_broken_chain)
         _finish(rollback_run(run_id, reactivate_keys, settings), output, query)

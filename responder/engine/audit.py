@@ -92,8 +92,14 @@ class ChainHashes:
     def __init__(self, prev: str = GENESIS, seq: int = 0) -> None:
         self.prev = prev
         self.seq = seq
+        self._before = (prev, seq)
+
+    def unwritten(self) -> None:
+        """The last record never reached the file (a full disk): the next one follows the one before it."""
+        self.prev, self.seq = self._before
 
     def __call__(self, _: Any, __: str, event_dict: EventDict) -> EventDict:
+        self._before = (self.prev, self.seq)
         self.seq += 1
         event_dict["seq"] = self.seq
         event_dict["prev"] = self.prev
@@ -106,9 +112,10 @@ class DurableFile:
     """A structlog logger that appends one line and flushes it to the kernel (a killed process loses nothing);
     while `durable` is set it also fsyncs, so a write-ahead record is on disk before its request leaves."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], chain: ChainHashes | None = None) -> None:
         self._stream = stream
         self.durable = True
+        self.chain = chain  # told when a record could not be written, so the chain does not skip it
 
     def msg(self, message: str) -> None:
         self._stream.write(message + "\n")
@@ -154,6 +161,11 @@ def verify_chain(path: Path, expected_head: str | None = None) -> ChainCheck:
         records, _ = read_records(path)
     except json.JSONDecodeError as exc:
         return ChainCheck(False, 0, GENESIS, [f"{path}:{exc.lineno}: not a JSON record"])
+    return check_records(records, expected_head)
+
+
+def check_records(records: list[dict[str, Any]], expected_head: str | None = None) -> ChainCheck:
+    """The chain of records already read (a command that goes on to use them reads the file once)."""
     problems: list[str] = []
     prev = GENESIS
     seen_at: dict[str, int] = {}
@@ -193,14 +205,15 @@ def open_audit_logger(path: Path, **context: Any) -> tuple[Any, DurableFile]:
         if records:
             prev, seq = str(records[-1]["hash"]), int(records[-1]["seq"])
     structlog = load_structlog()
-    out = DurableFile(path.open("a", encoding="utf-8"))
+    chain = ChainHashes(prev, seq)
+    out = DurableFile(path.open("a", encoding="utf-8"), chain)
     logger = structlog.wrap_logger(
         out,
         processors=[
             add_timestamp,
             redact_secrets,
             to_json_values,
-            ChainHashes(prev, seq),
+            chain,
             structlog.processors.JSONRenderer(sort_keys=True),
         ],
         context_class=dict,

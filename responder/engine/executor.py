@@ -289,7 +289,11 @@ class Executor:
                 failures.append(f"step {st.id}: the journal lacks what undo needs")
                 continue
             action = action_cls()
-            params = action_cls.Params.model_validate(st.params)
+            try:  # a document argument that is not deny-only (an edited journal) is refused like a bad snapshot
+                params = action_cls.Params.model_validate(st.params)
+            except ValidationError as exc:
+                failures.append(f"step {st.id}: the journal's arguments do not fit {st.action}: {_first_error(exc)}")
+                continue
             try:  # the state to restore, read back through the action's own model
                 snapshot = action.snapshot_from_journal(st.first_snapshot)
             except ValidationError as exc:

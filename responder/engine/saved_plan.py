@@ -48,11 +48,18 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(canonical(value).encode()).hexdigest()
 
 
+def made_from(facts: dict[str, Any]) -> str:
+    """The hash of what a plan runs: its playbook document, parameters and key facts, as the planning run's
+    `run.started` journaled them. A plan file edited after review no longer matches its run's journal."""
+    return _digest({name: facts.get(name) for name in ("playbook_document", "params", "key")})
+
+
 def write_plan(path: Path, state: RunState) -> None:
     started = state.started
     plan = {
         "format": FORMAT,
         "planned_by_run": state.run_id,
+        "made_from": made_from(started),
         "playbook": started["playbook"],
         "playbook_document": started["playbook_document"],
         "params": started["params"],
@@ -78,7 +85,7 @@ def read_plan(path: Path) -> dict[str, Any]:
         raise UserError(f"{path}: is a directory, not a plan file") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UserError(f"{path}: not a responder plan ({type(exc).__name__})") from None
-    required = ("playbook_document", "params", "account_id", "state")
+    required = ("playbook_document", "params", "account_id", "state", "planned_by_run")
     if not isinstance(plan, dict) or plan.get("format") != FORMAT or any(k not in plan for k in required):
         raise UserError(f"{path}: not a {FORMAT} file (make one with `responder run ... --dry-run --save-plan FILE`)")
     return plan
