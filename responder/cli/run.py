@@ -163,6 +163,7 @@ def run(
     role_name: RoleName = DEFAULT_ROLE_NAME,
     external_id: ExternalId = None,
     concurrency: Concurrency = DEFAULT_CONCURRENCY,
+    allow_self: AllowSelf = False,
 ) -> None:
     """Run a playbook: plan, confirm, apply step by step, verify, and write the audit log and report.
 
@@ -184,7 +185,9 @@ def run(
         targets = fanout_targets(accounts, org, ou, exclude_accounts)
         then = rebuilt_command(ctx, _PLAN_ONLY, ("--yes",) if targets is not None else ()) if dry_run else None
         if targets is not None:
-            settings = _settings(runs_dir, profile, region, endpoint_url, output, external_id=external_id)
+            settings = _settings(
+                runs_dir, profile, region, endpoint_url, output, external_id=external_id, allow_self=allow_self
+            )
             fan_out = (targets, role_name, concurrency)
             outcome = _fan_out(playbook, given, key_file, save_plan, dry_run, yes, fan_out, settings)
             _finish(outcome, output, query, then)
@@ -196,7 +199,7 @@ def run(
         if not dry_run and not yes and not plans_only and not interactive():
             raise UserError("refusing to prompt without a terminal: review with --dry-run, then re-run with --yes")
         settings = dataclasses.replace(
-            _settings(runs_dir, profile, region, endpoint_url, output), concurrency=concurrency
+            _settings(runs_dir, profile, region, endpoint_url, output, allow_self=allow_self), concurrency=concurrency
         )
         confirm = None if (yes or dry_run) else _confirm
         outcome = start_run(

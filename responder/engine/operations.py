@@ -167,7 +167,9 @@ def run_playbook(request: RunRequest, settings: Settings) -> Outcome:
         **request.origin,
     }
     began = in_background(functools.partial(_begin, journal, settings, request, ctx, facts))
-    executor = Executor(playbook, ctx, journal, settings.verify_delays, concurrency=settings.concurrency)
+    executor = Executor(
+        playbook, ctx, journal, settings.verify_delays, concurrency=settings.concurrency, allow_self=settings.allow_self
+    )
     started_at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
     scope = scope_for(request.params, request.key, paths.run_id, started_at)
     try:

@@ -78,6 +78,7 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
             expansions=state.expansions,
             concurrency=settings.concurrency,
             hold=functools.partial(hold_targets, locks, ctx),
+            allow_self=settings.allow_self,
         )
         return apply_steps(executor, journal, paths, scope, done)
 
