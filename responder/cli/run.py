@@ -177,6 +177,8 @@ def run(
         from responder.keys import read_key_file
         from responder.playbook.params import parse_assignments
 
+        # The key first: its secret parts are registered (redacted) before any -p value can be echoed back.
+        key_text = read_key_file(key_file) if key_file is not None else None
         given = parse_assignments(param or [])
         if regions is not None:
             if "regions" in given:
@@ -193,7 +195,6 @@ def run(
             _finish(outcome, output, query, then)
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise UserError(f"--concurrency {concurrency}: give 1 to {MAX_CONCURRENCY}")
-        key_text = read_key_file(key_file) if key_file is not None else None
         # An expired short-term key is planned only unless --yes (start_run says why): no prompt needed then.
         plans_only = key_text is not None and not yes and expired_short_term(key_text)
         if not dry_run and not yes and not plans_only and not interactive():

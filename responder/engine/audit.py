@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from responder.private_files import append_private
 from responder.redaction import SECRETS
 
 
@@ -206,7 +207,7 @@ def open_audit_logger(path: Path, **context: Any) -> tuple[Any, DurableFile]:
             prev, seq = str(records[-1]["hash"]), int(records[-1]["seq"])
     structlog = load_structlog()
     chain = ChainHashes(prev, seq)
-    out = DurableFile(path.open("a", encoding="utf-8"), chain)
+    out = DurableFile(append_private(path), chain)
     logger = structlog.wrap_logger(
         out,
         processors=[

@@ -75,9 +75,9 @@ def start_run(
     """Plan, confirm, apply. With expired_key_plans_only (no --yes), an expired short-term key is planned only:
     the session that signed it may be alive, but the operator should choose to act."""
     playbook = load_playbook(find_playbook(playbook_ref))
+    key = read_leaked_key(playbook, key_text)  # first: its secret parts are registered before a parameter is echoed
     params = bind_parameters(playbook, given_params)
     check_parameters(playbook, params)  # every parameter, before the first AWS request
-    key = read_leaked_key(playbook, key_text)
     plans_only_because = None
     if isinstance(key, ShortTermKey) and key.expired() and expired_key_plans_only and not dry_run:
         dry_run = True

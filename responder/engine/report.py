@@ -22,6 +22,7 @@ from responder.engine.report_words import skip_reason
 from responder.engine.run_state import RunState
 from responder.engine.runs import RunPaths
 from responder.engine.timeline_files import existing_pictures
+from responder.private_files import write_private
 
 __all__ = ["build_report", "containment_line", "containment_times", "render_json", "render_markdown", "save_reports"]
 
@@ -210,8 +211,8 @@ def save_reports(
 ) -> None:
     """The run's report.md and report.json, beside its audit log; and, given the events the run read (a fan-out's
     parent has none of its own), events.jsonl."""
-    paths.report_md.write_text(markdown, encoding="utf-8")
-    paths.report_json.write_text(render_json(report), encoding="utf-8")
+    write_private(paths.report_md, markdown)
+    write_private(paths.report_json, render_json(report))
     if events is not None:
         write_events(paths.directory / EVENTS_FILE, events)
 

@@ -17,6 +17,7 @@ from responder.engine import events as j
 from responder.engine.audit import canonical
 from responder.engine.run_state import RunState
 from responder.errors import UserError
+from responder.private_files import write_private
 
 FORMAT = "responder-plan/1"
 
@@ -71,7 +72,7 @@ def write_plan(path: Path, state: RunState) -> None:
         "changes": {s.id: s.changes for s in state.steps.values() if s.changes},
     }
     try:
-        path.write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        write_private(path, json.dumps(plan, indent=2, sort_keys=True) + "\n")
     except OSError as exc:
         raise UserError(f"{path}: cannot write the plan: {exc.strerror}") from None
 
