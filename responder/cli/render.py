@@ -203,6 +203,10 @@ def outcome_text(outcome: Outcome, then: str | None = None) -> None:
         say(f"contained: {line}")
     say(f"report:    {outcome.paths.report_md}")
     say(f"audit log: {outcome.paths.audit_log}")
-    say(f"audit head: {outcome.report.get('audit_head')} (for the ticket: `responder audit verify RUN_ID --head HEAD`)")
+    if broken := outcome.report.get("audit_chain_broken"):
+        say(f"audit chain: BROKEN at {plain(broken, MAX_PROSE)}: no head to give the ticket", err=True)
+    else:
+        head = outcome.report.get("audit_head")
+        say(f"audit head: {head} (for the ticket: `responder audit verify RUN_ID --head HEAD`)")
     if then is not None and outcome.exit_code == 0:
         say(f"apply it: {then}")

@@ -209,10 +209,12 @@ def verify(
     Example: responder audit verify ~/.local/state/responder/runs/20261123T101500Z-3fa9c1/audit.jsonl
     """
     with reported_output(output, query, TEXT_JSON) as output:
+        import dataclasses
         import json
         import re
 
         from responder.engine.audit import verify_chain
+        from responder.engine.evidence_check import check_evidence
         from responder.engine.runs import REPORT_JSON, find_run
         from responder.redaction import shown
 
@@ -227,6 +229,7 @@ def verify(
         elif report_file.is_file():
             head = json.loads(report_file.read_text(encoding="utf-8")).get("audit_head")
         result = verify_chain(path, head)
+        evidence = check_evidence(path) if result.ok else None
         verdict = {
             "file": str(path),
             "ok": result.ok,
@@ -235,7 +238,13 @@ def verify(
             "problems": list(result.problems),
             "tail_checked": head is not None,
             "extended_by": result.extended_by,
+            "evidence": None if evidence is None else dataclasses.asdict(evidence),
         }
+        if evidence is not None and evidence.differ:
+            emit(verdict, output, query)
+            for name in evidence.differ:
+                fail(f"{path.parent / name}: not what the journal says (changed after the run wrote it)")
+            raise typer.Exit(EXIT_STEP_FAILED)
         if not result.ok:
             emit(verdict, output, query)  # json only: for people, the problems on stderr say it
             for problem in result.problems:
@@ -261,5 +270,15 @@ def verify(
             verdict,
             output,
             query,
-            lambda: say(f"{path}: ok, {result.records} records, chain intact{tail} (head {result.head[:16]})"),
+            lambda: say(
+                f"{path}: ok, {result.records} records, chain intact{tail} (head {result.head[:16]}); "
+                + _evidence_words(evidence)
+            ),
         )
+
+
+def _evidence_words(evidence: Any) -> str:
+    """What `audit verify` says of the files beside the log, recomputed from it."""
+    if evidence is None or evidence.skipped:
+        return f"the files beside it were not recomputed ({evidence.skipped if evidence else 'no run directory'})"
+    return f"{', '.join(evidence.compared)} match the journal"

@@ -122,6 +122,8 @@ def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str,
         "audit_log": str(paths.audit_log) if paths is not None else None,
         "audit_records": chain.records if chain is not None else len(state.records),
         "audit_head": chain.head if chain is not None else None,
+        # Where the chain breaks (an edited or cut journal): then its head anchors nothing, and the report says so.
+        "audit_chain_broken": chain.problems[0] if chain is not None and not chain.ok else None,
         "execution": _execution(started),
         "warnings": state.warnings,
         "contained_at": moment.isoformat() if moment else None,

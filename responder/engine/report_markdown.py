@@ -74,10 +74,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             "| Record | the execution's history and its write-ahead records in S3 |",
         ]
     else:
-        lines += [
-            "| Audit log | `audit.jsonl` in the run's directory |",
-            f"| Audit chain | {report['audit_records']} records, head `{report['audit_head']}` |",
-        ]
+        lines += ["| Audit log | `audit.jsonl` in the run's directory |", _chain_row(report)]
     if report.get("evidence") is not None:
         lines.append(f"| Events read | `{report['evidence']['events_file']}` in the run's directory |")
     lines += ["", "## Follow-ups", "", *follow_ups(report), "", "## Steps", "", *_steps(report)]
@@ -92,13 +89,24 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += ["", "## Timeline", "", "| Time (UTC) | Event | Step | Detail |", "|---|---|---|---|"]
     for entry in _timeline(report):
         lines.append(f"| {clock(entry['ts'])} | {entry['event']} | {entry['step'] or ''} | {_cell(entry['detail'])} |")
-    if not execution:
+    if not execution and not report.get("audit_chain_broken"):
         lines += [
             "",
             f"Verify the audit trail against the head above: `responder audit verify {run_id} --head "
             f"{report['audit_head']}`",
         ]
     return "\n".join([*lines, ""])
+
+
+def _chain_row(report: dict[str, Any]) -> str:
+    """The chain's head, to paste in the ticket; never the head of a broken chain, which anchors nothing."""
+    broken = report.get("audit_chain_broken")
+    if broken:
+        return (
+            f"| Audit chain | **BROKEN** at {prose(broken, table=True)}: its head anchors nothing "
+            f"(`responder audit verify {report['run_id']}` lists every problem) |"
+        )
+    return f"| Audit chain | {report['audit_records']} records, head `{report['audit_head']}` |"
 
 
 def _describe_key(key: dict[str, Any]) -> str:

@@ -45,6 +45,13 @@ def test_head_printed_and_checked_against_a_rewritten_log(account: Seeded, tmp_p
     log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
     report = json.loads((log.parent / "report.json").read_text())
     (log.parent / "report.json").write_text(json.dumps({**report, "audit_head": prev}))
+    # The files beside it no longer match what the rewritten journal says (report.md's head, the timeline).
+    sloppy = cli("audit", "verify", out["run_id"], *runs)
+    assert sloppy.exit_code == 1 and "report.md: not what the journal says" in sloppy.stderr
+    from responder.engine.outcome import save_report
+    from responder.engine.runs import find_run
+
+    save_report(find_run(tmp_path / "runs", out["run_id"]))  # a careful forger renders every file again
     assert cli("audit", "verify", out["run_id"], *runs).exit_code == 0  # fooled without the head
     caught = cli("audit", "verify", out["run_id"], "--head", head, *runs)
     assert caught.exit_code == 1 and "head given" in caught.stderr
@@ -88,3 +95,36 @@ def test_bad_format_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--format must be one of: markdown, json, asff" in result.stderr
     missing = cli("investigate", "nope", "--runs-dir", str(tmp_path))
     assert missing.exit_code == 2 and "Traceback" not in missing.output
+
+
+def test_audit_verify_recomputes_the_files_beside_the_log(account: Seeded, tmp_path: Path) -> None:
+    out, runs = _run(account, tmp_path)
+    directory = Path(out["audit_log"]).parent
+    clean = cli("audit", "verify", out["run_id"], *runs)
+    assert clean.exit_code == 0 and "report.json, report.md, events.jsonl match the journal" in clean.stdout
+    events = directory / "events.jsonl"
+    original = events.read_text()
+    events.write_text(original.replace("203.0.113.77", "198.51.100.1", 1))  # the attacker's IP, changed
+    changed = cli("audit", "verify", out["run_id"], *runs)
+    assert changed.exit_code == 1 and f"{events}: not what the journal says" in changed.stderr
+    events.write_text(original)
+    with (directory / "report.md").open("a") as report:
+        report.write("\nAll clear: no further action needed.\n")
+    appended = cli("audit", "verify", out["run_id"], "-o", "json", *runs)
+    assert appended.exit_code == 1 and json.loads(appended.stdout)["evidence"]["differ"] == ["report.md"]
+
+
+def test_report_md_never_anchors_a_broken_chain(account: Seeded, tmp_path: Path) -> None:
+    from responder.engine.outcome import save_report
+    from responder.engine.runs import find_run
+
+    out, _ = _run(account, tmp_path)
+    log = Path(out["audit_log"])
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    records[2]["ts"] = "2026-01-01T00:00:00+00:00"  # edited, not re-hashed
+    log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    _, report = save_report(find_run(tmp_path / "runs", out["run_id"]))
+    markdown = (log.parent / "report.md").read_text()
+    assert report["audit_chain_broken"].startswith("record 3")
+    assert "| Audit chain | **BROKEN** at record 3" in markdown
+    assert report["audit_head"] not in markdown and "Verify the audit trail against the head" not in markdown
