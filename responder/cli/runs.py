@@ -213,7 +213,7 @@ def verify(
         import json
         import re
 
-        from responder.engine.audit import verify_chain
+        from responder.engine.audit import audit_key, verify_chain
         from responder.engine.evidence_check import check_evidence
         from responder.engine.runs import REPORT_JSON, find_run
         from responder.redaction import shown
@@ -228,7 +228,8 @@ def verify(
                 raise UserError(f"--head must be the 64 hex digits of a SHA-256 hash, not {shown(head)}")
         elif report_file.is_file():
             head = json.loads(report_file.read_text(encoding="utf-8")).get("audit_head")
-        result = verify_chain(path, head)
+        key = audit_key()
+        result = verify_chain(path, head, key)
         evidence = check_evidence(path) if result.ok else None
         verdict = {
             "file": str(path),
@@ -238,6 +239,7 @@ def verify(
             "problems": list(result.problems),
             "tail_checked": head is not None,
             "extended_by": result.extended_by,
+            "macs_checked": key is not None,
             "evidence": None if evidence is None else dataclasses.asdict(evidence),
         }
         if evidence is not None and evidence.differ:
@@ -271,8 +273,8 @@ def verify(
             output,
             query,
             lambda: say(
-                f"{path}: ok, {result.records} records, chain intact{tail} (head {result.head[:16]}); "
-                + _evidence_words(evidence)
+                f"{path}: ok, {result.records} records, chain intact{tail} (head {result.head[:16]})"
+                f"{', every MAC matches the audit key' if key is not None else ''}; " + _evidence_words(evidence)
             ),
         )
 

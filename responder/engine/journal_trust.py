@@ -13,7 +13,7 @@ from typing import Any
 
 from responder.aws.clients import AwsOptions
 from responder.engine import events as j
-from responder.engine.audit import check_records, read_records
+from responder.engine.audit import audit_key, check_records, read_records
 from responder.engine.context import with_run_endpoint
 from responder.engine.journal import Journal
 from responder.engine.run_state import RunState, state_from_records
@@ -37,7 +37,7 @@ def trusted_run(paths: RunPaths, doing: str, accept_broken: bool) -> TrustedRun:
         raise UserError(f"run {paths.run_id}: its audit log is not JSON lines: refusing to {doing} from it") from None
     if not records or records[0].get("event") != j.RUN_STARTED:
         raise UserError(f"{paths.audit_log} is not a responder audit log")
-    check = check_records(records)
+    check = check_records(records, key=audit_key())
     broken = None if check.ok else check.problems[0]
     if broken is not None and not accept_broken:
         raise UserError(

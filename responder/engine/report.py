@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from responder.engine import events as j
-from responder.engine.audit import verify_chain
+from responder.engine.audit import audit_key, verify_chain
 from responder.engine.evidence import (
     ENDPOINT_SOURCES,
     EVENTS_FILE,
@@ -81,7 +81,7 @@ def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str,
     execution: `responder report --execution`), which has no audit log of its own. `events`: the run's CloudTrail
     events (evidence.collect_events), when the caller has them already."""
     started = state.started
-    chain = verify_chain(paths.audit_log) if paths is not None else None
+    chain = verify_chain(paths.audit_log, key=audit_key()) if paths is not None else None
     steps = []
     for step in state.steps.values():
         steps.append(

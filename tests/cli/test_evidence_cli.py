@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from typer.testing import CliRunner
 
 from responder.cli.main import app
@@ -128,3 +129,26 @@ def test_report_md_never_anchors_a_broken_chain(account: Seeded, tmp_path: Path)
     assert report["audit_chain_broken"].startswith("record 3")
     assert "| Audit chain | **BROKEN** at record 3" in markdown
     assert report["audit_head"] not in markdown and "Verify the audit trail against the head" not in markdown
+
+
+def test_an_audit_key_makes_a_rehashed_journal_detectable(
+    account: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_file = tmp_path / "audit.key"
+    key_file.write_text("a key kept away from the runs directory\n")
+    monkeypatch.setenv("RESPONDER_AUDIT_HMAC_KEY_FILE", str(key_file))
+    out, runs = _run(account, tmp_path)
+    log = Path(out["audit_log"])
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert all(len(r["mac"]) == 64 for r in records) and "away from the runs" not in log.read_text()
+    assert "every MAC matches the audit key" in cli("audit", "verify", out["run_id"], *runs).stdout
+    records[1]["notes"] = ["nothing to see here"]  # edited and the whole chain re-hashed, without the key
+    prev = "0" * 64
+    for record in records:
+        record["prev"] = prev
+        record["hash"] = prev = record_hash(record)
+    log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    caught = cli("audit", "verify", out["run_id"], *runs)
+    assert caught.exit_code == 1 and "record 2: its MAC does not match the audit key" in caught.stderr
+    refused = cli("rollback", out["run_id"], *runs)
+    assert refused.exit_code == 2 and "its MAC does not match the audit key" in refused.stderr
