@@ -52,6 +52,14 @@ AcceptBrokenChain = Annotated[
         help="Act on a run whose audit log's hash chain is broken (edited or cut); the journal records that you did.",
     ),
 ]
+AnchorTo = Annotated[
+    str | None,
+    typer.Option(
+        "--anchor",
+        metavar="s3://BUCKET/PREFIX",
+        help="Also write the audit chain's head to an Object-Locked S3 object there (`audit verify --anchor` checks).",
+    ),
+]
 AllowSelf = Annotated[
     bool,
     typer.Option(

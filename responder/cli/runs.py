@@ -199,6 +199,17 @@ def verify(
     output: Output = None,
     query: Query = None,
     runs_dir: RunsDir = None,
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            "--anchor",
+            metavar="s3://BUCKET/PREFIX",
+            help="Also check every head the run anchored there (`run ... --anchor`): held by the chain.",
+        ),
+    ] = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
 ) -> None:
     """Check an audit log's hash chain: any edited, removed or reordered record is reported.
 
@@ -228,8 +239,18 @@ def verify(
                 raise UserError(f"--head must be the 64 hex digits of a SHA-256 hash, not {shown(head)}")
         elif report_file.is_file():
             head = json.loads(report_file.read_text(encoding="utf-8")).get("audit_head")
+        from responder.aws.clients import AwsOptions
+
         key = audit_key()
+        anchored = _anchored_heads(anchor, path, AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url))
         result = verify_chain(path, head, key)
+        chain = _heads(path) if anchored else set()
+        for held in anchored or []:
+            if (held.records, held.head) not in chain:
+                result.ok = False
+                result.problems.append(
+                    f"the chain does not hold the head anchored at {held.address} (rewritten or cut since)"
+                )
         evidence = check_evidence(path) if result.ok else None
         verdict = {
             "file": str(path),
@@ -240,6 +261,7 @@ def verify(
             "tail_checked": head is not None,
             "extended_by": result.extended_by,
             "macs_checked": key is not None,
+            "anchored_heads": None if anchored is None else len(anchored),
             "evidence": None if evidence is None else dataclasses.asdict(evidence),
         }
         if evidence is not None and evidence.differ:
@@ -274,7 +296,9 @@ def verify(
             query,
             lambda: say(
                 f"{path}: ok, {result.records} records, chain intact{tail} (head {result.head[:16]})"
-                f"{', every MAC matches the audit key' if key is not None else ''}; " + _evidence_words(evidence)
+                f"{', every MAC matches the audit key' if key is not None else ''}"
+                f"{f', holds the {len(anchored)} head(s) anchored in S3' if anchored else ''}; "
+                + _evidence_words(evidence)
             ),
         )
 
@@ -284,3 +308,28 @@ def _evidence_words(evidence: Any) -> str:
     if evidence is None or evidence.skipped:
         return f"the files beside it were not recomputed ({evidence.skipped if evidence else 'no run directory'})"
     return f"{', '.join(evidence.compared)} match the journal"
+
+
+def _anchored_heads(anchor: str | None, path: Path, aws: Any) -> list[Any] | None:
+    """The heads anchored for the log's run under --anchor (None without it); none there is a failure to say."""
+    if anchor is None:
+        return None
+    from responder.aws.clients import Clients
+    from responder.engine.anchor import Anchor, read_anchors
+    from responder.engine.audit import read_records
+
+    where = Anchor.parse(anchor)
+    records, _ = read_records(path)
+    run_id = str(records[0].get("run_id") if records else path.parent.name)
+    found = read_anchors(Clients(aws, read_only=True).client("s3"), where, run_id)
+    if not found:
+        raise UserError(f"no Object-Locked head of run {run_id} in {where}: nothing to check the log against")
+    return found
+
+
+def _heads(path: Path) -> set[tuple[int, str]]:
+    """(record count, head) at every record of the log: where each anchored head must be."""
+    from responder.engine.audit import read_records
+
+    records, _ = read_records(path)
+    return {(index, str(r.get("hash"))) for index, r in enumerate(records, 1)}

@@ -152,3 +152,35 @@ def test_an_audit_key_makes_a_rehashed_journal_detectable(
     assert caught.exit_code == 1 and "record 2: its MAC does not match the audit key" in caught.stderr
     refused = cli("rollback", out["run_id"], *runs)
     assert refused.exit_code == 2 and "its MAC does not match the audit key" in refused.stderr
+
+
+def test_the_head_anchored_in_object_locked_s3_catches_a_rewritten_log(account: Seeded, tmp_path: Path) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="ir-anchors", ObjectLockEnabledForBucket=True)
+    s3.create_bucket(Bucket="no-lock")
+    out, runs = _run(account, tmp_path, "--anchor", "s3://ir-anchors/incidents")
+    assert out["status"] == "completed" and out["anchor"].startswith("s3://ir-anchors/incidents/" + out["run_id"])
+    key = out["anchor"].split("/", 3)[3]
+    assert s3.head_object(Bucket="ir-anchors", Key=key)["ObjectLockMode"] == "GOVERNANCE"
+    anchored = ["--anchor", "s3://ir-anchors/incidents"]
+    checked = cli("audit", "verify", out["run_id"], *anchored, *runs)
+    assert checked.exit_code == 0 and "holds the 1 head(s) anchored in S3" in checked.stdout
+    log = Path(out["audit_log"])
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    records[1]["notes"] = ["nothing to see here"]
+    prev = "0" * 64
+    for record in records:
+        record["prev"] = prev
+        record["hash"] = prev = record_hash(record)
+    log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    from responder.engine.outcome import save_report
+    from responder.engine.runs import find_run
+
+    save_report(find_run(tmp_path / "runs", out["run_id"]))  # every file rendered again: only the anchor knows
+    assert cli("audit", "verify", out["run_id"], *runs).exit_code == 0
+    caught = cli("audit", "verify", out["run_id"], *anchored, *runs)
+    assert caught.exit_code == 1 and "does not hold the head anchored at s3://ir-anchors/incidents/" in caught.stderr
+    unlocked = cli("rollback", out["run_id"], "--anchor", "s3://no-lock", *runs)  # the run's end stays; said
+    assert unlocked.exit_code == 1 and "cannot anchor the head in s3://no-lock/" in unlocked.stderr
+    bad = cli("rollback", out["run_id"], "--anchor", "https://ir-anchors", *runs)
+    assert bad.exit_code == 2 and "--anchor must be s3://BUCKET" in bad.stderr
