@@ -56,7 +56,7 @@ AnchorTo = Annotated[
     str | None,
     typer.Option(
         "--anchor",
-        metavar="s3://BUCKET/PREFIX",
+        metavar="S3_URL",
         help="Also write the audit chain's head to an Object-Locked S3 object there (`audit verify --anchor` checks).",
     ),
 ]

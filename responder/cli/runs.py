@@ -203,7 +203,7 @@ def verify(
         str | None,
         typer.Option(
             "--anchor",
-            metavar="s3://BUCKET/PREFIX",
+            metavar="S3_URL",
             help="Also check every head the run anchored there (`run ... --anchor`): held by the chain.",
         ),
     ] = None,
