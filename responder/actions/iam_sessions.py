@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, Target, UndoResult
+from responder.actions.deny_only import require_deny_only
 from responder.actions.iam_principals import ROLE_NAME, InlinePolicySnapshot, Principal
 from responder.actions.iam_states import put_inline, undo_inline
 from responder.actions.registry import register
@@ -109,6 +110,8 @@ class RevokeRoleSessions(Action[RevokeParams, InlinePolicySnapshot]):
         if (wait := ctx.key_still_alive()) is not None:
             return UndoResult(status="withheld", message=f"the session revocation stays: {wait}")
         previous = snapshot.policy
+        if previous is not None:  # an earlier revocation: a deny. Anything else in the journal is a forgery
+            require_deny_only(previous, f"the journaled previous {REVOKE_POLICY_NAME} of role {params.role_name}")
         rid = Principal("role", params.role_name).restore_inline(ctx.clients.iam, REVOKE_POLICY_NAME, previous)
         what = "restored the previous" if previous is not None else "deleted the"
         return UndoResult(

@@ -45,6 +45,28 @@ RunsDir = Annotated[
     typer.Option("--runs-dir", envvar="RESPONDER_RUNS_DIR", metavar="DIR", help=RUNS_DIR_HELP),
 ]
 Output = Annotated[str | None, output_option(TEXT_JSON)]
+AcceptBrokenChain = Annotated[
+    bool,
+    typer.Option(
+        "--accept-broken-chain",
+        help="Act on a run whose audit log's hash chain is broken (edited or cut); the journal records that you did.",
+    ),
+]
+AnchorTo = Annotated[
+    str | None,
+    typer.Option(
+        "--anchor",
+        metavar="S3_URL",
+        help="Also write the audit chain's head to an Object-Locked S3 object there (`audit verify --anchor` checks).",
+    ),
+]
+AllowSelf = Annotated[
+    bool,
+    typer.Option(
+        "--allow-self",
+        help="Deny or revoke the principal your own credentials are (your session stops mid-run); journaled.",
+    ),
+]
 Query = Annotated[str | None, query_option()]
 
 
