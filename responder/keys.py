@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -20,6 +21,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote
 
 from responder.errors import UserError
+from responder.private_files import readable_by_others
 from responder.redaction import SECRETS, OperatorNote
 
 LONG_TERM_PREFIX = "ABSK"
@@ -248,6 +250,11 @@ def read_key_file(path: str) -> str:
             f"{source}: more than {KEY_INPUT_LIMIT} bytes, not read further: a key is under 2 KB, so this is not a "
             "key file"
         )
+    if path != "-" and readable_by_others(Path(path)):  # a live secret on disk: said, not refused
+        mode = Path(path).stat().st_mode & 0o777
+        warnings.warn(
+            KeyNotice(f"{path} can be read by group or others (mode {mode:03o}): `chmod 600 {path}`"), stacklevel=2
+        )
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError:
@@ -257,11 +264,21 @@ def read_key_file(path: str) -> str:
     if not key:
         raise UserError(f"{source}: the key file is empty")
     SECRETS.register(key)
+    _register_secret_parts(key)
     if removed:
         what = removed[0] if len(removed) == 1 else ", ".join(removed[:-1]) + " and " + removed[-1]
         where = "standard input" if path == "-" else "the key file"
         warnings.warn(KeyNotice(f"stripped {what} from {where}"), stacklevel=2)
     return key
+
+
+def _register_secret_parts(key: str) -> None:
+    """The key's decoded secret parts, registered as soon as it is read: a parameter or a file the operator gives
+    next that holds one (a bare secret pasted into -p) is then redacted wherever it would be echoed. A key that does
+    not parse is refused later, where the playbook says which kind it needs."""
+    with contextlib.suppress(UserError), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parse_key(key)
 
 
 class KeyNotice(OperatorNote):

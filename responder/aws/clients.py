@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 ClientError = botocore.exceptions.ClientError
 DEFAULT_REGION = "us-east-1"
 # Read-only operations by their name; anything else changes the account. Dry-run refuses the rest.
-READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Lookup", "Simulate")
+READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Lookup", "Simulate", "Head")
 # AssumeRole changes no account: it lends a session, which a fan-out's dry run needs to read member accounts.
 READ_ONLY_OPERATIONS = frozenset({"AssumeRole"})
 

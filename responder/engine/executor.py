@@ -24,6 +24,7 @@ from responder.engine import events as j
 from responder.engine.concurrency import DEFAULT_CONCURRENCY
 from responder.engine.failures import describe_failure
 from responder.engine.journal import Journal, JournalNotStarted
+from responder.engine.own_session import check_not_self
 from responder.engine.read_ahead import ReadAhead
 from responder.engine.run_state import RunState
 from responder.engine.scheduler import Cancelled, Node, Schedule
@@ -68,8 +69,10 @@ class Executor:
         expansions: dict[str, list[dict[str, Any]]] | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         hold: Hold | None = None,
+        allow_self: bool = False,
     ) -> None:
         self.playbook = playbook
+        self.allow_self = allow_self  # --allow-self: a step may deny or revoke the operator's own principal
         self.ctx = ctx
         self.journal = journal
         self.verify_delays = verify_delays
@@ -219,6 +222,7 @@ class Executor:
             raise StepError(node.step.id, description) from exc
 
     def _plan_step(self, step: Step, action: Action[Any, Any], params: ActionParams, scope: dict[str, Any]) -> None:
+        check_not_self(action, params, self.ctx, step.id, self.allow_self, self.journal)  # a dry run says so too
         snapshot = action.snapshot(self.ctx, params)
         plan = action.plan(self.ctx, params, snapshot)
         scope["steps"][step.id] = plan.outputs
@@ -245,6 +249,8 @@ class Executor:
         self, node: Node, action: Action[Any, Any], params: ActionParams, scope: dict[str, Any]
     ) -> Applied | None:
         step = node.step
+        if step.id not in self._planned:  # planned (and checked) before, or checked now, before anything is held
+            check_not_self(action, params, self.ctx, step.id, self.allow_self, self.journal)
         if action.mutating and self.hold is not None:
             self.hold(action.targets(params))  # before reading what we change: one responder per principal
         planned = self._planned.get(step.id)
@@ -315,7 +321,11 @@ class Executor:
                 failures.append(f"step {st.id}: the journal lacks what undo needs")
                 continue
             action = action_cls()
-            params = action_cls.Params.model_validate(st.params)
+            try:  # a document argument that is not deny-only (an edited journal) is refused like a bad snapshot
+                params = action_cls.Params.model_validate(st.params)
+            except ValidationError as exc:
+                failures.append(f"step {st.id}: the journal's arguments do not fit {st.action}: {_first_error(exc)}")
+                continue
             try:  # the state to restore, read back through the action's own model
                 snapshot = action.snapshot_from_journal(st.first_snapshot)
             except ValidationError as exc:

@@ -9,11 +9,12 @@ from collections.abc import Callable
 from responder.actions.base import ActionContext
 from responder.aws.clients import assume_role, session_name
 from responder.engine import events as j
-from responder.engine.context import Settings, hold_targets, open_context, run_lock, with_run_endpoint
+from responder.engine.context import Settings, hold_targets, open_context, run_lock
 from responder.engine.executor import (
     Executor,
 )
 from responder.engine.journal import Journal
+from responder.engine.journal_trust import journal_acceptance, same_endpoint, trusted_run
 from responder.engine.locks import LockSet, TargetBusy, holder
 from responder.engine.operations import key_from_facts, scope_for
 from responder.engine.outcome import (
@@ -23,7 +24,7 @@ from responder.engine.outcome import (
     roll_back,
     save_report,
 )
-from responder.engine.run_state import RunState, approved, load_run
+from responder.engine.run_state import RunState, approved
 from responder.engine.runs import RunPaths, find_run
 from responder.errors import (
     NotApproved,
@@ -45,27 +46,27 @@ def resume_run(run_id: str, settings: Settings, confirm: Confirm | None = None, 
     asks, None approves (--yes). A run still live in another process is refused, or with `wait` waited for."""
     paths = find_run(settings.runs_dir, run_id)
     with LockSet(settings.locks_in, run_id, settings.lock_wait) as live:
-        state = _after_the_run(paths, settings, live, wait, "resume")
-        return _resume(paths, state, settings, confirm)
+        _after_the_run(paths, settings, live, wait, "resume")
+        return _resume(paths, settings, confirm)
 
 
-def _after_the_run(paths: RunPaths, settings: Settings, live: LockSet, wait: bool, command: str) -> RunState:
-    """The run's journal as it stands once no process runs it: refuse when one does (naming it), or wait for its
-    end with `wait`; read only then, so that what it did while we waited is acted on too."""
-    state = load_run(paths.audit_log)
-    held = holder(settings.locks_in, run_lock(state.run_id))
+def _after_the_run(paths: RunPaths, settings: Settings, live: LockSet, wait: bool, command: str) -> None:
+    """Return once no process runs the run: refuse when one does (naming it), or wait for its end with `wait`.
+    The caller reads the journal only then, so that what the run did while we waited is acted on too."""
+    held = holder(settings.locks_in, run_lock(paths.run_id))
     if held is not None and not wait:
         raise TargetBusy(
-            f"run {state.run_id} is live: pid {held.get('pid')} on {held.get('host')} holds it since "
+            f"run {paths.run_id} is live: pid {held.get('pid')} on {held.get('host')} holds it since "
             f"{held.get('since')} (lock file {held.get('lock_file')}). Let it end, or `responder {command} "
-            f"{state.run_id} --wait` to wait for its end and then act on its whole journal"
+            f"{paths.run_id} --wait` to wait for its end and then act on its whole journal"
         )
     live.wait = WAIT_FOREVER if wait else live.wait
-    live.hold([run_lock(state.run_id)])
-    return load_run(paths.audit_log)
+    live.hold([run_lock(paths.run_id)])
 
 
-def _resume(paths: RunPaths, state: RunState, settings: Settings, confirm: Confirm | None) -> Outcome:
+def _resume(paths: RunPaths, settings: Settings, confirm: Confirm | None) -> Outcome:
+    trusted = trusted_run(paths, "resume", settings.accept_broken_chain)
+    state = trusted.state
     if state.started.get("fanout"):  # the fan-out builds on the engine, not the other way round
         raise UserError(
             f"run {state.run_id} is a fan-out's parent run: responder.fanout.runs.resume_any_run resumes it"
@@ -100,6 +101,7 @@ def _resume(paths: RunPaths, state: RunState, settings: Settings, confirm: Confi
         if asked and confirm is not None and not confirm(state):
             raise NotApproved(f"run {state.run_id}'s plan was not approved: nothing was changed")
         journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
+        journal_acceptance(journal, trusted, "resume")
         journal.record(j.RUN_RESUMED, operator_account=ctx.account_id)
         if asked:
             journal.record(j.APPROVED, how="yes" if confirm is None else "prompt")
@@ -113,6 +115,7 @@ def _resume(paths: RunPaths, state: RunState, settings: Settings, confirm: Confi
             expansions=state.expansions,
             concurrency=settings.concurrency,
             hold=functools.partial(hold_targets, locks, ctx),
+            allow_self=settings.allow_self,
         )
         return apply_steps(executor, journal, paths, scope, done)
 
@@ -131,11 +134,13 @@ def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings, wait: b
     undo then covers every change its journal holds, not only those made before the wait."""
     paths = find_run(settings.runs_dir, run_id)
     with LockSet(settings.locks_in, run_id, settings.lock_wait) as live:
-        state = _after_the_run(paths, settings, live, wait, "rollback")
-        return _rollback(paths, state, reactivate_keys, settings)
+        _after_the_run(paths, settings, live, wait, "rollback")
+        return _rollback(paths, reactivate_keys, settings)
 
 
-def _rollback(paths: RunPaths, state: RunState, reactivate_keys: bool, settings: Settings) -> Outcome:
+def _rollback(paths: RunPaths, reactivate_keys: bool, settings: Settings) -> Outcome:
+    trusted = trusted_run(paths, "roll back", settings.accept_broken_chain)
+    state = trusted.state
     if state.started.get("fanout"):
         raise UserError(
             f"run {state.run_id} is a fan-out's parent run: responder.fanout.runs.rollback_any_run rolls it back"
@@ -155,6 +160,7 @@ def _rollback(paths: RunPaths, state: RunState, reactivate_keys: bool, settings:
     with LockSet(settings.locks_in, state.run_id, settings.lock_wait) as locks:
         locks.hold(lock_targets(state))
         journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
+        journal_acceptance(journal, trusted, "rollback")
         journal.record(j.ROLLBACK_STARTED, reactivate_keys=reactivate_keys)
         save_report(paths, "running")
         return roll_back(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, state, None)
@@ -168,7 +174,7 @@ def _reopen(
     Unless told otherwise, talk to the endpoint and region the run used (a sandbox run stays in the sandbox).
     """
     playbook = Playbook.model_validate(state.started["playbook_document"])
-    aws = with_run_endpoint(settings.aws, state.started, settings.aws_from_env)
+    aws = same_endpoint(settings.aws, state.started, f"run {state.run_id}", settings.aws_from_env)
     if state.started.get("assumed_role"):  # a fan-out's account: get back in the way the run did
         aws = assume_role(aws, state.started["assumed_role"], session_name(state.run_id))
     settings = dataclasses.replace(settings, aws=aws)
