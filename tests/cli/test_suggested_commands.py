@@ -45,7 +45,9 @@ def _protected(ctx: click.Context) -> list[str]:
 
 
 def suggested(text: str) -> list[str]:
-    return [c for c in re.findall(r"`(responder [^`]*)`", text)]
+    """The `responder ...` commands a text suggests, read as Markdown renders it (inert text escapes with `\\`)."""
+    rendered = re.sub(r"\\(.)", r"\1", text)
+    return [c for c in re.findall(r"`(responder [^`]*)`", rendered)]
 
 
 def test_the_reports_suggestions_parse(account: Seeded, settings: Settings, requests: Requests) -> None:
