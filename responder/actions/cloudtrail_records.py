@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
+from responder.actions.attack_stages import actor_of
 from responder.actions.base import ActionSnapshot
 from responder.clock import parse_time
 
@@ -32,6 +33,8 @@ class ActivitySnapshot(ActionSnapshot):
     by: str | None = None  # "AccessKeyId=ASIA..." or "Username=NAME"; None: nothing to look up by
     capped_window: bool = False  # the window asked for began before LookupEvents' 90 days
     cap_hit: bool = False  # max_events stopped the reading
+    # How many of `records` are IAM changes naming the principal that it did not make itself (done TO it).
+    done_to_it: int = 0
 
 
 def bearer_token(record: dict[str, Any]) -> bool:
@@ -68,6 +71,7 @@ def event_line(record: dict[str, Any], contained_at: datetime | None) -> dict[st
         "region": record.get("awsRegion"),
         "source_ip": record.get("sourceIPAddress"),
         "user_agent": record.get("userAgent"),
+        "actor": actor_of(record),  # who made the call: the principal itself, or whoever changed it
         "error_code": record.get("errorCode"),
         "bearer_token": bearer_token(record),
         "bearer_token_type": bearer_token_type(record),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from responder.actions.attack_stages import stages_reached
 from responder.engine import events as j
 from responder.engine.audit import audit_key, verify_chain
 from responder.engine.claims import Claims, claims_of
@@ -201,6 +202,8 @@ def evidence(state: RunState, paths: RunPaths, events: list[dict[str, Any]]) -> 
         "last_seen": times[-1] if times else None,
         "after_containment": [e for e in bearer if e.get("after_containment")],
         "rechecks": rechecks,
+        # The attack's stages these events reach (attack_stages' one table), each finding by event.
+        "stages": stages_reached(events),
         "queries": queries,
         "pictures": existing_pictures(paths.directory),
     }
