@@ -194,6 +194,9 @@ class Action(ABC, Generic[P, S]):
     # and what it stops: the key itself, or its principal (a run is fully contained when both are).
     milestone: ClassVar[str | None] = None
     stops: ClassVar[Literal["key", "principal"] | None] = None
+    # Undoes what an attacker left (a foothold), not the key's containment: in a run that applies it runs after the
+    # last containment change, so time to containment does not move (engine.step_graph.deferred_steps).
+    after_containment: ClassVar[bool] = False
     # What the report warns about before anyone rolls this change back (the operator decides with it in view).
     undo_warning: ClassVar[str | None] = None
     # The output holding a summary the report shows in its own section (what the key did).

@@ -34,7 +34,7 @@ class ActivitySnapshot(ActionSnapshot):
     capped_window: bool = False  # the window asked for began before LookupEvents' 90 days
     cap_hit: bool = False  # max_events stopped the reading
     # How many of `records` are IAM changes naming the principal that it did not make itself (done TO it).
-    done_to_it: int = 0
+    done_to_it: int = Field(default=0, exclude=True)  # excluded: the snapshot's JSON keeps its earlier shape
 
 
 def bearer_token(record: dict[str, Any]) -> bool:

@@ -142,7 +142,14 @@ class Schedule:
         active: list[Node] = []  # earlier changes not finished
         while index < len(self.nodes) and len(self.running) + len(starting) < self.concurrency:
             node = self.nodes[index]
-            if self.applying and node.changes and node.status == "waiting" and not node.read_ahead:
+            # A deferred change (a foothold) reads nothing before containment is done: not even ahead.
+            if (
+                self.applying
+                and node.changes
+                and not node.deferred
+                and node.status == "waiting"
+                and not node.read_ahead
+            ):
                 node.read_ahead = True  # offered once: its reads go out with those of the steps it waits for
                 if not node.step.is_group and not self._inputs_ready(node):
                     self.steps.read_ahead(node)

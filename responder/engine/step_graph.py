@@ -38,8 +38,9 @@ def changes_something(step: Step) -> bool:
 
 
 def deferred_steps(playbook: Playbook) -> set[str]:
-    """Read-only steps whose outputs no change needs, even through other steps: in a run that applies, they run
-    after the last change (the investigation); in a dry run, with the rest."""
+    """Read-only steps whose outputs no change needs, even through other steps, and the changes made after
+    containment (footholds): in a run that applies, they run after the last other change; in a dry run, with the
+    rest."""
     needs = {step.id: depends_on(step) for step in playbook.steps}
     needed: set[str] = set()
     todo = [step.id for step in playbook.steps if changes_something(step)]
@@ -48,7 +49,14 @@ def deferred_steps(playbook: Playbook) -> set[str]:
             if dep not in needed:
                 needed.add(dep)
                 todo.append(dep)
-    return {s.id for s in playbook.steps if not changes_something(s) and s.id not in needed}
+    reads = {s.id for s in playbook.steps if not changes_something(s) and s.id not in needed}
+    return reads | {s.id for s in playbook.steps if _after_containment(s)}
+
+
+def _after_containment(step: Step) -> bool:
+    """A change that undoes an attacker's foothold: it waits, like the investigation, for every containment change."""
+    action = get_action(step.action or "")
+    return bool(action and action.mutating and action.after_containment)
 
 
 def overlap(mine: list[ChangeTarget], theirs: list[ChangeTarget]) -> bool:
