@@ -33,8 +33,8 @@ def coerce_parameter(name: str, param: Parameter, raw: str | bool | int) -> str 
     if may_hold_key(text):  # a key (or its base64 body) pasted as a parameter: refused unseen, never journaled
         SECRETS.register(text)
         raise UserError(
-            f"parameter {name}: a value of {len(text):,} characters that looks like (part of) a key, not shown and "
-            "not taken: give a key with --key-file"
+            f"parameter {name}: [REDACTED], a value of {len(text):,} characters that looks like (part of) a key, not "
+            "shown and not taken: give a key with --key-file"
         )
     if param.pattern and not re.fullmatch(param.pattern, text):
         raise UserError(f"parameter {name}: {shown(text)} does not match {param.pattern}")
