@@ -71,6 +71,20 @@ def _pattern_replacement(match: re.Match[str]) -> str:
 SECRETS = SecretRegistry()
 
 ECHO_LIMIT = 60
+# A run of base64 long enough to be a slice of a key's body, mixing cases and digits as random bytes do (a plain
+# long word does not): "ABSK", a short-term key's prefix, or such a run means the value may hold key material.
+_KEY_MARKERS = re.compile(r"ABSK|bedrock-api-key-|aws-external-anthropic-api-key-", re.IGNORECASE)
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{20,}")
+
+
+def may_hold_key(text: str) -> bool:
+    """Whether operator input may be (part of) a key: never echo it, never keep it."""
+    if _KEY_MARKERS.search(text):
+        return True
+    for run in _BASE64_RUN.findall(text):
+        if any(c.isupper() for c in run) and any(c.islower() for c in run) and any(c.isdigit() for c in run):
+            return True
+    return False
 
 
 class OperatorNote(UserWarning):

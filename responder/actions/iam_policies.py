@@ -122,7 +122,7 @@ class _DenyBearerTokens(Action[P, DenySnapshot], Generic[P]):
             return StepPlan(notes=[f"managed policy {managed_policy_name(principal.name)} already attached"])
         notes = [
             f"while this deny is in place no Bedrock API key of this {principal.kind} works, a replacement "
-            "included: lift it with `responder rollback` once the leaked key is dead",
+            "included: lift it by rolling this run back once the leaked key is dead",
             f"if the {principal.kind}'s inline policy budget is full (LimitExceeded), the same deny goes in a "
             f"customer-managed policy {managed_policy_name(principal.name)} attached instead",
         ]
