@@ -37,16 +37,19 @@ from responder.actions.states import (
 )
 from responder.aws.clients import ClientError, error_code, request_id
 from responder.errors import UserError
-from responder.keys import LongTermKey
+from responder.keys import FAMILIES, LongTermKey, family_of
+from responder.keys.registry import family_of_service
 
 BEDROCK = "bedrock.amazonaws.com"
 CREDENTIAL_ID = r"^[A-Za-z0-9_]{20,128}$"
+SERVICE_NAME = r"^[a-z0-9-]+\.amazonaws\.com$"
 
 
-def list_bedrock_credentials(iam: Any, **scope: Any) -> list[dict[str, Any]]:
-    """Every Bedrock credential in scope (UserName=... or AllUsers=True). boto3 has no paginator for it."""
+def list_bedrock_credentials(iam: Any, service_name: str = BEDROCK, **scope: Any) -> list[dict[str, Any]]:
+    """Every credential of one service (a key family's) in scope (UserName=... or AllUsers=True). boto3 has no
+    paginator for it."""
     found: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"ServiceName": BEDROCK, **scope}
+    kwargs: dict[str, Any] = {"ServiceName": service_name, **scope}
     while True:
         page = iam.list_service_specific_credentials(**kwargs)
         found.extend(page.get("ServiceSpecificCredentials", []))
@@ -64,6 +67,7 @@ class Credential(ActionSnapshot):
     alias: str | None = None
     created: JournalTime | None = None
     expires: JournalTime | None = None
+    service_name: str | None = None  # None in journals from before key families: Bedrock's
 
     @classmethod
     def from_listing(cls, cred: dict[str, Any]) -> Credential:
@@ -74,28 +78,31 @@ class Credential(ActionSnapshot):
             alias=cred.get("ServiceCredentialAlias"),
             created=cred.get("CreateDate"),
             expires=cred.get("ExpirationDate"),
+            service_name=cred.get("ServiceName"),
         )
 
 
-def _cache_key(user_name: str) -> tuple[str, str]:
-    return ("bedrock-credentials", user_name)
+def _cache_key(user_name: str, service_name: str = BEDROCK) -> tuple[str, str, str]:
+    return ("service-credentials", service_name, user_name)
 
 
-def remember_listing(ctx: ActionContext, every: list[dict[str, Any]]) -> None:
+def remember_listing(ctx: ActionContext, every: list[dict[str, Any]], service_name: str = BEDROCK) -> None:
     """An account-wide listing (AllUsers) answers every listed user's own listing too: no read per key after it."""
     by_user: dict[str, list[Credential]] = {}
     for cred in every:
         by_user.setdefault(cred["UserName"], []).append(Credential.from_listing(cred))
     for user_name, creds in by_user.items():
-        ctx.reads.put(_cache_key(user_name), creds)
+        ctx.reads.put(_cache_key(user_name, service_name), creds)
 
 
-def _user_credentials(ctx: ActionContext, user_name: str, fresh: bool = False) -> dict[str, Credential]:
-    """The user's Bedrock credentials by id: read once per run, or afresh (verification, undo)."""
+def _user_credentials(
+    ctx: ActionContext, user_name: str, fresh: bool = False, service_name: str = BEDROCK
+) -> dict[str, Credential]:
+    """The user's credentials of one service by id: read once per run, or afresh (verification, undo)."""
 
     def read() -> list[Credential]:
         try:
-            creds = list_bedrock_credentials(ctx.clients.iam, UserName=user_name)
+            creds = list_bedrock_credentials(ctx.clients.iam, service_name, UserName=user_name)
         except ClientError as exc:
             if error_code(exc) == "NoSuchEntity":
                 raise UserError(f"IAM user {user_name!r} does not exist in account {ctx.account_id}") from None
@@ -104,17 +111,24 @@ def _user_credentials(ctx: ActionContext, user_name: str, fresh: bool = False) -
 
     if fresh:
         listed = read()
-        ctx.reads.put(_cache_key(user_name), listed)
+        ctx.reads.put(_cache_key(user_name, service_name), listed)
     else:
-        listed = ctx.reads.get(_cache_key(user_name), read)
+        listed = ctx.reads.get(_cache_key(user_name, service_name), read)
     return {c.credential_id: c for c in listed}
 
 
-def _listed_or_none(ctx: ActionContext, user_name: str) -> list[Credential] | None:
-    try:
-        return list(_user_credentials(ctx, user_name).values())
-    except UserError:  # no such user (renamed?): the caller searches the account by alias
-        return None
+def _listed_or_none(ctx: ActionContext, users: tuple[str, ...], service_name: str) -> list[Credential] | None:
+    """Every credential of the users the alias may name (one, or two with a `+N` marker); None when none of
+    them exists (renamed?): the caller then searches the account by alias."""
+    found: list[Credential] = []
+    existing = 0
+    for user_name in users:
+        try:
+            found += _user_credentials(ctx, user_name, service_name=service_name).values()
+            existing += 1
+        except UserError:
+            continue
+    return found if existing else None
 
 
 class ResolveParams(ActionParams):
@@ -127,18 +141,27 @@ class ResolveSnapshot(ActionSnapshot):
     credentials: list[Credential]
     matched_by: str  # how they were found: "the key's alias ..." or "user ..."
     narrowed: bool  # the operator named one credential
+    family: str = "bedrock"  # the key family whose listing holds them (journals before families: Bedrock)
 
 
 @register
 class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
     name = "iam.resolve-long-term-key"
-    summary = "Find the IAM user and Bedrock credential(s) behind a long-term key (read-only)"
+    summary = "Find the IAM user and service credential(s) behind a long-term API key of any family (read-only)"
     Params = ResolveParams
     Snapshot = ResolveSnapshot
     permissions = ("iam:ListServiceSpecificCredentials",)
     reversible = True
     mutating = False
-    outputs = ("user_name", "credential_ids", "credentials", "created_at")
+    outputs = (
+        "user_name",
+        "credential_ids",
+        "credentials",
+        "created_at",
+        "service_name",
+        "bearer_actions",
+        "deny_policy_name",
+    )
 
     def snapshot(self, ctx: ActionContext, params: ResolveParams) -> ResolveSnapshot:
         key = params.key
@@ -146,44 +169,34 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
             raise UserError(
                 "give the leaked key with --key-file FILE, or name it: -p user_name=... -p credential_id=..."
             )
+        family = FAMILIES["bedrock"] if key is None else family_of(key)
         if key is not None:
-            if params.user_name and params.user_name != key.user_name:
-                raise UserError(f"the key names user {key.user_name!r}, not {params.user_name!r}")
-            # The key names its user: list that user's credentials while the operator's identity is checked,
-            # and match the alias AWS returns rather than rebuilding it (it may carry a suffix).
-            listing = in_background(functools.partial(_listed_or_none, ctx, key.user_name))
-            if key.account_id != ctx.account_id:
-                raise UserError(
-                    f"the key belongs to account {key.account_id}, but your credentials are for account "
-                    f"{ctx.account_id}: use a profile in {key.account_id}"
-                )
-            matches = [c for c in listing.result() or [] if c.alias == key.alias]
-            if not matches:  # a renamed user keeps its credentials and their alias: search the whole account
-                every = list_bedrock_credentials(ctx.clients.iam, AllUsers=True)
-                remember_listing(ctx, every)
-                matches = [Credential.from_listing(c) for c in every if c.get("ServiceCredentialAlias") == key.alias]
-            if not matches:
-                raise UserError(
-                    f"no Bedrock credential in account {ctx.account_id} has the key's alias {key.alias!r}: "
-                    "it may already be deleted (check: aws iam list-service-specific-credentials --all-users)"
-                )
+            if params.user_name and params.user_name not in key.candidate_users:
+                raise UserError(f"the key names user {key.alias_user!r}, not {params.user_name!r}")
+            matches = _by_alias(ctx, key)
             how = f"the key's alias {key.alias}"
         else:
-            assert params.user_name is not None  # checked above; narrows the type
+            assert params.user_name is not None and family is not None  # checked above; narrows the type
             matches = list(_user_credentials(ctx, params.user_name).values())
             how = f"user {params.user_name}"
         if params.credential_id is not None:
             narrowed = [m for m in matches if m.credential_id == params.credential_id]
             if not narrowed:
-                raise UserError(f"credential {params.credential_id} is not a Bedrock credential of {how}")
+                what = "credential" if family is None else f"{family.short_title} credential"
+                raise UserError(f"credential {params.credential_id} is not a {what} of {how}")
             matches = narrowed
         elif not matches:
             raise UserError(f"{how} has no Bedrock API key (service-specific credential)")
-        return ResolveSnapshot(credentials=matches, matched_by=how, narrowed=params.credential_id is not None)
+        else:
+            _refuse_two_owners(matches, how)
+        found = family_of_service(matches[0].service_name or BEDROCK) or family or FAMILIES["bedrock"]
+        return ResolveSnapshot(
+            credentials=matches, matched_by=how, narrowed=params.credential_id is not None, family=found.name
+        )
 
     def plan(self, ctx: ActionContext, params: ResolveParams, snapshot: ResolveSnapshot) -> StepPlan:
-        creds = snapshot.credentials
-        notes = [f"found {len(creds)} Bedrock credential(s) by {snapshot.matched_by}"]
+        creds, family = snapshot.credentials, FAMILIES[snapshot.family]
+        notes = [f"found {len(creds)} {family.short_title} credential(s) by {snapshot.matched_by}"]
         if len(creds) > 1 and not snapshot.narrowed:
             notes.append(
                 f"{len(creds)} credentials match and the key cannot tell them apart offline: all are contained; "
@@ -195,14 +208,61 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
                 "credential_ids": [c.credential_id for c in creds],
                 "credentials": [c.model_dump() for c in creds],  # outputs are plain values: references index them
                 "created_at": min((c.created for c in creds if c.created), default=None),
+                # What the next steps contain, from the family whose listing holds the credential.
+                "service_name": family.service_name,
+                "bearer_actions": list(family.bearer_actions),
+                "deny_policy_name": family.deny_policy_name,
             },
             notes=notes,
         )
 
 
+def _by_alias(ctx: ActionContext, key: LongTermKey) -> list[Credential]:
+    """The credentials whose alias, as IAM lists it, is the key's: in the family's listing, or in every family's
+    when the key's prefix names none. The users the alias may name are listed while the operator's identity is
+    checked; the whole account is searched only when they hold no such credential (a renamed user)."""
+    family = family_of(key)
+    services = [family.service_name] if family else [f.service_name for f in FAMILIES.values()]
+    listing = None
+    if family is not None:
+        listing = in_background(functools.partial(_listed_or_none, ctx, key.candidate_users, family.service_name))
+    if key.account_id != ctx.account_id:
+        raise UserError(
+            f"the key belongs to account {key.account_id}, but your credentials are for account "
+            f"{ctx.account_id}: use a profile in {key.account_id}"
+        )
+    matches = [c for c in (listing.result() if listing else None) or [] if c.alias == key.alias]
+    if not matches:  # a renamed user keeps its credentials and their alias: search the whole account
+        for service_name in services:
+            every = list_bedrock_credentials(ctx.clients.iam, service_name, AllUsers=True)
+            remember_listing(ctx, every, service_name)
+            matches += [Credential.from_listing(c) for c in every if c.get("ServiceCredentialAlias") == key.alias]
+    if not matches:
+        where = "credential" if family is None else f"{family.short_title} credential"
+        raise UserError(
+            f"no {where} in account {ctx.account_id} has the key's alias {key.alias!r}: it may already be "
+            "deleted (check: aws iam list-service-specific-credentials --all-users --service-name ...)"
+        )
+    return matches
+
+
+def _refuse_two_owners(matches: list[Credential], how: str) -> None:
+    """An alias that matches credentials of two users (`thomas`'s second key, and user `thomas+1`'s first; or
+    two families) cannot say which leaked: stop before any change and name both."""
+    owners = {(c.user_name, c.service_name) for c in matches}
+    if len(owners) < 2:
+        return
+    listed = "; ".join(f"user {c.user_name}: credential {c.credential_id} ({c.service_name})" for c in matches)
+    raise UserError(
+        f"{how} matches credentials of {len(owners)} different owners, and the key cannot tell which leaked: "
+        f"{listed}. Nothing was changed: choose one with -p credential_id=ACCA..."
+    )
+
+
 class CredentialsParams(ActionParams):
     user_name: str = Field(pattern=USER_NAME)
     credential_ids: list[str] = Field(min_length=1)
+    service_name: str = Field(default=BEDROCK, pattern=SERVICE_NAME)  # the key family's IAM service name
 
 
 class CredentialsSnapshot(ActionSnapshot):
@@ -210,7 +270,7 @@ class CredentialsSnapshot(ActionSnapshot):
 
 
 def _current(ctx: ActionContext, params: CredentialsParams, fresh: bool = False) -> CredentialsSnapshot:
-    creds = _user_credentials(ctx, params.user_name, fresh)
+    creds = _user_credentials(ctx, params.user_name, fresh, params.service_name)
     return CredentialsSnapshot(credentials={cid: creds.get(cid) for cid in params.credential_ids})
 
 
@@ -262,7 +322,7 @@ class DeactivateServiceCredentials(Action[CredentialsParams, CredentialsSnapshot
     def apply(
         self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot, plan: StepPlan
     ) -> Applied:
-        ctx.reads.forget(_cache_key(params.user_name))
+        ctx.reads.forget(_cache_key(params.user_name, params.service_name))
         ids = []
         for change in plan.changes:
             ids.append(request_id(ctx.clients.iam.update_service_specific_credential(**change.parameters)))
@@ -278,7 +338,7 @@ class DeactivateServiceCredentials(Action[CredentialsParams, CredentialsSnapshot
         was_active = [cid for cid, c in snapshot.credentials.items() if c and c.status == "Active"]
         if not was_active:
             return UndoResult(status="nothing-to-undo", message="no credential was active before this run")
-        existing = _user_credentials(ctx, params.user_name, fresh=True)
+        existing = _user_credentials(ctx, params.user_name, fresh=True, service_name=params.service_name)
         gone = [cid for cid in was_active if cid not in existing]
         was_active = [cid for cid in was_active if cid in existing]
         gone_note = f"; {', '.join(gone)} no longer exist(s) and cannot be re-activated" if gone else ""
@@ -341,7 +401,7 @@ class DeleteServiceCredentials(Action[CredentialsParams, CredentialsSnapshot]):
     def apply(
         self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot, plan: StepPlan
     ) -> Applied:
-        ctx.reads.forget(_cache_key(params.user_name))
+        ctx.reads.forget(_cache_key(params.user_name, params.service_name))
         ids = []
         for change in plan.changes:
             ids.append(request_id(ctx.clients.iam.delete_service_specific_credential(**change.parameters)))
@@ -380,17 +440,26 @@ def _resolve_states(step: StatesStep) -> Chain:
     listing = _listed_states(
         step, user, "list the user's Bedrock keys", "$.listing", {"credentials.$": "$.ServiceSpecificCredentials"}
     )
+    # The exported machine contains Bedrock keys: what the later steps deny is Bedrock's.
+    bedrock = FAMILIES["bedrock"]
+    family = {
+        "service_name": bedrock.service_name,
+        "bearer_actions": list(bedrock.bearer_actions),
+        "deny_policy_name": bedrock.deny_policy_name,
+    }
     given = passing(
         step.name("contain the credentials named in the input"),
         step.result_path,
         user_name=user,
         credential_ids=Path("$.input.credential_ids"),
+        **family,
     )
     every = passing(
         step.name("contain every Bedrock key of the user"),
         step.result_path,
         user_name=user,
         credential_ids=Path("$.listing.credentials[*].ServiceSpecificCredentialId"),
+        **family,
     )
     none = failing(step.name("no Bedrock key"), "Responder.NoBedrockKey", "the user has no Bedrock API key")
     return listing.then(

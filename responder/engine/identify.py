@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from responder.errors import ResponderError
-from responder.keys import PLAYBOOK_FOR, LeakedKey, LongTermKey, ShortTermKey, parse_key
+from responder.keys import LeakedKey, LongTermKey, ShortTermKey, family_of, parse_key, playbook_for
 
 SIGNERS = {
     "role-session": "temporary credentials: a role session or a federated user",
@@ -16,17 +16,22 @@ SIGNERS = {
 
 
 def offline_facts(key: LeakedKey, now: datetime | None = None) -> dict[str, Any]:
+    family = family_of(key)
+    named = {"family": None if family is None else family.name, "family_title": family_title(key)}
     if isinstance(key, LongTermKey):
         return {
             "kind": key.kind,
+            **named,
             "alias": key.alias,
             "user_name": key.user_name,
+            "second_key_marker": key.marker or None,
             "account_id": key.account_id,
             "fingerprint": key.fingerprint,
         }
     now = now or datetime.now(timezone.utc)
     return {
         "kind": key.kind,
+        **named,
         "access_key_id": key.access_key_id,
         "signer": key.signer,
         "region": key.region,
@@ -36,6 +41,11 @@ def offline_facts(key: LeakedKey, now: datetime | None = None) -> dict[str, Any]
         "seconds_left": max(0, int((key.expires_at - now).total_seconds())),
         "fingerprint": key.fingerprint,
     }
+
+
+def family_title(key: LeakedKey) -> str:
+    family = family_of(key)
+    return "AWS service (its prefix names none offline)" if family is None else family.short_title
 
 
 def find_owner(key: LeakedKey, settings: Any) -> dict[str, Any]:
@@ -56,6 +66,7 @@ def find_owner(key: LeakedKey, settings: Any) -> dict[str, Any]:
             return {
                 "found": True,
                 "principal": f"user {creds[0].user_name}",
+                "family": snapshot.family,
                 "credentials": [c.model_dump(include={"credential_id", "status", "created", "expires"}) for c in creds],
                 "operator": operator,
             }
@@ -81,8 +92,8 @@ def identify(key_text: str, key_file: str, online: bool, settings: Any) -> dict[
         result["owner"] = find_owner(key, settings)
     # A key read from stdin must be saved before the run can read it again: name the file to save it to.
     shown = key_file if key_file != "-" else "leaked.txt"
-    command = f"responder run {PLAYBOOK_FOR[key.kind]} --key-file {shown}"
-    result["next"] = {"playbook": PLAYBOOK_FOR[key.kind], "command": command, "dry_run": command + " --dry-run"}
+    command = f"responder run {playbook_for(key)} --key-file {shown}"
+    result["next"] = {"playbook": playbook_for(key), "command": command, "dry_run": command + " --dry-run"}
     if key_file == "-":
         result["next"]["save_key_first"] = "umask 077; cat > leaked.txt   # paste the key, then Ctrl-D"
     owner = result.get("owner") or {}
@@ -111,9 +122,15 @@ def execution_input(key: LeakedKey, owner: dict[str, Any]) -> dict[str, Any]:
 def render_text(result: dict[str, Any]) -> list[str]:
     key, lines = result["key"], []
     if key["kind"] == "long-term":
+        user = key["user_name"]
+        if key.get("second_key_marker"):
+            user += (
+                f" (the alias reads {user}{key['second_key_marker']}: the user's second key, or the first key of a "
+                f"user named {user}{key['second_key_marker']}; IAM's listing tells)"
+            )
         lines += [
-            "Kind:         long-term Bedrock API key (an IAM service-specific credential)",
-            f"User:         {key['user_name']}",
+            f"Kind:         long-term {key['family_title']} API key (an IAM service-specific credential)",
+            f"User:         {user}",
             f"Account:      {key['account_id']}",
             f"Alias:        {key['alias']}",
         ]
@@ -125,7 +142,8 @@ def render_text(result: dict[str, Any]) -> list[str]:
             else (f"in {left // 3600}h {left % 3600 // 60}m")
         )
         lines += [
-            "Kind:         short-term Bedrock API key (a presigned request: it cannot be revoked by itself)",
+            f"Kind:         short-term {key['family_title']} API key (a presigned request: it cannot be revoked by "
+            "itself)",
             f"Signed by:    {key['access_key_id']} ({SIGNERS[key['signer']]})",
             f"Region:       {key['region']}",
             f"Issued:       {key['issued_at']}",
@@ -136,6 +154,8 @@ def render_text(result: dict[str, Any]) -> list[str]:
     if owner is not None:
         if owner["found"]:
             lines.append(f"Owner:        {owner['principal']}")
+            if owner.get("family"):
+                lines.append(f"Family:       {owner['family']} (found by the key's alias in IAM's listing)")
             for cred in owner.get("credentials", []):
                 lines.append(f"              credential {cred['credential_id']}: {cred['status']}")
         else:
