@@ -25,7 +25,7 @@ from responder.actions.registry import register
 from responder.actions.states import Chain, Path, StatesStep, choose, failing, passing, single, states_form
 from responder.aws.clients import ClientError, error_code
 from responder.errors import UserError
-from responder.keys import ShortTermKey
+from responder.keys import ShortTermKey, family_named
 
 GLOBAL_REGION = "us-east-1"  # IAM and STS events land here
 LOOKBACK = timedelta(days=90)  # LookupEvents sees 90 days of management events
@@ -147,6 +147,8 @@ class ResolveShortTermKey(Action[ResolveShortParams, ShortTermPrincipal]):
         "expires_at",
         "expired",
         "regions",
+        "bearer_actions",
+        "deny_policy_name",
     )
 
     def snapshot(self, ctx: ActionContext, params: ResolveShortParams) -> ShortTermPrincipal:
@@ -248,6 +250,9 @@ class ResolveShortTermKey(Action[ResolveShortParams, ShortTermPrincipal]):
                 "expires_at": key.expires_at if key else None,
                 "expired": key.expired() if key else None,
                 "regions": self._regions(key, params.regions),
+                # What the deny steps deny: the key's family's bearer actions (Bedrock's without a key).
+                "bearer_actions": list(family_named(key.family if key else None).bearer_actions),
+                "deny_policy_name": family_named(key.family if key else None).deny_policy_name,
             },
             notes=notes,
         )

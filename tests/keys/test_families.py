@@ -19,7 +19,7 @@ from responder.errors import UserError
 from responder.keys import FAMILIES, KeyFamily, LongTermKey, ShortTermKey, parse_key
 from responder.keys.journaled import key_from_facts, public_key
 from responder.redaction import SECRETS
-from responder.sandbox.seed import Seeded
+from responder.sandbox.seed import Seeded, SeededShortTerm
 from responder.sandbox.service_credentials import create_credential
 from tests.factories import ACCOUNT, SECRET_PART, credential_status, inline_policies
 
@@ -136,3 +136,21 @@ def test_no_module_outside_the_families_names_another_family() -> None:
         if name in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_a_claude_platform_short_term_key_denies_its_role_exactly_its_family(
+    short_account: SeededShortTerm, settings: Settings
+) -> None:
+    """Made by AWS's own generator from the session CloudTrail saw: the role gets the family's deny only."""
+    from botocore.credentials import Credentials
+    from token_generator_for_aws_external_anthropic.token_generator import _build_token  # type: ignore[import-untyped]
+
+    creds = Credentials(short_account.access_key_id, "secret-of-the-session", "session-token-example")
+    token = str(_build_token(creds, short_account.region, 3600))
+    outcome = start_run("leaked-short-term-key", {}, token, False, None, settings)
+    assert outcome.status == "completed", {s.id: s.error for s in outcome.state.steps.values()}
+    assert outcome.state.started["key"]["family"]["name"] == "claude-platform"
+    iam = boto3.client("iam", region_name="us-east-1")
+    family = FAMILIES["claude-platform"]
+    policy = iam.get_role_policy(RoleName=short_account.role_name, PolicyName=family.deny_policy_name)
+    assert policy["PolicyDocument"]["Statement"]["Action"] == ["aws-external-anthropic:CallWithBearerToken"]
