@@ -154,3 +154,16 @@ def test_a_claude_platform_short_term_key_denies_its_role_exactly_its_family(
     family = FAMILIES["claude-platform"]
     policy = iam.get_role_policy(RoleName=short_account.role_name, PolicyName=family.deny_policy_name)
     assert policy["PolicyDocument"]["Statement"]["Action"] == ["aws-external-anthropic:CallWithBearerToken"]
+
+
+def test_identify_finds_the_family_of_a_key_with_no_documented_prefix(account: Seeded, settings: Settings) -> None:
+    """A CloudWatch Logs key carries no prefix AWS documents: offline it names its user, online its family."""
+    from responder.engine.identify import identify, render_text
+
+    boto3.client("iam", region_name="us-east-1").create_user(UserName="log-shipper")
+    created = create_credential(ACCOUNT, "log-shipper", "logs.amazonaws.com")
+    offline = identify(created["ServiceCredentialSecret"], "key.txt", False, settings)
+    assert offline["key"]["family"] is None and offline["key"]["user_name"] == "log-shipper"
+    online = identify(created["ServiceCredentialSecret"], "key.txt", True, settings)
+    assert online["owner"]["found"] and online["owner"]["family"] == "cloudwatch-logs"
+    assert any("cloudwatch-logs" in line for line in render_text(online))
