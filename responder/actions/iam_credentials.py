@@ -67,7 +67,8 @@ class Credential(ActionSnapshot):
     alias: str | None = None
     created: JournalTime | None = None
     expires: JournalTime | None = None
-    service_name: str | None = None  # None in journals from before key families: Bedrock's
+    # None in journals from before key families (Bedrock's); left out then, so an old snapshot journals the same.
+    service_name: str | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @classmethod
     def from_listing(cls, cred: dict[str, Any]) -> Credential:
@@ -141,7 +142,8 @@ class ResolveSnapshot(ActionSnapshot):
     credentials: list[Credential]
     matched_by: str  # how they were found: "the key's alias ..." or "user ..."
     narrowed: bool  # the operator named one credential
-    family: str = "bedrock"  # the key family whose listing holds them (journals before families: Bedrock)
+    # The key family whose listing holds them; Bedrock's is left out, as journals before families have it.
+    family: str = Field(default="bedrock", exclude_if=lambda value: value == "bedrock")
 
 
 @register
