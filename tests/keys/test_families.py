@@ -44,10 +44,10 @@ def short_term_sample(family: KeyFamily) -> str:
 
     creds = Credentials("ASIAEXAMPLEEXAMPLE12", "secret", "session-token-example")
     if family.name == "bedrock":
-        from aws_bedrock_token_generator.token_generator import _generate_token  # type: ignore[import-untyped]
+        from aws_bedrock_token_generator.token_generator import _generate_token
 
         return str(_generate_token(creds, "us-west-2", 3600))
-    from token_generator_for_aws_external_anthropic.token_generator import _build_token  # type: ignore[import-untyped]
+    from token_generator_for_aws_external_anthropic.token_generator import _build_token
 
     return str(_build_token(creds, "us-west-2", 3600))
 
@@ -143,7 +143,7 @@ def test_a_claude_platform_short_term_key_denies_its_role_exactly_its_family(
 ) -> None:
     """Made by AWS's own generator from the session CloudTrail saw: the role gets the family's deny only."""
     from botocore.credentials import Credentials
-    from token_generator_for_aws_external_anthropic.token_generator import _build_token  # type: ignore[import-untyped]
+    from token_generator_for_aws_external_anthropic.token_generator import _build_token
 
     creds = Credentials(short_account.access_key_id, "secret-of-the-session", "session-token-example")
     token = str(_build_token(creds, short_account.region, 3600))
@@ -167,3 +167,19 @@ def test_identify_finds_the_family_of_a_key_with_no_documented_prefix(account: S
     online = identify(created["ServiceCredentialSecret"], "key.txt", True, settings)
     assert online["owner"]["found"] and online["owner"]["family"] == "cloudwatch-logs"
     assert any("cloudwatch-logs" in line for line in render_text(online))
+
+
+def test_the_sandbox_seeds_an_incident_of_every_family_and_kind(account: Seeded, settings: Settings) -> None:
+    """What `responder sandbox serve` seeds beside Bedrock's: each family's key resolves to its user."""
+    from responder.keys import family_of
+    from responder.sandbox.family_incidents import seed_family_incidents
+
+    incidents = seed_family_incidents(ACCOUNT)
+    seeded = {(i.family, i.kind) for i in incidents}
+    assert {(f, "long-term") for f in FAMILIES if f != "bedrock"} <= seeded
+    assert {("claude-platform", "short-term"), ("bedrock", "second-key")} <= seeded
+    for incident in incidents:
+        key = parse_key(incident.key)
+        known = family_of(key)
+        assert known is None or known.name == incident.family
+        assert incident.key not in json.dumps(incident.public)
