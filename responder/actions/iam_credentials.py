@@ -163,6 +163,7 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
         "service_name",
         "bearer_actions",
         "deny_policy_name",
+        "family",
     )
 
     def snapshot(self, ctx: ActionContext, params: ResolveParams) -> ResolveSnapshot:
@@ -214,6 +215,7 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
                 "service_name": family.service_name,
                 "bearer_actions": list(family.bearer_actions),
                 "deny_policy_name": family.deny_policy_name,
+                "family": family.name,
             },
             notes=notes,
         )
@@ -448,6 +450,7 @@ def _resolve_states(step: StatesStep) -> Chain:
         "service_name": bedrock.service_name,
         "bearer_actions": list(bedrock.bearer_actions),
         "deny_policy_name": bedrock.deny_policy_name,
+        "family": bedrock.name,
     }
     given = passing(
         step.name("contain the credentials named in the input"),

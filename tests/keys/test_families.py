@@ -154,6 +154,8 @@ def test_a_claude_platform_short_term_key_denies_its_role_exactly_its_family(
     family = FAMILIES["claude-platform"]
     policy = iam.get_role_policy(RoleName=short_account.role_name, PolicyName=family.deny_policy_name)
     assert policy["PolicyDocument"]["Statement"]["Action"] == ["aws-external-anthropic:CallWithBearerToken"]
+    caveat = outcome.state.steps["investigate"].notes
+    assert any("AWS::AWSExternalAnthropic::Workspace" in n and "LookupEvents never returns" in n for n in caveat)
 
 
 def test_identify_finds_the_family_of_a_key_with_no_documented_prefix(account: Seeded, settings: Settings) -> None:
