@@ -10,6 +10,7 @@ import pytest
 
 from responder.actions.key_inventory import KeyFinding, SweepFilter, sweep
 from responder.errors import UserError
+from responder.keys import FAMILIES
 from responder.sandbox.seed import BYSTANDER, Seeded
 from tests.factories import ACCOUNT, Requests, action_context
 
@@ -49,4 +50,4 @@ def test_flags_keys_and_their_owners(account: Seeded, iam: Any) -> None:
 def test_without_owner_flags_it_reads_only_the_listing(account: Seeded, requests: Requests) -> None:
     iam = action_context(requests=requests).clients.iam
     assert len(sweep(iam, SweepFilter(), None, ACCOUNT, flag_owners=False)) == 2
-    assert requests.sent == ["ListServiceSpecificCredentials"]
+    assert requests.sent == ["ListServiceSpecificCredentials"] * len(FAMILIES)  # one listing per family
