@@ -51,3 +51,10 @@ def test_contain_bedrock_keys_contains_a_family_with_its_own_deny(account: Seede
     other = iam.list_service_specific_credentials(UserName="cloudwatch-owner", ServiceName="cloudwatch.amazonaws.com")
     assert [c["Status"] for c in other["ServiceSpecificCredentials"]] == ["Active"]
     assert held
+
+
+def test_family_neutral_names_find_the_playbooks_that_cover_every_family() -> None:
+    from responder.playbook.checks import find_playbook
+
+    assert find_playbook("contain-api-keys") == find_playbook("contain-bedrock-keys")
+    assert find_playbook("api-key-guardrails") == find_playbook("bedrock-key-guardrails")
