@@ -97,7 +97,7 @@ class _DenyBearerTokens(Action[P, DenySnapshot], Generic[P]):
     mutating = True
     milestone = "bearer tokens denied"
     stops = "principal"
-    undo_warning = "Lifting the bearer-token deny lets every Bedrock API key of the principal work again."
+    undo_warning = "Lifting the bearer-token deny lets every API key of the principal it denied work again."
 
     def principal(self, params: P) -> Principal:
         raise NotImplementedError
@@ -137,8 +137,9 @@ class _DenyBearerTokens(Action[P, DenySnapshot], Generic[P]):
                 notes=[f"managed policy {managed_policy_name(principal.name, params.policy_name)} already attached"]
             )
         notes = [
-            f"while this deny is in place no Bedrock API key of this {principal.kind} works, a replacement "
-            "included: lift it with `responder rollback` once the leaked key is dead",
+            f"while this deny is in place no API key of this {principal.kind} works for "
+            f"{', '.join(self.document(params)['Statement']['Action'])}, a replacement included: lift it with "
+            "`responder rollback` once the leaked key is dead",
             f"if the {principal.kind}'s inline policy budget is full (LimitExceeded), the same deny goes in a "
             f"customer-managed policy {managed_policy_name(principal.name, params.policy_name)} attached instead",
         ]

@@ -68,9 +68,9 @@ def sweep(
     external_id: ExternalId = None,
     concurrency: Concurrency = DEFAULT_CONCURRENCY,
 ) -> None:
-    """List every long-term AWS API key in the account, of every key family (Bedrock, Claude Platform on AWS,
-    CloudWatch, CloudWatch Logs): family, owner, status, age, expiry, and flags (never-expires, older-than-N,
-    owner-admin-like). Read-only: one listing per family and page. With --accounts or --org, in each account.
+    """List every long-term API key in the account, of every family, with flags (never-expires, older-than-N,
+    owner-admin-like): Bedrock, Claude Platform on AWS, CloudWatch, CloudWatch Logs; family, owner, status, age,
+    expiry. Read-only: one listing per family and page. With --accounts or --org, in each account.
 
     Example: responder sweep --older-than 90 --output csv > bedrock-keys.csv
     """

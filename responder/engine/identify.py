@@ -45,7 +45,7 @@ def offline_facts(key: LeakedKey, now: datetime | None = None) -> dict[str, Any]
 
 def family_title(key: LeakedKey) -> str:
     family = family_of(key)
-    return "AWS service (its prefix names none offline)" if family is None else family.short_title
+    return "AWS" if family is None else family.short_title
 
 
 def find_owner(key: LeakedKey, settings: Any) -> dict[str, Any]:
@@ -132,6 +132,11 @@ def render_text(result: dict[str, Any]) -> list[str]:
             f"Kind:         long-term {key['family_title']} API key (an IAM service-specific credential)",
             f"User:         {user}",
             f"Account:      {key['account_id']}",
+            *(
+                ["Family:       not named by its prefix (AWS documents none for some services): IAM's listing tells"]
+                if key.get("family") is None
+                else []
+            ),
             f"Alias:        {key['alias']}",
         ]
     else:

@@ -14,6 +14,7 @@ from responder.engine import events as j
 from responder.engine.evidence import report_output_of
 from responder.engine.report_summary import follow_ups, opening
 from responder.engine.report_words import change_words, clock, policy_diff, second
+from responder.keys.journaled import key_words
 
 
 def containment_line(times: dict[str, Any] | None) -> str | None:
@@ -40,7 +41,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     run_id = report["run_id"]
     key = report.get("key") or {}
     lines = [
-        f"# Leaked Bedrock API key response: {report['playbook']}",
+        f"# Leaked {key_words(key)} API key response: {report['playbook']}",
         "",
         f"**{report['status'].upper()}**: {report['outcome']}.",
         "",

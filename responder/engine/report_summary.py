@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from responder.engine.report_words import clock, recheck_after, second
+from responder.keys.journaled import data_event_follow_up, key_words
 
 _ENDPOINT_NAMES = {"bedrock.amazonaws.com": "Bedrock", "bedrock-mantle.amazonaws.com": "Bedrock Mantle"}
 
@@ -17,14 +18,14 @@ def _what_leaked(report: dict[str, Any]) -> str:
     account = report.get("account") or "?"
     if key.get("kind") == "short-term":
         return (
-            f"A short-term Bedrock API key (fingerprint `{key.get('fingerprint')}`), signed by access key "
+            f"A short-term {key_words(key)} API key (fingerprint `{key.get('fingerprint')}`), signed by access key "
             f"`{key.get('access_key_id')}` of {owner} in account {account}, leaked; it is valid until "
             f"{second(key.get('expires_at'))} at the latest."
         )
     if key:
         return (
-            f"A long-term Bedrock API key (alias `{key.get('alias')}`, fingerprint `{key.get('fingerprint')}`) of "
-            f"{owner} in account {account} leaked."
+            f"A long-term {key_words(key)} API key (alias `{key.get('alias')}`, fingerprint "
+            f"`{key.get('fingerprint')}`) of {owner} in account {account} leaked."
         )
     credentials = deactivated_credentials(report)
     if credentials:
@@ -114,7 +115,9 @@ def follow_ups(report: dict[str, Any]) -> list[str]:
     whose = report.get("principal")
     owner = f"{whose['type']} {whose['name']}" if whose else "the key's principal"
     key = report.get("key") or {}
-    lines = [f"- Give the workloads that used the key a new one: every Bedrock API key of {owner} is denied now."]
+    lines = [
+        f"- Give the workloads that used the key a new one: every {key_words(key)} API key of {owner} is denied now."
+    ]
     after = recheck_after(report.get("contained_at"))
     investigated = bool((report.get("evidence") or {}).get("queries"))
     if after is not None and investigated:
@@ -123,7 +126,7 @@ def follow_ups(report: dict[str, Any]) -> list[str]:
             f"stopped: `responder investigate {run_id}`."
         )
     if investigated:
-        lines.append("- Check Bedrock Mantle data events (inference) with the CloudTrail Lake query below.")
+        lines.append(data_event_follow_up(key))
     if report.get("execution"):
         lines.append(
             "- What the key did is not in the machine's record: read it with `responder run "

@@ -117,10 +117,12 @@ class FamilyFacts(Fact):
     service_name: str
     bearer_actions: tuple[str, ...]
     event_sources: tuple[EventSource, ...]
+    short_title: str = ""  # in sentences ("a CloudWatch Logs API key"); "" in journals that did not record it
 
     @classmethod
     def of(cls, family: KeyFamily) -> FamilyFacts:
         return cls(
+            short_title=family.short_title,
             name=family.name,
             service_name=family.service_name,
             bearer_actions=family.bearer_actions,

@@ -49,3 +49,29 @@ def key_from_facts(facts: dict[str, Any] | None) -> LeakedKey | None:
             public[moment] = datetime.fromisoformat(public[moment])
         return ShortTermKey(**public, family=name or DEFAULT_FAMILY.name)
     return LongTermKey(**public, family=name)
+
+
+def key_words(facts: dict[str, Any] | None) -> str:
+    """What a report calls the run's key: "Bedrock" in "a long-term Bedrock API key"; "AWS" when neither the key's
+    prefix nor the journal named its family (a key whose family only IAM's listing told, or no key)."""
+    family = journaled_family(facts) if facts else None
+    if family is None:
+        return "AWS"
+    return family.short_title or family_named(family.name).short_title
+
+
+def data_event_follow_up(facts: dict[str, Any] | None) -> str:
+    """The follow-up that checks what LookupEvents cannot see of the key's family's bearer calls."""
+    family = journaled_family(facts) if facts else None
+    if family is None:  # no key (a sweep's run), or one whose family only IAM's listing told
+        return (
+            "- Check the data events `LookupEvents` never returns (Bedrock Mantle inference; every other key "
+            "family's bearer calls) in a trail or CloudTrail Lake event data store that records them."
+        )
+    if family.name == DEFAULT_FAMILY.name:
+        return "- Check Bedrock Mantle data events (inference) with the CloudTrail Lake query below."
+    hidden = ", ".join(s.data_resource_type or s.source for s in family.event_sources if s.bearer_calls == "data")
+    return (
+        f"- Check the key's bearer calls, CloudTrail data events ({hidden}), in a trail or CloudTrail Lake event "
+        "data store that records them: `LookupEvents` never returns them."
+    )

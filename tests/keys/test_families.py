@@ -156,6 +156,12 @@ def test_a_claude_platform_short_term_key_denies_its_role_exactly_its_family(
     assert policy["PolicyDocument"]["Statement"]["Action"] == ["aws-external-anthropic:CallWithBearerToken"]
     caveat = outcome.state.steps["investigate"].notes
     assert any("AWS::AWSExternalAnthropic::Workspace" in n and "LookupEvents never returns" in n for n in caveat)
+    # The report says what leaked: a Claude Platform key, not a Bedrock one, and where its calls hide.
+    from responder.engine.report import build_report, render_markdown
+
+    report = render_markdown(build_report(outcome.state, outcome.paths))
+    assert "A short-term Claude Platform on AWS API key" in report and "Bedrock API key" not in report
+    assert "Leaked Claude Platform on AWS API key response" in report
 
 
 def test_identify_finds_the_family_of_a_key_with_no_documented_prefix(account: Seeded, settings: Settings) -> None:
