@@ -155,6 +155,10 @@ def sweep(
             continue
         if expires is None:
             finding.flags.append("never-expires")
+        # The family's console makes a user per key: its name pattern flags it (never acted on by name alone).
+        glob = family.console_users.name_glob if family is not None else None
+        if glob and fnmatch.fnmatchcase(finding.user_name, glob):
+            finding.flags.append("console-made")
         if older_than_days is not None and finding.age_days > older_than_days:
             finding.flags.append(f"older-than-{older_than_days}d")
         if flag_owners and finding.user_name not in admins:

@@ -70,7 +70,8 @@ def sweep(
 ) -> None:
     """List every long-term API key in the account, of every family, with flags (never-expires, older-than-N,
     owner-admin-like): Bedrock, Claude Platform on AWS, CloudWatch, CloudWatch Logs; family, owner, status, age,
-    expiry. Read-only: one listing per family and page. With --accounts or --org, in each account.
+    expiry; console-made flags a user named as the family's console names its key users. Read-only: one listing
+    per family and page. With --accounts or --org, in each account.
 
     Example: responder sweep --older-than 90 --output csv > bedrock-keys.csv
     """

@@ -43,7 +43,7 @@ def test_flags_keys_and_their_owners(account: Seeded, iam: Any) -> None:
     later = datetime.now(timezone.utc) + timedelta(days=40)
     found = {f.user_name: f for f in sweep(iam, SweepFilter(), 30, ACCOUNT, now=later)}
     assert found[BYSTANDER].flags == ["never-expires", "older-than-30d", "owner-admin-like"]
-    assert found[account.user_name].flags == ["older-than-30d"]
+    assert found[account.user_name].flags == ["console-made", "older-than-30d"]  # BedrockAPIKey-*
     assert found[account.user_name].age_days == 40 and found[account.user_name].expires
 
 

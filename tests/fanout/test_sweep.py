@@ -61,7 +61,7 @@ def test_sweep_lists_and_flags_every_key(account: Seeded, iam: Any, requests: Re
     assert old["user_name"] == "old-admin" and old["flags"] == "never-expires,older-than-90d,owner-admin-like"
     assert found["fresh-bot"]["flags"] == "owner-admin-like" and found["fresh-bot"]["expires"]
     assert found["ml-pipeline"]["flags"] == "never-expires"
-    assert found["BedrockAPIKey-demo"]["flags"] == ""
+    assert found["BedrockAPIKey-demo"]["flags"] == "console-made"
 
 
 def test_sweep_filters(account: Seeded, iam: Any) -> None:

@@ -58,3 +58,12 @@ def test_family_neutral_names_find_the_playbooks_that_cover_every_family() -> No
 
     assert find_playbook("contain-api-keys") == find_playbook("contain-bedrock-keys")
     assert find_playbook("api-key-guardrails") == find_playbook("bedrock-key-guardrails")
+
+
+def test_sweep_flags_users_named_as_a_family_console_names_them(account: Seeded) -> None:
+    iam = boto3.client("iam", region_name="us-east-1")
+    iam.create_user(UserName="AeaApiKey-x1y2")
+    create_credential(ACCOUNT, "AeaApiKey-x1y2", FAMILIES["claude-platform"].service_name)
+    flags = {f.user_name: f.flags for f in sweep(iam, SweepFilter(), None, ACCOUNT, flag_owners=False)}
+    assert "console-made" in flags["AeaApiKey-x1y2"] and "console-made" in flags[account.user_name]
+    assert "console-made" not in flags["ml-pipeline"]
