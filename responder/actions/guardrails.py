@@ -29,7 +29,7 @@ from responder.actions.states import no_states_form
 from responder.keys import FAMILIES, family_named
 
 GUARDRAIL_POLICY_NAME = "ResponderBedrockKeyGuardrails"
-BEARER_ACTIONS = ["bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"]
+BEARER_ACTIONS = list(FAMILIES["bedrock"].bearer_actions)
 
 
 def guardrail_document(

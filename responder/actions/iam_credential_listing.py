@@ -14,7 +14,7 @@ from responder.aws.clients import ClientError, error_code
 from responder.errors import UserError
 from responder.keys import FAMILIES, LongTermKey, family_of
 
-BEDROCK = "bedrock.amazonaws.com"
+BEDROCK = FAMILIES["bedrock"].service_name  # the default: journals and steps from before key families
 CREDENTIAL_ID = r"^[A-Za-z0-9_]{20,128}$"
 SERVICE_NAME = r"^[a-z0-9-]+\.amazonaws\.com$"
 

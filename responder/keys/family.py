@@ -11,7 +11,7 @@ relies on it to choose a principal (docs/key-families.md).
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -101,7 +101,7 @@ class KeyFamily(Fact):
     def playbook_for(self, kind: KeyKind) -> str:
         return self.playbooks[kind]
 
-    def deny_document(self) -> dict[str, object]:
+    def deny_document(self) -> dict[str, Any]:
         """The policy that denies this family's bearer-token calls to one principal."""
         return {
             "Version": "2012-10-17",

@@ -127,11 +127,22 @@ def test_the_sandbox_incident_of_every_family_is_contained_with_its_deny(
 def test_no_module_outside_the_families_names_another_family() -> None:
     """A family's service name and prefixes live in its module: consumers ask the family. (The sandbox emulates
     AWS and issues the keys, so it names the services as AWS does.)"""
-    names = ("aws-external-anthropic", "cloudwatch.amazonaws.com", "logs.amazonaws.com", "AEAA", "PLAYBOOK_FOR")
+    names = (
+        "aws-external-anthropic",
+        "cloudwatch.amazonaws.com",
+        "logs.amazonaws.com",
+        "AEAA",
+        "PLAYBOOK_FOR",
+        ':CallWithBearerToken"',  # a bearer action spelled out: the family declares its own
+        '"bedrock.amazonaws.com"',  # Bedrock's service name: the family's (CloudTrail's event sources excepted)
+    )
     offenders = [
         f"{path.relative_to(PACKAGE)}: {name}"
         for path in PACKAGE.rglob("*.py")
-        if not path.is_relative_to(PACKAGE / "keys") and not path.is_relative_to(PACKAGE / "sandbox")
+        if not path.is_relative_to(PACKAGE / "keys")
+        and not path.is_relative_to(PACKAGE / "sandbox")
+        # Not yet asked of the family: CloudTrail's endpoint names (issue 22, left for a later change).
+        and path.name not in ("cloudtrail_records.py", "report_summary.py")
         for name in names
         if name in path.read_text(encoding="utf-8")
     ]
