@@ -60,6 +60,12 @@ def key_words(facts: dict[str, Any] | None) -> str:
     return family.short_title or family_named(family.name).short_title
 
 
+def key_title(facts: dict[str, Any] | None) -> str:
+    """The key's family by its full name ("Amazon Bedrock"), for titles; "AWS" as in key_words."""
+    family = journaled_family(facts) if facts else None
+    return "AWS" if family is None else family_named(family.name).title
+
+
 def data_event_follow_up(facts: dict[str, Any] | None) -> str:
     """The follow-up that checks what LookupEvents cannot see of the key's family's bearer calls."""
     family = journaled_family(facts) if facts else None
