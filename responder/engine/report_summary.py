@@ -30,8 +30,8 @@ def _what_leaked(report: dict[str, Any]) -> str:
     credentials = deactivated_credentials(report)
     if credentials:
         users = ", ".join(sorted({str(u) for u in credentials.values()}))
-        return f"{len(credentials)} Bedrock API key(s) in account {account} were selected, of users {users}."
-    return f"Bedrock API keys of {owner} in account {account} were selected."
+        return f"{len(credentials)} API key(s) in account {account} were selected, of users {users}."
+    return f"API keys of {owner} in account {account} were selected."
 
 
 def deactivated_credentials(report: dict[str, Any]) -> dict[str, str]:
