@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 from responder.errors import UserError
+from responder.keys.registry import may_hold_key
 from responder.playbook.model import Parameter, Playbook
-from responder.redaction import SECRETS, may_hold_key, shown
+from responder.redaction import SECRETS, shown
 
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
 _DIGITS = re.compile(r"[+-]?[0-9][0-9_]*")  # what int() reads as a whole number, however long
