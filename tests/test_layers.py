@@ -9,7 +9,17 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "responder"
 # Lowest first. A module may import its own layer and the ones before it.
 LAYERS = [
-    ("base", ("responder", "responder.errors", "responder.redaction", "responder.keys", "responder.clock")),
+    (
+        "base",
+        (
+            "responder",
+            "responder.errors",
+            "responder.redaction",
+            "responder.keys",
+            "responder.names",
+            "responder.clock",
+        ),
+    ),
     ("aws", ("responder.aws",)),
     ("actions", ("responder.actions",)),
     ("playbook", ("responder.playbook",)),

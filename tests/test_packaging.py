@@ -35,7 +35,8 @@ def test_a_free_name_and_one_version() -> None:
 def test_the_core_is_slim_and_the_emulator_an_extra() -> None:
     assert {name_of(r) for r in PROJECT["dependencies"]} == CORE
     sandbox = {name_of(r): r for r in PROJECT["optional-dependencies"]["sandbox"]}
-    assert {"moto", "flask", "flask-cors", "aws-bedrock-token-generator"} == set(sandbox)
+    generators = {"aws-bedrock-token-generator", "token-generator-for-aws-external-anthropic"}
+    assert {"moto", "flask", "flask-cors", *generators} == set(sandbox)
     moto_extras = set(re.search(r"\[(.*)\]", sandbox["moto"]).group(1).split(","))  # type: ignore[union-attr]
     # What the sandbox emulates, and what the Step Functions and Security Hub work needs (securityhub has no extra)
     assert {"iam", "sts", "organizations", "cloudtrail", "stepfunctions", "s3", "events"} <= moto_extras

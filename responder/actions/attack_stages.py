@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from responder.actions.cloudtrail_records import BEDROCK_SOURCE, MANTLE_SOURCE
+
 Stage = Literal["reconnaissance", "entitlement", "evasion", "persistence", "monetisation"]
 # In the order an attack goes through them: a later stage reached is the worse news.
 STAGES: tuple[Stage, ...] = ("reconnaissance", "entitlement", "evasion", "persistence", "monetisation")
 
-BEDROCK = "bedrock.amazonaws.com"  # Bedrock's control plane and its runtime (InvokeModel, Converse) log as one source
-MANTLE = "bedrock-mantle.amazonaws.com"
+# CloudTrail's event sources (cloudtrail_records names Bedrock's two endpoints). Bedrock's control plane and its
+# runtime (InvokeModel, Converse) log under one source.
+BEDROCK, MANTLE = BEDROCK_SOURCE, MANTLE_SOURCE
 IAM = "iam.amazonaws.com"
 
 # (eventSource, eventName or prefix*) -> stage. The one place a stage is decided.
@@ -64,15 +67,6 @@ def stage_of(source: Any, name: Any) -> Stage | None:
         if row_source == source and row_name.endswith("*") and name.startswith(row_name[:-1]):
             return stage
     return None
-
-
-def actor_of(record: dict[str, Any]) -> str | None:
-    """Who made the call: the ARN CloudTrail's userIdentity names (a role session's ARN carries its session name)."""
-    identity = record.get("userIdentity")
-    if not isinstance(identity, dict):
-        return None
-    arn = identity.get("arn")
-    return str(arn) if arn else None
 
 
 def names_principal(record: dict[str, Any], kind: str, name: str) -> bool:

@@ -26,7 +26,7 @@ from responder.actions.registry import register
 from responder.actions.states import Chain, Path, StatesStep, choose, failing, passing, single, states_form
 from responder.aws.clients import ClientError, error_code
 from responder.errors import UserError
-from responder.keys import ShortTermKey
+from responder.keys import ShortTermKey, family_named
 
 GLOBAL_REGION = "us-east-1"  # IAM and STS events land here
 LOOKBACK = timedelta(days=90)  # LookupEvents sees 90 days of management events
@@ -148,6 +148,9 @@ class ResolveShortTermKey(Action[ResolveShortParams, ShortTermPrincipal]):
         "expires_at",
         "expired",
         "regions",
+        "bearer_actions",
+        "deny_policy_name",
+        "family",
     )
 
     def snapshot(self, ctx: ActionContext, params: ResolveShortParams) -> ShortTermPrincipal:
@@ -249,6 +252,10 @@ class ResolveShortTermKey(Action[ResolveShortParams, ShortTermPrincipal]):
                 "expires_at": key.expires_at if key else None,
                 "expired": key.expired() if key else None,
                 "regions": self._regions(key, params.regions),
+                # What the deny steps deny: the key's family's bearer actions (Bedrock's without a key).
+                "bearer_actions": list(family_named(key.family if key else None).bearer_actions),
+                "deny_policy_name": family_named(key.family if key else None).deny_policy_name,
+                "family": family_named(key.family if key else None).name,
             },
             notes=notes,
         )
@@ -263,6 +270,20 @@ class InvestigateParams(ActionParams):
     contained_at: datetime | None = None
     regions: Regions = Field(default_factory=list)
     max_events: int = Field(default=1000, ge=1, le=100_000)
+    family: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*$")  # the key's family; None: Bedrock
+
+
+def visibility_note(family_name: str | None) -> str:
+    """What LookupEvents cannot see of the family's bearer calls: data events are recorded only by a trail."""
+    family = family_named(family_name)
+    if family.name == "bedrock":
+        return MANTLE_NOTE
+    hidden = ", ".join(f"{s.source} ({s.data_resource_type or 'data events'})" for s in family.data_event_sources)
+    return (
+        f"{family.title}'s bearer-token calls are CloudTrail data events ({hidden}): LookupEvents never returns "
+        "them, so they are not counted here; search a trail or a CloudTrail Lake event data store that records "
+        "these data events"
+    )
 
 
 @register
@@ -287,12 +308,12 @@ class InvestigateKeyActivity(Action[InvestigateParams, ActivitySnapshot]):
     def plan(self, ctx: ActionContext, params: InvestigateParams, snapshot: ActivitySnapshot) -> StepPlan:
         if snapshot.by is None:
             note = "nothing to look up by: give the key (its access key id) or a user name to investigate"
-            return StepPlan(outputs={"activity": None, "events": []}, notes=[note, MANTLE_NOTE])
+            return StepPlan(outputs={"activity": None, "events": []}, notes=[note, visibility_note(params.family)])
         activity = summarise(snapshot, params.contained_at)
         notes = [
             f"{activity['bearer_token_calls']} call(s) made with a bearer token "
             f"({counts_text(activity['by_source'])}; {snapshot.by}, {', '.join(snapshot.regions)})",
-            MANTLE_NOTE,
+            visibility_note(params.family),
         ]
         if not params.regions:
             notes.append(

@@ -9,7 +9,6 @@ from typing import Any
 
 from pydantic import Field
 
-from responder.actions.attack_stages import actor_of
 from responder.actions.base import ActionSnapshot
 from responder.clock import parse_time
 
@@ -54,6 +53,15 @@ def bearer_token_type(record: dict[str, Any]) -> str | None:
         if isinstance(fields, dict) and fields.get("bearerTokenType"):
             return str(fields["bearerTokenType"])
     return None
+
+
+def actor_of(record: dict[str, Any]) -> str | None:
+    """Who made the call: the ARN CloudTrail's userIdentity names (a role session's ARN carries its session name)."""
+    identity = record.get("userIdentity")
+    if not isinstance(identity, dict):
+        return None
+    arn = identity.get("arn")
+    return str(arn) if arn else None
 
 
 def after(record: dict[str, Any], moment: datetime | None) -> bool:

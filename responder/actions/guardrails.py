@@ -28,13 +28,23 @@ from responder.actions.deny_only import DenyOnlyDocument, require_deny_only
 from responder.actions.iam_principals import POLICY_NAME, USER_NAME, InlinePolicySnapshot, Principal
 from responder.actions.registry import register
 from responder.actions.states import no_states_form
+from responder.keys import FAMILIES, family_named
 
 GUARDRAIL_POLICY_NAME = "ResponderBedrockKeyGuardrails"
-BEARER_ACTIONS = ["bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"]
+BEARER_ACTIONS = list(FAMILIES["bedrock"].bearer_actions)
 
 
-def guardrail_document(max_key_age_days: int, deny_bearer: str, model_arns: list[str]) -> dict[str, Any]:
-    creates_bedrock_key = {"StringEquals": {"iam:ServiceSpecificCredentialServiceName": "bedrock.amazonaws.com"}}
+def guardrail_document(
+    max_key_age_days: int, deny_bearer: str, model_arns: list[str], families: list[str] | None = None
+) -> dict[str, Any]:
+    """The guardrails for the key families named (every family when None): their keys' creation conditions on
+    iam:CreateServiceSpecificCredential, their bearer actions, and a token-type condition where a family has one.
+    (The statement ids keep their 0.1 names: policies already in place stay recognisable.)"""
+    chosen = [family_named(name) for name in families] if families else list(FAMILIES.values())
+    services = [f.service_name for f in chosen]
+    creates_bedrock_key = {
+        "StringEquals": {"iam:ServiceSpecificCredentialServiceName": services[0] if len(services) == 1 else services}
+    }
     statements: list[dict[str, Any]] = [
         {
             "Sid": "DenyLongLivedBedrockKeys",
@@ -55,18 +65,24 @@ def guardrail_document(max_key_age_days: int, deny_bearer: str, model_arns: list
         },
     ]
     if deny_bearer == "all":
-        statements.append({"Sid": "DenyBearerTokens", "Effect": "Deny", "Action": BEARER_ACTIONS, "Resource": "*"})
+        every = [action for f in chosen for action in f.bearer_actions]
+        statements.append({"Sid": "DenyBearerTokens", "Effect": "Deny", "Action": every, "Resource": "*"})
     elif deny_bearer in ("short-term", "long-term"):
         token_type = "SHORT_TERM" if deny_bearer == "short-term" else "LONG_TERM"
-        statements.append(
-            {
-                "Sid": f"Deny{token_type.title().replace('_', '')}BearerTokens",
-                "Effect": "Deny",
-                "Action": "bedrock:CallWithBearerToken",
-                "Resource": "*",
-                "Condition": {"StringEquals": {"bedrock:bearerTokenType": token_type}},
-            }
-        )
+        # Only a family that declares a bearer-token-type condition key (Bedrock's, on its first action) can deny
+        # one kind of its tokens.
+        typed = [(f, k) for f in chosen for k in f.condition_keys if k.endswith(":bearerTokenType")]
+        for index, (family, condition) in enumerate(typed):
+            suffix = "" if index == 0 else family.name.title().replace("-", "")
+            statements.append(
+                {
+                    "Sid": f"Deny{token_type.title().replace('_', '')}BearerTokens{suffix}",
+                    "Effect": "Deny",
+                    "Action": family.bearer_actions[0],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {condition: token_type}},
+                }
+            )
     if model_arns:
         statements.append(
             {"Sid": "OnlyTheseModels", "Effect": "Deny", "Action": "bedrock:InvokeModel*", "NotResource": model_arns}
@@ -79,6 +95,7 @@ class RenderParams(ActionParams):
     deny_bearer: Literal["none", "short-term", "long-term", "all"] = "none"
     model_arns: CommaList = Field(default_factory=list)
     scope: Literal["principal", "scp"] = "principal"
+    families: CommaList = Field(default_factory=list)  # key family names; empty: every family
 
 
 @register
@@ -96,7 +113,9 @@ class RenderGuardrails(Action[RenderParams, NoSnapshot]):
         return NoSnapshot()
 
     def plan(self, ctx: ActionContext, params: RenderParams, snapshot: NoSnapshot) -> StepPlan:
-        document = guardrail_document(params.max_key_age_days, params.deny_bearer, params.model_arns)
+        document = guardrail_document(
+            params.max_key_age_days, params.deny_bearer, params.model_arns, params.families or None
+        )
         notes = [f"policy: {len(document['Statement'])} statements"]
         if params.deny_bearer in ("short-term", "long-term"):
             notes.append(

@@ -1,8 +1,7 @@
-"""Actions on IAM service-specific credentials: the long-term Bedrock API keys themselves."""
+"""Actions on IAM service-specific credentials: the long-term API keys themselves, of any key family."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from pydantic import Field
@@ -15,13 +14,26 @@ from responder.actions.base import (
     Applied,
     Change,
     ChangeTarget,
-    JournalTime,
     StepPlan,
     Target,
     UndoResult,
 )
+
+# BEDROCK, Credential, list_bedrock_credentials and remember_listing are imported from here too (re-exported):
+# they lived here before the listing had a module of its own.
+from responder.actions.iam_credential_listing import BEDROCK as BEDROCK
+from responder.actions.iam_credential_listing import (
+    CREDENTIAL_ID,
+    SERVICE_NAME,
+    by_alias,
+    cache_key,
+    refuse_two_owners,
+    user_credentials,
+)
+from responder.actions.iam_credential_listing import Credential as Credential
+from responder.actions.iam_credential_listing import list_bedrock_credentials as list_bedrock_credentials
+from responder.actions.iam_credential_listing import remember_listing as remember_listing
 from responder.actions.iam_principals import USER_NAME
-from responder.actions.reads import in_background
 from responder.actions.registry import register
 from responder.actions.states import (
     REACTIVATE_ASKED,
@@ -36,86 +48,10 @@ from responder.actions.states import (
     states_form,
     unless_absent,
 )
-from responder.aws.clients import ClientError, error_code, request_id
+from responder.aws.clients import request_id
 from responder.errors import UserError
-from responder.keys import LongTermKey
-
-BEDROCK = "bedrock.amazonaws.com"
-CREDENTIAL_ID = r"^[A-Za-z0-9_]{20,128}$"
-
-
-def list_bedrock_credentials(iam: Any, **scope: Any) -> list[dict[str, Any]]:
-    """Every Bedrock credential in scope (UserName=... or AllUsers=True). boto3 has no paginator for it."""
-    found: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"ServiceName": BEDROCK, **scope}
-    while True:
-        page = iam.list_service_specific_credentials(**kwargs)
-        found.extend(page.get("ServiceSpecificCredentials", []))
-        if not page.get("IsTruncated"):
-            return found
-        kwargs["Marker"] = page["Marker"]
-
-
-class Credential(ActionSnapshot):
-    """The journaled view of a credential: never a secret (list responses carry none anyway)."""
-
-    credential_id: str
-    user_name: str
-    status: str
-    alias: str | None = None
-    created: JournalTime | None = None
-    expires: JournalTime | None = None
-
-    @classmethod
-    def from_listing(cls, cred: dict[str, Any]) -> Credential:
-        return cls(
-            credential_id=cred["ServiceSpecificCredentialId"],
-            user_name=cred["UserName"],
-            status=cred["Status"],
-            alias=cred.get("ServiceCredentialAlias"),
-            created=cred.get("CreateDate"),
-            expires=cred.get("ExpirationDate"),
-        )
-
-
-def _cache_key(user_name: str) -> tuple[str, str]:
-    return ("bedrock-credentials", user_name)
-
-
-def remember_listing(ctx: ActionContext, every: list[dict[str, Any]]) -> None:
-    """An account-wide listing (AllUsers) answers every listed user's own listing too: no read per key after it."""
-    by_user: dict[str, list[Credential]] = {}
-    for cred in every:
-        by_user.setdefault(cred["UserName"], []).append(Credential.from_listing(cred))
-    for user_name, creds in by_user.items():
-        ctx.reads.put(_cache_key(user_name), creds)
-
-
-def _user_credentials(ctx: ActionContext, user_name: str, fresh: bool = False) -> dict[str, Credential]:
-    """The user's Bedrock credentials by id: read once per run, or afresh (verification, undo)."""
-
-    def read() -> list[Credential]:
-        try:
-            creds = list_bedrock_credentials(ctx.clients.iam, UserName=user_name)
-        except ClientError as exc:
-            if error_code(exc) == "NoSuchEntity":
-                raise UserError(f"IAM user {user_name!r} does not exist in account {ctx.account_id}") from None
-            raise
-        return [Credential.from_listing(c) for c in creds]
-
-    if fresh:
-        listed = read()
-        ctx.reads.put(_cache_key(user_name), listed)
-    else:
-        listed = ctx.reads.get(_cache_key(user_name), read)
-    return {c.credential_id: c for c in listed}
-
-
-def _listed_or_none(ctx: ActionContext, user_name: str) -> list[Credential] | None:
-    try:
-        return list(_user_credentials(ctx, user_name).values())
-    except UserError:  # no such user (renamed?): the caller searches the account by alias
-        return None
+from responder.keys import FAMILIES, LongTermKey, family_of
+from responder.keys.registry import family_of_service
 
 
 class ResolveParams(ActionParams):
@@ -128,18 +64,29 @@ class ResolveSnapshot(ActionSnapshot):
     credentials: list[Credential]
     matched_by: str  # how they were found: "the key's alias ..." or "user ..."
     narrowed: bool  # the operator named one credential
+    # The key family whose listing holds them; Bedrock's is left out, as journals before families have it.
+    family: str = Field(default="bedrock", exclude_if=lambda value: value == "bedrock")
 
 
 @register
 class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
     name = "iam.resolve-long-term-key"
-    summary = "Find the IAM user and Bedrock credential(s) behind a long-term key (read-only)"
+    summary = "Find the IAM user and service credential(s) behind a long-term API key of any family (read-only)"
     Params = ResolveParams
     Snapshot = ResolveSnapshot
     permissions = ("iam:ListServiceSpecificCredentials",)
     reversible = True
     mutating = False
-    outputs = ("user_name", "credential_ids", "credentials", "created_at")
+    outputs = (
+        "user_name",
+        "credential_ids",
+        "credentials",
+        "created_at",
+        "service_name",
+        "bearer_actions",
+        "deny_policy_name",
+        "family",
+    )
 
     def snapshot(self, ctx: ActionContext, params: ResolveParams) -> ResolveSnapshot:
         key = params.key
@@ -147,49 +94,50 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
             raise UserError(
                 "give the leaked key with --key-file FILE, or name it: -p user_name=... -p credential_id=..."
             )
+        family = FAMILIES["bedrock"] if key is None else family_of(key)
         if key is not None:
-            if params.user_name and params.user_name != key.user_name:
-                raise UserError(f"the key names user {key.user_name!r}, not {params.user_name!r}")
-            # The key names its user: list that user's credentials while the operator's identity is checked,
-            # and match the alias AWS returns rather than rebuilding it (it may carry a suffix).
-            listing = in_background(functools.partial(_listed_or_none, ctx, key.user_name))
-            if key.account_id != ctx.account_id:
-                raise UserError(
-                    f"the key belongs to account {key.account_id}, but your credentials are for account "
-                    f"{ctx.account_id}: use a profile in {key.account_id}"
-                )
-            matches = [c for c in listing.result() or [] if c.alias == key.alias]
-            if not matches:  # a renamed user keeps its credentials and their alias: search the whole account
-                every = list_bedrock_credentials(ctx.clients.iam, AllUsers=True)
-                remember_listing(ctx, every)
-                matches = [Credential.from_listing(c) for c in every if c.get("ServiceCredentialAlias") == key.alias]
-            if not matches:
-                raise UserError(
-                    f"no Bedrock credential in account {ctx.account_id} has the key's alias {key.alias!r}: "
-                    "it may already be deleted (check: aws iam list-service-specific-credentials --all-users)"
-                )
+            if params.user_name and params.user_name not in key.candidate_users:
+                raise UserError(f"the key names user {key.alias_user!r}, not {params.user_name!r}")
+            matches = by_alias(ctx, key)
             how = f"the key's alias {key.alias}"
         else:
-            assert params.user_name is not None  # checked above; narrows the type
-            matches = list(_user_credentials(ctx, params.user_name).values())
+            assert params.user_name is not None and family is not None  # checked above; narrows the type
+            matches = list(user_credentials(ctx, params.user_name).values())
             how = f"user {params.user_name}"
         if params.credential_id is not None:
             narrowed = [m for m in matches if m.credential_id == params.credential_id]
             if not narrowed:
-                raise UserError(f"credential {params.credential_id} is not a Bedrock credential of {how}")
+                what = "credential" if family is None else f"{family.short_title} credential"
+                raise UserError(f"credential {params.credential_id} is not a {what} of {how}")
             matches = narrowed
         elif not matches:
             raise UserError(f"{how} has no Bedrock API key (service-specific credential)")
-        return ResolveSnapshot(credentials=matches, matched_by=how, narrowed=params.credential_id is not None)
+        else:
+            refuse_two_owners(matches, how)
+        found = family_of_service(matches[0].service_name or BEDROCK) or family or FAMILIES["bedrock"]
+        return ResolveSnapshot(
+            credentials=matches, matched_by=how, narrowed=params.credential_id is not None, family=found.name
+        )
 
     def known_before(self, params: ResolveParams) -> dict[str, Any]:
         # The user the key (or the operator) names; a renamed user's credentials found by alias name another.
         user_name = params.key.user_name if params.key is not None else params.user_name
-        return {"user_name": user_name} if user_name else {}
+        if not user_name:
+            return {}
+        # A key that names its family names what the deny will be: the deny's snapshot can be read at once (if the
+        # listing shows another family, the deny reads again with what the plan says).
+        family = family_of(params.key) if params.key is not None else None
+        if family is None:
+            return {"user_name": user_name}
+        return {
+            "user_name": user_name,
+            "bearer_actions": list(family.bearer_actions),
+            "deny_policy_name": family.deny_policy_name,
+        }
 
     def plan(self, ctx: ActionContext, params: ResolveParams, snapshot: ResolveSnapshot) -> StepPlan:
-        creds = snapshot.credentials
-        notes = [f"found {len(creds)} Bedrock credential(s) by {snapshot.matched_by}"]
+        creds, family = snapshot.credentials, FAMILIES[snapshot.family]
+        notes = [f"found {len(creds)} {family.short_title} credential(s) by {snapshot.matched_by}"]
         if len(creds) > 1 and not snapshot.narrowed:
             notes.append(
                 f"{len(creds)} credentials match and the key cannot tell them apart offline: all are contained; "
@@ -201,6 +149,11 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
                 "credential_ids": [c.credential_id for c in creds],
                 "credentials": [c.model_dump() for c in creds],  # outputs are plain values: references index them
                 "created_at": min((c.created for c in creds if c.created), default=None),
+                # What the next steps contain, from the family whose listing holds the credential.
+                "service_name": family.service_name,
+                "bearer_actions": list(family.bearer_actions),
+                "deny_policy_name": family.deny_policy_name,
+                "family": family.name,
             },
             notes=notes,
         )
@@ -209,6 +162,7 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
 class CredentialsParams(ActionParams):
     user_name: str = Field(pattern=USER_NAME)
     credential_ids: list[str] = Field(min_length=1)
+    service_name: str = Field(default=BEDROCK, pattern=SERVICE_NAME)  # the key family's IAM service name
 
 
 class CredentialsSnapshot(ActionSnapshot):
@@ -216,7 +170,7 @@ class CredentialsSnapshot(ActionSnapshot):
 
 
 def _current(ctx: ActionContext, params: CredentialsParams, fresh: bool = False) -> CredentialsSnapshot:
-    creds = _user_credentials(ctx, params.user_name, fresh)
+    creds = user_credentials(ctx, params.user_name, fresh, params.service_name)
     return CredentialsSnapshot(credentials={cid: creds.get(cid) for cid in params.credential_ids})
 
 
@@ -268,7 +222,7 @@ class DeactivateServiceCredentials(Action[CredentialsParams, CredentialsSnapshot
     def apply(
         self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot, plan: StepPlan
     ) -> Applied:
-        ctx.reads.forget(_cache_key(params.user_name))
+        ctx.reads.forget(cache_key(params.user_name, params.service_name))
         ids = []
         for change in plan.changes:
             ids.append(request_id(ctx.clients.iam.update_service_specific_credential(**change.parameters)))
@@ -284,7 +238,7 @@ class DeactivateServiceCredentials(Action[CredentialsParams, CredentialsSnapshot
         was_active = [cid for cid, c in snapshot.credentials.items() if c and c.status == "Active"]
         if not was_active:
             return UndoResult(status="nothing-to-undo", message="no credential was active before this run")
-        existing = _user_credentials(ctx, params.user_name, fresh=True)
+        existing = user_credentials(ctx, params.user_name, fresh=True, service_name=params.service_name)
         gone = [cid for cid in was_active if cid not in existing]
         was_active = [cid for cid in was_active if cid in existing]
         gone_note = f"; {', '.join(gone)} no longer exist(s) and cannot be re-activated" if gone else ""
@@ -347,7 +301,7 @@ class DeleteServiceCredentials(Action[CredentialsParams, CredentialsSnapshot]):
     def apply(
         self, ctx: ActionContext, params: CredentialsParams, snapshot: CredentialsSnapshot, plan: StepPlan
     ) -> Applied:
-        ctx.reads.forget(_cache_key(params.user_name))
+        ctx.reads.forget(cache_key(params.user_name, params.service_name))
         ids = []
         for change in plan.changes:
             ids.append(request_id(ctx.clients.iam.delete_service_specific_credential(**change.parameters)))
@@ -386,17 +340,27 @@ def _resolve_states(step: StatesStep) -> Chain:
     listing = _listed_states(
         step, user, "list the user's Bedrock keys", "$.listing", {"credentials.$": "$.ServiceSpecificCredentials"}
     )
+    # The exported machine contains Bedrock keys: what the later steps deny is Bedrock's.
+    bedrock = FAMILIES["bedrock"]
+    family = {
+        "service_name": bedrock.service_name,
+        "bearer_actions": list(bedrock.bearer_actions),
+        "deny_policy_name": bedrock.deny_policy_name,
+        "family": bedrock.name,
+    }
     given = passing(
         step.name("contain the credentials named in the input"),
         step.result_path,
         user_name=user,
         credential_ids=Path("$.input.credential_ids"),
+        **family,
     )
     every = passing(
         step.name("contain every Bedrock key of the user"),
         step.result_path,
         user_name=user,
         credential_ids=Path("$.listing.credentials[*].ServiceSpecificCredentialId"),
+        **family,
     )
     none = failing(step.name("no Bedrock key"), "Responder.NoBedrockKey", "the user has no Bedrock API key")
     return listing.then(

@@ -1,4 +1,5 @@
-"""Select the account's long-term Bedrock keys with the `sweep` filter: the list a containment group runs over."""
+"""Select the account's long-term API keys of every family with the `sweep` filter: the list a containment group
+runs over, each item carrying what its family's containment needs (service name, bearer actions, deny policy)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from typing import Any
 from pydantic import Field
 
 from responder.actions.base import Action, ActionContext, ActionParams, ActionSnapshot, StepPlan
-from responder.actions.iam_credentials import BEDROCK, list_bedrock_credentials, remember_listing
-from responder.actions.key_inventory import FILTER_PATTERN, SweepFilter, sweep
+from responder.actions.iam_credentials import BEDROCK, remember_listing
+from responder.actions.key_inventory import FILTER_PATTERN, SweepFilter, list_every_family, sweep
 from responder.actions.registry import register
 from responder.actions.states import Chain, Path, StatesStep, choose, failing, passing, states_form
 from responder.errors import UserError
+from responder.keys import FAMILIES
 
 
 class SelectParams(ActionParams):
@@ -27,6 +29,22 @@ class SelectedKey(ActionSnapshot):
     status: str
     created: str  # ISO 8601, as the sweep reports it
     expires: str | None
+    # The key's family and what containing it needs; Bedrock's in journals from before families.
+    # Left out of the journal when Bedrock's, so a snapshot of an earlier version journals the same.
+    family: str = Field(default="bedrock", exclude_if=lambda value: value == "bedrock")
+    service_name: str = Field(default=BEDROCK, exclude_if=lambda value: value == BEDROCK)
+    bearer_actions: list[str] = Field(
+        default_factory=lambda: list(FAMILIES["bedrock"].bearer_actions),
+        exclude_if=lambda value: value == list(FAMILIES["bedrock"].bearer_actions),
+    )
+    deny_policy_name: str = Field(
+        default=FAMILIES["bedrock"].deny_policy_name,
+        exclude_if=lambda value: value == FAMILIES["bedrock"].deny_policy_name,
+    )
+
+    def item(self) -> dict[str, Any]:
+        """The group's item: every field, Bedrock's included (the steps refer to them all)."""
+        return {name: getattr(self, name) for name in type(self).model_fields}
 
 
 class SelectedKeys(ActionSnapshot):
@@ -36,7 +54,7 @@ class SelectedKeys(ActionSnapshot):
 @register
 class SelectBedrockKeys(Action[SelectParams, SelectedKeys]):
     name = "iam.select-bedrock-keys"
-    summary = "List the long-term Bedrock keys a sweep filter selects, one item per key (read-only)"
+    summary = "List the long-term API keys (every family) a sweep filter selects, one item per key (read-only)"
     Params = SelectParams
     Snapshot = SelectedKeys
     permissions = ("iam:ListServiceSpecificCredentials",)
@@ -46,8 +64,10 @@ class SelectBedrockKeys(Action[SelectParams, SelectedKeys]):
 
     def snapshot(self, ctx: ActionContext, params: SelectParams) -> SelectedKeys:
         selected = SweepFilter.parse(params.filter)
-        every = list_bedrock_credentials(ctx.clients.iam, AllUsers=True)
-        remember_listing(ctx, every)  # the snapshot of every key's deactivation: no read per key
+        listed = list_every_family(ctx.clients.iam, selected)
+        for service_name, creds in listed.items():
+            remember_listing(ctx, creds, service_name)  # the snapshot of every key's deactivation: no read per key
+        every = [cred for creds in listed.values() for cred in creds]
         findings = sweep(
             ctx.clients.iam, selected, selected.older_than_days, ctx.account_id, flag_owners=False, listing=every
         )
@@ -60,13 +80,17 @@ class SelectBedrockKeys(Action[SelectParams, SelectedKeys]):
                     status=f.status,
                     created=f.created,
                     expires=f.expires,
+                    family=f.family,
+                    service_name=FAMILIES[f.family].service_name,
+                    bearer_actions=list(FAMILIES[f.family].bearer_actions),
+                    deny_policy_name=FAMILIES[f.family].deny_policy_name,
                 )
                 for f in findings
             ]
         )
 
     def plan(self, ctx: ActionContext, params: SelectParams, snapshot: SelectedKeys) -> StepPlan:
-        keys = [k.model_dump() for k in snapshot.keys]  # a group's items are plain values
+        keys = [k.item() for k in snapshot.keys]  # a group's items are plain values
         owners = len({k.user_name for k in snapshot.keys})
         note = f"filter {params.filter!r} selects {len(keys)} key(s) of {owners} user(s)"
         if not keys:
@@ -83,6 +107,11 @@ def select_rule(text: str) -> dict[str, Any] | None:
     filter the States Language cannot express."""
     selected = SweepFilter.parse(text)
     rules: list[dict[str, Any]] = []
+    if selected.family not in (None, "bedrock"):
+        raise UserError(
+            f"filter family={selected.family}: the exported machine contains Bedrock keys only; run "
+            "`responder run contain-bedrock-keys` for other families"
+        )
     if selected.older_than_days is not None:
         raise UserError(
             "filter older-than=DAYS cannot run on Step Functions (its JSONPath language has no date arithmetic): "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import Field
 
@@ -27,21 +27,22 @@ from responder.actions.reads import together
 from responder.actions.registry import register
 from responder.actions.states import Chain, Path, StatesForm, StatesStep, states_form
 from responder.aws.clients import ClientError, error_code, request_id
+from responder.keys import FAMILIES
 
 # Both endpoints, each with its own action: denying only the first leaves Bedrock Mantle open (FACTS.md).
-DENY_BEARER_TOKENS: dict[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": {
-        "Effect": "Deny",
-        "Action": ["bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"],
-        "Resource": "*",
-    },
-}
-DEFAULT_POLICY_NAME = "ResponderDenyBedrockBearerTokens"
+DENY_BEARER_TOKENS: dict[str, Any] = FAMILIES["bedrock"].deny_document()
+DEFAULT_POLICY_NAME = FAMILIES["bedrock"].deny_policy_name  # ResponderDenyBedrockBearerTokens, as in 0.1
 
 
-def managed_policy_name(principal_name: str) -> str:
-    return f"ResponderDenyBedrockBearerTokens-{principal_name}"[:128]
+def managed_policy_name(principal_name: str, policy_name: str = DEFAULT_POLICY_NAME) -> str:
+    return f"{policy_name}-{principal_name}"[:128]
+
+
+def deny_document(bearer_actions: list[str] | None) -> dict[str, Any]:
+    """The deny of the key family's bearer actions (the resolve step names them); Bedrock's when none is given."""
+    if not bearer_actions:
+        return DENY_BEARER_TOKENS
+    return {"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": bearer_actions, "Resource": "*"}}
 
 
 def _managed_document(iam: Any, arn: str) -> Any:
@@ -56,14 +57,19 @@ def _managed_document(iam: Any, arn: str) -> Any:
     return as_document(document)
 
 
+_BEARER_ACTION = r"^[a-z0-9-]+:CallWithBearerToken$"
+
+
 class DenyUserParams(ActionParams):
     user_name: str = Field(pattern=USER_NAME)
     policy_name: str = Field(default=DEFAULT_POLICY_NAME, pattern=POLICY_NAME)
+    bearer_actions: list[Annotated[str, Field(pattern=_BEARER_ACTION)]] | None = None  # the key family's
 
 
 class DenyRoleParams(ActionParams):
     role_name: str = Field(pattern=ROLE_NAME)
     policy_name: str = Field(default=DEFAULT_POLICY_NAME, pattern=POLICY_NAME)
+    bearer_actions: list[Annotated[str, Field(pattern=_BEARER_ACTION)]] | None = None  # the key family's
 
 
 P = TypeVar("P", DenyUserParams, DenyRoleParams)
@@ -87,10 +93,13 @@ class _DenyBearerTokens(Action[P, DenySnapshot], Generic[P]):
     mutating = True
     milestone = "bearer tokens denied"
     stops = "principal"
-    undo_warning = "Lifting the bearer-token deny lets every Bedrock API key of the principal work again."
+    undo_warning = "Lifting the bearer-token deny lets every API key of the principal it denied work again."
 
     def principal(self, params: P) -> Principal:
         raise NotImplementedError
+
+    def document(self, params: P) -> dict[str, Any]:
+        return deny_document(params.bearer_actions)
 
     def targets(self, params: P) -> list[ChangeTarget]:
         principal = self.principal(params)
@@ -98,7 +107,7 @@ class _DenyBearerTokens(Action[P, DenySnapshot], Generic[P]):
         return [Target(at, f"inline-policy/{params.policy_name}"), Target(at, "attached-policies")]
 
     def _managed_arn(self, ctx: ActionContext, params: P) -> str:
-        return ctx.arn("iam", f"policy/{managed_policy_name(self.principal(params).name)}")
+        return ctx.arn("iam", f"policy/{managed_policy_name(self.principal(params).name, params.policy_name)}")
 
     def snapshot(self, ctx: ActionContext, params: P) -> DenySnapshot:
         iam, principal = ctx.clients.iam, self.principal(params)
@@ -110,37 +119,40 @@ class _DenyBearerTokens(Action[P, DenySnapshot], Generic[P]):
         attached = document is not None and arn in principal.attached(iam)
         return DenySnapshot(
             inline_policy=inline,
-            managed_attached=attached and document == DENY_BEARER_TOKENS,
+            managed_attached=attached and document == self.document(params),
             managed_policy_existed=document is not None,
             managed_policy_was_attached=attached,
         )
 
     def plan(self, ctx: ActionContext, params: P, snapshot: DenySnapshot) -> StepPlan:
         principal = self.principal(params)
-        if snapshot.inline_policy == DENY_BEARER_TOKENS:
+        if snapshot.inline_policy == self.document(params):
             return StepPlan(notes=[f"inline policy {params.policy_name} already denies bearer tokens"])
         if snapshot.managed_attached:
-            return StepPlan(notes=[f"managed policy {managed_policy_name(principal.name)} already attached"])
+            return StepPlan(
+                notes=[f"managed policy {managed_policy_name(principal.name, params.policy_name)} already attached"]
+            )
         notes = [
-            f"while this deny is in place no Bedrock API key of this {principal.kind} works, a replacement "
-            "included: lift it by rolling this run back once the leaked key is dead",
+            f"while this deny is in place no API key of this {principal.kind} works for "
+            f"{', '.join(self.document(params)['Statement']['Action'])}, a replacement included: lift it by rolling "
+            "this run back once the leaked key is dead",
             f"if the {principal.kind}'s inline policy budget is full (LimitExceeded), the same deny goes in a "
-            f"customer-managed policy {managed_policy_name(principal.name)} attached instead",
+            f"customer-managed policy {managed_policy_name(principal.name, params.policy_name)} attached instead",
         ]
         if snapshot.inline_policy is not None:
             notes.append(f"an inline policy named {params.policy_name} exists and is replaced (kept for undo)")
         change = Change(
             call=principal.put_call(),
-            parameters={"PolicyName": params.policy_name, "PolicyDocument": DENY_BEARER_TOKENS},
+            parameters={"PolicyName": params.policy_name, "PolicyDocument": self.document(params)},
             target=str(principal),
             before=snapshot.inline_policy,
-            after=DENY_BEARER_TOKENS,
+            after=self.document(params),
         )
         return StepPlan(changes=[change], notes=notes)
 
     def apply(self, ctx: ActionContext, params: P, snapshot: DenySnapshot, plan: StepPlan) -> Applied:
         try:
-            rid = self.principal(params).put_inline(ctx.clients.iam, params.policy_name, DENY_BEARER_TOKENS)
+            rid = self.principal(params).put_inline(ctx.clients.iam, params.policy_name, self.document(params))
             return Applied(request_ids=[rid] if rid else [], details={"mode": "inline"})
         except ClientError as exc:
             if error_code(exc) != "LimitExceeded":
@@ -150,12 +162,12 @@ class _DenyBearerTokens(Action[P, DenySnapshot], Generic[P]):
 
     def _apply_managed(self, ctx: ActionContext, params: P) -> Applied:
         iam, principal = ctx.clients.iam, self.principal(params)
-        name = managed_policy_name(principal.name)
+        name = managed_policy_name(principal.name, params.policy_name)
         arn, created, ids = self._managed_arn(ctx, params), False, []
         try:
             response = iam.create_policy(
                 PolicyName=name,
-                PolicyDocument=json.dumps(DENY_BEARER_TOKENS),
+                PolicyDocument=json.dumps(self.document(params)),
                 Description="responder: deny Bedrock bearer tokens (leaked API key containment)",
             )
             arn, created = response["Policy"]["Arn"], True
@@ -163,7 +175,7 @@ class _DenyBearerTokens(Action[P, DenySnapshot], Generic[P]):
         except ClientError as exc:
             if error_code(exc) != "EntityAlreadyExists":
                 raise
-            if _managed_document(iam, arn) != DENY_BEARER_TOKENS:
+            if _managed_document(iam, arn) != self.document(params):
                 raise RuntimeError(f"a managed policy {arn} exists with other content; refusing to attach it") from None
         try:
             ids.append(principal.attach(iam, arn))
@@ -186,10 +198,10 @@ class _DenyBearerTokens(Action[P, DenySnapshot], Generic[P]):
             changes=[
                 Change(
                     call="iam:CreatePolicy" if created else "iam:GetPolicyVersion",
-                    parameters={"PolicyName": name, "PolicyDocument": DENY_BEARER_TOKENS},
+                    parameters={"PolicyName": name, "PolicyDocument": self.document(params)},
                     target=f"managed policy {name}",
                     before=None,
-                    after=DENY_BEARER_TOKENS,
+                    after=self.document(params),
                 ),
                 Change(
                     call=principal.attach_call(),
@@ -204,9 +216,9 @@ class _DenyBearerTokens(Action[P, DenySnapshot], Generic[P]):
 
     def verify(self, ctx: ActionContext, params: P, applied: Applied | None = None) -> bool:
         if applied is not None and applied.details.get("mode") == "inline":  # read back only what was written
-            return bool(self.principal(params).get_inline(ctx.clients.iam, params.policy_name) == DENY_BEARER_TOKENS)
+            return bool(self.principal(params).get_inline(ctx.clients.iam, params.policy_name) == self.document(params))
         state = self.snapshot(ctx, params)
-        return state.inline_policy == DENY_BEARER_TOKENS or state.managed_attached
+        return state.inline_policy == self.document(params) or state.managed_attached
 
     def undo(self, ctx: ActionContext, params: P, snapshot: DenySnapshot, applied: dict[str, Any]) -> UndoResult:
         """Restore the snapshot from the live state alone: an answer lost on the way (a reset connection after
@@ -290,6 +302,8 @@ def _deny_states(kind: Kind, principal_arg: str) -> StatesForm:
     def form(step: StatesStep) -> Chain:
         principal = step.arg(principal_arg)
         policy_name = step.args.get("policy_name", DEFAULT_POLICY_NAME)
+        if isinstance(policy_name, Path):  # the resolve step's: the exported machine contains Bedrock keys
+            policy_name = DEFAULT_POLICY_NAME
         managed = Path(f"States.Format('{DEFAULT_POLICY_NAME}-{{}}', {principal.path})")
         return put_inline(
             step,

@@ -138,9 +138,14 @@ def _anchor_head(outcome: Outcome, anchor: Anchored | None) -> tuple[str | None,
 
 
 def expired_short_term(key_text: str) -> bool:
-    from responder.keys import SHORT_TERM_PREFIX, parse_short_term_key
+    from responder.errors import UserError
+    from responder.keys.registry import parse_short_term
 
-    return key_text.startswith(SHORT_TERM_PREFIX) and parse_short_term_key(key_text).expired()
+    try:
+        key = parse_short_term(key_text)
+    except UserError:
+        return False  # the run reports a malformed key in its own words
+    return key is not None and key.expired()
 
 
 def interactive() -> bool:

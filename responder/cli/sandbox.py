@@ -25,7 +25,7 @@ ServeOutput = Annotated[str | None, output_option(JSON_ONLY)]
 
 # The emulator is an extra: the core, which runs with IAM-admin credentials, ships without moto and its server.
 SANDBOX_INSTALL = "pip install 'bedrock-key-responder[sandbox]'"
-SANDBOX_MODULES = ("moto", "aws_bedrock_token_generator")
+SANDBOX_MODULES = ("moto", "aws_bedrock_token_generator", "token_generator_for_aws_external_anthropic")
 
 
 def require_sandbox() -> None:

@@ -47,6 +47,14 @@ def sweep(
     user: Annotated[
         str | None, typer.Option("--user", metavar="GLOB", help="Only owners matching this pattern (fnmatch).")
     ] = None,
+    family: Annotated[
+        str | None,
+        typer.Option(
+            "--family",
+            metavar="NAME",
+            help="Only keys of this family: bedrock, claude-platform, cloudwatch, cloudwatch-logs.",
+        ),
+    ] = None,
     output: SweepOutput = None,
     query: Query = None,
     profile: Profile = None,
@@ -60,8 +68,10 @@ def sweep(
     external_id: ExternalId = None,
     concurrency: Concurrency = DEFAULT_CONCURRENCY,
 ) -> None:
-    """List every long-term Bedrock API key in the account: owner, status, age, expiry, and flags
-    (never-expires, older-than-N, owner-admin-like). Read-only. With --accounts or --org, in each account.
+    """List every long-term API key in the account, of every family, with flags (never-expires, older-than-N,
+    owner-admin-like): Bedrock, Claude Platform on AWS, CloudWatch, CloudWatch Logs; family, owner, status, age,
+    expiry; console-made flags a user named as the family's console names its key users. Read-only: one listing
+    per family and page. With --accounts or --org, in each account.
 
     Example: responder sweep --older-than 90 --output csv > bedrock-keys.csv
     """
@@ -70,7 +80,7 @@ def sweep(
         from responder.aws.clients import AwsOptions
         from responder.fanout.sweep import sweep_accounts
 
-        selected = SweepFilter(user, older_than, no_expiry)
+        selected = SweepFilter(user, older_than, no_expiry, family)
         targets = fanout_targets(accounts, org, ou, exclude_accounts)
         options = AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url, external_id=external_id)
         line = ProgressLine("sweep: accounts")
@@ -109,10 +119,11 @@ def _print(findings: list[KeyFinding], output: str, query: str | None, selected:
         writer.writerows(rows)
         typer.echo(out.getvalue(), nl=False)
     else:
-        header = ("ACCOUNT", "USER", "CREDENTIAL", "STATUS", "AGE", "EXPIRES", "FLAGS")
+        header = ("ACCOUNT", "FAMILY", "USER", "CREDENTIAL", "STATUS", "AGE", "EXPIRES", "FLAGS")
         table = [
             (
                 f.account_id,
+                f.family,
                 f.user_name,
                 f.credential_id,
                 f.status,
@@ -122,7 +133,7 @@ def _print(findings: list[KeyFinding], output: str, query: str | None, selected:
             )
             for f in findings
         ]
-        for line in aligned(header, table, right=frozenset({4}), colour=3):
+        for line in aligned(header, table, right=frozenset({5}), colour=4):
             say(line)
         accounts = len({f.account_id for f in findings})
         say(f"{len(findings)} key(s) in {accounts} account(s)")

@@ -11,6 +11,7 @@ from typing import Any
 
 from responder.actions.base import Identity
 from responder.engine.report_summary import deactivated_credentials, opening
+from responder.keys.journaled import key_title
 from responder.redaction import SECRETS
 
 SCHEMA_VERSION = "2018-10-08"
@@ -87,6 +88,7 @@ def asff_findings(report: dict[str, Any], region: str) -> list[dict[str, Any]]:
     contained = bool(claims["contained"]["holds"]) if claims else report["status"] in CONTAINED
     principal = report.get("principal")
     findings = []
+    title = key_title(report.get("key"))  # the family's name: "Amazon Bedrock"; "AWS" when no key names one
     for key in _keys(report):
         whose = key.get("user") or (principal or {}).get("name") or "an unknown principal"
         finding: dict[str, Any] = {
@@ -98,11 +100,11 @@ def asff_findings(report: dict[str, Any], region: str) -> list[dict[str, Any]]:
             "Region": region,
             "GeneratorId": f"responder/{report['playbook']}",
             "AwsAccountId": account,
-            "Types": [FINDING_TYPE],
+            "Types": [FINDING_TYPE.replace("Amazon Bedrock", title)],
             "CreatedAt": _iso(report.get("started_at")),
             "UpdatedAt": _iso(report.get("finished_at")),
             "Severity": {"Label": _severity(report)},
-            "Title": f"Leaked Amazon Bedrock API key of {whose} {'contained' if contained else report['status']}"[
+            "Title": f"Leaked {title} API key of {whose} {'contained' if contained else report['status']}"[
                 :TITLE_LIMIT
             ],
             "Description": opening(report)[:DESCRIPTION_LIMIT],

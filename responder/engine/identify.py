@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from responder.errors import ResponderError
-from responder.keys import PLAYBOOK_FOR, LeakedKey, LongTermKey, ShortTermKey, parse_key
+from responder.keys import LeakedKey, LongTermKey, ShortTermKey, family_of, parse_key, playbook_for
 
 SIGNERS = {
     "role-session": "temporary credentials: a role session or a federated user",
@@ -17,17 +17,22 @@ SIGNERS = {
 
 
 def offline_facts(key: LeakedKey, now: datetime | None = None) -> dict[str, Any]:
+    family = family_of(key)
+    named = {"family": None if family is None else family.name, "family_title": family_title(key)}
     if isinstance(key, LongTermKey):
         return {
             "kind": key.kind,
+            **named,
             "alias": key.alias,
             "user_name": key.user_name,
+            "second_key_marker": key.marker or None,
             "account_id": key.account_id,
             "fingerprint": key.fingerprint,
         }
     now = now or datetime.now(timezone.utc)
     return {
         "kind": key.kind,
+        **named,
         "access_key_id": key.access_key_id,
         "signer": key.signer,
         "region": key.region,
@@ -37,6 +42,11 @@ def offline_facts(key: LeakedKey, now: datetime | None = None) -> dict[str, Any]
         "seconds_left": max(0, int((key.expires_at - now).total_seconds())),
         "fingerprint": key.fingerprint,
     }
+
+
+def family_title(key: LeakedKey) -> str:
+    family = family_of(key)
+    return "AWS" if family is None else family.short_title
 
 
 def find_owner(key: LeakedKey, settings: Any) -> dict[str, Any]:
@@ -57,6 +67,8 @@ def find_owner(key: LeakedKey, settings: Any) -> dict[str, Any]:
             return {
                 "found": True,
                 "principal": f"user {creds[0].user_name}",
+                "user_name": creds[0].user_name,
+                "family": snapshot.family,
                 "credentials": [c.model_dump(include={"credential_id", "status", "created", "expires"}) for c in creds],
                 "operator": operator,
             }
@@ -82,8 +94,8 @@ def identify(key_text: str, key_file: str, online: bool, settings: Any) -> dict[
         result["owner"] = find_owner(key, settings)
     # A key read from stdin must be saved before the run can read it again: name the file to save it to.
     shown = shlex.quote(key_file if key_file != "-" else "leaked.txt")  # a path may hold spaces, `$(...)`, quotes
-    command = f"responder run {PLAYBOOK_FOR[key.kind]} --key-file {shown}"
-    result["next"] = {"playbook": PLAYBOOK_FOR[key.kind], "command": command, "dry_run": command + " --dry-run"}
+    command = f"responder run {playbook_for(key)} --key-file {shown}"
+    result["next"] = {"playbook": playbook_for(key), "command": command, "dry_run": command + " --dry-run"}
     if key_file == "-":
         result["next"]["save_key_first"] = "umask 077; cat > leaked.txt   # paste the key, then Ctrl-D"
     owner = result.get("owner") or {}
@@ -100,7 +112,14 @@ def execution_input(key: LeakedKey, owner: dict[str, Any]) -> dict[str, Any]:
     says offline and, for a short-term key, the principal found online: never a secret part. The team adds its
     `journal_bucket`."""
     if isinstance(key, LongTermKey):
-        return {"user_name": key.user_name}
+        if not owner.get("found"):
+            return {"user_name": key.user_name}
+        # The user IAM lists the alias under (a `+1` alias names the user without it, or a user named with it),
+        # and for a second key its one credential: the machine otherwise contains every key of the user.
+        named: dict[str, Any] = {"user_name": owner["user_name"]}
+        if key.marker:
+            named["credential_ids"] = [c["credential_id"] for c in owner.get("credentials", [])]
+        return named
     given: dict[str, Any] = {}
     if owner.get("principal_kind") == "role":
         given["role_name"] = owner["principal_name"]
@@ -112,10 +131,21 @@ def execution_input(key: LeakedKey, owner: dict[str, Any]) -> dict[str, Any]:
 def render_text(result: dict[str, Any]) -> list[str]:
     key, lines = result["key"], []
     if key["kind"] == "long-term":
+        user = key["user_name"]
+        if key.get("second_key_marker"):
+            user += (
+                f" (the alias reads {user}{key['second_key_marker']}: the user's second key, or the first key of a "
+                f"user named {user}{key['second_key_marker']}; IAM's listing tells)"
+            )
         lines += [
-            "Kind:         long-term Bedrock API key (an IAM service-specific credential)",
-            f"User:         {key['user_name']}",
+            f"Kind:         long-term {key['family_title']} API key (an IAM service-specific credential)",
+            f"User:         {user}",
             f"Account:      {key['account_id']}",
+            *(
+                ["Family:       not named by its prefix (AWS documents none for some services): IAM's listing tells"]
+                if key.get("family") is None
+                else []
+            ),
             f"Alias:        {key['alias']}",
         ]
     else:
@@ -126,7 +156,8 @@ def render_text(result: dict[str, Any]) -> list[str]:
             else (f"in {left // 3600}h {left % 3600 // 60}m")
         )
         lines += [
-            "Kind:         short-term Bedrock API key (a presigned request: it cannot be revoked by itself)",
+            f"Kind:         short-term {key['family_title']} API key (a presigned request: it cannot be revoked by "
+            "itself)",
             f"Signed by:    {key['access_key_id']} ({SIGNERS[key['signer']]})",
             f"Region:       {key['region']}",
             f"Issued:       {key['issued_at']}",
@@ -137,6 +168,8 @@ def render_text(result: dict[str, Any]) -> list[str]:
     if owner is not None:
         if owner["found"]:
             lines.append(f"Owner:        {owner['principal']}")
+            if owner.get("family"):
+                lines.append(f"Family:       {owner['family']} (found by the key's alias in IAM's listing)")
             for cred in owner.get("credentials", []):
                 lines.append(f"              credential {cred['credential_id']}: {cred['status']}")
         else:

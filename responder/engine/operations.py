@@ -36,7 +36,9 @@ from responder.errors import (
     JournalUnwritable,
     UserError,
 )
-from responder.keys import PLAYBOOK_FOR, LeakedKey, LongTermKey, ShortTermKey, parse_key
+from responder.keys import LeakedKey, ShortTermKey, parse_key, playbook_for
+from responder.keys.journaled import key_from_facts as key_from_facts  # recovery reads it here
+from responder.keys.journaled import public_key
 from responder.playbook.checks import find_playbook, load_playbook
 from responder.playbook.model import Playbook
 from responder.playbook.param_checks import check_parameters
@@ -55,7 +57,7 @@ def read_leaked_key(playbook: Playbook, key_text: str | None) -> LeakedKey | Non
         raise UserError(f"playbook {playbook.name} takes no key; drop --key-file")
     key = parse_key(key_text)
     if key.kind != playbook.key.kind:
-        fits = PLAYBOOK_FOR[key.kind]
+        fits = playbook_for(key)
         raise UserError(
             f"this is a {key.kind} key and {playbook.name} contains {playbook.key.kind} keys: "
             f"run `responder run {fits} --key-file ...` (see `responder identify`)"
@@ -290,27 +292,3 @@ def start_journal(
     journal = Journal(paths.audit_log, paths.run_id, settings.journal_listeners, pending=True)
     journal.begin(**_started(settings, request, operator, account_id, facts))
     return paths, journal
-
-
-def public_key(key: LeakedKey | None) -> dict[str, Any] | None:
-    """What the journal keeps of a key: the parsed, public facts; never the key."""
-    if key is None:
-        return None
-    facts = dataclasses.asdict(key)
-    if isinstance(key, ShortTermKey):
-        facts["signer"] = key.signer
-    return {"kind": key.kind, **facts}
-
-
-def key_from_facts(facts: dict[str, Any] | None) -> LeakedKey | None:
-    """The key object rebuilt from its journaled public facts: all a resume or a saved plan needs."""
-    public = dict(facts or {})
-    if not public:
-        return None
-    kind = public.pop("kind")
-    public.pop("signer", None)
-    if kind == "short-term":
-        for moment in ("issued_at", "expires_at"):
-            public[moment] = datetime.fromisoformat(public[moment])
-        return ShortTermKey(**public)
-    return LongTermKey(**public)

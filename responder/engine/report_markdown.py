@@ -16,6 +16,7 @@ from responder.engine.report_stages import stage_lines
 from responder.engine.report_summary import follow_ups, made_by, opening
 from responder.engine.report_words import change_words, clock, second
 from responder.inert import code, prose
+from responder.keys.journaled import key_words
 
 
 def containment_line(report: dict[str, Any]) -> str | None:
@@ -63,7 +64,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     run_id = report["run_id"]
     key = report.get("key") or {}
     lines = [
-        f"# Leaked Bedrock API key response: {report['playbook']}",
+        f"# Leaked {key_words(key)} API key response: {report['playbook']}",
         "",
         f"**{report['status'].upper()}**: {report['outcome']}.",
         "",

@@ -7,6 +7,7 @@ from typing import Any
 
 from responder.engine.report_words import clock, recheck_after, second
 from responder.inert import code
+from responder.keys.journaled import data_event_follow_up, key_words
 
 _ENDPOINT_NAMES = {"bedrock.amazonaws.com": "Bedrock", "bedrock-mantle.amazonaws.com": "Bedrock Mantle"}
 
@@ -18,20 +19,20 @@ def _what_leaked(report: dict[str, Any]) -> str:
     account = report.get("account") or "?"
     if key.get("kind") == "short-term":
         return (
-            f"A short-term Bedrock API key (fingerprint `{key.get('fingerprint')}`), signed by access key "
+            f"A short-term {key_words(key)} API key (fingerprint `{key.get('fingerprint')}`), signed by access key "
             f"`{key.get('access_key_id')}` of {owner} in account {account}, leaked; it is valid until "
             f"{second(key.get('expires_at'))} at the latest."
         )
     if key:
         return (
-            f"A long-term Bedrock API key (alias `{key.get('alias')}`, fingerprint `{key.get('fingerprint')}`) of "
-            f"{owner} in account {account} leaked."
+            f"A long-term {key_words(key)} API key (alias `{key.get('alias')}`, fingerprint "
+            f"`{key.get('fingerprint')}`) of {owner} in account {account} leaked."
         )
     credentials = deactivated_credentials(report)
     if credentials:
         users = ", ".join(sorted({str(u) for u in credentials.values()}))
-        return f"{len(credentials)} Bedrock API key(s) in account {account} were selected, of users {users}."
-    return f"Bedrock API keys of {owner} in account {account} were selected."
+        return f"{len(credentials)} API key(s) in account {account} were selected, of users {users}."
+    return f"API keys of {owner} in account {account} were selected."
 
 
 def deactivated_credentials(report: dict[str, Any]) -> dict[str, str]:
@@ -200,7 +201,8 @@ def follow_ups(report: dict[str, Any]) -> list[str]:
         lines.append(f"- Settle what is unknown: `{claims['unknown'][0]['settle']}` reads AWS first.")
     if (claims.get("principal_denied") or {}).get("holds"):
         lines.append(
-            f"- Give the workloads that used the key a new one: every Bedrock API key of {owner} is denied now."
+            f"- Give the workloads that used the key a new one: every {key_words(key)} API key of {owner} is "
+            "denied now."
         )
     elif not held:
         lines.append("- Nothing of this run holds in AWS now: if the key is still a risk, contain it again.")
@@ -212,7 +214,7 @@ def follow_ups(report: dict[str, Any]) -> list[str]:
             f"stopped: `responder investigate {run_id}`."
         )
     if investigated:
-        lines.append("- Check Bedrock Mantle data events (inference) with the CloudTrail Lake query below.")
+        lines.append(data_event_follow_up(key))
     if not held:
         return lines
     if report.get("execution"):

@@ -15,7 +15,7 @@ from responder.errors import UserError
 from responder.playbook.model import Playbook, Step
 from responder.playbook.params import coerce_parameter
 from responder.playbook.refs import RUN_FACTS, Ref, refs_in, whole
-from responder.playbook.shipped import shipped_playbooks
+from responder.playbook.shipped import ALIASES, shipped_playbooks
 from responder.playbook.source import YamlDocument, load_yaml, read_text
 
 
@@ -29,6 +29,7 @@ class PlaybookInvalid(UserError):
 def find_playbook(name_or_path: str) -> Path:
     """A shipped playbook by name, or a playbook file by path."""
     shipped = shipped_playbooks()
+    name_or_path = ALIASES.get(name_or_path, name_or_path)
     if name_or_path in shipped:
         return shipped[name_or_path]
     path = Path(name_or_path)

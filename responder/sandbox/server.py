@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 
 from responder.sandbox import stepfunctions
 from responder.sandbox.emulator import install
+from responder.sandbox.family_incidents import seed_family_incidents
 from responder.sandbox.seed import SANDBOX_REGION, seed_incident, seed_short_term_incident
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's default account
@@ -101,7 +102,7 @@ def write_key_file(path: Path, key: str) -> None:
 
 
 def seed_server(keys_dir: Path) -> dict[str, Any]:
-    """Seed both incidents; write each leaked key to <keys_dir>/<playbook>.key, readable by the owner only."""
+    """Seed every incident; write each leaked key to <keys_dir>/<playbook>.key, readable by the owner only."""
     keys_dir.mkdir(parents=True, exist_ok=True)
     long_term, short_term = seed_incident(DEFAULT_ACCOUNT), seed_short_term_incident(DEFAULT_ACCOUNT)
     seeded: dict[str, Any] = {}
@@ -109,6 +110,11 @@ def seed_server(keys_dir: Path) -> dict[str, Any]:
         path = keys_dir / f"{playbook}.key"
         write_key_file(path, incident.key)
         seeded[playbook] = {**incident.public(), "key_file": str(path)}
+    # Every other key family's incident, and a user's second key: <keys_dir>/<family>-<kind>.key.
+    for other in seed_family_incidents(DEFAULT_ACCOUNT):
+        path = keys_dir / f"{other.family}-{other.kind}.key"
+        write_key_file(path, other.key)
+        seeded[f"{other.family}-{other.kind}"] = {**other.public, "key_file": str(path)}
     return seeded
 
 

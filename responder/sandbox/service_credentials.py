@@ -33,6 +33,16 @@ from moto.iam.models import IAMBackend, iam_backends
 from moto.iam.responses import IamResponse
 
 BEDROCK = "bedrock.amazonaws.com"
+# The services with long-term API keys (IAM user guide, "API keys for AWS services"), and how the sandbox
+# prefixes each one's keys: Bedrock's and Claude Platform's as found in real keys; AWS documents no prefix for
+# CloudWatch's or CloudWatch Logs', so the sandbox makes them with stand-ins that no real key has (SBX...),
+# which responder cannot recognise offline and must find by alias online (docs/key-families.md).
+API_KEY_PREFIXES = {
+    BEDROCK: "ABSK",
+    "aws-external-anthropic.amazonaws.com": "AEAA",
+    "cloudwatch.amazonaws.com": "SBXC",
+    "logs.amazonaws.com": "SBXL",
+}
 # Services that get a user name and password. AWS answers NoSuchEntity for services outside these and
 # Bedrock (LocalStack's AWS-validated tests); CloudWatch Logs API keys are not emulated.
 _PASSWORD_SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws.com"})
@@ -69,7 +79,7 @@ class _Credential:
 
     @property
     def api_key(self) -> bool:
-        return self.service_name == BEDROCK
+        return self.service_name in API_KEY_PREFIXES
 
     def current_status(self) -> str:
         if self.expiration_date is not None and _now() >= self.expiration_date:
@@ -99,7 +109,10 @@ class _Credential:
         # A real key's secret part is 44 random bytes in standard base64: 60 characters, never a ':' (FACTS.md).
         # responder warns of a key whose secret part is shorter, so the emulator must not make one.
         part = base64.b64encode(secrets.token_bytes(_SECRET_BYTES)).decode()
-        self.secret = "ABSK" + base64.b64encode(f"{self.login}:{part}".encode()).decode() if self.api_key else part
+        if not self.api_key:
+            self.secret = part
+            return
+        self.secret = API_KEY_PREFIXES[self.service_name] + base64.b64encode(f"{self.login}:{part}".encode()).decode()
 
 
 @dataclasses.dataclass
@@ -135,7 +148,7 @@ def _checked_id(cred_id: str) -> None:
 
 
 def _check_service(service_name: str) -> None:
-    if service_name != BEDROCK and service_name not in _PASSWORD_SERVICES:
+    if service_name not in API_KEY_PREFIXES and service_name not in _PASSWORD_SERVICES:
         raise NotFoundException(f"No such service {service_name} is supported for Service Specific Credentials")
 
 
@@ -143,7 +156,7 @@ def _create(backend: IAMBackend, user_name: str, service_name: str, age_days: in
     backend.get_user(user_name)  # NoSuchEntity for a missing user
     _check_service(service_name)
     if age_days is not None:
-        if service_name != BEDROCK:  # only API keys expire (botocore doc of CredentialAgeDays)
+        if service_name not in API_KEY_PREFIXES:  # only API keys expire (botocore doc of CredentialAgeDays)
             raise _invalid(age_days, "credentialAgeDays", "Only valid for services with long-term API keys")
         if not 1 <= age_days <= _MAX_AGE_DAYS:
             raise _invalid(age_days, "credentialAgeDays", f"Member must be between 1 and {_MAX_AGE_DAYS}")
@@ -160,8 +173,8 @@ def _create(backend: IAMBackend, user_name: str, service_name: str, age_days: in
         create_date=now,
         expiration_date=None if age_days is None else now + timedelta(days=age_days),
         status="Active",
-        # Both credentials of a user share the alias: AWS may do the same (FACTS.md), so callers must cope.
-        login=f"{user_name}-at-{backend.account_id}",
+        # A user's second credential's alias is `<user>+1-at-<account>` (FACTS.md, "A user's second key").
+        login=f"{user_name}{f'+{len(same)}' if same else ''}-at-{backend.account_id}",
     )
     cred.renew_secret()
     state.next_seq += 1

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from responder.actions.guardrails import GUARDRAIL_POLICY_NAME, guardrail_document
 from responder.cli.main import app
 from responder.errors import UserError
+from responder.keys import FAMILIES
 from responder.sandbox.seed import Seeded
 
 runner = CliRunner()
@@ -27,15 +28,21 @@ def run(tmp_path: Path, *params: str) -> dict[str, Any]:
 
 
 def test_document_statements() -> None:
-    base = guardrail_document(30, "none", [])
+    base = guardrail_document(30, "none", [], ["bedrock"])
     assert [s["Sid"] for s in base["Statement"]] == ["DenyLongLivedBedrockKeys", "DenyBedrockKeysThatNeverExpire"]
     age = base["Statement"][0]["Condition"]
     assert age["NumericGreaterThan"] == {"iam:ServiceSpecificCredentialAgeDays": "30"}
     assert age["StringEquals"] == {"iam:ServiceSpecificCredentialServiceName": "bedrock.amazonaws.com"}
+    # A key made with no expiry has no age: the Null condition denies it too.
+    assert base["Statement"][1]["Condition"]["Null"] == {"iam:ServiceSpecificCredentialAgeDays": "true"}
     short = guardrail_document(30, "short-term", [])["Statement"][-1]
     assert short["Condition"] == {"StringEquals": {"bedrock:bearerTokenType": "SHORT_TERM"}}
+    assert short["Action"] == "bedrock:CallWithBearerToken"  # the only family with a token-type condition key
     every = guardrail_document(30, "all", ["arn:aws:bedrock:us-east-1::foundation-model/x"])["Statement"]
-    assert every[2]["Action"] == ["bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"]
+    assert every[0]["Condition"]["StringEquals"]["iam:ServiceSpecificCredentialServiceName"] == [
+        f.service_name for f in FAMILIES.values()
+    ]
+    assert every[2]["Action"] == [a for f in FAMILIES.values() for a in f.bearer_actions]
     assert every[3]["NotResource"] == ["arn:aws:bedrock:us-east-1::foundation-model/x"]
 
 

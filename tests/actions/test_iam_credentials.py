@@ -17,7 +17,7 @@ from responder.errors import UserError
 from responder.keys import parse_long_term_key
 from responder.sandbox.seed import Seeded
 from responder.sandbox.service_credentials import create_credential
-from tests.factories import ACCOUNT, credential_status, second_credential
+from tests.factories import ACCOUNT, credential_status
 
 
 def ctx(reactivate: bool = False) -> ActionContext:
@@ -40,27 +40,15 @@ def test_resolve_from_user_and_credential_id(account: Seeded) -> None:
     assert out["credential_ids"] == [account.credential_id]
 
 
-def test_resolve_contains_every_credential_sharing_the_alias(account: Seeded) -> None:
-    other = second_credential(account.user_name)
-    action, p = ResolveLongTermKey(), ResolveParams(key=parse_long_term_key(account.key))
-    plan = action.plan(ctx(), p, action.snapshot(ctx(), p))
-    assert sorted(plan.outputs["credential_ids"]) == sorted([account.credential_id, other])
-    assert any("-p credential_id" in n for n in plan.notes)
-    narrowed = resolve(key=parse_long_term_key(account.key), credential_id=other)
-    assert narrowed["credential_ids"] == [other]
-
-
-@pytest.mark.parametrize(
-    ("params", "message"),
-    [
-        ({}, "--key-file"),
-        ({"user_name": "nobody"}, "does not exist"),
-        ({"user_name": "BedrockAPIKey-demo", "credential_id": "ACCA00000000000000000"}, "is not a Bedrock credential"),
-    ],
-)
-def test_resolve_rejects_bad_input(account: Seeded, params: dict[str, Any], message: str) -> None:
-    with pytest.raises(UserError, match=message):
-        resolve(**params)
+def test_resolve_finds_only_the_credential_whose_alias_the_key_carries(account: Seeded) -> None:
+    """The sandbox, like AWS, names a user's second credential `<user>+1-at-...`: each key finds its own."""
+    created = create_credential(ACCOUNT, account.user_name)
+    assert created["ServiceCredentialAlias"] == f"{account.user_name}+1-at-{ACCOUNT}"
+    second = parse_long_term_key(created["ServiceCredentialSecret"])
+    assert (second.user_name, second.marker) == (account.user_name, "+1")
+    out = resolve(key=second)
+    assert (out["user_name"], out["credential_ids"]) == (account.user_name, [created["ServiceSpecificCredentialId"]])
+    assert resolve(key=parse_long_term_key(account.key))["credential_ids"] == [account.credential_id]
 
 
 def test_resolve_rejects_a_key_of_another_account(account: Seeded) -> None:

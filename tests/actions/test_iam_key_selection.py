@@ -6,6 +6,7 @@ from typing import Any
 
 from responder.actions.iam_credentials import CredentialsParams, DeactivateServiceCredentials
 from responder.actions.iam_key_selection import SelectBedrockKeys, SelectParams
+from responder.keys import FAMILIES
 from responder.sandbox.seed import BYSTANDER, Seeded
 from tests.factories import Requests, action_context
 
@@ -36,8 +37,8 @@ def test_the_listing_answers_each_keys_own_snapshot(account: Seeded, requests: R
     ctx = action_context(requests=requests)
     action, p = SelectBedrockKeys(), SelectParams(filter="all")
     action.snapshot(ctx, p)
-    assert requests.sent.count("ListServiceSpecificCredentials") == 1
+    assert requests.sent.count("ListServiceSpecificCredentials") == len(FAMILIES)  # one per family
     deactivate = DeactivateServiceCredentials()
     params = CredentialsParams(user_name=BYSTANDER, credential_ids=[account.bystander_credential_id])
     assert deactivate.snapshot(ctx, params).credentials[account.bystander_credential_id] is not None
-    assert requests.sent.count("ListServiceSpecificCredentials") == 1
+    assert requests.sent.count("ListServiceSpecificCredentials") == len(FAMILIES)

@@ -10,6 +10,7 @@ import pytest
 
 from responder.actions.key_inventory import KeyFinding, SweepFilter, sweep
 from responder.errors import UserError
+from responder.keys import FAMILIES
 from responder.sandbox.seed import BYSTANDER, Seeded
 from tests.factories import ACCOUNT, Requests, action_context
 
@@ -42,11 +43,11 @@ def test_flags_keys_and_their_owners(account: Seeded, iam: Any) -> None:
     later = datetime.now(timezone.utc) + timedelta(days=40)
     found = {f.user_name: f for f in sweep(iam, SweepFilter(), 30, ACCOUNT, now=later)}
     assert found[BYSTANDER].flags == ["never-expires", "older-than-30d", "owner-admin-like"]
-    assert found[account.user_name].flags == ["older-than-30d"]
+    assert found[account.user_name].flags == ["console-made", "older-than-30d"]  # BedrockAPIKey-*
     assert found[account.user_name].age_days == 40 and found[account.user_name].expires
 
 
 def test_without_owner_flags_it_reads_only_the_listing(account: Seeded, requests: Requests) -> None:
     iam = action_context(requests=requests).clients.iam
     assert len(sweep(iam, SweepFilter(), None, ACCOUNT, flag_owners=False)) == 2
-    assert requests.sent == ["ListServiceSpecificCredentials"]
+    assert requests.sent == ["ListServiceSpecificCredentials"] * len(FAMILIES)  # one listing per family

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from responder.cli.main import app
 from responder.keys import KEY_INPUT_LIMIT
-from responder.redaction import may_hold_key
+from responder.keys.registry import may_hold_key
 from tests.factories import ACCOUNT, SECRET_PART, make_key
 
 runner = CliRunner()

@@ -195,7 +195,7 @@ def test_delete_asks_to_type_delete(
     [
         (["run", "leaked-long-term-key", "--key-file", "KEY"], "refusing to prompt without a terminal"),
         (["run", "leaked-long-term-key", "--key-file", "missing.txt", "--dry-run"], "no such key file"),
-        (["run", "leaked-long-term-key", "--key-file", "BADKEY", "--dry-run"], "not a Bedrock API key"),
+        (["run", "leaked-long-term-key", "--key-file", "BADKEY", "--dry-run"], "not an AWS API key of a family"),
         (["run", "leaked-long-term-key", "--key-file", "OTHERKEY", "--dry-run"], "belongs to account 999999999999"),
         (["run", "leaked-long-term-key", "-p", "user_name=bad name!", "--dry-run"], "does not match"),
         (["run", "leaked-long-term-key", "-p", "user_name=nobody", "--dry-run"], "does not exist"),

@@ -159,12 +159,13 @@ def _killed(process: subprocess.Popen[str], tmp_path: Path) -> Path:
     return run_dir / "audit.jsonl"
 
 
-def _recover(server: str, incident: Seeded, audit_log: Path, recovery: str) -> None:
-    """Resume (then roll back) or roll back straight away: both end exactly where they should."""
+def _recover(server: str, endpoint: str, incident: Seeded, audit_log: Path, recovery: str) -> None:
+    """Resume (then roll back) or roll back straight away, through `endpoint` (the one the run recorded: another is
+    refused): both end exactly where they should, as read from `server` itself."""
     state = load_run(audit_log)
     iam = iam_client(server)
     runs = audit_log.parent.parent
-    settings = Settings(runs_dir=runs, aws=AwsOptions(region="us-east-1", endpoint_url=server), verify_delays=(0.0,))
+    settings = Settings(runs_dir=runs, aws=AwsOptions(region="us-east-1", endpoint_url=endpoint), verify_delays=(0.0,))
     if recovery == "resume":
         outcome = resume_run(state.run_id, settings)
         assert outcome.status == "completed", outcome.message
@@ -198,13 +199,13 @@ def test_killed_with_both_changes_in_flight(
         proxy.release(forward=forwarded)
         while len(proxy.settled) < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
-    state = load_run(audit_log)
-    assert state.status == "interrupted"
-    events = [(r["event"], r.get("step")) for r in state.records]
-    assert (j.APPLYING, "deactivate") in events and (j.APPLYING, "deny-bearer-tokens") in events
-    assert not [e for e in events if e[0] in (j.APPLIED, j.FAILED)]  # no answer ever came
-    iam = iam_client(server)
-    expected = "Inactive" if forwarded else "Active"
-    assert credential_status(iam, incident.user_name, incident.credential_id) == expected
-    assert (DEFAULT_POLICY_NAME in inline_policies(iam, incident.user_name)) is forwarded
-    _recover(server, incident, audit_log, recovery)
+        state = load_run(audit_log)
+        assert state.status == "interrupted"
+        events = [(r["event"], r.get("step")) for r in state.records]
+        assert (j.APPLYING, "deactivate") in events and (j.APPLYING, "deny-bearer-tokens") in events
+        assert not [e for e in events if e[0] in (j.APPLIED, j.FAILED)]  # no answer ever came
+        iam = iam_client(server)
+        expected = "Inactive" if forwarded else "Active"
+        assert credential_status(iam, incident.user_name, incident.credential_id) == expected
+        assert (DEFAULT_POLICY_NAME in inline_policies(iam, incident.user_name)) is forwarded
+        _recover(server, proxy.url, incident, audit_log, recovery)  # the held requests are settled: it forwards

@@ -68,7 +68,7 @@ def _encode(url: str) -> str:
         (lambda t: _encode(_decoded(t).replace("X-Amz-Expires=43200", "X-Amz-Expires=90000")), "outside 1..43200"),
         (lambda t: _encode(_decoded(t).replace("%2Fbedrock%2F", "%2Fs3%2F")), "X-Amz-Credential"),
         (lambda t: _encode(_decoded(t).replace("X-Amz-Date=", "X-Amz-Date=yesterday")), "malformed"),
-        (lambda t: "bedrock-api-keyZ" + t[16:], "starts with ABSK"),
+        (lambda t: "bedrock-api-keyZ" + t[16:], "not an AWS API key of a family responder knows"),
     ],
 )
 def test_malformed_tokens_exit_2_with_one_line(tmp_path: Path, mangle: Any, message: str) -> None:

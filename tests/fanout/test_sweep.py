@@ -12,6 +12,7 @@ from unittest import mock
 from typer.testing import CliRunner
 
 from responder.cli.main import app
+from responder.keys import FAMILIES
 from responder.sandbox.seed import Seeded
 from responder.sandbox.service_credentials import create_credential
 from tests.factories import ACCOUNT, Requests
@@ -60,7 +61,7 @@ def test_sweep_lists_and_flags_every_key(account: Seeded, iam: Any, requests: Re
     assert old["user_name"] == "old-admin" and old["flags"] == "never-expires,older-than-90d,owner-admin-like"
     assert found["fresh-bot"]["flags"] == "owner-admin-like" and found["fresh-bot"]["expires"]
     assert found["ml-pipeline"]["flags"] == "never-expires"
-    assert found["BedrockAPIKey-demo"]["flags"] == ""
+    assert found["BedrockAPIKey-demo"]["flags"] == "console-made"
 
 
 def test_sweep_filters(account: Seeded, iam: Any) -> None:
@@ -94,5 +95,6 @@ def test_sweep_is_read_only_and_pages(account: Seeded, iam: Any, monkeypatch: An
         iam.create_user(UserName=f"u{i:03d}")
         create_credential(ACCOUNT, f"u{i:03d}", age_days=30)
     assert len(rows()) == 112
-    assert sent.count("ListServiceSpecificCredentials") == 2
+    # One listing per family and page: Bedrock's 112 keys take two pages, each other family's (none here) one.
+    assert sent.count("ListServiceSpecificCredentials") == 2 + len(FAMILIES) - 1
     assert all(op.startswith(("List", "Get")) for op in sent)
