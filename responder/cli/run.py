@@ -16,12 +16,14 @@ from responder.cli.options import (
     EndpointUrl,
     ExcludeAccounts,
     ExternalId,
+    FromFormat,
     Org,
     Ous,
     Output,
     Profile,
     Query,
     Region,
+    Repo,
     RoleName,
     RunsDir,
     fanout_targets,
@@ -122,6 +124,10 @@ def run(
             help="A shipped playbook name (see `responder list`) or a YAML file.",
         ),
     ],
+    alert_file: Annotated[
+        str | None,
+        typer.Argument(metavar="[ALERT_FILE]", help="With --from FORMAT: the alert file holding the key(s)."),
+    ] = None,
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", metavar="NAME=VALUE", help="A playbook parameter; repeatable.")
     ] = None,
@@ -130,6 +136,12 @@ def run(
         typer.Option(
             "--key-file", metavar="FILE", help="File holding the leaked key, or - for stdin. Never pass a key as -p."
         ),
+    ] = None,
+    from_format: FromFormat = None,
+    repo: Repo = Path("."),
+    key_fingerprint: Annotated[
+        str | None,
+        typer.Option("--key", metavar="FINGERPRINT", help="With --from: contain this key of the alert file's keys."),
     ] = None,
     regions: Annotated[
         str | None,
@@ -169,6 +181,7 @@ def run(
 
     Example: responder run leaked-long-term-key --key-file leaked.txt --dry-run
     Example: responder run contain-bedrock-keys -p filter=no-expiry --org --dry-run
+    Example: responder run leaked-long-term-key --from gitleaks gitleaks-report.json --dry-run
     """
     with reported_output(output, query, TEXT_JSON) as output:
         from responder.engine.operations import start_run
@@ -181,15 +194,22 @@ def run(
                 raise UserError("give the regions once: --regions or -p regions=, not both")
             given["regions"] = regions
         targets = fanout_targets(accounts, org, ou, exclude_accounts)
+        if alert_file is not None and from_format is None:
+            raise UserError(f"unexpected argument {alert_file!r}: an alert file is read with --from FORMAT FILE")
+        if from_format is not None and key_file is not None:
+            raise UserError("give the key once: --from FORMAT FILE or --key-file, not both")
+
         then = rebuilt_command(ctx, _PLAN_ONLY, ("--yes",) if targets is not None else ()) if dry_run else None
         if targets is not None:
             settings = _settings(runs_dir, profile, region, endpoint_url, output, external_id=external_id)
             fan_out = (targets, role_name, concurrency)
-            outcome = _fan_out(playbook, given, key_file, save_plan, dry_run, yes, fan_out, settings)
+            outcome = _fan_out(playbook, given, key_file or alert_file, save_plan, dry_run, yes, fan_out, settings)
             _finish(outcome, output, query, then)
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise UserError(f"--concurrency {concurrency}: give 1 to {MAX_CONCURRENCY}")
         key_text = read_key_file(key_file) if key_file is not None else None
+        if from_format is not None or key_fingerprint is not None:
+            key_text = _key_from_alert(from_format, alert_file, repo, key_fingerprint)
         # An expired short-term key is planned only unless --yes (start_run says why): no prompt needed then.
         plans_only = key_text is not None and not yes and expired_short_term(key_text)
         if not dry_run and not yes and not plans_only and not interactive():
@@ -205,6 +225,15 @@ def run(
             say(f"plan saved to {save_plan}: review it, then `responder apply {save_plan}`")
             then = None
         _finish(outcome, output, query, then)
+
+
+def _key_from_alert(from_format: str | None, alert_file: str | None, repo: Path, fingerprint: str | None) -> str:
+    """The key `--from FORMAT FILE` holds (the one `--key` names when it holds several)."""
+    from responder.engine.alerts import AlertFile, key_to_run
+
+    if from_format is None or alert_file is None:
+        raise UserError("--from FORMAT needs the alert file (--from FORMAT FILE), and --key needs --from")
+    return key_to_run(AlertFile(from_format, alert_file, repo), fingerprint).secret
 
 
 _PLAN_ONLY = frozenset({"dry_run", "save_plan"})
