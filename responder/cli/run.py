@@ -208,8 +208,9 @@ def run(
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise UserError(f"--concurrency {concurrency}: give 1 to {MAX_CONCURRENCY}")
         key_text = read_key_file(key_file) if key_file is not None else None
+        alert = None
         if from_format is not None or key_fingerprint is not None:
-            key_text = _key_from_alert(from_format, alert_file, repo, key_fingerprint)
+            key_text, alert = _key_from_alert(from_format, alert_file, repo, key_fingerprint)
         # An expired short-term key is planned only unless --yes (start_run says why): no prompt needed then.
         plans_only = key_text is not None and not yes and expired_short_term(key_text)
         if not dry_run and not yes and not plans_only and not interactive():
@@ -219,7 +220,15 @@ def run(
         )
         confirm = None if (yes or dry_run) else _confirm
         outcome = start_run(
-            playbook, given, key_text, dry_run, confirm, settings, expired_key_plans_only=not yes, save_plan=save_plan
+            playbook,
+            given,
+            key_text,
+            dry_run,
+            confirm,
+            settings,
+            expired_key_plans_only=not yes,
+            save_plan=save_plan,
+            alert=alert,
         )
         if save_plan is not None and output == "text":
             say(f"plan saved to {save_plan}: review it, then `responder apply {save_plan}`")
@@ -227,13 +236,18 @@ def run(
         _finish(outcome, output, query, then)
 
 
-def _key_from_alert(from_format: str | None, alert_file: str | None, repo: Path, fingerprint: str | None) -> str:
-    """The key `--from FORMAT FILE` holds (the one `--key` names when it holds several)."""
+def _key_from_alert(
+    from_format: str | None, alert_file: str | None, repo: Path, fingerprint: str | None
+) -> tuple[str, dict[str, Any]]:
+    """The key `--from FORMAT FILE` holds (the one `--key` names when it holds several), and what the run's
+    report keeps of the alert: the format, the findings and when the key was exposed, never the key."""
     from responder.engine.alerts import AlertFile, key_to_run
 
     if from_format is None or alert_file is None:
         raise UserError("--from FORMAT needs the alert file (--from FORMAT FILE), and --key needs --from")
-    return key_to_run(AlertFile(from_format, alert_file, repo), fingerprint).secret
+    found = key_to_run(AlertFile(from_format, alert_file, repo), fingerprint)
+    exposed = found.exposed_at.isoformat() if found.exposed_at is not None else None
+    return found.secret, {"source": from_format, "findings": found.where, "exposed_at": exposed}
 
 
 _PLAN_ONLY = frozenset({"dry_run", "save_plan"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from responder.engine import events as j
@@ -75,6 +76,18 @@ def containment_times(state: RunState) -> dict[str, Any]:
     }
 
 
+def exposure(alert: dict[str, Any] | None, contained: datetime | None) -> dict[str, Any] | None:
+    """Where a `run --from` key came from and, when its alert said when it was exposed, how long it was out
+    before containment took hold."""
+    if not alert:
+        return None
+    exposed = alert.get("exposed_at")
+    seconds = None
+    if exposed and contained is not None:
+        seconds = (contained - datetime.fromisoformat(exposed)).total_seconds()
+    return {**alert, "exposed_to_contained_s": seconds}
+
+
 def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The report of a run; `paths` None for one read back from another engine (an exported machine's
     execution: `responder report --execution`), which has no audit log of its own. `events`: the run's CloudTrail
@@ -124,6 +137,7 @@ def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str,
         "execution": _execution(started),
         "warnings": state.warnings,
         "contained_at": moment.isoformat() if moment else None,
+        "alert": exposure(started.get("alert"), moment),
         "principal": principal(state),
         "evidence": evidence(state, paths, events if events is not None else collect_events(state, moment))
         if paths is not None

@@ -4,6 +4,7 @@ and no form of any secret the alert file holds reaches an output or a file of th
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,21 @@ def test_run_from_a_gitleaks_report_contains_its_key_and_leaks_nothing(
     outputs.append(done.stdout + done.stderr + repr(done.exception))
     assert done.exit_code == 0, done.stdout + done.stderr
     assert credential_status(iam, account.user_name, account.credential_id) == "Inactive"
+    # The report gives the time from the earliest exposure the alerts record to containment.
+    outcome = json.loads(done.stdout)
+    report = json.loads(Path(outcome["report_json"]).read_text())
+    alert = report["alert"]
+    assert (alert["source"], alert["findings"], alert["exposed_at"]) == (
+        "gitleaks",
+        ["finding 1", "finding 2"],
+        "2026-11-29T17:00:00+00:00",
+    )
+    exposed = datetime.fromisoformat(alert["exposed_at"])
+    assert alert["exposed_to_contained_s"] == (datetime.fromisoformat(report["contained_at"]) - exposed).total_seconds()
+    assert (
+        "| Exposure | exposed 2026-11-29 17:00:00 UTC (gitleaks, 2 finding(s)); contained "
+        in Path(outcome["report"]).read_text()
+    )
     seen = "\n".join(outputs) + everything_written(tmp_path / "runs")
     for form in [*secret_forms(account.key), OTHER_SECRET]:
         assert form not in seen
