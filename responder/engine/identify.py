@@ -66,6 +66,7 @@ def find_owner(key: LeakedKey, settings: Any) -> dict[str, Any]:
             return {
                 "found": True,
                 "principal": f"user {creds[0].user_name}",
+                "user_name": creds[0].user_name,
                 "family": snapshot.family,
                 "credentials": [c.model_dump(include={"credential_id", "status", "created", "expires"}) for c in creds],
                 "operator": operator,
@@ -110,7 +111,14 @@ def execution_input(key: LeakedKey, owner: dict[str, Any]) -> dict[str, Any]:
     says offline and, for a short-term key, the principal found online: never a secret part. The team adds its
     `journal_bucket`."""
     if isinstance(key, LongTermKey):
-        return {"user_name": key.user_name}
+        if not owner.get("found"):
+            return {"user_name": key.user_name}
+        # The user IAM lists the alias under (a `+1` alias names the user without it, or a user named with it),
+        # and for a second key its one credential: the machine otherwise contains every key of the user.
+        named: dict[str, Any] = {"user_name": owner["user_name"]}
+        if key.marker:
+            named["credential_ids"] = [c["credential_id"] for c in owner.get("credentials", [])]
+        return named
     given: dict[str, Any] = {}
     if owner.get("principal_kind") == "role":
         given["role_name"] = owner["principal_name"]

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from pathlib import Path
 
 from responder.errors import UserError
 from responder.keys.decoding import KeyNotice
-from responder.keys.registry import prefixes
+from responder.keys.registry import parse_key, prefixes
 from responder.redaction import SECRETS
 
 
@@ -41,11 +42,21 @@ def read_key_file(path: str) -> str:
     if not key:
         raise UserError(f"{source}: the key file is empty")
     SECRETS.register(key)
+    _register_secret_parts(key)
     if removed:
         what = removed[0] if len(removed) == 1 else ", ".join(removed[:-1]) + " and " + removed[-1]
         where = "standard input" if path == "-" else "the key file"
         warnings.warn(KeyNotice(f"stripped {what} from {where}"), stacklevel=2)
     return key
+
+
+def _register_secret_parts(key: str) -> None:
+    """The key's decoded secret parts, registered as soon as it is read: a parameter or a file the operator gives
+    next that holds one (a bare secret pasted into -p) is then redacted wherever it would be echoed. A key that does
+    not parse is refused later, where the playbook says which kind it needs."""
+    with contextlib.suppress(UserError), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parse_key(key)
 
 
 # Where a pasted key starts: not inside base64 (a '+', '/' or alphanumeric before it would make it part of one).

@@ -14,7 +14,7 @@ from responder.keys.families.bedrock import BEDROCK
 from responder.keys.families.claude_platform import CLAUDE_PLATFORM
 from responder.keys.families.cloudwatch import CLOUDWATCH
 from responder.keys.families.cloudwatch_logs import CLOUDWATCH_LOGS
-from responder.keys.family import KeyFamily, KeyKind
+from responder.keys.family import KeyFamily
 from responder.keys.model import LeakedKey, LongTermKey, ShortTermKey
 from responder.redaction import SECRETS
 
@@ -106,7 +106,3 @@ def parse_long_term_key(raw: str, family: KeyFamily = BEDROCK) -> LongTermKey:
 
 def parse_short_term_key(raw: str, family: KeyFamily = BEDROCK) -> ShortTermKey:
     return decode_short_term(raw, family)
-
-
-def kinds_of(family: KeyFamily) -> tuple[KeyKind, ...]:
-    return family.kinds

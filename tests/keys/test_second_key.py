@@ -73,3 +73,18 @@ def test_a_user_named_plus_1_alone_is_found_by_alias(account: Seeded) -> None:
     first = create_credential(ACCOUNT, "anika+1")
     out = resolve(key=parse_long_term_key(first["ServiceCredentialSecret"]))
     assert (out["user_name"], out["credential_ids"]) == ("anika+1", [first["ServiceSpecificCredentialId"]])
+
+
+def test_identify_gives_the_machine_the_second_keys_user_and_credential(account: Seeded, settings: Settings) -> None:
+    """The exported machine contains every key of the user it is given unless credential_ids narrow it."""
+    from responder.engine.identify import identify
+
+    second = create_credential(ACCOUNT, account.user_name)
+    found = identify(second["ServiceCredentialSecret"], "key.txt", True, settings)
+    assert found["execution_input"] == {
+        "user_name": account.user_name,
+        "credential_ids": [second["ServiceSpecificCredentialId"]],
+    }
+    assert identify(second["ServiceCredentialSecret"], "key.txt", False, settings)["execution_input"] == {
+        "user_name": account.user_name
+    }
