@@ -26,6 +26,15 @@ def _fresh_secrets() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _private_umask() -> Iterator[None]:
+    """Files the tests write (key files above all) are private, as an operator's should be: a key file readable by
+    others gets a `chmod 600` note, which the tests of that note ask for themselves."""
+    previous = os.umask(0o077)
+    yield
+    os.umask(previous)
+
+
+@pytest.fixture(autouse=True)
 def _isolated_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith("AWS_") or name.startswith("RESPONDER_"):

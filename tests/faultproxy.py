@@ -2,12 +2,15 @@
 
 The operation is `Action=` of a form body (query protocol: IAM, STS) or the suffix of `X-Amz-Target` (JSON
 protocol: CloudTrail). Faults: `throttle` (400 Throttling), `deny` (403 AccessDenied), `unavailable` (503
-ServiceUnavailable), none of them forwarded; and `reset-after`: forwarded, so the change happens upstream, then
-the client's connection is reset without an answer, so the caller cannot tell whether the call happened.
+ServiceUnavailable), none of them forwarded; `reset-after`: forwarded, so the change happens upstream, then
+the client's connection is reset without an answer, so the caller cannot tell whether the call happened; and
+`hold`: the request waits at the proxy until `release()`, then is forwarded (or dropped), so a test can stop the
+caller while the request is in flight.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import struct
@@ -18,7 +21,7 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-FAULTS = ("throttle", "deny", "unavailable", "reset-after")
+FAULTS = ("throttle", "deny", "unavailable", "reset-after", "hold")
 _DENIED = (
     "User: {arn} is not authorized to perform: iam:{op} because no identity-based policy allows the iam:{op} action"
 )
@@ -35,13 +38,19 @@ class _Armed:
     fault: str
     times: int
     skip: int
+    match: dict[str, str]  # form parameters the request must carry (PolicyName=...): one step's request of several
 
 
 def operation_of(headers: Message, body: bytes) -> str:
     target = headers.get("X-Amz-Target")
     if target:
         return target.rpartition(".")[2]
-    return parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+    return form_of(body).get("Action", "")
+
+
+def form_of(body: bytes) -> dict[str, str]:
+    """A query-protocol request's parameters (IAM, STS); empty for a JSON-protocol body."""
+    return {name: values[0] for name, values in parse_qs(body.decode("utf-8", "replace")).items()}
 
 
 class FaultProxy:
@@ -51,9 +60,14 @@ class FaultProxy:
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.seen: list[str] = []  # every request's operation, in order, faulted ones included
+        self.forms: list[dict[str, str]] = []  # and its form parameters, index for index
         self.faulted: list[tuple[str, str]] = []  # (operation, fault) of every request a fault was applied to
         self._armed: dict[str, _Armed] = {}
         self._lock = threading.Lock()
+        self.held: list[str] = []  # the operations of the requests held so far
+        self.settled: list[str] = []  # and of those released since, forwarded or dropped
+        self._released = threading.Event()
+        self._forward_held = True
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -63,22 +77,32 @@ class FaultProxy:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def arm(self, operation: str, fault: str, times: int = 1, skip: int = 0) -> None:
-        """Apply `fault` to the next `times` requests for `operation`, after letting `skip` of them through."""
+    def arm(
+        self, operation: str, fault: str, times: int = 1, skip: int = 0, match: dict[str, str] | None = None
+    ) -> None:
+        """Apply `fault` to the next `times` requests for `operation` (those carrying every `match` parameter:
+        two steps sending the same operation at once are told apart by what they send, never by arrival order),
+        after letting `skip` of them through."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}: one of {', '.join(FAULTS)}")
         with self._lock:
-            self._armed[operation] = _Armed(fault, times, skip)
+            self._armed[operation] = _Armed(fault, times, skip, dict(match or {}))
 
     def disarm(self) -> None:
         with self._lock:
             self._armed.clear()
 
-    def _fault_for(self, operation: str) -> str | None:
+    def release(self, forward: bool) -> None:
+        """Let held requests go: on upstream (the change happens, whoever sent it) or nowhere."""
+        self._forward_held = forward
+        self._released.set()
+
+    def _fault_for(self, operation: str, form: dict[str, str]) -> str | None:
         with self._lock:
             self.seen.append(operation)
+            self.forms.append(form)
             armed = self._armed.get(operation)
-            if armed is None or armed.times <= 0:
+            if armed is None or armed.times <= 0 or any(form.get(k) != v for k, v in armed.match.items()):
                 return None
             if armed.skip > 0:
                 armed.skip -= 1
@@ -100,9 +124,19 @@ class FaultProxy:
             def _handle(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 operation = operation_of(self.headers, body)
-                fault = proxy._fault_for(operation)
+                fault = proxy._fault_for(operation, form_of(body))
                 if fault in _ERRORS:
                     self._answer_error(fault, operation)
+                    return
+                if fault == "hold":
+                    proxy.held.append(operation)
+                    proxy._released.wait(60)
+                    self.close_connection = True
+                    if proxy._forward_held:
+                        answer = proxy._forward(self.command, self.path, self.headers, body)
+                        with contextlib.suppress(OSError):  # the caller is likely gone: that was the point
+                            self._answer(*answer)
+                    proxy.settled.append(operation)
                     return
                 status, headers, payload = proxy._forward(self.command, self.path, self.headers, body)
                 if fault == "reset-after":  # the change happened upstream; the caller never hears of it

@@ -210,6 +210,11 @@ class Action(ABC, Generic[P, S]):
         """What this action changes. Every mutating action says: locks and the order of steps rely on it."""
         return []
 
+    def known_before(self, params: P) -> dict[str, Any]:
+        """Outputs this step gives whatever AWS answers, known from its parameters alone (the user a key names):
+        a change that needs only these may read its snapshot before this step is done (engine.read_ahead)."""
+        return {}
+
     @classmethod
     def journaled_snapshot(cls, snapshot: ActionSnapshot | dict[str, Any]) -> dict[str, Any]:
         """The snapshot as the journal keeps it: plain JSON, the same field names whichever version wrote it."""

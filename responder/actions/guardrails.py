@@ -23,6 +23,7 @@ from responder.actions.base import (
     Target,
     UndoResult,
 )
+from responder.actions.deny_only import DenyOnlyDocument, require_deny_only
 from responder.actions.iam_principals import POLICY_NAME, USER_NAME, InlinePolicySnapshot, Principal
 from responder.actions.registry import register
 from responder.actions.states import no_states_form
@@ -128,7 +129,7 @@ class RenderGuardrails(Action[RenderParams, NoSnapshot]):
 class PutGuardrailParams(ActionParams):
     principal_type: Literal["user", "role"]
     principal_name: str = Field(pattern=USER_NAME)
-    document: dict[str, Any]
+    document: DenyOnlyDocument  # a guardrail denies: an Allow is refused by `validate` and when the step runs
     policy_name: str = Field(default=GUARDRAIL_POLICY_NAME, pattern=POLICY_NAME)
 
 
@@ -184,6 +185,8 @@ class PutGuardrails(Action[PutGuardrailParams, InlinePolicySnapshot]):
     def undo(
         self, ctx: ActionContext, params: PutGuardrailParams, snapshot: InlinePolicySnapshot, applied: dict[str, Any]
     ) -> UndoResult:
+        if snapshot.policy is not None:  # only a guardrail (deny-only) could have been there under this name
+            require_deny_only(snapshot.policy, f"the journaled previous {params.policy_name}")
         rid = self._principal(params).restore_inline(ctx.clients.iam, params.policy_name, snapshot.policy)
         what = "restored the previous" if snapshot.policy is not None else "removed"
         return UndoResult(status="undone", message=f"{what} {params.policy_name}", request_ids=[rid] if rid else [])

@@ -118,6 +118,11 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
             credentials=matches, matched_by=how, narrowed=params.credential_id is not None, family=found.name
         )
 
+    def known_before(self, params: ResolveParams) -> dict[str, Any]:
+        # The user the key (or the operator) names; a renamed user's credentials found by alias name another.
+        user_name = params.key.user_name if params.key is not None else params.user_name
+        return {"user_name": user_name} if user_name else {}
+
     def plan(self, ctx: ActionContext, params: ResolveParams, snapshot: ResolveSnapshot) -> StepPlan:
         creds, family = snapshot.credentials, FAMILIES[snapshot.family]
         notes = [f"found {len(creds)} {family.short_title} credential(s) by {snapshot.matched_by}"]

@@ -19,6 +19,7 @@ from responder.actions.base import (
     Target,
     UndoResult,
 )
+from responder.actions.deny_only import require_deny_only
 from responder.actions.iam_principals import POLICY_NAME, ROLE_NAME, USER_NAME, Principal, absent_ok, as_document
 from responder.actions.iam_states import Kind, policy_text, put_inline, undo_inline
 from responder.actions.reads import together
@@ -225,6 +226,8 @@ class _DenyBearerTokens(Action[P, DenySnapshot], Generic[P]):
             return UndoResult(status="withheld", message=f"the deny stays: {wait}")
         iam, principal = ctx.clients.iam, self.principal(params)
         previous = snapshot.inline_policy
+        if previous is not None:  # what could have been there under responder's name: a deny. Never put back more
+            require_deny_only(previous, f"the journaled previous inline policy {params.policy_name} of {principal}")
         ids, done = [], []
         if previous is not None or principal.get_inline(iam, params.policy_name) is not None:
             ids.append(principal.restore_inline(iam, params.policy_name, previous))
@@ -315,7 +318,7 @@ def _deny_states(kind: Kind, principal_arg: str) -> StatesForm:
 
 
 def _lift_deny_states(step: StatesStep) -> Chain:
-    return undo_inline(step, restore_previous=False)
+    return undo_inline(step, previous_kept=False, policy_names=step.args.get("policy_names") or [DEFAULT_POLICY_NAME])
 
 
 states_form(DenyBearerTokensForUser, undo=_lift_deny_states)(_deny_states("User", "user_name"))

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, Target, UndoResult
+from responder.actions.deny_only import require_deny_only
 from responder.actions.iam_principals import ROLE_NAME, InlinePolicySnapshot, Principal
 from responder.actions.iam_states import put_inline, undo_inline
 from responder.actions.registry import register
@@ -34,7 +35,8 @@ def revoke_document(before: datetime) -> dict[str, Any]:
 def revoked_before(document: Any) -> datetime | None:
     """The moment an AWSRevokeOlderSessions-shaped document revokes sessions before, if it is one."""
     try:
-        statement = document["Statement"][0]
+        statement = document["Statement"]
+        statement = statement if isinstance(statement, dict) else statement[0]  # IAM takes one statement or a list
         moment = statement["Condition"]["DateLessThan"]["aws:TokenIssueTime"]
         if statement["Effect"] != "Deny":
             return None
@@ -108,6 +110,8 @@ class RevokeRoleSessions(Action[RevokeParams, InlinePolicySnapshot]):
         if (wait := ctx.key_still_alive()) is not None:
             return UndoResult(status="withheld", message=f"the session revocation stays: {wait}")
         previous = snapshot.policy
+        if previous is not None:  # an earlier revocation: a deny. Anything else in the journal is a forgery
+            require_deny_only(previous, f"the journaled previous {REVOKE_POLICY_NAME} of role {params.role_name}")
         rid = Principal("role", params.role_name).restore_inline(ctx.clients.iam, REVOKE_POLICY_NAME, previous)
         what = "restored the previous" if previous is not None else "deleted the"
         return UndoResult(
@@ -119,7 +123,8 @@ class RevokeRoleSessions(Action[RevokeParams, InlinePolicySnapshot]):
 
 
 # How this action runs on AWS Step Functions: the cutoff is the moment the state runs, taken from the execution's
-# context; an AWSRevokeOlderSessions already there is moved forward and put back on rollback.
+# context; an AWSRevokeOlderSessions already there is moved forward, and its rollback keeps the newer one (IAM hands
+# the machine the previous document URL-encoded, which Amazon States Language cannot decode: iam_states.undo_inline).
 
 
 def _revoke_states(step: StatesStep) -> Chain:
@@ -146,7 +151,7 @@ def _revoke_states(step: StatesStep) -> Chain:
 
 
 def _unrevoke_states(step: StatesStep) -> Chain:
-    return undo_inline(step, restore_previous=True)
+    return undo_inline(step, previous_kept=True, policy_names=[REVOKE_POLICY_NAME])
 
 
 states_form(RevokeRoleSessions, undo=_unrevoke_states)(_revoke_states)

@@ -14,7 +14,17 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from responder.actions.states import Chain, Path, StatesStep, choose, nothing, parameters, passing, unless_absent
+from responder.actions.states import (
+    Chain,
+    Path,
+    StatesStep,
+    choose,
+    nothing,
+    parameters,
+    passing,
+    single,
+    unless_absent,
+)
 
 Kind = Literal["User", "Role"]
 KINDS: tuple[Kind, ...] = ("User", "Role")
@@ -146,41 +156,66 @@ def _managed_fallback(step: StatesStep, kind: Kind, principal: Any, managed_name
     return name.then(snapshot).then(record).then(create).then(attach).then(check)
 
 
-def undo_inline(step: StatesStep, restore_previous: bool) -> Chain:
-    """Undo of `put_inline`'s records at `$.record`: remove what the execution put (or, for a policy it moved
-    forward, put the previous document back); undo of the managed fallback: detach and delete what it added."""
+def undo_inline(step: StatesStep, previous_kept: bool, policy_names: list[str]) -> Chain:
+    """Undo of `put_inline`'s records at `$.record`: remove what the execution put; undo of the managed fallback:
+    detach and delete what it added.
+
+    A policy the execution moved forward (previous_kept) is never put back: IAM hands a machine the previous
+    document URL-encoded (RFC 3986), Amazon States Language has no function to decode it, and putting the
+    encoded text back fails as a malformed policy. The newer document stays, which for a session revocation
+    denies more than the old one (sessions issued before a later moment), never less; the record keeps the
+    encoded previous document for whoever restores it by hand.
+
+    A record is read from a bucket others may write to: it is acted on only when it names what the containment
+    could have put, an inline policy of `policy_names` or a managed policy of responder's own name; any other
+    (a forged record naming a team's own policy) is passed over."""
     by_kind = [
         (
             {"Variable": "$.record.target.kind", "StringEquals": kind},
-            _undo_inline_of(step, kind, restore_previous).then(_undo_managed_of(step, kind)),
+            _undo_inline_of(step, kind, previous_kept, policy_names).then(_undo_managed_of(step, kind)),
         )
         for kind in KINDS
     ]
     return choose(step.name("which principal"), by_kind, nothing(step.name("undone")))
 
 
-def _record_is(mode: str, field: str, value: bool) -> dict[str, Any]:
+def _record_is(mode: str, field: str, value: bool, ours: dict[str, Any]) -> dict[str, Any]:
     return {
         "And": [
             {"Variable": "$.record.mode", "StringEquals": mode},
             {"Variable": f"$.record.before.{field}", "BooleanEquals": value},
+            ours,
         ]
     }
 
 
-def _undo_inline_of(step: StatesStep, kind: Kind, restore_previous: bool) -> Chain:
+def _inline_is_ours(policy_names: list[str]) -> dict[str, Any]:
+    named = [{"Variable": "$.record.target.policy_name", "StringEquals": name} for name in policy_names]
+    return named[0] if len(named) == 1 else {"Or": named}
+
+
+# Responder's own managed policies (engine.permissions.MANAGED_PREFIX), the only ones a rollback detaches.
+_MANAGED_IS_OURS = {"Variable": "$.record.target.policy_arn", "StringMatches": "arn:*:iam::*:policy/Responder*"}
+
+
+# The rollback's answer for a policy it cannot put back, in the execution's history (the state's output).
+KEPT_NEWER = "kept: the previous document comes URL-encoded from IAM and cannot be rebuilt in the machine"
+
+
+def _undo_inline_of(step: StatesStep, kind: Kind, previous_kept: bool, policy_names: list[str]) -> Chain:
     suffix = f" ({kind.lower()})"
     target = "$.record.target"
     names = parameters(**{f"{kind}Name": Path(f"{target}.name"), "PolicyName": Path(f"{target}.policy_name")})
     remove = step.task(f"remove inline policy{suffix}", f"iam:Delete{kind}Policy", names)
-    branches = [(_record_is("inline", "exists", False), unless_absent(remove, step.name(f"no inline policy{suffix}")))]
-    if restore_previous:
-        put_back = step.task(
-            f"put previous inline back{suffix}",
-            f"iam:Put{kind}Policy",
-            {**names, "PolicyDocument.$": "States.JsonToString($.record.before.document)"},
+    ours = _inline_is_ours(policy_names)
+    removed = unless_absent(remove, step.name(f"no inline policy{suffix}"))
+    branches = [(_record_is("inline", "exists", False, ours), removed)]
+    if previous_kept:
+        kept = single(
+            step.name(f"newer inline kept{suffix}"),
+            {"Type": "Pass", "Parameters": {"undo": KEPT_NEWER, "target.$": "$.record.target"}, "ResultPath": "$.kept"},
         )
-        branches.append((_record_is("inline", "exists", True), put_back))
+        branches.append((_record_is("inline", "exists", True, ours), kept))
     return choose(step.name(f"inline record{suffix}?"), branches, nothing(step.name(f"not an inline record{suffix}")))
 
 
@@ -199,12 +234,19 @@ def _undo_managed_of(step: StatesStep, kind: Kind) -> Chain:
     # Detach what was not attached before; then delete what did not exist before.
     deleting = choose(
         step.name(f"delete managed deny{suffix}?"),
-        [(_record_is("managed", "existed", False), unless_absent(delete, step.name(f"no managed policy{suffix}")))],
+        [
+            (
+                _record_is("managed", "existed", False, _MANAGED_IS_OURS),
+                unless_absent(delete, step.name(f"no managed policy{suffix}")),
+            )
+        ],
         done,
     )
     detached = unless_absent(detach, step.name(f"not attached{suffix}")).then(deleting)
     return choose(
-        step.name(f"managed record{suffix}?"), [(_record_is("managed", "was_attached", False), detached)], deleting
+        step.name(f"managed record{suffix}?"),
+        [(_record_is("managed", "was_attached", False, _MANAGED_IS_OURS), detached)],
+        deleting,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib.metadata
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.config
 import botocore.exceptions
+import botocore.loaders
 import botocore.session
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 ClientError = botocore.exceptions.ClientError
 DEFAULT_REGION = "us-east-1"
 # Read-only operations by their name; anything else changes the account. Dry-run refuses the rest.
-READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Lookup", "Simulate")
+READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Lookup", "Simulate", "Head")
 # AssumeRole changes no account: it lends a session, which a fan-out's dry run needs to read member accounts.
 READ_ONLY_OPERATIONS = frozenset({"AssumeRole"})
 
@@ -105,13 +107,37 @@ _shared_lock = threading.Lock()
 _per_thread = threading.local()
 
 
+class _ModelLoader(botocore.loaders.Loader):
+    """botocore's loader without its census. Before the first model of each kind (the service's API, its endpoint
+    rules), botocore lists every service it has, about 450 directories each listed and probed for the file, only
+    to name them all in the error for a service that does not exist: a quarter of the CPU the run's first client
+    costs, before its first request. responder names only services botocore has; a name it lacks still fails
+    with botocore's own UnknownServiceError."""
+
+    @botocore.loaders.instance_cache
+    def load_service_model(self, service_name: str, type_name: str, api_version: str | None = None) -> Any:
+        if api_version is None:
+            try:
+                api_version = self.determine_latest_version(service_name, type_name)
+            except botocore.exceptions.DataNotFoundError:
+                raise botocore.exceptions.UnknownServiceError(
+                    service_name=service_name, known_service_names="(not listed)"
+                ) from None
+        model = self.load_data(os.path.join(service_name, api_version, type_name))
+        extras = self._find_extras(service_name, type_name, api_version)  # type: ignore[attr-defined]  # private
+        self._extras_processor.process(model, extras)  # type: ignore[attr-defined]  # as botocore's own does
+        return model
+
+
 def _loader(core: botocore.session.Session) -> Any:
     """One loader of service models per process: each new session would otherwise parse them again (~0.1 s of
-    CPU per client), and a fan-out opens clients in every account. The first session's own loader is the one
-    shared: a session made only for its loader cost ~8 ms of CPU before a run's first request."""
+    CPU per client), and a fan-out opens clients in every account. It searches where the session's own would
+    (AWS_DATA_PATH, the `data_path` setting, then botocore's models)."""
     with _shared_lock:
         if "loader" not in _shared:
-            _shared["loader"] = core.get_component("data_loader")
+            paths = core.get_config_variable("data_path")
+            extra = [os.path.expanduser(os.path.expandvars(p)) for p in paths.split(os.pathsep)] if paths else []
+            _shared["loader"] = _ModelLoader(extra_search_paths=extra)
         return _shared["loader"]
 
 

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import typer
 
 from responder.errors import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_INTERRUPTED, EXIT_STEP_FAILED, ResponderError
+from responder.inert import terminal
 from responder.redaction import SECRETS, OperatorNote
 
 DEBUG = {"enabled": False}  # set by the global --debug option
@@ -23,7 +24,7 @@ LINE_LIMIT = 1_000  # characters: far above any message responder writes, far be
 
 
 def fail(message: str) -> None:
-    typer.echo(bounded(SECRETS.redact(f"error: {message}")), err=True)
+    typer.echo(bounded(terminal(SECRETS.redact(f"error: {message}"))), err=True)
 
 
 def bounded(line: str, limit: int = LINE_LIMIT) -> str:
@@ -36,7 +37,7 @@ def bounded(line: str, limit: int = LINE_LIMIT) -> str:
 
 
 def note(message: str) -> None:
-    typer.echo(bounded(SECRETS.redact(f"note: {message}")), err=True)
+    typer.echo(bounded(terminal(SECRETS.redact(f"note: {message}"))), err=True)
 
 
 @contextmanager

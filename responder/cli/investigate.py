@@ -6,10 +6,20 @@ from typing import Annotated
 
 import typer
 
-from responder.cli.options import EndpointUrl, Output, Profile, Query, Region, RunsDir, runs_dir_or_default
+from responder.cli.options import (
+    AcceptBrokenChain,
+    EndpointUrl,
+    Output,
+    Profile,
+    Query,
+    Region,
+    RunsDir,
+    runs_dir_or_default,
+)
 from responder.cli.output import TEXT_JSON, emit, reported_output
 from responder.cli.render import say
 from responder.errors import EXIT_STEP_FAILED
+from responder.inert import plain
 
 
 def investigate(
@@ -20,6 +30,7 @@ def investigate(
     endpoint_url: EndpointUrl = None,
     output: Output = None,
     query: Query = None,
+    accept_broken_chain: AcceptBrokenChain = False,
 ) -> None:
     """Read CloudTrail again from the run's containment moment to now: did the key's calls stop?
 
@@ -36,6 +47,7 @@ def investigate(
         settings = Settings(
             runs_dir=runs_dir_or_default(runs_dir),
             aws=AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url),
+            accept_broken_chain=accept_broken_chain,
         )
         found = investigate_run(run_id, settings)
         after = found.after_containment
@@ -56,10 +68,8 @@ def investigate(
             if after:
                 say(f"run {found.run_id}: {len(after)} BEARER-TOKEN CALL(S) SINCE CONTAINMENT ({window}):")
                 for event in after:
-                    say(
-                        f"  {event['time']}  {event['source']}  {event['name']}  {event['region']}  from "
-                        f"{event['source_ip']}  ({event['event_id']})"
-                    )
+                    fields = [plain(event[name]) for name in ("source", "name", "region", "source_ip", "event_id")]
+                    say(f"  {plain(event['time'])}  {'  '.join(fields[:3])}  from {fields[3]}  ({fields[4]})")
                 say("the containment does not hold, or the key works elsewhere: see the report")
             else:
                 read = f"{found.events_read} events"

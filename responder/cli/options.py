@@ -45,6 +45,28 @@ RunsDir = Annotated[
     typer.Option("--runs-dir", envvar="RESPONDER_RUNS_DIR", metavar="DIR", help=RUNS_DIR_HELP),
 ]
 Output = Annotated[str | None, output_option(TEXT_JSON)]
+AcceptBrokenChain = Annotated[
+    bool,
+    typer.Option(
+        "--accept-broken-chain",
+        help="Act on a run whose audit log's hash chain is broken (edited or cut); the journal records that you did.",
+    ),
+]
+AnchorTo = Annotated[
+    str | None,
+    typer.Option(
+        "--anchor",
+        metavar="S3_URL",
+        help="Also write the audit chain's head to an Object-Locked S3 object there (`audit verify --anchor` checks).",
+    ),
+]
+AllowSelf = Annotated[
+    bool,
+    typer.Option(
+        "--allow-self",
+        help="Deny or revoke the principal your own credentials are (your session stops mid-run); journaled.",
+    ),
+]
 Query = Annotated[str | None, query_option()]
 
 
@@ -107,8 +129,10 @@ ExternalId = Annotated[
         help="With --accounts/--org: the ExternalId the roles' trust policies require (sts:AssumeRole).",
     ),
 ]
-# Organizations creates this role, trusting the management account, in every account it creates.
-DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+# The role the member-role template (`responder permissions --member-role-template`) creates in every account,
+# carrying only the per-account policy (engine.permissions.MEMBER_ROLE). Organizations' own
+# OrganizationAccountAccessRole still works with --role-name, but it is AdministratorAccess.
+DEFAULT_ROLE_NAME = "ResponderMemberRole"
 RoleName = Annotated[
     str,
     typer.Option("--role-name", metavar="ROLE_NAME", help="With --accounts/--org: the role to assume in each account."),

@@ -243,9 +243,35 @@ def permissions(
         typer.Option(
             "--fan-out",
             help="The operator's policy for --accounts/--org: also list the organization and assume --role-name "
-            "in every account (where that role needs the policy printed without --fan-out).",
+            "in its accounts (another organization's only with an external id); each account's role carries the "
+            "policy printed without --fan-out (see --member-role-template).",
         ),
     ] = False,
+    rollback: Annotated[
+        bool,
+        typer.Option(
+            "--rollback",
+            help="The rollback's policy (delete, detach, restore, reactivate), for a separate identity: the one "
+            "that contains cannot undo its own containment.",
+        ),
+    ] = False,
+    member_role_template: Annotated[
+        bool,
+        typer.Option(
+            "--member-role-template",
+            help="Print instead the CloudFormation template of ResponderMemberRole, the role a fan-out assumes in "
+            "every account (deploy it with a StackSet), carrying exactly the per-account policy.",
+        ),
+    ] = False,
+    operator_arn: Annotated[
+        str | None,
+        typer.Option(
+            "--operator-arn",
+            metavar="ARN",
+            help="The role (or user) responder will run as: the policy denies every change to it. Without it, "
+            "only the IAM user running is denied by name: tag a role responder-protected=true instead.",
+        ),
+    ] = None,
     role_name: RoleName = DEFAULT_ROLE_NAME,
     output: SchemaOutput = None,
     query: Query = None,
@@ -253,13 +279,26 @@ def permissions(
     """Print the least-privilege IAM policy (JSON) an operator role needs to run these playbooks.
 
     Example: responder permissions leaked-long-term-key leaked-short-term-key > responder-policy.json
+    Example: responder permissions leaked-long-term-key --operator-arn arn:aws:iam::111122223333:role/ir > policy.json
+    Example: responder permissions leaked-long-term-key --rollback > responder-rollback-policy.json
     Example: responder permissions contain-bedrock-keys --sweep --fan-out > operator-policy.json
+    Example: responder permissions contain-bedrock-keys --sweep --member-role-template > member-role.json
     """
     with reported_output(output, query, JSON_ONLY) as output:
-        from responder.engine.permissions import policy_document
+        from responder.engine.permissions import operator_account, policy_document
+        from responder.export.member_role import member_role_template as member_template
         from responder.fanout.accounts import check_fanout_options
         from responder.playbook.checks import find_playbook, load_playbook
 
         check_fanout_options(role_name, 1)
+        if member_role_template and (fan_out or rollback):
+            raise UserError(
+                "--member-role-template carries both policies of one account: without --fan-out, --rollback"
+            )
         books = [load_playbook(find_playbook(name)) for name in playbooks]
-        emit(policy_document(books, sweep, role_name if fan_out else None), output, query)
+        if member_role_template:
+            emit(member_template(books, sweep), output, query)
+        else:
+            fan_out_role = role_name if fan_out else None
+            account = operator_account(operator_arn, fan_out_role)
+            emit(policy_document(books, sweep, fan_out_role, rollback, account), output, query)

@@ -9,6 +9,7 @@ import typer
 
 from responder.cli.terminal import ProgressLine, clear_progress, paint
 from responder.engine import events as j
+from responder.inert import MAX_PROSE, plain, terminal
 from responder.redaction import SECRETS
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 def say(text: str = "", err: bool = False) -> None:
     clear_progress()  # a progress line on the terminal gives way to the text
-    typer.echo(SECRETS.redact(text), err=err)
+    typer.echo(terminal(SECRETS.redact(text)), err=err)
 
 
 def _change_line(change: dict[str, Any]) -> str:
@@ -30,12 +31,13 @@ def _change_line(change: dict[str, Any]) -> str:
         return str(value)
 
     mark = "" if change.get("reversible", True) else "  [IRREVERSIBLE]"
-    return f"{change['call']} on {change['target']}: {short(change['before'])} -> {short(change['after'])}{mark}"
+    line = f"{change['call']} on {change['target']}: {short(change['before'])} -> {short(change['after'])}"
+    return plain(line, MAX_PROSE) + mark
 
 
 def _policy_diff(change: dict[str, Any]) -> list[str]:
     """The policy document a change will put, as a diff against what is there: approved with it in view."""
-    from responder.engine.report_words import policy_diff  # the report stays out of `responder --help`
+    from responder.engine.policy_diff import policy_diff  # difflib stays out of `responder --help`
 
     return [f"    {line}" for line in policy_diff(change.get("before"), change.get("after"))]
 
@@ -113,37 +115,42 @@ class Progress:
             if not lines and not fields["notes"]:
                 lines = ["no change needed"]
             for line in lines + [f"note: {n}" for n in fields["notes"]]:
-                say(f"{step} plan      {line}", self.err)
+                say(f"{step} plan      {_inert(line)}", self.err)
         elif event == j.ACCOUNT_FINISHED:
             run = f"run {fields['run_id']}" if fields["run_id"] else "no run"
             status = paint(f"{fields['status'].upper():<12}", fields["status"], self.err)
-            say(f"  account {fields['account_id']}  {status} {run}: {fields['message']}", self.err)
+            say(f"  account {fields['account_id']}  {status} {run}: {_inert(fields['message'])}", self.err)
         elif event == j.EXPANDED:
             self.width = max([self.width, *(len(s["id"]) for s in fields["steps"])])
             say(f"  {fields['group']:<{self.width}} expanded  {len(fields['items'])} group(s), one per item", self.err)
         elif event == j.SKIPPED:
-            say(f"{step} skipped   {fields['reason']}", self.err)
+            say(f"{step} skipped   {_inert(fields['reason'])}", self.err)
         elif event == j.READ:
             for note in fields["notes"]:
-                say(f"{step} read      {note}", self.err)
+                say(f"{step} read      {_inert(note)}", self.err)
         elif event == j.UNCHANGED:
-            say(f"{step} unchanged {'; '.join(fields['notes']) or 'already in place'}", self.err)
+            say(f"{step} unchanged {_inert('; '.join(fields['notes']) or 'already in place')}", self.err)
         elif event == j.APPLYING:
             for change in fields["changes"]:
                 say(f"{step} applying  {_change_line(change)}", self.err)
         elif event == j.APPLIED and "changes" in fields:  # not what was planned (a fallback): say what was done
             for note in fields["notes"][-1:]:
-                say(f"{step} instead   {note}", self.err)
+                say(f"{step} instead   {_inert(note)}", self.err)
             for change in fields["changes"]:
                 say(f"{step} applied   {_change_line(change)}", self.err)
         elif event == j.VERIFIED:
             say(f"{step} {paint('verified', err=self.err)}", self.err)
         elif event == j.FAILED:
-            say(f"{step} {paint('FAILED', 'failed', self.err)}    {fields['error']}", self.err)
+            say(f"{step} {paint('FAILED', 'failed', self.err)}    {_inert(fields['error'])}", self.err)
         elif event == j.UNDONE:
-            say(f"{step} {fields['status']:<9} {fields['message']}", self.err)
+            say(f"{step} {fields['status']:<9} {_inert(fields['message'])}", self.err)
         elif event == j.UNDO_FAILED:
-            say(f"{step} {paint('UNDO FAILED', 'failed', self.err)} {fields['error']}", self.err)
+            say(f"{step} {paint('UNDO FAILED', 'failed', self.err)} {_inert(fields['error'])}", self.err)
+
+
+def _inert(text: object) -> str:
+    """A journaled sentence that may quote AWS (an error, a note): no control character reaches the terminal."""
+    return plain(text, MAX_PROSE)
 
 
 def _step_ids(steps: list[dict[str, Any]]) -> list[str]:
@@ -196,6 +203,10 @@ def outcome_text(outcome: Outcome, then: str | None = None) -> None:
         say(f"contained: {line}")
     say(f"report:    {outcome.paths.report_md}")
     say(f"audit log: {outcome.paths.audit_log}")
-    say(f"audit head: {outcome.report.get('audit_head')} (for the ticket: `responder audit verify RUN_ID --head HEAD`)")
+    if broken := outcome.report.get("audit_chain_broken"):
+        say(f"audit chain: BROKEN at {plain(broken, MAX_PROSE)}: no head to give the ticket", err=True)
+    else:
+        head = outcome.report.get("audit_head")
+        say(f"audit head: {head} (for the ticket: `responder audit verify RUN_ID --head HEAD`)")
     if then is not None and outcome.exit_code == 0:
         say(f"apply it: {then}")

@@ -11,7 +11,10 @@ import typer
 
 from responder.cli.options import (
     DEFAULT_ROLE_NAME,
+    AcceptBrokenChain,
     Accounts,
+    AllowSelf,
+    AnchorTo,
     Concurrency,
     EndpointUrl,
     ExcludeAccounts,
@@ -34,9 +37,10 @@ from responder.cli.output import TEXT_JSON, emit, reported_output
 from responder.cli.render import Progress, irreversible_changes, outcome_dict, outcome_text, say
 from responder.cli.replay import rebuilt_command
 from responder.engine.concurrency import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
-from responder.errors import UserError
+from responder.errors import EXIT_STEP_FAILED, UserError
 
 if TYPE_CHECKING:
+    from responder.engine.anchor import Anchor
     from responder.engine.context import Settings
     from responder.engine.outcome import Outcome
     from responder.engine.run_state import RunState
@@ -50,6 +54,8 @@ def _settings(
     output: str,
     ctx: typer.Context | None = None,
     external_id: str | None = None,
+    accept_broken_chain: bool = False,
+    allow_self: bool = False,
 ) -> Settings:
     from responder.aws.clients import AwsOptions
     from responder.engine.context import Settings
@@ -62,6 +68,8 @@ def _settings(
         listeners=[Progress(err=output == "json")],
         hooks=(crash,) if crash else (),
         aws_from_env=_from_environment(ctx),
+        accept_broken_chain=accept_broken_chain,
+        allow_self=allow_self,
     )
 
 
@@ -71,13 +79,60 @@ def _from_environment(ctx: typer.Context | None) -> frozenset[str]:
     return frozenset() if ctx is None else from_environment(ctx, ("endpoint_url", "region"))
 
 
-def _finish(outcome: Outcome, output: str, query: str | None, then: str | None = None) -> None:
-    """The outcome, as JSON or for people; `then`: the command that applies what a dry run planned."""
+def _finish(
+    outcome: Outcome, output: str, query: str | None, then: str | None = None, anchor: Anchored | None = None
+) -> None:
+    """The outcome, as JSON or for people; `then`: the command that applies what a dry run planned; `anchor`: where
+    to anchor the chain's head (after the run: it never delays containment)."""
     shown = outcome_dict(outcome)
     if then is not None and outcome.exit_code == 0:
         shown["apply_command"] = then  # what `apply it:` says in text
-    emit(shown, output, query, lambda: outcome_text(outcome, then))
+    anchored, problem = _anchor_head(outcome, anchor)
+    if anchor is not None:
+        shown["anchor"] = anchored
+
+    def text() -> None:
+        outcome_text(outcome, then)
+        if anchored:
+            say(f"anchored:  {anchored} (Object Lock)")
+
+    emit(shown, output, query, text)
+    if problem is not None:
+        from responder.cli.errors import fail
+
+        fail(problem)
+        raise typer.Exit(max(outcome.exit_code, EXIT_STEP_FAILED))
     raise typer.Exit(outcome.exit_code)
+
+
+Anchored = tuple["Anchor", "Settings"]  # where to anchor, and the AWS settings to reach it with
+
+
+def _anchor_to(anchor: str | None, settings: Settings) -> Anchored | None:
+    """--anchor, parsed before anything runs: a bad address is bad input, not a failure after containment."""
+    if anchor is None:
+        return None
+    from responder.engine.anchor import Anchor
+
+    return Anchor.parse(anchor), settings
+
+
+def _anchor_head(outcome: Outcome, anchor: Anchored | None) -> tuple[str | None, str | None]:
+    """(the anchor object's address, None), or (None, why it could not be written)."""
+    if anchor is None:
+        return None, None
+    from responder.aws.clients import Clients
+    from responder.engine.anchor import write_anchor
+
+    where, settings = anchor
+    report = outcome.report
+    if report.get("audit_chain_broken"):
+        return None, f"run {outcome.run_id}: its audit chain is broken ({report['audit_chain_broken']}): not anchored"
+    try:
+        s3 = Clients(settings.aws).client("s3")
+        return write_anchor(s3, where, outcome.run_id, str(report["audit_head"]), int(report["audit_records"])), None
+    except UserError as exc:
+        return None, f"run {outcome.run_id} ended {outcome.status}, but {exc.message}"
 
 
 def expired_short_term(key_text: str) -> bool:
@@ -174,6 +229,8 @@ def run(
     role_name: RoleName = DEFAULT_ROLE_NAME,
     external_id: ExternalId = None,
     concurrency: Concurrency = DEFAULT_CONCURRENCY,
+    allow_self: AllowSelf = False,
+    anchor: AnchorTo = None,
 ) -> None:
     """Run a playbook: plan, confirm, apply step by step, verify, and write the audit log and report.
 
@@ -188,37 +245,42 @@ def run(
         from responder.keys import read_key_file
         from responder.playbook.params import parse_assignments
 
+        # The key first: its secret parts are registered (redacted) before any -p value can be echoed back.
+        if alert_file is not None and from_format is None:
+            raise UserError(f"unexpected argument {alert_file!r}: an alert file is read with --from FORMAT FILE")
+        if from_format is not None and key_file is not None:
+            raise UserError("give the key once: --from FORMAT FILE or --key-file, not both")
+        key_text = read_key_file(key_file) if key_file is not None else None
+        alert = None
+        if from_format is not None or key_fingerprint is not None:
+            key_text, alert = _key_from_alert(from_format, alert_file, repo, key_fingerprint)
         given = parse_assignments(param or [])
         if regions is not None:
             if "regions" in given:
                 raise UserError("give the regions once: --regions or -p regions=, not both")
             given["regions"] = regions
         targets = fanout_targets(accounts, org, ou, exclude_accounts)
-        if alert_file is not None and from_format is None:
-            raise UserError(f"unexpected argument {alert_file!r}: an alert file is read with --from FORMAT FILE")
-        if from_format is not None and key_file is not None:
-            raise UserError("give the key once: --from FORMAT FILE or --key-file, not both")
 
         then = rebuilt_command(ctx, _PLAN_ONLY, ("--yes",) if targets is not None else ()) if dry_run else None
         if targets is not None:
-            settings = _settings(runs_dir, profile, region, endpoint_url, output, external_id=external_id)
+            settings = _settings(
+                runs_dir, profile, region, endpoint_url, output, external_id=external_id, allow_self=allow_self
+            )
             fan_out = (targets, role_name, concurrency)
+            to = _anchor_to(anchor, settings)
             outcome = _fan_out(playbook, given, key_file or alert_file, save_plan, dry_run, yes, fan_out, settings)
-            _finish(outcome, output, query, then)
+            _finish(outcome, output, query, then, to)
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise UserError(f"--concurrency {concurrency}: give 1 to {MAX_CONCURRENCY}")
-        key_text = read_key_file(key_file) if key_file is not None else None
-        alert = None
-        if from_format is not None or key_fingerprint is not None:
-            key_text, alert = _key_from_alert(from_format, alert_file, repo, key_fingerprint)
         # An expired short-term key is planned only unless --yes (start_run says why): no prompt needed then.
         plans_only = key_text is not None and not yes and expired_short_term(key_text)
         if not dry_run and not yes and not plans_only and not interactive():
             raise UserError("refusing to prompt without a terminal: review with --dry-run, then re-run with --yes")
         settings = dataclasses.replace(
-            _settings(runs_dir, profile, region, endpoint_url, output), concurrency=concurrency
+            _settings(runs_dir, profile, region, endpoint_url, output, allow_self=allow_self), concurrency=concurrency
         )
         confirm = None if (yes or dry_run) else _confirm
+        to = _anchor_to(anchor, settings)
         outcome = start_run(
             playbook,
             given,
@@ -233,7 +295,7 @@ def run(
         if save_plan is not None and output == "text":
             say(f"plan saved to {save_plan}: review it, then `responder apply {save_plan}`")
             then = None
-        _finish(outcome, output, query, then)
+        _finish(outcome, output, query, then, to)
 
 
 def _key_from_alert(
@@ -287,6 +349,9 @@ def apply(
     profile: Profile = None,
     region: Region = None,
     endpoint_url: EndpointUrl = None,
+    accept_broken_chain: AcceptBrokenChain = False,
+    allow_self: AllowSelf = False,
+    anchor: AnchorTo = None,
 ) -> None:
     """Apply exactly a saved plan; refuse (exit 2, nothing changed) if the account changed since it was made.
 
@@ -297,8 +362,11 @@ def apply(
 
         if not yes and not interactive():
             raise UserError("refusing to prompt without a terminal: re-run with --yes once the plan is approved")
-        settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx)
-        _finish(apply_plan(plan_file, None if yes else _confirm, settings), output, query)
+        settings = _settings(
+            runs_dir, profile, region, endpoint_url, output, ctx, None, accept_broken_chain, allow_self
+        )
+        to = _anchor_to(anchor, settings)
+        _finish(apply_plan(plan_file, None if yes else _confirm, settings), output, query, anchor=to)
 
 
 def resume(
@@ -314,6 +382,9 @@ def resume(
     region: Region = None,
     endpoint_url: EndpointUrl = None,
     external_id: ExternalId = None,
+    accept_broken_chain: AcceptBrokenChain = False,
+    allow_self: AllowSelf = False,
+    anchor: AnchorTo = None,
 ) -> None:
     """Continue a stopped or interrupted run from its journal: done steps are kept, the rest re-planned.
 
@@ -322,8 +393,11 @@ def resume(
     with reported_output(output, query, TEXT_JSON) as output:
         from responder.fanout.runs import resume_any_run as resume_run
 
-        settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id)
-        _finish(resume_run(run_id, settings), output, query)
+        settings = _settings(
+            runs_dir, profile, region, endpoint_url, output, ctx, external_id, accept_broken_chain, allow_self
+        )
+        to = _anchor_to(anchor, settings)
+        _finish(resume_run(run_id, settings), output, query, anchor=to)
 
 
 def rollback(
@@ -343,6 +417,8 @@ def rollback(
     region: Region = None,
     endpoint_url: EndpointUrl = None,
     external_id: ExternalId = None,
+    accept_broken_chain: AcceptBrokenChain = False,
+    anchor: AnchorTo = None,
 ) -> None:
     """Undo a run's changes in reverse order, restoring the journaled snapshots.
 
@@ -354,5 +430,6 @@ def rollback(
     with reported_output(output, query, TEXT_JSON) as output:
         from responder.fanout.runs import rollback_any_run as rollback_run
 
-        settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id)
-        _finish(rollback_run(run_id, reactivate_keys, settings), output, query)
+        settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id, accept_broken_chain)
+        to = _anchor_to(anchor, settings)
+        _finish(rollback_run(run_id, reactivate_keys, settings), output, query, anchor=to)

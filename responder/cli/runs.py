@@ -14,6 +14,7 @@ from responder.cli.output import REPORT_OUTPUTS, TEXT_JSON, emit, output_option,
 from responder.cli.render import say
 from responder.cli.table import aligned
 from responder.errors import EXIT_STEP_FAILED, UserError
+from responder.inert import terminal
 
 # `--format` and `-f` stay as they were before `-o`: scripts use them.
 ReportOutput = Annotated[str | None, output_option(REPORT_OUTPUTS, aliases=("--format", "-f"))]
@@ -144,7 +145,7 @@ def report(
             built = execution_report(AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url), execution)
             from responder.engine.report import render_markdown
 
-            emit(built, output, query, lambda: typer.echo(render_markdown(built)))
+            emit(built, output, query, lambda: typer.echo(terminal(render_markdown(built))))
             return
         assert run_id is not None  # one of the two, checked above
         from responder.engine.outcome import current_status
@@ -160,7 +161,7 @@ def report(
 
             merged = build_fanout_report(state, paths)
             if output != "asff" and not to_security_hub and not timeline:
-                emit(merged, output, query, lambda: typer.echo(render_fanout_markdown(merged)))
+                emit(merged, output, query, lambda: typer.echo(terminal(render_fanout_markdown(merged))))
                 return
             built = merged
         else:
@@ -178,7 +179,7 @@ def report(
                 if output == "asff":
                     typer.echo(evidence.asff_json(findings))
                     return
-        emit(built, output, query, lambda: typer.echo(render_markdown(built)))
+        emit(built, output, query, lambda: typer.echo(terminal(render_markdown(built))))
 
 
 audit_app = ResponderTyper(help="Check audit logs.", no_args_is_help=True)
@@ -198,6 +199,17 @@ def verify(
     output: Output = None,
     query: Query = None,
     runs_dir: RunsDir = None,
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            "--anchor",
+            metavar="S3_URL",
+            help="Also check every head the run anchored there (`run ... --anchor`): held by the chain.",
+        ),
+    ] = None,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
 ) -> None:
     """Check an audit log's hash chain: any edited, removed or reordered record is reported.
 
@@ -208,10 +220,12 @@ def verify(
     Example: responder audit verify ~/.local/state/responder/runs/20261123T101500Z-3fa9c1/audit.jsonl
     """
     with reported_output(output, query, TEXT_JSON) as output:
+        import dataclasses
         import json
         import re
 
-        from responder.engine.audit import verify_chain
+        from responder.engine.audit import audit_key, verify_chain
+        from responder.engine.evidence_check import check_evidence
         from responder.engine.runs import REPORT_JSON, find_run
         from responder.redaction import shown
 
@@ -225,7 +239,19 @@ def verify(
                 raise UserError(f"--head must be the 64 hex digits of a SHA-256 hash, not {shown(head)}")
         elif report_file.is_file():
             head = json.loads(report_file.read_text(encoding="utf-8")).get("audit_head")
-        result = verify_chain(path, head)
+        from responder.aws.clients import AwsOptions
+
+        key = audit_key()
+        anchored = _anchored_heads(anchor, path, AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url))
+        result = verify_chain(path, head, key)
+        chain = _heads(path) if anchored else set()
+        for held in anchored or []:
+            if (held.records, held.head) not in chain:
+                result.ok = False
+                result.problems.append(
+                    f"the chain does not hold the head anchored at {held.address} (rewritten or cut since)"
+                )
+        evidence = check_evidence(path) if result.ok else None
         verdict = {
             "file": str(path),
             "ok": result.ok,
@@ -234,7 +260,15 @@ def verify(
             "problems": list(result.problems),
             "tail_checked": head is not None,
             "extended_by": result.extended_by,
+            "macs_checked": key is not None,
+            "anchored_heads": None if anchored is None else len(anchored),
+            "evidence": None if evidence is None else dataclasses.asdict(evidence),
         }
+        if evidence is not None and evidence.differ:
+            emit(verdict, output, query)
+            for name in evidence.differ:
+                fail(f"{path.parent / name}: not what the journal says (changed after the run wrote it)")
+            raise typer.Exit(EXIT_STEP_FAILED)
         if not result.ok:
             emit(verdict, output, query)  # json only: for people, the problems on stderr say it
             for problem in result.problems:
@@ -260,5 +294,42 @@ def verify(
             verdict,
             output,
             query,
-            lambda: say(f"{path}: ok, {result.records} records, chain intact{tail} (head {result.head[:16]})"),
+            lambda: say(
+                f"{path}: ok, {result.records} records, chain intact{tail} (head {result.head[:16]})"
+                f"{', every MAC matches the audit key' if key is not None else ''}"
+                f"{f', holds the {len(anchored)} head(s) anchored in S3' if anchored else ''}; "
+                + _evidence_words(evidence)
+            ),
         )
+
+
+def _evidence_words(evidence: Any) -> str:
+    """What `audit verify` says of the files beside the log, recomputed from it."""
+    if evidence is None or evidence.skipped:
+        return f"the files beside it were not recomputed ({evidence.skipped if evidence else 'no run directory'})"
+    return f"{', '.join(evidence.compared)} match the journal"
+
+
+def _anchored_heads(anchor: str | None, path: Path, aws: Any) -> list[Any] | None:
+    """The heads anchored for the log's run under --anchor (None without it); none there is a failure to say."""
+    if anchor is None:
+        return None
+    from responder.aws.clients import Clients
+    from responder.engine.anchor import Anchor, read_anchors
+    from responder.engine.audit import read_records
+
+    where = Anchor.parse(anchor)
+    records, _ = read_records(path)
+    run_id = str(records[0].get("run_id") if records else path.parent.name)
+    found = read_anchors(Clients(aws, read_only=True).client("s3"), where, run_id)
+    if not found:
+        raise UserError(f"no Object-Locked head of run {run_id} in {where}: nothing to check the log against")
+    return found
+
+
+def _heads(path: Path) -> set[tuple[int, str]]:
+    """(record count, head) at every record of the log: where each anchored head must be."""
+    from responder.engine.audit import read_records
+
+    records, _ = read_records(path)
+    return {(index, str(r.get("hash"))) for index, r in enumerate(records, 1)}

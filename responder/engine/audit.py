@@ -7,6 +7,7 @@ canonical JSON without `hash`), so an edited, removed or reordered line breaks t
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import sys
@@ -17,6 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from responder.errors import UserError
+from responder.private_files import append_private
 from responder.redaction import SECRETS
 
 
@@ -58,8 +61,36 @@ def canonical(record: dict[str, Any]) -> str:
 
 
 def record_hash(record: dict[str, Any]) -> str:
-    body = {k: v for k, v in record.items() if k != "hash"}
+    body = {k: v for k, v in record.items() if k not in ("hash", "mac")}
     return hashlib.sha256(canonical(body).encode()).hexdigest()
+
+
+# An optional key the operator keeps apart from the runs directory: each record's hash is then also signed (HMAC),
+# so a journal rewritten and re-hashed by someone without the key no longer verifies, with no anchor needed.
+AUDIT_KEY_ENV = "RESPONDER_AUDIT_HMAC_KEY"
+AUDIT_KEY_FILE_ENV = "RESPONDER_AUDIT_HMAC_KEY_FILE"
+
+
+def audit_key() -> bytes | None:
+    """The audit HMAC key from $RESPONDER_AUDIT_HMAC_KEY, or the file $RESPONDER_AUDIT_HMAC_KEY_FILE names; None
+    when neither is set. The key is a secret: registered, so no output shows it."""
+    value = os.environ.get(AUDIT_KEY_ENV) or None
+    where = os.environ.get(AUDIT_KEY_FILE_ENV)
+    if value is None and where:
+        try:
+            value = Path(where).read_text(encoding="utf-8").strip() or None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{AUDIT_KEY_FILE_ENV}={where}: cannot read the audit key ({type(exc).__name__})") from None
+        if value is None:
+            raise UserError(f"{AUDIT_KEY_FILE_ENV}={where}: the audit key file is empty")
+    if value is None:
+        return None
+    SECRETS.register(value)
+    return value.encode("utf-8")
+
+
+def record_mac(key: bytes, digest: str) -> str:
+    return hmac.new(key, digest.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def add_timestamp(_: Any, __: str, event_dict: EventDict) -> EventDict:
@@ -89,15 +120,24 @@ def _json_default(value: Any) -> Any:
 class ChainHashes:
     """Processor that links each record to the one before it."""
 
-    def __init__(self, prev: str = GENESIS, seq: int = 0) -> None:
+    def __init__(self, prev: str = GENESIS, seq: int = 0, key: bytes | None = None) -> None:
         self.prev = prev
         self.seq = seq
+        self._before = (prev, seq)
+        self._key = key
+
+    def unwritten(self) -> None:
+        """The last record never reached the file (a full disk): the next one follows the one before it."""
+        self.prev, self.seq = self._before
 
     def __call__(self, _: Any, __: str, event_dict: EventDict) -> EventDict:
+        self._before = (self.prev, self.seq)
         self.seq += 1
         event_dict["seq"] = self.seq
         event_dict["prev"] = self.prev
         event_dict["hash"] = record_hash(dict(event_dict))
+        if self._key is not None:
+            event_dict["mac"] = record_mac(self._key, event_dict["hash"])
         self.prev = event_dict["hash"]
         return event_dict
 
@@ -106,9 +146,10 @@ class DurableFile:
     """A structlog logger that appends one line and flushes it to the kernel (a killed process loses nothing);
     while `durable` is set it also fsyncs, so a write-ahead record is on disk before its request leaves."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], chain: ChainHashes | None = None) -> None:
         self._stream = stream
         self.durable = True
+        self.chain = chain  # told when a record could not be written, so the chain does not skip it
 
     def msg(self, message: str) -> None:
         self._stream.write(message + "\n")
@@ -149,11 +190,19 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     return records, warnings
 
 
-def verify_chain(path: Path, expected_head: str | None = None) -> ChainCheck:
+def verify_chain(path: Path, expected_head: str | None = None, key: bytes | None = None) -> ChainCheck:
     try:
         records, _ = read_records(path)
     except json.JSONDecodeError as exc:
         return ChainCheck(False, 0, GENESIS, [f"{path}:{exc.lineno}: not a JSON record"])
+    return check_records(records, expected_head, key)
+
+
+def check_records(
+    records: list[dict[str, Any]], expected_head: str | None = None, key: bytes | None = None
+) -> ChainCheck:
+    """The chain of records already read (a command that goes on to use them reads the file once); with the audit
+    key, every record's MAC too."""
     problems: list[str] = []
     prev = GENESIS
     seen_at: dict[str, int] = {}
@@ -165,6 +214,16 @@ def verify_chain(path: Path, expected_head: str | None = None) -> ChainCheck:
             problems.append(f"{where}: does not follow the record before it (removed or reordered lines)")
         if record.get("hash") != record_hash(record):
             problems.append(f"{where}: content does not match its hash (edited)")
+        elif key is not None and record.get("mac") != record_mac(key, str(record.get("hash"))):
+            missing = "mac" not in record
+            problems.append(
+                f"{where}: "
+                + (
+                    "has no MAC (written without the audit key)"
+                    if missing
+                    else "its MAC does not match the audit key (re-hashed without the key, or another key)"
+                )
+            )
         prev = str(record.get("hash"))
         seen_at[prev] = index
     extended_by = 0
@@ -193,14 +252,15 @@ def open_audit_logger(path: Path, **context: Any) -> tuple[Any, DurableFile]:
         if records:
             prev, seq = str(records[-1]["hash"]), int(records[-1]["seq"])
     structlog = load_structlog()
-    out = DurableFile(path.open("a", encoding="utf-8"))
+    chain = ChainHashes(prev, seq, audit_key())
+    out = DurableFile(append_private(path), chain)
     logger = structlog.wrap_logger(
         out,
         processors=[
             add_timestamp,
             redact_secrets,
             to_json_values,
-            ChainHashes(prev, seq),
+            chain,
             structlog.processors.JSONRenderer(sort_keys=True),
         ],
         context_class=dict,

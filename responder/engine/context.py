@@ -36,6 +36,8 @@ class Settings:
     aws_from_env: frozenset[str] = frozenset()  # "endpoint_url", "region": given by the environment, not the CLI
     # Listeners every journal of the run calls, a fan-out's account runs included (the crash-safety tests' hook).
     hooks: tuple[Listener, ...] = ()
+    accept_broken_chain: bool = False  # --accept-broken-chain: act on a journal whose hash chain is broken (journaled)
+    allow_self: bool = False  # --allow-self: deny or revoke the operator's own principal (journaled)
 
     @property
     def journal_listeners(self) -> list[Listener]:

@@ -28,6 +28,10 @@ class Event(str, Enum):
     EXPANDED = "group.expanded"  # a for_each group's items, and the steps they make (in place of the group)
     # `responder investigate`: CloudTrail read again after the run, from its containment moment; the events found.
     INVESTIGATED = "run.investigated"
+    # The operator went on from a journal whose hash chain is broken (--accept-broken-chain): what was wrong.
+    BROKEN_CHAIN_ACCEPTED = "run.broken_chain_accepted"
+    # The operator went on to change their own principal (--allow-self): whose it is, and which step.
+    SELF_CHANGE_ALLOWED = "run.self_change_allowed"
 
     def __str__(self) -> str:
         return self.value
@@ -44,6 +48,7 @@ PLANNED, SKIPPED, READ, UNCHANGED = Event.PLANNED, Event.SKIPPED, Event.READ, Ev
 APPLYING, APPLIED, VERIFIED, FAILED = Event.APPLYING, Event.APPLIED, Event.VERIFIED, Event.FAILED
 UNDOING, UNDONE, UNDO_FAILED = Event.UNDOING, Event.UNDONE, Event.UNDO_FAILED
 ACCOUNT_FINISHED, EXPANDED, INVESTIGATED = Event.ACCOUNT_FINISHED, Event.EXPANDED, Event.INVESTIGATED
+BROKEN_CHAIN_ACCEPTED, SELF_CHANGE_ALLOWED = Event.BROKEN_CHAIN_ACCEPTED, Event.SELF_CHANGE_ALLOWED
 
 # Records fsynced before the run goes on: a write-ahead record must be on disk before its request leaves, and the
 # end of a run before the process says it is done. The others are flushed to the kernel, which keeps them if the

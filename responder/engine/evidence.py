@@ -18,6 +18,7 @@ from responder.actions.registry import get_action
 from responder.clock import parse_time
 from responder.engine import events as j
 from responder.engine.run_state import RunState
+from responder.private_files import write_private
 from responder.redaction import SECRETS
 
 EVENTS_FILE = "events.jsonl"
@@ -87,7 +88,7 @@ def collect_events(state: RunState, moment: datetime | None) -> list[dict[str, A
 def write_events(path: Path, events: list[dict[str, Any]]) -> None:
     """events.jsonl: one line per event, redacted as every output is."""
     lines = [json.dumps(SECRETS.redact_value(e), sort_keys=True) for e in events]
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    write_private(path, "".join(line + "\n" for line in lines))
 
 
 def _principal_filter(by: str, lake: bool) -> str:

@@ -23,6 +23,8 @@ from responder.engine import events as j
 from responder.engine.concurrency import DEFAULT_CONCURRENCY
 from responder.engine.failures import describe_failure
 from responder.engine.journal import Journal, JournalNotStarted
+from responder.engine.own_session import check_not_self
+from responder.engine.read_ahead import ReadAhead
 from responder.engine.run_state import RunState
 from responder.engine.scheduler import Cancelled, Node, Schedule
 from responder.engine.step_graph import changes_something, deferred_steps, depends_on
@@ -65,8 +67,10 @@ class Executor:
         expansions: dict[str, list[dict[str, Any]]] | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         hold: Hold | None = None,
+        allow_self: bool = False,
     ) -> None:
         self.playbook = playbook
+        self.allow_self = allow_self  # --allow-self: a step may deny or revoke the operator's own principal
         self.ctx = ctx
         self.journal = journal
         self.verify_delays = verify_delays
@@ -80,6 +84,7 @@ class Executor:
         self._scope: dict[str, Any] = {}
         self._done: dict[str, Any] = {}
         self._applying = False
+        self._ahead: ReadAhead | None = None  # in a run that applies: changes' snapshots read on a guess
         self.touched = False  # a write-ahead record was made: from then on the account may differ
         # After a plan pass, apply reuses its snapshots unless time passed (an operator read the plan).
         self.reuse_snapshots = True
@@ -99,6 +104,7 @@ class Executor:
 
     def _run(self, scope: dict[str, Any], done: dict[str, Any], applying: bool, include_deferred: bool) -> None:
         self._scope, self._done, self._applying = scope, done, applying
+        self._ahead = ReadAhead(self.ctx, scope.get("key")) if applying else None
         steps = [s for s in self.playbook.steps if include_deferred or s.id not in self.deferred]
         Schedule([self._node(s) for s in steps], self, applying, self.concurrency).run()
 
@@ -117,7 +123,22 @@ class Executor:
             return False
         node.bound = bound
         node.targets = bound[0].targets(bound[1]) if bound[0].mutating else []
+        if self._ahead is not None:
+            self._ahead.bound(node.step, *bound)
         return True
+
+    def read_ahead(self, node: Node) -> None:
+        """A change still waiting for its inputs: read its snapshot now if what it waits for is known already."""
+        ahead = self._ahead
+        if ahead is None or node.step.id in self._planned:
+            return
+        scope = ahead.guess_scope(node.step, self._scope)
+        try:
+            bound = None if scope is None else self._bind(node.step, scope)
+        except UserError:  # arguments that do not validate on the guess: the step binds for real later
+            return
+        if bound is not None and bound[0].mutating:
+            ahead.start(node.step, *bound)
 
     def lock(self, targets: list[Target]) -> None:
         if self.hold is not None:
@@ -194,6 +215,7 @@ class Executor:
             raise StepError(node.step.id, description) from exc
 
     def _plan_step(self, step: Step, action: Action[Any, Any], params: ActionParams, scope: dict[str, Any]) -> None:
+        check_not_self(action, params, self.ctx, step.id, self.allow_self, self.journal)  # a dry run says so too
         snapshot = action.snapshot(self.ctx, params)
         plan = action.plan(self.ctx, params, snapshot)
         scope["steps"][step.id] = plan.outputs
@@ -220,6 +242,8 @@ class Executor:
         self, node: Node, action: Action[Any, Any], params: ActionParams, scope: dict[str, Any]
     ) -> Applied | None:
         step = node.step
+        if step.id not in self._planned:  # planned (and checked) before, or checked now, before anything is held
+            check_not_self(action, params, self.ctx, step.id, self.allow_self, self.journal)
         if action.mutating and self.hold is not None:
             self.hold(action.targets(params))  # before reading what we change: one responder per principal
         planned = self._planned.get(step.id)
@@ -227,7 +251,8 @@ class Executor:
         if planned is not None and same and (self.reuse_snapshots or not action.mutating):
             snapshot, plan = planned.snapshot, planned.plan  # read moments ago, or consumed by the approved plan
         else:
-            snapshot = action.snapshot(self.ctx, params)
+            early = self._ahead.take(step, params) if self._ahead is not None and planned is None else None
+            snapshot = early if early is not None else action.snapshot(self.ctx, params)
             plan = action.plan(self.ctx, params, snapshot)
             if planned is None and action.mutating:  # a run without a plan pass still shows what it changes
                 self._record_plan(step, action, params, snapshot, plan)
@@ -289,7 +314,11 @@ class Executor:
                 failures.append(f"step {st.id}: the journal lacks what undo needs")
                 continue
             action = action_cls()
-            params = action_cls.Params.model_validate(st.params)
+            try:  # a document argument that is not deny-only (an edited journal) is refused like a bad snapshot
+                params = action_cls.Params.model_validate(st.params)
+            except ValidationError as exc:
+                failures.append(f"step {st.id}: the journal's arguments do not fit {st.action}: {_first_error(exc)}")
+                continue
             try:  # the state to restore, read back through the action's own model
                 snapshot = action.snapshot_from_journal(st.first_snapshot)
             except ValidationError as exc:

@@ -15,12 +15,13 @@ from typing import Any
 from responder.actions.cloudtrail import InvestigateKeyActivity, InvestigateParams
 from responder.clock import parse_time
 from responder.engine import events as j
-from responder.engine.context import Settings, open_context, with_run_endpoint
+from responder.engine.context import Settings, open_context
 from responder.engine.evidence import containment_moment
 from responder.engine.journal import Journal
+from responder.engine.journal_trust import journal_acceptance, same_endpoint, trusted_run
 from responder.engine.operations import scope_for
 from responder.engine.outcome import current_status, save_report
-from responder.engine.run_state import RunState, load_run
+from responder.engine.run_state import RunState
 from responder.engine.runs import RunPaths, find_run
 from responder.errors import UserError
 from responder.playbook.refs import resolve
@@ -42,7 +43,8 @@ class Investigation:
 
 def investigate_run(run_id: str, settings: Settings) -> Investigation:
     paths = find_run(settings.runs_dir, run_id)
-    state = load_run(paths.audit_log)
+    trusted = trusted_run(paths, "investigate", settings.accept_broken_chain)
+    state = trusted.state
     if state.started.get("fanout"):
         raise UserError(
             f"run {state.run_id} is a fan-out's parent run: investigate each account's own run "
@@ -59,7 +61,7 @@ def investigate_run(run_id: str, settings: Settings) -> Investigation:
         raise UserError(f"run {state.run_id} has no start time in its audit log")
     now = datetime.now(timezone.utc)
     params = InvestigateParams.model_validate({**arguments, "since": since, "until": now, "contained_at": since})
-    aws = with_run_endpoint(settings.aws, state.started, settings.aws_from_env)
+    aws = same_endpoint(settings.aws, state.started, f"run {state.run_id}", settings.aws_from_env)
     ctx = open_context(dataclasses.replace(settings, aws=aws), read_only=True)
     if ctx.account_id != state.started.get("account_id"):
         raise UserError(
@@ -72,6 +74,7 @@ def investigate_run(run_id: str, settings: Settings) -> Investigation:
     events: list[dict[str, Any]] = plan.outputs["events"]
     journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
     with journal:
+        journal_acceptance(journal, trusted, "investigate")
         journal.record(
             j.INVESTIGATED,
             since=since.isoformat(),

@@ -71,6 +71,8 @@ class Journal:
         try:
             self._logger.info(event, **fields)
         except OSError as exc:  # a full or read-only disk: the caller sends nothing after a refused record
+            if self._out.chain is not None:
+                self._out.chain.unwritten()
             raise _unwritable(self.path, exc) from None
         for listener in self._listeners:
             listener(event, fields)

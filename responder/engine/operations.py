@@ -15,18 +15,19 @@ from responder import __version__
 from responder.actions.base import ActionContext
 from responder.actions.reads import in_background
 from responder.engine.audit import load_structlog
-from responder.engine.context import Settings, hold_targets, open_context, with_run_endpoint
+from responder.engine.context import Settings, hold_targets, open_context
 from responder.engine.executor import (
     Executor,
     reversible_action,
 )
 from responder.engine.failures import describe_failure
 from responder.engine.journal import Journal
+from responder.engine.journal_trust import same_endpoint, trusted_run
 from responder.engine.locks import LockSet
 from responder.engine.outcome import Outcome, apply_steps, finish, lock_targets, rejected
 from responder.engine.run_state import RunState, load_run
-from responder.engine.runs import RunPaths, new_run
-from responder.engine.saved_plan import read_plan, stale_steps, write_plan
+from responder.engine.runs import RunPaths, find_run, new_run
+from responder.engine.saved_plan import made_from, read_plan, stale_steps, write_plan
 from responder.errors import (
     EXIT_CANCELLED,
     EXIT_OK,
@@ -78,9 +79,9 @@ def start_run(
     the session that signed it may be alive, but the operator should choose to act. `alert`: where the key came
     from (`run --from`: the format, the findings, when it was exposed), kept in run.started for the report."""
     playbook = load_playbook(find_playbook(playbook_ref))
+    key = read_leaked_key(playbook, key_text)  # first: its secret parts are registered before a parameter is echoed
     params = bind_parameters(playbook, given_params)
     check_parameters(playbook, params)  # every parameter, before the first AWS request
-    key = read_leaked_key(playbook, key_text)
     plans_only_because = None
     if isinstance(key, ShortTermKey) and key.expired() and expired_key_plans_only and not dry_run:
         dry_run = True
@@ -97,16 +98,43 @@ def start_run(
 
 
 def apply_plan(plan_file: Path, confirm: Confirm | None, settings: Settings) -> Outcome:
-    """Apply exactly a saved plan: refuse, changing nothing, if the account no longer is what was planned."""
+    """Apply exactly a saved plan: refuse, changing nothing, if the plan is not what its run planned, or the account
+    no longer is what was planned."""
     plan = read_plan(plan_file)
+    accepted = _check_made_from(plan_file, plan, settings)
     try:
         playbook = Playbook.model_validate(plan["playbook_document"])
     except ValueError:
         raise UserError(f"{plan_file}: its playbook does not validate") from None
-    settings = dataclasses.replace(settings, aws=with_run_endpoint(settings.aws, plan, settings.aws_from_env))
-    return run_playbook(
-        RunRequest(playbook, plan["params"], key_from_facts(plan.get("key")), confirm=confirm, plan=plan), settings
-    )
+    aws = same_endpoint(settings.aws, plan, f"the plan {plan_file}", settings.aws_from_env)
+    settings = dataclasses.replace(settings, aws=aws)
+    origin = {"broken_chain_accepted": accepted} if accepted else {}
+    request = RunRequest(playbook, plan["params"], key_from_facts(plan.get("key")), confirm=confirm, plan=plan)
+    return run_playbook(dataclasses.replace(request, origin=origin), settings)
+
+
+def _check_made_from(plan_file: Path, plan: dict[str, Any], settings: Settings) -> str | None:
+    """The plan runs what its planning run journaled, or is refused: its own hash first, then that run's journal
+    (intact, or accepted broken: what was wrong is returned, for the new run's journal)."""
+    if plan.get("made_from") != made_from(plan):
+        raise UserError(
+            f"{plan_file}: its playbook, parameters or key are not the ones it was made from (their hash differs): "
+            "nothing was changed; make a new plan with `responder run ... --dry-run --save-plan FILE`"
+        )
+    try:
+        planning = find_run(settings.runs_dir, str(plan["planned_by_run"]))
+    except UserError:
+        raise UserError(
+            f"{plan_file}: the run that made it ({plan['planned_by_run']}) is not in {settings.runs_dir}, so the "
+            "plan cannot be checked against its journal: apply it with the --runs-dir it was made in"
+        ) from None
+    trusted = trusted_run(planning, "apply a plan made", settings.accept_broken_chain)
+    if made_from(trusted.state.started) != plan["made_from"]:
+        raise UserError(
+            f"{plan_file}: its playbook, parameters or key differ from what run {planning.run_id} planned: "
+            "nothing was changed; make a new plan"
+        )
+    return trusted.broken
 
 
 @dataclass(frozen=True)
@@ -145,7 +173,9 @@ def run_playbook(request: RunRequest, settings: Settings) -> Outcome:
         **request.origin,
     }
     began = in_background(functools.partial(_begin, journal, settings, request, ctx, facts))
-    executor = Executor(playbook, ctx, journal, settings.verify_delays, concurrency=settings.concurrency)
+    executor = Executor(
+        playbook, ctx, journal, settings.verify_delays, concurrency=settings.concurrency, allow_self=settings.allow_self
+    )
     started_at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
     scope = scope_for(request.params, request.key, paths.run_id, started_at)
     try:

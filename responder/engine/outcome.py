@@ -10,11 +10,9 @@ from responder.actions.base import Target
 from responder.actions.registry import get_action
 from responder.engine import events as j
 from responder.engine.context import lock_names
-from responder.engine.evidence import collect_events, containment_moment
 from responder.engine.executor import Executor, StepError
 from responder.engine.journal import Journal
 from responder.engine.locks import holder
-from responder.engine.report import build_report, render_markdown, save_reports
 from responder.engine.run_state import RunState, load_run
 from responder.engine.runs import RunPaths
 from responder.errors import (
@@ -49,6 +47,11 @@ def finish(journal: Journal, paths: RunPaths, status: str, exit_code: int, messa
 def save_report(paths: RunPaths, status: str | None = None) -> tuple[RunState, dict[str, Any]]:
     """The report files, rewritten from the journal: at every end, and when a resume or rollback begins (as
     `running`), so a report never says COMPLETED about a run whose rollback is under way or was cut short."""
+    # The report, the evidence and the words load here, at a run's end: nothing of them is on the way to the first
+    # request (tests/test_first_request.py keeps that list).
+    from responder.engine.evidence import collect_events, containment_moment
+    from responder.engine.report import build_report, render_markdown, save_reports
+
     state = load_run(paths.audit_log)
     if status is not None:
         state.status = status

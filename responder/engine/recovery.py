@@ -8,11 +8,12 @@ import functools
 from responder.actions.base import ActionContext
 from responder.aws.clients import assume_role, session_name
 from responder.engine import events as j
-from responder.engine.context import Settings, hold_targets, open_context, with_run_endpoint
+from responder.engine.context import Settings, hold_targets, open_context
 from responder.engine.executor import (
     Executor,
 )
 from responder.engine.journal import Journal
+from responder.engine.journal_trust import journal_acceptance, same_endpoint, trusted_run
 from responder.engine.locks import LockSet
 from responder.engine.operations import key_from_facts, scope_for
 from responder.engine.outcome import (
@@ -22,7 +23,7 @@ from responder.engine.outcome import (
     roll_back,
     save_report,
 )
-from responder.engine.run_state import RunState, load_run
+from responder.engine.run_state import RunState
 from responder.engine.runs import find_run
 from responder.errors import (
     ResponderError,
@@ -35,7 +36,8 @@ from responder.playbook.model import Playbook
 
 def resume_run(run_id: str, settings: Settings) -> Outcome:
     paths = find_run(settings.runs_dir, run_id)
-    state = load_run(paths.audit_log)
+    trusted = trusted_run(paths, "resume", settings.accept_broken_chain)
+    state = trusted.state
     if state.started.get("fanout"):  # the fan-out builds on the engine, not the other way round
         raise UserError(
             f"run {state.run_id} is a fan-out's parent run: responder.fanout.runs.resume_any_run resumes it"
@@ -64,6 +66,7 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
     with LockSet(settings.locks_in, state.run_id, settings.lock_wait) as locks:
         locks.hold(lock_targets(state))
         journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
+        journal_acceptance(journal, trusted, "resume")
         journal.record(j.RUN_RESUMED, operator_account=ctx.account_id)
         save_report(paths, "running")
         # A group's keys are the ones the plan listed (unplanned groups were refused above), never listed afresh.
@@ -75,6 +78,7 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
             expansions=state.expansions,
             concurrency=settings.concurrency,
             hold=functools.partial(hold_targets, locks, ctx),
+            allow_self=settings.allow_self,
         )
         return apply_steps(executor, journal, paths, scope, done)
 
@@ -90,7 +94,8 @@ def unplanned_groups(playbook: Playbook, state: RunState) -> list[str]:
 
 def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outcome:
     paths = find_run(settings.runs_dir, run_id)
-    state = load_run(paths.audit_log)
+    trusted = trusted_run(paths, "roll back", settings.accept_broken_chain)
+    state = trusted.state
     if state.started.get("fanout"):
         raise UserError(
             f"run {state.run_id} is a fan-out's parent run: responder.fanout.runs.rollback_any_run rolls it back"
@@ -107,6 +112,7 @@ def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outc
     with LockSet(settings.locks_in, state.run_id, settings.lock_wait) as locks:
         locks.hold(lock_targets(state))
         journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
+        journal_acceptance(journal, trusted, "rollback")
         journal.record(j.ROLLBACK_STARTED, reactivate_keys=reactivate_keys)
         save_report(paths, "running")
         return roll_back(Executor(playbook, ctx, journal, settings.verify_delays), journal, paths, state, None)
@@ -120,7 +126,7 @@ def _reopen(
     Unless told otherwise, talk to the endpoint and region the run used (a sandbox run stays in the sandbox).
     """
     playbook = Playbook.model_validate(state.started["playbook_document"])
-    aws = with_run_endpoint(settings.aws, state.started, settings.aws_from_env)
+    aws = same_endpoint(settings.aws, state.started, f"run {state.run_id}", settings.aws_from_env)
     if state.started.get("assumed_role"):  # a fan-out's account: get back in the way the run did
         aws = assume_role(aws, state.started["assumed_role"], session_name(state.run_id))
     settings = dataclasses.replace(settings, aws=aws)

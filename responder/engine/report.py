@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from responder.engine import events as j
-from responder.engine.audit import verify_chain
+from responder.engine.audit import audit_key, verify_chain
 from responder.engine.evidence import (
     ENDPOINT_SOURCES,
     EVENTS_FILE,
@@ -23,6 +23,7 @@ from responder.engine.report_words import skip_reason
 from responder.engine.run_state import RunState
 from responder.engine.runs import RunPaths
 from responder.engine.timeline_files import existing_pictures
+from responder.private_files import write_private
 
 __all__ = ["build_report", "containment_line", "containment_times", "render_json", "render_markdown", "save_reports"]
 
@@ -93,7 +94,7 @@ def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str,
     execution: `responder report --execution`), which has no audit log of its own. `events`: the run's CloudTrail
     events (evidence.collect_events), when the caller has them already."""
     started = state.started
-    chain = verify_chain(paths.audit_log) if paths is not None else None
+    chain = verify_chain(paths.audit_log, key=audit_key()) if paths is not None else None
     steps = []
     for step in state.steps.values():
         steps.append(
@@ -134,6 +135,8 @@ def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str,
         "audit_log": str(paths.audit_log) if paths is not None else None,
         "audit_records": chain.records if chain is not None else len(state.records),
         "audit_head": chain.head if chain is not None else None,
+        # Where the chain breaks (an edited or cut journal): then its head anchors nothing, and the report says so.
+        "audit_chain_broken": chain.problems[0] if chain is not None and not chain.ok else None,
         "execution": _execution(started),
         "warnings": state.warnings,
         "contained_at": moment.isoformat() if moment else None,
@@ -224,8 +227,8 @@ def save_reports(
 ) -> None:
     """The run's report.md and report.json, beside its audit log; and, given the events the run read (a fan-out's
     parent has none of its own), events.jsonl."""
-    paths.report_md.write_text(markdown, encoding="utf-8")
-    paths.report_json.write_text(render_json(report), encoding="utf-8")
+    write_private(paths.report_md, markdown)
+    write_private(paths.report_json, render_json(report))
     if events is not None:
         write_events(paths.directory / EVENTS_FILE, events)
 

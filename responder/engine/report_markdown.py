@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from responder.actions.cloudtrail_records import counts_text
 from responder.actions.registry import get_action
 from responder.engine import events as j
 from responder.engine.evidence import report_output_of
+from responder.engine.policy_diff import policy_diff
 from responder.engine.report_summary import follow_ups, opening
-from responder.engine.report_words import change_words, clock, policy_diff, second
+from responder.engine.report_words import change_words, clock, second
+from responder.inert import code, prose
 from responder.keys.journaled import key_words
 
 
@@ -51,8 +52,14 @@ def exposure_line(alert: dict[str, Any] | None) -> str | None:
 
 
 def _cell(value: Any) -> str:
+    """A table cell of text that may quote AWS (an error message, a note): inert Markdown, one line."""
     text = value if isinstance(value, str) else "none" if value is None else json.dumps(value, sort_keys=True)
-    return text.replace("|", "\\|").replace("\n", " ")
+    return prose(text, table=True)
+
+
+def _counts(counts: list[list[Any]]) -> str:
+    """`name` n, ...: names CloudTrail recorded (event names, regions, error codes) as code spans."""
+    return ", ".join(f"{code(name)} {n}" for name, n in counts)
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -88,17 +95,14 @@ def render_markdown(report: dict[str, Any]) -> str:
             "| Record | the execution's history and its write-ahead records in S3 |",
         ]
     else:
-        lines += [
-            "| Audit log | `audit.jsonl` in the run's directory |",
-            f"| Audit chain | {report['audit_records']} records, head `{report['audit_head']}` |",
-        ]
+        lines += ["| Audit log | `audit.jsonl` in the run's directory |", _chain_row(report)]
     if report.get("evidence") is not None:
         lines.append(f"| Events read | `{report['evidence']['events_file']}` in the run's directory |")
     lines += ["", "## Follow-ups", "", *follow_ups(report), "", "## Steps", "", *_steps(report)]
     lines += ["", "## Changes", "", *_changes(report)]
     lines += ["", "## Not done, and why", ""]
     lines += _not_done(report) or ["Nothing: every step ran."]
-    notes = [f"- {s['id']}: {note}" for s in report["steps"] for note in s["notes"]]
+    notes = [f"- {s['id']}: {prose(note)}" for s in report["steps"] for note in s["notes"]]
     if notes:
         lines += ["", "## Notes", "", *notes]
     lines += ["", "## How to roll back", "", *_rollback_advice(report)]
@@ -106,13 +110,24 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += ["", "## Timeline", "", "| Time (UTC) | Event | Step | Detail |", "|---|---|---|---|"]
     for entry in _timeline(report):
         lines.append(f"| {clock(entry['ts'])} | {entry['event']} | {entry['step'] or ''} | {_cell(entry['detail'])} |")
-    if not execution:
+    if not execution and not report.get("audit_chain_broken"):
         lines += [
             "",
             f"Verify the audit trail against the head above: `responder audit verify {run_id} --head "
             f"{report['audit_head']}`",
         ]
     return "\n".join([*lines, ""])
+
+
+def _chain_row(report: dict[str, Any]) -> str:
+    """The chain's head, to paste in the ticket; never the head of a broken chain, which anchors nothing."""
+    broken = report.get("audit_chain_broken")
+    if broken:
+        return (
+            f"| Audit chain | **BROKEN** at {prose(broken, table=True)}: its head anchors nothing "
+            f"(`responder audit verify {report['run_id']}` lists every problem) |"
+        )
+    return f"| Audit chain | {report['audit_records']} records, head `{report['audit_head']}` |"
 
 
 def _describe_key(key: dict[str, Any]) -> str:
@@ -174,7 +189,7 @@ def _activity(report: dict[str, Any]) -> list[str]:
             "Not investigated by this run. Search CloudTrail for Bedrock (`additionalEventData.callWithBearerToken`) "
             "and Bedrock Mantle (`requestParameters.callWithBearerToken`) events by the key's principal."
         ]
-    sources = ", ".join(f"{n} on `{source}`" for source, n in evidence["by_source"])
+    sources = ", ".join(f"{n} on {code(source)}" for source, n in evidence["by_source"])
     lines = [
         f"CloudTrail `LookupEvents` read {evidence['events_read']} events of the principal; "
         f"**{evidence['bearer_token_calls']} made with a bearer token**: {sources}. Every event read is in "
@@ -189,17 +204,17 @@ def _activity(report: dict[str, Any]) -> list[str]:
             continue
         searched = activity["searched"]
         lines += [
-            f"- Searched by `{searched['by']}` in {', '.join(searched['regions'])}, from "
+            f"- Searched by {code(searched['by'])} in {', '.join(map(code, searched['regions']))}, from "
             f"{second(searched['window'][0])} to {second(searched['window'][1])}"
             + (" (stopped at the event cap: there may be more)" if activity["cap_hit"] else ""),
             f"- First seen {second(activity['first_seen'])}, last seen {second(activity['last_seen'])}",
-            f"- By call: {counts_text(activity['by_event'])}",
-            f"- By region: {counts_text(activity['by_region'])}",
-            f"- Source IPs: {', '.join(activity['source_ips'])}",
-            f"- User agents: {', '.join(activity['user_agents'])}",
+            f"- By call: {_counts(activity['by_event'])}",
+            f"- By region: {_counts(activity['by_region'])}",
+            f"- Source IPs: {', '.join(map(code, activity['source_ips']))}",
+            f"- User agents: {', '.join(map(code, activity['user_agents']))}",
         ]
         if activity["errors"]:
-            lines.append(f"- Failed calls: {counts_text(activity['errors'])}")
+            lines.append(f"- Failed calls: {_counts(activity['errors'])}")
     for recheck in evidence.get("rechecks", []):
         lines.append(
             f"- Re-checked at {second(recheck['at'])} (`responder investigate`), from {second(recheck['since'])}: "
@@ -223,10 +238,15 @@ def _after_containment(evidence: dict[str, Any]) -> list[str]:
     ]
     for e in after:
         lines.append(
-            f"| {second(e.get('time'))} | {e.get('source')} | {e.get('name')} | {e.get('region')} | "
-            f"{e.get('source_ip')} | {e.get('error_code') or 'none'} | `{e.get('event_id')}` |"
+            f"| {second(e.get('time'))} | {_code_cell(e.get('source'))} | {_code_cell(e.get('name'))} | "
+            f"{_code_cell(e.get('region'))} | {_code_cell(e.get('source_ip'))} | "
+            f"{_code_cell(e.get('error_code') or 'none')} | {_code_cell(e.get('event_id'))} |"
         )
     return lines
+
+
+def _code_cell(value: Any) -> str:
+    return code(value, table=True)
 
 
 def _pictures(report: dict[str, Any]) -> list[str]:
@@ -267,7 +287,7 @@ def _not_done(report: dict[str, Any]) -> list[str]:
     for step in report["steps"]:
         if step["status"] in ("skipped", "pending", "failed", "in-flight"):
             reason = (
-                step["error"]
+                (step["error"] and prose(step["error"]))
                 or step.get("skip_reason")
                 or {
                     "skipped": "its condition was false",
@@ -276,8 +296,8 @@ def _not_done(report: dict[str, Any]) -> list[str]:
             )
             lines.append(f"- **{step['id']}** ({step['result']}): {reason}")
         if step["undo"] in ("withheld", "irreversible", "failed"):
-            lines.append(f"- **{step['id']}** undo {step['undo']}: {step['undo_message']}")
-    lines += [f"- warning: {w}" for w in report["warnings"]]
+            lines.append(f"- **{step['id']}** undo {step['undo']}: {prose(step['undo_message'])}")
+    lines += [f"- warning: {prose(w)}" for w in report["warnings"]]
     return lines
 
 

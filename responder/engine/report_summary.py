@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from responder.engine.report_words import clock, recheck_after, second
+from responder.inert import code
 from responder.keys.journaled import data_event_follow_up, key_words
 
 _ENDPOINT_NAMES = {"bedrock.amazonaws.com": "Bedrock", "bedrock-mantle.amazonaws.com": "Bedrock Mantle"}
@@ -74,7 +75,7 @@ def _what_it_did(report: dict[str, Any]) -> str:
     calls = evidence["bearer_token_calls"]
     if not calls:
         return f"CloudTrail shows no call made with a bearer token ({evidence['events_read']} events read)."
-    split = " and ".join(f"{n} on {_ENDPOINT_NAMES.get(s, s)}" for s, n in evidence["by_source"] if n)
+    split = " and ".join(f"{n} on {_ENDPOINT_NAMES.get(s) or code(s)}" for s, n in evidence["by_source"] if n)
     after = evidence["after_containment"]
     tail = (
         f" **{len(after)} came after containment.**"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -86,12 +85,3 @@ def change_words(change: dict[str, Any], applied: dict[str, Any]) -> str:
             )
         return f"{what}: {'added' if before is None else 'replaced'}"
     return f"`{call}` on {target}: {value_words(before)} -> {value_words(after)}"
-
-
-def policy_diff(before: Any, after: Any) -> list[str]:
-    """A unified diff of two policy documents (either may be absent); empty unless one is a policy document."""
-    if not any(isinstance(v, dict) and "Statement" in v for v in (before, after)):
-        return []
-    old = json.dumps(before, indent=2, sort_keys=True).splitlines() if before is not None else []
-    new = json.dumps(after, indent=2, sort_keys=True).splitlines() if after is not None else []
-    return list(difflib.unified_diff(old, new, "before", "after", lineterm="", n=len(old) + len(new)))

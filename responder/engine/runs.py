@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from responder.errors import UserError
+from responder.private_files import private_directory
 from responder.redaction import shown
 
 AUDIT_LOG = "audit.jsonl"
@@ -54,7 +55,7 @@ def new_run(root: Path) -> RunPaths:
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
     paths = RunPaths(root, run_id)
     try:
-        paths.directory.mkdir(parents=True, exist_ok=False, mode=0o700)
+        private_directory(paths.directory)
         free = shutil.disk_usage(paths.directory).free
     except OSError as exc:
         raise UserError(f"cannot create the run directory {paths.directory}: {exc.strerror}") from None

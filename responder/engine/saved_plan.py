@@ -17,6 +17,7 @@ from responder.engine import events as j
 from responder.engine.audit import canonical
 from responder.engine.run_state import RunState
 from responder.errors import UserError
+from responder.private_files import write_private
 
 FORMAT = "responder-plan/1"
 
@@ -48,11 +49,18 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(canonical(value).encode()).hexdigest()
 
 
+def made_from(facts: dict[str, Any]) -> str:
+    """The hash of what a plan runs: its playbook document, parameters and key facts, as the planning run's
+    `run.started` journaled them. A plan file edited after review no longer matches its run's journal."""
+    return _digest({name: facts.get(name) for name in ("playbook_document", "params", "key")})
+
+
 def write_plan(path: Path, state: RunState) -> None:
     started = state.started
     plan = {
         "format": FORMAT,
         "planned_by_run": state.run_id,
+        "made_from": made_from(started),
         "playbook": started["playbook"],
         "playbook_document": started["playbook_document"],
         "params": started["params"],
@@ -64,7 +72,7 @@ def write_plan(path: Path, state: RunState) -> None:
         "changes": {s.id: s.changes for s in state.steps.values() if s.changes},
     }
     try:
-        path.write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        write_private(path, json.dumps(plan, indent=2, sort_keys=True) + "\n")
     except OSError as exc:
         raise UserError(f"{path}: cannot write the plan: {exc.strerror}") from None
 
@@ -78,7 +86,7 @@ def read_plan(path: Path) -> dict[str, Any]:
         raise UserError(f"{path}: is a directory, not a plan file") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UserError(f"{path}: not a responder plan ({type(exc).__name__})") from None
-    required = ("playbook_document", "params", "account_id", "state")
+    required = ("playbook_document", "params", "account_id", "state", "planned_by_run")
     if not isinstance(plan, dict) or plan.get("format") != FORMAT or any(k not in plan for k in required):
         raise UserError(f"{path}: not a {FORMAT} file (make one with `responder run ... --dry-run --save-plan FILE`)")
     return plan

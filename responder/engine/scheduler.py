@@ -3,10 +3,13 @@
 - A step waits for the steps it references (`step_graph.depends_on`); a group's steps exist once it is expanded.
 - A read no change needs (what the key did) waits, in a run that applies, until every change is made.
 - A change waits for every earlier change whose targets are not known yet, and for an earlier change to the same
-  part of a principal to be verified. It may read and plan while an earlier change to the same principal is in
-  flight, but sends its own only once AWS has answered that one: a refused change stops the run before the
-  next is sent, as the playbook's order promised.
+  part of a principal to be verified. Changes to other parts of one principal that do not reference each other
+  (a key's deactivation and its user's deny) are due together and go out at once, each after its own
+  write-ahead record: each alone stops the key, so a refused one must not hold back the other. A refused change
+  stops every step that was not already due; the ones in flight finish and are journaled.
 - Before the run's first change, every principal its ready changes touch is locked at once.
+- A change still waiting for its inputs is offered once to read its snapshot ahead, on the outputs the steps it
+  waits for know before asking AWS (`engine.read_ahead`): it still sends only once they are done.
 """
 
 from __future__ import annotations
@@ -18,12 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from responder.actions.base import Action, ActionParams, Target
-from responder.engine.step_graph import overlap, same_principal
+from responder.engine.step_graph import overlap
 from responder.playbook.model import Step
 
 
 class Cancelled(Exception):
-    """A change that had read and planned, but was told not to send: an earlier change failed."""
+    """A change that had read and planned, but was told not to send: the run stopped before it was due."""
 
 
 @dataclass(eq=False)
@@ -38,7 +41,7 @@ class Node:
     bound: tuple[Action[Any, Any], ActionParams] | None = None
     targets: list[Target] = field(default_factory=list)
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # records the main thread journals
-    answered: bool = False  # a change AWS has accepted, its verification under way
+    read_ahead: bool = False  # a change whose snapshot was offered to read before its inputs are final
     may_send: threading.Event = field(default_factory=threading.Event)
     cancelled: bool = False
 
@@ -58,12 +61,14 @@ class Steps(Protocol):
 
     def work(self, node: Node) -> Callable[[], None] | None: ...  # a change AWS accepted returns its verification
 
+    def read_ahead(self, node: Node) -> None: ...  # a waiting change may read its snapshot on known outputs
+
     def lock(self, targets: list[Target]) -> None: ...
 
     def flush(self, node: Node) -> None: ...  # journal what the main thread holds for the node
 
 
-Verdict = Literal["go", "gate", "block"]
+Verdict = Literal["go", "block"]
 
 
 class Schedule:
@@ -95,14 +100,13 @@ class Schedule:
             while True:
                 if not self.failures:  # a failure starts nothing new; what is in flight finishes and is journaled
                     self._launch(pool)
-                self._open_gates()
                 if not self.running:
                     break
                 finished, _ = wait(self.running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     self._settle(self.running.pop(future), future, pool)
         finally:
-            self._cancel_gated()  # before waiting for the pool: a gated step would wait for ever
+            self._cancel_gated()  # before waiting for the pool: a step told to wait would wait for ever
             pool.shutdown(wait=True, cancel_futures=True)
             self._flush()
             for node in self.nodes:  # a read that finished while Ctrl-C stopped the loop before it was settled
@@ -124,7 +128,6 @@ class Schedule:
             self.failures.append((node, exc))
             self._cancel_gated()
         elif (verify := future.result()) is not None:  # AWS answered the change: verify it meanwhile
-            node.answered = True
             self.running[pool.submit(verify)] = node
         else:
             self._done(node)
@@ -133,11 +136,15 @@ class Schedule:
         """Start what may start, until the pool is full; settle groups and skipped steps at once."""
         while self.first_open < len(self.nodes) and self.nodes[self.first_open].status == "done":
             self.first_open += 1
-        starting: list[tuple[Node, Verdict]] = []
+        starting: list[Node] = []
         index = self.first_open
         active: list[Node] = []  # earlier changes not finished
         while index < len(self.nodes) and len(self.running) + len(starting) < self.concurrency:
             node = self.nodes[index]
+            if self.applying and node.changes and node.status == "waiting" and not node.read_ahead:
+                node.read_ahead = True  # offered once: its reads go out with those of the steps it waits for
+                if not node.step.is_group and not self._inputs_ready(node):
+                    self.steps.read_ahead(node)
             if node.status == "waiting" and self._inputs_ready(node):
                 try:
                     if node.step.is_group:
@@ -153,22 +160,20 @@ class Schedule:
                     node.status = "failed"
                     self.failures.append((node, exc))
                     break
-                verdict = self._verdict(node, active) if self.applying and node.changes else "go"
-                if verdict != "block":
+                if not (self.applying and node.changes) or self._verdict(node, active) == "go":
                     node.status = "running"
-                    starting.append((node, verdict))
+                    starting.append(node)
             if node.changes and node.status not in ("done", "failed"):
                 active.append(node)
             index += 1
-        if self.applying and not self.locked and any(n.changes for n, _ in starting) and not self.failures:
+        if self.applying and not self.locked and any(n.changes for n in starting) and not self.failures:
             self._lock_ready()
         self._flush()
-        for node, verdict in starting:
+        for node in starting:
             if self.failures:
                 node.status = "waiting"
                 continue
-            if verdict == "go":
-                node.may_send.set()
+            node.may_send.set()  # due: nothing but a failure before its launch holds it back
             self.running[pool.submit(self.steps.work, node)] = node
 
     def _lock_ready(self) -> None:
@@ -211,27 +216,11 @@ class Schedule:
 
     @staticmethod
     def _verdict(node: Node, active: list[Node]) -> Verdict:
-        verdict: Verdict = "go"
+        """A change is due unless an earlier one not finished may change the same part of a principal."""
         for earlier in active:
             if earlier.step.is_group or earlier.bound is None or overlap(earlier.targets, node.targets):
                 return "block"
-            if not earlier.answered and same_principal(earlier.targets, node.targets):
-                verdict = "gate"
-        return verdict
-
-    def _open_gates(self) -> None:
-        """Let a gated change send once every earlier change to its principal has been answered."""
-        gated = {id(n) for n in self.running.values() if not n.may_send.is_set()}
-        active: list[Node] = []
-        for node in self.nodes[self.first_open :]:
-            if not gated:
-                return
-            if id(node) in gated:
-                gated.discard(id(node))
-                if self._verdict(node, active) == "go":
-                    node.may_send.set()
-            if node.changes and node.status not in ("done", "failed"):
-                active.append(node)
+        return "go"
 
     def _cancel_gated(self) -> None:
         for node in self.nodes:

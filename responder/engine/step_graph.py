@@ -51,10 +51,6 @@ def deferred_steps(playbook: Playbook) -> set[str]:
     return {s.id for s in playbook.steps if not changes_something(s) and s.id not in needed}
 
 
-def same_principal(mine: list[Target], theirs: list[Target]) -> bool:
-    return bool({t.principal for t in mine} & {t.principal for t in theirs})
-
-
 def overlap(mine: list[Target], theirs: list[Target]) -> bool:
     """Two steps change the same part of one principal: the later waits for the earlier."""
     return bool(set(mine) & set(theirs))

@@ -18,6 +18,7 @@ from responder.clock import parse_time
 from responder.engine.evidence import ENDPOINT_SOURCES
 from responder.engine.timeline_files import picture_names
 from responder.errors import UserError
+from responder.private_files import make_private
 
 CALL_COLOUR = "#1f77b4"
 AFTER_COLOUR = "#d62728"  # calls after containment: the colour a reader must not miss
@@ -79,6 +80,8 @@ def draw_timelines(directory: Path, report: dict[str, Any], events: list[dict[st
         svg, png = picture_names(source)
         figure.savefig(directory / svg, format="svg")
         figure.savefig(directory / png, format="png")
+        make_private(directory / svg)
+        make_private(directory / png)
         written += [svg, png]
     return written
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from responder.aws.clients import session_name
 from responder.engine import events as j
-from responder.engine.context import Settings, open_context, with_run_endpoint
+from responder.engine.context import Settings, open_context
 from responder.engine.failures import describe_failure
 from responder.engine.journal import Journal
+from responder.engine.journal_trust import TrustedRun, journal_acceptance, same_endpoint, trusted_run
 from responder.engine.operations import RunRequest, run_playbook, start_journal
 from responder.engine.outcome import Outcome
 from responder.engine.recovery import resume_run, rollback_run, rolled_back, unplanned_groups
@@ -113,9 +114,10 @@ def _start_account(
     return AccountResult.of(target.account_id, role_arn, outcome)
 
 
-def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outcome:
+def resume_fanout(trusted: TrustedRun, paths: RunPaths, settings: Settings) -> Outcome:
     """Finish the job in every account: resume the account runs that stopped, start the ones that never began or
     were refused before changing anything. Each account's own journal says where it stands."""
+    state, run = trusted.state, f"run {trusted.state.run_id}"
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run; start a real one with `responder run`")
     if rolled_back(state):
@@ -136,11 +138,12 @@ def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outco
     todo = [t for t in todo if t.account_id not in runs or restart(runs[t.account_id]) or resumable(runs[t.account_id])]
     if not todo:
         raise UserError(f"run {state.run_id} has nothing to resume: every account's run is done or rolled back")
-    settings = dataclasses.replace(settings, aws=with_run_endpoint(settings.aws, state.started, settings.aws_from_env))
+    settings = dataclasses.replace(settings, aws=same_endpoint(settings.aws, state.started, run, settings.aws_from_env))
     operator_ctx = open_context(settings, read_only=False)
     operator = Operator.of(operator_ctx.clients, operator_ctx.account_id, operator_ctx.partition)
     role_name = state.started["fanout"]["role_name"]
     journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
+    journal_acceptance(journal, trusted, "resume")
     journal.record(j.RUN_RESUMED, accounts=[t.account_id for t in todo])
 
     def one(target: Target) -> AccountResult:
@@ -155,15 +158,17 @@ def resume_fanout(state: RunState, paths: RunPaths, settings: Settings) -> Outco
     return _finish(journal, paths)
 
 
-def rollback_fanout(state: RunState, paths: RunPaths, reactivate_keys: bool, settings: Settings) -> Outcome:
+def rollback_fanout(trusted: TrustedRun, paths: RunPaths, reactivate_keys: bool, settings: Settings) -> Outcome:
     """Roll back every account run under the parent, whatever the parent's log recorded of it (a run an
     interrupted fan-out never reported is undone too). Each is idempotent: a second rollback finishes the first."""
+    state, run = trusted.state, f"run {trusted.state.run_id}"
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
-    settings = dataclasses.replace(settings, aws=with_run_endpoint(settings.aws, state.started, settings.aws_from_env))
+    settings = dataclasses.replace(settings, aws=same_endpoint(settings.aws, state.started, run, settings.aws_from_env))
     open_context(settings, read_only=False).identity  # noqa: B018  # the operator's own setup, checked before anything is journaled
     runs = account_runs(paths)
     journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
+    journal_acceptance(journal, trusted, "rollback")
     journal.record(j.ROLLBACK_STARTED, reactivate_keys=reactivate_keys, accounts=sorted(runs))
 
     def one(target: Target) -> AccountResult:
@@ -308,16 +313,17 @@ def build_fanout_report(state: RunState, paths: RunPaths, runs: dict[str, RunSta
 def resume_any_run(run_id: str, settings: Settings) -> Outcome:
     """`responder resume`: a fan-out's parent resumes in every account; any other run, as the engine does."""
     paths = find_run(settings.runs_dir, run_id)
-    state = load_run(paths.audit_log)
+    trusted = trusted_run(paths, "resume", settings.accept_broken_chain)
+    state = trusted.state
     if state.started.get("fanout"):
-        return resume_fanout(state, paths, settings)
+        return resume_fanout(trusted, paths, settings)
     return resume_run(run_id, settings)
 
 
 def rollback_any_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outcome:
     """`responder rollback`: a fan-out's parent rolls back every account's run; any other run, as the engine does."""
     paths = find_run(settings.runs_dir, run_id)
-    state = load_run(paths.audit_log)
-    if state.started.get("fanout"):
-        return rollback_fanout(state, paths, reactivate_keys, settings)
+    trusted = trusted_run(paths, "roll back", settings.accept_broken_chain)
+    if trusted.state.started.get("fanout"):
+        return rollback_fanout(trusted, paths, reactivate_keys, settings)
     return rollback_run(run_id, reactivate_keys, settings)

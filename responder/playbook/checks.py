@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
 from responder.actions.registry import get_action
 from responder.errors import UserError
@@ -131,7 +132,7 @@ class _Checking:
                     self.problems.append(f"{where}: {problem}")
             if not refs:
                 try:
-                    TypeAdapter(fields[arg].annotation or object).validate_python(value)
+                    TypeAdapter(_checked_type(fields[arg])).validate_python(value)
                 except ValidationError as exc:
                     self.problems.append(f"{where}: {arg}: {exc.errors()[0]['msg']}")
         for name, spec in fields.items():
@@ -170,3 +171,13 @@ def check_reference(
         f"bad reference {ref}: use ${{key}}, ${{params.NAME}}, ${{steps.ID.OUTPUT}}, ${{item.NAME}} "
         "or ${run.started_at}"
     )
+
+
+def _checked_type(field: FieldInfo) -> Any:
+    """A field's type with its constraints and validators (a name's pattern, a deny-only document): FieldInfo keeps
+    them apart from the annotation, and a literal argument must meet them at `validate` as it will at run time."""
+    annotation = field.annotation or object
+    if not field.metadata:
+        return annotation
+    arguments = (annotation, *field.metadata)
+    return Annotated[arguments]  # built at run time from the field's parts

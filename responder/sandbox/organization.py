@@ -8,6 +8,7 @@ organization; the emulator answers AWSOrganizationsNotInUseException, as AWS doe
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import warnings
@@ -16,7 +17,9 @@ from typing import Any
 
 from responder.sandbox.service_credentials import create_credential
 
-DEFAULT_ROLE = "OrganizationAccountAccessRole"  # what Organizations creates in the accounts it makes
+# What the member-role template creates in each account (responder's default --role-name); Organizations' own
+# OrganizationAccountAccessRole is there too, as moto makes it with each account.
+DEFAULT_ROLE = "ResponderMemberRole"
 ROLE_ARN = re.compile(r"arn:[a-z-]+:iam::(\d{12}):role/(?:[\w+=,.@/-]*/)?([\w+=,.@-]{1,64})")
 _INSTALLED_ATTR = "_responder_assume_role_checked"
 _lock = threading.Lock()
@@ -95,7 +98,8 @@ class Member:
 
 def seed_organization(management_account: str, accounts: int, keys_per_account: int) -> list[Member]:
     """An organization in the management account with `accounts` member accounts (Organizations creates
-    OrganizationAccountAccessRole in each), each holding `keys_per_account` long-term keys, one user per key."""
+    OrganizationAccountAccessRole in each; the emulator adds responder's member role, as its template would),
+    each holding `keys_per_account` long-term keys, one user per key."""
     from moto.iam.models import iam_backends
     from moto.organizations.models import organizations_backends
 
@@ -108,6 +112,17 @@ def seed_organization(management_account: str, accounts: int, keys_per_account: 
         made = org.create_account(AccountName=f"member-{n:03d}", Email=f"member-{n:03d}@example.com")
         account_id = made["CreateAccountStatus"]["AccountId"]
         iam = iam_backends[account_id]["aws"]
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{management_account}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        iam.create_role(DEFAULT_ROLE, json.dumps(trust), "/", None, "responder member role", [], None)
         users, credentials = [], []
         for k in range(keys_per_account):
             user = f"app-{k:04d}"

@@ -9,6 +9,14 @@ behave as AWS does where an exported responder machine depends on it:
   as that role, in its account: the emulator assumes it (through the organization's checked AssumeRole);
 - SDK results keep Python datetimes, which the interpreter cannot put into the execution's JSON. AWS returns
   timestamps as ISO 8601 text.
+- IAM answers every policy document URL-encoded (RFC 3986; IAM API reference, GetRolePolicy); boto3 decodes it
+  into a dict (botocore's `json_decode_policies`), the Java SDK does not (aws-sdk-java #730, aws-sdk-java-v2
+  #4229), and AWS's SDK integrations, which "work exactly like an API call using the AWS SDK", hand the machine
+  that encoded string: the emulator's IAM clients skip boto3's decoding, so a machine sees what AWS gives it.
+- an SDK task's parameters are PascalCase and its result is handed on PascalCase whatever the service's own
+  casing (developer guide, "AWS SDK integrations": `StateMachineArn` for `startSyncExecution`); moto hands
+  a camelCase service's PascalCase parameters to boto3 unchanged (which refuses them) and its camelCase answer
+  to the machine: the emulator maps both, as the LocalStack interpreter moto took this from does.
 It also calls a fixed `localhost:5000` (or $MOTO_PORT) when served: here it calls the server it runs in; and its
 grammar refuses an integer `ToleratedFailurePercentage` (`100`), which AWS and statelint take (it reads only
 `100.0`): the emulator reads it as the number it is. And a Distributed Map's ResultWriter writes only an empty
@@ -62,6 +70,8 @@ def install() -> None:
             env.stack.append(as_json(env.stack.pop()))
 
         setattr(sdk, "_eval_service_task", eval_service_task)  # noqa: B010
+        setattr(sdk, "_normalise_parameters", _normalise_parameters)  # noqa: B010
+        setattr(sdk, "_normalise_response", _normalise_response)  # noqa: B010
         setattr(sdk, "_normalise_service_error_name", staticmethod(error_service))  # noqa: B010
         setattr(sdk, "_normalise_exception_name", staticmethod(error_name))  # noqa: B010
         setattr(sdk, "_responder_installed", True)  # noqa: B010
@@ -70,6 +80,37 @@ def install() -> None:
         parser = asl_parser.AmazonStateLanguageParser
         parse = parser.parse
         setattr(parser, "parse", staticmethod(lambda definition: parse(_numbers_as_moto_reads_them(definition))))  # noqa: B010
+
+
+# Services whose API members are camelCase: the others' are PascalCase already, as Step Functions writes them.
+_CAMEL_CASED = frozenset({"stepfunctions"})
+
+
+def _operation(task: Any, boto_service_name: str | None) -> Any:
+    import botocore.session
+
+    service = task._get_boto_service_name(boto_service_name)
+    if service not in _CAMEL_CASED:
+        return None
+    action = task.resource.api_action
+    model = botocore.session.get_session().get_service_model(service)
+    return model.operation_model(action[:1].upper() + action[1:])
+
+
+def _normalise_parameters(
+    self: Any, parameters: dict[str, Any], boto_service_name: str | None = None, service_action_name: str | None = None
+) -> None:
+    operation = _operation(self, boto_service_name)
+    if operation is not None and operation.input_shape is not None:
+        self._to_boto_request(parameters, operation.input_shape)
+
+
+def _normalise_response(
+    self: Any, response: Any, boto_service_name: str | None = None, service_action_name: str | None = None
+) -> None:
+    operation = _operation(self, boto_service_name)
+    if operation is not None and operation.output_shape is not None:
+        self._from_boto_response(response, operation.output_shape)
 
 
 def _numbers_as_moto_reads_them(definition: str) -> str:
@@ -198,4 +239,8 @@ def _new_client(endpoint: str | None, region: str, service: str, role_arn: str |
             "aws_session_token": given["SessionToken"],
         }
     client: Any = boto3.client(service, **keys, **place)  # type: ignore[call-overload]  # any service, by name
+    if service == "iam":  # policy documents as IAM sends them, URL-encoded text: not boto3's decoded dict
+        from botocore.handlers import json_decode_policies
+
+        client.meta.events.unregister("after-call.iam", json_decode_policies)
     return client

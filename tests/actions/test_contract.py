@@ -86,3 +86,14 @@ def test_what_an_action_declares_for_the_report_is_what_it_has(name: str) -> Non
         assert action.mutating and action.reversible and action.undo_warning.endswith(".")
     if action.report_output is not None:
         assert action.report_output in action.outputs
+
+
+@pytest.mark.parametrize("name", sorted(n for n, a in ACTIONS.items() if a.known_before is not Action.known_before))
+def test_what_an_action_knows_before_asking_aws_is_among_its_outputs(name: str) -> None:
+    """A later change reads its snapshot on these (engine.read_ahead): they must be outputs the action declares,
+    and known without a request (the example parameters reach no AWS)."""
+    action = ACTIONS[name]
+    assert not action.mutating, f"{name}: only a read's outputs are guessed; a change waits for its answer"
+    fields = {f: _example(info.annotation) for f, info in action.Params.model_fields.items()}
+    known = action().known_before(action.Params.model_construct(**{**fields, "user_name": "example-name"}))
+    assert known and set(known) <= set(action.outputs), known

@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from responder.actions.guardrails import GUARDRAIL_POLICY_NAME, guardrail_document
 from responder.cli.main import app
+from responder.errors import UserError
 from responder.keys import FAMILIES
 from responder.sandbox.seed import Seeded
 
@@ -66,3 +68,52 @@ def test_scp_scope_only_renders(account: Seeded, iam: Any, tmp_path: Path) -> No
 def test_bad_parameters_are_refused(account: Seeded, tmp_path: Path) -> None:
     assert "does not match" in run(tmp_path, "deny_bearer=some", "principal_name=x")["error"]
     assert "principal_name" in run(tmp_path, "max_key_age_days=30")["error"]  # scope=principal needs a name
+
+
+ALLOW_GUARDRAIL = """\
+name: allow-everything
+description: a guardrail step that would give a user Allow *
+steps:
+  - id: put
+    action: iam.put-guardrail-policy
+    with:
+      principal_type: user
+      principal_name: {user}
+      document:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Deny
+            Action: "iam:CreateServiceSpecificCredential"
+            Resource: "*"
+          - Sid: Everything
+            Effect: {effect}
+            Action: "*"
+            Resource: "*"
+"""
+
+
+def test_a_guardrail_that_allows_is_refused_by_validate(tmp_path: Path) -> None:
+    book = tmp_path / "allow.yaml"
+    book.write_text(ALLOW_GUARDRAIL.format(user="alice", effect="Allow"))
+    result = runner.invoke(app, ["validate", str(book)])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert "statement 2 (Everything) has Effect 'Allow', not 'Deny'" in result.stderr
+    book.write_text(ALLOW_GUARDRAIL.format(user="alice", effect="Deny"))
+    assert runner.invoke(app, ["validate", str(book)]).exit_code == 0
+
+
+def test_a_guardrail_that_allows_is_refused_when_it_runs(account: Seeded, iam: Any, tmp_path: Path) -> None:
+    """A document that reached the step past validate (from a step's output, or a journal) is refused again there:
+    the run is rejected before any change, and the user gets nothing."""
+    from responder.engine.context import Settings
+    from responder.engine.operations import RunRequest, run_playbook
+    from responder.playbook.checks import load_playbook
+
+    book = tmp_path / "deny.yaml"
+    book.write_text(ALLOW_GUARDRAIL.format(user=account.user_name, effect="Deny"))
+    playbook = load_playbook(book)
+    playbook.steps[0].with_["document"]["Statement"][1]["Effect"] = "Allow"
+    with pytest.raises(UserError, match="statement 2 \\(Everything\\) has Effect 'Allow', not 'Deny'"):
+        run_playbook(RunRequest(playbook, {}), Settings(runs_dir=tmp_path / "runs"))
+    assert GUARDRAIL_POLICY_NAME not in iam.list_user_policies(UserName=account.user_name)["PolicyNames"]

@@ -6,23 +6,27 @@ operation. Throttles are answered twice (`Throttling`, then the request goes thr
 every attempt botocore makes (adaptive retry: 1 attempt + 8 retries for 503 and connection resets; AccessDenied
 is not retried).
 
-| playbook (account shape) | call#n (step) | throttle x2 | deny | unavailable | reset-after |
+| playbook (account shape) | call (step) | throttle x2 | deny | unavailable | reset-after |
 |---|---|---|---|---|---|
-| leaked-long-term-key | UpdateServiceSpecificCredential#1 (deactivate) | C | F | F | F+ |
-| leaked-long-term-key | PutUserPolicy#1 (deny-bearer-tokens) | C | F | F | F+ |
-| leaked-short-term-key | PutRolePolicy#1 (deny-role-bearer-tokens) | C | F | F | F+ |
-| leaked-short-term-key | PutRolePolicy#2 (revoke-role-sessions) | C | F | F | F+ |
-| leaked-long-term-key, user's inline budget full | CreatePolicy#1 (deny-bearer-tokens) | C | F | F | F+ |
-| leaked-long-term-key, user's inline budget full | AttachUserPolicy#1 (deny-bearer-tokens) | C | F | F | F+ |
-| bedrock-key-guardrails (on the user) | PutUserPolicy#1 (put-guardrails) | C | F | F | F+ |
-| contain-bedrock-keys (user=the leaked user) | UpdateServiceSpecificCredential#1 (deactivate[…]) | C | F | F | F+ |
-| contain-bedrock-keys (user=the leaked user) | PutUserPolicy#1 (deny-bearer-tokens[…]) | C | F | F | F+ |
+| leaked-long-term-key | UpdateServiceSpecificCredential (deactivate) | C | F | F | F+ |
+| leaked-long-term-key | PutUserPolicy (deny-bearer-tokens) | C | F | F | F+ |
+| leaked-short-term-key | PutRolePolicy ResponderDenyBedrockBearerTokens (deny-role-bearer-tokens) | C | F | F | F+ |
+| leaked-short-term-key | PutRolePolicy AWSRevokeOlderSessions (revoke-role-sessions) | C | F | F | F+ |
+| leaked-long-term-key, user's inline budget full | CreatePolicy (deny-bearer-tokens) | C | F | F | F+ |
+| leaked-long-term-key, user's inline budget full | AttachUserPolicy (deny-bearer-tokens) | C | F | F | F+ |
+| bedrock-key-guardrails (on the user) | PutUserPolicy (put-guardrails) | C | F | F | F+ |
+| contain-bedrock-keys (user=the leaked user) | UpdateServiceSpecificCredential (deactivate[…]) | C | F | F | F+ |
+| contain-bedrock-keys (user=the leaked user) | PutUserPolicy (deny-bearer-tokens[…]) | C | F | F | F+ |
 
 - **C**: botocore retries; the run completes (exit 0), the step is verified; rollback restores the seeded account.
 - **F**: the run stops (exit 1, `failed`, the message says `responder resume RUN_ID`); the steps before are
   verified and in place; the failed step names the cause (deny: the missing `iam:` permission) and its request
-  changed nothing; no later step wrote anything (no `step.applying`); nothing changed that no `step.applying`
-  explains.
+  changed nothing; no step that was not due with it wrote anything (no `step.applying`); nothing changed that no
+  `step.applying` explains.
+- **Due together**: the key's deactivation and its principal's deny (the role's deny and its session revocation)
+  reference each other in nothing, and each alone stops the key: they go out at once. When one is refused, the
+  other, already due, is sent anyway and ends verified and in place (partial containment beats none); this is the
+  one place the matrix's promise changed when they stopped waiting for each other.
 - **F+**: as F, but the request's change *is* in place upstream (its answer was lost): allowed because the journal
   holds the write-ahead `step.applying` record with the snapshot, so rollback undoes it.
 - Every F and F+ cell then resumes (`completed`, account contained) and rolls back with `--reactivate-keys`
@@ -90,6 +94,19 @@ MATRIX_CALLS: dict[str, list[tuple[str, str]]] = {
 }
 # The calls the FULL_BUDGET scenario shares with LONG are faulted there already: here only the fallback's.
 FAULTED_CALLS = {FULL_BUDGET: {"CreatePolicy", "AttachUserPolicy"}}
+# The changes of a scenario that are due together (sent at once): a refused one does not hold back the others.
+DUE_TOGETHER: dict[str, set[str]] = {
+    LONG: {"deactivate", "deny-bearer-tokens"},
+    FULL_BUDGET: {"deactivate", "deny-bearer-tokens"},
+    MANY: {"deactivate", "deny-bearer-tokens"},
+    SHORT: {"deny-role-bearer-tokens", "revoke-role-sessions"},
+    GUARD: set(),
+}
+# Two steps sending one operation at once are told apart by what they send, never by which arrives first.
+MATCH: dict[str, dict[str, str]] = {
+    "deny-role-bearer-tokens": {"PolicyName": DEFAULT_POLICY_NAME},
+    "revoke-role-sessions": {"PolicyName": REVOKE_POLICY_NAME},
+}
 FAULTS = ("throttle", "deny", "unavailable", "reset-after")
 THROTTLES = 2  # "a few": retried twice (each one also slows the client: adaptive rate limiting)
 PERSISTENT = 100  # more than botocore ever attempts
@@ -111,8 +128,7 @@ State = dict[str, Any]  # the account, flattened: "credential <id>" / "user-poli
 class Cell:
     scenario: str
     operation: str
-    occurrence: int  # 1-based: which request for this operation the fault hits
-    step: str
+    step: str  # the step whose request for the operation the fault hits (MATCH tells them apart)
     fault: str
 
     @property
@@ -121,17 +137,16 @@ class Cell:
 
     @property
     def id(self) -> str:
-        return f"{self.scenario}-{self.operation}#{self.occurrence}-{self.fault}"
+        return f"{self.scenario}-{self.operation}-{self.step}-{self.fault}"
 
 
 def _cells() -> list[Cell]:
     cells = []
     for scenario, calls in MATRIX_CALLS.items():
-        for position, (operation, step) in enumerate(calls):
+        for operation, step in calls:
             if operation not in FAULTED_CALLS.get(scenario, {operation}):
                 continue
-            occurrence = [op for op, _ in calls[: position + 1]].count(operation)
-            cells += [Cell(scenario, operation, occurrence, step, fault) for fault in FAULTS]
+            cells += [Cell(scenario, operation, step, fault) for fault in FAULTS]
     return cells
 
 
@@ -187,6 +202,7 @@ def incident(upstream: str, proxy: FaultProxy) -> Incident:
     connection.close()
     proxy.disarm()
     proxy.seen.clear()
+    proxy.forms.clear()
     proxy.faulted.clear()
     return Incident(seed_incident(ACCOUNT), seed_short_term_incident(ACCOUNT), upstream)
 
@@ -320,26 +336,35 @@ def test_matrix_covers_every_shipped_playbook() -> None:
     assert sorted(MATRIX_CALLS) == sorted(SCENARIOS)
 
 
+def step_of(scenario: str, operation: str, form: dict[str, str]) -> str | None:
+    """The matrix step that sends this mutating request (steps due together send at once: arrival order tells
+    nothing)."""
+    steps = [step for op, step in MATRIX_CALLS[scenario] if op == operation]
+    found = [s for s in steps if all(form.get(k) == v for k, v in MATCH.get(s, {}).items())]
+    return found[0] if len(set(found)) == 1 else None
+
+
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_matrix_covers_every_mutating_call(
     scenario: str, incident: Incident, proxy: FaultProxy, tmp_path: Path
 ) -> None:
-    """A clean run's mutating requests, each with the step that sent it, are exactly the matrix's calls."""
-    calls: list[tuple[str, str]] = []
-    sent_before: dict[str, int] = {}
+    """A clean run's mutating requests, each with the step that sent it, are exactly the matrix's calls: each
+    step's in its order, the steps due together in any order."""
+    applying: list[str] = []
 
     def listen(event: str, fields: dict[str, Any]) -> None:
-        step = base(str(fields.get("step")))
         if event == j.APPLYING:
-            sent_before[step] = len(proxy.seen)
-        if event in (j.APPLIED, j.FAILED) and step in sent_before:
-            calls.extend((op, step) for op in proxy.seen[sent_before.pop(step) :] if not is_read_only(op))
+            applying.append(base(str(fields.get("step"))))
 
     incident.shape(scenario)
     outcome = _run(SCENARIOS[scenario], incident, _settings(tmp_path, proxy, listen))
     assert outcome.status == "completed", outcome.message
-    assert calls == MATRIX_CALLS[scenario]
-    assert [op for op in proxy.seen if not is_read_only(op)] == [op for op, _ in MATRIX_CALLS[scenario]]
+    sent = [(op, form) for op, form in zip(proxy.seen, proxy.forms, strict=True) if not is_read_only(op)]
+    calls = [(op, step_of(scenario, op, form)) for op, form in sent]
+    for step in dict.fromkeys(s for _, s in MATRIX_CALLS[scenario]):
+        assert [c for c in calls if c[1] == step] == [c for c in MATRIX_CALLS[scenario] if c[1] == step]
+    assert sorted(calls, key=str) == sorted(MATRIX_CALLS[scenario], key=str)
+    assert sorted(applying) == sorted(dict.fromkeys(s for _, s in MATRIX_CALLS[scenario]))
 
 
 @pytest.mark.parametrize("cell", _params())
@@ -348,7 +373,7 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     seeded = account_state(incident)
     throttle = cell.fault == "throttle"
     settings = _settings(tmp_path, proxy, max_attempts=MAX_ATTEMPTS if throttle else PERSISTENT_MAX_ATTEMPTS)
-    proxy.arm(cell.operation, cell.fault, THROTTLES if throttle else PERSISTENT, cell.occurrence - 1)
+    proxy.arm(cell.operation, cell.fault, THROTTLES if throttle else PERSISTENT, match=MATCH.get(cell.step))
     outcome = _run(cell.playbook, incident, settings)
     faulted = len(proxy.faulted)
     proxy.disarm()
@@ -356,7 +381,9 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     assert run.warnings == []
     run.steps = {base(step_id): step for step_id, step in run.steps.items()}
     steps = list(run.steps)
-    before, after = steps[: steps.index(cell.step)], steps[steps.index(cell.step) + 1 :]
+    together = DUE_TOGETHER[cell.scenario] - {cell.step} if cell.step in DUE_TOGETHER[cell.scenario] else set()
+    before = steps[: steps.index(cell.step)]
+    after = [s for s in steps[steps.index(cell.step) + 1 :] if s not in together]
 
     if cell.fault == "throttle":
         assert (outcome.exit_code, outcome.status) == (0, "completed"), outcome.message
@@ -373,7 +400,8 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     assert faulted == (1 if cell.fault == "deny" else ATTEMPTS)
     assert f"responder resume {outcome.run_id}" in outcome.message
     assert all(run.steps[s].done for s in before), {s: run.steps[s].status for s in before}
-    mutating_before = [s for _, s in MATRIX_CALLS[cell.scenario] if s in before]
+    # the changes before it, and those due together with it (not held back by its refusal), are in place
+    mutating_before = [s for _, s in MATRIX_CALLS[cell.scenario] if s in before or s in together]
     assert all(run.steps[s].status == "verified" for s in mutating_before)
     failed = run.steps[cell.step]
     assert failed.status == "failed"

@@ -14,7 +14,7 @@ from responder.aws.clients import AwsOptions, Clients
 from responder.cli.main import app
 from responder.engine.context import Settings
 from responder.engine.operations import start_run
-from responder.engine.permissions import required_permissions
+from responder.engine.permissions import ROLLBACK_ONLY, phase_permissions, required_permissions
 from responder.engine.recovery import rollback_run
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
@@ -23,13 +23,18 @@ from tests.factories import ACCOUNT, fill_inline_budget, make_token
 
 
 class Calls:
-    """Every request the code under test sent, as the IAM action that authorises it (service:Operation)."""
+    """Every request the code under test sent, as the IAM action that authorises it (service:Operation), by phase:
+    what containment sent, and what its rollback sent."""
 
     def __init__(self) -> None:
         self.made: set[str] = set()
+        self.phase = "contain"
+        self.by_phase: dict[str, set[str]] = {"contain": set(), "rollback": set()}
 
     def __call__(self, model: Any, **_: Any) -> None:
-        self.made.add(f"{model.service_model.signing_name}:{model.name}")
+        call = f"{model.service_model.signing_name}:{model.name}"
+        self.made.add(call)
+        self.by_phase[self.phase].add(call)
 
 
 @pytest.fixture
@@ -52,8 +57,10 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     recorder, settings = calls
 
     def contain_and_undo(playbook: str, key: str | None, **params: str) -> None:
+        recorder.phase = "contain"
         run = start_run(playbook, dict(params), key, dry_run=False, confirm=None, settings=settings)
         assert run.status == "completed", run.message
+        recorder.phase = "rollback"
         assert rollback_run(run.run_id, reactivate_keys=True, settings=settings).status == "rolled-back"
 
     # long-term: the normal path, then the managed-policy fallback, then deleting the key
@@ -77,20 +84,28 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     # many keys: every key a filter selects
     contain_and_undo("contain-bedrock-keys", None, filter="all")
 
-    granted = set(required_permissions([load_playbook(p) for p in shipped_playbooks().values()]))
+    books = [load_playbook(p) for p in shipped_playbooks().values()]
+    granted = set(required_permissions(books))
     assert recorder.made <= granted, f"called but not granted: {sorted(recorder.made - granted)}"
     assert granted <= recorder.made, f"granted but never called: {sorted(granted - recorder.made)}"
+    # The containment identity's policy and the rollback's: each covers its own phase's calls, and containment's
+    # holds no delete or detach (it cannot undo its own work).
+    for phase, rollback in (("contain", False), ("rollback", True)):
+        allowed = set(phase_permissions(books, rollback=rollback))
+        made = recorder.by_phase[phase]
+        assert made <= allowed, f"{phase}: called but not granted: {sorted(made - allowed)}"
+    assert not ROLLBACK_ONLY & set(phase_permissions(books))
 
 
 def test_the_policy_is_one_iam_can_take(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["permissions", "leaked-long-term-key", "leaked-short-term-key"])
     policy = json.loads(result.stdout)
     assert set(policy) == {"Version", "Statement"}  # IAM rejects any other top-level key
-    (statement,) = policy["Statement"]
-    assert statement["Effect"] == "Allow" and "iam:UpdateServiceSpecificCredential" in statement["Action"]
-    assert "sts:GetCallerIdentity" in statement["Action"] and len("".join(json.dumps(policy).split())) < 6144
+    allowed = {a for s in policy["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
+    assert "iam:UpdateServiceSpecificCredential" in allowed and "sts:GetCallerIdentity" in allowed
+    assert len("".join(json.dumps(policy).split())) < 6144
     only_long = json.loads(CliRunner().invoke(app, ["permissions", "leaked-long-term-key"]).stdout)
-    assert "iam:PutRolePolicy" not in only_long["Statement"][0]["Action"]
+    assert "iam:PutRolePolicy" not in {a for s in only_long["Statement"] for a in s["Action"]}
 
 
 def test_the_fan_out_operator_policy_covers_every_call(
@@ -121,12 +136,34 @@ def test_the_fan_out_operator_policy_covers_every_call(
     assert run.exit_code == 0, run.message
     assert rollback_any_run(run.run_id, reactivate_keys=True, settings=settings).exit_code == 0
 
-    policy = policy_document([load_playbook(shipped_playbooks()["contain-bedrock-keys"])], True, DEFAULT_ROLE)
+    book = [load_playbook(shipped_playbooks()["contain-bedrock-keys"])]
+    policy = policy_document(book, True, DEFAULT_ROLE)
+    rollback = policy_document(book, True, rollback=True)  # the member role carries both (member-role template)
     granted = {
         action
-        for s in policy["Statement"]
+        for s in policy["Statement"] + rollback["Statement"]
+        if s["Effect"] == "Allow"
         for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
     assert recorder.made <= granted, f"called but not granted: {sorted(recorder.made - granted)}"
     assert {ASSUME, *ORGANIZATION, *SWEEP_PERMISSIONS} <= recorder.made
-    assert policy["Statement"][-1]["Resource"] == f"arn:*:iam::*:role/{DEFAULT_ROLE}"
+    assert policy["Statement"][-2]["Resource"] == f"arn:*:iam::*:role/{DEFAULT_ROLE}"
+
+
+def test_rollback_and_member_role_options() -> None:
+    """--rollback prints the rollback's rights only; --member-role-template a template whose role trusts only the
+    operator; the two never combine with --fan-out (one line, exit 2)."""
+    runner = CliRunner()
+    back = json.loads(runner.invoke(app, ["permissions", "leaked-long-term-key", "--rollback"]).stdout)
+    allowed = {a for s in back["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
+    assert "iam:DeleteUserPolicy" in allowed and not allowed & {"iam:AttachUserPolicy", "iam:CreatePolicy"}
+    template = json.loads(runner.invoke(app, ["permissions", "contain-bedrock-keys", "--member-role-template"]).stdout)
+    role = template["Resources"]["MemberRole"]["Properties"]
+    assert role["RoleName"] == "ResponderMemberRole" and [p["PolicyName"] for p in role["Policies"]] == [
+        "responder-containment",
+        "responder-rollback",
+    ]
+    refused = runner.invoke(app, ["permissions", "contain-bedrock-keys", "--member-role-template", "--fan-out"])
+    assert refused.exit_code == 2 and "--member-role-template" in refused.output
+    bad = runner.invoke(app, ["permissions", "leaked-long-term-key", "--operator-arn", "arn:aws:iam::1:role/x"])
+    assert bad.exit_code == 2 and "--operator-arn" in bad.output

@@ -118,8 +118,8 @@ def _roll_back(path: Path) -> list[str]:
 
 
 def test_a_run_journaled_before_typed_snapshots_rolls_back(account: Seeded, iam: Any, tmp_path: Path) -> None:
-    """The old journal said the user had our policy name holding another document: undo puts that back."""
-    previous = EXISTING_POLICY[1]
+    """The old journal said the user had our policy name holding another deny: undo puts that back."""
+    previous = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
     old = {**NO_DENY_YET, "inline_policy": previous}
     _deny_in_place(iam, account.user_name)
     _journal_with(tmp_path / "audit.jsonl", old, account.user_name)
@@ -148,3 +148,17 @@ def test_a_saved_plan_hashes_the_state_not_its_spelling(tmp_path: Path) -> None:
             journal.record(j.PLANNED, step="deactivate", action="iam.deactivate-service-credentials", snapshot=snapshot)
         hashes.append(state_hashes(load_run(path)))
     assert hashes[0] == hashes[1] and hashes[0]
+
+
+def test_a_journaled_allow_under_the_deny_s_name_is_never_put_back(account: Seeded, iam: Any, tmp_path: Path) -> None:
+    """Under responder's name there could only have been a deny: an Allow in the journal is a forgery (or a policy
+    no rollback should restore blind). Undo refuses it, says why, and leaves the deny in place."""
+    forged = {
+        **NO_DENY_YET,
+        "inline_policy": {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*"}},
+    }
+    _deny_in_place(iam, account.user_name)
+    _journal_with(tmp_path / "audit.jsonl", forged, account.user_name)
+    failures = _roll_back(tmp_path / "audit.jsonl")
+    assert len(failures) == 1 and "statement 1 has Effect 'Allow', not 'Deny'" in failures[0]
+    assert inline_policies(iam, account.user_name)[DEFAULT_POLICY_NAME] == DENY_BEARER_TOKENS

@@ -51,8 +51,8 @@ class Sandbox:
 
     def execute(self, definition: dict[str, Any], role_arn: str, name: str, given: dict[str, Any]) -> dict[str, Any]:
         sfn = self.client("stepfunctions")
-        machine = sfn.create_state_machine(name=f"m-{name}", definition=json.dumps(definition), roleArn=role_arn)
-        execution = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name=name, input=json.dumps(given))
+        arn = self._machine(definition, role_arn, name)
+        execution = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(given))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             described = sfn.describe_execution(executionArn=execution["executionArn"])
@@ -60,6 +60,23 @@ class Sandbox:
                 return dict(described)
             time.sleep(0.1)
         raise AssertionError(f"execution {name} still running after 60 s")
+
+    def _machine(self, definition: dict[str, Any], role_arn: str, name: str) -> str:
+        """A containment machine is named as the template names it (`responder-PLAYBOOK`: the rollback machine
+        reads its executions' histories by that name), made once; any other machine is new for each execution."""
+        sfn = self.client("stepfunctions")
+        comment = str(definition.get("Comment", ""))
+        playbook = comment.removeprefix("responder ").split(":")[0].split(",")[0]
+        if not comment.startswith("responder ") or comment.startswith("responder rollback"):
+            machine = sfn.create_state_machine(name=f"m-{name}", definition=json.dumps(definition), roleArn=role_arn)
+            return str(machine["stateMachineArn"])
+        wanted = f"responder-{playbook}"
+        for found in sfn.list_state_machines()["stateMachines"]:
+            if found["name"] == wanted:
+                sfn.update_state_machine(stateMachineArn=found["stateMachineArn"], definition=json.dumps(definition))
+                return str(found["stateMachineArn"])
+        machine = sfn.create_state_machine(name=wanted, definition=json.dumps(definition), roleArn=role_arn)
+        return str(machine["stateMachineArn"])
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         sfn = self.client("stepfunctions")

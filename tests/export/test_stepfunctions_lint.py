@@ -39,7 +39,12 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     for playbook, fixed, organization in EXPORTS:
         out = tmp_path_factory.mktemp(f"{playbook}-{'org' if organization else 'one'}")
         files += write(load_playbook(find_playbook(playbook)), fixed, out, organization)
-    return files
+    from responder.export.member_role import member_role_template
+
+    member = tmp_path_factory.mktemp("member-role") / "member-role.template.yaml"
+    books = [load_playbook(find_playbook(name)) for name in ("contain-bedrock-keys", "leaked-long-term-key")]
+    member.write_text(json.dumps(member_role_template(books, sweep=True)), encoding="utf-8")
+    return [*files, member]
 
 
 def test_every_machine_passes_statelint(exported: list[Path]) -> None:
@@ -57,18 +62,31 @@ def test_every_template_passes_cfn_lint(exported: list[Path]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_role_carries_the_playbooks_own_permissions(exported: list[Path]) -> None:
+def test_each_machine_role_carries_its_own_phase_and_the_bucket_takes_tls_only(exported: list[Path]) -> None:
     import yaml
 
-    from responder.engine.permissions import required_permissions
+    from responder.engine.permissions import phase_permissions
+    from responder.export.stepfunctions.template import MACHINE_READS
 
     template = yaml.safe_load(next(p for p in exported if p.name == "leaked-long-term-key.template.yaml").read_text())
-    statements = template["Resources"]["ExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    granted = next(s for s in statements if s["Sid"] == "ResponderPlaybooks")["Action"]
-    assert granted == required_permissions([load_playbook(find_playbook("leaked-long-term-key"))])
+    book = [load_playbook(find_playbook("leaked-long-term-key"))]
+    for role, rollback in (("ExecutionRole", False), ("RollbackRole", True)):
+        policy = template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        iam_and_sts = {
+            a
+            for s in policy
+            if "Effect" in s and s["Effect"] == "Allow"
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+            if a.startswith(("iam:", "sts:", "cloudtrail:")) and a not in MACHINE_READS
+        }
+        assert iam_and_sts == set(phase_permissions(book, rollback=rollback)), role
+    assert template["Resources"]["RollbackMachine"]["Properties"]["RoleArn"] == {"Fn::GetAtt": ["RollbackRole", "Arn"]}
     bucket = template["Resources"]["JournalBucket"]["Properties"]
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
     assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["ObjectLockConfiguration"]["Fn::If"][0] == "ObjectLock"
+    (tls,) = template["Resources"]["JournalBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def test_every_action_has_a_step_functions_form_or_says_why_not() -> None:

@@ -197,3 +197,117 @@ def test_the_organization_machine_contains_keys_in_two_member_accounts(sandbox: 
     )
     assert back["status"] == "SUCCEEDED", back
     assert {m.account_id: iam_state(sandbox.member_iam(m.account_id)) for m in members} == before
+
+
+def test_a_moved_forward_revocation_is_kept_on_rollback_where_aws_hands_the_document_encoded(
+    sandbox: Sandbox,
+) -> None:
+    """IAM answers policy documents URL-encoded and AWS's SDK integrations pass that text on: the sandbox's machine
+    sees the same, and the rollback never puts an encoded (malformed) document back; the newer revocation stays."""
+    from datetime import datetime, timezone
+
+    from responder.actions.iam_sessions import REVOKE_POLICY_NAME, revoke_document, revoked_before
+    from responder.sandbox.stepfunctions import client_for
+
+    seeded = seed_short_term_incident(ACCOUNT)
+    role = sandbox.prepare()
+    iam = sandbox.client("iam")
+    earlier = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    iam.put_role_policy(
+        RoleName=seeded.role_name, PolicyName=REVOKE_POLICY_NAME, PolicyDocument=json.dumps(revoke_document(earlier))
+    )
+    from responder.sandbox import stepfunctions
+
+    stepfunctions.serve_from(sandbox.endpoint)
+    answered = client_for("us-east-1", "iam").get_role_policy(RoleName=seeded.role_name, PolicyName=REVOKE_POLICY_NAME)
+    assert isinstance(answered["PolicyDocument"], str) and answered["PolicyDocument"].startswith("%7B")
+    machines = _machines("leaked-short-term-key")
+
+    run = sandbox.execute(
+        machines.containment, role, "again-1", {"role_name": seeded.role_name, "journal_bucket": BUCKET}
+    )
+    assert run["status"] == "SUCCEEDED", run
+    moved = revoked_before(
+        iam.get_role_policy(RoleName=seeded.role_name, PolicyName=REVOKE_POLICY_NAME)["PolicyDocument"]
+    )
+    assert moved is not None and moved > earlier
+
+    back = sandbox.execute(
+        machines.rollback, role, "undo-again", {"journal_bucket": BUCKET, "execution_name": "again-1"}
+    )
+    assert back["status"] == "SUCCEEDED", back
+    inline = iam_state(iam)[f"role/{seeded.role_name}"]["inline"]
+    assert set(inline) == {REVOKE_POLICY_NAME}  # the deny it added is gone; the revocation stays
+    assert revoked_before(inline[REVOKE_POLICY_NAME]) == moved  # never an older (or malformed) one
+    assert "cannot be rebuilt" in json.dumps(sandbox.history(back["executionArn"]), default=str)
+
+
+def test_the_machine_refuses_protected_principals_before_any_change(sandbox: Sandbox) -> None:
+    """A principal tagged responder-protected=true, an IAM Identity Center role, the machines' own roles: refused
+    by name, before the first change, whoever started the execution."""
+    seed_short_term_incident(ACCOUNT)
+    role = sandbox.prepare()
+    iam = sandbox.client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    tag = [{"Key": "responder-protected", "Value": "true"}]
+    iam.create_role(RoleName="prod-app", AssumeRolePolicyDocument=trust, Tags=tag)
+    iam.create_role(RoleName="AWSReservedSSO_Admin_0123456789abcdef", AssumeRolePolicyDocument=trust)
+    before = iam_state(iam)
+    machines = _machines("leaked-short-term-key")
+    by_name = json.dumps(machines.containment["States"]["Guard role_name: named?"])
+    assert "responder-leaked-short-term-key-states" in by_name and "responder-leaked-short-term-key-rollback" in by_name
+
+    for n, name in enumerate(["prod-app", "AWSReservedSSO_Admin_0123456789abcdef"]):
+        given = {"role_name": name, "journal_bucket": BUCKET}
+        run = sandbox.execute(machines.containment, role, f"refused-{n}", given)
+        assert run["status"] == "FAILED" and run["error"] == "Responder.ProtectedPrincipal", (name, run)
+    assert iam_state(iam) == before and sandbox.records() == []
+
+
+def test_the_rollback_passes_over_forged_records_naming_what_containment_never_put(sandbox: Sandbox) -> None:
+    """Anyone who can write to the journal bucket can add a record: one the containment execution's history does
+    not show it writing is not acted on (nor one naming a policy responder never puts); its own records are."""
+    seeded = seed_incident(ACCOUNT)
+    role = sandbox.prepare()
+    iam = sandbox.client("iam")
+    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
+    iam.put_user_policy(UserName="ml-pipeline", PolicyName="TeamGuardrail", PolicyDocument=json.dumps(allow))
+    team = iam.create_policy(PolicyName="TeamPolicy", PolicyDocument=json.dumps(allow))["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="ml-pipeline", PolicyArn=team)
+    # an earlier containment's deny on another user: a forged record of this execution must not lift it
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "bedrock:*", "Resource": "*"}]}
+    iam.put_user_policy(
+        UserName="ml-pipeline", PolicyName="ResponderDenyBedrockBearerTokens", PolicyDocument=json.dumps(deny)
+    )
+    before = iam_state(iam)
+    machines = _machines("leaked-long-term-key")
+    run = sandbox.execute(
+        machines.containment, role, "forge-1", {"user_name": seeded.user_name, "journal_bucket": BUCKET}
+    )
+    assert run["status"] == "SUCCEEDED", run
+    forged = [
+        ("inline", {"kind": "User", "name": "ml-pipeline", "policy_name": "TeamGuardrail"}),
+        ("managed", {"kind": "User", "name": "ml-pipeline", "policy_arn": team}),
+        # responder's own name: only the containment's history tells this record apart
+        ("inline", {"kind": "User", "name": "ml-pipeline", "policy_name": "ResponderDenyBedrockBearerTokens"}),
+    ]
+    for n, (mode, target) in enumerate(forged):
+        record = {
+            "step": "deny-bearer-tokens",
+            "action": "iam.deny-bearer-tokens-for-user",
+            "mode": mode,
+            "target": target,
+            "before": {"exists": False, "existed": False, "was_attached": False},
+        }
+        key = f"responder/{ACCOUNT}/forge-1/zz-forged-{n}.json"
+        sandbox.client("s3").put_object(Bucket=BUCKET, Key=key, Body=json.dumps(record).encode())
+
+    back = sandbox.execute(
+        machines.rollback,
+        role,
+        "undo-forge",
+        {"journal_bucket": BUCKET, "execution_name": "forge-1", "reactivate_keys": True},
+    )
+
+    assert back["status"] == "SUCCEEDED", back
+    assert iam_state(iam) == before  # the containment undone, the team's policies untouched

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from responder.cli.main import app
 from responder.engine import context, operations
 from responder.errors import UserError
-from responder.playbook.checks import find_playbook, load_playbook
+from responder.playbook.checks import PlaybookInvalid, find_playbook, load_playbook
 from responder.playbook.model import Playbook
 from responder.playbook.param_checks import check_parameters
 from responder.playbook.params import bind_parameters
@@ -127,8 +127,12 @@ def test_a_bad_default_is_the_playbooks_fault_and_said_so(tmp_path: Path) -> Non
 
 
 def test_a_literal_argument_is_checked_with_every_constraint_of_its_field(tmp_path: Path) -> None:
-    """`responder validate` checks a literal's type only: 0 is an int, so it passes there."""
-    book = custom(tmp_path, max_events="0")
+    """`responder validate` checks a literal with its field's constraints, as the step will (0 is an int, and too
+    few); so does the run, for a playbook that got past no validate."""
+    with pytest.raises(PlaybookInvalid, match="max_events: Input should be greater than or equal to 1"):
+        custom(tmp_path, max_events="0")
+    book = custom(tmp_path)
+    book.steps[0].with_["max_events"] = 0
     assert refusal(book) == "playbook custom, step investigate: max_events=0: must be at least 1"
 
 

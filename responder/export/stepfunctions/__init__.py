@@ -43,7 +43,7 @@ def build(playbook: Playbook, fixed: dict[str, Any], organization: bool = False)
         forward, back = organization_containment(machine), organization_rollback(machine)
     else:
         forward, back = containment(machine), rollback(machine)
-    return Export(forward, back, template(playbook, forward, back, organization), guide(machine, organization))
+    return Export(forward, back, template(playbook, forward, back, organization, fixed), guide(machine, organization))
 
 
 @register("stepfunctions")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from responder.actions.registry import get_action
@@ -24,7 +23,6 @@ from responder.actions.states import (
     State,
     StatesStep,
     choose,
-    failing,
     nothing,
     parameters,
     passing,
@@ -32,11 +30,12 @@ from responder.actions.states import (
     single,
 )
 from responder.errors import UserError
+from responder.export.stepfunctions.guard import refuse_protected
+from responder.export.stepfunctions.names import OWN_ACCOUNT, PARTITION, Machine
+from responder.export.stepfunctions.records import undo_records
 from responder.playbook.model import Playbook, Step
 from responder.playbook.refs import Ref, refs_in, whole
 
-OWN_ACCOUNT = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 4)"
-PARTITION = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 1)"
 ANOTHER_ACCOUNT = " [account]"  # the suffix of the states that work through the input's role
 EACH_ACCOUNT = "Each account"  # the organization-wide machine's Distributed Map
 JOURNAL_PREFIX = "responder/{}/{}/"  # account, execution name: where an execution's write-ahead records go
@@ -51,23 +50,6 @@ def _role_arn(machine: Machine, account: str) -> Path:
     return Path(
         f"States.Format('arn:{{}}:iam::{{}}:role/{{}}', $.context.partition, {account}, $.input.{machine.role_field})"
     )
-
-
-@dataclass(frozen=True)
-class Machine:
-    """What the exporter needs to know of a playbook, once: which parameters are fixed, which come as input."""
-
-    playbook: Playbook
-    fixed: dict[str, Any]  # -p NAME=VALUE given at export: constants in the machine
-    role_field: str  # the input field naming the role to reach another account through
-
-    def defaults(self) -> dict[str, Any]:
-        given = {
-            name: p.default
-            for name, p in self.playbook.parameters.items()
-            if p.default not in (None, "") and name not in self.fixed
-        }
-        return {**given, "reactivate_keys": False, "dry_run": False}
 
 
 def machine_for(playbook: Playbook, fixed: dict[str, Any]) -> Machine:
@@ -230,6 +212,9 @@ def _containing(machine: Machine) -> Body:
 
     def body(credentials: State | None, suffix: str) -> Chain:
         chains = [_step_chain(machine, step, credentials, suffix) for step in steps]
+        guard = refuse_protected(machine, credentials, suffix)
+        if guard is not None:
+            chains[0] = guard.then(chains[0])
         if reads == len(steps):
             return sequence(*chains)
         shown = passing(
@@ -251,15 +236,15 @@ def _mutating(step: Step) -> bool:
     return bool(getattr(get_action(step.action or ""), "mutating", True))
 
 
-def _undoing(machine: Machine) -> Body:
-    return functools.partial(_undo_records, machine)
+def _undoing(machine: Machine, organization: bool) -> Body:
+    return functools.partial(undo_records, machine, not organization)
 
 
 def _assembled(machine: Machine, undo: bool, organization: bool) -> dict[str, Any]:
     """One of the four machines: containment or its rollback, in one account (or another through a role) or in
     every account of an organization. A rollback finds the records of the execution its input names."""
     journal_of = "$.input.execution_name" if undo else "$$.Execution.Name"
-    body = _undoing(machine) if undo else _containing(machine)
+    body = _undoing(machine, organization) if undo else _containing(machine)
     places = _each_account(machine, body, journal_of) if organization else _two_places(machine, body, journal_of)
     if organization:
         output = {"accounts.$": "$.accounts"}
@@ -291,55 +276,6 @@ def organization_containment(machine: Machine) -> dict[str, Any]:
 
 def organization_rollback(machine: Machine) -> dict[str, Any]:
     return _assembled(machine, undo=True, organization=True)
-
-
-def _undo_records(machine: Machine, credentials: State | None, suffix: str) -> Chain:
-    reader = StatesStep("Records", "rollback", {}, "", credentials, suffix)
-    listing = reader.task(
-        "list the execution's write-ahead records",
-        "s3:ListObjectsV2",
-        {"Bucket.$": "$.input.journal_bucket", "Prefix.$": "$.context.journal_prefix"},
-        result_path="$.records",
-        own_account=True,
-    )
-    none = failing(
-        f"Records: none{suffix}",
-        "Responder.NoRecords",
-        "no write-ahead record under the execution's journal prefix: check execution_name and account_id",
-    )
-    read = reader.task(
-        "read one record",
-        "s3:GetObject",
-        {"Bucket.$": "$.input.journal_bucket", "Key.$": "$.item.Key"},
-        result_path="$.record",
-        result_selector={"document.$": "States.StringToJson($.Body)"},
-        own_account=True,
-    )
-    unwrap = passing(
-        f"Records: the record{suffix}",
-        "$",
-        input=Path("$.input"),
-        context=Path("$.context"),
-        record=Path("$.record.document"),
-    )
-    undoes = [
-        (
-            {"Variable": "$.record.action", "StringEquals": name},
-            form(StatesStep(f"Undo {name.partition('.')[2]}", name, {}, "", credentials, suffix)),
-        )
-        for name, form in ((name, FORMS[name].undo) for name in sorted(FORMS))
-        if form is not None and _uses(machine.playbook, name)
-    ]
-    ignored = nothing(f"Records: nothing to undo{suffix}", "irreversible, or a read")
-    dispatch = choose(f"Records: which action{suffix}", undoes, ignored)
-    each = reader.each("undo each record", "$.records.Contents", read.then(unwrap).then(dispatch))
-    each.states[each.start]["MaxConcurrency"] = 1
-    some = {"Variable": "$.records.Contents[0]", "IsPresent": True}
-    return listing.then(choose(f"Records: any?{suffix}", [(some, each)], none))
-
-
-def _uses(playbook: Playbook, action: str) -> bool:
-    return any(step.action == action for step in playbook.actions())
 
 
 def _document(comment: str, chain: Chain) -> dict[str, Any]:
