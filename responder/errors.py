@@ -39,9 +39,16 @@ class StepFailed(ResponderError):
 
 
 class Interrupted(ResponderError):
-    """Ctrl-C mid-run: the changes in flight finished and were journaled; the message says how to go on."""
+    """Ctrl-C (or SIGTERM, SIGHUP) mid-run: nothing more was sent; the message says whether every change sent was
+    answered (a change without an answer is unknown) and how to go on."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+class NotApproved(ResponderError):
+    """A resume of a run whose plan nobody approved, declined at its prompt: nothing was changed or recorded."""
+
+    exit_code = EXIT_CANCELLED
 
 
 class JournalUnwritable(ResponderError):

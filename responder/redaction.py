@@ -13,11 +13,11 @@ from typing import Any
 
 REDACTED = "[REDACTED]"
 
-# A long-term key is ABSK + base64; a short-term key is bedrock-api-key- + base64 of a presigned URL.
-_KEY_PATTERNS = (
+# A Bedrock key (always watched, as before families existed), and parts of a presigned URL that are secrets in
+# their own right. The family registry adds every family's prefixes (`watch_prefix`) when it is imported.
+_URL_SECRET_PATTERNS = (
     re.compile(r"ABSK[A-Za-z0-9+/=_-]{8,}"),
     re.compile(r"bedrock-api-key-[A-Za-z0-9+/=_-]{8,}"),
-    # Parts of a presigned URL that are secrets in their own right.
     re.compile(r"(X-Amz-Signature=)[0-9a-fA-F]+"),
     re.compile(r"(X-Amz-Security-Token=)[^&\s\"']+"),
 )
@@ -30,6 +30,14 @@ class SecretRegistry:
         self._secrets: set[str] = set()
         self._ordered: list[str] = []  # longest first, so a secret containing another is replaced whole
         self._lock = threading.Lock()  # a fan-out registers assumed-role secrets from several threads
+        self._patterns: tuple[re.Pattern[str], ...] = _URL_SECRET_PATTERNS
+
+    def watch_prefix(self, prefix: str) -> None:
+        """Redact whatever follows `prefix` as a key's body (base64 or base64url), wherever it appears."""
+        pattern = re.compile(re.escape(prefix) + r"[A-Za-z0-9+/=_-]{8,}")
+        with self._lock:
+            if pattern.pattern not in {p.pattern for p in self._patterns}:
+                self._patterns = (pattern, *self._patterns)
 
     def register(self, *secrets: str) -> None:
         # Very short strings would redact ordinary words; real secrets are long.
@@ -47,7 +55,7 @@ class SecretRegistry:
         for secret in self._ordered:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        for pattern in _KEY_PATTERNS:
+        for pattern in self._patterns:
             text = pattern.sub(_pattern_replacement, text)
         return text
 

@@ -201,7 +201,12 @@ def test_the_search_finds_a_leak_when_redaction_is_off(account: Seeded, tmp_path
     """The property can fail: with the redactor disabled, the same paths do print the key."""
     # Short enough that an error line, which echoes at most 60 characters of a bad value, shows all of it.
     leak = long_term_leak("al", "s3cr3tXYZ01", pad=True, trailer="\n")
-    with mock.patch.object(type(SECRETS), "redact", lambda self, text: text):
+    # Both defences off: the redactor, and the refusal of a parameter value that looks like a key (which otherwise
+    # keeps the key-as-parameter paths from echoing it at all).
+    with (
+        mock.patch.object(type(SECRETS), "redact", lambda self, text: text),
+        mock.patch("responder.playbook.params.may_hold_key", lambda text: False),
+    ):
         seen, _ = run_every_path(leak, Path(tempfile.mkdtemp(dir=tmp_path)))
     with pytest.raises(AssertionError, match="leaked here"):
         assert_nothing_leaks(leak, seen)

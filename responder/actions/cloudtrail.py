@@ -316,7 +316,7 @@ class InvestigateKeyActivity(Action[InvestigateParams, ActivitySnapshot]):
         if not params.regions:
             notes.append(
                 f"searched only {', '.join(snapshot.regions)}: Bedrock may have been called elsewhere too; "
-                "add -p regions=REGION,REGION"
+                "a run given --regions REGION,REGION searches there as well"
             )
         if snapshot.cap_hit:
             notes.append(f"stopped at {params.max_events} events (max_events): there may be more")

@@ -133,8 +133,8 @@ class _DenyBearerTokens(Action[P, DenySnapshot], Generic[P]):
             )
         notes = [
             f"while this deny is in place no API key of this {principal.kind} works for "
-            f"{', '.join(self.document(params)['Statement']['Action'])}, a replacement included: lift it with "
-            "`responder rollback` once the leaked key is dead",
+            f"{', '.join(self.document(params)['Statement']['Action'])}, a replacement included: lift it by rolling "
+            "this run back once the leaked key is dead",
             f"if the {principal.kind}'s inline policy budget is full (LimitExceeded), the same deny goes in a "
             f"customer-managed policy {managed_policy_name(principal.name, params.policy_name)} attached instead",
         ]

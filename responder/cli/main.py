@@ -19,7 +19,9 @@ app = ResponderTyper(
     help=(
         "Incident response for leaked Amazon Bedrock API keys.\n\n"
         "Exit codes: 0 done; 1 a step failed (what was applied is kept or rolled back, as the output says); "
-        "2 bad input, nothing changed; 3 a rollback could not complete (a human must look).\n\n"
+        "2 bad input, nothing changed; 3 a rollback could not complete (a human must look); 4 cancelled: the plan "
+        "was not approved (a no, or a signal, at the prompt), nothing changed; 130 interrupted mid-run (Ctrl-C, "
+        "SIGTERM, SIGHUP): what was sent is journaled, resume or roll back.\n\n"
         "The options below also work after the command's name (`responder run --debug ...`), as the AWS CLI's do."
     ),
     no_args_is_help=True,

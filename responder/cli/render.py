@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -124,7 +125,7 @@ class Progress:
             self.width = max([self.width, *(len(s["id"]) for s in fields["steps"])])
             say(f"  {fields['group']:<{self.width}} expanded  {len(fields['items'])} group(s), one per item", self.err)
         elif event == j.SKIPPED:
-            say(f"{step} skipped   {_inert(fields['reason'])}", self.err)
+            say(f"{step} skipped   {_inert(fields.get('words') or fields['reason'])}", self.err)
         elif event == j.READ:
             for note in fields["notes"]:
                 say(f"{step} read      {_inert(note)}", self.err)
@@ -176,6 +177,13 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
         "message": outcome.message,
         "steps": steps,
         "containment": {k: v for k, v in outcome.report.get("containment", {}).items() if k != "milestones"},
+        # what holds now, each claim as report.json defines it (claims.py): holds or not, and when
+        "claims": {
+            k: v["holds"] if isinstance(v, dict) else v
+            for k, v in (outcome.report.get("claims") or {}).items()
+            if k not in ("in_force", "unknown")
+        },
+        "unknown": [u["step"] for u in (outcome.report.get("claims") or {}).get("unknown", [])],
         "audit_log": str(outcome.paths.audit_log),
         "audit_head": outcome.report.get("audit_head"),
         "report": str(outcome.paths.report_md),
@@ -199,7 +207,7 @@ def outcome_text(outcome: Outcome, then: str | None = None) -> None:
     say(f"run {outcome.run_id}: {paint(outcome.status.upper(), outcome.status, err)}: {outcome.message}", err=err)
     from responder.engine.report import containment_line  # the report stays out of `responder --help`
 
-    if line := containment_line(outcome.report.get("containment")):
+    if line := containment_line(outcome.report):
         say(f"contained: {line}")
     say(f"report:    {outcome.paths.report_md}")
     say(f"audit log: {outcome.paths.audit_log}")
@@ -207,6 +215,7 @@ def outcome_text(outcome: Outcome, then: str | None = None) -> None:
         say(f"audit chain: BROKEN at {plain(broken, MAX_PROSE)}: no head to give the ticket", err=True)
     else:
         head = outcome.report.get("audit_head")
-        say(f"audit head: {head} (for the ticket: `responder audit verify RUN_ID --head HEAD`)")
+        verify = f"responder audit verify {shlex.quote(outcome.run_id)} --head {shlex.quote(str(head))}"
+        say(f"audit head: {head} (for the ticket: `{verify}`)")
     if then is not None and outcome.exit_code == 0:
         say(f"apply it: {then}")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import shlex
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -150,6 +154,31 @@ def interactive() -> bool:
     return sys.stdin.isatty()
 
 
+def _confirm_resume(state: RunState) -> bool:
+    """A resume of a run whose plan nobody approved: show what it would change, then ask as `run` does."""
+    say(f"run {state.run_id} stopped before its plan was approved; it would make these changes:", err=True)
+    for step in state.steps.values():
+        for change in step.changes:
+            say(f"  {step.id}: {change.get('call')} on {change.get('target')}", err=True)
+    return _confirm(state)
+
+
+@contextlib.contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (the terminal closed) end a run as Ctrl-C does: at the prompt it is a no (`cancelled`),
+    mid-run the changes sent are journaled and the run ends `interrupted`, saying how to go on."""
+
+    def interrupt(signum: int, _: Any) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def _confirm(state: RunState) -> bool:
     """Ask; Ctrl-C or Ctrl-D at the prompt is a no, recorded as one: the run ends `cancelled`, never resumable."""
     account = state.started.get("account_id")
@@ -181,7 +210,7 @@ def run(
     ],
     alert_file: Annotated[
         str | None,
-        typer.Argument(metavar="[ALERT_FILE]", help="With --from FORMAT: the alert file holding the key(s)."),
+        typer.Argument(metavar="ALERT_FILE", help="With --from FORMAT: the alert file holding the key(s)."),
     ] = None,
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", metavar="NAME=VALUE", help="A playbook parameter; repeatable.")
@@ -240,7 +269,7 @@ def run(
     Example: responder run contain-bedrock-keys -p filter=no-expiry --org --dry-run
     Example: responder run leaked-long-term-key --from gitleaks gitleaks-report.json --dry-run
     """
-    with reported_output(output, query, TEXT_JSON) as output:
+    with reported_output(output, query, TEXT_JSON) as output, signals_interrupt():
         from responder.engine.operations import start_run
         from responder.keys import read_key_file
         from responder.playbook.params import parse_assignments
@@ -293,7 +322,7 @@ def run(
             alert=alert,
         )
         if save_plan is not None and output == "text":
-            say(f"plan saved to {save_plan}: review it, then `responder apply {save_plan}`")
+            say(f"plan saved to {save_plan}: review it, then `responder apply {shlex.quote(str(save_plan))}`")
             then = None
         _finish(outcome, output, query, then, to)
 
@@ -357,7 +386,7 @@ def apply(
 
     Example: responder apply plan.json --yes
     """
-    with reported_output(output, query, TEXT_JSON) as output:
+    with reported_output(output, query, TEXT_JSON) as output, signals_interrupt():
         from responder.engine.operations import apply_plan
 
         if not yes and not interactive():
@@ -375,6 +404,13 @@ def resume(
         str,
         typer.Argument(metavar="RUN_ID", help="The run to continue (see `responder runs`)."),
     ],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Approve a plan nobody approved yet (its run stopped at the prompt).")
+    ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If the run is still live in another process, wait for its end, then act on it."),
+    ] = False,
     output: Output = None,
     query: Query = None,
     runs_dir: RunsDir = None,
@@ -388,16 +424,19 @@ def resume(
 ) -> None:
     """Continue a stopped or interrupted run from its journal: done steps are kept, the rest re-planned.
 
+    A run whose plan was never approved (stopped at its prompt) asks again, or needs --yes. A run still live in
+    another process is refused, naming it; --wait waits for its end.
+
     Example: responder resume 20261123T101500Z-3fa9c1
     """
-    with reported_output(output, query, TEXT_JSON) as output:
+    with reported_output(output, query, TEXT_JSON) as output, signals_interrupt():
         from responder.fanout.runs import resume_any_run as resume_run
 
         settings = _settings(
             runs_dir, profile, region, endpoint_url, output, ctx, external_id, accept_broken_chain, allow_self
         )
         to = _anchor_to(anchor, settings)
-        _finish(resume_run(run_id, settings), output, query, anchor=to)
+        _finish(resume_run(run_id, settings, None if yes else _confirm_resume, wait), output, query, anchor=to)
 
 
 def rollback(
@@ -409,6 +448,10 @@ def rollback(
     reactivate_keys: Annotated[
         bool,
         typer.Option("--reactivate-keys", help="Also re-activate the leaked key(s). Only for a false alarm."),
+    ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If the run is still live in another process, wait for its end, then act on it."),
     ] = False,
     output: Output = None,
     query: Query = None,
@@ -423,13 +466,14 @@ def rollback(
     """Undo a run's changes in reverse order, restoring the journaled snapshots.
 
     A leaked key stays inactive unless --reactivate-keys is given (as AWSSupport-ContainIAMPrincipal does).
-    Running it again is safe: what is already undone is skipped.
+    Running it again is safe: what is already undone is skipped. A run still live in another process is refused,
+    naming it; --wait waits for its end and then undoes everything its journal holds.
 
     Example: responder rollback 20261123T101500Z-3fa9c1 --reactivate-keys
     """
-    with reported_output(output, query, TEXT_JSON) as output:
+    with reported_output(output, query, TEXT_JSON) as output, signals_interrupt():
         from responder.fanout.runs import rollback_any_run as rollback_run
 
         settings = _settings(runs_dir, profile, region, endpoint_url, output, ctx, external_id, accept_broken_chain)
         to = _anchor_to(anchor, settings)
-        _finish(rollback_run(run_id, reactivate_keys, settings), output, query, anchor=to)
+        _finish(rollback_run(run_id, reactivate_keys, settings, wait), output, query, anchor=to)

@@ -83,5 +83,11 @@ def lock_names(account_id: str | None, targets: list[Target]) -> list[str]:
     return [f"{account_id}/{t.principal}" for t in targets]
 
 
+def run_lock(run_id: str) -> str:
+    """The lock a run's process holds for as long as it lives (and a resume or rollback of it while they act): how
+    a command racing the run knows it is live, and waits for it or refuses."""
+    return f"run/{run_id}"
+
+
 def hold_targets(locks: LockSet, ctx: ActionContext, targets: list[Target]) -> None:
     locks.hold(lock_names(ctx.account_id, targets))

@@ -10,6 +10,8 @@ class Event(str, Enum):
 
     RUN_STARTED = "run.started"  # the first record: playbook, parameters, operator, account, key facts
     RUN_RESUMED = "run.resumed"
+    # The operator approved the plan: `how` is prompt (answered yes), yes (--yes) or saved-plan (an applied plan).
+    APPROVED = "run.approved"
     ROLLBACK_STARTED = "rollback.started"
     FINISHED = "run.finished"
     # Step records, in the order a step writes them.
@@ -38,11 +40,12 @@ class Event(str, Enum):
 
 
 # Short names the engine writes with (`j.APPLYING`): the members themselves.
-RUN_STARTED, RUN_RESUMED, ROLLBACK_STARTED, FINISHED = (
+RUN_STARTED, RUN_RESUMED, ROLLBACK_STARTED, FINISHED, APPROVED = (
     Event.RUN_STARTED,
     Event.RUN_RESUMED,
     Event.ROLLBACK_STARTED,
     Event.FINISHED,
+    Event.APPROVED,
 )
 PLANNED, SKIPPED, READ, UNCHANGED = Event.PLANNED, Event.SKIPPED, Event.READ, Event.UNCHANGED
 APPLYING, APPLIED, VERIFIED, FAILED = Event.APPLYING, Event.APPLIED, Event.VERIFIED, Event.FAILED
@@ -53,4 +56,4 @@ BROKEN_CHAIN_ACCEPTED, SELF_CHANGE_ALLOWED = Event.BROKEN_CHAIN_ACCEPTED, Event.
 # Records fsynced before the run goes on: a write-ahead record must be on disk before its request leaves, and the
 # end of a run before the process says it is done. The others are flushed to the kernel, which keeps them if the
 # process is killed; only a power cut could lose them, and then the write-ahead records still explain every change.
-DURABLE = frozenset({RUN_STARTED, APPLYING, UNDOING, FINISHED, ROLLBACK_STARTED})
+DURABLE = frozenset({RUN_STARTED, APPROVED, APPLYING, UNDOING, FINISHED, ROLLBACK_STARTED})

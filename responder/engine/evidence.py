@@ -26,8 +26,9 @@ ENDPOINT_SOURCES = ENDPOINTS  # the two endpoints a key works on, as CloudTrail 
 
 
 def containment_moment(state: RunState) -> datetime | None:
-    """When the run had contained the key: the last containment change AWS answered (the principal fully denied).
-    None when the run contained nothing (a dry run, a run that failed first, changes in place before it)."""
+    """The last containment change AWS answered for this run (whichever milestone it was: a key inactive alone
+    counts, so a call after it is flagged); this is a moment, not a claim of what holds (claims.py says that).
+    None when the run changed nothing (a dry run, a run that failed first, changes in place before it)."""
     moments = [
         when
         for r in state.records

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, StepPlan, Target
 from responder.actions.registry import get_action
+from responder.aws.clients import error_code
 from responder.clock import since_start
 from responder.engine import events as j
 from responder.engine.concurrency import DEFAULT_CONCURRENCY
@@ -27,6 +28,7 @@ from responder.engine.own_session import check_not_self
 from responder.engine.read_ahead import ReadAhead
 from responder.engine.run_state import RunState
 from responder.engine.scheduler import Cancelled, Node, Schedule
+from responder.engine.skip_words import condition_words
 from responder.engine.step_graph import changes_something, deferred_steps, depends_on
 from responder.errors import JournalUnwritable, ResponderError, UserError
 from responder.playbook.model import Playbook, Step, describe_when, expand_group
@@ -119,7 +121,7 @@ class Executor:
         """Bind the step's arguments; False (journaled as skipped) when its `when` is false."""
         bound = self._bind(node.step, self._scope)
         if bound is None:
-            node.pending.append(_skipped(node.step))
+            node.pending.append(_skipped(node.step, self._scope))
             return False
         node.bound = bound
         node.targets = bound[0].targets(bound[1]) if bound[0].mutating else []
@@ -154,7 +156,7 @@ class Executor:
         step, scope = node.step, self._scope
         if step.id not in self.expansions:  # a resume never gets here: it refuses a run its plan did not list
             if not _holds(step, scope):
-                self.journal.record(j.SKIPPED, **_skipped(step)[1])
+                self.journal.record(j.SKIPPED, **_skipped(step, scope)[1])
                 self.expansions[step.id] = []  # skipped when planned: stays skipped when applied
                 return []
             items = _items(step, resolve(step.for_each, scope))
@@ -211,7 +213,12 @@ class Executor:
             raise
         except Exception as exc:
             description = describe_failure(exc, type(node.bound[0]) if node.bound else None)
-            self.journal.record(j.FAILED, step=node.step.id, action=node.step.action, error=description)
+            # AWS answered (an error code, or a refusal the action read from one) or not (the connection broke):
+            # a change sent without an answer may be in AWS, and the report must call it unknown.
+            answered = error_code(exc) is not None or isinstance(exc, ResponderError)
+            self.journal.record(
+                j.FAILED, step=node.step.id, action=node.step.action, error=description, answered=answered
+            )
             raise StepError(node.step.id, description) from exc
 
     def _plan_step(self, step: Step, action: Action[Any, Any], params: ActionParams, scope: dict[str, Any]) -> None:
@@ -342,11 +349,14 @@ def _first_error(exc: ValidationError) -> str:
     return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
 
 
-def _skipped(step: Step) -> tuple[str, dict[str, Any]]:
+def _skipped(step: Step, scope: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    condition = f"condition not met: {describe_when(step.when)}"
     return j.SKIPPED, {
         "step": step.id,
         "action": step.action,
-        "reason": f"condition not met: {describe_when(step.when)}",
+        "reason": condition,  # the condition as written: the report reads its references
+        # ... and in words, for whoever watches the run: never `${params.X}` raw
+        "words": condition_words(condition, scope.get("params") or {}, scope.get("steps") or {}),
     }
 
 

@@ -6,23 +6,31 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from typing import Any
 
 from responder.engine.journal import Listener
 
 VARIABLE = "RESPONDER_FAULT_KILL_AFTER"
+# RESPONDER_FAULT_PAUSE_AFTER=run.resumed:1=2.0 sleeps 2 s after that record: a run kept live for a racing command.
+PAUSE = "RESPONDER_FAULT_PAUSE_AFTER"
 
 
 def kill_after_from_env() -> Listener | None:
     target = os.environ.get(VARIABLE)
-    if not target:
+    pause = os.environ.get(PAUSE)
+    if not target and not pause:
         return None
-    name, _, nth = target.partition(":")
+    name, _, nth = (target or "").partition(":")
+    paused, _, count_seconds = (pause or "").partition(":")
+    count, _, seconds = count_seconds.partition("=")
     written: dict[str, int] = {}
 
     def listen(event: str, _: dict[str, Any]) -> None:
         written[event] = written.get(event, 0) + 1
         if event == name and written[event] == int(nth or 1):
             os.kill(os.getpid(), signal.SIGKILL)
+        if event == paused and written[event] == int(count or 1):
+            time.sleep(float(seconds or 1))
 
     return listen

@@ -84,7 +84,8 @@ def asff_findings(report: dict[str, Any], region: str) -> list[dict[str, Any]]:
         return []
     account = str(report.get("account"))
     evidence = report.get("evidence") or {}
-    contained = report["status"] in CONTAINED
+    claims = report.get("claims")
+    contained = bool(claims["contained"]["holds"]) if claims else report["status"] in CONTAINED
     principal = report.get("principal")
     findings = []
     title = key_title(report.get("key"))  # the family's name: "Amazon Bedrock"; "AWS" when no key names one

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime, timezone
 from typing import Any
 
@@ -92,7 +93,7 @@ def identify(key_text: str, key_file: str, online: bool, settings: Any) -> dict[
     if online:
         result["owner"] = find_owner(key, settings)
     # A key read from stdin must be saved before the run can read it again: name the file to save it to.
-    shown = key_file if key_file != "-" else "leaked.txt"
+    shown = shlex.quote(key_file if key_file != "-" else "leaked.txt")  # a path may hold spaces, `$(...)`, quotes
     command = f"responder run {playbook_for(key)} --key-file {shown}"
     result["next"] = {"playbook": playbook_for(key), "command": command, "dry_run": command + " --dry-run"}
     if key_file == "-":

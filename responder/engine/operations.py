@@ -14,8 +14,9 @@ from typing import Any
 from responder import __version__
 from responder.actions.base import ActionContext
 from responder.actions.reads import in_background
+from responder.engine import events as j
 from responder.engine.audit import load_structlog
-from responder.engine.context import Settings, hold_targets, open_context
+from responder.engine.context import Settings, hold_targets, open_context, run_lock
 from responder.engine.executor import (
     Executor,
     reversible_action,
@@ -170,6 +171,9 @@ def run_playbook(request: RunRequest, settings: Settings) -> Outcome:
         "from_plan": None if plan is None else plan.get("planned_by_run"),
         "steps": [{"id": s.id, "action": s.action or "group"} for s in playbook.steps],
         "reversible": {s.id: s.is_group or reversible_action(s.action) for s in playbook.steps},
+        # Approved before it began (--yes, or a saved plan applied without a prompt): in run.started, so that no
+        # record waits for the operator's identity before the first change. A prompt's yes is run.approved.
+        "approved": _approved_up_front(request),
         **request.origin,
     }
     began = in_background(functools.partial(_begin, journal, settings, request, ctx, facts))
@@ -221,6 +225,10 @@ def _run(
     locks = LockSet(settings.locks_in, paths.run_id, settings.lock_wait)
     executor.hold = functools.partial(hold_targets, locks, ctx)
     with locks:
+        try:
+            locks.hold([run_lock(paths.run_id)])  # live while this process is: a racing resume or rollback sees it
+        except UserError as exc:  # the locks directory refuses: nothing was changed
+            return rejected(journal, paths, exc)
         if not dry_run and confirm is None and plan is None:
             # --yes: each step goes as soon as its inputs are there, each change locking its principal first
             return apply_steps(executor, journal, paths, scope, done={})
@@ -249,10 +257,17 @@ def _run(
                 return finish(
                     journal, paths, "cancelled", EXIT_CANCELLED, "cancelled at the prompt: nothing was changed"
                 )
+            journal.record(j.APPROVED, how="prompt")
             executor.reuse_snapshots = False  # the operator took their time: read what changes afresh
             ctx.reads.clear()
         scope["steps"] = {}
         return apply_steps(executor, journal, paths, scope, done={})
+
+
+def _approved_up_front(request: RunRequest) -> str | None:
+    if request.dry_run or request.confirm is not None:
+        return None
+    return "saved-plan" if request.plan is not None else "yes"
 
 
 def _started(

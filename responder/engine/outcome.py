@@ -9,7 +9,8 @@ from typing import Any, NoReturn
 from responder.actions.base import Target
 from responder.actions.registry import get_action
 from responder.engine import events as j
-from responder.engine.context import lock_names
+from responder.engine.claims import claims_of
+from responder.engine.context import lock_names, run_lock
 from responder.engine.executor import Executor, StepError
 from responder.engine.journal import Journal
 from responder.engine.locks import holder
@@ -73,10 +74,11 @@ def lock_targets(state: RunState) -> list[str]:
 
 
 def current_status(state: RunState, locks_root: Path) -> str:
-    """A run without an end record is `running` while a live process holds one of its locks, else `interrupted`."""
-    if state.status != "interrupted":
+    """A run without an end record is `running` while a live process holds one of its locks, else `interrupted`
+    (or `cancelled`, when nobody approved its plan)."""
+    if state.status not in ("interrupted", "cancelled") or state.records[-1].get("event") == j.FINISHED:
         return state.status
-    for target in lock_targets(state):
+    for target in [run_lock(state.run_id), *lock_targets(state)]:
         held = holder(locks_root, target)
         if held is not None and held.get("run_id") == state.run_id:
             return "running"
@@ -120,8 +122,8 @@ def apply_steps(
         interrupted(
             journal,
             paths,
-            f"interrupted: the changes in flight finished and are journaled, nothing more was sent. Finish with "
-            f"`responder resume {run_id}`, or undo with `responder rollback {run_id}`",
+            f"interrupted: {_in_flight(paths)}nothing more was sent. Finish with `responder resume {run_id}` (it reads "
+            f"AWS first), or undo with `responder rollback {run_id}`",
         )
     except JournalUnwritable as exc:
         journal_failed(paths, exc)
@@ -145,6 +147,17 @@ def apply_steps(
             f"Fix the cause, then `responder resume {run_id}`; or undo with `responder rollback {run_id}`",
         )
     return finish(journal, paths, "completed", EXIT_OK, "every step is done and verified")
+
+
+def _in_flight(paths: RunPaths) -> str:
+    """What the journal says of the changes sent when the stop came: answered, or unknown (no answer recorded)."""
+    if not paths.audit_log.exists():  # stopped before the journal began: nothing was sent
+        return ""
+    unknown = claims_of(load_run(paths.audit_log)).unknown
+    if not unknown:
+        return "every change sent was answered and is journaled; "
+    steps = ", ".join(u.step for u in unknown)
+    return f"the answer to {steps} never came: unknown whether AWS holds it; "
 
 
 def roll_back(executor: Executor, journal: Journal, paths: RunPaths, state: RunState, cause: str | None) -> Outcome:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 
 from responder.actions.base import ActionContext
 from responder.aws.clients import assume_role, session_name
 from responder.engine import events as j
-from responder.engine.context import Settings, hold_targets, open_context
+from responder.engine.context import Settings, hold_targets, open_context, run_lock
 from responder.engine.executor import (
     Executor,
 )
 from responder.engine.journal import Journal
 from responder.engine.journal_trust import journal_acceptance, same_endpoint, trusted_run
-from responder.engine.locks import LockSet
+from responder.engine.locks import LockSet, TargetBusy, holder
 from responder.engine.operations import key_from_facts, scope_for
 from responder.engine.outcome import (
     Outcome,
@@ -23,9 +24,10 @@ from responder.engine.outcome import (
     roll_back,
     save_report,
 )
-from responder.engine.run_state import RunState
-from responder.engine.runs import find_run
+from responder.engine.run_state import RunState, approved
+from responder.engine.runs import RunPaths, find_run
 from responder.errors import (
+    NotApproved,
     ResponderError,
     RollbackIncomplete,
     UserError,
@@ -33,9 +35,36 @@ from responder.errors import (
 from responder.keys import ShortTermKey
 from responder.playbook.model import Playbook
 
+Confirm = Callable[[RunState], bool]
 
-def resume_run(run_id: str, settings: Settings) -> Outcome:
+
+WAIT_FOREVER = float("inf")
+
+
+def resume_run(run_id: str, settings: Settings, confirm: Confirm | None = None, wait: bool = False) -> Outcome:
+    """Finish a stopped run. A run whose plan nobody approved (stopped at its prompt) is approved now: `confirm`
+    asks, None approves (--yes). A run still live in another process is refused, or with `wait` waited for."""
     paths = find_run(settings.runs_dir, run_id)
+    with LockSet(settings.locks_in, run_id, settings.lock_wait) as live:
+        _after_the_run(paths, settings, live, wait, "resume")
+        return _resume(paths, settings, confirm)
+
+
+def _after_the_run(paths: RunPaths, settings: Settings, live: LockSet, wait: bool, command: str) -> None:
+    """Return once no process runs the run: refuse when one does (naming it), or wait for its end with `wait`.
+    The caller reads the journal only then, so that what the run did while we waited is acted on too."""
+    held = holder(settings.locks_in, run_lock(paths.run_id))
+    if held is not None and not wait:
+        raise TargetBusy(
+            f"run {paths.run_id} is live: pid {held.get('pid')} on {held.get('host')} holds it since "
+            f"{held.get('since')} (lock file {held.get('lock_file')}). Let it end, or `responder {command} "
+            f"{paths.run_id} --wait` to wait for its end and then act on its whole journal"
+        )
+    live.wait = WAIT_FOREVER if wait else live.wait
+    live.hold([run_lock(paths.run_id)])
+
+
+def _resume(paths: RunPaths, settings: Settings, confirm: Confirm | None) -> Outcome:
     trusted = trusted_run(paths, "resume", settings.accept_broken_chain)
     state = trusted.state
     if state.started.get("fanout"):  # the fan-out builds on the engine, not the other way round
@@ -49,7 +78,10 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
             f"run {state.run_id} has been rolled back (or its rollback stopped): "
             f"`responder rollback {state.run_id}` finishes an interrupted rollback; contain again with a new run"
         )
-    if state.status not in ("failed", "interrupted"):
+    # A "no" at the prompt is final; a run that stopped at its prompt with no answer (kill -9) may be resumed,
+    # and is asked again (or needs --yes) below.
+    unanswered = state.status == "cancelled" and state.records[-1].get("event") != j.FINISHED
+    if state.status not in ("failed", "interrupted") and not unanswered:
         raise UserError(f"run {state.run_id} is {state.status}: there is nothing to resume")
     playbook = Playbook.model_validate(state.started["playbook_document"])
     unplanned = unplanned_groups(playbook, state)
@@ -65,9 +97,14 @@ def resume_run(run_id: str, settings: Settings) -> Outcome:
     # Locked before anything is journaled: a refused resume leaves the run exactly as it was.
     with LockSet(settings.locks_in, state.run_id, settings.lock_wait) as locks:
         locks.hold(lock_targets(state))
+        asked = not approved(state.records)
+        if asked and confirm is not None and not confirm(state):
+            raise NotApproved(f"run {state.run_id}'s plan was not approved: nothing was changed")
         journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
         journal_acceptance(journal, trusted, "resume")
         journal.record(j.RUN_RESUMED, operator_account=ctx.account_id)
+        if asked:
+            journal.record(j.APPROVED, how="yes" if confirm is None else "prompt")
         save_report(paths, "running")
         # A group's keys are the ones the plan listed (unplanned groups were refused above), never listed afresh.
         executor = Executor(
@@ -92,8 +129,16 @@ def unplanned_groups(playbook: Playbook, state: RunState) -> list[str]:
     return [s.id for s in playbook.steps if s.is_group and s.id not in state.expansions]
 
 
-def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outcome:
+def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings, wait: bool = False) -> Outcome:
+    """Undo the run's changes. A run still live in another process is refused, or with `wait` waited for: the
+    undo then covers every change its journal holds, not only those made before the wait."""
     paths = find_run(settings.runs_dir, run_id)
+    with LockSet(settings.locks_in, run_id, settings.lock_wait) as live:
+        _after_the_run(paths, settings, live, wait, "rollback")
+        return _rollback(paths, reactivate_keys, settings)
+
+
+def _rollback(paths: RunPaths, reactivate_keys: bool, settings: Settings) -> Outcome:
     trusted = trusted_run(paths, "roll back", settings.accept_broken_chain)
     state = trusted.state
     if state.started.get("fanout"):
@@ -102,6 +147,9 @@ def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outc
         )
     if state.started.get("dry_run"):
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
+    if state.status in ("cancelled", "rejected") and not any(s.touched for s in state.steps.values()):
+        # It stays what it was: a rollback of nothing must not relabel it rolled-back.
+        raise UserError(f"run {state.run_id} is {state.status}: it changed nothing, so there is nothing to roll back")
     try:
         playbook, ctx = _reopen(state, settings, read_only=False, reactivate_keys=reactivate_keys)
     except ResponderError as exc:

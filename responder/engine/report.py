@@ -8,6 +8,7 @@ from typing import Any
 
 from responder.engine import events as j
 from responder.engine.audit import audit_key, verify_chain
+from responder.engine.claims import Claims, claims_of
 from responder.engine.evidence import (
     ENDPOINT_SOURCES,
     EVENTS_FILE,
@@ -52,27 +53,28 @@ STEP_RESULTS = {
 }
 
 
-def containment_times(state: RunState) -> dict[str, Any]:
-    """When each containment change took hold (AWS answered it), in seconds after its process started; and the
-    two figures on-call cares about: the key inactive, the principal fully denied (the last of its changes)."""
+def containment_times(state: RunState, claims: Claims | None = None) -> dict[str, Any]:
+    """When each containment change took hold (AWS answered it), in seconds after the start of the process that
+    made it; and the two figures on-call cares about, each read from its claim (claims.py): the key inactive, and
+    the run fully contained (the key and the principal both: "key inactive" alone is never "fully denied")."""
+    claims = claims if claims is not None else claims_of(state)
+    touched = {r.get("step") for r in state.records if r.get("event") == j.APPLYING}
     reached = [
         {
             "step": r["step"],
             "milestone": r["milestone"],
             "seconds_after_start": r.get("seconds_after_start"),
             "at": r.get("ts"),
-            "already": r.get("event") == j.UNCHANGED,  # in place before this run: nothing to time
+            "already": r.get("event") == j.UNCHANGED and _read_before_change(state, r, touched),
             "stops": r.get("stops"),
         }
         for r in state.records
         if r.get("event") in (j.APPLIED, j.UNCHANGED) and r.get("milestone")
     ]
-    timed = [m for m in reached if not m["already"] and m["seconds_after_start"] is not None]
-    key = [m["seconds_after_start"] for m in timed if m["stops"] == "key"]
-    denied = [m["seconds_after_start"] for m in timed if m["stops"] in ("key", "principal")]
+    key, contained = claims.key_inactive, claims.contained
     return {
-        "key_inactive_after_s": max(key) if key else None,
-        "fully_denied_after_s": max(denied) if denied else None,
+        "key_inactive_after_s": key.seconds if key.holds else None,
+        "fully_denied_after_s": contained.seconds if contained.holds else None,
         "milestones": reached,
     }
 
@@ -87,6 +89,18 @@ def exposure(alert: dict[str, Any] | None, contained: datetime | None) -> dict[s
     if exposed and contained is not None:
         seconds = (contained - datetime.fromisoformat(exposed)).total_seconds()
     return {**alert, "exposed_to_contained_s": seconds}
+
+
+def _read_before_change(state: RunState, unchanged: dict[str, Any], touched: set[Any]) -> bool:
+    """A `step.unchanged` read is "already in place before this run" only when this run sent nothing to it before."""
+    if unchanged.get("step") not in touched:
+        return True
+    for record in state.records:
+        if record is unchanged:
+            return True
+        if record.get("event") == j.APPLYING and record.get("step") == unchanged.get("step"):
+            return False
+    return True
 
 
 def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -117,6 +131,7 @@ def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str,
             }
         )
     moment = containment_moment(state)
+    claims = claims_of(state)  # what the report may say holds: read once, for every section
     return {
         "run_id": state.run_id,
         "playbook": state.playbook,
@@ -130,7 +145,8 @@ def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str,
         "started_at": started.get("ts"),
         "finished_at": state.records[-1].get("ts"),
         "steps": steps,
-        "containment": containment_times(state),
+        "containment": containment_times(state, claims),
+        "claims": claims.as_json(),
         "timeline": [_timeline_entry(r) for r in state.records],
         "audit_log": str(paths.audit_log) if paths is not None else None,
         "audit_records": chain.records if chain is not None else len(state.records),

@@ -12,24 +12,34 @@ from responder.actions.registry import get_action
 from responder.engine import events as j
 from responder.engine.evidence import report_output_of
 from responder.engine.policy_diff import policy_diff
-from responder.engine.report_summary import follow_ups, opening
+from responder.engine.report_summary import follow_ups, made_by, opening
 from responder.engine.report_words import change_words, clock, second
 from responder.inert import code, prose
 from responder.keys.journaled import key_words
 
 
-def containment_line(times: dict[str, Any] | None) -> str | None:
-    """ "key inactive 0.41 s after start; principal fully denied 0.43 s", or None when nothing was timed."""
-    if not times:
+def containment_line(report: dict[str, Any]) -> str | None:
+    """ "key inactive 0.41 s after start; principal denied 0.43 s", or None when the run claims nothing. Read from
+    the run's claims (claims.py) alone: a milestone speaks only for itself, and an undone change no longer holds."""
+    claims = report.get("claims")
+    if not claims:
         return None
     parts = []
-    if times["key_inactive_after_s"] is not None:
-        parts.append(f"key inactive {times['key_inactive_after_s']:.2f} s after start")
-    if times["fully_denied_after_s"] is not None:
-        parts.append(f"principal fully denied {times['fully_denied_after_s']:.2f} s")
-    already = sorted({m["milestone"] for m in times["milestones"] if m["already"]})
+    for label, name in (("key inactive", "key_inactive"), ("principal denied", "principal_denied")):
+        claim = claims[name]
+        if claim["holds"] and claim["seconds_after_start"] is not None:
+            parts.append(f"{label} {claim['seconds_after_start']:.2f} s after {_origin(claims, name)}")
+    approvals = [c["seconds_after_approval"] for c in claims["in_force"] if c.get("seconds_after_approval") is not None]
+    if approvals:
+        parts.append(f"{max(approvals):.2f} s after the plan was approved at the prompt")
+    already = sorted({c["milestone"] for c in claims["in_force"] if c["already"]})
     if already:
         parts.append(f"already in place before this run: {', '.join(already)}")
+    if claims["in_force"] and not claims["contained"]["holds"]:
+        parts.append("NOT fully contained")
+    if claims["unknown"]:
+        steps = ", ".join(u["step"] for u in claims["unknown"])
+        parts.append(f"unknown (the answer never came): {steps}; `{claims['unknown'][0]['settle']}` reads AWS")
     return "; ".join(parts) or None
 
 
@@ -49,6 +59,11 @@ def exposure_line(alert: dict[str, Any] | None) -> str | None:
     days, hours = divmod(hours, 24)
     took = " ".join(f"{n} {u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")) if n) or "0 s"
     return line + f"; contained {took} later"
+
+
+def _origin(claims: dict[str, Any], name: str) -> str:
+    processes = made_by(claims, name)
+    return f"the start of its process ({', '.join(processes)})" if processes else "start"
 
 
 def _cell(value: Any) -> str:
@@ -84,7 +99,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += [
         f"| Parameters | {', '.join(f'{k}={_cell(v)}' for k, v in sorted(params.items())) or 'none'} |",
         f"| Started | {second(report['started_at'])} |",
-        *([f"| Time to containment | {line} |"] if (line := containment_line(report["containment"])) else []),
+        *([f"| Time to containment | {line} |"] if (line := containment_line(report)) else []),
         *([f"| Exposure | {line} |"] if (line := exposure_line(report.get("alert"))) else []),
         f"| Last record | {second(report['finished_at'])} |",
     ]

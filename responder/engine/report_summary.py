@@ -36,9 +36,14 @@ def _what_leaked(report: dict[str, Any]) -> str:
 
 
 def deactivated_credentials(report: dict[str, Any]) -> dict[str, str]:
-    """Each Bedrock credential the run set Inactive, with its user: what a sweep's run contained."""
+    """Each Bedrock credential the run set Inactive and that is still so by its doing, with its user: what a
+    sweep's run contained."""
     found: dict[str, str] = {}
+    claims = report.get("claims")
+    in_force = {c["step"] for c in claims["in_force"]} if claims else None
     for step in report.get("steps", []):
+        if in_force is not None and step.get("id") not in in_force:
+            continue  # refused, unanswered or undone since: AWS does not hold it inactive by this run
         for change in step.get("changes", []):
             parameters = change.get("parameters") or {}
             credential = parameters.get("ServiceSpecificCredentialId")
@@ -48,24 +53,77 @@ def deactivated_credentials(report: dict[str, Any]) -> dict[str, str]:
 
 
 def _contained(report: dict[str, Any]) -> str:
+    """What holds now, from the run's claims (claims.py) alone: never the plan, never one milestone for another."""
     if report["dry_run"]:
         return "This was a dry run: nothing was changed, and the key is not contained."
-    times = report.get("containment") or {}
-    timed = [m for m in times.get("milestones", []) if not m.get("already") and m.get("at")]
-    parts = []
-    for label, figure, stops in (
-        ("key inactive", "key_inactive_after_s", ("key",)),
-        ("principal denied", "fully_denied_after_s", ("key", "principal")),
-    ):
-        seconds = times.get(figure)
-        moments = [str(m["at"]) for m in timed if m.get("stops") in stops]
-        if seconds is not None and moments:
-            # The seconds count from the process's start, as the run's output prints them; the time is AWS's answer.
-            parts.append(f"{label} {seconds:.1f} s after the run started, {clock(max(moments))}")
-    if not parts:
+    claims = report.get("claims")
+    if not claims:
         return f"Nothing was contained by this run ({report['status']})."
-    rolled = " The run has since been rolled back." if report["status"] == "rolled-back" else ""
-    return f"Contained: {'; '.join(parts)}.{rolled}"
+    unknown = _unknown(claims)
+    if claims["nothing_contained"]:
+        if claims["rolled_back"]:
+            return "Nothing of this run holds now: it was rolled back."
+        return f"Nothing was contained by this run ({report['status']})."
+    parts = []
+    for label, name in (("key inactive", "key_inactive"), ("principal denied", "principal_denied")):
+        claim = claims[name]
+        if not claim["holds"]:
+            continue
+        if claim["already"]:
+            parts.append(f"{label} already before this run")
+        elif claim["seconds_after_start"] is not None and claim["at"]:
+            # The seconds count from the start of the process that made the change; the time is AWS's answer.
+            seconds = claim["seconds_after_start"]
+            parts.append(f"{label} {seconds:.1f} s after {_origin(claims, name)}, {clock(claim['at'])}")
+        else:  # made by this run, its answer lost, then found in place by a resume's read
+            parts.append(f"{label} (found in place by a later read, {clock(claim['at'])})")
+    principals = sorted({p for c in claims["in_force"] for p in c["principals"]})
+    changed = f" Changes in force on: {', '.join(principals)}." if principals else ""
+    if claims["contained"]["holds"]:
+        text = f"Contained: {'; '.join(parts)}."
+    else:
+        wanting = (
+            ("the key is not inactive", "whether the key is inactive is unknown", "key_inactive", "key"),
+            (
+                "the principal is not denied",
+                "whether the principal is denied is unknown",
+                "principal_denied",
+                "principal",
+            ),
+        )
+        in_doubt = {u.get("stops") for u in claims["unknown"]}
+        missing = [
+            doubt if stops in in_doubt else label  # an unanswered change may be in AWS: never say it is not
+            for label, doubt, name, stops in wanting
+            if not claims[name]["holds"] and claims[name]["expected"]
+        ]
+        held = f" ({'; '.join(parts)})" if parts else ""
+        text = f"NOT contained: {', '.join(missing) or 'a containment change does not hold'}{held}."
+    rolled = " The run has since been rolled back; what still holds is said above." if claims["rolled_back"] else ""
+    return text + changed + unknown + rolled
+
+
+def _unknown(claims: dict[str, Any]) -> str:
+    if not claims["unknown"]:
+        return ""
+    steps = ", ".join(u["step"] for u in claims["unknown"])
+    return (
+        f" Unknown: the answer to {steps} never came (the process stopped mid-call); "
+        f"`{claims['unknown'][0]['settle']}` reads AWS and settles it."
+    )
+
+
+def made_by(claims: dict[str, Any], name: str) -> list[str]:
+    """Which processes made the changes a claim rests on: ["run"], or a resume's ("resume 1") when it made some."""
+    stops = {"key_inactive": "key", "principal_denied": "principal"}[name]
+    processes = sorted({c["process"] for c in claims["in_force"] if c["stops"] == stops and not c["already"]})
+    return [] if processes == ["run"] else processes
+
+
+def _origin(claims: dict[str, Any], name: str) -> str:
+    """Whose start a figure counts from: the run's process, or the resume that made the change."""
+    processes = made_by(claims, name)
+    return f"its process started ({', '.join(processes)})" if processes else "the run started"
 
 
 def _what_it_did(report: dict[str, Any]) -> str:
@@ -116,9 +174,18 @@ def follow_ups(report: dict[str, Any]) -> list[str]:
     whose = report.get("principal")
     owner = f"{whose['type']} {whose['name']}" if whose else "the key's principal"
     key = report.get("key") or {}
-    lines = [
-        f"- Give the workloads that used the key a new one: every {key_words(key)} API key of {owner} is denied now."
-    ]
+    claims = report.get("claims") or {}
+    held = bool(claims.get("in_force"))
+    lines = []
+    if claims.get("unknown"):
+        lines.append(f"- Settle what is unknown: `{claims['unknown'][0]['settle']}` reads AWS first.")
+    if (claims.get("principal_denied") or {}).get("holds"):
+        lines.append(
+            f"- Give the workloads that used the key a new one: every {key_words(key)} API key of {owner} is "
+            "denied now."
+        )
+    elif not held:
+        lines.append("- Nothing of this run holds in AWS now: if the key is still a risk, contain it again.")
     after = recheck_after(report.get("contained_at"))
     investigated = bool((report.get("evidence") or {}).get("queries"))
     if after is not None and investigated:
@@ -128,6 +195,8 @@ def follow_ups(report: dict[str, Any]) -> list[str]:
         )
     if investigated:
         lines.append(data_event_follow_up(key))
+    if not held:
+        return lines
     if report.get("execution"):
         lines.append(
             "- What the key did is not in the machine's record: read it with `responder run "

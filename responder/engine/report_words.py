@@ -9,7 +9,7 @@ from typing import Any
 from responder.clock import parse_time
 from responder.engine import events as j
 from responder.engine.run_state import RunState
-from responder.playbook.refs import refs_in
+from responder.engine.skip_words import condition_words
 
 CLOUDTRAIL_LAG = timedelta(minutes=15)  # CloudTrail delivers events 5 to 15 minutes after the call
 
@@ -32,31 +32,14 @@ def recheck_after(contained_at: Any) -> datetime | None:
     return moment + CLOUDTRAIL_LAG if moment else None
 
 
-# What a false condition means, for the conditions the shipped playbooks use; others get a generic sentence.
-_FALSE_OUTPUT = {
-    "is_user": "the key's principal is not an IAM user",
-    "is_role": "the key's principal is not a role",
-    "has_user_access_key": "the key was not signed by an IAM user's long-term access key",
-    "on_principal": "the deny was not to go on the principal",
-}
-
-
 def skip_reason(state: RunState, step_id: str) -> str:
     """Why a step was skipped, in words: which of its conditions was false, and how to have it run."""
     record = next((r for r in state.records if r.get("event") == j.SKIPPED and r.get("step") == step_id), {})
     reason = str(record.get("reason") or "")
     if not reason.startswith("condition not met"):
         return reason or "its condition was false"
-    params = state.started.get("params") or {}
-    found: list[str] = []
-    for ref in refs_in(reason):
-        if ref.kind == "params" and not params.get(ref.name):
-            found.append(f"it runs only with `-p {ref.name}=true`, which this run did not set")
-        elif ref.kind == "steps":
-            value = state.steps[ref.step].outputs.get(ref.name) if ref.step in state.steps else None
-            if not value:
-                found.append(_FALSE_OUTPUT.get(ref.name, f"step {ref.step} found `{ref.name}` false"))
-    return "; ".join(found) or "its condition was false"
+    steps = {step.id: step.outputs for step in state.steps.values()}
+    return condition_words(reason, state.started.get("params") or {}, steps)
 
 
 def value_words(value: Any) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from responder.engine.events import (
     APPLIED,
     APPLYING,
+    APPROVED,
     EXPANDED,
     FAILED,
     FINISHED,
@@ -42,6 +43,7 @@ class StepState:
     undo_status: str | None = None
     undo_message: str | None = None
     reversible: bool = True
+    unanswered: bool = False  # its last change was sent and no answer came (the connection broke): unknown
 
     @property
     def touched(self) -> bool:
@@ -113,6 +115,7 @@ def state_from_records(records: list[dict[str, Any]], warnings: list[str]) -> Ru
         if step is None:
             continue
         if event in _STATUS_OF:
+            step.unanswered = event == FAILED and step.status == "in-flight" and rec.get("answered") is False
             step.status = _STATUS_OF[event]
         if event == SKIPPED and step.action == "group":
             expansions.setdefault(step.id, [])  # a group skipped when planned lists nothing, then or on resume
@@ -135,7 +138,16 @@ def state_from_records(records: list[dict[str, Any]], warnings: list[str]) -> Ru
             step.undo_request_ids.extend(rec.get("request_ids", []))
         if event == UNDO_FAILED:
             step.undo_status, step.undo_message = "failed", rec.get("error")
+    if status == "interrupted" and not started.get("dry_run") and not started.get("fanout") and not approved(records):
+        # It stopped before anyone approved its plan (a signal at the prompt, kill -9): nothing was changed.
+        status = "cancelled"
     return RunState(str(started["run_id"]), started, steps, records, status, warnings, expansions)
+
+
+def approved(records: list[dict[str, Any]]) -> bool:
+    """The run's plan was approved: --yes or a saved plan (in run.started), a prompt's yes (run.approved); or, in
+    a journal written before approvals were recorded, a change was sent (only an approved run sends one)."""
+    return bool(records[0].get("approved")) or any(r.get("event") in (APPROVED, APPLYING) for r in records)
 
 
 def _expand(steps: dict[str, StepState], group: str, concrete: list[dict[str, Any]]) -> dict[str, StepState]:

@@ -20,7 +20,7 @@ from responder.engine.journal import Journal
 from responder.engine.journal_trust import TrustedRun, journal_acceptance, same_endpoint, trusted_run
 from responder.engine.operations import RunRequest, run_playbook, start_journal
 from responder.engine.outcome import Outcome
-from responder.engine.recovery import resume_run, rollback_run, rolled_back, unplanned_groups
+from responder.engine.recovery import Confirm, resume_run, rollback_run, rolled_back, unplanned_groups
 from responder.engine.report import build_report, save_reports
 from responder.engine.run_state import RunState, load_run
 from responder.engine.runs import ACCOUNT_RUNS, RunPaths, all_runs, find_run
@@ -307,23 +307,27 @@ def build_fanout_report(state: RunState, paths: RunPaths, runs: dict[str, RunSta
         accounts.append(entry)
     report["accounts"] = accounts
     report["fanout"] = state.started.get("fanout")
+    # The parent changes nothing itself: what holds is each account's own claims (accounts[].report.claims), never
+    # a parent-level "nothing contained".
+    report["claims"] = None
     return report
 
 
-def resume_any_run(run_id: str, settings: Settings) -> Outcome:
-    """`responder resume`: a fan-out's parent resumes in every account; any other run, as the engine does."""
+def resume_any_run(run_id: str, settings: Settings, confirm: Confirm | None = None, wait: bool = False) -> Outcome:
+    """`responder resume`: a fan-out's parent resumes in every account; any other run, as the engine does (asking
+    with `confirm` when its plan was never approved)."""
     paths = find_run(settings.runs_dir, run_id)
     trusted = trusted_run(paths, "resume", settings.accept_broken_chain)
     state = trusted.state
     if state.started.get("fanout"):
         return resume_fanout(trusted, paths, settings)
-    return resume_run(run_id, settings)
+    return resume_run(run_id, settings, confirm, wait)
 
 
-def rollback_any_run(run_id: str, reactivate_keys: bool, settings: Settings) -> Outcome:
+def rollback_any_run(run_id: str, reactivate_keys: bool, settings: Settings, wait: bool = False) -> Outcome:
     """`responder rollback`: a fan-out's parent rolls back every account's run; any other run, as the engine does."""
     paths = find_run(settings.runs_dir, run_id)
     trusted = trusted_run(paths, "roll back", settings.accept_broken_chain)
     if trusted.state.started.get("fanout"):
         return rollback_fanout(trusted, paths, reactivate_keys, settings)
-    return rollback_run(run_id, reactivate_keys, settings)
+    return rollback_run(run_id, reactivate_keys, settings, wait)

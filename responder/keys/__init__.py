@@ -6,7 +6,7 @@ from responder.keys.decoding import KeyNotice, decode_base64
 from responder.keys.families.bedrock import BEDROCK
 from responder.keys.family import FamilyFacts, KeyFamily
 from responder.keys.model import LeakedKey, LongTermKey, ShortTermKey, fingerprint
-from responder.keys.pasted import read_key_file, unwrap_pasted_key
+from responder.keys.pasted import KEY_INPUT_LIMIT, read_key_file, unwrap_pasted_key
 from responder.keys.registry import (
     FAMILIES,
     family_named,
@@ -27,6 +27,7 @@ __all__ = [
     "FAMILIES",
     "IAM_NAME",
     "IAM_NAME_PATTERN",
+    "KEY_INPUT_LIMIT",
     "LONG_TERM_PREFIX",
     "REGION",
     "SHORT_TERM_PREFIX",

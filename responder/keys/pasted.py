@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 import warnings
 from pathlib import Path
 
 from responder.errors import UserError
 from responder.keys.decoding import KeyNotice
 from responder.keys.registry import parse_key, prefixes
+from responder.private_files import readable_by_others
 from responder.redaction import SECRETS
+
+# A key is under 2 KB (a long-term key about 130 characters; a short-term one a presigned URL with a session
+# token, base64). Key input gets four times that, for the quoting and wrapping a paste brings, and no more.
+KEY_INPUT_LIMIT = 8192
 
 
 def read_key_file(path: str) -> str:
@@ -20,23 +26,36 @@ def read_key_file(path: str) -> str:
     A key arrives as it was pasted: quoted, in backticks, after `export AWS_BEARER_TOKEN_BEDROCK=`, behind a
     byte-order mark, wrapped over lines. One key in such a wrapping is unwrapped, and a `note:` says what was
     removed (never what the key is); anything else beside the key is refused, as are two keys."""
-    import sys
-
     source = "standard input" if path == "-" else path
     if path == "-":
-        text = sys.stdin.read()
+        stream = getattr(sys.stdin, "buffer", None)
+        data = stream.read(KEY_INPUT_LIMIT + 1) if stream is not None else sys.stdin.read(KEY_INPUT_LIMIT + 1)
     else:
         p = Path(path)
         if p.is_dir():
             raise UserError(f"{path}: is a directory, not a key file")
         try:
-            text = p.read_text(encoding="utf-8")
+            with p.open("rb") as opened:
+                data = opened.read(KEY_INPUT_LIMIT + 1)
         except FileNotFoundError:
             raise UserError(f"{path}: no such key file") from None
         except PermissionError:
             raise UserError(f"{path}: permission denied reading the key file") from None
-        except UnicodeDecodeError:
-            raise UserError(f"{path}: the key file is not UTF-8 text") from None
+    if len(data) > KEY_INPUT_LIMIT:
+        # /dev/zero or `yes ABSK | ...` never end: read no further than a key could reach
+        raise UserError(
+            f"{source}: more than {KEY_INPUT_LIMIT} bytes, not read further: a key is under 2 KB, so this is not a "
+            "key file"
+        )
+    if path != "-" and readable_by_others(Path(path)):  # a live secret on disk: said, not refused
+        mode = Path(path).stat().st_mode & 0o777
+        warnings.warn(
+            KeyNotice(f"{path} can be read by group or others (mode {mode:03o}): `chmod 600 {path}`"), stacklevel=2
+        )
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        raise UserError(f"{source}: the key file is not UTF-8 text") from None
     SECRETS.register(text.strip())
     key, removed = unwrap_pasted_key(text)
     if not key:

@@ -106,3 +106,22 @@ def parse_long_term_key(raw: str, family: KeyFamily = BEDROCK) -> LongTermKey:
 
 def parse_short_term_key(raw: str, family: KeyFamily = BEDROCK) -> ShortTermKey:
     return decode_short_term(raw, family)
+
+
+for _prefix in prefixes():  # a key of any family is redacted wherever it appears, registered or not
+    SECRETS.watch_prefix(_prefix)
+
+# A run of base64 long enough to be a slice of a key's body, mixing cases and digits as random bytes do (a plain
+# long word does not): any family's key prefix, or such a run, means the value may hold key material.
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{20,}")
+
+
+def may_hold_key(text: str) -> bool:
+    """Whether operator input may be (part of) a key of any family: never echo it, never keep it."""
+    lowered = text.lower()
+    if any(prefix.lower() in lowered for prefix in prefixes()):
+        return True
+    for run in _BASE64_RUN.findall(text):
+        if any(c.isupper() for c in run) and any(c.islower() for c in run) and any(c.isdigit() for c in run):
+            return True
+    return False

@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 from responder.errors import UserError
+from responder.keys.registry import may_hold_key
 from responder.playbook.model import Parameter, Playbook
-from responder.redaction import shown
+from responder.redaction import SECRETS, shown
 
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}
 _DIGITS = re.compile(r"[+-]?[0-9][0-9_]*")  # what int() reads as a whole number, however long
@@ -30,6 +31,12 @@ def coerce_parameter(name: str, param: Parameter, raw: str | bool | int) -> str 
                 raise UserError(f"parameter {name}: {shown(raw)} is too large a number") from None
             raise UserError(f"parameter {name}: expected a whole number, got {shown(raw)}") from None
     text = str(raw)
+    if may_hold_key(text):  # a key (or its base64 body) pasted as a parameter: refused unseen, never journaled
+        SECRETS.register(text)
+        raise UserError(
+            f"parameter {name}: [REDACTED], a value of {len(text):,} characters that looks like (part of) a key, not "
+            "shown and not taken: give a key with --key-file"
+        )
     if param.pattern and not re.fullmatch(param.pattern, text):
         raise UserError(f"parameter {name}: {shown(text)} does not match {param.pattern}")
     return text

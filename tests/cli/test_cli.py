@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ from responder.engine.run_state import load_run
 from responder.errors import EXIT_CANCELLED
 from responder.sandbox.seed import Seeded
 from tests.factories import credential_status, make_key
+from tests.oracle import check_claims
 
 runner = CliRunner()
 
@@ -118,6 +122,29 @@ def test_prompt_declined_changes_nothing(
     assert credential_status(iam, account.user_name, account.credential_id) == "Active"
     result = invoke("run", "leaked-long-term-key", "--key-file", str(key_file), runs=tmp_path, stdin="y\n")
     assert result.exit_code == 0 and "COMPLETED" in result.stdout
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["sigterm", "sighup"])
+def test_a_signal_at_the_prompt_cancels_the_run(
+    account: Seeded, key_file: Path, tmp_path: Path, iam: Any, monkeypatch: pytest.MonkeyPatch, signum: int
+) -> None:
+    """SIGTERM, or SIGHUP when the terminal closes, at "Apply these changes?": exit 4, `cancelled`, nothing changed,
+    and resume without --yes does not apply it."""
+    monkeypatch.setattr("responder.cli.run.interactive", lambda: True)
+
+    def signalled(*args: Any, **kwargs: Any) -> bool:
+        os.kill(os.getpid(), signum)
+        time.sleep(5)  # the handler interrupts this
+        raise AssertionError("the signal did not interrupt the prompt")
+
+    monkeypatch.setattr("typer.confirm", signalled)
+    result = invoke("run", "leaked-long-term-key", "--key-file", str(key_file), runs=tmp_path)
+    assert result.exit_code == EXIT_CANCELLED, result.output
+    (run_dir,) = [d for d in tmp_path.iterdir() if (d / "audit.jsonl").exists()]
+    assert load_run(run_dir / "audit.jsonl").status == "cancelled"
+    assert credential_status(iam, account.user_name, account.credential_id) == "Active"
+    check_claims(iam, run_dir, terminal=result.output)
+    assert signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler)  # the handler is put back
 
 
 @pytest.mark.parametrize("answer", ["", "\x03"], ids=["ctrl-d", "ctrl-c"])

@@ -24,11 +24,14 @@ from responder.aws.clients import AwsOptions
 from responder.engine import events as j
 from responder.engine.audit import verify_chain
 from responder.engine.context import Settings
+from responder.engine.outcome import save_report
 from responder.engine.recovery import resume_run, rollback_run
 from responder.engine.run_state import load_run
+from responder.engine.runs import find_run
 from responder.sandbox.seed import EXISTING_POLICY, Seeded, seed_incident
 from tests.factories import ACCOUNT, credential_status, inline_policies, moto_http_server
 from tests.faultproxy import FaultProxy
+from tests.oracle import check_claims
 
 BIN = Path(sys.executable).parent
 RESPONDER = [str(BIN / "responder")] if (BIN / "responder").exists() else [sys.executable, "-m", "responder"]
@@ -105,14 +108,18 @@ def test_killed_between_records(server: str, incident: Seeded, tmp_path: Path, b
     assert list((runs / "locks").iterdir())  # the dead run's lock is still there: the next one must break it
 
     iam = iam_client(server)
+    save_report(find_run(runs, state.run_id))  # as `responder report RUN_ID` writes it for the killed run
+    check_claims(iam, run_dir)  # what it says of the killed run is what AWS holds
     settings = Settings(runs_dir=runs, aws=AwsOptions(region="us-east-1", endpoint_url=server), verify_delays=(0.0,))
     if recovery == "resume":
         outcome = resume_run(state.run_id, settings)
         assert outcome.status == "completed", outcome.message
         assert credential_status(iam, incident.user_name, incident.credential_id) == "Inactive"
         assert inline_policies(iam, incident.user_name)[DEFAULT_POLICY_NAME] == DENY_BEARER_TOKENS
+        check_claims(iam, run_dir)
     outcome = rollback_run(state.run_id, True, settings)
     assert outcome.status == "rolled-back", outcome.message
+    check_claims(iam, run_dir)
     assert credential_status(iam, incident.user_name, incident.credential_id) == "Active"
     name, document = EXISTING_POLICY
     assert inline_policies(iam, incident.user_name) == {name: document}

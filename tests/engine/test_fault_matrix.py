@@ -71,6 +71,7 @@ from responder.sandbox.seed import (
 )
 from tests.factories import ACCOUNT, inline_policies, moto_http_server
 from tests.faultproxy import FaultProxy
+from tests.oracle import check_claims
 
 LONG, SHORT = "leaked-long-term-key", "leaked-short-term-key"
 FULL_BUDGET = f"{LONG}+full-inline-budget"  # the user's 2,048-character inline budget has no room for the deny
@@ -377,6 +378,7 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     outcome = _run(cell.playbook, incident, settings)
     faulted = len(proxy.faulted)
     proxy.disarm()
+    check_claims(incident.iam(), outcome.paths.directory)  # every claim of its outputs, against AWS read now
     run = load_run(outcome.paths.audit_log)
     assert run.warnings == []
     run.steps = {base(step_id): step for step_id, step in run.steps.items()}
@@ -393,6 +395,7 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
         back = rollback_run(outcome.run_id, reactivate_keys=True, settings=settings)
         assert (back.exit_code, back.status) == (0, "rolled-back"), back.message
         assert_as_seeded(account_state(incident), seeded, incident)
+        check_claims(incident.iam(), outcome.paths.directory)
         return
 
     # the run stops at the faulted step and says how to go on
@@ -430,6 +433,8 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     resumed = resume_run(outcome.run_id, settings)
     assert (resumed.exit_code, resumed.status) == (0, "completed"), resumed.message
     assert_contained(cell.scenario, incident)
+    check_claims(incident.iam(), outcome.paths.directory)
     back = rollback_run(outcome.run_id, reactivate_keys=True, settings=settings)
     assert (back.exit_code, back.status) == (0, "rolled-back"), back.message
     assert_as_seeded(account_state(incident), seeded, incident)
+    check_claims(incident.iam(), outcome.paths.directory)

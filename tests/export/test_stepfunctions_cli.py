@@ -88,6 +88,10 @@ def test_export_deploy_and_contain_with_the_aws_cli(tmp_path: Path) -> None:
         assert steps["deny-bearer-tokens"]["changes"][0]["before"] is None  # no policy of that name before
         assert report["containment"]["key_inactive_after_s"] is not None
         assert steps["delete"]["status"] == "skipped"
+        # the CloudTrail read did not run there: skipped, and the opening agrees (never "done" beside "not run")
+        investigate = [s for s in report["steps"] if s["action"] == "cloudtrail.investigate-key-activity"]
+        assert investigate and all(s["status"] == "skipped" for s in investigate), investigate
+        assert report["claims"]["contained"]["holds"]
         markdown = sandbox.responder("report", "--execution", started["executionArn"]).stdout
         assert started["executionArn"] in markdown and f"user {user}" in markdown
         assert "rollback machine" in markdown and key not in markdown

@@ -144,7 +144,11 @@ def test_contains_every_account_and_reports_the_one_that_failed(
     assert f"| {NO_ROLE} | failed | - | none started |" in merged
     # per account, the changes made: two keys of two users, each deactivated and each user denied
     assert all(f"| {m.account_id} | completed | 4 | `" in merged for m in members)
-    assert json.loads(outcome.paths.report_json.read_text())["accounts"][0]["report"]["playbook"] == BOOK
+    saved = json.loads(outcome.paths.report_json.read_text())
+    assert saved["accounts"][0]["report"]["playbook"] == BOOK
+    # what holds is each account's claim; the parent, which changed nothing itself, claims nothing either way
+    assert saved["claims"] is None
+    assert all(a["report"]["claims"]["contained"]["holds"] for a in saved["accounts"] if a.get("report"))
 
 
 def test_dry_run_fan_out_changes_nothing_anywhere(

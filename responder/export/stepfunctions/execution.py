@@ -223,7 +223,10 @@ def journal_of(execution: Execution, playbook: Playbook) -> list[dict[str, Any]]
         if found and isinstance(outputs.get(sid), dict):
             found[-1]["outputs"] = outputs[sid]
             if "skipped" in outputs[sid]:
-                found[-1]["notes"] = [f"not run on Step Functions: {outputs[sid]['skipped']}"]
+                # Not run there (e.g. the CloudTrail read): a skipped step, never "done" beside a note saying it
+                # was not, so the report's steps, opening and follow-ups agree that it did not run.
+                reason = f"not run on Step Functions: {outputs[sid]['skipped']}"
+                found[-1] = {"event": j.SKIPPED, "step": sid, "ts": found[-1]["ts"], "reason": reason}
         records += found
     finished = described.get("stopDate")
     records.append(
