@@ -28,9 +28,15 @@ _FORMAT = "\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff"
 _CONTROLS = re.compile(rf"[\x00-\x1f\x7f-\x9f{_FORMAT}]")
 _TERMINAL_CONTROLS = re.compile(rf"\x1b\[[0-9;]*m|[\x00-\x09\x0b-\x1f\x7f-\x9f{_FORMAT}]")  # newlines stay
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
-# What a Markdown renderer (GitHub's included) could turn into a link: a scheme, `www.`, an e-mail-like address.
-_LINKABLE = re.compile(r"(?i)[a-z][a-z0-9+.-]*:\S*|www\.\S*|\S+@\S+")
-_MARKDOWN_PUNCTUATION = re.compile(r"([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
+# What a Markdown renderer (GitHub's included) could turn into a link: a URL, a script-bearing scheme, `www.`, an
+# e-mail-like address. A word before a colon ("LookupEvents: ...") is no link and stays prose.
+_LINKABLE = re.compile(
+    r"(?i)\b[a-z][a-z0-9+.-]*://\S*|\b(?:javascript|vbscript|data|file|mailto|xmpp):\S*|www\.\S*|\S+@\S+"
+)
+# The characters that open inline markup (code, emphasis, links, images, HTML, entities, tables, strikethrough,
+# GitHub's math, mentions and issue references). A value is one line (`plain` escapes newlines), so no block
+# construct can start inside it. The rest of ASCII punctuation stays as written: a ticket pasted unrendered reads.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<>!|~&#$@])")
 
 
 def _visible(match: re.Match[str]) -> str:

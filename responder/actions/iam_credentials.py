@@ -49,7 +49,7 @@ from responder.actions.states import (
 )
 from responder.aws.clients import request_id
 from responder.errors import UserError
-from responder.keys import FAMILIES, LongTermKey, family_of
+from responder.keys import FAMILIES, KeyFamily, LongTermKey, family_of
 from responder.keys.registry import family_of_service
 
 
@@ -120,8 +120,13 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
 
     def known_before(self, params: ResolveParams) -> dict[str, Any]:
         # The user the key (or the operator) names; a renamed user's credentials found by alias name another.
+        # The family a key names offline is the one whose listing is searched, so what it contains is known too.
         user_name = params.key.user_name if params.key is not None else params.user_name
-        return {"user_name": user_name} if user_name else {}
+        known: dict[str, Any] = {"user_name": user_name} if user_name else {}
+        family = family_of(params.key) if params.key is not None else None
+        if known and family is not None:
+            known.update(_what_to_contain(family))
+        return known
 
     def plan(self, ctx: ActionContext, params: ResolveParams, snapshot: ResolveSnapshot) -> StepPlan:
         creds, family = snapshot.credentials, FAMILIES[snapshot.family]
@@ -137,14 +142,20 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
                 "credential_ids": [c.credential_id for c in creds],
                 "credentials": [c.model_dump() for c in creds],  # outputs are plain values: references index them
                 "created_at": min((c.created for c in creds if c.created), default=None),
-                # What the next steps contain, from the family whose listing holds the credential.
-                "service_name": family.service_name,
-                "bearer_actions": list(family.bearer_actions),
-                "deny_policy_name": family.deny_policy_name,
-                "family": family.name,
+                **_what_to_contain(family),  # from the family whose listing holds the credential
             },
             notes=notes,
         )
+
+
+def _what_to_contain(family: KeyFamily) -> dict[str, Any]:
+    """The resolve step's outputs that say what the next steps contain: the family's service and bearer actions."""
+    return {
+        "service_name": family.service_name,
+        "bearer_actions": list(family.bearer_actions),
+        "deny_policy_name": family.deny_policy_name,
+        "family": family.name,
+    }
 
 
 class CredentialsParams(ActionParams):
