@@ -44,8 +44,11 @@ from responder.engine.concurrency import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from responder.errors import EXIT_STEP_FAILED, UserError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from responder.engine.anchor import Anchor
     from responder.engine.context import Settings
+    from responder.engine.notify import Webhook
     from responder.engine.outcome import Outcome
     from responder.engine.run_state import RunState
 
@@ -84,21 +87,40 @@ def _from_environment(ctx: typer.Context | None) -> frozenset[str]:
 
 
 def _finish(
-    outcome: Outcome, output: str, query: str | None, then: str | None = None, anchor: Anchored | None = None
+    outcome: Outcome,
+    output: str,
+    query: str | None,
+    then: str | None = None,
+    anchor: Anchored | None = None,
+    hooks: Sequence[Webhook] = (),
 ) -> None:
     """The outcome, as JSON or for people; `then`: the command that applies what a dry run planned; `anchor`: where
-    to anchor the chain's head (after the run: it never delays containment)."""
+    to anchor the chain's head; `hooks`: the webhooks to tell (both after the run: they never delay containment,
+    and a failed notification never changes the exit code)."""
     shown = outcome_dict(outcome)
     if then is not None and outcome.exit_code == 0:
         shown["apply_command"] = then  # what `apply it:` says in text
     anchored, problem = _anchor_head(outcome, anchor)
     if anchor is not None:
         shown["anchor"] = anchored
+    deliveries = []
+    if hooks:
+        from dataclasses import asdict
+
+        from responder.engine.notify import notify
+
+        deliveries = notify(outcome, hooks)
+        shown["notifications"] = [asdict(d) for d in deliveries]
 
     def text() -> None:
         outcome_text(outcome, then)
         if anchored:
             say(f"anchored:  {anchored} (Object Lock)")
+        for d in deliveries:
+            if d.delivered:
+                say(f"notified:  {d.host} (HTTP {d.status})")
+            else:
+                say(f"NOT notified: {d.host}: {d.error} after {d.attempts} attempt(s) (the run's outcome stands)")
 
     emit(shown, output, query, text)
     if problem is not None:
@@ -260,6 +282,15 @@ def run(
     concurrency: Concurrency = DEFAULT_CONCURRENCY,
     allow_self: AllowSelf = False,
     anchor: AnchorTo = None,
+    notify_urls: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--notify",
+            envvar="RESPONDER_NOTIFY",
+            metavar="URL",
+            help="Post the outcome as JSON to this webhook when the run ends (https; repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Run a playbook: plan, confirm, apply step by step, verify, and write the audit log and report.
 
@@ -283,6 +314,7 @@ def run(
         alert = None
         if from_format is not None or key_fingerprint is not None:
             key_text, alert = _key_from_alert(from_format, alert_file, repo, key_fingerprint)
+        hooks = _webhooks(notify_urls)
         given = parse_assignments(param or [])
         if regions is not None:
             if "regions" in given:
@@ -298,7 +330,7 @@ def run(
             fan_out = (targets, role_name, concurrency)
             to = _anchor_to(anchor, settings)
             outcome = _fan_out(playbook, given, key_file or alert_file, save_plan, dry_run, yes, fan_out, settings)
-            _finish(outcome, output, query, then, to)
+            _finish(outcome, output, query, then, to, hooks)
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise UserError(f"--concurrency {concurrency}: give 1 to {MAX_CONCURRENCY}")
         # An expired short-term key is planned only unless --yes (start_run says why): no prompt needed then.
@@ -324,7 +356,15 @@ def run(
         if save_plan is not None and output == "text":
             say(f"plan saved to {save_plan}: review it, then `responder apply {shlex.quote(str(save_plan))}`")
             then = None
-        _finish(outcome, output, query, then, to)
+        _finish(outcome, output, query, then, to, hooks)
+
+
+def _webhooks(urls: list[str] | None) -> list[Webhook]:
+    if not urls:
+        return []
+    from responder.engine.notify import webhooks
+
+    return webhooks(urls)
 
 
 def _key_from_alert(
