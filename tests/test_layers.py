@@ -16,6 +16,7 @@ LAYERS = [
             "responder.errors",
             "responder.redaction",
             "responder.keys",
+            "responder.alerts",
             "responder.names",
             "responder.clock",
         ),

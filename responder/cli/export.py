@@ -60,3 +60,30 @@ def stepfunctions(
             say(f"next: read {written[-1]}; deploy with `aws cloudformation deploy --template-file {written[2]} ...`")
 
         emit({"playbook": book.name, "files": [str(p) for p in written]}, output, query, text)
+
+
+@export_app.command("detectors")
+def detectors(
+    output_dir: Annotated[Path, typer.Option("--output-dir", metavar="DIR", help="Where the three files go.")] = Path(
+        "detectors"
+    ),
+    output: Output = None,
+    query: Query = None,
+) -> None:
+    """Write scanner rules that find every AWS API key responder contains, from its key families.
+
+    Writes DIR/gitleaks.toml (gitleaks rules), DIR/trufflehog.yaml (trufflehog custom detectors) and
+    DIR/responder_detect_secrets.py (a detect-secrets plugin). The README says how to add each to pre-commit.
+
+    Example: responder export detectors --output-dir detectors/
+    """
+    with reported_output(output, query, TEXT_JSON) as output:
+        from responder.export.detectors import write
+
+        written = write(output_dir)
+
+        def text() -> None:
+            for path in written:
+                say(f"wrote {path}")
+
+        emit({"files": [str(p) for p in written]}, output, query, text)

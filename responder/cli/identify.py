@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from responder.cli.options import EndpointUrl, Output, Profile, Query, Region, RunsDir, runs_dir_or_default
+from responder.cli.options import (
+    EndpointUrl,
+    FromFormat,
+    Output,
+    Profile,
+    Query,
+    Region,
+    Repo,
+    RunsDir,
+    runs_dir_or_default,
+)
 from responder.cli.output import TEXT_JSON, emit, reported_output
 from responder.cli.render import say
 
@@ -17,6 +28,8 @@ def identify(
         str | None, typer.Option("--key-file", metavar="KEY_FILE", help="Same as the argument.")
     ] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Decode only: no AWS call.")] = False,
+    from_format: FromFormat = None,
+    repo: Repo = Path("."),
     output: Output = None,
     query: Query = None,
     runs_dir: RunsDir = None,
@@ -28,7 +41,11 @@ def identify(
 
     Never prints the secret parts: the long-term secret, the short-term signature and session token.
 
+    With --from FORMAT, KEY_FILE is an alert file (a scanner's report, a GuardDuty finding): every key it holds
+    is identified once, and the principals a detector names are listed.
+
     Example: pbpaste | responder identify -
+    Example: responder identify --from gitleaks gitleaks-report.json --offline
     """
     with reported_output(output, query, TEXT_JSON) as output:
         from responder.aws.clients import AwsOptions
@@ -42,10 +59,17 @@ def identify(
             runs_dir=runs_dir_or_default(runs_dir),
             aws=AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url),
         )
-        result = run_identify(read_key_file(path), path, not offline, settings)
+        if from_format is not None:
+            from responder.engine.alerts import AlertFile, identify_alerts, render_alerts_text
+
+            result = identify_alerts(AlertFile(from_format, path, repo), not offline, settings)
+            lines = render_alerts_text
+        else:
+            result = run_identify(read_key_file(path), path, not offline, settings)
+            lines = render_text
 
         def text() -> None:
-            for line in render_text(result):
+            for line in lines(result):
                 say(line)
 
         emit(result, output, query, text)

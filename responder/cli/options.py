@@ -70,6 +70,25 @@ AllowSelf = Annotated[
 Query = Annotated[str | None, query_option()]
 
 
+FromFormat = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        metavar="FORMAT",
+        help="Read the keys from an alert file of this format: gitleaks, gitleaks-sarif, trufflehog, "
+        "detect-secrets, github, guardduty, keys.",
+    ),
+]
+Repo = Annotated[
+    Path,
+    typer.Option(
+        "--repo",
+        metavar="DIR",
+        help="With --from: the repository the alert's paths are in (default: here); no file outside it is read.",
+    ),
+]
+
+
 def runs_dir_or_default(runs_dir: Path | None) -> Path:
     return runs_dir if runs_dir is not None else default_runs_dir()
 

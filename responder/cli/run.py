@@ -23,12 +23,14 @@ from responder.cli.options import (
     EndpointUrl,
     ExcludeAccounts,
     ExternalId,
+    FromFormat,
     Org,
     Ous,
     Output,
     Profile,
     Query,
     Region,
+    Repo,
     RoleName,
     RunsDir,
     fanout_targets,
@@ -42,8 +44,11 @@ from responder.engine.concurrency import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from responder.errors import EXIT_STEP_FAILED, UserError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from responder.engine.anchor import Anchor
     from responder.engine.context import Settings
+    from responder.engine.notify import Webhook
     from responder.engine.outcome import Outcome
     from responder.engine.run_state import RunState
 
@@ -82,21 +87,40 @@ def _from_environment(ctx: typer.Context | None) -> frozenset[str]:
 
 
 def _finish(
-    outcome: Outcome, output: str, query: str | None, then: str | None = None, anchor: Anchored | None = None
+    outcome: Outcome,
+    output: str,
+    query: str | None,
+    then: str | None = None,
+    anchor: Anchored | None = None,
+    hooks: Sequence[Webhook] = (),
 ) -> None:
     """The outcome, as JSON or for people; `then`: the command that applies what a dry run planned; `anchor`: where
-    to anchor the chain's head (after the run: it never delays containment)."""
+    to anchor the chain's head; `hooks`: the webhooks to tell (both after the run: they never delay containment,
+    and a failed notification never changes the exit code)."""
     shown = outcome_dict(outcome)
     if then is not None and outcome.exit_code == 0:
         shown["apply_command"] = then  # what `apply it:` says in text
     anchored, problem = _anchor_head(outcome, anchor)
     if anchor is not None:
         shown["anchor"] = anchored
+    deliveries = []
+    if hooks:
+        from dataclasses import asdict
+
+        from responder.engine.notify import notify
+
+        deliveries = notify(outcome, hooks)
+        shown["notifications"] = [asdict(d) for d in deliveries]
 
     def text() -> None:
         outcome_text(outcome, then)
         if anchored:
             say(f"anchored:  {anchored} (Object Lock)")
+        for d in deliveries:
+            if d.delivered:
+                say(f"notified:  {d.host} (HTTP {d.status})")
+            else:
+                say(f"NOT notified: {d.host}: {d.error} after {d.attempts} attempt(s) (the run's outcome stands)")
 
     emit(shown, output, query, text)
     if problem is not None:
@@ -206,6 +230,10 @@ def run(
             help="A shipped playbook name (see `responder list`) or a YAML file.",
         ),
     ],
+    alert_file: Annotated[
+        str | None,
+        typer.Argument(metavar="ALERT_FILE", help="With --from FORMAT: the alert file holding the key(s)."),
+    ] = None,
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", metavar="NAME=VALUE", help="A playbook parameter; repeatable.")
     ] = None,
@@ -214,6 +242,12 @@ def run(
         typer.Option(
             "--key-file", metavar="FILE", help="File holding the leaked key, or - for stdin. Never pass a key as -p."
         ),
+    ] = None,
+    from_format: FromFormat = None,
+    repo: Repo = Path("."),
+    key_fingerprint: Annotated[
+        str | None,
+        typer.Option("--key", metavar="FINGERPRINT", help="With --from: contain this key of the alert file's keys."),
     ] = None,
     regions: Annotated[
         str | None,
@@ -248,6 +282,15 @@ def run(
     concurrency: Concurrency = DEFAULT_CONCURRENCY,
     allow_self: AllowSelf = False,
     anchor: AnchorTo = None,
+    notify_urls: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--notify",
+            envvar="RESPONDER_NOTIFY",
+            metavar="URL",
+            help="Post the outcome as JSON to this webhook when the run ends (https; repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Run a playbook: plan, confirm, apply step by step, verify, and write the audit log and report.
 
@@ -255,6 +298,7 @@ def run(
 
     Example: responder run leaked-long-term-key --key-file leaked.txt --dry-run
     Example: responder run contain-bedrock-keys -p filter=no-expiry --org --dry-run
+    Example: responder run leaked-long-term-key --from gitleaks gitleaks-report.json --dry-run
     """
     with reported_output(output, query, TEXT_JSON) as output, signals_interrupt():
         from responder.engine.operations import start_run
@@ -262,13 +306,22 @@ def run(
         from responder.playbook.params import parse_assignments
 
         # The key first: its secret parts are registered (redacted) before any -p value can be echoed back.
+        if alert_file is not None and from_format is None:
+            raise UserError(f"unexpected argument {alert_file!r}: an alert file is read with --from FORMAT FILE")
+        if from_format is not None and key_file is not None:
+            raise UserError("give the key once: --from FORMAT FILE or --key-file, not both")
         key_text = read_key_file(key_file) if key_file is not None else None
+        alert = None
+        if from_format is not None or key_fingerprint is not None:
+            key_text, alert = _key_from_alert(from_format, alert_file, repo, key_fingerprint)
+        hooks = _webhooks(notify_urls)
         given = parse_assignments(param or [])
         if regions is not None:
             if "regions" in given:
                 raise UserError("give the regions once: --regions or -p regions=, not both")
             given["regions"] = regions
         targets = fanout_targets(accounts, org, ou, exclude_accounts)
+
         then = rebuilt_command(ctx, _PLAN_ONLY, ("--yes",) if targets is not None else ()) if dry_run else None
         if targets is not None:
             settings = _settings(
@@ -276,8 +329,8 @@ def run(
             )
             fan_out = (targets, role_name, concurrency)
             to = _anchor_to(anchor, settings)
-            outcome = _fan_out(playbook, given, key_file, save_plan, dry_run, yes, fan_out, settings)
-            _finish(outcome, output, query, then, to)
+            outcome = _fan_out(playbook, given, key_file or alert_file, save_plan, dry_run, yes, fan_out, settings)
+            _finish(outcome, output, query, then, to, hooks)
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise UserError(f"--concurrency {concurrency}: give 1 to {MAX_CONCURRENCY}")
         # An expired short-term key is planned only unless --yes (start_run says why): no prompt needed then.
@@ -290,12 +343,42 @@ def run(
         confirm = None if (yes or dry_run) else _confirm
         to = _anchor_to(anchor, settings)
         outcome = start_run(
-            playbook, given, key_text, dry_run, confirm, settings, expired_key_plans_only=not yes, save_plan=save_plan
+            playbook,
+            given,
+            key_text,
+            dry_run,
+            confirm,
+            settings,
+            expired_key_plans_only=not yes,
+            save_plan=save_plan,
+            alert=alert,
         )
         if save_plan is not None and output == "text":
             say(f"plan saved to {save_plan}: review it, then `responder apply {shlex.quote(str(save_plan))}`")
             then = None
-        _finish(outcome, output, query, then, to)
+        _finish(outcome, output, query, then, to, hooks)
+
+
+def _webhooks(urls: list[str] | None) -> list[Webhook]:
+    if not urls:
+        return []
+    from responder.engine.notify import webhooks
+
+    return webhooks(urls)
+
+
+def _key_from_alert(
+    from_format: str | None, alert_file: str | None, repo: Path, fingerprint: str | None
+) -> tuple[str, dict[str, Any]]:
+    """The key `--from FORMAT FILE` holds (the one `--key` names when it holds several), and what the run's
+    report keeps of the alert: the format, the findings and when the key was exposed, never the key."""
+    from responder.engine.alerts import AlertFile, key_to_run
+
+    if from_format is None or alert_file is None:
+        raise UserError("--from FORMAT needs the alert file (--from FORMAT FILE), and --key needs --from")
+    found = key_to_run(AlertFile(from_format, alert_file, repo), fingerprint)
+    exposed = found.exposed_at.isoformat() if found.exposed_at is not None else None
+    return found.secret, {"source": from_format, "findings": found.where, "exposed_at": exposed}
 
 
 _PLAN_ONLY = frozenset({"dry_run", "save_plan"})

@@ -74,9 +74,11 @@ def start_run(
     settings: Settings,
     expired_key_plans_only: bool = False,
     save_plan: Path | None = None,
+    alert: dict[str, Any] | None = None,
 ) -> Outcome:
     """Plan, confirm, apply. With expired_key_plans_only (no --yes), an expired short-term key is planned only:
-    the session that signed it may be alive, but the operator should choose to act."""
+    the session that signed it may be alive, but the operator should choose to act. `alert`: where the key came
+    from (`run --from`: the format, the findings, when it was exposed), kept in run.started for the report."""
     playbook = load_playbook(find_playbook(playbook_ref))
     key = read_leaked_key(playbook, key_text)  # first: its secret parts are registered before a parameter is echoed
     params = bind_parameters(playbook, given_params)
@@ -91,6 +93,8 @@ def start_run(
     if save_plan is not None and not dry_run:
         raise UserError("--save-plan goes with --dry-run: a saved plan is reviewed before it is applied")
     request = RunRequest(playbook, params, key, dry_run, confirm, plans_only_because, save_plan)
+    if alert is not None:
+        request = dataclasses.replace(request, origin={"alert": alert})
     return run_playbook(request, settings)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from responder.actions.attack_stages import stages_reached
@@ -79,6 +80,18 @@ def containment_times(state: RunState, claims: Claims | None = None) -> dict[str
     }
 
 
+def exposure(alert: dict[str, Any] | None, contained: datetime | None) -> dict[str, Any] | None:
+    """Where a `run --from` key came from and, when its alert said when it was exposed, how long it was out
+    before containment took hold."""
+    if not alert:
+        return None
+    exposed = alert.get("exposed_at")
+    seconds = None
+    if exposed and contained is not None:
+        seconds = (contained - datetime.fromisoformat(exposed)).total_seconds()
+    return {**alert, "exposed_to_contained_s": seconds}
+
+
 def _read_before_change(state: RunState, unchanged: dict[str, Any], touched: set[Any]) -> bool:
     """A `step.unchanged` read is "already in place before this run" only when this run sent nothing to it before."""
     if unchanged.get("step") not in touched:
@@ -144,6 +157,7 @@ def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str,
         "execution": _execution(started),
         "warnings": state.warnings,
         "contained_at": moment.isoformat() if moment else None,
+        "alert": exposure(started.get("alert"), moment),
         "principal": principal(state),
         "evidence": evidence(state, paths, events if events is not None else collect_events(state, moment))
         if paths is not None

@@ -44,6 +44,24 @@ def containment_line(report: dict[str, Any]) -> str | None:
     return "; ".join(parts) or None
 
 
+def exposure_line(alert: dict[str, Any] | None) -> str | None:
+    """ "exposed 2026-11-29 17:00:00 UTC (gitleaks); contained 2 d 3 h 4 min later", from `run --from`."""
+    if not alert:
+        return None
+    source = f"{alert.get('source')}, {len(alert.get('findings') or [])} finding(s)"
+    if not alert.get("exposed_at"):
+        return f"from {source}; the alert does not say when the key was exposed"
+    line = f"exposed {second(alert['exposed_at'])} ({source})"
+    seconds = alert.get("exposed_to_contained_s")
+    if seconds is None:
+        return line + "; not contained in this run"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    took = " ".join(f"{n} {u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")) if n) or "0 s"
+    return line + f"; contained {took} later"
+
+
 def _origin(claims: dict[str, Any], name: str) -> str:
     processes = made_by(claims, name)
     return f"the start of its process ({', '.join(processes)})" if processes else "start"
@@ -83,6 +101,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"| Parameters | {', '.join(f'{k}={_cell(v)}' for k, v in sorted(params.items())) or 'none'} |",
         f"| Started | {second(report['started_at'])} |",
         *([f"| Time to containment | {line} |"] if (line := containment_line(report)) else []),
+        *([f"| Exposure | {line} |"] if (line := exposure_line(report.get("alert"))) else []),
         f"| Last record | {second(report['finished_at'])} |",
     ]
     execution = report.get("execution")

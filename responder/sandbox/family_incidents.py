@@ -9,23 +9,17 @@ named `thomas+1` holds one with the same alias: resolving that key must stop and
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
-from unittest import mock
 
 from responder.keys import FAMILIES
 from responder.sandbox.cloudtrail_events import record_event
-from responder.sandbox.seed import ATTACKER_IP, BYSTANDER, TOKEN_REGION
+from responder.sandbox.seed import ATTACKER_IP, BYSTANDER, TOKEN_REGION, role_session_signing
 from responder.sandbox.service_credentials import create_credential
 
 CLAUDE_ROLE = "claude-platform-app"
 SECOND_KEY_USER = "thomas"
-_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
-}
 
 
 @dataclass
@@ -95,43 +89,12 @@ def _second_key(account_id: str) -> FamilyIncident:
 
 
 def _claude_short_term(account_id: str) -> FamilyIncident:
-    from botocore.credentials import Credentials
-    from moto.iam.models import iam_backends
-    from moto.sts.models import sts_backends
     from token_generator_for_aws_external_anthropic.token_generator import _build_token
 
-    role = iam_backends[account_id]["aws"].create_role(
-        CLAUDE_ROLE, json.dumps(_TRUST), "/", None, "Claude Platform app", [], None
+    signed = role_session_signing(
+        account_id, CLAUDE_ROLE, "claude-worker", 30, lambda c: str(_build_token(c, TOKEN_REGION, 43200))
     )
-    session = sts_backends[account_id]["aws"].assume_role(
-        region_name=TOKEN_REGION,
-        role_session_name="claude-worker",
-        role_arn=role.arn,
-        policy="",
-        duration=3600,
-        external_id="",
-    )
-    credentials = Credentials(session.access_key_id, session.secret_access_key, session.session_token)
-    issued = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=30)
-    with mock.patch("botocore.auth.get_current_datetime", return_value=issued.replace(tzinfo=None)):
-        token = str(_build_token(credentials, TOKEN_REGION, 43200))
-    identity = {
-        "type": "AssumedRole",
-        "principalId": f"{role.id}:claude-worker",
-        "arn": f"arn:aws:sts::{account_id}:assumed-role/{CLAUDE_ROLE}/claude-worker",
-        "accountId": account_id,
-        "accessKeyId": session.access_key_id,
-        "sessionContext": {
-            "sessionIssuer": {
-                "type": "Role",
-                "principalId": role.id,
-                "arn": role.arn,
-                "accountId": account_id,
-                "userName": CLAUDE_ROLE,
-            },
-            "attributes": {"creationDate": issued.isoformat(), "mfaAuthenticated": "false"},
-        },
-    }
+    token, issued, identity = signed.token, signed.issued, signed.identity
     # Inference is a data event LookupEvents never returns; a workspace listing is a management event it does.
     record_event(
         account_id,
@@ -150,5 +113,5 @@ def _claude_short_term(account_id: str) -> FamilyIncident:
         "claude-platform",
         "short-term",
         token,
-        {"role_name": CLAUDE_ROLE, "access_key_id": session.access_key_id, "region": TOKEN_REGION},
+        {"role_name": CLAUDE_ROLE, "access_key_id": signed.access_key_id, "region": TOKEN_REGION},
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -154,34 +155,42 @@ def seed_incident(account_id: str) -> Seeded:
     )
 
 
-def seed_short_term_incident(account_id: str) -> SeededShortTerm:
-    """A role session's credentials signed a short-term key (made with aws-bedrock-token-generator) that was then
-    used from an unknown address: CloudTrail in the token's region names the session's access key."""
-    from aws_bedrock_token_generator.token_generator import TOKEN_DURATION, _generate_token
+@dataclass(frozen=True)
+class SigningSession:
+    """A role session whose credentials signed a short-term key: what CloudTrail then says of the key's calls."""
+
+    token: str
+    access_key_id: str
+    issued: datetime
+    identity: dict[str, Any]  # CloudTrail's userIdentity for the session
+
+
+def role_session_signing(
+    account_id: str, role_name: str, session_name: str, minutes_ago: int, sign: Callable[[Any], str]
+) -> SigningSession:
+    """Make `role_name`, assume it as `session_name`, and have `sign(credentials)` make a short-term key
+    with the session's credentials `minutes_ago` (SigV4 reads the clock in botocore.auth: it is set to then)."""
     from botocore.credentials import Credentials
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
 
-    iam = iam_backends[account_id]["aws"]
-    role = iam.create_role(LEAKED_ROLE, json.dumps(_TRUST), "/", None, "chat app", [], None)
+    role = iam_backends[account_id]["aws"].create_role(role_name, json.dumps(_TRUST), "/", None, "app", [], None)
     session = sts_backends[account_id]["aws"].assume_role(
         region_name=TOKEN_REGION,
-        role_session_name="chat-app-worker",
+        role_session_name=session_name,
         role_arn=role.arn,
         policy="",
         duration=3600,
         external_id="",
     )
     credentials = Credentials(session.access_key_id, session.secret_access_key, session.session_token)
-    # The token was made 40 minutes ago and used since: sign it as of then (SigV4 reads the clock in botocore.auth).
-    issued = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=40)
+    issued = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=minutes_ago)
     with mock.patch("botocore.auth.get_current_datetime", return_value=issued.replace(tzinfo=None)):
-        # provide_token reads the default credential chain; the session's credentials are what we have.
-        token = _generate_token(credentials, TOKEN_REGION, TOKEN_DURATION)
+        token = sign(credentials)
     identity = {
         "type": "AssumedRole",
-        "principalId": f"{role.id}:chat-app-worker",
-        "arn": f"arn:aws:sts::{account_id}:assumed-role/{LEAKED_ROLE}/chat-app-worker",
+        "principalId": f"{role.id}:{session_name}",
+        "arn": f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}",
         "accountId": account_id,
         "accessKeyId": session.access_key_id,
         "sessionContext": {
@@ -190,11 +199,25 @@ def seed_short_term_incident(account_id: str) -> SeededShortTerm:
                 "principalId": role.id,
                 "arn": role.arn,
                 "accountId": account_id,
-                "userName": LEAKED_ROLE,
+                "userName": role_name,
             },
-            "attributes": {"creationDate": datetime.now(timezone.utc).isoformat(), "mfaAuthenticated": "false"},
+            "attributes": {"creationDate": issued.isoformat(), "mfaAuthenticated": "false"},
         },
     }
+    return SigningSession(token, session.access_key_id, issued, identity)
+
+
+def seed_short_term_incident(account_id: str) -> SeededShortTerm:
+    """A role session's credentials signed a short-term key (made with aws-bedrock-token-generator) that was then
+    used from an unknown address: CloudTrail in the token's region names the session's access key."""
+    from aws_bedrock_token_generator.token_generator import TOKEN_DURATION, _generate_token
+
+    # Made 40 minutes ago and used since. provide_token reads the default credential chain; the session's
+    # credentials are what we have.
+    signed = role_session_signing(
+        account_id, LEAKED_ROLE, "chat-app-worker", 40, lambda c: _generate_token(c, TOKEN_REGION, TOKEN_DURATION)
+    )
+    token, issued, identity = signed.token, signed.issued, signed.identity
     bearer_calls(account_id, TOKEN_REGION, identity, 3, issued + timedelta(minutes=5))
     mantle_calls(account_id, TOKEN_REGION, identity, "SHORT_TERM", issued + timedelta(minutes=8))
-    return SeededShortTerm(account_id, LEAKED_ROLE, session.access_key_id, TOKEN_REGION, token)
+    return SeededShortTerm(account_id, LEAKED_ROLE, signed.access_key_id, TOKEN_REGION, token)

@@ -7,6 +7,7 @@ import dataclasses
 import errno
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -53,12 +54,18 @@ def test_a_full_disk_mid_run_stops_before_the_next_request_and_says_how_to_finis
     account: Seeded, settings: Settings, requests: Requests, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = DurableFile.info
-    applying = iter(range(1, 99))
+    deactivation_journaled = threading.Event()
 
     def full(self: DurableFile, message: str) -> None:
-        if '"event":"step.applying"' in message.replace(" ", "") and next(applying) == 2:  # the deny's write-ahead
+        compact = message.replace(" ", "")
+        if '"event":"step.applying"' in compact and '"step":"deny-bearer-tokens"' in compact:
+            # The deny's write-ahead fails once the deactivation's is on disk: the two go out together, so which
+            # one is written first is the threads' choice; this case is the disk filling between them.
+            deactivation_journaled.wait(10)
             raise OSError(errno.ENOSPC, "No space left on device")
         real(self, message)
+        if '"event":"step.applying"' in compact and '"step":"deactivate"' in compact:
+            deactivation_journaled.set()
 
     monkeypatch.setattr(DurableFile, "info", full)
     with pytest.raises(JournalUnwritable) as raised:
