@@ -15,6 +15,10 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Pla
 from typing_extensions import TypeVar
 
 from responder.actions.reads import ReadCache
+
+# Re-exported: the actions import the kinds of target from here, beside the rest of their contract.
+from responder.actions.targets import ChangeTarget as ChangeTarget
+from responder.actions.targets import Target as Target
 from responder.keys import REGION
 
 if TYPE_CHECKING:
@@ -82,17 +86,6 @@ class Identity:
     @property
     def partition(self) -> str:  # aws, aws-us-gov, aws-cn: from the operator's ARN
         return self.arn.split(":")[1] if self.arn.count(":") >= 5 else "aws"
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a mutating step changes: a principal (what a lock guards) and which part of it.
-
-    Two steps of one run that change the same part of the same principal run in playbook order; steps on different
-    parts (a user's credentials, its inline deny policy) may run at once."""
-
-    principal: str  # "user/NAME" or "role/NAME"
-    part: str  # "service-credentials", "inline-policy/NAME", "attached-policies", "access-keys"
 
 
 class ActionContext:
@@ -201,13 +194,17 @@ class Action(ABC, Generic[P, S]):
     # and what it stops: the key itself, or its principal (a run is fully contained when both are).
     milestone: ClassVar[str | None] = None
     stops: ClassVar[Literal["key", "principal"] | None] = None
+    # Undoes what an attacker left (a foothold), not the key's containment: in a run that applies it runs after the
+    # last containment change, so time to containment does not move (engine.step_graph.deferred_steps).
+    after_containment: ClassVar[bool] = False
     # What the report warns about before anyone rolls this change back (the operator decides with it in view).
     undo_warning: ClassVar[str | None] = None
     # The output holding a summary the report shows in its own section (what the key did).
     report_output: ClassVar[str | None] = None
 
-    def targets(self, params: P) -> list[Target]:
-        """What this action changes. Every mutating action says: locks and the order of steps rely on it."""
+    def targets(self, params: P) -> list[ChangeTarget]:
+        """What this action changes (a principal's part, a credential, an account-region setting, a resource).
+        Every mutating action says: locks, the order of steps, the journal and the report rely on it."""
         return []
 
     def known_before(self, params: P) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from responder.actions.attack_stages import IAM, names_principal
 from responder.actions.base import Action, ActionContext, ActionParams, ActionSnapshot, Regions, StepPlan
 from responder.actions.cloudtrail_records import (
     MANTLE_NOTE,
@@ -262,6 +263,7 @@ class ResolveShortTermKey(Action[ResolveShortParams, ShortTermPrincipal]):
 
 class InvestigateParams(ActionParams):
     user_name: str | None = Field(default=None, pattern=USER_NAME)
+    role_name: str | None = Field(default=None, pattern=ROLE_NAME)  # whose IAM changes to read, for a role
     access_key_id: str | None = Field(default=None, pattern=r"^[A-Z0-9]{16,128}$")
     since: datetime | None = None
     until: datetime | None = None
@@ -318,6 +320,8 @@ class InvestigateKeyActivity(Action[InvestigateParams, ActivitySnapshot]):
                 f"searched only {', '.join(snapshot.regions)}: Bedrock may have been called elsewhere too; "
                 "a run given --regions REGION,REGION searches there as well"
             )
+        if snapshot.done_to_it:
+            notes.append(f"{snapshot.done_to_it} IAM change(s) to the principal made by any actor, read too")
         if snapshot.cap_hit:
             notes.append(f"stopped at {params.max_events} events (max_events): there may be more")
         if snapshot.capped_window:
@@ -346,14 +350,30 @@ def read_activity(ctx: ActionContext, params: InvestigateParams) -> ActivitySnap
     )
     records = [record for found, _ in per_region for record in found]
     cap_hit = any(cut for _, cut in per_region) or len(records) > params.max_events
+    records = records[: params.max_events]
+    done_to_it, cut = _changes_to_principal(ctx, params, start, end, {str(r.get("eventID")) for r in records})
     return ActivitySnapshot(
-        records=records[: params.max_events],
+        records=records + done_to_it,
         window=[start.isoformat(), end.isoformat()],
         regions=regions,
         by=f"{attribute}={value}",
         capped_window=capped_window,
-        cap_hit=cap_hit,
+        cap_hit=cap_hit or cut,
+        done_to_it=len(done_to_it),
     )
+
+
+def _changes_to_principal(
+    ctx: ActionContext, params: InvestigateParams, start: datetime, end: datetime, seen: set[str]
+) -> tuple[list[dict[str, Any]], bool]:
+    """IAM calls in the window that name the principal (a key or a policy given to it), whoever made them: an
+    attacker holding other credentials leaves its footholds so. IAM events land in us-east-1; LookupEvents has no
+    attribute for a request parameter, so IAM's events are read and those naming the principal kept."""
+    kind, name = ("role", params.role_name) if params.role_name else ("user", params.user_name)
+    if not name:
+        return [], False
+    found, cut = lookup(ctx, GLOBAL_REGION, "EventSource", IAM, start, end, params.max_events)
+    return [r for r in found if names_principal(r, kind, name) and str(r.get("eventID")) not in seen], cut
 
 
 # How these actions run on AWS Step Functions. The machine is given the principal (`responder identify KEYFILE

@@ -32,6 +32,8 @@ class ActivitySnapshot(ActionSnapshot):
     by: str | None = None  # "AccessKeyId=ASIA..." or "Username=NAME"; None: nothing to look up by
     capped_window: bool = False  # the window asked for began before LookupEvents' 90 days
     cap_hit: bool = False  # max_events stopped the reading
+    # How many of `records` are IAM changes naming the principal that it did not make itself (done TO it).
+    done_to_it: int = Field(default=0, exclude=True)  # excluded: the snapshot's JSON keeps its earlier shape
 
 
 def bearer_token(record: dict[str, Any]) -> bool:
@@ -53,6 +55,15 @@ def bearer_token_type(record: dict[str, Any]) -> str | None:
     return None
 
 
+def actor_of(record: dict[str, Any]) -> str | None:
+    """Who made the call: the ARN CloudTrail's userIdentity names (a role session's ARN carries its session name)."""
+    identity = record.get("userIdentity")
+    if not isinstance(identity, dict):
+        return None
+    arn = identity.get("arn")
+    return str(arn) if arn else None
+
+
 def after(record: dict[str, Any], moment: datetime | None) -> bool:
     when = _when(record)
     return moment is not None and when is not None and when >= moment
@@ -68,6 +79,7 @@ def event_line(record: dict[str, Any], contained_at: datetime | None) -> dict[st
         "region": record.get("awsRegion"),
         "source_ip": record.get("sourceIPAddress"),
         "user_agent": record.get("userAgent"),
+        "actor": actor_of(record),  # who made the call: the principal itself, or whoever changed it
         "error_code": record.get("errorCode"),
         "bearer_token": bearer_token(record),
         "bearer_token_type": bearer_token_type(record),

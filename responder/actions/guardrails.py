@@ -17,6 +17,7 @@ from responder.actions.base import (
     ActionParams,
     Applied,
     Change,
+    ChangeTarget,
     CommaList,
     NoSnapshot,
     StepPlan,
@@ -154,7 +155,7 @@ class PutGuardrails(Action[PutGuardrailParams, InlinePolicySnapshot]):
     def _principal(params: PutGuardrailParams) -> Principal:
         return Principal(params.principal_type, params.principal_name)
 
-    def targets(self, params: PutGuardrailParams) -> list[Target]:
+    def targets(self, params: PutGuardrailParams) -> list[ChangeTarget]:
         return [Target(f"{params.principal_type}/{params.principal_name}", f"inline-policy/{params.policy_name}")]
 
     def snapshot(self, ctx: ActionContext, params: PutGuardrailParams) -> InlinePolicySnapshot:

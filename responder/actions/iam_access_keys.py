@@ -13,6 +13,7 @@ from responder.actions.base import (
     ActionSnapshot,
     Applied,
     Change,
+    ChangeTarget,
     StepPlan,
     Target,
     UndoResult,
@@ -63,7 +64,7 @@ class DeactivateAccessKey(Action[AccessKeyParams, AccessKeySnapshot]):
     milestone = "signing access key inactive"
     stops = "principal"
 
-    def targets(self, params: AccessKeyParams) -> list[Target]:
+    def targets(self, params: AccessKeyParams) -> list[ChangeTarget]:
         return [Target(f"user/{params.user_name}", "access-keys")]
 
     def snapshot(self, ctx: ActionContext, params: AccessKeyParams) -> AccessKeySnapshot:

@@ -13,6 +13,7 @@ from responder.actions.base import (
     ActionSnapshot,
     Applied,
     Change,
+    ChangeTarget,
     StepPlan,
     Target,
     UndoResult,
@@ -173,7 +174,7 @@ def _current(ctx: ActionContext, params: CredentialsParams, fresh: bool = False)
     return CredentialsSnapshot(credentials={cid: creds.get(cid) for cid in params.credential_ids})
 
 
-def _credentials_target(params: CredentialsParams) -> list[Target]:
+def _credentials_target(params: CredentialsParams) -> list[ChangeTarget]:
     return [Target(f"user/{params.user_name}", "service-credentials")]
 
 
@@ -189,7 +190,7 @@ class DeactivateServiceCredentials(Action[CredentialsParams, CredentialsSnapshot
     milestone = "key inactive"
     stops = "key"
 
-    def targets(self, params: CredentialsParams) -> list[Target]:
+    def targets(self, params: CredentialsParams) -> list[ChangeTarget]:
         return _credentials_target(params)
 
     def snapshot(self, ctx: ActionContext, params: CredentialsParams) -> CredentialsSnapshot:
@@ -273,7 +274,7 @@ class DeleteServiceCredentials(Action[CredentialsParams, CredentialsSnapshot]):
     mutating = True
     milestone = "key deleted"
 
-    def targets(self, params: CredentialsParams) -> list[Target]:
+    def targets(self, params: CredentialsParams) -> list[ChangeTarget]:
         return _credentials_target(params)
 
     def snapshot(self, ctx: ActionContext, params: CredentialsParams) -> CredentialsSnapshot:

@@ -15,6 +15,7 @@ from responder.actions.base import (
     ActionSnapshot,
     Applied,
     Change,
+    ChangeTarget,
     StepPlan,
     Target,
     UndoResult,
@@ -100,7 +101,7 @@ class _DenyBearerTokens(Action[P, DenySnapshot], Generic[P]):
     def document(self, params: P) -> dict[str, Any]:
         return deny_document(params.bearer_actions)
 
-    def targets(self, params: P) -> list[Target]:
+    def targets(self, params: P) -> list[ChangeTarget]:
         principal = self.principal(params)
         at = f"{principal.kind}/{principal.name}"
         return [Target(at, f"inline-policy/{params.policy_name}"), Target(at, "attached-policies")]

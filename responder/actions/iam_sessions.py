@@ -13,6 +13,7 @@ from responder.actions.iam_principals import ROLE_NAME, InlinePolicySnapshot, Pr
 from responder.actions.iam_states import put_inline, undo_inline
 from responder.actions.registry import register
 from responder.actions.states import Chain, Path, StatesStep, passing, states_form
+from responder.actions.targets import ChangeTarget
 
 REVOKE_POLICY_NAME = "AWSRevokeOlderSessions"  # the console's name: operators recognise it
 
@@ -67,7 +68,7 @@ class RevokeRoleSessions(Action[RevokeParams, InlinePolicySnapshot]):
     stops = "principal"
     undo_warning = "Rolling back the session revocation lets the role's old, unexpired sessions work again."
 
-    def targets(self, params: RevokeParams) -> list[Target]:
+    def targets(self, params: RevokeParams) -> list[ChangeTarget]:
         return [Target(f"role/{params.role_name}", f"inline-policy/{REVOKE_POLICY_NAME}")]
 
     def snapshot(self, ctx: ActionContext, params: RevokeParams) -> InlinePolicySnapshot:

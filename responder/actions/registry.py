@@ -19,6 +19,7 @@ ACTION_MODULES = (
     "responder.actions.iam_sessions",
     "responder.actions.iam_key_selection",
     "responder.actions.guardrails",
+    "responder.actions.footholds",
 )
 
 _ACTIONS: dict[str, type[Action[Any, Any]]] = {}

@@ -188,8 +188,18 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
         "audit_head": outcome.report.get("audit_head"),
         "report": str(outcome.paths.report_md),
         "report_json": str(outcome.paths.report_json),
+        "stages": _stages(outcome.report),
         **_accounts(outcome),
     }
+
+
+def _stages(report: dict[str, Any]) -> dict[str, Any] | None:
+    """The attack stages the run's CloudTrail events reach, each finding's CloudTrail values made inert."""
+    stages = (report.get("evidence") or {}).get("stages")
+    if not stages:
+        return None
+    findings = [{k: v if v is None else plain(v) for k, v in f.items()} for f in stages["findings"]]
+    return {**stages, "findings": findings}
 
 
 def _accounts(outcome: Outcome) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from responder.actions.registry import get_action
 from responder.clock import parse_time
 from responder.engine import events as j
 from responder.engine.run_state import RunState, StepState
+from responder.engine.step_targets import step_principals
 
 Stops = Literal["key", "principal"]
 KEY_INACTIVE = "key inactive"
@@ -116,14 +117,7 @@ class Claims:
 
 
 def _principals(step: StepState) -> tuple[str, ...]:
-    action = get_action(step.action)
-    if action is None or not step.params:
-        return ()
-    try:
-        targets = action().targets(action.Params.model_validate(step.params))
-    except ValueError:  # a journal from another version: its step still counts, unnamed
-        return ()
-    return tuple(dict.fromkeys(t.principal for t in targets))
+    return step_principals(step)
 
 
 def _milestone(step: StepState) -> tuple[str, Stops] | None:

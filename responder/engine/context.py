@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from responder.actions.base import ActionContext, Identity, Target
+from responder.actions.base import ActionContext, Identity
 from responder.actions.reads import in_background
+from responder.actions.targets import ChangeTarget
 from responder.aws.clients import AwsOptions, Clients
 from responder.engine.concurrency import DEFAULT_CONCURRENCY
 from responder.engine.executor import VERIFY_DELAYS
@@ -78,9 +79,10 @@ def with_run_endpoint(aws: AwsOptions, facts: dict[str, Any], from_env: frozense
     return dataclasses.replace(aws, **chosen)
 
 
-def lock_names(account_id: str | None, targets: list[Target]) -> list[str]:
-    """Lock names, one per principal: ACCOUNT/user/NAME or ACCOUNT/role/NAME."""
-    return [f"{account_id}/{t.principal}" for t in targets]
+def lock_names(account_id: str | None, targets: list[ChangeTarget]) -> list[str]:
+    """Lock names, one per thing a responder guards: ACCOUNT/user/NAME or ACCOUNT/role/NAME for a principal (and its
+    credentials), ACCOUNT/setting/REGION/NAME for an account-region setting, ACCOUNT/resource/ARN for a resource."""
+    return list(dict.fromkeys(f"{account_id}/{t.lock}" for t in targets))
 
 
 def run_lock(run_id: str) -> str:
@@ -89,5 +91,5 @@ def run_lock(run_id: str) -> str:
     return f"run/{run_id}"
 
 
-def hold_targets(locks: LockSet, ctx: ActionContext, targets: list[Target]) -> None:
+def hold_targets(locks: LockSet, ctx: ActionContext, targets: list[ChangeTarget]) -> None:
     locks.hold(lock_names(ctx.account_id, targets))

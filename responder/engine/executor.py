@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from responder.actions.base import Action, ActionContext, ActionParams, Applied, StepPlan, Target
+from responder.actions.base import Action, ActionContext, ActionParams, Applied, StepPlan
 from responder.actions.registry import get_action
+from responder.actions.targets import ChangeTarget, target_to_journal
 from responder.aws.clients import error_code
 from responder.clock import since_start
 from responder.engine import events as j
@@ -37,7 +38,7 @@ from responder.playbook.refs import resolve
 # IAM is eventually consistent: a read right after a write may show the old state for a few seconds.
 VERIFY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 
-Hold = Callable[[list[Target]], None]  # takes the locks a step's targets need, or raises TargetBusy
+Hold = Callable[[list[ChangeTarget]], None]  # takes the locks a step's targets need, or raises TargetBusy
 
 
 class StepError(Exception):
@@ -142,7 +143,7 @@ class Executor:
         if bound is not None and bound[0].mutating:
             ahead.start(node.step, *bound)
 
-    def lock(self, targets: list[Target]) -> None:
+    def lock(self, targets: list[ChangeTarget]) -> None:
         if self.hold is not None:
             self.hold(targets)
 
@@ -243,6 +244,7 @@ class Executor:
             notes=plan.notes,
             outputs=plan.outputs,
             reversible=action.reversible,
+            **_journaled_targets(action, params),
         )
 
     def _apply_step(
@@ -280,6 +282,7 @@ class Executor:
             params=params.model_dump(mode="json"),
             snapshot=action.journaled_snapshot(snapshot),
             changes=[c.model_dump(mode="json") for c in plan.changes],
+            **_journaled_targets(action, params),
         )
         applied = action.apply(self.ctx, params, snapshot, plan)
         actual = {} if applied.changes is None else {"changes": [c.model_dump(mode="json") for c in applied.changes]}
@@ -379,3 +382,11 @@ def _items(group: Step, value: Any) -> list[dict[str, Any]]:
 def reversible_action(action_name: str | None) -> bool:
     action = get_action(action_name or "")
     return bool(action and action.reversible)
+
+
+def _journaled_targets(action: Action[Any, Any], params: ActionParams) -> dict[str, Any]:
+    """What a mutating step changes, typed, in its planned and write-ahead records: the locks of a resume or rollback
+    and the report read it there (a journal written before targets were journaled is read through the params)."""
+    if not action.mutating:
+        return {}
+    return {"targets": [target_to_journal(t) for t in action.targets(params)]}

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from responder.actions.base import Target
-from responder.actions.registry import get_action
+from responder.actions.targets import ChangeTarget
 from responder.engine import events as j
 from responder.engine.claims import claims_of
 from responder.engine.context import lock_names, run_lock
@@ -16,6 +15,7 @@ from responder.engine.journal import Journal
 from responder.engine.locks import holder
 from responder.engine.run_state import RunState, load_run
 from responder.engine.runs import RunPaths
+from responder.engine.step_targets import step_targets
 from responder.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -63,13 +63,10 @@ def save_report(paths: RunPaths, status: str | None = None) -> tuple[RunState, d
 
 
 def lock_targets(state: RunState) -> list[str]:
-    """The principals this run changes, as lock names, from what each step's action declares."""
-    targets: list[Target] = []
+    """What this run changes, as lock names, from each step's journaled targets (or what its action declares)."""
+    targets: list[ChangeTarget] = []
     for step in state.steps.values():
-        action = get_action(step.action)
-        if action is None or not action.mutating or not step.params:
-            continue
-        targets += action().targets(action.Params.model_validate(step.params))
+        targets += step_targets(step)
     return lock_names(state.started.get("account_id"), targets)
 
 

@@ -39,7 +39,7 @@ def check_not_self(
         return
     identity = ctx.identity
     own = caller_principal(identity.arn)
-    if own is None or own not in {target.principal for target in action.targets(params)}:
+    if own is None or own not in {target.owner for target in action.targets(params)}:
         return
     if allow:
         journal.record(j.SELF_CHANGE_ALLOWED, step=step_id, action=action.name, principal=own, operator=identity.arn)

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from responder.actions.attack_stages import stages_reached
 from responder.engine import events as j
 from responder.engine.audit import audit_key, verify_chain
 from responder.engine.claims import Claims, claims_of
@@ -215,6 +216,8 @@ def evidence(state: RunState, paths: RunPaths, events: list[dict[str, Any]]) -> 
         "last_seen": times[-1] if times else None,
         "after_containment": [e for e in bearer if e.get("after_containment")],
         "rechecks": rechecks,
+        # The attack's stages these events reach (attack_stages' one table), each finding by event.
+        "stages": stages_reached(events),
         "queries": queries,
         "pictures": existing_pictures(paths.directory),
     }

@@ -164,7 +164,27 @@ def _what_remains(report: dict[str, Any]) -> str:
 
 
 def opening(report: dict[str, Any]) -> str:
-    return " ".join([_what_leaked(report), _contained(report), _what_it_did(report), _what_remains(report)])
+    parts = [_what_leaked(report), _contained(report), _what_it_did(report), _stages(report), _what_remains(report)]
+    return " ".join(p for p in parts if p)
+
+
+def _stages(report: dict[str, Any]) -> str:
+    """Which stages of an LLMjacking attack CloudTrail shows (the investigated events only)."""
+    evidence = report.get("evidence") or {}
+    stages = evidence.get("stages")
+    if not evidence.get("queries") or not stages:
+        return ""
+    counts = dict((name, n) for name, n in stages["counts"])
+    unmatched = f"{stages['unclassified']} event(s) read matched no stage"
+    if not stages["reached"] and not stages["attempted"]:
+        return f"No event read belongs to a stage of an LLMjacking attack ({unmatched})."
+    said = []
+    if stages["reached"]:
+        reached = ", ".join(f"**{s}** ({counts[s]})" for s in stages["reached"])
+        said.append(f"Attack stages reached: {reached}")
+    if stages["attempted"]:
+        said.append(f"attempted, every call refused: {', '.join(f'{s} ({counts[s]})' for s in stages['attempted'])}")
+    return f"{'; '.join(said)} (findings listed below; {unmatched})."
 
 
 def follow_ups(report: dict[str, Any]) -> list[str]:

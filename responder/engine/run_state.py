@@ -44,6 +44,8 @@ class StepState:
     undo_message: str | None = None
     reversible: bool = True
     unanswered: bool = False  # its last change was sent and no answer came (the connection broke): unknown
+    # What it changes, as journaled (target_to_journal); None in a journal written before targets were journaled.
+    targets: list[dict[str, Any]] | None = None
 
     @property
     def touched(self) -> bool:
@@ -125,6 +127,7 @@ def state_from_records(records: list[dict[str, Any]], warnings: list[str]) -> Ru
             step.notes = rec["notes"]
         if event in (PLANNED, APPLYING):
             step.params, step.changes = rec.get("params"), rec.get("changes", [])
+            step.targets = rec.get("targets", step.targets)
         if event == APPLYING and step.first_snapshot is None:
             step.first_snapshot = rec["snapshot"]
         if event == APPLIED:

@@ -20,7 +20,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from responder.actions.base import Action, ActionParams, Target
+from responder.actions.base import Action, ActionParams
+from responder.actions.targets import ChangeTarget
 from responder.engine.step_graph import overlap
 from responder.playbook.model import Step
 
@@ -39,7 +40,7 @@ class Node:
     changes: bool  # a mutating action, or a group holding one
     status: str = "waiting"  # waiting, running, done, failed
     bound: tuple[Action[Any, Any], ActionParams] | None = None
-    targets: list[Target] = field(default_factory=list)
+    targets: list[ChangeTarget] = field(default_factory=list)
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # records the main thread journals
     read_ahead: bool = False  # a change whose snapshot was offered to read before its inputs are final
     may_send: threading.Event = field(default_factory=threading.Event)
@@ -63,7 +64,7 @@ class Steps(Protocol):
 
     def read_ahead(self, node: Node) -> None: ...  # a waiting change may read its snapshot on known outputs
 
-    def lock(self, targets: list[Target]) -> None: ...
+    def lock(self, targets: list[ChangeTarget]) -> None: ...
 
     def flush(self, node: Node) -> None: ...  # journal what the main thread holds for the node
 
@@ -141,7 +142,14 @@ class Schedule:
         active: list[Node] = []  # earlier changes not finished
         while index < len(self.nodes) and len(self.running) + len(starting) < self.concurrency:
             node = self.nodes[index]
-            if self.applying and node.changes and node.status == "waiting" and not node.read_ahead:
+            # A deferred change (a foothold) reads nothing before containment is done: not even ahead.
+            if (
+                self.applying
+                and node.changes
+                and not node.deferred
+                and node.status == "waiting"
+                and not node.read_ahead
+            ):
                 node.read_ahead = True  # offered once: its reads go out with those of the steps it waits for
                 if not node.step.is_group and not self._inputs_ready(node):
                     self.steps.read_ahead(node)

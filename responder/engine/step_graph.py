@@ -1,15 +1,15 @@
 """Which steps wait for which, read from the playbook's own `${steps.ID.OUTPUT}` references.
 
 A step waits for the steps it references; nothing else orders it, so independent reads and independent changes
-go out together. Two exceptions keep a run safe: changes to the same part of the same principal keep their
-playbook order (see `Target`), and a read that no change needs (what the key did) waits, in a run that applies,
-until every change is made: containment is never behind a read it does not use.
+go out together. Two exceptions keep a run safe: changes to the same thing (a part of one principal, one setting,
+one resource: `ChangeTarget.scope`) keep their playbook order, and a read that no change needs (what the key did)
+waits, in a run that applies, until every change is made: containment is never behind a read it does not use.
 """
 
 from __future__ import annotations
 
-from responder.actions.base import Target
 from responder.actions.registry import get_action
+from responder.actions.targets import ChangeTarget
 from responder.playbook.model import Playbook, Step
 from responder.playbook.refs import Ref, refs_in
 
@@ -38,8 +38,9 @@ def changes_something(step: Step) -> bool:
 
 
 def deferred_steps(playbook: Playbook) -> set[str]:
-    """Read-only steps whose outputs no change needs, even through other steps: in a run that applies, they run
-    after the last change (the investigation); in a dry run, with the rest."""
+    """Read-only steps whose outputs no change needs, even through other steps, and the changes made after
+    containment (footholds): in a run that applies, they run after the last other change; in a dry run, with the
+    rest."""
     needs = {step.id: depends_on(step) for step in playbook.steps}
     needed: set[str] = set()
     todo = [step.id for step in playbook.steps if changes_something(step)]
@@ -48,9 +49,17 @@ def deferred_steps(playbook: Playbook) -> set[str]:
             if dep not in needed:
                 needed.add(dep)
                 todo.append(dep)
-    return {s.id for s in playbook.steps if not changes_something(s) and s.id not in needed}
+    reads = {s.id for s in playbook.steps if not changes_something(s) and s.id not in needed}
+    return reads | {s.id for s in playbook.steps if _after_containment(s)}
 
 
-def overlap(mine: list[Target], theirs: list[Target]) -> bool:
-    """Two steps change the same part of one principal: the later waits for the earlier."""
-    return bool(set(mine) & set(theirs))
+def _after_containment(step: Step) -> bool:
+    """A change that undoes an attacker's foothold: it waits, like the investigation, for every containment change."""
+    action = get_action(step.action or "")
+    return bool(action and action.mutating and action.after_containment)
+
+
+def overlap(mine: list[ChangeTarget], theirs: list[ChangeTarget]) -> bool:
+    """Two steps change the same thing (one part of a principal, one setting, one resource): the later waits for
+    the earlier. A credential's scope is its owner's part, so one key waits for a change to all the owner's keys."""
+    return bool({t.scope for t in mine} & {t.scope for t in theirs})

@@ -9,6 +9,7 @@ import pytest
 
 from responder.actions.base import Action, ActionParams, ActionSnapshot
 from responder.actions.registry import all_actions
+from responder.actions.targets import TARGET_KINDS
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
 
@@ -50,15 +51,17 @@ def _example(annotation: Any) -> Any:
 
 
 @pytest.mark.parametrize("name", sorted(n for n, a in ACTIONS.items() if a.mutating))
-def test_a_mutating_action_names_the_principals_it_changes(name: str) -> None:
+def test_a_mutating_action_names_what_it_changes(name: str) -> None:
     """Locks and the order of steps ask the action, never guess from parameter names."""
     action = ACTIONS[name]
     fields = {f: _example(info.annotation) for f, info in action.Params.model_fields.items() if info.is_required()}
     params = action.Params.model_construct(**fields)
     targets = action().targets(params)
     assert targets, f"{name} declares no target"
-    assert all(t.principal.split("/")[0] in ("user", "role") and t.principal.split("/")[1] for t in targets)
-    assert all(t.part for t in targets)
+    assert all(type(t) in TARGET_KINDS.values() for t in targets), targets  # one of the kinds the seam knows
+    assert all(t.lock and t.scope for t in targets)
+    owners = [t.owner for t in targets if t.owner is not None]
+    assert all(o.split("/")[0] in ("user", "role") and o.split("/")[1] for o in owners)
 
 
 @pytest.mark.parametrize("name", sorted(n for n, a in ACTIONS.items() if a.mutating))

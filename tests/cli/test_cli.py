@@ -87,7 +87,14 @@ def test_dry_run_json_is_one_object(account: Seeded, key_file: Path, tmp_path: P
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)  # exactly one object: json.loads fails on anything more
     assert out["status"] == "planned" and Path(out["report"]).is_file() and Path(out["audit_log"]).is_file()
-    assert [s["id"] for s in out["steps"]] == ["resolve", "deactivate", "deny-bearer-tokens", "delete", "investigate"]
+    assert [s["id"] for s in out["steps"]] == [
+        "resolve",
+        "deactivate",
+        "deny-bearer-tokens",
+        "delete",
+        "footholds",
+        "investigate",
+    ]
     assert {"id", "action", "status"} <= set(out["steps"][0])
     assert credential_status(iam, account.user_name, account.credential_id) == "Active"
 

@@ -63,6 +63,11 @@ JOURNALED_BEFORE: dict[str, dict[str, Any]] = {
         ]
     },
     "guardrails.render-policy": {},
+    # Typed from its first version (issue 20): the shape it journals.
+    "iam.deactivate-window-access-keys": {
+        "keys": [{"access_key_id": "AKIAEXAMPLE000000001", "status": "Active", "created": "2026-12-01T22:08:54+00:00"}],
+        "own_user": False,
+    },
     # A read (journaled in the step's record, not for undo), in the shape the resolve step returned before.
     "cloudtrail.resolve-short-term-key": {"kind": "role", "name": "chat-app", "notes": []},
     # Volatile (never journaled whole), but a dict of exactly this shape is what the investigation read before.

@@ -1,0 +1,114 @@
+"""The stages of an LLMjacking attack, as CloudTrail shows them: one table, read by the investigation and the report.
+
+Published LLMjacking reports (Sysdig, Permiso, Elastic's detection rules, BeyondTrust's Bedrock research, AWS's
+customer playbook framework) describe the same stages within minutes of a leak. Each row names the event source and
+the event name (a trailing `*` matches a prefix: `InvokeModel*`); the names are botocore's operation names, checked
+by tests/actions/test_attack_stages.py, except where the row says why it cannot be. Pure functions: no AWS call.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from responder.actions.cloudtrail_records import BEDROCK_SOURCE, MANTLE_SOURCE
+
+Stage = Literal["reconnaissance", "entitlement", "evasion", "persistence", "monetisation"]
+# In the order an attack goes through them: a later stage reached is the worse news.
+STAGES: tuple[Stage, ...] = ("reconnaissance", "entitlement", "evasion", "persistence", "monetisation")
+
+# CloudTrail's event sources (cloudtrail_records names Bedrock's two endpoints). Bedrock's control plane and its
+# runtime (InvokeModel, Converse) log under one source.
+BEDROCK, MANTLE = BEDROCK_SOURCE, MANTLE_SOURCE
+IAM = "iam.amazonaws.com"
+
+# (eventSource, eventName or prefix*) -> stage. The one place a stage is decided.
+STAGE_OF_EVENT: dict[tuple[str, str], Stage] = {
+    (BEDROCK, "ListFoundationModels"): "reconnaissance",
+    (BEDROCK, "GetFoundationModelAvailability"): "reconnaissance",
+    (BEDROCK, "GetModelInvocationLoggingConfiguration"): "reconnaissance",
+    (BEDROCK, "PutUseCaseForModelAccess"): "entitlement",
+    (BEDROCK, "CreateFoundationModelAgreement"): "entitlement",
+    # An IAM action with no API operation of its own (granting model access logs it): not in botocore's model.
+    (BEDROCK, "PutFoundationModelEntitlement"): "entitlement",
+    (BEDROCK, "DeleteModelInvocationLoggingConfiguration"): "evasion",
+    # Pointing the logs elsewhere (GuardDuty: DefenseEvasion:IAMUser/BedrockLoggingDisabled covers the deletion).
+    (BEDROCK, "PutModelInvocationLoggingConfiguration"): "evasion",
+    (IAM, "CreateAccessKey"): "persistence",
+    (IAM, "CreateServiceSpecificCredential"): "persistence",
+    (IAM, "CreateLoginProfile"): "persistence",
+    (IAM, "UpdateLoginProfile"): "persistence",
+    (IAM, "UpdateAssumeRolePolicy"): "persistence",
+    (IAM, "AttachUserPolicy"): "persistence",
+    (IAM, "PutUserPolicy"): "persistence",
+    (IAM, "AttachRolePolicy"): "persistence",
+    (IAM, "PutRolePolicy"): "persistence",
+    (IAM, "AddUserToGroup"): "persistence",
+    (BEDROCK, "InvokeModel*"): "monetisation",
+    (BEDROCK, "Converse*"): "monetisation",
+    (BEDROCK, "StartAsyncInvoke"): "monetisation",
+    (BEDROCK, "CreateModelInvocationJob"): "monetisation",
+    (BEDROCK, "CreateModelCustomizationJob"): "monetisation",
+    (BEDROCK, "CreateProvisionedModelThroughput"): "monetisation",
+    # Mantle has no botocore model; its inference is a CloudTrail data event (FACTS.md): seen only from a trail.
+    (MANTLE, "CreateInference"): "monetisation",
+}
+
+# IAM requestParameters that name the user or role a call changes.
+_NAMED_BY = {"user": ("userName",), "role": ("roleName",)}
+
+
+def stage_of(source: Any, name: Any) -> Stage | None:
+    """The stage an event (by its eventSource and eventName) belongs to, or None: counted, not hidden."""
+    source, name = str(source), str(name)
+    exact = STAGE_OF_EVENT.get((source, name))
+    if exact is not None:
+        return exact
+    for (row_source, row_name), stage in STAGE_OF_EVENT.items():
+        if row_source == source and row_name.endswith("*") and name.startswith(row_name[:-1]):
+            return stage
+    return None
+
+
+def names_principal(record: dict[str, Any], kind: str, name: str) -> bool:
+    """An IAM call that changes the user or role: done TO the principal, by whoever held other credentials."""
+    parameters = record.get("requestParameters")
+    if record.get("eventSource") != IAM or not isinstance(parameters, dict):
+        return False
+    return any(parameters.get(field) == name for field in _NAMED_BY.get(kind, ()))
+
+
+def stages_reached(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stages the events (events.jsonl lines: source, name, time, region, source IP, actor) reach or only
+    attempt, in attack order; each finding by event; and how many events matched no stage."""
+    findings: list[dict[str, Any]] = []
+    unclassified = 0
+    for event in events:
+        stage = stage_of(event.get("source"), event.get("name"))
+        if stage is None:
+            unclassified += 1
+            continue
+        findings.append(
+            {
+                "stage": stage,
+                "event_id": event.get("event_id"),
+                "time": event.get("time"),
+                "region": event.get("region"),
+                "source_ip": event.get("source_ip"),
+                "source": event.get("source"),
+                "name": event.get("name"),
+                "actor": event.get("actor"),
+                "error_code": event.get("error_code"),
+            }
+        )
+    findings.sort(key=lambda f: (STAGES.index(f["stage"]), str(f["time"]), str(f["event_id"])))
+    # A stage is reached by a call AWS carried out; one whose every call AWS refused (an error code) was attempted.
+    reached = [s for s in STAGES if any(f["stage"] == s and not f["error_code"] for f in findings)]
+    attempted = [s for s in STAGES if s not in reached and any(f["stage"] == s for f in findings)]
+    counts = [[s, sum(1 for f in findings if f["stage"] == s)] for s in STAGES if s in reached or s in attempted]
+    return {
+        "reached": reached,
+        "attempted": attempted,
+        "counts": counts,
+        "findings": findings,
+        "unclassified": unclassified,
+    }
