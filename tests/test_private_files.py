@@ -4,6 +4,7 @@ can read gets a `chmod 600` note; a bare secret pasted into a -p value is never 
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,15 @@ def test_a_key_file_others_can_read_gets_a_chmod_note(account: Seeded, tmp_path:
     assert f"can be read by group or others (mode 644): `chmod 600 {key_file}`" in result.stderr
     key_file.chmod(0o600)
     assert "chmod" not in runner.invoke(app, ["identify", str(key_file), "--offline"]).stderr
+
+
+def test_the_chmod_note_quotes_a_path_a_shell_would_run(account: Seeded, tmp_path: Path) -> None:
+    key_file = tmp_path / "my key $(touch pwned).txt"
+    key_file.write_text(account.key)
+    key_file.chmod(0o644)
+    result = runner.invoke(app, ["identify", str(key_file), "--offline"])
+    assert result.exit_code == 0, result.output
+    assert f"`chmod 600 {shlex.quote(str(key_file))}`" in result.stderr
 
 
 @pytest.mark.parametrize("name", ["user_name", "max_events", "regions", "credential_id"])

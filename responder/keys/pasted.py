@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -50,7 +51,8 @@ def read_key_file(path: str) -> str:
     if path != "-" and readable_by_others(Path(path)):  # a live secret on disk: said, not refused
         mode = Path(path).stat().st_mode & 0o777
         warnings.warn(
-            KeyNotice(f"{path} can be read by group or others (mode {mode:03o}): `chmod 600 {path}`"), stacklevel=2
+            KeyNotice(f"{path} can be read by group or others (mode {mode:03o}): `chmod 600 {shlex.quote(path)}`"),
+            stacklevel=2,
         )
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
