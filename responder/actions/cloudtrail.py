@@ -23,7 +23,7 @@ from responder.actions.cloudtrail_records import (
 from responder.actions.iam_principals import ROLE_NAME, USER_NAME
 from responder.actions.reads import together
 from responder.actions.registry import register
-from responder.actions.states import Chain, Path, StatesStep, choose, failing, passing, single, states_form
+from responder.actions.states import Chain, Path, StatesStep, choose, failing, left_to_local_run, passing, states_form
 from responder.aws.clients import ClientError, error_code
 from responder.errors import UserError
 from responder.keys import ShortTermKey, family_named
@@ -423,15 +423,7 @@ INVESTIGATION_ELSEWHERE = (
 
 
 def _investigation_elsewhere(step: StatesStep) -> Chain:
-    return single(
-        step.name("left to the local run"),
-        {
-            "Type": "Pass",
-            "Comment": INVESTIGATION_ELSEWHERE,
-            "Result": {"skipped": INVESTIGATION_ELSEWHERE},
-            "ResultPath": step.result_path,
-        },
-    )
+    return left_to_local_run(step, INVESTIGATION_ELSEWHERE)
 
 
 states_form(ResolveShortTermKey)(_principal_from_input)

@@ -30,7 +30,7 @@ from responder.actions.base import (
 )
 from responder.actions.iam_principals import USER_NAME
 from responder.actions.registry import register
-from responder.actions.states import Chain, StatesStep, nothing, single, states_form
+from responder.actions.states import Chain, StatesStep, left_to_local_run, nothing, states_form
 from responder.aws.clients import request_id
 
 
@@ -183,15 +183,7 @@ FOOTHOLDS_ELSEWHERE = (
 
 
 def _footholds_elsewhere(step: StatesStep) -> Chain:
-    return single(
-        step.name("left to the local run"),
-        {
-            "Type": "Pass",
-            "Comment": FOOTHOLDS_ELSEWHERE,
-            "Result": {"skipped": FOOTHOLDS_ELSEWHERE},
-            "ResultPath": step.result_path,
-        },
-    )
+    return left_to_local_run(step, FOOTHOLDS_ELSEWHERE)
 
 
 def _nothing_to_undo(step: StatesStep) -> Chain:

@@ -233,6 +233,15 @@ class StatesStep:
 StatesForm = Callable[[StatesStep], Chain]
 
 
+def left_to_local_run(step: StatesStep, why: str) -> Chain:
+    """A step the machine does not take: a Pass saying why, in its comment and in the step's result, so the
+    execution's history and the report both carry it."""
+    return single(
+        step.name("left to the local run"),
+        {"Type": "Pass", "Comment": why, "Result": {"skipped": why}, "ResultPath": step.result_path},
+    )
+
+
 @dataclass(frozen=True)
 class Forms:
     apply: StatesForm
