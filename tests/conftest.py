@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 
-from responder.aws.clients import AwsOptions, Clients
 from responder.engine.context import Settings
 from responder.redaction import SECRETS
 from responder.sandbox.emulator import install
 from responder.sandbox.seed import Seeded, SeededShortTerm, seed_incident, seed_short_term_incident
-from tests.factories import ACCOUNT, Requests
+from tests.factories import ACCOUNT, Requests, watched_settings
 
 
 @pytest.fixture(autouse=True)
@@ -62,17 +61,7 @@ def requests() -> Requests:
 
 @pytest.fixture
 def settings(tmp_path: Path, requests: Requests) -> Settings:
-    def open_clients(options: AwsOptions, read_only: bool) -> Clients:
-        clients = Clients(options, read_only)
-        clients.on_request(requests.handler)
-        return clients
-
-    return Settings(
-        runs_dir=tmp_path / "runs",
-        aws=AwsOptions(region="us-east-1"),
-        open_clients=open_clients,
-        verify_delays=(0.0, 0.0),
-    )
+    return watched_settings(tmp_path, requests.handler)
 
 
 @pytest.fixture

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from responder.actions.base import ActionContext
 from responder.aws.clients import AwsOptions, Clients, is_read_only
+from responder.engine.context import Settings
 from responder.sandbox.server import DEFAULT_ACCOUNT
 from responder.sandbox.service_credentials import create_credential
 
@@ -152,3 +154,19 @@ def moto_http_server() -> Iterator[str]:
         server.stop()
         werkzeug.setLevel(level)
         _internal.moto_api_backend.reset()
+
+
+def watched_settings(tmp_path: Path, handler: Callable[..., None]) -> Settings:
+    """Settings for an in-process run whose every AWS request `handler` sees before it is sent."""
+
+    def open_clients(options: AwsOptions, read_only: bool) -> Clients:
+        clients = Clients(options, read_only)
+        clients.on_request(handler)
+        return clients
+
+    return Settings(
+        runs_dir=tmp_path / "runs",
+        aws=AwsOptions(region="us-east-1"),
+        open_clients=open_clients,
+        verify_delays=(0.0, 0.0),
+    )

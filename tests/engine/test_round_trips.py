@@ -22,7 +22,7 @@ from responder.engine.operations import start_run
 from responder.engine.read_ahead import ReadAhead
 from responder.playbook.model import Step
 from responder.sandbox.seed import Seeded, SeededShortTerm
-from tests.factories import ACCOUNT, action_context
+from tests.factories import ACCOUNT, action_context, watched_settings
 
 ROUND_SECONDS = 5.0  # far more than any round needs in process; a request that never comes costs this once
 
@@ -65,17 +65,7 @@ class Rounds:
 
 
 def _settings(tmp_path: Path, rounds: Rounds) -> Settings:
-    def open_clients(options: AwsOptions, read_only: bool) -> Clients:
-        clients = Clients(options, read_only)
-        clients.on_request(rounds.handler)
-        return clients
-
-    return Settings(
-        runs_dir=tmp_path / "runs",
-        aws=AwsOptions(region="us-east-1"),
-        open_clients=open_clients,
-        verify_delays=(0.0, 0.0),
-    )
+    return watched_settings(tmp_path, rounds.handler)
 
 
 def test_a_long_term_key_is_contained_in_two_round_trips(account: Seeded, tmp_path: Path) -> None:
