@@ -10,6 +10,7 @@ from pydantic import Field
 from responder.actions.base import Action, ActionContext, ActionParams, ActionSnapshot, StepPlan
 from responder.actions.iam_credentials import BEDROCK, remember_listing
 from responder.actions.key_inventory import FILTER_PATTERN, SweepFilter, list_every_family, sweep
+from responder.actions.named_keys import KEYS_PATTERN, parse_named_keys, select_named
 from responder.actions.registry import register
 from responder.actions.states import Chain, Path, StatesStep, choose, failing, passing, states_form
 from responder.errors import UserError
@@ -18,6 +19,8 @@ from responder.keys import FAMILIES
 
 class SelectParams(ActionParams):
     filter: str = Field(pattern=rf"^({FILTER_PATTERN})$")
+    # Only these keys, by family and alias (an alert's keys: `run contain-bedrock-keys --from FORMAT FILE`).
+    keys: str = Field(default="", pattern=rf"^{KEYS_PATTERN}$")
 
 
 class SelectedKey(ActionSnapshot):
@@ -49,6 +52,8 @@ class SelectedKey(ActionSnapshot):
 
 class SelectedKeys(ActionSnapshot):
     keys: list[SelectedKey]
+    # A named key (-p keys=) not selected here, and why: another account's, or no credential lists its alias.
+    not_selected: list[str] = Field(default_factory=list, exclude_if=lambda value: not value)
 
 
 @register
@@ -64,10 +69,15 @@ class SelectBedrockKeys(Action[SelectParams, SelectedKeys]):
 
     def snapshot(self, ctx: ActionContext, params: SelectParams) -> SelectedKeys:
         selected = SweepFilter.parse(params.filter)
+        named = parse_named_keys(params.keys) if params.keys else None
         listed = list_every_family(ctx.clients.iam, selected)
         for service_name, creds in listed.items():
             remember_listing(ctx, creds, service_name)  # the snapshot of every key's deactivation: no read per key
         every = [cred for creds in listed.values() for cred in creds]
+        not_selected: list[str] = []
+        if named is not None:
+            chosen = select_named(named, every, ctx.account_id)
+            every, not_selected = chosen.listing, chosen.notes
         findings = sweep(
             ctx.clients.iam, selected, selected.older_than_days, ctx.account_id, flag_owners=False, listing=every
         )
@@ -86,16 +96,18 @@ class SelectBedrockKeys(Action[SelectParams, SelectedKeys]):
                     deny_policy_name=FAMILIES[f.family].deny_policy_name,
                 )
                 for f in findings
-            ]
+            ],
+            not_selected=not_selected,
         )
 
     def plan(self, ctx: ActionContext, params: SelectParams, snapshot: SelectedKeys) -> StepPlan:
         keys = [k.item() for k in snapshot.keys]  # a group's items are plain values
         owners = len({k.user_name for k in snapshot.keys})
-        note = f"filter {params.filter!r} selects {len(keys)} key(s) of {owners} user(s)"
+        named = f" of the {len(parse_named_keys(params.keys))} key(s) named" if params.keys else ""
+        note = f"filter {params.filter!r} selects {len(keys)} key(s){named} of {owners} user(s)"
         if not keys:
             note += ": nothing to contain"
-        return StepPlan(outputs={"keys": keys, "count": len(keys)}, notes=[note])
+        return StepPlan(outputs={"keys": keys, "count": len(keys)}, notes=[note, *snapshot.not_selected])
 
 
 # How this action runs on AWS Step Functions: the filter is fixed when the machine is exported and compiled into
@@ -133,6 +145,10 @@ def select_rule(text: str) -> dict[str, Any] | None:
 def _select_states(step: StatesStep) -> Chain:
     if isinstance(step.arg("filter"), Path):
         raise UserError("the key filter is fixed when the machine is written: give it, e.g. -p filter=no-expiry")
+    if isinstance(step.args.get("keys"), str) and step.args["keys"]:  # an input path: the machine reads no keys
+        raise UserError(
+            "keys named by alias (an alert's) are contained by `responder run`; a machine selects by filter"
+        )
     rule = select_rule(step.arg("filter"))
     listing = step.task(
         "list every Bedrock key of the account",

@@ -46,6 +46,7 @@ from responder.errors import EXIT_STEP_FAILED, UserError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from responder.engine.alerts import KeysToRun
     from responder.engine.anchor import Anchor
     from responder.engine.context import Settings
     from responder.engine.notify import Webhook
@@ -312,10 +313,17 @@ def run(
             raise UserError("give the key once: --from FORMAT FILE or --key-file, not both")
         key_text = read_key_file(key_file) if key_file is not None else None
         alert = None
+        many: KeysToRun | None = None
         if from_format is not None or key_fingerprint is not None:
-            key_text, alert = _key_from_alert(from_format, alert_file, repo, key_fingerprint)
+            if _takes_many_keys(playbook):
+                many = _keys_from_alert(from_format, alert_file, repo, key_fingerprint)
+                alert = many.origin
+            else:
+                key_text, alert = _key_from_alert(from_format, alert_file, repo, key_fingerprint)
         hooks = _webhooks(notify_urls)
         given = parse_assignments(param or [])
+        if many is not None:
+            _many_keys_params(given, many, fanned_out=accounts is not None or org or bool(ou))
         if regions is not None:
             if "regions" in given:
                 raise UserError("give the regions once: --regions or -p regions=, not both")
@@ -329,7 +337,8 @@ def run(
             )
             fan_out = (targets, role_name, concurrency)
             to = _anchor_to(anchor, settings)
-            outcome = _fan_out(playbook, given, key_file or alert_file, save_plan, dry_run, yes, fan_out, settings)
+            one_key = key_file or (alert_file if many is None else None)  # a many-key alert goes by -p keys=
+            outcome = _fan_out(playbook, given, one_key, save_plan, dry_run, yes, fan_out, settings)
             _finish(outcome, output, query, then, to, hooks)
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise UserError(f"--concurrency {concurrency}: give 1 to {MAX_CONCURRENCY}")
@@ -365,6 +374,36 @@ def _webhooks(urls: list[str] | None) -> list[Webhook]:
     from responder.engine.notify import webhooks
 
     return webhooks(urls)
+
+
+def _takes_many_keys(playbook: str) -> bool:
+    """A playbook that contains many keys, named by -p keys= (contain-bedrock-keys), rather than one --key-file key."""
+    from responder.playbook.checks import find_playbook, load_playbook
+
+    book = load_playbook(find_playbook(playbook))
+    return book.key is None and "keys" in book.parameters
+
+
+def _keys_from_alert(from_format: str | None, alert_file: str | None, repo: Path, fingerprint: str | None) -> KeysToRun:
+    from responder.engine.alerts import AlertFile, keys_to_run
+
+    if from_format is None or alert_file is None:
+        raise UserError("--from FORMAT needs the alert file (--from FORMAT FILE), and --key needs --from")
+    return keys_to_run(AlertFile(from_format, alert_file, repo), fingerprint)
+
+
+def _many_keys_params(given: dict[str, str], many: KeysToRun, fanned_out: bool) -> None:
+    """The alert's keys as -p keys= (and filter=all unless given); keys of several accounts need the fan-out."""
+    if "keys" in given:
+        raise UserError("give the keys once: --from FORMAT FILE or -p keys=, not both")
+    if len(many.accounts) > 1 and not fanned_out:
+        raise UserError(
+            f"the alert holds keys of {len(many.accounts)} accounts ({', '.join(many.accounts)}): contain them in "
+            f"one fan-out, a run per account: printf '%s\\n' {' '.join(many.accounts)} > alert-accounts.txt && "
+            f"{many.command} --accounts alert-accounts.txt --dry-run (or --org)"
+        )
+    given["keys"] = many.keys
+    given.setdefault("filter", "all")
 
 
 def _key_from_alert(
