@@ -17,7 +17,6 @@ from responder.engine.identify import find_owner, offline_facts
 from responder.errors import UserError
 from responder.keys import LongTermKey, ShortTermKey, playbook_for
 
-
 MANY_KEYS_PLAYBOOK = "contain-bedrock-keys"  # one group per key, every family's long-term keys
 
 
