@@ -36,6 +36,13 @@ NOT_BEFORE_CONTAINMENT = (
     "responder.engine.timeline_files",
     "responder.engine.investigation",
     "responder.engine.identify",
+    "responder.engine.notify",  # a run tells people after it ends, and only when asked to
+    "responder.engine.notify_apprise",
+    "responder.engine.notify_jira",
+    "responder.engine.notify_http",
+    "responder.engine.alerts",  # alert files are read only by `run --from`
+    "responder.alerts",
+    "apprise",
     "responder.export",
     "responder.fanout",
     "responder.sandbox",

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from responder.engine.alerts import KeysToRun
     from responder.engine.anchor import Anchor
     from responder.engine.context import Settings
-    from responder.engine.notify import Webhook
+    from responder.engine.notify import Channel
     from responder.engine.outcome import Outcome
     from responder.engine.run_state import RunState
 
@@ -93,7 +93,7 @@ def _finish(
     query: str | None,
     then: str | None = None,
     anchor: Anchored | None = None,
-    hooks: Sequence[Webhook] = (),
+    hooks: Sequence[Channel] = (),
 ) -> None:
     """The outcome, as JSON or for people; `then`: the command that applies what a dry run planned; `anchor`: where
     to anchor the chain's head; `hooks`: the webhooks to tell (both after the run: they never delay containment,
@@ -112,6 +112,10 @@ def _finish(
 
         deliveries = notify(outcome, hooks)
         shown["notifications"] = [asdict(d) for d in deliveries]
+        if not outcome.report.get("fanout"):
+            from responder.engine.outcome import save_report
+
+            save_report(outcome.paths)  # the report names who was told, and who could not be
 
     def text() -> None:
         outcome_text(outcome, then)
@@ -289,7 +293,9 @@ def run(
             "--notify",
             envvar="RESPONDER_NOTIFY",
             metavar="URL",
-            help="Post the outcome as JSON to this webhook when the run ends (https; repeatable).",
+            help="Tell the outcome when the run ends: an https JSON webhook, an Apprise URL (slack://, msteams://, "
+            "pagerduty://, mailtos://, ...; the notify extra) or `jira` (JIRA_* environment); repeatable. Default: "
+            "RESPONDER_NOTIFY, else the lines of ~/.config/responder/notify.",
         ),
     ] = None,
 ) -> None:
@@ -368,7 +374,9 @@ def run(
         _finish(outcome, output, query, then, to, hooks)
 
 
-def _webhooks(urls: list[str] | None) -> list[Webhook]:
+def _webhooks(urls: list[str] | None) -> list[Channel]:
+    """--notify (or RESPONDER_NOTIFY); else the notify config file, when there is one."""
+    urls = urls or _configured_urls()
     if not urls:
         return []
     from responder.engine.notify import webhooks
@@ -404,6 +412,33 @@ def _many_keys_params(given: dict[str, str], many: KeysToRun, fanned_out: bool) 
         )
     given["keys"] = many.keys
     given.setdefault("filter", "all")
+
+
+NOTIFY_CONFIG = "RESPONDER_NOTIFY_CONFIG"  # the notify file's path, instead of ~/.config/responder/notify
+
+
+def _configured_urls() -> list[str]:
+    """The notify file's lines (# comments, blank lines ignored): URLs hold tokens, so a file others may read is
+    refused, as ssh refuses a private key others may read. Read here, without importing anything: a run that
+    notifies no one loads nothing of notifications before its first request."""
+    import os
+
+    named = os.environ.get(NOTIFY_CONFIG)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    path = Path(named) if named else Path(base) / "responder" / "notify"
+    try:
+        if path.stat().st_mode & 0o077:
+            raise UserError(
+                f"{path}: others may read it, and it holds webhook tokens: chmod 600 {shlex.quote(str(path))}"
+            )
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if named:
+            raise UserError(f"{NOTIFY_CONFIG}={named}: no such file") from None
+        return []
+    except (OSError, UnicodeDecodeError):
+        raise UserError(f"{path}: cannot be read as text") from None
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
 def _key_from_alert(

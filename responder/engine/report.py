@@ -20,6 +20,7 @@ from responder.engine.evidence import (
     lake_query,
     write_events,
 )
+from responder.engine.notify_record import recorded_deliveries
 from responder.engine.report_markdown import containment_line, render_markdown
 from responder.engine.report_words import skip_reason
 from responder.engine.run_state import RunState
@@ -158,6 +159,7 @@ def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str,
         "warnings": state.warnings,
         "contained_at": moment.isoformat() if moment else None,
         "alert": exposure(started.get("alert"), moment),
+        "notifications": recorded_deliveries(paths.directory) if paths is not None else [],
         "principal": principal(state),
         "evidence": evidence(state, paths, events if events is not None else collect_events(state, moment))
         if paths is not None
