@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from responder.engine.anchor import Anchor
     from responder.engine.context import Settings
     from responder.engine.notify import Channel
+    from responder.engine.notify_contained import ContainmentNotice
     from responder.engine.outcome import Outcome
     from responder.engine.run_state import RunState
 
@@ -94,6 +95,7 @@ def _finish(
     then: str | None = None,
     anchor: Anchored | None = None,
     hooks: Sequence[Channel] = (),
+    notice: ContainmentNotice | None = None,
 ) -> None:
     """The outcome, as JSON or for people; `then`: the command that applies what a dry run planned; `anchor`: where
     to anchor the chain's head; `hooks`: the webhooks to tell (both after the run: they never delay containment,
@@ -110,8 +112,12 @@ def _finish(
 
         from responder.engine.notify import notify
 
-        deliveries = notify(outcome, hooks)
-        shown["notifications"] = [asdict(d) for d in deliveries]
+        contained = notice.record(outcome.paths.directory) if notice is not None else []
+        ended = notify(outcome, hooks)
+        deliveries = contained + ended
+        shown["notifications"] = [{"moment": "contained", **asdict(d)} for d in contained] + [
+            {"moment": "run ended", **asdict(d)} for d in ended
+        ]
         if not outcome.report.get("fanout"):
             from responder.engine.outcome import save_report
 
@@ -357,6 +363,12 @@ def run(
         )
         confirm = None if (yes or dry_run) else _confirm
         to = _anchor_to(anchor, settings)
+        notice = None
+        if hooks:  # told the moment containment holds, as well as at the end
+            from responder.engine.notify_contained import ContainmentNotice
+
+            notice = ContainmentNotice(hooks)
+            settings = dataclasses.replace(settings, listeners=[*settings.listeners, notice])
         outcome = start_run(
             playbook,
             given,
@@ -371,7 +383,7 @@ def run(
         if save_plan is not None and output == "text":
             say(f"plan saved to {save_plan}: review it, then `responder apply {shlex.quote(str(save_plan))}`")
             then = None
-        _finish(outcome, output, query, then, to, hooks)
+        _finish(outcome, output, query, then, to, hooks, notice)
 
 
 def _webhooks(urls: list[str] | None) -> list[Channel]:

@@ -87,7 +87,8 @@ def text_of(body: dict[str, Any]) -> str:
     key = body.get("key") or {}
     lines = [
         str(body.get("opening") or ""),
-        f"Run: {body['run_id']} ({body.get('playbook')}), status {body['status']}, exit code {body['exit_code']}",
+        f"Run: {body['run_id']} ({body.get('playbook')}), status {body['status']}"
+        + ("" if body.get("exit_code") is None else f", exit code {body['exit_code']}"),
     ]
     if body.get("moment") == "contained":
         lines.append("Containment holds; the run goes on (what the key did).")

@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from responder.engine.notify_apprise import text_of
@@ -41,6 +41,7 @@ class JiraChannel:
     issue: str | None = None  # the issue to comment on, or the one made by a first attempt
     issue_type: str = "Task"
     done: set[str] = field(default_factory=set)  # "issue" or "comment", "attachment": not sent twice
+    attaches_report: ClassVar[bool] = True  # told once, when the run ends and its report is written
 
     @property
     def host(self) -> str:

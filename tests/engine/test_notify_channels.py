@@ -102,9 +102,10 @@ def test_apprise_and_jira_are_told_retried_named_in_the_report_and_leak_nothing(
     done = run(account, tmp_path, "--notify", f"json://{chat.base}/notify/T0KEN", "--notify", "jira", env=env)
     assert done.exit_code == 0, done.stdout + done.stderr
     shown = json.loads(done.stdout)
-    assert [(d["host"], d["delivered"], d["attempts"]) for d in shown["notifications"]] == [
-        ("json (apprise)", True, 2),
-        ("jira 127.0.0.1", True, 2),
+    assert [(d["moment"], d["host"], d["delivered"], d["attempts"]) for d in shown["notifications"]] == [
+        ("contained", "json (apprise)", True, 2),  # the ticket waits for the report: told once, at the end
+        ("run ended", "json (apprise)", True, 1),
+        ("run ended", "jira 127.0.0.1", True, 2),
     ]
     # Apprise's own JSON payload (its documented keys), with the run's words.
     sent = json.loads(chat.received[-1]["body"])
@@ -123,7 +124,8 @@ def test_apprise_and_jira_are_told_retried_named_in_the_report_and_leak_nothing(
     assert attached["headers"]["Authorization"].startswith("Basic ")
     # The report names both deliveries.
     report_md = Path(shown["report"]).read_text()
-    assert "| Notifications | json (apprise): told (run ended); jira 127.0.0.1: told (run ended) |" in report_md
+    told = "json (apprise): told (contained); json (apprise): told (run ended); jira 127.0.0.1: told (run ended)"
+    assert f"| Notifications | {told} |" in report_md
     assert credential_status(iam, account.user_name, account.credential_id) == "Inactive"
     everything = done.stdout + done.stderr + everything_written(tmp_path / "runs")
     everything += json.dumps([r["body"].decode() for r in chat.received + jira.received])
@@ -196,7 +198,7 @@ def test_urls_from_the_notify_file_and_a_file_others_may_read_is_refused(
     config.chmod(0o600)
     done = run(account, tmp_path, env={"RESPONDER_NOTIFY_CONFIG": str(config)})
     assert done.exit_code == 0, done.stdout + done.stderr
-    assert [d["delivered"] for d in json.loads(done.stdout)["notifications"]] == [True]
+    assert [d["delivered"] for d in json.loads(done.stdout)["notifications"]] == [True, True]
 
 
 def test_a_jira_retry_after_the_issue_was_made_only_attaches(jira: Service, tmp_path: Path) -> None:
