@@ -28,7 +28,7 @@ from responder.engine.journal import Journal, JournalNotStarted
 from responder.engine.own_session import check_not_self
 from responder.engine.read_ahead import ReadAhead
 from responder.engine.run_state import RunState
-from responder.engine.scheduler import Cancelled, Node, Schedule
+from responder.engine.scheduler import Node, Schedule
 from responder.engine.skip_words import condition_words
 from responder.engine.step_graph import changes_something, deferred_steps, depends_on
 from responder.errors import JournalUnwritable, ResponderError, UserError
@@ -210,7 +210,7 @@ class Executor:
     def _failures_journaled(self, node: Node) -> Iterator[None]:
         try:
             yield
-        except (UserError, JournalNotStarted, JournalUnwritable, Cancelled):
+        except (UserError, JournalNotStarted, JournalUnwritable):
             raise
         except Exception as exc:
             description = describe_failure(exc, type(node.bound[0]) if node.bound else None)
@@ -273,7 +273,6 @@ class Executor:
         if plan.noop:
             self.journal.record(j.UNCHANGED, **common, milestone=action.milestone, stops=action.stops)
             return None
-        node.wait_to_send()  # an earlier change to this principal must be answered first
         # Write-ahead: once this record is on disk, rollback knows what to restore even if we die mid-call.
         self.touched = True
         self.journal.record(
