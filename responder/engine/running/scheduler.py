@@ -9,7 +9,7 @@
   stops every step that was not already due; the ones in flight finish and are journaled.
 - Before the run's first change, every principal its ready changes touch is locked at once.
 - A change still waiting for its inputs is offered once to read its snapshot ahead, on the outputs the steps it
-  waits for know before asking AWS (`engine.read_ahead`): it still sends only once they are done.
+  waits for know before asking AWS (`read_ahead`): it still sends only once they are done.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol
 
 from responder.actions.base import Action, ActionParams
 from responder.actions.targets import ChangeTarget
-from responder.engine.step_graph import overlap
+from responder.engine.running.step_graph import overlap
 from responder.playbook.model import Step
 
 
