@@ -40,19 +40,19 @@ from responder.cli.options import (
 from responder.cli.output import TEXT_JSON, emit, reported_output
 from responder.cli.render import Progress, irreversible_changes, outcome_dict, outcome_text, say
 from responder.cli.replay import rebuilt_command
-from responder.engine.concurrency import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
+from responder.engine.running.concurrency import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from responder.errors import EXIT_STEP_FAILED, UserError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from responder.engine.alerts import KeysToRun
-    from responder.engine.anchor import Anchor
-    from responder.engine.context import Settings
-    from responder.engine.notify import Channel
-    from responder.engine.notify_contained import ContainmentNotice
-    from responder.engine.outcome import Outcome
-    from responder.engine.run_state import RunState
+    from responder.engine.commands.alerts import KeysToRun
+    from responder.engine.commands.notify import Channel
+    from responder.engine.commands.notify_contained import ContainmentNotice
+    from responder.engine.commands.outcome import Outcome
+    from responder.engine.journal.anchor import Anchor
+    from responder.engine.journal.run_state import RunState
+    from responder.engine.running.context import Settings
 
 
 def _settings(
@@ -67,8 +67,8 @@ def _settings(
     allow_self: bool = False,
 ) -> Settings:
     from responder.aws.clients import AwsOptions
-    from responder.engine.context import Settings
-    from responder.engine.faults import kill_after_from_env
+    from responder.engine.running.context import Settings
+    from responder.engine.running.faults import kill_after_from_env
 
     crash = kill_after_from_env()  # the crash-safety tests' SIGKILL, only when they ask for it
     return Settings(
@@ -110,7 +110,7 @@ def _finish(
     if hooks:
         from dataclasses import asdict
 
-        from responder.engine.notify import notify
+        from responder.engine.commands.notify import notify
 
         contained = notice.record(outcome.paths.directory) if notice is not None else []
         ended = notify(outcome, hooks)
@@ -119,7 +119,7 @@ def _finish(
             {"moment": "run ended", **asdict(d)} for d in ended
         ]
         if not outcome.report.get("fanout"):
-            from responder.engine.outcome import save_report
+            from responder.engine.commands.outcome import save_report
 
             save_report(outcome.paths)  # the report names who was told, and who could not be
 
@@ -149,7 +149,7 @@ def _anchor_to(anchor: str | None, settings: Settings) -> Anchored | None:
     """--anchor, parsed before anything runs: a bad address is bad input, not a failure after containment."""
     if anchor is None:
         return None
-    from responder.engine.anchor import Anchor
+    from responder.engine.journal.anchor import Anchor
 
     return Anchor.parse(anchor), settings
 
@@ -159,7 +159,7 @@ def _anchor_head(outcome: Outcome, anchor: Anchored | None) -> tuple[str | None,
     if anchor is None:
         return None, None
     from responder.aws.clients import Clients
-    from responder.engine.anchor import write_anchor
+    from responder.engine.journal.anchor import write_anchor
 
     where, settings = anchor
     report = outcome.report
@@ -314,7 +314,7 @@ def run(
     Example: responder run leaked-long-term-key --from gitleaks gitleaks-report.json --dry-run
     """
     with reported_output(output, query, TEXT_JSON) as output, signals_interrupt():
-        from responder.engine.operations import start_run
+        from responder.engine.commands.operations import start_run
         from responder.keys import read_key_file
         from responder.playbook.params import parse_assignments
 
@@ -365,7 +365,7 @@ def run(
         to = _anchor_to(anchor, settings)
         notice = None
         if hooks:  # told the moment containment holds, as well as at the end
-            from responder.engine.notify_contained import ContainmentNotice
+            from responder.engine.commands.notify_contained import ContainmentNotice
 
             notice = ContainmentNotice(hooks)
             settings = dataclasses.replace(settings, listeners=[*settings.listeners, notice])
@@ -391,7 +391,7 @@ def _webhooks(urls: list[str] | None) -> list[Channel]:
     urls = urls or _configured_urls()
     if not urls:
         return []
-    from responder.engine.notify import webhooks
+    from responder.engine.commands.notify import webhooks
 
     return webhooks(urls)
 
@@ -405,7 +405,7 @@ def _takes_many_keys(playbook: str) -> bool:
 
 
 def _keys_from_alert(from_format: str | None, alert_file: str | None, repo: Path, fingerprint: str | None) -> KeysToRun:
-    from responder.engine.alerts import AlertFile, keys_to_run
+    from responder.engine.commands.alerts import AlertFile, keys_to_run
 
     if from_format is None or alert_file is None:
         raise UserError("--from FORMAT needs the alert file (--from FORMAT FILE), and --key needs --from")
@@ -458,7 +458,7 @@ def _key_from_alert(
 ) -> tuple[str, dict[str, Any]]:
     """The key `--from FORMAT FILE` holds (the one `--key` names when it holds several), and what the run's
     report keeps of the alert: the format, the findings and when the key was exposed, never the key."""
-    from responder.engine.alerts import AlertFile, key_to_run
+    from responder.engine.commands.alerts import AlertFile, key_to_run
 
     if from_format is None or alert_file is None:
         raise UserError("--from FORMAT needs the alert file (--from FORMAT FILE), and --key needs --from")
@@ -513,7 +513,7 @@ def apply(
     Example: responder apply plan.json --yes
     """
     with reported_output(output, query, TEXT_JSON) as output, signals_interrupt():
-        from responder.engine.operations import apply_plan
+        from responder.engine.commands.operations import apply_plan
 
         if not yes and not interactive():
             raise UserError("refusing to prompt without a terminal: re-run with --yes once the plan is approved")

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from responder.cli.main import app
-from responder.engine import notify
-from responder.engine.notify_jira import JiraChannel, jira_from_environment
+from responder.engine.commands import notify
+from responder.engine.commands.notify_jira import JiraChannel, jira_from_environment
 from responder.errors import UserError
 from responder.sandbox.seed import Seeded
 from tests.factories import credential_status
