@@ -46,7 +46,7 @@ from responder.errors import EXIT_STEP_FAILED, UserError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from responder.engine.commands.alerts import KeysToRun
+    from responder.engine.commands.alerts import KeysToRun, PrincipalToRun
     from responder.engine.commands.notify import Channel
     from responder.engine.commands.notify_contained import ContainmentNotice
     from responder.engine.commands.outcome import Outcome
@@ -326,8 +326,12 @@ def run(
         key_text = read_key_file(key_file) if key_file is not None else None
         alert = None
         many: KeysToRun | None = None
+        named: PrincipalToRun | None = None
         if from_format is not None or key_fingerprint is not None:
-            if _takes_many_keys(playbook):
+            if _names_principals(from_format):
+                named = _principal_from_alert(playbook, from_format, alert_file, repo, key_fingerprint)
+                alert = named.origin
+            elif _takes_many_keys(playbook):
                 many = _keys_from_alert(from_format, alert_file, repo, key_fingerprint)
                 alert = many.origin
             else:
@@ -336,6 +340,10 @@ def run(
         given = parse_assignments(param or [])
         if many is not None:
             _many_keys_params(given, many, fanned_out=accounts is not None or org or bool(ou))
+        if named is not None:
+            if set(given) & set(named.params):
+                raise UserError(f"give the principal once: --from or -p {', '.join(sorted(named.params))}, not both")
+            given |= named.params
         if regions is not None:
             if "regions" in given:
                 raise UserError("give the regions once: --regions or -p regions=, not both")
@@ -363,6 +371,8 @@ def run(
         )
         confirm = None if (yes or dry_run) else _confirm
         to = _anchor_to(anchor, settings)
+        if named is not None:
+            _same_account(named.account_id, settings)
         notice = None
         if hooks:  # told the moment containment holds, as well as at the end
             from responder.engine.commands.notify_contained import ContainmentNotice
@@ -394,6 +404,40 @@ def _webhooks(urls: list[str] | None) -> list[Channel]:
     from responder.engine.commands.notify import webhooks
 
     return webhooks(urls)
+
+
+def _names_principals(from_format: str | None) -> bool:
+    """A detector's finding (GuardDuty) names a principal, not a key."""
+    if from_format is None:
+        return False
+    from responder.alerts.registry import source_named
+
+    return source_named(from_format).holds == "principal"
+
+
+def _principal_from_alert(
+    playbook: str, from_format: str | None, alert_file: str | None, repo: Path, fingerprint: str | None
+) -> PrincipalToRun:
+    from responder.engine.commands.alerts import AlertFile, principal_to_run
+    from responder.playbook.checks import find_playbook, load_playbook
+
+    if alert_file is None or from_format is None or fingerprint is not None:
+        raise UserError("--from FORMAT needs the alert file (--from FORMAT FILE); a finding has no --key")
+    book = load_playbook(find_playbook(playbook))
+    return principal_to_run(AlertFile(from_format, alert_file, repo), book.parameters, book.name)
+
+
+def _same_account(account_id: str, settings: Settings) -> None:
+    """A finding names its principal by name: run only in the finding's account, asked of AWS before anything
+    (one request: a user of the same name elsewhere must never be contained instead)."""
+    from responder.aws.clients import Clients
+
+    mine = str(Clients(settings.aws).client("sts").get_caller_identity()["Account"])
+    if mine != account_id:
+        raise UserError(
+            f"the finding is about account {account_id}, your credentials are for account {mine}: nothing was "
+            f"contained; use a profile in {account_id}"
+        )
 
 
 def _takes_many_keys(playbook: str) -> bool:

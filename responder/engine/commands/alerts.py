@@ -196,3 +196,42 @@ def render_alerts_text(result: dict[str, Any]) -> list[str]:
             lines.append(f"First seen:   {principal['exposed_at']}")
         lines += [f"{'Next:' if i == 0 else '':<14}{c}" for i, c in enumerate(principal["next"])]
     return lines
+
+
+@dataclass(frozen=True)
+class PrincipalToRun:
+    """What `run PLAYBOOK --from guardduty FINDING` contains: the principal the finding names, as the playbook's
+    parameter (user_name, role_name, or a sweep filter of the user's keys), and the account it must run in."""
+
+    params: dict[str, str]
+    account_id: str
+    origin: dict[str, Any]
+
+
+def principal_to_run(alert: AlertFile, parameters: Any, playbook: str) -> PrincipalToRun:
+    """The one principal of a detector's finding, as parameters of `playbook`; several, or a principal the
+    playbook cannot take, are refused with the commands that contain each."""
+    collected = read_alerts(alert)
+    if collected.keys or len(collected.principals) != 1:
+        commands = "; ".join(c for p in collected.principals for c in principal_commands(p))
+        raise UserError(
+            f"{alert.path} names {len(collected.principals)} principal(s) and {len(collected.keys)} key(s): "
+            f"contain one principal a run: {commands}"
+        )
+    [found] = collected.principals
+    p = found.principal
+    if p.kind == "role" and "role_name" in parameters:
+        params = {"role_name": p.name}
+    elif p.kind == "user" and "user_name" in parameters:
+        params = {"user_name": p.name}
+    elif p.kind == "user" and "filter" in parameters:
+        params = {"filter": f"user={p.name}"}
+    else:
+        raise UserError(f"{playbook} does not contain a {p.kind}'s access: {'; '.join(principal_commands(found))}")
+    origin = {
+        "source": alert.source,
+        "findings": found.where,
+        "exposed_at": _exposed(found.exposed_at),
+        "principal": {"kind": p.kind, "name": p.name, "account_id": p.account_id, "finding_type": p.finding_type},
+    }
+    return PrincipalToRun(params, p.account_id, origin)
