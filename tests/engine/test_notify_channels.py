@@ -53,7 +53,7 @@ class Service:
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.base = f"127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
 
 @pytest.fixture
