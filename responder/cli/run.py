@@ -458,13 +458,14 @@ def _keys_from_alert(from_format: str | None, alert_file: str | None, repo: Path
 
 def _many_keys_params(given: dict[str, str], many: KeysToRun, fanned_out: bool) -> None:
     """The alert's keys as -p keys= (and filter=all unless given); keys of several accounts need the fan-out."""
+    from responder.engine.commands.alerts import fan_out_command
+
     if "keys" in given:
         raise UserError("give the keys once: --from FORMAT FILE or -p keys=, not both")
     if len(many.accounts) > 1 and not fanned_out:
         raise UserError(
             f"the alert holds keys of {len(many.accounts)} accounts ({', '.join(many.accounts)}): contain them in "
-            f"one fan-out, a run per account: printf '%s\\n' {' '.join(many.accounts)} > alert-accounts.txt && "
-            f"{many.command} --accounts alert-accounts.txt --dry-run (or --org)"
+            f"one fan-out, a run per account: {fan_out_command(many.command, many.accounts)}"
         )
     given["keys"] = many.keys
     given.setdefault("filter", "all")

@@ -97,6 +97,8 @@ def test_keys_of_several_accounts_are_refused_with_the_fan_out_command(
 ) -> None:
     [(user, cred, key)] = seed_leaked(iam, 1)
     path = keys_file(tmp_path, key, make_key(f"eve-at-{ELSEWHERE}"))
+    identified = invoke(tmp_path, "identify", "--from", "keys", str(path), "--offline")
+    assert f"All in one run: printf '%s\\n' {ACCOUNT} {ELSEWHERE} > alert-accounts.txt" in identified.stdout
     result = invoke(tmp_path, "run", "contain-bedrock-keys", "--from", "keys", str(path), "--yes")
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1

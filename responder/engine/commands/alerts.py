@@ -77,9 +77,16 @@ def principal_commands(found: AlertPrincipal) -> list[str]:
 
 def identify_alerts(alert: AlertFile, online: bool, settings: Any) -> dict[str, Any]:
     collected = read_alerts(alert)
-    many = len(collected.keys) > 1 and all(isinstance(k.key, LongTermKey) for k in collected.keys)
+    long_term = [k.key for k in collected.keys if isinstance(k.key, LongTermKey)]
+    many = len(collected.keys) > 1 and len(long_term) == len(collected.keys)
+    accounts = sorted({k.account_id for k in long_term})
+    one_run = alert.command(MANY_KEYS_PLAYBOOK)
     return {
-        "contain_all": alert.command(MANY_KEYS_PLAYBOOK) + " --dry-run" if many else None,
+        "contain_all": None
+        if not many
+        else fan_out_command(one_run, accounts)
+        if len(accounts) > 1
+        else one_run + " --dry-run",
         "source": alert.source,
         "findings": collected.findings,
         "other_secrets": collected.other,
@@ -127,6 +134,14 @@ def key_to_run(alert: AlertFile, fingerprint: str | None) -> AlertKey:
         commands = "; ".join(alert.command(playbook_for(k.key), k.key.fingerprint) for k in keys)
         raise UserError(f"{alert.path} holds {len(keys)} keys: contain each with its own run: {commands}")
     return keys[0]
+
+
+def fan_out_command(command: str, accounts: list[str]) -> str:
+    """The one fan-out that contains keys of several accounts, each in its own (--accounts takes a file)."""
+    return (
+        f"printf '%s\\n' {' '.join(accounts)} > alert-accounts.txt && {command} --accounts alert-accounts.txt "
+        "--dry-run (or --org)"
+    )
 
 
 @dataclass(frozen=True)
