@@ -41,7 +41,7 @@ def findings_out(report: dict[str, Any], state: RunState, aws: AwsOptions, to_se
     from responder.engine.report.findings import asff_findings, import_findings
     from responder.engine.running.context import with_run_endpoint
 
-    chosen = with_run_endpoint(aws, state.started)
+    chosen = with_run_endpoint(aws, state.started.to_record())
     region = chosen.region or "us-east-1"  # the run's own region, unless --region says otherwise
     findings = asff_findings(report, region)
     if not to_security_hub:

@@ -10,6 +10,7 @@ import typer
 
 from responder.cli.terminal import ProgressLine, clear_progress, paint
 from responder.engine.journal import events as j
+from responder.engine.journal.opening import Opening
 from responder.inert import MAX_PROSE, plain, terminal
 from responder.redaction import SECRETS
 
@@ -77,8 +78,8 @@ class Progress:
             self.line.draw()
 
     def _count(self, event: str, fields: dict[str, Any]) -> None:
-        if event == j.RUN_STARTED and fields.get("fanout") and self.line is None:
-            self.line = ProgressLine("accounts", len(fields["fanout"]["accounts"]))
+        if event == j.RUN_STARTED and self.line is None and (opening := Opening.from_record(fields)).is_fanout:
+            self.line = ProgressLine("accounts", len(opening.fanout["accounts"]))
         elif event == j.ACCOUNT_FINISHED and self.line is not None:
             self.line.advance(failed=fields["exit_code"] != 0)
         elif event == j.EXPANDED and self.line is None:

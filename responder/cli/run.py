@@ -203,7 +203,7 @@ def signals_interrupt() -> Iterator[None]:
 
 def _confirm(state: RunState) -> bool:
     """Ask; Ctrl-C or Ctrl-D at the prompt is a no, recorded as one: the run ends `cancelled`, never resumable."""
-    account = state.started.get("account_id")
+    account = state.started.account_id
     if not any(s.changes for s in state.steps.values()):
         return True  # nothing would change: no need to ask
     try:

@@ -67,7 +67,7 @@ def lock_targets(state: RunState) -> list[str]:
     targets: list[ChangeTarget] = []
     for step in state.steps.values():
         targets += step_targets(step)
-    return lock_names(state.started.get("account_id"), targets)
+    return lock_names(state.started.account_id, targets)
 
 
 def current_status(state: RunState, locks_root: Path) -> str:

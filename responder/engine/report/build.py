@@ -9,6 +9,7 @@ from typing import Any
 from responder.actions.attack_stages import stages_reached
 from responder.engine.journal import events as j
 from responder.engine.journal.audit import audit_key, verify_chain
+from responder.engine.journal.opening import Opening
 from responder.engine.journal.run_state import RunState
 from responder.engine.journal.runs import RunPaths
 from responder.engine.report.evidence import (
@@ -138,12 +139,12 @@ def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str,
         "playbook": state.playbook,
         "status": state.status,
         "outcome": OUTCOMES.get(state.status, state.status),
-        "dry_run": bool(started.get("dry_run")),
-        "account": started.get("account_id"),
-        "operator": started.get("operator"),
-        "key": started.get("key"),
-        "params": started.get("params", {}),
-        "started_at": started.get("ts"),
+        "dry_run": bool(started.dry_run),
+        "account": started.account_id,
+        "operator": started.operator,
+        "key": started.key,
+        "params": started.params,
+        "started_at": started.ts,
         "finished_at": state.records[-1].get("ts"),
         "steps": steps,
         "containment": containment_times(state, claims),
@@ -157,7 +158,7 @@ def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str,
         "execution": _execution(started),
         "warnings": state.warnings,
         "contained_at": moment.isoformat() if moment else None,
-        "alert": exposure(started.get("alert"), moment),
+        "alert": exposure(started.alert, moment),
         "principal": principal(state),
         "evidence": evidence(state, paths, events if events is not None else collect_events(state, moment))
         if paths is not None
@@ -165,12 +166,12 @@ def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str,
     }
 
 
-def _execution(started: dict[str, Any]) -> dict[str, Any] | None:
+def _execution(started: Opening) -> dict[str, Any] | None:
     """Where a run read back from AWS Step Functions ran, and how its rollback machine is started."""
-    arn = started.get("execution_arn")
+    arn = started.execution_arn
     if not arn:
         return None
-    return {"engine": "AWS Step Functions", "arn": arn, "name": started.get("run_id")}
+    return {"engine": "AWS Step Functions", "arn": arn, "name": started.run_id}
 
 
 def principal(state: RunState) -> dict[str, str] | None:
@@ -180,7 +181,7 @@ def principal(state: RunState) -> dict[str, str] | None:
             name = step.outputs.get(f"{kind}_name")
             if isinstance(name, str) and name:
                 return {"type": kind, "name": name}
-    key = state.started.get("key") or {}
+    key = state.started.key or {}
     return {"type": "user", "name": str(key["user_name"])} if key.get("user_name") else None
 
 
