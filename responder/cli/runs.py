@@ -145,7 +145,7 @@ def report(
             built = execution_report(AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url), execution)
             from responder.engine.report.build import render_markdown
 
-            emit(built, output, query, lambda: typer.echo(terminal(render_markdown(built))))
+            emit(built.as_json(), output, query, lambda: typer.echo(terminal(render_markdown(built))))
             return
         assert run_id is not None  # one of the two, checked above
         from responder.engine.commands.outcome import current_status
@@ -161,7 +161,7 @@ def report(
 
             merged = build_fanout_report(state, paths)
             if output != "asff" and not to_security_hub and not timeline:
-                emit(merged, output, query, lambda: typer.echo(terminal(render_fanout_markdown(merged))))
+                emit(merged.as_json(), output, query, lambda: typer.echo(terminal(render_fanout_markdown(merged))))
                 return
             built = merged
         else:
@@ -179,7 +179,7 @@ def report(
                 if output == "asff":
                     typer.echo(evidence.asff_json(findings))
                     return
-        emit(built, output, query, lambda: typer.echo(terminal(render_markdown(built))))
+        emit(built.as_json(), output, query, lambda: typer.echo(terminal(render_markdown(built))))
 
 
 audit_app = ResponderTyper(help="Check audit logs.", no_args_is_help=True)

@@ -21,6 +21,7 @@ from responder.engine.journal.run_state import RunState, load_run
 from responder.engine.journal.runs import ACCOUNT_RUNS, RunPaths, all_runs, find_run
 from responder.engine.journal.writer import Journal
 from responder.engine.report.build import build_report, save_reports
+from responder.engine.report.model import Report
 from responder.engine.running.context import Settings, open_context
 from responder.engine.running.failures import describe_failure
 from responder.engine.running.journal_trust import TrustedRun, journal_acceptance, same_endpoint, trusted_run
@@ -296,7 +297,7 @@ def _finish(journal: Journal, paths: RunPaths, rollback: bool = False) -> Outcom
     return Outcome(state.run_id, status, exit_code, message, state, paths, report)
 
 
-def build_fanout_report(state: RunState, paths: RunPaths, runs: dict[str, RunState] | None = None) -> dict[str, Any]:
+def build_fanout_report(state: RunState, paths: RunPaths, runs: dict[str, RunState] | None = None) -> Report:
     """The parent's report: its own facts, each account's result, and each account's own report whole."""
     report = build_report(state, paths)
     runs = account_runs(paths) if runs is None else runs
@@ -309,12 +310,9 @@ def build_fanout_report(state: RunState, paths: RunPaths, runs: dict[str, RunSta
             child_state = known if known is not None and known.run_id == result.run_id else load_run(child.audit_log)
             entry["report"] = build_report(child_state, child)
         accounts.append(entry)
-    report["accounts"] = accounts
-    report["fanout"] = state.started.fanout
     # The parent changes nothing itself: what holds is each account's own claims (accounts[].report.claims), never
     # a parent-level "nothing contained".
-    report["claims"] = None
-    return report
+    return dataclasses.replace(report, accounts=accounts, fanout=state.started.fanout, claims=None)
 
 
 def resume_any_run(run_id: str, settings: Settings, confirm: Confirm | None = None, wait: bool = False) -> Outcome:

@@ -72,7 +72,7 @@ def test_every_way_of_approving_is_journaled(account: Seeded, settings: Settings
     assert prompted.state.started.approved is None
     assert [r["how"] for r in prompted.state.records if r.get("event") == j.APPROVED] == ["prompt"]
     # and the report times the change from the approval as well as from the start
-    assert prompted.report["claims"]["in_force"][0]["seconds_after_approval"] is not None
+    assert prompted.report.claims["in_force"][0]["seconds_after_approval"] is not None
 
 
 def test_an_applied_saved_plan_is_its_approval(account: Seeded, settings: Settings, tmp_path: Any) -> None:

@@ -32,7 +32,7 @@ def test_a_journal_written_before_the_typed_opening_reads_back_field_by_field() 
     given = {k: v for k, v in record.items() if k not in (*STAMPED, "ts", "run_id")}
     assert opening.to_record() == given
     report = build_report(state, None)
-    assert report["account"] == "123456789012" and report["started_at"] == record["ts"]
+    assert report.account == "123456789012" and report.started_at == record["ts"]
 
 
 def test_a_fanout_parent_is_one_property_and_unknown_fields_are_kept() -> None:

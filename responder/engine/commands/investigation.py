@@ -98,7 +98,7 @@ def investigate_run(run_id: str, settings: Settings) -> Investigation:
         int(activity.get("bearer_token_calls", 0)),
         after,
         plan.notes,
-        str(report["audit_head"]),
+        str(report.audit_head),
     )
 
 

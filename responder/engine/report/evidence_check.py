@@ -4,6 +4,7 @@ as a file that no longer matches what its hash-chained journal says."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,9 @@ def check_evidence(audit_log: Path) -> EvidenceCheck:
     events = collect_events(state, containment_moment(state))
     paths = RunPaths(directory.parent, directory.name)
     report = build_report(state, paths, events)
-    report["audit_log"] = saved.get("audit_log")  # where the run was written, not where it is read: not evidence
+    report = dataclasses.replace(
+        report, audit_log=saved.get("audit_log")
+    )  # where the run was written, not where it is read: not evidence
     expected = {
         REPORT_JSON: render_json(report),
         REPORT_MD: render_markdown(report),
