@@ -10,7 +10,6 @@ import typer
 
 from responder.cli.terminal import ProgressLine, clear_progress, paint
 from responder.engine.journal import events as j
-from responder.engine.journal.opening import Opening
 from responder.inert import MAX_PROSE, plain, terminal
 from responder.redaction import SECRETS
 
@@ -79,8 +78,12 @@ class Progress:
             self.line.draw()
 
     def _count(self, event: str, fields: dict[str, Any]) -> None:
-        if event == j.RUN_STARTED and self.line is None and (opening := Opening.from_record(fields)).is_fanout:
-            self.line = ProgressLine("accounts", len(opening.fanout["accounts"]))
+        if event == j.RUN_STARTED and self.line is None:
+            from responder.engine.journal.opening import Opening  # a run has loaded it; `responder --help` need not
+
+            opening = Opening.from_record(fields)
+            if opening.is_fanout:
+                self.line = ProgressLine("accounts", len(opening.fanout["accounts"]))
         elif event == j.ACCOUNT_FINISHED and self.line is not None:
             self.line.advance(failed=fields["exit_code"] != 0)
         elif event == j.EXPANDED and self.line is None:
