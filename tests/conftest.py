@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import botocore.loaders
+import botocore.session
 import pytest
 import typer.testing
 
@@ -38,6 +40,25 @@ def _cached_command(app: typer.Typer) -> Any:
 
 
 typer.testing._get_command = _cached_command
+
+# ---- speed: one botocore model loader per worker
+#
+# Every boto3.client(...) a test makes outside a shared session (the `iam` fixture, each moto-backed check) starts a
+# new botocore session, whose new loader parses the service's model and endpoints.json again: ~0.1 s of CPU per
+# client, the largest cost of many in-process tests. Sessions here share one loader per search path (it caches
+# what it parsed; botocore treats the models as read-only, and responder shares one loader per process in the
+# same way, see responder/aws/clients.py). Only this test process is affected: a `responder` subprocess is not.
+_create_loader = botocore.loaders.create_loader
+_loaders: dict[str | None, botocore.loaders.Loader] = {}
+
+
+def _shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+    if search_path_string not in _loaders:
+        _loaders[search_path_string] = _create_loader(search_path_string)
+    return _loaders[search_path_string]
+
+
+botocore.session.create_loader = _shared_loader  # type: ignore[assignment]  # the name sessions call
 
 
 @pytest.fixture(autouse=True)
