@@ -45,6 +45,10 @@ def select_rule(text: str) -> dict[str, Any] | None:
 def _select_states(step: StatesStep) -> Chain:
     if isinstance(step.arg("filter"), Path):
         raise UserError("the key filter is fixed when the machine is written: give it, e.g. -p filter=no-expiry")
+    if isinstance(step.args.get("keys"), str) and step.args["keys"]:  # an input path: the machine reads no keys
+        raise UserError(
+            "keys named by alias (an alert's) are contained by `responder run`; a machine selects by filter"
+        )
     rule = select_rule(step.arg("filter"))
     listing = step.task(
         "list every Bedrock key of the account",
