@@ -34,6 +34,11 @@ class ActivitySnapshot(ActionSnapshot):
     cap_hit: bool = False  # max_events stopped the reading
     # How many of `records` are IAM changes naming the principal that it did not make itself (done TO it).
     done_to_it: int = Field(default=0, exclude=True)  # excluded: the snapshot's JSON keeps its earlier shape
+    # Regions (or sources) that could not be searched, each with why; what the account's trails and invocation
+    # logging record (activity_reads); the account's Bedrock metrics and cost over the window and its baseline.
+    unsearched: list[dict[str, Any]] = Field(default_factory=list, exclude=True)
+    visibility: dict[str, Any] | None = Field(default=None, exclude=True)
+    usage: dict[str, Any] | None = Field(default=None, exclude=True)
 
 
 def bearer_token(record: dict[str, Any]) -> bool:
@@ -91,7 +96,7 @@ def summarise(read: ActivitySnapshot, contained_at: datetime | None) -> dict[str
     bearer = [r for r in read.records if bearer_token(r)]
     times = sorted(str(r.get("eventTime")) for r in bearer)
     return {
-        "searched": {"by": read.by, "regions": read.regions, "window": read.window},
+        "searched": {"by": read.by, "regions": read.regions, "window": read.window, "unsearched": read.unsearched},
         "events_read": len(read.records),
         "bearer_token_calls": len(bearer),
         # [name, count] pairs, most first: a JSON object would lose the order when the journal sorts keys
@@ -105,6 +110,8 @@ def summarise(read: ActivitySnapshot, contained_at: datetime | None) -> dict[str
         "last_seen": times[-1] if times else None,
         "after_containment": sum(1 for r in bearer if after(r, contained_at)),
         "cap_hit": read.cap_hit,
+        "visibility": read.visibility,
+        "usage": read.usage,
     }
 
 
