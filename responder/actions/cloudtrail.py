@@ -302,7 +302,7 @@ class InvestigateKeyActivity(Action[InvestigateParams, ActivitySnapshot]):
         "cloudtrail:DescribeTrails",
         "cloudtrail:GetEventSelectors",
         "cloudtrail:GetTrailStatus",
-        "ec2:DescribeRegions",
+        "account:ListRegions",
         "bedrock:GetModelInvocationLoggingConfiguration",
         "cloudwatch:ListMetrics",
         "cloudwatch:GetMetricData",

@@ -33,6 +33,7 @@ DATA_TYPES = {"bedrock": BEDROCK_DATA_TYPES, "mantle": MANTLE_DATA_TYPES}
 _WHICH_TYPES = ("eventCategory", "resources.type")
 DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 ALL_REGIONS = "*"
+ENABLED = ("ENABLED", "ENABLED_BY_DEFAULT")  # account:ListRegions' statuses of a region the account can use
 
 
 def problem(exc: ClientError, permission: str, where: str) -> dict[str, Any]:
@@ -154,17 +155,21 @@ def regions_to_search(
     ctx: ActionContext, coverage: Coverage, known: list[str]
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """The regions the trails cover, beside those already known (the key's, the operator's, us-east-1): a
-    multi-region trail covers every region the account has enabled (`ec2:DescribeRegions`) where Bedrock is
+    multi-region trail covers every region the account has enabled (`account:ListRegions`) where Bedrock is
     offered (botocore's endpoint data); a single-region trail, its home region."""
     regions = list(known)
     problems: list[dict[str, Any]] = []
     covered = coverage.covered_regions()
     if ALL_REGIONS in covered:
         try:
-            answer = ctx.clients.client("ec2").describe_regions()
-            enabled = {str(r["RegionName"]) for r in answer.get("Regions") or []}
+            pages = (
+                ctx.clients.client("account")
+                .get_paginator("list_regions")
+                .paginate(RegionOptStatusContains=list(ENABLED))
+            )
+            enabled = {str(r["RegionName"]) for page in pages for r in page.get("Regions") or []}
             covered |= enabled & set(service_regions("bedrock", ctx.partition))
         except ClientError as exc:
-            problems.append(problem(exc, "ec2:DescribeRegions", "the regions a multi-region trail covers"))
+            problems.append(problem(exc, "account:ListRegions", "the regions a multi-region trail covers"))
     regions += sorted(r for r in covered if r != ALL_REGIONS and r not in regions)
     return regions, problems

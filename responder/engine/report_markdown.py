@@ -12,8 +12,10 @@ from responder.actions.registry import get_action
 from responder.engine import events as j
 from responder.engine.evidence import report_output_of
 from responder.engine.policy_diff import policy_diff
+from responder.engine.report_cost import cost_lines
 from responder.engine.report_stages import stage_lines
 from responder.engine.report_summary import follow_ups, made_by, opening
+from responder.engine.report_visibility import visibility_lines
 from responder.engine.report_words import change_words, clock, second
 from responder.inert import code, prose
 from responder.keys.journaled import key_words
@@ -124,6 +126,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += ["", "## How to roll back", "", *_rollback_advice(report)]
     lines += ["", "## What the key did", "", *_activity(report)]
     lines += ["", "## Attack stages", "", *stage_lines(report)]
+    lines += ["", "## Where CloudTrail looked, and what it could see", "", *visibility_lines(report)]
+    lines += ["", "## What it cost", "", *cost_lines(report)]
     lines += ["", "## Timeline", "", "| Time (UTC) | Event | Step | Detail |", "|---|---|---|---|"]
     for entry in _timeline(report):
         lines.append(f"| {clock(entry['ts'])} | {entry['event']} | {entry['step'] or ''} | {_cell(entry['detail'])} |")

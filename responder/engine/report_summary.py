@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from responder.engine.report_cost import cost_sentence
+from responder.engine.report_visibility import unsearched_sentence, visibility_sentence
 from responder.engine.report_words import clock, recheck_after, second
 from responder.inert import code
 from responder.keys.journaled import data_event_follow_up, key_words
@@ -164,8 +166,23 @@ def _what_remains(report: dict[str, Any]) -> str:
 
 
 def opening(report: dict[str, Any]) -> str:
-    parts = [_what_leaked(report), _contained(report), _what_it_did(report), _stages(report), _what_remains(report)]
+    parts = [
+        _what_leaked(report),
+        _contained(report),
+        _what_it_did(report),
+        *_reach(report),
+        _stages(report),
+        _what_remains(report),
+    ]
     return " ".join(p for p in parts if p)
+
+
+def _reach(report: dict[str, Any]) -> list[str]:
+    """Where CloudTrail could not search, what the account could not see, and the account-wide bill."""
+    evidence = report.get("evidence") or {}
+    if not evidence.get("queries"):
+        return []
+    return [unsearched_sentence(evidence), visibility_sentence(evidence), cost_sentence(evidence)]
 
 
 def _stages(report: dict[str, Any]) -> str:
