@@ -35,9 +35,11 @@ def seed_trail(account_id: str, region: str, multi_region: bool = False) -> None
     from moto.cloudtrail.models import cloudtrail_backends
     from moto.s3.models import s3_backends
 
-    s3_backends[account_id]["aws"].create_bucket(TRAIL_BUCKET, region)
+    name = f"{TRAIL}-every-region" if multi_region else TRAIL
+    bucket = f"{TRAIL_BUCKET}-{region}{'-every-region' if multi_region else ''}"
+    s3_backends[account_id]["aws"].create_bucket(bucket, region)
     backend = cloudtrail_backends[account_id][region]
-    trail = backend.create_trail(TRAIL, TRAIL_BUCKET, "", "", True, multi_region, False, False, "", "", "", [])
+    trail = backend.create_trail(name, bucket, "", "", True, multi_region, False, False, "", "", "", [])
     trail.put_event_selectors(
         [], [{"Name": "Management events", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]
     )
@@ -96,3 +98,32 @@ def seed_usage(account_id: str, region: str, window: tuple[datetime, datetime]) 
     seed_trail(account_id, region)
     seed_metrics(account_id, region, window)
     seed_cost(account_id, window)
+
+
+def usage_window() -> tuple[datetime, datetime]:
+    """The seeded long-term key's life: made two hours ago (seed.seed_incident), used since."""
+    now = datetime.now(timezone.utc)
+    return now - timedelta(hours=2), now
+
+
+def usage_checks(report: dict[str, Any]) -> list[tuple[str, bool]]:
+    """What the rehearsal checks of the report: the trail's blind spot said, and the bill against its baseline."""
+    evidence = report.get("evidence") or {}
+    regions = (evidence.get("visibility") or {}).get("regions") or []
+    rows = [row for r in (evidence.get("usage") or {}).get("regions") or [] for row in r.get("rows") or []]
+    invocations: dict[str, Any] = next((r for r in rows if r["metric"] == "Invocations"), {})
+    return [
+        (
+            "the report says the key's inference is invisible to CloudTrail (no trail logs Mantle data events)",
+            any(r.get("inference_visible") is False and r.get("mantle") is False for r in regions),
+        ),
+        (
+            f"the account-wide Bedrock invocations over the window beside the baseline (found "
+            f"{invocations.get('window')} against {invocations.get('baseline')})",
+            (invocations.get("window"), invocations.get("baseline")) == (POINTS[0][4], POINTS[0][5]),
+        ),
+        (
+            "Cost Explorer's Bedrock cost over the window's days beside as many days before",
+            ((evidence.get("usage") or {}).get("cost") or {}).get("window", {}).get("amount", 0) > 0,
+        ),
+    ]

@@ -65,12 +65,10 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     recorder, settings = calls
-    # The investigation's every read: a multi-region trail (the account's regions, each trail's selectors and
-    # status), Bedrock metrics to sum; two Bedrock regions keep it quick.
-    monkeypatch.setattr("responder.actions.trail_coverage.service_regions", lambda *_: ["us-east-1", "us-west-2"])
-    bedrock_usage.seed_trail(ACCOUNT, "us-east-1", multi_region=True)
+    # The investigation's every read: Bedrock metrics to sum; a trail (its selectors and status).
     now = datetime.now(timezone.utc)
     bedrock_usage.seed_metrics(ACCOUNT, "us-east-1", (now - timedelta(hours=2), now))
+    bedrock_usage.seed_trail(ACCOUNT, "us-east-1")
 
     def contain_and_undo(playbook: str, key: str | None, **params: str) -> None:
         recorder.phase = "contain"
@@ -92,6 +90,9 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     iam.create_user(UserName="ci-bot")
     access_key = iam.create_access_key(UserName="ci-bot")["AccessKey"]["AccessKeyId"]
     contain_and_undo("leaked-short-term-key", make_token(access_key, "us-east-1"))
+    # A multi-region trail: the account's regions too (two Bedrock regions keep it quick).
+    monkeypatch.setattr("responder.actions.trail_coverage.service_regions", lambda *_: ["us-east-1", "us-west-2"])
+    bedrock_usage.seed_trail(ACCOUNT, "us-east-1", multi_region=True)
     contain_and_undo("leaked-short-term-key", None, user_name="ci-bot")
     # preventive: the guardrails on a user and on a role
     contain_and_undo("bedrock-key-guardrails", None, principal_name="ci-bot", deny_bearer="short-term")
