@@ -15,6 +15,7 @@ from responder.actions.attack_stages import IAM, names_principal
 from responder.actions.base import Action, ActionContext, ActionParams, ActionSnapshot, Regions, StepPlan
 from responder.actions.cloudtrail_records import (
     MANTLE_NOTE,
+    SSO_ROLE_PREFIX,
     ActivitySnapshot,
     counts_text,
     event_line,
@@ -30,7 +31,6 @@ from responder.keys import ShortTermKey, family_named
 
 GLOBAL_REGION = "us-east-1"  # IAM and STS events land here
 LOOKBACK = timedelta(days=90)  # LookupEvents sees 90 days of management events
-SSO_ROLE_PREFIX = "AWSReservedSSO_"
 
 
 def pages(

@@ -69,6 +69,33 @@ def actor_of(record: dict[str, Any]) -> str | None:
     return str(arn) if arn else None
 
 
+SSO_ROLE_PREFIX = "AWSReservedSSO_"  # the roles IAM Identity Center makes for its permission sets
+
+
+def person_behind(record: dict[str, Any]) -> str | None:
+    """The IAM Identity Center user (or the source identity) behind a role session, where CloudTrail names one:
+    `userIdentity.onBehalfOf.userId` (with its `identityStoreArn`), `sessionContext.sourceIdentity` (set by the
+    identity provider), or, for a session of an `AWSReservedSSO_` role, its session name, which Identity Center sets
+    to the user's name (CloudTrail user guide, "CloudTrail userIdentity element")."""
+    identity = record.get("userIdentity")
+    if not isinstance(identity, dict):
+        return None
+    said = []
+    behalf = identity.get("onBehalfOf")
+    if isinstance(behalf, dict) and behalf.get("userId"):
+        store = f" in {behalf['identityStoreArn']}" if behalf.get("identityStoreArn") else ""
+        said.append(f"Identity Center user {behalf['userId']}{store}")
+    context = identity.get("sessionContext")
+    source = context.get("sourceIdentity") if isinstance(context, dict) else None
+    if source:
+        said.append(f"source identity {source}")
+    issuer = (context.get("sessionIssuer") or {}) if isinstance(context, dict) else {}
+    arn = str(identity.get("arn") or "")
+    if str(issuer.get("userName") or "").startswith(SSO_ROLE_PREFIX) and "/" in arn:
+        said.append(f"Identity Center session {arn.rsplit('/', 1)[1]}")
+    return "; ".join(said) or None
+
+
 def after(record: dict[str, Any], moment: datetime | None) -> bool:
     when = _when(record)
     return moment is not None and when is not None and when >= moment
@@ -85,6 +112,7 @@ def event_line(record: dict[str, Any], contained_at: datetime | None) -> dict[st
         "source_ip": record.get("sourceIPAddress"),
         "user_agent": record.get("userAgent"),
         "actor": actor_of(record),  # who made the call: the principal itself, or whoever changed it
+        "on_behalf_of": person_behind(record),  # the Identity Center user behind the session, when named
         "error_code": record.get("errorCode"),
         "bearer_token": bearer_token(record),
         "bearer_token_type": bearer_token_type(record),

@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from responder.engine.context import Settings
+from responder.engine.findings import asff_findings
 from responder.engine.operations import start_run
 from responder.sandbox import bedrock_usage
 from responder.sandbox.cloudtrail_events import record_event
@@ -207,3 +208,44 @@ def test_metric_and_trail_text_stays_inert(account: Seeded, settings: Settings) 
     span = "``m`](https://evil.example)\\x1b[31m<img src=x>``"  # a code span: no link, no image, no HTML
     assert "\x1b" not in report and span in report
     assert report.replace(span, "").count("evil.example") == 0
+
+
+def test_the_identity_center_user_behind_a_session_is_named_beside_its_arn(account: Seeded, settings: Settings) -> None:
+    # Someone signed in through IAM Identity Center gave the leaked key's user a new access key (persistence).
+    session = f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_AdministratorAccess_0123abcd/alice@example.com"
+    record_event(
+        ACCOUNT,
+        "us-east-1",
+        {
+            "eventTime": datetime.now(timezone.utc) - timedelta(minutes=40),
+            "eventSource": "iam.amazonaws.com",
+            "eventName": "CreateAccessKey",
+            "sourceIPAddress": ATTACKER_IP,
+            "userIdentity": {
+                "type": "AssumedRole",
+                "arn": session,
+                "sessionContext": {
+                    "sessionIssuer": {"type": "Role", "userName": "AWSReservedSSO_AdministratorAccess_0123abcd"},
+                    "sourceIdentity": "alice",
+                },
+                "onBehalfOf": {
+                    "userId": "906754a1-4071-7031-0b52-2f1a5b3c9d0e",
+                    "identityStoreArn": "arn:aws:identitystore::123456789012:identitystore/d-9067000000",
+                },
+            },
+            "requestParameters": {"userName": LEAKED_USER},
+        },
+    )
+    run = start_run("leaked-long-term-key", {}, account.key, dry_run=False, confirm=None, settings=settings)
+    persistence = [f for f in run.report["evidence"]["stages"]["findings"] if f["stage"] == "persistence"]
+    assert [f["actor"] for f in persistence] == [session]
+    assert persistence[0]["on_behalf_of"] == (
+        "Identity Center user 906754a1-4071-7031-0b52-2f1a5b3c9d0e in "
+        "arn:aws:identitystore::123456789012:identitystore/d-9067000000; source identity alice; "
+        "Identity Center session alice@example.com"
+    )
+    row = next(line for line in run.paths.report_md.read_text().splitlines() if "| persistence |" in line)
+    assert f"`{session}` (`Identity Center user 906754a1" in row
+    stage = next(f for f in asff_findings(run.report, SANDBOX_REGION) if f["Id"].endswith("/stage/persistence"))
+    assert "on behalf of Identity Center user 906754a1" in stage["Description"]
+    assert stage["Severity"]["Label"] == "HIGH"
