@@ -19,7 +19,7 @@ from responder.sandbox.family_incidents import seed_family_incidents
 from responder.sandbox.seed import SANDBOX_REGION, seed_incident, seed_short_term_incident
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's default account
-_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
+_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/")  # the credential scope: region, service
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -40,7 +40,11 @@ class RequestRecorder:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         operation = target.rpartition(".")[2] if target else _form_action(body, environ.get("QUERY_STRING", ""))
         match = _SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
-        record = {"service": match.group(1) if match else None, "operation": operation}
+        record = {
+            "service": match.group(2) if match else None,
+            "operation": operation,
+            "region": match.group(1) if match else None,
+        }
         with self._lock:
             self._file.write(json.dumps(record) + "\n")
             self._file.flush()
