@@ -249,3 +249,17 @@ def test_the_identity_center_user_behind_a_session_is_named_beside_its_arn(accou
     stage = next(f for f in asff_findings(run.report, SANDBOX_REGION) if f["Id"].endswith("/stage/persistence"))
     assert "on behalf of Identity Center user 906754a1" in stage["Description"]
     assert stage["Severity"]["Label"] == "HIGH"
+
+
+def test_selectors_the_operator_may_not_read_leave_visibility_unknown_not_off(account: Seeded, tmp_path: Path) -> None:
+    bedrock_usage.seed_trail(ACCOUNT, SANDBOX_REGION)
+    settings = watched_settings(tmp_path, _refusing(SANDBOX_REGION, "GetEventSelectors", "AccessDenied"))
+    run = start_run("leaked-long-term-key", {}, account.key, dry_run=False, confirm=None, settings=settings)
+    assert run.status == "completed"
+    region = run.report["evidence"]["visibility"]["regions"][0]
+    assert region["mantle"] is None  # unknown: never "not logged"
+    assert region["inference_visible"] is False  # for what is known: invocation logging is off
+    report = run.paths.report_md.read_text()
+    assert "the event selectors of trail management-events: AccessDenied: needs cloudtrail:GetEventSelectors" in report
+    opening = report.split("\n\n")[2]
+    assert "(`us-east-1`: model invocation logging is off)" in opening and "Mantle data events" not in opening
