@@ -11,9 +11,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from responder.engine.context import Settings
-from responder.engine.findings import asff_findings
-from responder.engine.operations import start_run
+from responder.engine.commands.operations import start_run
+from responder.engine.report.findings import asff_findings
+from responder.engine.running.context import Settings
 from responder.sandbox import bedrock_usage
 from responder.sandbox.cloudtrail_events import record_event
 from responder.sandbox.seed import ATTACKER_IP, LEAKED_USER, SANDBOX_REGION, Seeded

@@ -1,0 +1,222 @@
+"""A run as AWS Security Finding Format (ASFF) findings, where security teams look: one per contained key.
+
+Field names are botocore's securityhub `AwsSecurityFinding`. A finding names the principal and the key's
+fingerprint (or credential id), never the key; its ProductFields carry the run id that links back to the run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Any
+
+from responder.actions.base import Identity
+from responder.engine.report.summary import deactivated_credentials, opening
+from responder.inert import plain
+from responder.keys.journaled import key_title
+from responder.redaction import SECRETS
+
+SCHEMA_VERSION = "2018-10-08"
+DESCRIPTION_LIMIT = 1024  # ASFF's Description maximum
+TITLE_LIMIT = 256
+FINDING_TYPE = "Sensitive Data Identifications/Passwords/Leaked Amazon Bedrock API key"
+CONTAINED = ("completed",)  # a run that ended so holds its containment: the finding is RESOLVED
+
+
+def product_arn(partition: str, region: str, account: str) -> str:
+    """The default product of an account's own findings (custom integrations import as it)."""
+    return f"arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
+
+
+def _partition(report: dict[str, Any]) -> str:
+    """The operator's partition (aws, aws-us-gov, aws-cn), read from its ARN as the run's identity reads it."""
+    return Identity(str(report.get("account")), str(report.get("operator") or "")).partition
+
+
+def _keys(report: dict[str, Any]) -> list[dict[str, str]]:
+    """The keys a run contained: the leaked key it was given, or each credential it deactivated (a sweep)."""
+    key = report.get("key") or {}
+    if key.get("fingerprint"):
+        return [{"label": str(key["fingerprint"]), "fingerprint": str(key["fingerprint"])}]
+    return [
+        {"label": credential, "credential_id": credential, "user": user}
+        for credential, user in deactivated_credentials(report).items()
+    ]
+
+
+def _resources(report: dict[str, Any], key: dict[str, str], region: str) -> list[dict[str, Any]]:
+    partition, account = _partition(report), str(report.get("account"))
+    principal = report.get("principal")
+    if key.get("user"):
+        principal = {"type": "user", "name": key["user"]}
+    resources: list[dict[str, Any]] = []
+    if principal:
+        kind = "AwsIamUser" if principal["type"] == "user" else "AwsIamRole"
+        arn = f"arn:{partition}:iam::{account}:{principal['type']}/{principal['name']}"
+        resources.append({"Type": kind, "Id": arn, "Partition": partition, "Region": region})
+    resources.append(
+        {
+            "Type": "Other",
+            "Id": key.get("credential_id") or f"bedrock-api-key/{key['label']}",
+            "Partition": partition,
+            "Region": region,
+            "Details": {"Other": {k: v for k, v in key.items() if k != "label"}},
+        }
+    )
+    return resources
+
+
+def _severity(report: dict[str, Any]) -> str:
+    evidence = report.get("evidence") or {}
+    if evidence.get("after_containment"):
+        return "CRITICAL"  # the key was used after containment
+    return "HIGH" if evidence.get("bearer_token_calls") else "MEDIUM"
+
+
+def _iso(value: Any) -> str:
+    text = str(value or datetime.now(timezone.utc).isoformat())
+    return text.replace("+00:00", "Z")
+
+
+def asff_findings(report: dict[str, Any], region: str) -> list[dict[str, Any]]:
+    """The run's findings; a fan-out's are its accounts' runs' findings."""
+    if report.get("accounts"):
+        return [f for a in report["accounts"] if a.get("report") for f in asff_findings(a["report"], region)]
+    if report["dry_run"]:
+        return []
+    account = str(report.get("account"))
+    evidence = report.get("evidence") or {}
+    claims = report.get("claims")
+    contained = bool(claims["contained"]["holds"]) if claims else report["status"] in CONTAINED
+    principal = report.get("principal")
+    findings = []
+    title = key_title(report.get("key"))  # the family's name: "Amazon Bedrock"; "AWS" when no key names one
+    for key in _keys(report):
+        whose = key.get("user") or (principal or {}).get("name") or "an unknown principal"
+        finding: dict[str, Any] = {
+            "SchemaVersion": SCHEMA_VERSION,
+            "Id": f"responder/{report['run_id']}/{key['label']}",
+            "ProductArn": product_arn(_partition(report), region, account),
+            "ProductName": "responder",
+            "CompanyName": "responder",
+            "Region": region,
+            "GeneratorId": f"responder/{report['playbook']}",
+            "AwsAccountId": account,
+            "Types": [FINDING_TYPE.replace("Amazon Bedrock", title)],
+            "CreatedAt": _iso(report.get("started_at")),
+            "UpdatedAt": _iso(report.get("finished_at")),
+            "Severity": {"Label": _severity(report)},
+            "Title": f"Leaked {title} API key of {whose} {'contained' if contained else report['status']}"[
+                :TITLE_LIMIT
+            ],
+            "Description": opening(report)[:DESCRIPTION_LIMIT],
+            "ProductFields": {
+                "responder/RunId": report["run_id"],
+                "responder/Playbook": report["playbook"],
+                "responder/Status": report["status"],
+                "responder/Key": key["label"],
+                "responder/BearerTokenCalls": str(evidence.get("bearer_token_calls", 0)),
+                "responder/CallsAfterContainment": str(len(evidence.get("after_containment") or [])),
+                "responder/AuditHead": str(report.get("audit_head")),
+            },
+            "Resources": _resources(report, key, region),
+            "Workflow": {"Status": "RESOLVED" if contained else "NEW"},
+            "RecordState": "ACTIVE",
+            "Remediation": {
+                "Recommendation": {"Text": f"Follow the run's report: responder report {report['run_id']}"[:512]}
+            },
+        }
+        if evidence.get("first_seen"):
+            finding["FirstObservedAt"] = _iso(evidence["first_seen"])
+            finding["LastObservedAt"] = _iso(evidence["last_seen"])
+        findings.append(SECRETS.redact_value(finding))
+    return findings + [SECRETS.redact_value(f) for f in stage_findings(report, region)]
+
+
+# Each stage of the attack reached, as an ASFF finding: its type in ASFF's taxonomy (namespace/category), and a
+# severity that rises with the stage (a later stage is the worse news: attack_stages.STAGES' order).
+STAGE_FINDINGS: dict[str, tuple[str, str]] = {
+    "reconnaissance": ("TTPs/Discovery", "LOW"),
+    "entitlement": ("TTPs/Privilege Escalation", "MEDIUM"),
+    "evasion": ("TTPs/Defense Evasion", "HIGH"),
+    "persistence": ("TTPs/Persistence", "HIGH"),
+    "monetisation": ("Effects/Resource Consumption", "CRITICAL"),
+}
+EVENT_IDS_KEPT = 20  # the rest are in the run's events.jsonl
+
+
+def stage_findings(report: dict[str, Any], region: str) -> list[dict[str, Any]]:
+    """One finding per stage the key's principal reached (a call AWS carried out), with the events to pivot to.
+    Every value from CloudTrail is attacker-chosen text: kept plain (one inert line), never markup."""
+    evidence = report.get("evidence") or {}
+    stages = evidence.get("stages") or {}
+    if report.get("dry_run") or not stages.get("reached"):
+        return []
+    account, principal = str(report.get("account")), report.get("principal")
+    whose = f"{principal['type']} {principal['name']}" if principal else "the key's principal"
+    found = []
+    for rank, stage in enumerate(stages["reached"], start=1):
+        rows = [f for f in stages["findings"] if f["stage"] == stage and not f.get("error_code")]
+        kind, label = STAGE_FINDINGS[stage]
+        calls = Counter(plain(f.get("name")) for f in rows).most_common()
+        times = sorted(str(f["time"]) for f in rows if f.get("time"))
+        behind = sorted({plain(f["on_behalf_of"]) for f in rows if f.get("on_behalf_of")})
+        description = (
+            f"The leaked key's principal ({whose}) reached the {stage} stage of an LLMjacking attack: "
+            f"{len(rows)} call(s) AWS carried out ({', '.join(f'{n} {c}' for n, c in calls)})"
+            + (f", on behalf of {', '.join(behind)}" if behind else "")
+            + f". Run {report['run_id']}: the report lists each event."
+        )
+        finding: dict[str, Any] = {
+            "SchemaVersion": SCHEMA_VERSION,
+            "Id": f"responder/{report['run_id']}/stage/{stage}",
+            "ProductArn": product_arn(_partition(report), region, account),
+            "ProductName": "responder",
+            "CompanyName": "responder",
+            "Region": region,
+            "GeneratorId": f"responder/{report['playbook']}/attack-stages",
+            "AwsAccountId": account,
+            "Types": [f"{kind}/LLMjacking {stage}"],
+            "CreatedAt": _iso(report.get("started_at")),
+            "UpdatedAt": _iso(report.get("finished_at")),
+            "Severity": {"Label": label, "Original": f"{rank}/{len(STAGE_FINDINGS)}"},
+            "Title": f"LLMjacking {stage} by the leaked key's principal ({whose})"[:TITLE_LIMIT],
+            "Description": description[:DESCRIPTION_LIMIT],
+            "ProductFields": {
+                "responder/RunId": report["run_id"],
+                "responder/Stage": stage,
+                "responder/Calls": str(len(rows)),
+                "responder/EventIds": ",".join(plain(f.get("event_id")) for f in rows[:EVENT_IDS_KEPT]),
+                "responder/Regions": ",".join(sorted({plain(f.get("region")) for f in rows})),
+            },
+            "Resources": [_principal_resource(report, region)],
+            "Workflow": {"Status": "NEW"},
+            "RecordState": "ACTIVE",
+        }
+        if times:
+            finding["FirstObservedAt"], finding["LastObservedAt"] = _iso(times[0]), _iso(times[-1])
+        found.append(finding)
+    return found
+
+
+def _principal_resource(report: dict[str, Any], region: str) -> dict[str, Any]:
+    """The key's principal (what reached the stage), or the account when the run names none."""
+    partition, account, principal = _partition(report), str(report.get("account")), report.get("principal")
+    if not principal:
+        return {"Type": "AwsAccount", "Id": f"AWS::::Account:{account}", "Partition": partition, "Region": region}
+    kind = "AwsIamUser" if principal["type"] == "user" else "AwsIamRole"
+    arn = f"arn:{partition}:iam::{account}:{principal['type']}/{principal['name']}"
+    return {"Type": kind, "Id": arn, "Partition": partition, "Region": region}
+
+
+IMPORT_BATCH = 100  # BatchImportFindings takes at most 100 findings a call
+
+
+def import_findings(securityhub: Any, findings: list[dict[str, Any]]) -> tuple[int, list[dict[str, Any]]]:
+    """Import into Security Hub (the client of the findings' region): how many it took, and what it refused."""
+    imported, failed = 0, []
+    for start in range(0, len(findings), IMPORT_BATCH):
+        answer = securityhub.batch_import_findings(Findings=findings[start : start + IMPORT_BATCH])
+        imported += int(answer.get("SuccessCount", 0))
+        failed += answer.get("FailedFindings", [])
+    return imported, failed
