@@ -43,24 +43,33 @@ def _searched(lookup: Lookup, region: str) -> tuple[list[dict[str, Any]], bool] 
 
 
 def read_everywhere(
-    ctx: ActionContext, known: list[str], lookup: Lookup, window: tuple[datetime, datetime], now: datetime
+    ctx: ActionContext,
+    known: list[str],
+    lookup: Lookup,
+    window: tuple[datetime, datetime],
+    now: datetime,
+    sizing: bool = True,
 ) -> Found:
-    """Search every region the key may have been used in: `known` first, then those the account's trails cover."""
+    """Search every region the key may have been used in: `known` first, then those the account's trails cover;
+    with `sizing`, also what the account could see there and what the window cost."""
     searches: dict[str, Future[Any]] = {r: in_background(functools.partial(_searched, lookup, r)) for r in known}
     coverage = read_trails(ctx)
     regions, problems = regions_to_search(ctx, coverage, known)
     for region in regions:
         if region not in searches:
             searches[region] = in_background(functools.partial(_searched, lookup, region))
-    logging = in_background(functools.partial(logging_now, ctx, regions))
-    usage = in_background(functools.partial(read_usage, ctx, regions, window[0], window[1], now))
     found = Found(regions=regions)
+    if sizing:
+        logging = in_background(functools.partial(logging_now, ctx, regions))
+        usage = in_background(functools.partial(read_usage, ctx, regions, window[0], window[1], now))
     for region in regions:
         result = searches[region].result()
         if isinstance(result, dict):
             found.unsearched.append(result)
         else:
             found.per_region.append(result)
+    if not sizing:
+        return found
     records = [r for events, _ in found.per_region for r in events]
     unknown = functools.partial(_unknown_logging, regions)
     found.visibility = visibility(coverage, regions, _answer(logging, "invocation logging", unknown), records)

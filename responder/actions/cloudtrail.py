@@ -271,6 +271,9 @@ class InvestigateParams(ActionParams):
     regions: Regions = Field(default_factory=list)
     max_events: int = Field(default=1000, ge=1, le=100_000)
     family: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*$")  # the key's family; None: Bedrock
+    # Also what the account could see and what it cost (trails' selectors, invocation logging, metrics, Cost
+    # Explorer): the run's own investigation; a re-check after it (`responder investigate`) reads only the events.
+    sizing: bool = True
 
 
 def visibility_note(family_name: str | None) -> str:
@@ -365,7 +368,7 @@ def read_activity(ctx: ActionContext, params: InvestigateParams) -> ActivitySnap
     from responder.actions.trail_coverage import problem
 
     search = functools.partial(_lookup_in, ctx, attribute, value, start, end, params.max_events)
-    found = read_everywhere(ctx, regions, search, (start, end), now)
+    found = read_everywhere(ctx, regions, search, (start, end), now, params.sizing)
     records = [record for events, _ in found.per_region for record in events]
     cap_hit = any(cut for _, cut in found.per_region) or len(records) > params.max_events
     records = records[: params.max_events]

@@ -11,13 +11,15 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from responder.cli.render import outcome_dict
+from responder.engine.commands.investigation import investigate_run
 from responder.engine.commands.operations import start_run
 from responder.engine.report.findings import asff_findings
 from responder.engine.running.context import Settings
 from responder.sandbox import bedrock_usage
 from responder.sandbox.cloudtrail_events import record_event
 from responder.sandbox.seed import ATTACKER_IP, LEAKED_USER, SANDBOX_REGION, Seeded
-from tests.factories import ACCOUNT, watched_settings
+from tests.factories import ACCOUNT, Requests, watched_settings
 
 ELSEWHERE = "eu-west-1"
 
@@ -208,6 +210,10 @@ def test_metric_and_trail_text_stays_inert(account: Seeded, settings: Settings) 
     span = "``m`](https://evil.example)\\x1b[31m<img src=x>``"  # a code span: no link, no image, no HTML
     assert "\x1b" not in report and span in report
     assert report.replace(span, "").count("evil.example") == 0
+    shown = outcome_dict(run)  # what -o json prints: the same figures, every AWS string one inert line
+    row = shown["usage"]["regions"][0]["rows"][0]
+    assert row["model"] == "m`](https://evil.example)\\x1b[31m<img src=x>" and row["window"] == 3.0
+    assert shown["visibility"]["regions"][0]["region"] == SANDBOX_REGION and shown["unsearched"] == []
 
 
 def test_the_identity_center_user_behind_a_session_is_named_beside_its_arn(account: Seeded, settings: Settings) -> None:
@@ -263,3 +269,15 @@ def test_selectors_the_operator_may_not_read_leave_visibility_unknown_not_off(ac
     assert "the event selectors of trail management-events: AccessDenied: needs cloudtrail:GetEventSelectors" in report
     opening = report.split("\n\n")[2]
     assert "(`us-east-1`: model invocation logging is off)" in opening and "Mantle data events" not in opening
+
+
+def test_a_recheck_reads_the_events_again_not_the_bill(account: Seeded, settings: Settings, requests: Requests) -> None:
+    run = start_run("leaked-long-term-key", {}, account.key, dry_run=False, confirm=None, settings=settings)
+    assert "GetCostAndUsage" in requests.sent and "GetModelInvocationLoggingConfiguration" in requests.sent
+    requests.sent.clear()
+    investigate_run(run.run_id, settings)
+    assert "LookupEvents" in requests.sent and "DescribeTrails" in requests.sent  # every region the trails cover
+    assert not {"GetCostAndUsage", "GetMetricData", "ListMetrics", "GetModelInvocationLoggingConfiguration"} & set(
+        requests.sent
+    )
+    assert "What it cost" in run.paths.report_md.read_text()  # the run's own reading stays in the report
