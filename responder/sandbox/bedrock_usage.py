@@ -106,9 +106,9 @@ def usage_window() -> tuple[datetime, datetime]:
     return now - timedelta(hours=2), now
 
 
-def usage_checks(report: dict[str, Any]) -> list[tuple[str, bool]]:
-    """What the rehearsal checks of the report: the trail's blind spot said, and the bill against its baseline."""
-    evidence = report.get("evidence") or {}
+def usage_checks(evidence: dict[str, Any]) -> list[tuple[str, bool]]:
+    """What the rehearsal checks of the report's evidence: the trail's blind spot said, and the bill against its
+    baseline."""
     regions = (evidence.get("visibility") or {}).get("regions") or []
     rows = [row for r in (evidence.get("usage") or {}).get("regions") or [] for row in r.get("rows") or []]
     invocations: dict[str, Any] = next((r for r in rows if r["metric"] == "Invocations"), {})

@@ -125,7 +125,7 @@ def _long_contained(iam: Any, seeded: Seeded, run: Outcome) -> list[Check]:
             _status(iam, BYSTANDER, seeded.bystander_credential_id) == "Active",
         ),
         _bearer_calls_found(run, 4, 2),
-        *(Check(what, ok) for what, ok in usage_checks(run.report)),
+        *(Check(what, ok) for what, ok in usage_checks(run.report.evidence or {})),
     ]
 
 

@@ -78,7 +78,7 @@ def test_a_multi_region_trail_elsewhere_widens_the_search_and_a_refused_region_i
     settings = watched_settings(tmp_path, _refusing("us-west-2", "LookupEvents"))
     run = start_run("leaked-long-term-key", {}, account.key, dry_run=False, confirm=None, settings=settings)
     assert run.status == "completed"  # what containment earned: the refused search changes nothing of it
-    evidence = run.report["evidence"]
+    evidence = run.report.evidence
     assert dict(evidence["by_source"])["bedrock.amazonaws.com"] == 5  # 4 in us-east-1, 1 in eu-west-1
     assert {e["region"] for e in evidence["stages"]["findings"]} == {SANDBOX_REGION, ELSEWHERE}
     assert evidence["unsearched"] == [
@@ -112,7 +112,7 @@ def test_an_account_blind_to_inference_is_told_so_and_what_to_enable(account: Se
         },
     )
     run = start_run("leaked-long-term-key", {}, account.key, dry_run=False, confirm=None, settings=settings)
-    region = run.report["evidence"]["visibility"]["regions"][0]
+    region = run.report.evidence["visibility"]["regions"][0]
     assert (region["mantle"], region["bedrock"], region["inference_visible"]) == (False, False, False)
     assert [c["name"] for c in region["invocation_logging_changed"]] == ["DeleteModelInvocationLoggingConfiguration"]
     opening = run.paths.report_md.read_text().split("\n\n")[2]
@@ -152,7 +152,7 @@ def test_an_account_that_records_inference_is_not_called_blind(
     run = start_run(
         "leaked-long-term-key", {"regions": SANDBOX_REGION}, account.key, dry_run=False, confirm=None, settings=settings
     )
-    region = next(r for r in run.report["evidence"]["visibility"]["regions"] if r["region"] == SANDBOX_REGION)
+    region = next(r for r in run.report.evidence["visibility"]["regions"] if r["region"] == SANDBOX_REGION)
     assert region["inference_visible"] is True and region["invocation_logging"]["on"] is True
     opening = run.paths.report_md.read_text().split("\n\n")[2]
     # The other regions the trail covers have no invocation logging: said of them, and only that is asked for.
@@ -168,7 +168,7 @@ def test_the_bill_beside_its_baseline_and_a_refused_cost_explorer_skipped_with_a
     settings = watched_settings(tmp_path, _refusing("us-east-1", "GetCostAndUsage"))
     run = start_run("leaked-long-term-key", {}, account.key, dry_run=False, confirm=None, settings=settings)
     assert run.status == "completed"
-    usage = run.report["evidence"]["usage"]
+    usage = run.report.evidence["usage"]
     rows = {(r["metric"], r["model"]): (r["window"], r["baseline"]) for r in usage["regions"][0]["rows"]}
     assert rows[("Invocations", bedrock_usage.MODEL)] == (412.0, 9.0)
     assert rows[("TotalOutputTokens", bedrock_usage.MANTLE_MODEL)] == (96_000.0, 0.0)
@@ -184,7 +184,7 @@ def test_cost_explorer_by_day_window_against_baseline(account: Seeded, settings:
     created = datetime.now(timezone.utc) - timedelta(hours=2)  # the seeded key's creation: the window's start
     bedrock_usage.seed_cost(ACCOUNT, (created, datetime.now(timezone.utc)))
     run = start_run("leaked-long-term-key", {}, account.key, dry_run=False, confirm=None, settings=settings)
-    cost = run.report["evidence"]["usage"]["cost"]
+    cost = run.report.evidence["usage"]["cost"]
     days = 1 + (datetime.now(timezone.utc).date() - created.date()).days
     assert cost["window"]["amount"] == pytest.approx(183.40 * days)  # Bedrock only: the KMS line is left out
     assert cost["baseline"]["amount"] == pytest.approx(2.10 * days)
@@ -243,7 +243,7 @@ def test_the_identity_center_user_behind_a_session_is_named_beside_its_arn(accou
         },
     )
     run = start_run("leaked-long-term-key", {}, account.key, dry_run=False, confirm=None, settings=settings)
-    persistence = [f for f in run.report["evidence"]["stages"]["findings"] if f["stage"] == "persistence"]
+    persistence = [f for f in run.report.evidence["stages"]["findings"] if f["stage"] == "persistence"]
     assert [f["actor"] for f in persistence] == [session]
     assert persistence[0]["on_behalf_of"] == (
         "Identity Center user 906754a1-4071-7031-0b52-2f1a5b3c9d0e in "
@@ -262,7 +262,7 @@ def test_selectors_the_operator_may_not_read_leave_visibility_unknown_not_off(ac
     settings = watched_settings(tmp_path, _refusing(SANDBOX_REGION, "GetEventSelectors", "AccessDenied"))
     run = start_run("leaked-long-term-key", {}, account.key, dry_run=False, confirm=None, settings=settings)
     assert run.status == "completed"
-    region = run.report["evidence"]["visibility"]["regions"][0]
+    region = run.report.evidence["visibility"]["regions"][0]
     assert region["mantle"] is None  # unknown: never "not logged"
     assert region["inference_visible"] is False  # for what is known: invocation logging is off
     report = run.paths.report_md.read_text()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from responder.engine.report.model import Report
 from responder.engine.report.words import second
 from responder.inert import code, prose
 
@@ -72,8 +73,8 @@ def cost_sentence(evidence: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def cost_lines(report: dict[str, Any]) -> list[str]:
-    evidence = report.get("evidence") or {}
+def cost_lines(report: Report) -> list[str]:
+    evidence = report.evidence or {}
     usage = evidence.get("usage")
     if not evidence.get("queries") or not usage:
         return ["Not read by this run."]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from responder.actions.bedrock_visibility import ENABLE_DATA_EVENTS, ENABLE_INVOCATION_LOGGING, LOGGING_CHANGES
+from responder.engine.report.model import Report
 from responder.engine.report.words import second
 from responder.inert import code, prose
 
@@ -79,8 +80,8 @@ def visibility_sentence(evidence: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def visibility_lines(report: dict[str, Any]) -> list[str]:
-    evidence = report.get("evidence") or {}
+def visibility_lines(report: Report) -> list[str]:
+    evidence = report.evidence or {}
     seen = evidence.get("visibility")
     if not evidence.get("queries") or not seen:
         return ["Not read by this run."]
