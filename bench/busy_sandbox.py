@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from responder.sandbox.bedrock_usage import seed_usage
 from responder.sandbox.seed import SANDBOX_REGION, bearer_calls
 from responder.sandbox.server import DEFAULT_ACCOUNT, make_server, ready_line, serve, write_key_file
 from responder.sandbox.service_credentials import create_credential
@@ -71,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--incidents", type=int, default=1, help="how many busy incidents (default 1)")
     parser.add_argument("--events", type=int, default=2000, help="CloudTrail events per incident (default 2000)")
     parser.add_argument("--request-log", type=Path, help="append one JSON line per AWS request received")
+    parser.add_argument(
+        "--usage",
+        action="store_true",
+        help="also a trail, Bedrock metrics over the keys' life and its baseline, and Cost Explorer's days",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.incidents <= 100 or not 0 <= args.events <= 100_000:
         parser.error("--incidents must be 1 to 100 and --events 0 to 100000")
@@ -81,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         busy_incident(DEFAULT_ACCOUNT, f"BedrockAPIKey-busy-{i + 1}", args.events, args.keys_dir)
         for i in range(args.incidents)
     ]
+    if args.usage:
+        now = datetime.now(timezone.utc)
+        seed_usage(DEFAULT_ACCOUNT, SANDBOX_REGION, (now - KEY_AGE, now))
     ready = {**ready_line(server, None), "incidents": incidents, "seed_s": round(time.perf_counter() - started, 2)}
     print(json.dumps(ready), flush=True)
     serve(server)

@@ -21,6 +21,8 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from responder.sandbox.wire_operations import operation_of as wire_operation
+
 FAULTS = ("throttle", "deny", "unavailable", "reset-after", "hold")
 _DENIED = (
     "User: {arn} is not authorized to perform: iam:{op} because no identity-based policy allows the iam:{op} action"
@@ -41,11 +43,9 @@ class _Armed:
     match: dict[str, str]  # form parameters the request must carry (PolicyName=...): one step's request of several
 
 
-def operation_of(headers: Message, body: bytes) -> str:
-    target = headers.get("X-Amz-Target")
-    if target:
-        return target.rpartition(".")[2]
-    return form_of(body).get("Action", "")
+def operation_of(method: str, path: str, headers: Message, body: bytes) -> str:
+    """Every protocol's operation name (query, JSON, REST, CBOR), as the sandbox's request log reads it."""
+    return wire_operation(method, path, dict(headers.items()), body) or ""
 
 
 def form_of(body: bytes) -> dict[str, str]:
@@ -123,7 +123,7 @@ class FaultProxy:
 
             def _handle(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                operation = operation_of(self.headers, body)
+                operation = operation_of(self.command, self.path, self.headers, body)
                 fault = proxy._fault_for(operation, form_of(body))
                 if fault in _ERRORS:
                     self._answer_error(fault, operation)

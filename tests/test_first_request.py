@@ -41,6 +41,10 @@ NOT_BEFORE_CONTAINMENT = (
     "responder.engine.commands.alerts",  # alert files are read only by `run --from`
     "responder.alerts",
     "apprise",
+    "responder.actions.activity_reads",
+    "responder.actions.trail_coverage",
+    "responder.actions.bedrock_visibility",
+    "responder.actions.bedrock_usage",
     "responder.export",
     "responder.fanout",
     "responder.sandbox",

@@ -97,6 +97,7 @@ def stages_reached(events: list[dict[str, Any]]) -> dict[str, Any]:
                 "source": event.get("source"),
                 "name": event.get("name"),
                 "actor": event.get("actor"),
+                "on_behalf_of": event.get("on_behalf_of"),
                 "error_code": event.get("error_code"),
             }
         )

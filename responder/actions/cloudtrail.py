@@ -15,13 +15,14 @@ from responder.actions.attack_stages import IAM, names_principal
 from responder.actions.base import Action, ActionContext, ActionParams, ActionSnapshot, Regions, StepPlan
 from responder.actions.cloudtrail_records import (
     MANTLE_NOTE,
+    SSO_ROLE_PREFIX,
     ActivitySnapshot,
     counts_text,
     event_line,
     summarise,
 )
 from responder.actions.iam_principals import ROLE_NAME, USER_NAME
-from responder.actions.reads import together
+from responder.actions.reads import in_background, together
 from responder.actions.registry import register
 from responder.aws.clients import ClientError, error_code
 from responder.errors import UserError
@@ -29,7 +30,6 @@ from responder.keys import ShortTermKey, family_named
 
 GLOBAL_REGION = "us-east-1"  # IAM and STS events land here
 LOOKBACK = timedelta(days=90)  # LookupEvents sees 90 days of management events
-SSO_ROLE_PREFIX = "AWSReservedSSO_"
 
 
 def pages(
@@ -270,6 +270,9 @@ class InvestigateParams(ActionParams):
     regions: Regions = Field(default_factory=list)
     max_events: int = Field(default=1000, ge=1, le=100_000)
     family: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*$")  # the key's family; None: Bedrock
+    # Also what the account could see and what it cost (trails' selectors, invocation logging, metrics, Cost
+    # Explorer): the run's own investigation; a re-check after it (`responder investigate`) reads only the events.
+    sizing: bool = True
 
 
 def visibility_note(family_name: str | None) -> str:
@@ -294,7 +297,19 @@ class InvestigateKeyActivity(Action[InvestigateParams, ActivitySnapshot]):
     )
     Params = InvestigateParams
     Snapshot = ActivitySnapshot
-    permissions = ("cloudtrail:LookupEvents",)
+    # Where to look and what the account could see (trail_coverage, bedrock_visibility), what it cost
+    # (bedrock_usage): reads only, after containment.
+    permissions = (
+        "cloudtrail:LookupEvents",
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetEventSelectors",
+        "cloudtrail:GetTrailStatus",
+        "account:ListRegions",
+        "bedrock:GetModelInvocationLoggingConfiguration",
+        "cloudwatch:ListMetrics",
+        "cloudwatch:GetMetricData",
+        "ce:GetCostAndUsage",
+    )
     reversible = True
     mutating = False
     outputs = ("activity", "events")
@@ -314,10 +329,12 @@ class InvestigateKeyActivity(Action[InvestigateParams, ActivitySnapshot]):
             f"({counts_text(activity['by_source'])}; {snapshot.by}, {', '.join(snapshot.regions)})",
             visibility_note(params.family),
         ]
-        if not params.regions:
+        for gap in snapshot.unsearched:
+            notes.append(f"could not search {gap['what']} ({gap['why']}): what the key did there is unknown")
+        if not params.regions and len(snapshot.regions) == 1:
             notes.append(
-                f"searched only {', '.join(snapshot.regions)}: Bedrock may have been called elsewhere too; "
-                "a run given --regions REGION,REGION searches there as well"
+                f"searched only {', '.join(snapshot.regions)} (no trail covers another region): Bedrock may have "
+                "been called elsewhere too; a run given --regions REGION,REGION searches there as well"
             )
         if snapshot.done_to_it:
             notes.append(f"{snapshot.done_to_it} IAM change(s) to the principal made by any actor, read too")
@@ -343,27 +360,47 @@ def read_activity(ctx: ActionContext, params: InvestigateParams) -> ActivitySnap
     start = max(start, now - LOOKBACK)
     end = min(params.until or now, now)
     regions = list(dict.fromkeys(params.regions or [ctx.clients.region]))
-    # Regions are rate-limited apart (2 requests a second each): read them at once.
-    per_region = together(
-        *(functools.partial(lookup, ctx, r, attribute, value, start, end, params.max_events) for r in regions)
-    )
-    records = [record for found, _ in per_region for record in found]
-    cap_hit = any(cut for _, cut in per_region) or len(records) > params.max_events
+    # The IAM changes to the principal (us-east-1) go out beside the key's own events, not after them.
+    changes = in_background(functools.partial(_changes_to_principal, ctx, params, start, end))
+    # Loaded here, after containment: the trails, visibility and cost reads stay off the first request's path.
+    from responder.actions.activity_reads import read_everywhere
+    from responder.actions.trail_coverage import problem
+
+    search = functools.partial(_lookup_in, ctx, attribute, value, start, end, params.max_events)
+    found = read_everywhere(ctx, regions, search, (start, end), now, params.sizing)
+    records = [record for events, _ in found.per_region for record in events]
+    cap_hit = any(cut for _, cut in found.per_region) or len(records) > params.max_events
     records = records[: params.max_events]
-    done_to_it, cut = _changes_to_principal(ctx, params, start, end, {str(r.get("eventID")) for r in records})
+    seen = {str(r.get("eventID")) for r in records}
+    unsearched = list(found.unsearched)
+    try:
+        to_it, cut = changes.result()
+    except ClientError as exc:
+        to_it, cut = [], False
+        unsearched.append({"region": GLOBAL_REGION, **problem(exc, "cloudtrail:LookupEvents", "IAM changes")})
+    done_to_it = [r for r in to_it if str(r.get("eventID")) not in seen]
     return ActivitySnapshot(
         records=records + done_to_it,
         window=[start.isoformat(), end.isoformat()],
-        regions=regions,
+        regions=found.regions,
         by=f"{attribute}={value}",
         capped_window=capped_window,
         cap_hit=cap_hit or cut,
         done_to_it=len(done_to_it),
+        unsearched=unsearched,
+        visibility=found.visibility,
+        usage=found.usage,
     )
 
 
+def _lookup_in(
+    ctx: ActionContext, key: str, value: str, start: datetime, end: datetime, limit: int, region: str
+) -> tuple[list[dict[str, Any]], bool]:
+    return lookup(ctx, region, key, value, start, end, limit)
+
+
 def _changes_to_principal(
-    ctx: ActionContext, params: InvestigateParams, start: datetime, end: datetime, seen: set[str]
+    ctx: ActionContext, params: InvestigateParams, start: datetime, end: datetime
 ) -> tuple[list[dict[str, Any]], bool]:
     """IAM calls in the window that name the principal (a key or a policy given to it), whoever made them: an
     attacker holding other credentials leaves its footholds so. IAM events land in us-east-1; LookupEvents has no
@@ -372,4 +409,4 @@ def _changes_to_principal(
     if not name:
         return [], False
     found, cut = lookup(ctx, GLOBAL_REGION, "EventSource", IAM, start, end, params.max_events)
-    return [r for r in found if names_principal(r, kind, name) and str(r.get("eventID")) not in seen], cut
+    return [r for r in found if names_principal(r, kind, name)], cut

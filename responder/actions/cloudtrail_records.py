@@ -34,6 +34,11 @@ class ActivitySnapshot(ActionSnapshot):
     cap_hit: bool = False  # max_events stopped the reading
     # How many of `records` are IAM changes naming the principal that it did not make itself (done TO it).
     done_to_it: int = Field(default=0, exclude=True)  # excluded: the snapshot's JSON keeps its earlier shape
+    # Regions (or sources) that could not be searched, each with why; what the account's trails and invocation
+    # logging record (activity_reads); the account's Bedrock metrics and cost over the window and its baseline.
+    unsearched: list[dict[str, Any]] = Field(default_factory=list, exclude=True)
+    visibility: dict[str, Any] | None = Field(default=None, exclude=True)
+    usage: dict[str, Any] | None = Field(default=None, exclude=True)
 
 
 def bearer_token(record: dict[str, Any]) -> bool:
@@ -64,6 +69,33 @@ def actor_of(record: dict[str, Any]) -> str | None:
     return str(arn) if arn else None
 
 
+SSO_ROLE_PREFIX = "AWSReservedSSO_"  # the roles IAM Identity Center makes for its permission sets
+
+
+def person_behind(record: dict[str, Any]) -> str | None:
+    """The IAM Identity Center user (or the source identity) behind a role session, where CloudTrail names one:
+    `userIdentity.onBehalfOf.userId` (with its `identityStoreArn`), `sessionContext.sourceIdentity` (set by the
+    identity provider), or, for a session of an `AWSReservedSSO_` role, its session name, which Identity Center sets
+    to the user's name (CloudTrail user guide, "CloudTrail userIdentity element")."""
+    identity = record.get("userIdentity")
+    if not isinstance(identity, dict):
+        return None
+    said = []
+    behalf = identity.get("onBehalfOf")
+    if isinstance(behalf, dict) and behalf.get("userId"):
+        store = f" in {behalf['identityStoreArn']}" if behalf.get("identityStoreArn") else ""
+        said.append(f"Identity Center user {behalf['userId']}{store}")
+    context = identity.get("sessionContext")
+    source = context.get("sourceIdentity") if isinstance(context, dict) else None
+    if source:
+        said.append(f"source identity {source}")
+    issuer = (context.get("sessionIssuer") or {}) if isinstance(context, dict) else {}
+    arn = str(identity.get("arn") or "")
+    if str(issuer.get("userName") or "").startswith(SSO_ROLE_PREFIX) and "/" in arn:
+        said.append(f"Identity Center session {arn.rsplit('/', 1)[1]}")
+    return "; ".join(said) or None
+
+
 def after(record: dict[str, Any], moment: datetime | None) -> bool:
     when = _when(record)
     return moment is not None and when is not None and when >= moment
@@ -80,6 +112,7 @@ def event_line(record: dict[str, Any], contained_at: datetime | None) -> dict[st
         "source_ip": record.get("sourceIPAddress"),
         "user_agent": record.get("userAgent"),
         "actor": actor_of(record),  # who made the call: the principal itself, or whoever changed it
+        "on_behalf_of": person_behind(record),  # the Identity Center user behind the session, when named
         "error_code": record.get("errorCode"),
         "bearer_token": bearer_token(record),
         "bearer_token_type": bearer_token_type(record),
@@ -91,7 +124,7 @@ def summarise(read: ActivitySnapshot, contained_at: datetime | None) -> dict[str
     bearer = [r for r in read.records if bearer_token(r)]
     times = sorted(str(r.get("eventTime")) for r in bearer)
     return {
-        "searched": {"by": read.by, "regions": read.regions, "window": read.window},
+        "searched": {"by": read.by, "regions": read.regions, "window": read.window, "unsearched": read.unsearched},
         "events_read": len(read.records),
         "bearer_token_calls": len(bearer),
         # [name, count] pairs, most first: a JSON object would lose the order when the journal sorts keys
@@ -105,6 +138,8 @@ def summarise(read: ActivitySnapshot, contained_at: datetime | None) -> dict[str
         "last_seen": times[-1] if times else None,
         "after_containment": sum(1 for r in bearer if after(r, contained_at)),
         "cap_hit": read.cap_hit,
+        "visibility": read.visibility,
+        "usage": read.usage,
     }
 
 

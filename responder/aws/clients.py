@@ -290,6 +290,11 @@ def _pacer(options: AwsOptions, region: str) -> _Pacer:
         return _pacers.setdefault((options.endpoint_url, who, region), _Pacer(LOOKUP_EVENTS_PER_SECOND))
 
 
+def service_regions(service: str, partition: str = "aws") -> list[str]:
+    """The regions botocore's endpoint data says `service` is offered in, in one partition (no request)."""
+    return list(_new_core_session().get_available_regions(service, partition))
+
+
 def _refuse_mutation(model: Any, **_: Any) -> None:
     if not is_read_only(model.name):
         raise MutationRefused(f"dry-run refused to send the mutating request {model.name}")

@@ -194,6 +194,7 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
         "report": str(outcome.paths.report_md),
         "report_json": str(outcome.paths.report_json),
         "stages": _stages(outcome.report),
+        **_reach(outcome.report),
         **_accounts(outcome),
     }
 
@@ -205,6 +206,21 @@ def _stages(report: Report) -> dict[str, Any] | None:
         return None
     findings = [{k: v if v is None else plain(v) for k, v in f.items()} for f in stages["findings"]]
     return {**stages, "findings": findings}
+
+
+def _reach(report: Report) -> dict[str, Any]:
+    """Where CloudTrail could not search, what the account could see, and the account-wide bill: AWS's text (trail
+    and model names, error codes) made inert at every depth."""
+    evidence = report.evidence or {}
+    return {name: _inert_json(evidence.get(name)) for name in ("unsearched", "visibility", "usage")}
+
+
+def _inert_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _inert_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_inert_json(v) for v in value]
+    return plain(value) if isinstance(value, str) else value
 
 
 def _accounts(outcome: Outcome) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from responder.sandbox import (
+    account_regions,
     cloudtrail_events,
     iam_limits,
     organization,
@@ -15,10 +16,11 @@ from responder.sandbox import (
 def install() -> None:
     """Idempotent: IAM service-specific credentials, IAM's policy budgets, quotas and protected roles, CloudTrail
     LookupEvents, an AssumeRole that checks the role exists, Step Functions that execute, and Security Hub's checks
-    on imported findings."""
+    on imported findings; the account's regions."""
     service_credentials.install()
     iam_limits.install()
     cloudtrail_events.install()
     organization.install()
     stepfunctions.install()
     security_hub.install()
+    account_regions.install()

@@ -23,6 +23,7 @@ from responder.engine.journal.writer import Listener
 from responder.engine.running.context import Settings
 from responder.errors import UserError
 from responder.keys import parse_short_term_key
+from responder.sandbox.bedrock_usage import seed_usage, usage_checks, usage_window
 from responder.sandbox.emulator import install
 from responder.sandbox.seed import (
     BYSTANDER,
@@ -74,6 +75,7 @@ def rehearse(playbook: str, runs_dir: Path, listeners: list[Listener]) -> Rehear
     with mock.patch.dict(os.environ, env, clear=True), mock_aws():
         install()
         incident = seed(DEFAULT_ACCOUNT)
+        seed_usage(DEFAULT_ACCOUNT, SANDBOX_REGION, usage_window())
         settings = Settings(runs_dir=runs_dir, aws=AwsOptions(region=SANDBOX_REGION), listeners=listeners)
         iam = settings.open_clients(settings.aws, True).iam
         key = getattr(incident, "key", None)
@@ -123,6 +125,7 @@ def _long_contained(iam: Any, seeded: Seeded, run: Outcome) -> list[Check]:
             _status(iam, BYSTANDER, seeded.bystander_credential_id) == "Active",
         ),
         _bearer_calls_found(run, 4, 2),
+        *(Check(what, ok) for what, ok in usage_checks(run.report.evidence or {})),
     ]
 
 

@@ -6,20 +6,18 @@ import io
 import json
 import logging
 import os
-import re
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 from responder.sandbox import stepfunctions
 from responder.sandbox.emulator import install
 from responder.sandbox.family_incidents import seed_family_incidents
 from responder.sandbox.seed import SANDBOX_REGION, seed_incident, seed_short_term_incident
+from responder.sandbox.wire_operations import operation_of, scope_of
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's default account
-_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -37,22 +35,18 @@ class RequestRecorder:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)  # the emulator reads the body again
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
-        operation = target.rpartition(".")[2] if target else _form_action(body, environ.get("QUERY_STRING", ""))
-        match = _SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
-        record = {"service": match.group(1) if match else None, "operation": operation}
+        headers = {
+            "X-Amz-Target": environ.get("HTTP_X_AMZ_TARGET", ""),
+            "Authorization": environ.get("HTTP_AUTHORIZATION", ""),
+        }
+        path = environ.get("PATH_INFO", "/") + (f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else "")
+        operation = operation_of(environ.get("REQUEST_METHOD", "GET"), path, headers, body)
+        region, service = scope_of(headers["Authorization"])
+        record = {"service": service, "operation": operation, "region": region}
         with self._lock:
             self._file.write(json.dumps(record) + "\n")
             self._file.flush()
         return self._app(environ, start_response)
-
-
-def _form_action(body: bytes, query: str) -> str | None:
-    for source in (body.decode("utf-8", "replace"), query):
-        actions = parse_qs(source).get("Action")
-        if actions:
-            return actions[0]
-    return None
 
 
 def make_server(host: str, port: int, request_log: Path | None) -> Any:

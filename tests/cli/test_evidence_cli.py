@@ -70,12 +70,14 @@ def test_investigate_then_asff_into_security_hub_then_the_pictures(account: Seed
     assert cli("audit", "verify", out["run_id"], "--head", out["audit_head"], *runs).exit_code == 0
     asff = cli("report", out["run_id"], "--format", "asff", *runs)
     findings = json.loads(asff.stdout)["Findings"]
-    assert [f["Workflow"]["Status"] for f in findings] == ["RESOLVED"]
+    # The contained key's finding, resolved; each attack stage reached, new.
+    assert [f["Workflow"]["Status"] for f in findings] == ["RESOLVED", "NEW", "NEW"]
+    assert [f["ProductFields"].get("responder/Stage") for f in findings[1:]] == ["reconnaissance", "monetisation"]
     assert account.key not in asff.stdout
     imported = cli("report", out["run_id"], "--format", "asff", "--to-security-hub", *runs)
-    assert imported.exit_code == 0 and "imported 1 finding(s)" in imported.stderr
+    assert imported.exit_code == 0 and "imported 3 finding(s)" in imported.stderr
     hub = boto3.client("securityhub", region_name=SANDBOX_REGION)
-    assert [f["Id"] for f in hub.get_findings()["Findings"]] == [findings[0]["Id"]]
+    assert sorted(f["Id"] for f in hub.get_findings()["Findings"]) == sorted(f["Id"] for f in findings)
     drawn = cli("report", out["run_id"], "--timeline", *runs)
     assert drawn.exit_code == 0, drawn.output
     assert "![Calls over time: timeline-bedrock.svg](timeline-bedrock.svg)" in drawn.stdout

@@ -102,7 +102,14 @@ def test_short_term_expiry_is_at_the_latest() -> None:
 def test_asff_findings_resolved_never_secret_and_imported(tmp_path: Path) -> None:
     report, _ = contained_run(tmp_path, after_containment=True)
     findings = asff_findings(report, SANDBOX_REGION)
-    assert len(findings) == 1
+    # The key's finding, then one per attack stage reached, their severity rising with the stage.
+    reached = report.evidence["stages"]["reached"]
+    assert reached and [f["ProductFields"].get("responder/Stage") for f in findings] == [None, *reached]
+    ranks = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+    labels = [ranks.index(f["Severity"]["Label"]) for f in findings[1:]]
+    assert labels == sorted(labels) and findings[-1]["Severity"]["Label"] == "CRITICAL"  # monetisation
+    stage_ids = {f["event_id"] for f in report.evidence["stages"]["findings"] if f["stage"] == reached[-1]}
+    assert set(findings[-1]["ProductFields"]["responder/EventIds"].split(",")) == stage_ids
     finding = findings[0]
     assert finding["Workflow"]["Status"] == "RESOLVED" and finding["Severity"]["Label"] == "CRITICAL"
     assert finding["ProductFields"]["responder/RunId"] == report.run_id
@@ -118,6 +125,6 @@ def test_asff_findings_resolved_never_secret_and_imported(tmp_path: Path) -> Non
         hub.enable_security_hub()
         bad = {**finding, "Id": "other", "ProductArn": product_arn("aws", SANDBOX_REGION, "999999999999")}
         assert import_findings(hub, [bad])[0] == 0
-        assert import_findings(hub, findings) == (1, [])
+        assert import_findings(hub, findings) == (len(findings), [])
         stored = hub.get_findings()["Findings"]
-        assert [f["Id"] for f in stored] == [finding["Id"]]
+        assert sorted(f["Id"] for f in stored) == sorted(f["Id"] for f in findings)

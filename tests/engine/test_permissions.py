@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,12 @@ from responder.engine.commands.recovery import rollback_run
 from responder.engine.running.context import Settings
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
+from responder.sandbox import bedrock_usage
 from responder.sandbox.seed import Seeded, SeededShortTerm
 from tests.factories import ACCOUNT, fill_inline_budget, make_token
+
+# A service whose IAM action prefix is not the name it signs requests with.
+IAM_PREFIX = {"monitoring": "cloudwatch"}
 
 
 class Calls:
@@ -32,7 +37,8 @@ class Calls:
         self.by_phase: dict[str, set[str]] = {"contain": set(), "rollback": set()}
 
     def __call__(self, model: Any, **_: Any) -> None:
-        call = f"{model.service_model.signing_name}:{model.name}"
+        prefix = IAM_PREFIX.get(model.service_model.signing_name, model.service_model.signing_name)
+        call = f"{prefix}:{model.name}"
         self.made.add(call)
         self.by_phase[self.phase].add(call)
 
@@ -52,9 +58,17 @@ def calls(tmp_path: Path) -> tuple[Calls, Settings]:
 
 
 def test_every_call_of_every_path_is_granted_and_nothing_more(
-    short_account: SeededShortTerm, account: Seeded, iam: Any, calls: tuple[Calls, Settings]
+    short_account: SeededShortTerm,
+    account: Seeded,
+    iam: Any,
+    calls: tuple[Calls, Settings],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     recorder, settings = calls
+    # The investigation's every read: Bedrock metrics to sum; a trail (its selectors and status).
+    now = datetime.now(timezone.utc)
+    bedrock_usage.seed_metrics(ACCOUNT, "us-east-1", (now - timedelta(hours=2), now))
+    bedrock_usage.seed_trail(ACCOUNT, "us-east-1")
 
     def contain_and_undo(playbook: str, key: str | None, **params: str) -> None:
         recorder.phase = "contain"
@@ -76,6 +90,9 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     iam.create_user(UserName="ci-bot")
     access_key = iam.create_access_key(UserName="ci-bot")["AccessKey"]["AccessKeyId"]
     contain_and_undo("leaked-short-term-key", make_token(access_key, "us-east-1"))
+    # A multi-region trail: the account's regions too (two Bedrock regions keep it quick).
+    monkeypatch.setattr("responder.actions.trail_coverage.service_regions", lambda *_: ["us-east-1", "us-west-2"])
+    bedrock_usage.seed_trail(ACCOUNT, "us-east-1", multi_region=True)
     contain_and_undo("leaked-short-term-key", None, user_name="ci-bot")
     # preventive: the guardrails on a user and on a role
     contain_and_undo("bedrock-key-guardrails", None, principal_name="ci-bot", deny_bearer="short-term")

@@ -60,7 +60,10 @@ def investigate_run(run_id: str, settings: Settings) -> Investigation:
     if since is None:
         raise UserError(f"run {state.run_id} has no start time in its audit log")
     now = datetime.now(timezone.utc)
-    params = InvestigateParams.model_validate({**arguments, "since": since, "until": now, "contained_at": since})
+    # A re-check reads the events again; what the account could see and what it cost stay the run's own reading.
+    params = InvestigateParams.model_validate(
+        {**arguments, "since": since, "until": now, "contained_at": since, "sizing": False}
+    )
     aws = same_endpoint(settings.aws, state.started.to_record(), f"run {state.run_id}", settings.aws_from_env)
     ctx = open_context(dataclasses.replace(settings, aws=aws), read_only=True)
     if ctx.account_id != state.started.account_id:

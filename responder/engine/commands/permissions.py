@@ -51,6 +51,9 @@ _WRITES = ("Put", "Delete", "Attach", "Detach", "Update", "Create")
 # Calls IAM authorises on something other than one user, role or policy: the caller, or every user at once
 # (ListServiceSpecificCredentials with AllUsers), or another service.
 _ANY_RESOURCE = frozenset({"iam:ListServiceSpecificCredentials"})
+# CloudTrail reads authorised on one trail: on trails only (any account's: an organization trail is the management
+# account's).
+_TRAIL_READS = frozenset({"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"})
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,8 @@ def is_write(action: str) -> bool:
 
 def _resource_kind(action: str) -> str:
     service, _, name = action.partition(":")
+    if action in _TRAIL_READS:
+        return "trail"
     if service != "iam" or action in _ANY_RESOURCE:
         return "any"
     if name in ("GetPolicy", "GetPolicyVersion", "CreatePolicy", "DeletePolicy"):
@@ -122,15 +127,22 @@ def statements(actions: list[str], account: Account) -> list[dict[str, Any]]:
     responder's own principal and the protected ones."""
     users, roles = account.arn("user/*"), account.arn("role/*")
     own_policies = account.arn(f"policy/{MANAGED_PREFIX}*")
-    where = {"user": [users], "role": [roles], "policy": [own_policies], "any": ["*"]}
-    grouped: dict[str, list[str]] = {"any": [], "user": [], "role": [], "policy": []}
+    trails = f"arn:{account.partition}:cloudtrail:*:*:trail/*"
+    where = {"user": [users], "role": [roles], "policy": [own_policies], "any": ["*"], "trail": [trails]}
+    grouped: dict[str, list[str]] = {"any": [], "user": [], "role": [], "policy": [], "trail": []}
     attaching: list[str] = []
     for action in sorted(set(actions)):
         if action.partition(":")[2].startswith(("Attach", "Detach")):
             attaching.append(action)
         else:
             grouped[_resource_kind(action)].append(action)
-    sids = {"any": "ResponderRead", "user": "ResponderUsers", "role": "ResponderRoles", "policy": "ResponderPolicies"}
+    sids = {
+        "any": "ResponderRead",
+        "user": "ResponderUsers",
+        "role": "ResponderRoles",
+        "policy": "ResponderPolicies",
+        "trail": "ResponderTrails",
+    }
     out: list[dict[str, Any]] = [
         {"Sid": sids[kind], "Effect": "Allow", "Action": found, "Resource": where[kind]}
         for kind, found in grouped.items()

@@ -19,6 +19,7 @@ from responder.engine.report.evidence import (
     athena_query,
     collect_events,
     containment_moment,
+    first_activity,
     first_search,
     lake_query,
     write_events,
@@ -222,8 +223,20 @@ def evidence(state: RunState, paths: RunPaths, events: list[dict[str, Any]]) -> 
         "rechecks": rechecks,
         # The attack's stages these events reach (attack_stages' one table), each finding by event.
         "stages": stages_reached(events),
+        # Where CloudTrail could not be searched and why; what the account's trails and invocation logging record
+        # of Bedrock inference per region; the account-wide metrics and cost against the baseline.
+        **_reach(first_activity(state)),
         "queries": queries,
         "pictures": existing_pictures(paths.directory),
+    }
+
+
+def _reach(activity: dict[str, Any] | None) -> dict[str, Any]:
+    activity = activity or {}
+    return {
+        "unsearched": (activity.get("searched") or {}).get("unsearched") or [],
+        "visibility": activity.get("visibility"),
+        "usage": activity.get("usage"),
     }
 
 

@@ -59,6 +59,16 @@ def first_search(state: RunState) -> Search | None:
     return None
 
 
+def first_activity(state: RunState) -> dict[str, Any] | None:
+    """The run's own investigation's summary: what it searched, could not search, could see, and what it cost."""
+    for step in state.steps.values():
+        output = report_output_of(step.action)
+        activity = step.outputs.get(output) if output else None
+        if isinstance(activity, dict) and activity.get("searched", {}).get("by"):
+            return activity
+    return None
+
+
 def report_output_of(action_name: str) -> str | None:
     action = get_action(action_name)
     return action.report_output if action is not None else None

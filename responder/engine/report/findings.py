@@ -6,12 +6,14 @@ fingerprint (or credential id), never the key; its ProductFields carry the run i
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
 from responder.actions.base import Identity
 from responder.engine.report.model import Report
 from responder.engine.report.summary import deactivated_credentials, opening
+from responder.inert import plain
 from responder.keys.journaled import key_title
 from responder.redaction import SECRETS
 
@@ -127,7 +129,83 @@ def asff_findings(report: Report, region: str) -> list[dict[str, Any]]:
             finding["FirstObservedAt"] = _iso(evidence["first_seen"])
             finding["LastObservedAt"] = _iso(evidence["last_seen"])
         findings.append(SECRETS.redact_value(finding))
-    return findings
+    return findings + [SECRETS.redact_value(f) for f in stage_findings(report, region)]
+
+
+# Each stage of the attack reached, as an ASFF finding: its type in ASFF's taxonomy (namespace/category), and a
+# severity that rises with the stage (a later stage is the worse news: attack_stages.STAGES' order).
+STAGE_FINDINGS: dict[str, tuple[str, str]] = {
+    "reconnaissance": ("TTPs/Discovery", "LOW"),
+    "entitlement": ("TTPs/Privilege Escalation", "MEDIUM"),
+    "evasion": ("TTPs/Defense Evasion", "HIGH"),
+    "persistence": ("TTPs/Persistence", "HIGH"),
+    "monetisation": ("Effects/Resource Consumption", "CRITICAL"),
+}
+EVENT_IDS_KEPT = 20  # the rest are in the run's events.jsonl
+
+
+def stage_findings(report: Report, region: str) -> list[dict[str, Any]]:
+    """One finding per stage the key's principal reached (a call AWS carried out), with the events to pivot to.
+    Every value from CloudTrail is attacker-chosen text: kept plain (one inert line), never markup."""
+    evidence = report.evidence or {}
+    stages = evidence.get("stages") or {}
+    if report.dry_run or not stages.get("reached"):
+        return []
+    account, principal = str(report.account), report.principal
+    whose = f"{principal['type']} {principal['name']}" if principal else "the key's principal"
+    found = []
+    for rank, stage in enumerate(stages["reached"], start=1):
+        rows = [f for f in stages["findings"] if f["stage"] == stage and not f.get("error_code")]
+        kind, label = STAGE_FINDINGS[stage]
+        calls = Counter(plain(f.get("name")) for f in rows).most_common()
+        times = sorted(str(f["time"]) for f in rows if f.get("time"))
+        behind = sorted({plain(f["on_behalf_of"]) for f in rows if f.get("on_behalf_of")})
+        description = (
+            f"The leaked key's principal ({whose}) reached the {stage} stage of an LLMjacking attack: "
+            f"{len(rows)} call(s) AWS carried out ({', '.join(f'{n} {c}' for n, c in calls)})"
+            + (f", on behalf of {', '.join(behind)}" if behind else "")
+            + f". Run {report.run_id}: the report lists each event."
+        )
+        finding: dict[str, Any] = {
+            "SchemaVersion": SCHEMA_VERSION,
+            "Id": f"responder/{report.run_id}/stage/{stage}",
+            "ProductArn": product_arn(_partition(report), region, account),
+            "ProductName": "responder",
+            "CompanyName": "responder",
+            "Region": region,
+            "GeneratorId": f"responder/{report.playbook}/attack-stages",
+            "AwsAccountId": account,
+            "Types": [f"{kind}/LLMjacking {stage}"],
+            "CreatedAt": _iso(report.started_at),
+            "UpdatedAt": _iso(report.finished_at),
+            "Severity": {"Label": label, "Original": f"{rank}/{len(STAGE_FINDINGS)}"},
+            "Title": f"LLMjacking {stage} by the leaked key's principal ({whose})"[:TITLE_LIMIT],
+            "Description": description[:DESCRIPTION_LIMIT],
+            "ProductFields": {
+                "responder/RunId": report.run_id,
+                "responder/Stage": stage,
+                "responder/Calls": str(len(rows)),
+                "responder/EventIds": ",".join(plain(f.get("event_id")) for f in rows[:EVENT_IDS_KEPT]),
+                "responder/Regions": ",".join(sorted({plain(f.get("region")) for f in rows})),
+            },
+            "Resources": [_principal_resource(report, region)],
+            "Workflow": {"Status": "NEW"},
+            "RecordState": "ACTIVE",
+        }
+        if times:
+            finding["FirstObservedAt"], finding["LastObservedAt"] = _iso(times[0]), _iso(times[-1])
+        found.append(finding)
+    return found
+
+
+def _principal_resource(report: Report, region: str) -> dict[str, Any]:
+    """The key's principal (what reached the stage), or the account when the run names none."""
+    partition, account, principal = _partition(report), str(report.account), report.principal
+    if not principal:
+        return {"Type": "AwsAccount", "Id": f"AWS::::Account:{account}", "Partition": partition, "Region": region}
+    kind = "AwsIamUser" if principal["type"] == "user" else "AwsIamRole"
+    arn = f"arn:{partition}:iam::{account}:{principal['type']}/{principal['name']}"
+    return {"Type": kind, "Id": arn, "Partition": partition, "Region": region}
 
 
 IMPORT_BATCH = 100  # BatchImportFindings takes at most 100 findings a call

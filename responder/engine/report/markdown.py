@@ -10,10 +10,12 @@ from typing import Any
 
 from responder.actions.registry import get_action
 from responder.engine.journal import events as j
+from responder.engine.report.cost import cost_lines
 from responder.engine.report.evidence import report_output_of
 from responder.engine.report.model import Report
 from responder.engine.report.stages import stage_lines
 from responder.engine.report.summary import follow_ups, made_by, opening
+from responder.engine.report.visibility import visibility_lines
 from responder.engine.report.words import change_words, clock, second
 from responder.engine.running.policy_diff import policy_diff
 from responder.inert import code, prose
@@ -142,6 +144,8 @@ def render_markdown(report: Report) -> str:
     lines += ["", "## How to roll back", "", *_rollback_advice(report)]
     lines += ["", "## What the key did", "", *_activity(report)]
     lines += ["", "## Attack stages", "", *stage_lines(report)]
+    lines += ["", "## Where CloudTrail looked, and what it could see", "", *visibility_lines(report)]
+    lines += ["", "## What it cost", "", *cost_lines(report)]
     lines += ["", "## Timeline", "", "| Time (UTC) | Event | Step | Detail |", "|---|---|---|---|"]
     for entry in _timeline(report):
         lines.append(f"| {clock(entry['ts'])} | {entry['event']} | {entry['step'] or ''} | {_cell(entry['detail'])} |")

@@ -36,12 +36,19 @@ def stage_lines(report: Report) -> list[str]:
         for f in rows[:ROWS_PER_STAGE]:
             lines.append(
                 f"| {stage} | {second(f.get('time'))} | {_cell(f.get('name'))} | {_cell(f.get('region'))} | "
-                f"{_cell(f.get('source_ip'))} | {_cell(f.get('actor') or 'unknown')} | "
+                f"{_cell(f.get('source_ip'))} | {_actor(f)} | "
                 f"{_cell(f.get('error_code') or 'none')} | {_cell(f.get('event_id'))} |"
             )
         if count > ROWS_PER_STAGE:
             lines.append(f"| {stage} | … | {count - ROWS_PER_STAGE} more in `{evidence['events_file']}` | | | | | |")
     return lines
+
+
+def _actor(finding: dict[str, Any]) -> str:
+    """The session's ARN, and beside it the Identity Center user behind it where CloudTrail names one."""
+    actor = _cell(finding.get("actor") or "unknown")
+    person = finding.get("on_behalf_of")
+    return f"{actor} ({_cell(person)})" if person else actor
 
 
 def _cell(value: Any) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from responder.engine.report.cost import cost_sentence
 from responder.engine.report.model import Report
+from responder.engine.report.visibility import unsearched_sentence, visibility_sentence
 from responder.engine.report.words import clock, recheck_after, second
 from responder.inert import code
 from responder.keys.journaled import data_event_follow_up, key_words
@@ -165,8 +167,23 @@ def _what_remains(report: Report) -> str:
 
 
 def opening(report: Report) -> str:
-    parts = [_what_leaked(report), _contained(report), _what_it_did(report), _stages(report), _what_remains(report)]
+    parts = [
+        _what_leaked(report),
+        _contained(report),
+        _what_it_did(report),
+        *_reach(report),
+        _stages(report),
+        _what_remains(report),
+    ]
     return " ".join(p for p in parts if p)
+
+
+def _reach(report: Report) -> list[str]:
+    """Where CloudTrail could not search, what the account could not see, and the account-wide bill."""
+    evidence = report.evidence or {}
+    if not evidence.get("queries"):
+        return []
+    return [unsearched_sentence(evidence), visibility_sentence(evidence), cost_sentence(evidence)]
 
 
 def _stages(report: Report) -> str:
