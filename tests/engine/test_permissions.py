@@ -14,10 +14,17 @@ from responder.aws.clients import AwsOptions, Clients
 from responder.cli.main import app
 from responder.engine.context import Settings
 from responder.engine.operations import start_run
-from responder.engine.permissions import ROLLBACK_ONLY, phase_permissions, required_permissions
+from responder.engine.permissions import (
+    FOOTHOLD_REMOVALS,
+    RESTORED_BY_AN_ADMINISTRATOR,
+    ROLLBACK_ONLY,
+    phase_permissions,
+    required_permissions,
+)
 from responder.engine.recovery import rollback_run
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
+from responder.sandbox.llmjacking import seed_policy_footholds, window_start
 from responder.sandbox.seed import Seeded, SeededShortTerm
 from tests.factories import ACCOUNT, fill_inline_budget, make_token
 
@@ -63,7 +70,9 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
         recorder.phase = "rollback"
         assert rollback_run(run.run_id, reactivate_keys=True, settings=settings).status == "rolled-back"
 
-    # long-term: the normal path, then the managed-policy fallback, then deleting the key
+    # long-term: the normal path (with the footholds an attacker left), then the managed-policy fallback, then
+    # deleting the key
+    seed_policy_footholds(ACCOUNT, "user", account.user_name, window_start(110))
     contain_and_undo("leaked-long-term-key", account.key)
     fill_inline_budget(iam, user=account.user_name)  # the user's deny falls back to a managed policy
     contain_and_undo("leaked-long-term-key", account.key)
@@ -90,11 +99,13 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     assert granted <= recorder.made, f"granted but never called: {sorted(granted - recorder.made)}"
     # The containment identity's policy and the rollback's: each covers its own phase's calls, and containment's
     # holds no delete or detach (it cannot undo its own work).
+    # Re-attaching the attacker's managed policy is the one rollback call no emitted policy grants (an escalation).
     for phase, rollback in (("contain", False), ("rollback", True)):
         allowed = set(phase_permissions(books, rollback=rollback))
-        made = recorder.by_phase[phase]
+        made = recorder.by_phase[phase] - (RESTORED_BY_AN_ADMINISTRATOR if rollback else set())
         assert made <= allowed, f"{phase}: called but not granted: {sorted(made - allowed)}"
-    assert not ROLLBACK_ONLY & set(phase_permissions(books))
+    assert ROLLBACK_ONLY & set(phase_permissions(books)) <= FOOTHOLD_REMOVALS  # the attacker's policies only
+    assert "iam:DeletePolicy" not in phase_permissions(books)
 
 
 def test_the_policy_is_one_iam_can_take(tmp_path: Path) -> None:

@@ -68,6 +68,25 @@ JOURNALED_BEFORE: dict[str, dict[str, Any]] = {
         "keys": [{"access_key_id": "AKIAEXAMPLE000000001", "status": "Active", "created": "2026-12-01T22:08:54+00:00"}],
         "own_user": False,
     },
+    # Typed from their first version (issue 20, footholds): the shapes they journal.
+    **{
+        f"iam.remove-window-{kind}-policies": {
+            "policies": [
+                {
+                    "kind": "inline",
+                    "policy": "ops-maintenance",
+                    "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*"}]},
+                    "event_id": "5eef70b9-8e0b-42f7-83fd-5a4b7d15e695",
+                    "event_time": "2026-12-01T22:28:54+00:00",
+                }
+            ],
+            "gone": [],
+            "kept_own": ["ResponderDenyBedrockBearerTokens"],
+            "own_principal": False,
+            "events_cut": False,
+        }
+        for kind in ("user", "role")
+    },
     # A read (journaled in the step's record, not for undo), in the shape the resolve step returned before.
     "cloudtrail.resolve-short-term-key": {"kind": "role", "name": "chat-app", "notes": []},
     # Volatile (never journaled whole), but a dict of exactly this shape is what the investigation read before.

@@ -1,0 +1,110 @@
+"""An LLMjacking incident's footholds, seeded on top of a leaked key's account: what an attacker holding other
+credentials left on the key's principal during the exposure window, and the CloudTrail events that name it.
+
+Each foothold is made in moto (so IAM's answer shows it) and recorded as CloudTrail would (so the run can find
+it): a managed policy attached and an inline policy put on the principal, and, for a user, an access key and a
+second Bedrock key created on it. A policy the team gave before the window is recorded too: it must stay.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+from responder.sandbox.cloudtrail_events import record_event
+
+GLOBAL_REGION = "us-east-1"  # IAM's events land here
+ATTACKER_IP = "203.0.113.78"  # TEST-NET-3: documentation addresses only
+ATTACKER_USER = "ops-automation"  # whose access key the attacker also holds: it makes the footholds
+BACKDOOR_MANAGED = "ops-full-access"
+BACKDOOR_INLINE = (
+    "ops-maintenance",
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]},
+)
+# CloudTrail text is the attacker's: a user agent carrying a terminal escape and Markdown must stay inert.
+HOSTILE_AGENT = "aws-cli/2.15 \x1b[2J[click](https://evil.example)"
+
+
+@dataclass
+class Footholds:
+    """What was seeded, for the checks: the managed policy's ARN, the inline policy's name, the keys made."""
+
+    kind: Literal["user", "role"]
+    name: str
+    managed_arn: str
+    inline_name: str
+    access_key_id: str | None = None
+    event_ids: list[str] = field(default_factory=list)
+
+
+def _attacker(account_id: str) -> dict[str, Any]:
+    return {
+        "type": "IAMUser",
+        "principalId": "AIDAEXAMPLEATTACKER",
+        "arn": f"arn:aws:iam::{account_id}:user/{ATTACKER_USER}",
+        "accountId": account_id,
+        "userName": ATTACKER_USER,
+        "accessKeyId": "AKIAEXAMPLEATTACKER1",
+    }
+
+
+def iam_event(account_id: str, name: str, parameters: dict[str, Any], when: datetime, **extra: Any) -> str:
+    """An IAM call the attacker made, as CloudTrail records it in us-east-1; returns its event id."""
+    record = record_event(
+        account_id,
+        GLOBAL_REGION,
+        {
+            "eventTime": when,
+            "eventSource": "iam.amazonaws.com",
+            "eventName": name,
+            "sourceIPAddress": ATTACKER_IP,
+            "userAgent": HOSTILE_AGENT,
+            "userIdentity": _attacker(account_id),
+            "requestParameters": parameters,
+            **extra,
+        },
+    )
+    return str(record["eventID"])
+
+
+def seed_policy_footholds(account_id: str, kind: Literal["user", "role"], name: str, since: datetime) -> Footholds:
+    """A managed policy attached and an inline policy put on the principal after `since`, both in CloudTrail."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account_id]["aws"]
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    policy = iam.create_policy("", "/", json.dumps(document), BACKDOOR_MANAGED, [])
+    inline_name, inline_document = BACKDOOR_INLINE
+    named = {"userName" if kind == "user" else "roleName": name}
+    if kind == "user":
+        iam.attach_user_policy(policy.arn, name)
+        iam.put_user_policy(name, inline_name, json.dumps(inline_document))
+    else:
+        iam.attach_role_policy(policy.arn, name)
+        iam.put_role_policy(name, inline_name, json.dumps(inline_document))
+    suffix = "User" if kind == "user" else "Role"
+    when = since + timedelta(minutes=20)
+    ids = [
+        iam_event(account_id, f"Attach{suffix}Policy", {**named, "policyArn": policy.arn}, when),
+        iam_event(
+            account_id,
+            f"Put{suffix}Policy",
+            {**named, "policyName": inline_name, "policyDocument": json.dumps(inline_document)},
+            when + timedelta(minutes=1),
+        ),
+        # refused by IAM: an attempt, never a foothold to undo
+        iam_event(
+            account_id,
+            f"Attach{suffix}Policy",
+            {**named, "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+            when + timedelta(minutes=2),
+            errorCode="AccessDenied",
+        ),
+    ]
+    return Footholds(kind, name, policy.arn, inline_name, event_ids=ids)
+
+
+def window_start(minutes_ago: int) -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=minutes_ago)
