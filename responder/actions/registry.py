@@ -21,6 +21,7 @@ ACTION_MODULES = (
     "responder.actions.guardrails",
     "responder.actions.footholds",
     "responder.actions.footholds_policies",
+    "responder.actions.footholds_credentials",
 )
 
 _ACTIONS: dict[str, type[Action[Any, Any]]] = {}

@@ -17,8 +17,9 @@ What makes them so (each a statement a test checks over every playbook):
   containment policy may detach any policy but responder's own (`ArnNotLike` on the `Responder` prefix: detaching
   grants nothing), and may delete inline policies, which IAM cannot limit by name (so that identity could delete
   responder's inline deny: the price of removing an attacker's inline policy). Re-attaching an attacker's managed
-  policy on rollback needs attach rights on any policy, an escalation no emitted policy grants: with the rollback
-  policy that undo is refused by IAM and the report names the command (`RESTORED_BY_AN_ADMINISTRATOR`).
+  policy on rollback needs attach rights on any policy, and recreating a removed console password lets its maker
+  sign in as the user: escalations no emitted policy grants. With the rollback policy those undos are refused by
+  IAM and the report names the command (`RESTORED_BY_AN_ADMINISTRATOR`).
 """
 
 from __future__ import annotations
@@ -59,7 +60,10 @@ FOOTHOLD_REMOVALS = frozenset(
 )
 # What rollback calls to give back a managed policy a foothold step detached: granted by no emitted policy, since
 # attaching any policy is an escalation (the rollback policy attaches responder's own only).
-RESTORED_BY_AN_ADMINISTRATOR = frozenset({"iam:AttachUserPolicy", "iam:AttachRolePolicy"})
+# Recreating a console password removed as a foothold: whoever may create one can sign in as the user, so neither
+# phase's policy grants it.
+NEVER_GRANTED = frozenset({"iam:CreateLoginProfile"})
+RESTORED_BY_AN_ADMINISTRATOR = frozenset({"iam:AttachUserPolicy", "iam:AttachRolePolicy", *NEVER_GRANTED})
 _WRITES = ("Put", "Delete", "Attach", "Detach", "Update", "Create")
 # Calls IAM authorises on something other than one user, role or policy: the caller, or every user at once
 # (ListServiceSpecificCredentials with AllUsers), or another service.
@@ -123,7 +127,7 @@ def phase_permissions(playbooks: list[Playbook], sweep: bool = False, rollback: 
     the attacker's policies a foothold step removes in containment."""
     every = required_permissions(playbooks, sweep)
     left_out = CONTAINMENT_ONLY if rollback else ROLLBACK_ONLY - removes_footholds(playbooks)
-    return [action for action in every if action not in left_out]
+    return [action for action in every if action not in left_out | NEVER_GRANTED]
 
 
 def is_write(action: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from responder.sandbox import (
     cloudtrail_events,
     iam_limits,
+    login_profiles,
     organization,
     security_hub,
     service_credentials,
@@ -13,11 +14,12 @@ from responder.sandbox import (
 
 
 def install() -> None:
-    """Idempotent: IAM service-specific credentials, IAM's policy budgets, quotas and protected roles, CloudTrail
-    LookupEvents, an AssumeRole that checks the role exists, Step Functions that execute, and Security Hub's checks
-    on imported findings."""
+    """Idempotent: IAM service-specific credentials, IAM's policy budgets, quotas and protected roles, login
+    profiles dated as IAM dates them, CloudTrail LookupEvents, an AssumeRole that checks the role exists, Step
+    Functions that execute, and Security Hub's checks on imported findings."""
     service_credentials.install()
     iam_limits.install()
+    login_profiles.install()
     cloudtrail_events.install()
     organization.install()
     stepfunctions.install()

@@ -16,6 +16,7 @@ from responder.engine.context import Settings
 from responder.engine.operations import start_run
 from responder.engine.permissions import (
     FOOTHOLD_REMOVALS,
+    NEVER_GRANTED,
     RESTORED_BY_AN_ADMINISTRATOR,
     ROLLBACK_ONLY,
     phase_permissions,
@@ -26,6 +27,7 @@ from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
 from responder.sandbox.llmjacking import seed_policy_footholds, window_start
 from responder.sandbox.seed import Seeded, SeededShortTerm
+from responder.sandbox.service_credentials import create_credential
 from tests.factories import ACCOUNT, fill_inline_budget, make_token
 
 
@@ -73,6 +75,8 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     # long-term: the normal path (with the footholds an attacker left), then the managed-policy fallback, then
     # deleting the key
     seed_policy_footholds(ACCOUNT, "user", account.user_name, window_start(110))
+    create_credential(ACCOUNT, account.user_name)  # a second key, and a console password, made in the window
+    iam.create_login_profile(UserName=account.user_name, Password="Attacker-chosen-1!")
     contain_and_undo("leaked-long-term-key", account.key)
     fill_inline_budget(iam, user=account.user_name)  # the user's deny falls back to a managed policy
     contain_and_undo("leaked-long-term-key", account.key)
@@ -106,6 +110,7 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
         assert made <= allowed, f"{phase}: called but not granted: {sorted(made - allowed)}"
     assert ROLLBACK_ONLY & set(phase_permissions(books)) <= FOOTHOLD_REMOVALS  # the attacker's policies only
     assert "iam:DeletePolicy" not in phase_permissions(books)
+    assert not NEVER_GRANTED & (set(phase_permissions(books)) | set(phase_permissions(books, rollback=True)))
 
 
 def test_the_policy_is_one_iam_can_take(tmp_path: Path) -> None:

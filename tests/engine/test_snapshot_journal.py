@@ -87,6 +87,18 @@ JOURNALED_BEFORE: dict[str, dict[str, Any]] = {
         }
         for kind in ("user", "role")
     },
+    "iam.disable-window-user-credentials": {
+        "credentials": [
+            {
+                "credential_id": "ACCAQMR88F1LQ81J1SMBC",
+                "service_name": "bedrock.amazonaws.com",
+                "status": "Active",
+                "created": "2026-12-01T22:08:54+00:00",
+            }
+        ],
+        "login_profile": {"created": "2026-12-01T22:18:54+00:00", "password_reset_required": False},
+        "own_user": False,
+    },
     # A read (journaled in the step's record, not for undo), in the shape the resolve step returned before.
     "cloudtrail.resolve-short-term-key": {"kind": "role", "name": "chat-app", "notes": []},
     # Volatile (never journaled whole), but a dict of exactly this shape is what the investigation read before.
