@@ -22,6 +22,7 @@ ACTION_MODULES = (
     "responder.actions.footholds",
     "responder.actions.footholds_policies",
     "responder.actions.footholds_credentials",
+    "responder.actions.footholds_trust",
 )
 
 _ACTIONS: dict[str, type[Action[Any, Any]]] = {}

@@ -75,7 +75,7 @@ def seed_policy_footholds(account_id: str, kind: Literal["user", "role"], name: 
 
     iam = iam_backends[account_id]["aws"]
     document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-    policy = iam.create_policy("", "/", json.dumps(document), BACKDOOR_MANAGED, [])
+    policy = iam.create_policy("", "/", json.dumps(document), f"{BACKDOOR_MANAGED}-{kind}", [])
     inline_name, inline_document = BACKDOOR_INLINE
     named = {"userName" if kind == "user" else "roleName": name}
     if kind == "user":
@@ -108,3 +108,33 @@ def seed_policy_footholds(account_id: str, kind: Literal["user", "role"], name: 
 
 def window_start(minutes_ago: int) -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=minutes_ago)
+
+
+ATTACKER_ACCOUNT = "999988887777"  # the account the attacker lets assume the role
+
+
+def seed_trust_change(account_id: str, role: str, since: datetime, original: dict[str, Any]) -> str:
+    """The role made (in CloudTrail) with `original` as its trust policy before the window, then changed during it
+    to let the attacker's account in; returns the change's event id."""
+    from moto.iam.models import iam_backends
+
+    iam_event(
+        account_id,
+        "CreateRole",
+        {"roleName": role, "assumeRolePolicyDocument": json.dumps(original)},
+        since - timedelta(days=3),
+    )
+    widened = {
+        **original,
+        "Statement": [
+            *original["Statement"],
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ATTACKER_ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+            },
+        ],
+    }
+    iam_backends[account_id]["aws"].update_assume_role_policy(role, json.dumps(widened))
+    parameters = {"roleName": role, "policyDocument": json.dumps(widened)}
+    return iam_event(account_id, "UpdateAssumeRolePolicy", parameters, since + timedelta(minutes=3))

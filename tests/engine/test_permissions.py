@@ -23,10 +23,11 @@ from responder.engine.permissions import (
     required_permissions,
 )
 from responder.engine.recovery import rollback_run
+from responder.keys import parse_short_term_key
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
-from responder.sandbox.llmjacking import seed_policy_footholds, window_start
-from responder.sandbox.seed import Seeded, SeededShortTerm
+from responder.sandbox.llmjacking import seed_policy_footholds, seed_trust_change, window_start
+from responder.sandbox.seed import ROLE_TRUST, Seeded, SeededShortTerm
 from responder.sandbox.service_credentials import create_credential
 from tests.factories import ACCOUNT, fill_inline_budget, make_token
 
@@ -82,6 +83,9 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     contain_and_undo("leaked-long-term-key", account.key)
     contain_and_undo("leaked-long-term-key", None, user_name=account.user_name, delete_key="true")
     # short-term: a role session from CloudTrail, a role and a user named by hand, an IAM user's access key
+    since = parse_short_term_key(short_account.key).issued_at  # the role's footholds, made during the key's life
+    seed_policy_footholds(ACCOUNT, "role", short_account.role_name, since)
+    seed_trust_change(ACCOUNT, short_account.role_name, since, ROLE_TRUST)
     contain_and_undo("leaked-short-term-key", short_account.key)
     contain_and_undo("leaked-short-term-key", None, role_name=short_account.role_name)
     fill_inline_budget(iam, role=short_account.role_name)  # the role's deny falls back to a managed policy

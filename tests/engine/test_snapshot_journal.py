@@ -99,6 +99,13 @@ JOURNALED_BEFORE: dict[str, dict[str, Any]] = {
         "login_profile": {"created": "2026-12-01T22:18:54+00:00", "password_reset_required": False},
         "own_user": False,
     },
+    "iam.restore-window-trust-policy": {
+        "current": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]},
+        "changed_by": ["5eef70b9-8e0b-42f7-83fd-5a4b7d15e695"],
+        "before": None,
+        "before_from": None,
+        "own_role": False,
+    },
     # A read (journaled in the step's record, not for undo), in the shape the resolve step returned before.
     "cloudtrail.resolve-short-term-key": {"kind": "role", "name": "chat-app", "notes": []},
     # Volatile (never journaled whole), but a dict of exactly this shape is what the investigation read before.
