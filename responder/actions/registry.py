@@ -23,6 +23,7 @@ ACTION_MODULES = (
     "responder.actions.footholds_policies",
     "responder.actions.footholds_credentials",
     "responder.actions.footholds_trust",
+    "responder.actions.bedrock_logging",
 )
 
 _ACTIONS: dict[str, type[Action[Any, Any]]] = {}

@@ -137,6 +137,8 @@ def is_write(action: str) -> bool:
 
 def _resource_kind(action: str) -> str:
     service, _, name = action.partition(":")
+    if service == "bedrock" and name.startswith(("Put", "Delete")):
+        return "setting"  # invocation logging: an account setting per region, with no ARN to name
     if service != "iam" or action in _ANY_RESOURCE:
         return "any"
     if name in ("GetPolicy", "GetPolicyVersion", "CreatePolicy", "DeletePolicy"):
@@ -152,8 +154,8 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
     but responder's own."""
     users, roles = account.arn("user/*"), account.arn("role/*")
     own_policies = account.arn(f"policy/{MANAGED_PREFIX}*")
-    where = {"user": [users], "role": [roles], "policy": [own_policies], "any": ["*"]}
-    grouped: dict[str, list[str]] = {"any": [], "user": [], "role": [], "policy": []}
+    where = {"user": [users], "role": [roles], "policy": [own_policies], "any": ["*"], "setting": ["*"]}
+    grouped: dict[str, list[str]] = {"any": [], "user": [], "role": [], "policy": [], "setting": []}
     attaching: list[str] = []
     detaching_others: list[str] = []
     for action in sorted(set(actions)):
@@ -163,7 +165,13 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
             attaching.append(action)
         else:
             grouped[_resource_kind(action)].append(action)
-    sids = {"any": "ResponderRead", "user": "ResponderUsers", "role": "ResponderRoles", "policy": "ResponderPolicies"}
+    sids = {
+        "any": "ResponderRead",
+        "user": "ResponderUsers",
+        "role": "ResponderRoles",
+        "policy": "ResponderPolicies",
+        "setting": "ResponderBedrockInvocationLogging",
+    }
     out: list[dict[str, Any]] = [
         {"Sid": sids[kind], "Effect": "Allow", "Action": found, "Resource": where[kind]}
         for kind, found in grouped.items()

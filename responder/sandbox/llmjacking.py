@@ -138,3 +138,58 @@ def seed_trust_change(account_id: str, role: str, since: datetime, original: dic
     iam_backends[account_id]["aws"].update_assume_role_policy(role, json.dumps(widened))
     parameters = {"roleName": role, "policyDocument": json.dumps(widened)}
     return iam_event(account_id, "UpdateAssumeRolePolicy", parameters, since + timedelta(minutes=3))
+
+
+# The team's invocation logging, to S3 (field names from botocore's bedrock LoggingConfig).
+TEAM_LOGGING: dict[str, Any] = {
+    "s3Config": {"bucketName": "team-bedrock-invocation-logs", "keyPrefix": "bedrock/"},
+    "textDataDeliveryEnabled": True,
+    "imageDataDeliveryEnabled": True,
+    "embeddingDataDeliveryEnabled": True,
+}
+
+
+def bedrock_event(account_id: str, region: str, name: str, parameters: dict[str, Any] | None, when: datetime) -> str:
+    record = record_event(
+        account_id,
+        region,
+        {
+            "eventTime": when,
+            "eventSource": "bedrock.amazonaws.com",
+            "eventName": name,
+            "sourceIPAddress": ATTACKER_IP,
+            "userAgent": HOSTILE_AGENT,
+            "userIdentity": _attacker(account_id),
+            "requestParameters": parameters,
+        },
+    )
+    return str(record["eventID"])
+
+
+def seed_logging_deleted(account_id: str, region: str, since: datetime) -> str:
+    """The team turned invocation logging on (to S3) days before the window; the attacker deleted it during it.
+    Returns the deletion's event id."""
+    from moto.bedrock.models import bedrock_backends
+
+    backend = bedrock_backends[account_id][region]
+    backend.put_model_invocation_logging_configuration(logging_config=TEAM_LOGGING)
+    team = {
+        **_attacker(account_id),
+        "arn": f"arn:aws:iam::{account_id}:user/platform-admin",
+        "userName": "platform-admin",
+    }
+    record_event(
+        account_id,
+        region,
+        {
+            "eventTime": since - timedelta(days=5),
+            "eventSource": "bedrock.amazonaws.com",
+            "eventName": "PutModelInvocationLoggingConfiguration",
+            "userIdentity": team,
+            "requestParameters": {"loggingConfig": TEAM_LOGGING},
+        },
+    )
+    backend.delete_model_invocation_logging_configuration()
+    return bedrock_event(
+        account_id, region, "DeleteModelInvocationLoggingConfiguration", None, since + timedelta(minutes=9)
+    )

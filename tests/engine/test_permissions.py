@@ -26,7 +26,12 @@ from responder.engine.recovery import rollback_run
 from responder.keys import parse_short_term_key
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
-from responder.sandbox.llmjacking import seed_policy_footholds, seed_trust_change, window_start
+from responder.sandbox.llmjacking import (
+    seed_logging_deleted,
+    seed_policy_footholds,
+    seed_trust_change,
+    window_start,
+)
 from responder.sandbox.seed import ROLE_TRUST, Seeded, SeededShortTerm
 from responder.sandbox.service_credentials import create_credential
 from tests.factories import ACCOUNT, fill_inline_budget, make_token
@@ -78,6 +83,7 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     seed_policy_footholds(ACCOUNT, "user", account.user_name, window_start(110))
     create_credential(ACCOUNT, account.user_name)  # a second key, and a console password, made in the window
     iam.create_login_profile(UserName=account.user_name, Password="Attacker-chosen-1!")
+    seed_logging_deleted(ACCOUNT, "us-east-1", window_start(110))
     contain_and_undo("leaked-long-term-key", account.key)
     fill_inline_budget(iam, user=account.user_name)  # the user's deny falls back to a managed policy
     contain_and_undo("leaked-long-term-key", account.key)

@@ -106,6 +106,19 @@ JOURNALED_BEFORE: dict[str, dict[str, Any]] = {
         "before_from": None,
         "own_role": False,
     },
+    "bedrock.restore-invocation-logging": {
+        "regions": [
+            {
+                "region": "us-east-1",
+                "current": None,
+                "changed_by": ["5eef70b9-8e0b-42f7-83fd-5a4b7d15e695"],
+                "actors": ["arn:aws:iam::123456789012:user/ops-automation"],
+                "before_known": True,
+                "before": {"s3Config": {"bucketName": "team-logs"}, "textDataDeliveryEnabled": True},
+                "before_from": "6eef70b9-8e0b-42f7-83fd-5a4b7d15e695",
+            }
+        ]
+    },
     # A read (journaled in the step's record, not for undo), in the shape the resolve step returned before.
     "cloudtrail.resolve-short-term-key": {"kind": "role", "name": "chat-app", "notes": []},
     # Volatile (never journaled whole), but a dict of exactly this shape is what the investigation read before.

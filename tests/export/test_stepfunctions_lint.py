@@ -77,7 +77,7 @@ def test_each_machine_role_carries_its_own_phase_and_the_bucket_takes_tls_only(e
             for s in policy
             if "Effect" in s and s["Effect"] == "Allow"
             for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-            if a.startswith(("iam:", "sts:", "cloudtrail:")) and a not in MACHINE_READS
+            if a.startswith(("iam:", "sts:", "cloudtrail:", "bedrock:")) and a not in MACHINE_READS
         }
         assert iam_and_sts == set(phase_permissions(book, rollback=rollback)), role
     assert template["Resources"]["RollbackMachine"]["Properties"]["RoleArn"] == {"Fn::GetAtt": ["RollbackRole", "Arn"]}
