@@ -10,9 +10,9 @@ from typing import Any
 import boto3
 
 from responder.actions.bedrock_logging import RUN_REGION, SETTING
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
-from responder.engine.recovery import rollback_run
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.recovery import rollback_run
+from responder.engine.running.context import Settings
 from responder.sandbox.llmjacking import TEAM_LOGGING, bedrock_event, seed_logging_deleted
 from responder.sandbox.seed import SANDBOX_REGION, Seeded
 from tests.factories import ACCOUNT, Requests

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from unittest import mock
 
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
-from responder.engine.recovery import rollback_run
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.recovery import rollback_run
+from responder.engine.running.context import Settings
 from responder.sandbox.seed import Seeded
 from responder.sandbox.service_credentials import create_credential
 from tests.factories import ACCOUNT, Requests, credential_status

@@ -9,10 +9,10 @@ from typing import Any
 
 from responder.actions.footholds_policies import RESPONDER_POLICY_NAMES, responders_own
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
-from responder.engine import events as j
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
-from responder.engine.recovery import rollback_run
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.recovery import rollback_run
+from responder.engine.journal import events as j
+from responder.engine.running.context import Settings
 from responder.sandbox.llmjacking import BACKDOOR_INLINE, iam_event, seed_policy_footholds, window_start
 from responder.sandbox.seed import EXISTING_POLICY, Seeded
 from tests.factories import ACCOUNT, Requests, inline_policies

@@ -10,9 +10,9 @@ from typing import Any
 
 import boto3
 
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
-from responder.engine.recovery import rollback_run
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.recovery import rollback_run
+from responder.engine.running.context import Settings
 from responder.keys import parse_short_term_key
 from responder.sandbox.llmjacking import ATTACKER_ACCOUNT, iam_event, seed_policy_footholds, seed_trust_change
 from responder.sandbox.seed import ROLE_TRUST, SeededShortTerm
