@@ -9,11 +9,18 @@ from typing import Any
 
 import pytest
 
+from responder.aws import clients
 from responder.engine.running.context import Settings
 from responder.redaction import SECRETS
 from responder.sandbox.emulator import install
 from responder.sandbox.seed import Seeded, SeededShortTerm, seed_incident, seed_short_term_incident
 from tests.factories import ACCOUNT, Requests, watched_settings
+
+# CloudTrail allows 2 LookupEvents a second per account and region, and the clients pace to it, process-wide; moto
+# has no such limit, and the in-process tests (one process per worker, one emulated account) would otherwise wait
+# for each other's reads. Production's pacing is unchanged (bench/ measures runs against it); subprocess tests
+# keep it.
+clients.LOOKUP_EVENTS_PER_SECOND = 1000
 
 
 @pytest.fixture(autouse=True)

@@ -188,31 +188,25 @@ class RestoreInvocationLogging(Action[LoggingParams, LoggingSnapshot]):
         return StepPlan(changes=changes, notes=notes)
 
     def apply(self, ctx: ActionContext, params: LoggingParams, snapshot: LoggingSnapshot, plan: StepPlan) -> Applied:
-        ids, restored = [], []
+        ids, restored = [], {}
         for change in plan.changes:
             region = change.parameters["region"]
             client = ctx.clients.client_in("bedrock", region)
             if change.call.endswith(PUT):
-                ids.append(
-                    request_id(
-                        client.put_model_invocation_logging_configuration(
-                            loggingConfig=change.parameters["loggingConfig"]
-                        )
-                    )
-                )
+                config = change.parameters["loggingConfig"]
+                ids.append(request_id(client.put_model_invocation_logging_configuration(loggingConfig=config)))
             else:
                 ids.append(request_id(client.delete_model_invocation_logging_configuration()))
-            restored.append(region)
+            restored[region] = change.after
         return Applied(request_ids=[i for i in ids if i], details={"restored": restored})
 
     def verify(self, ctx: ActionContext, params: LoggingParams, applied: Applied | None = None) -> bool:
-        snapshot = self.snapshot(ctx, params)
-        done = set((applied.details.get("restored") or []) if applied is not None else [])
-        for found in snapshot.regions:
-            checked = applied is None or found.region in done
-            if checked and found.before_known and found.changed_by and found.current != found.before:
-                return False
-        return True
+        if applied is None:  # a resumed run: every region changed in the window is as it was before
+            return all(
+                r.current == r.before for r in self.snapshot(ctx, params).regions if r.changed_by and r.before_known
+            )
+        restored = applied.details.get("restored") or {}
+        return all(_current(ctx, region) == config for region, config in restored.items())
 
     def undo(
         self, ctx: ActionContext, params: LoggingParams, snapshot: LoggingSnapshot, applied: dict[str, Any]

@@ -24,6 +24,7 @@ ACTION_MODULES = (
     "responder.actions.footholds_credentials",
     "responder.actions.footholds_trust",
     "responder.actions.bedrock_logging",
+    "responder.actions.bedrock_jobs",
 )
 
 _ACTIONS: dict[str, type[Action[Any, Any]]] = {}

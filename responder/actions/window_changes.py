@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from responder.actions.attack_stages import IAM, names_principal
+from responder.actions.attack_stages import names_principal
 from responder.actions.base import ActionContext
-from responder.actions.cloudtrail import GLOBAL_REGION, lookup
+from responder.actions.cloudtrail import LOOKBACK, iam_events_since
 from responder.actions.cloudtrail_records import actor_of
 from responder.clock import parse_time
 
@@ -42,14 +42,10 @@ class WindowRead:
 def iam_changes(
     ctx: ActionContext, kind: PrincipalKind, name: str, since: datetime, max_events: int = 1000
 ) -> WindowRead:
-    """The IAM calls naming the user or role since `since`, oldest first; read once per run and principal."""
-    key = ("window-iam-changes", kind, name, since.isoformat(), max_events)
-    return ctx.reads.get(key, lambda: _read(ctx, kind, name, since, max_events))
-
-
-def _read(ctx: ActionContext, kind: PrincipalKind, name: str, since: datetime, max_events: int) -> WindowRead:
-    now = datetime.now(timezone.utc)
-    found, cut = lookup(ctx, GLOBAL_REGION, "EventSource", IAM, since, now, max_events)
+    """The IAM calls naming the user or role since `since` (up to 90 days back), oldest first; IAM's events are
+    read once a run, shared with the investigation."""
+    start = max(since, datetime.now(timezone.utc) - LOOKBACK)
+    found, cut = iam_events_since(ctx, start, max_events)
     return WindowRead(tuple(sorted(_events(found, kind, name), key=lambda e: (e.time, e.event_id))), cut)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from responder.sandbox import (
+    bedrock_jobs,
     cloudtrail_events,
     iam_limits,
     login_profiles,
@@ -16,7 +17,8 @@ from responder.sandbox import (
 def install() -> None:
     """Idempotent: IAM service-specific credentials, IAM's policy budgets, quotas and protected roles, login
     profiles dated as IAM dates them, CloudTrail LookupEvents, an AssumeRole that checks the role exists, Step
-    Functions that execute, and Security Hub's checks on imported findings."""
+    Functions that execute, Security Hub's checks on imported findings,
+    and Bedrock customization jobs listed by their times."""
     service_credentials.install()
     iam_limits.install()
     login_profiles.install()
@@ -24,3 +26,4 @@ def install() -> None:
     organization.install()
     stepfunctions.install()
     security_hub.install()
+    bedrock_jobs.install()

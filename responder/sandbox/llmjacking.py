@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
+from responder.sandbox.bedrock_jobs import seed_customization_job
 from responder.sandbox.cloudtrail_events import record_event
+from responder.sandbox.seed import LEAKED_USER, SANDBOX_REGION, Seeded, seed_incident
 
 GLOBAL_REGION = "us-east-1"  # IAM's events land here
 ATTACKER_IP = "203.0.113.78"  # TEST-NET-3: documentation addresses only
@@ -193,3 +195,40 @@ def seed_logging_deleted(account_id: str, region: str, since: datetime) -> str:
     return bedrock_event(
         account_id, region, "DeleteModelInvocationLoggingConfiguration", None, since + timedelta(minutes=9)
     )
+
+
+@dataclass
+class LLMjacking:
+    """The long-term key's incident with what an LLMjacking attacker left behind during the key's life."""
+
+    incident: Seeded
+    policies: Footholds
+    access_key_id: str  # created on the user during the window
+    team_access_key_id: str  # the team's, created before the window: never touched
+    logging_deleted_by: str  # the deletion's event id
+    job_arn: str  # a customization job the attacker started, still running
+
+    @property
+    def key(self) -> str:  # the leaked secret: only ever written to a 0600 key file, never printed
+        return self.incident.key
+
+
+def seed_llmjacking(account_id: str) -> LLMjacking:
+    """seed_incident's account, and during the key's life (it was made two hours ago): invocation logging deleted,
+    an access key created on the user, a managed policy attached and an inline policy put, a customization job
+    started and still running. The team's own access key was made before."""
+    from moto.iam.models import iam_backends
+
+    incident = seed_incident(account_id)
+    iam = iam_backends[account_id]["aws"]
+    team = iam.create_access_key(LEAKED_USER)
+    team.create_date = (datetime.now(timezone.utc) - timedelta(days=40)).replace(tzinfo=None)  # moto's naive UTC
+    since = window_start(110)  # ten minutes after the key was made
+    policies = seed_policy_footholds(account_id, "user", LEAKED_USER, since)
+    planted = iam.create_access_key(LEAKED_USER).access_key_id
+    iam_event(account_id, "CreateAccessKey", {"userName": LEAKED_USER}, since + timedelta(minutes=4))
+    deleted = seed_logging_deleted(account_id, SANDBOX_REGION, since)
+    job = seed_customization_job(account_id, SANDBOX_REGION, "llm-exfil-tune", since + timedelta(minutes=30))
+    started = {"jobName": "llm-exfil-tune", "baseModelIdentifier": "amazon.titan-text-express-v1"}
+    bedrock_event(account_id, SANDBOX_REGION, "CreateModelCustomizationJob", started, since + timedelta(minutes=30))
+    return LLMjacking(incident, policies, planted, team.access_key_id, deleted, job)

@@ -46,6 +46,7 @@ def test_contains_and_verifies(account: Seeded, settings: Settings, requests: Re
         "policies": "unchanged",  # nor a policy given to it during the window
         "credentials": "unchanged",  # nor another credential or a console password
         "logging": "unchanged",  # and its invocation logging was left alone
+        "jobs": "read",
         "investigate": "read",
     }
     assert credential_status(iam, account.user_name, account.credential_id) == "Inactive"

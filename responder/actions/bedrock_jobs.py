@@ -1,0 +1,115 @@
+"""Bedrock jobs started during the exposure window that still run, listed as follow-ups with the command to stop
+each (read-only).
+
+A customization job the attacker started keeps costing after the key is contained; stopping it is irreversible
+(the job cannot be resumed), so responder never stops one by itself: the report lists each with its command.
+`ListModelCustomizationJobs` does not say who started a job: every job of the window is listed, to be checked.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from responder.actions.base import Action, ActionContext, ActionParams, ActionSnapshot, Regions, StepPlan
+from responder.actions.reads import together
+from responder.actions.registry import register
+from responder.actions.states import Chain, StatesStep, left_to_local_run, states_form
+from responder.inert import plain
+
+
+class WindowJobsParams(ActionParams):
+    regions: Regions = Field(default_factory=list)  # default: the run's region
+    since: datetime | None = None  # the start of the exposure window; None: unknown, nothing is listed
+
+
+class JobFound(ActionSnapshot):
+    region: str
+    arn: str
+    name: str
+    status: str
+    created: str
+    base_model: str | None = None
+
+
+class WindowJobsSnapshot(ActionSnapshot):
+    jobs: list[JobFound] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+
+
+def _customization_jobs(ctx: ActionContext, region: str, since: datetime) -> list[JobFound]:
+    client = ctx.clients.client_in("bedrock", region)
+    found: list[JobFound] = []
+    kwargs: dict[str, Any] = {"creationTimeAfter": since, "statusEquals": "InProgress"}
+    while True:
+        page = client.list_model_customization_jobs(**kwargs)
+        for job in page.get("modelCustomizationJobSummaries", []):
+            created = job.get("creationTime")
+            found.append(
+                JobFound(
+                    region=region,
+                    arn=str(job["jobArn"]),
+                    name=str(job.get("jobName")),
+                    status=str(job.get("status")),
+                    created=created.isoformat() if isinstance(created, datetime) else str(created),
+                    base_model=job.get("baseModelArn"),
+                )
+            )
+        if not page.get("nextToken"):
+            return found
+        kwargs["nextToken"] = page["nextToken"]
+
+
+@register
+class ListWindowJobs(Action[WindowJobsParams, WindowJobsSnapshot]):
+    name = "bedrock.list-window-jobs"
+    summary = (
+        "List the Bedrock customization jobs started during the exposure window that still run, each with the "
+        "command to stop it (stopping is irreversible: never done by itself; read-only)"
+    )
+    Params = WindowJobsParams
+    Snapshot = WindowJobsSnapshot
+    permissions = ("bedrock:ListModelCustomizationJobs",)
+    reversible = True
+    mutating = False
+    outputs = ("jobs",)
+
+    def snapshot(self, ctx: ActionContext, params: WindowJobsParams) -> WindowJobsSnapshot:
+        regions = list(dict.fromkeys(params.regions or [ctx.clients.region]))
+        since = params.since
+        if since is None:
+            return WindowJobsSnapshot(regions=regions)
+        per_region = together(*(functools.partial(_customization_jobs, ctx, r, since) for r in regions))
+        return WindowJobsSnapshot(jobs=[job for found in per_region for job in found], regions=regions)
+
+    def plan(self, ctx: ActionContext, params: WindowJobsParams, snapshot: WindowJobsSnapshot) -> StepPlan:
+        if params.since is None:
+            return StepPlan(outputs={"jobs": []}, notes=["the exposure window is unknown: no job was listed"])
+        notes = [
+            f"customization job {plain(job.name)} ({job.status}, started {job.created} in {job.region}) was started "
+            f"during the exposure window and still runs: if it is not your team's, stop it (irreversible): aws "
+            f"bedrock stop-model-customization-job --region {job.region} --job-identifier {plain(job.arn)}"
+            for job in snapshot.jobs
+        ]
+        if not snapshot.jobs:
+            notes.append(
+                f"no customization job started during the exposure window still runs in {', '.join(snapshot.regions)}"
+            )
+        jobs = [job.model_dump(mode="json") for job in snapshot.jobs]
+        return StepPlan(outputs={"jobs": jobs}, notes=notes)
+
+
+JOBS_ELSEWHERE = (
+    "jobs started during the exposure window are listed by the local run (`responder run PLAYBOOK --dry-run`): "
+    "the machine contains only"
+)
+
+
+def _jobs_elsewhere(step: StatesStep) -> Chain:
+    return left_to_local_run(step, JOBS_ELSEWHERE)
+
+
+states_form(ListWindowJobs)(_jobs_elsewhere)
