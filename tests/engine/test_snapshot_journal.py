@@ -119,6 +119,19 @@ JOURNALED_BEFORE: dict[str, dict[str, Any]] = {
             }
         ]
     },
+    "bedrock.list-window-jobs": {
+        "jobs": [
+            {
+                "region": "us-east-1",
+                "arn": "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/llm-exfil-tune",
+                "name": "llm-exfil-tune",
+                "status": "InProgress",
+                "created": "2026-12-01T22:38:54+00:00",
+                "base_model": None,
+            }
+        ],
+        "regions": ["us-east-1"],
+    },
     # A read (journaled in the step's record, not for undo), in the shape the resolve step returned before.
     "cloudtrail.resolve-short-term-key": {"kind": "role", "name": "chat-app", "notes": []},
     # Volatile (never journaled whole), but a dict of exactly this shape is what the investigation read before.
