@@ -1,17 +1,20 @@
 """A loopback HTTP proxy in front of the emulator that injects faults at the wire, by AWS operation name.
 
-The operation is `Action=` of a form body (query protocol: IAM, STS) or the suffix of `X-Amz-Target` (JSON
-protocol: CloudTrail). Faults: `throttle` (400 Throttling), `deny` (403 AccessDenied), `unavailable` (503
-ServiceUnavailable), none of them forwarded; `reset-after`: forwarded, so the change happens upstream, then
-the client's connection is reset without an answer, so the caller cannot tell whether the call happened; and
-`hold`: the request waits at the proxy until `release()`, then is forwarded (or dropped), so a test can stop the
-caller while the request is in flight.
+The operation is `Action=` of a form body (query protocol: IAM, STS), the suffix of `X-Amz-Target` (JSON
+protocol: CloudTrail), or the method and path of a REST-JSON request (Bedrock), matched against botocore's model.
+Faults: `throttle` (400 Throttling), `deny` (403 AccessDenied), `unavailable` (503 ServiceUnavailable), none of
+them forwarded; `reset-after`: forwarded, so the change happens upstream, then the client's connection is reset
+without an answer, so the caller cannot tell whether the call happened; and `hold`: the request waits at the
+proxy until `release()`, then is forwarded (or dropped), so a test can stop the caller while the request is in
+flight.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
+import re
 import socket
 import struct
 import threading
@@ -23,8 +26,10 @@ from urllib.parse import parse_qs, urlsplit
 
 FAULTS = ("throttle", "deny", "unavailable", "reset-after", "hold")
 _DENIED = (
-    "User: {arn} is not authorized to perform: iam:{op} because no identity-based policy allows the iam:{op} action"
+    "User: {arn} is not authorized to perform: {service}:{op} because no identity-based policy allows the "
+    "{service}:{op} action"
 )
+_REST_SERVICES = ("bedrock",)  # the REST-JSON services a run calls
 _ERRORS = {  # fault -> (HTTP status, error type, code, message)
     "throttle": (400, "Sender", "Throttling", "Rate exceeded"),
     "deny": (403, "Sender", "AccessDenied", _DENIED),
@@ -41,11 +46,38 @@ class _Armed:
     match: dict[str, str]  # form parameters the request must carry (PolicyName=...): one step's request of several
 
 
-def operation_of(headers: Message, body: bytes) -> str:
+def operation_of(headers: Message, body: bytes, method: str = "POST", path: str = "/") -> str:
     target = headers.get("X-Amz-Target")
     if target:
         return target.rpartition(".")[2]
-    return form_of(body).get("Action", "")
+    action = form_of(body).get("Action", "")
+    return action or _rest_operation(method, path)
+
+
+@functools.cache
+def _rest_routes() -> list[tuple[str, re.Pattern[str], str]]:
+    """(HTTP method, path pattern, operation) of every REST-JSON operation, from botocore's models."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    routes = []
+    for service in _REST_SERVICES:
+        model = session.get_service_model(service)
+        for name in model.operation_names:
+            http = model.operation_model(name).http
+            uri = http["requestUri"].split("?", 1)[0]
+            pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(uri))
+            routes.append((http["method"], re.compile(pattern + "$"), name))
+    return routes
+
+
+def _rest_names() -> set[str]:
+    return {name for _, _, name in _rest_routes()}
+
+
+def _rest_operation(method: str, path: str) -> str:
+    bare = urlsplit(path).path
+    return next((name for verb, pattern, name in _rest_routes() if verb == method and pattern.match(bare)), "")
 
 
 def form_of(body: bytes) -> dict[str, str]:
@@ -123,7 +155,7 @@ class FaultProxy:
 
             def _handle(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                operation = operation_of(self.headers, body)
+                operation = operation_of(self.headers, body, self.command, self.path)
                 fault = proxy._fault_for(operation, form_of(body))
                 if fault in _ERRORS:
                     self._answer_error(fault, operation)
@@ -151,7 +183,13 @@ class FaultProxy:
             def _answer_error(self, fault: str, operation: str) -> None:
                 status, kind, code, text = _ERRORS[fault]
                 request_id = str(uuid.uuid4())
-                message = text.format(arn="arn:aws:iam::123456789012:user/operator", op=operation)
+                service = "iam" if form_of(b"") is not None and operation not in _rest_names() else "bedrock"
+                message = text.format(arn="arn:aws:iam::123456789012:user/operator", op=operation, service=service)
+                if service == "bedrock":  # REST-JSON: the code in a header and the body
+                    payload = f'{{"message": "{message}"}}'.encode()
+                    rest = [("Content-Type", "application/json"), ("x-amzn-ErrorType", f"{code}Exception")]
+                    self._answer(status, [*rest, ("x-amzn-RequestId", request_id)], payload)
+                    return
                 if self.headers.get("X-Amz-Target"):  # JSON protocol
                     payload = f'{{"__type": "{code}", "message": "{message}"}}'.encode()
                     content_type = "application/x-amz-json-1.1"
