@@ -14,10 +14,23 @@ from typing import Any
 
 from pydantic import Field
 
-from responder.actions.base import Action, ActionContext, ActionParams, ActionSnapshot, Regions, StepPlan
+from responder.actions.base import (
+    Action,
+    ActionContext,
+    ActionParams,
+    ActionSnapshot,
+    Applied,
+    Change,
+    ChangeTarget,
+    Regions,
+    StepPlan,
+    UndoResult,
+)
 from responder.actions.reads import together
 from responder.actions.registry import register
-from responder.actions.states import Chain, StatesStep, left_to_local_run, states_form
+from responder.actions.states import Chain, StatesStep, left_to_local_run, nothing, states_form
+from responder.actions.targets import SettingTarget
+from responder.aws.clients import request_id
 from responder.inert import plain
 
 
@@ -113,3 +126,96 @@ def _jobs_elsewhere(step: StatesStep) -> Chain:
 
 
 states_form(ListWindowJobs)(_jobs_elsewhere)
+
+
+class StopJobsParams(ActionParams):
+    regions: Regions = Field(default_factory=list)  # default: the run's region
+    since: datetime | None = None  # the start of the exposure window; None: unknown, nothing is stopped
+
+
+class StopJobsSnapshot(ActionSnapshot):
+    jobs: list[JobFound] = Field(default_factory=list)
+
+
+# A run that names no region stops jobs in the run's own region, unknown until its clients are open.
+RUN_REGION = "run-region"
+
+
+@register
+class StopWindowJobs(Action[StopJobsParams, StopJobsSnapshot]):
+    name = "bedrock.stop-window-jobs"
+    summary = (
+        "After containment, only when asked (-p stop_jobs=true): stop the customization jobs started during the "
+        "exposure window that still run. Irreversible: a stopped job cannot be resumed"
+    )
+    Params = StopJobsParams
+    Snapshot = StopJobsSnapshot
+    permissions = ("bedrock:ListModelCustomizationJobs", "bedrock:StopModelCustomizationJob")
+    reversible = False
+    mutating = True
+    after_containment = True
+
+    def targets(self, params: StopJobsParams) -> list[ChangeTarget]:
+        # the jobs are known only once listed: the lock is the region's jobs as a whole
+        return [SettingTarget(region, "bedrock/customization-jobs") for region in params.regions or [RUN_REGION]]
+
+    def snapshot(self, ctx: ActionContext, params: StopJobsParams) -> StopJobsSnapshot:
+        listed = ListWindowJobs().snapshot(ctx, WindowJobsParams(regions=params.regions, since=params.since))
+        return StopJobsSnapshot(jobs=listed.jobs)
+
+    def plan(self, ctx: ActionContext, params: StopJobsParams, snapshot: StopJobsSnapshot) -> StepPlan:
+        if params.since is None:
+            return StepPlan(notes=["the exposure window is unknown: no job was stopped"])
+        changes = [
+            Change(
+                call="bedrock:StopModelCustomizationJob",
+                parameters={"region": job.region, "jobIdentifier": job.arn},
+                target=f"customization job {plain(job.name)} in {job.region}, started during the exposure window",
+                before=job.status,
+                after="Stopping",
+                reversible=False,
+            )
+            for job in snapshot.jobs
+        ]
+        return StepPlan(changes=changes, notes=[] if changes else ["no job started during the window still runs"])
+
+    def apply(self, ctx: ActionContext, params: StopJobsParams, snapshot: StopJobsSnapshot, plan: StepPlan) -> Applied:
+        ids = []
+        for change in plan.changes:
+            client = ctx.clients.client_in("bedrock", change.parameters["region"])
+            ids.append(
+                request_id(client.stop_model_customization_job(jobIdentifier=change.parameters["jobIdentifier"]))
+            )
+        return Applied(
+            request_ids=[i for i in ids if i],
+            details={"stopped": [c.parameters["jobIdentifier"] for c in plan.changes]},
+        )
+
+    def verify(self, ctx: ActionContext, params: StopJobsParams, applied: Applied | None = None) -> bool:
+        stopped = set((applied.details.get("stopped") or []) if applied is not None else [])
+        still = {job.arn for job in self.snapshot(ctx, params).jobs}  # InProgress ones only
+        return not (still & stopped) if applied is not None else not still
+
+    def undo(
+        self, ctx: ActionContext, params: StopJobsParams, snapshot: StopJobsSnapshot, applied: dict[str, Any]
+    ) -> UndoResult:
+        if not snapshot.jobs:
+            return UndoResult(status="nothing-to-undo", message="no job was stopped by this step")
+        return UndoResult(status="irreversible", message="a stopped customization job cannot be resumed")
+
+
+STOP_ELSEWHERE = (
+    "jobs started during the exposure window are stopped only by the local run, when asked (`responder run "
+    "PLAYBOOK -p stop_jobs=true`): the machine contains only"
+)
+
+
+def _stop_elsewhere(step: StatesStep) -> Chain:
+    return left_to_local_run(step, STOP_ELSEWHERE)
+
+
+def _nothing_to_undo(step: StatesStep) -> Chain:
+    return nothing(step.name("nothing to undo"))
+
+
+states_form(StopWindowJobs, undo=_nothing_to_undo)(_stop_elsewhere)

@@ -1,7 +1,8 @@
 """Bedrock customization jobs as `ListModelCustomizationJobs` answers them, for moto's Bedrock emulation.
 
 moto 5.2 keeps a job's `creationTime` as local time text ("%Y-%m-%d %H:%M:%S") and filters `creationTimeAfter` by
-comparing that text with the request's ISO timestamp, so no job is ever "after" anything. `install()` answers
+comparing that text with the request's ISO timestamp, so no job is ever "after" anything; and it finds a job by its
+name only, where AWS takes the name or the ARN (`jobIdentifier`). `install()` answers
 the operation from the same jobs with times compared as times (UTC), in the botocore model's
 `ModelCustomizationJobSummary` shape; `seed_customization_job()` makes a running job as of a given time.
 """
@@ -13,6 +14,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any
 
+from moto.bedrock.models import BedrockBackend
 from moto.bedrock.responses import BedrockResponse
 
 _INSTALLED_ATTR = "_responder_bedrock_jobs_installed"
@@ -57,6 +59,16 @@ def list_model_customization_jobs(self: BedrockResponse) -> str:
     return json.dumps({"modelCustomizationJobSummaries": summaries})
 
 
+def _by_name_or_arn(method: Any) -> Any:
+    def wrapped(self: BedrockBackend, job_identifier: str) -> Any:
+        for name, job in self.model_customization_jobs.items():
+            if job_identifier == job.job_arn:
+                job_identifier = name
+        return method(self, job_identifier)
+
+    return wrapped
+
+
 def seed_customization_job(account_id: str, region: str, name: str, created: datetime) -> str:
     """A customization job started at `created`, still InProgress; returns its ARN."""
     from moto.bedrock.models import bedrock_backends
@@ -88,4 +100,6 @@ def install() -> None:
     with _lock:
         if not getattr(BedrockResponse, _INSTALLED_ATTR, False):
             setattr(BedrockResponse, "list_model_customization_jobs", list_model_customization_jobs)  # noqa: B010
+            for name in ("get_model_customization_job", "stop_model_customization_job"):
+                setattr(BedrockBackend, name, _by_name_or_arn(getattr(BedrockBackend, name)))
             setattr(BedrockResponse, _INSTALLED_ATTR, True)

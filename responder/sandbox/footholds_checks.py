@@ -35,9 +35,8 @@ def _logging() -> Any:
 def _job_status(arn: str) -> str:
     import boto3
 
-    name = arn.rsplit("/", 1)[-1]  # moto finds a job by its name only
     return str(
-        boto3.client("bedrock", region_name=SANDBOX_REGION).get_model_customization_job(jobIdentifier=name)["status"]
+        boto3.client("bedrock", region_name=SANDBOX_REGION).get_model_customization_job(jobIdentifier=arn)["status"]
     )
 
 

@@ -13,6 +13,7 @@ from responder.actions.bedrock_logging import RUN_REGION, SETTING
 from responder.engine.commands.operations import start_run
 from responder.engine.commands.recovery import rollback_run
 from responder.engine.running.context import Settings
+from responder.sandbox.bedrock_jobs import seed_customization_job
 from responder.sandbox.llmjacking import TEAM_LOGGING, bedrock_event, seed_logging_deleted
 from responder.sandbox.seed import SANDBOX_REGION, Seeded
 from tests.factories import ACCOUNT, Requests
@@ -68,3 +69,18 @@ def test_a_change_with_no_earlier_configuration_is_left_with_the_command(account
         "cannot be known" in n and "put-model-invocation-logging-configuration --region us-east-1" in n
         for n in step.notes
     )
+
+
+def test_a_running_job_is_listed_and_stopped_only_when_asked(account: Seeded, settings: Settings) -> None:
+    since = datetime.now(timezone.utc) - timedelta(hours=1)
+    arn = seed_customization_job(ACCOUNT, SANDBOX_REGION, "llm-exfil-tune", since)
+    bedrock = boto3.client("bedrock", region_name=SANDBOX_REGION)
+    outcome = start_run(BOOK, {}, account.key, dry_run=False, confirm=None, settings=settings)
+    assert [job["arn"] for job in outcome.state.steps["jobs"].outputs["jobs"]] == [arn]
+    assert outcome.state.steps["stop"].status == "skipped"
+    assert bedrock.get_model_customization_job(jobIdentifier=arn)["status"] == "InProgress"
+    asked = start_run(BOOK, {"stop_jobs": "true"}, account.key, dry_run=False, confirm=None, settings=settings)
+    assert asked.state.steps["stop"].status == "verified", asked.message
+    assert bedrock.get_model_customization_job(jobIdentifier=arn)["status"] == "Stopped"
+    back = rollback_run(asked.run_id, reactivate_keys=True, settings=settings)
+    assert back.state.steps["stop"].undo_status == "irreversible"

@@ -97,6 +97,7 @@ def test_dry_run_json_is_one_object(account: Seeded, key_file: Path, tmp_path: P
         "credentials",
         "logging",
         "jobs",
+        "stop",
         "investigate",
     ]
     assert {"id", "action", "status"} <= set(out["steps"][0])

@@ -47,6 +47,7 @@ def test_contains_and_verifies(account: Seeded, settings: Settings, requests: Re
         "credentials": "unchanged",  # nor another credential or a console password
         "logging": "unchanged",  # and its invocation logging was left alone
         "jobs": "read",
+        "stop": "skipped",  # only with -p stop_jobs=true
         "investigate": "read",
     }
     assert credential_status(iam, account.user_name, account.credential_id) == "Inactive"

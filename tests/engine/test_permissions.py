@@ -26,6 +26,7 @@ from responder.engine.running.context import Settings
 from responder.keys import parse_short_term_key
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
+from responder.sandbox.bedrock_jobs import seed_customization_job
 from responder.sandbox.llmjacking import (
     seed_logging_deleted,
     seed_policy_footholds,
@@ -87,7 +88,8 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     contain_and_undo("leaked-long-term-key", account.key)
     fill_inline_budget(iam, user=account.user_name)  # the user's deny falls back to a managed policy
     contain_and_undo("leaked-long-term-key", account.key)
-    contain_and_undo("leaked-long-term-key", None, user_name=account.user_name, delete_key="true")
+    seed_customization_job(ACCOUNT, "us-east-1", "llm-exfil-tune", window_start(100))  # stopped when asked
+    contain_and_undo("leaked-long-term-key", None, user_name=account.user_name, delete_key="true", stop_jobs="true")
     # short-term: a role session from CloudTrail, a role and a user named by hand, an IAM user's access key
     since = parse_short_term_key(short_account.key).issued_at  # the role's footholds, made during the key's life
     seed_policy_footholds(ACCOUNT, "role", short_account.role_name, since)

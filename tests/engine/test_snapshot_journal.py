@@ -132,6 +132,7 @@ JOURNALED_BEFORE: dict[str, dict[str, Any]] = {
         ],
         "regions": ["us-east-1"],
     },
+    "bedrock.stop-window-jobs": {"jobs": []},
     # A read (journaled in the step's record, not for undo), in the shape the resolve step returned before.
     "cloudtrail.resolve-short-term-key": {"kind": "role", "name": "chat-app", "notes": []},
     # Volatile (never journaled whole), but a dict of exactly this shape is what the investigation read before.

@@ -139,6 +139,8 @@ def _resource_kind(action: str) -> str:
     service, _, name = action.partition(":")
     if service == "bedrock" and name.startswith(("Put", "Delete")):
         return "setting"  # invocation logging: an account setting per region, with no ARN to name
+    if service == "bedrock" and name.startswith("Stop"):
+        return "bedrock-job"
     if service != "iam" or action in _ANY_RESOURCE:
         return "any"
     if name in ("GetPolicy", "GetPolicyVersion", "CreatePolicy", "DeletePolicy"):
@@ -154,8 +156,16 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
     but responder's own."""
     users, roles = account.arn("user/*"), account.arn("role/*")
     own_policies = account.arn(f"policy/{MANAGED_PREFIX}*")
-    where = {"user": [users], "role": [roles], "policy": [own_policies], "any": ["*"], "setting": ["*"]}
-    grouped: dict[str, list[str]] = {"any": [], "user": [], "role": [], "policy": [], "setting": []}
+    jobs = f"arn:{account.partition}:bedrock:*:{account.account_id}:model-customization-job/*"
+    where = {
+        "user": [users],
+        "role": [roles],
+        "policy": [own_policies],
+        "any": ["*"],
+        "setting": ["*"],
+        "bedrock-job": [jobs],
+    }
+    grouped: dict[str, list[str]] = {k: [] for k in where}
     attaching: list[str] = []
     detaching_others: list[str] = []
     for action in sorted(set(actions)):
@@ -171,6 +181,7 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
         "role": "ResponderRoles",
         "policy": "ResponderPolicies",
         "setting": "ResponderBedrockInvocationLogging",
+        "bedrock-job": "ResponderBedrockJobs",
     }
     out: list[dict[str, Any]] = [
         {"Sid": sids[kind], "Effect": "Allow", "Action": found, "Resource": where[kind]}
