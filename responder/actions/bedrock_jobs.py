@@ -28,7 +28,6 @@ from responder.actions.base import (
 )
 from responder.actions.reads import together
 from responder.actions.registry import register
-from responder.actions.states import Chain, StatesStep, left_to_local_run, nothing, states_form
 from responder.actions.targets import SettingTarget
 from responder.aws.clients import request_id
 from responder.inert import plain
@@ -115,19 +114,6 @@ class ListWindowJobs(Action[WindowJobsParams, WindowJobsSnapshot]):
         return StepPlan(outputs={"jobs": jobs}, notes=notes)
 
 
-JOBS_ELSEWHERE = (
-    "jobs started during the exposure window are listed by the local run (`responder run PLAYBOOK --dry-run`): "
-    "the machine contains only"
-)
-
-
-def _jobs_elsewhere(step: StatesStep) -> Chain:
-    return left_to_local_run(step, JOBS_ELSEWHERE)
-
-
-states_form(ListWindowJobs)(_jobs_elsewhere)
-
-
 class StopJobsParams(ActionParams):
     regions: Regions = Field(default_factory=list)  # default: the run's region
     since: datetime | None = None  # the start of the exposure window; None: unknown, nothing is stopped
@@ -202,20 +188,3 @@ class StopWindowJobs(Action[StopJobsParams, StopJobsSnapshot]):
         if not snapshot.jobs:
             return UndoResult(status="nothing-to-undo", message="no job was stopped by this step")
         return UndoResult(status="irreversible", message="a stopped customization job cannot be resumed")
-
-
-STOP_ELSEWHERE = (
-    "jobs started during the exposure window are stopped only by the local run, when asked (`responder run "
-    "PLAYBOOK -p stop_jobs=true`): the machine contains only"
-)
-
-
-def _stop_elsewhere(step: StatesStep) -> Chain:
-    return left_to_local_run(step, STOP_ELSEWHERE)
-
-
-def _nothing_to_undo(step: StatesStep) -> Chain:
-    return nothing(step.name("nothing to undo"))
-
-
-states_form(StopWindowJobs, undo=_nothing_to_undo)(_stop_elsewhere)

@@ -36,7 +36,6 @@ from responder.actions.cloudtrail import LOOKBACK, lookup
 from responder.actions.cloudtrail_records import actor_of
 from responder.actions.reads import together
 from responder.actions.registry import register
-from responder.actions.states import Chain, StatesStep, left_to_local_run, nothing, states_form
 from responder.actions.targets import SettingTarget
 from responder.aws.clients import request_id
 from responder.inert import plain
@@ -229,20 +228,3 @@ class RestoreInvocationLogging(Action[LoggingParams, LoggingSnapshot]):
         return UndoResult(
             status="undone", message="invocation logging " + "; ".join(said), request_ids=[i for i in ids if i]
         )
-
-
-LOGGING_ELSEWHERE = (
-    "invocation logging changed during the exposure window is found in CloudTrail, which the machine does not read: "
-    "run `responder run PLAYBOOK` locally after it to put it back"
-)
-
-
-def _logging_elsewhere(step: StatesStep) -> Chain:
-    return left_to_local_run(step, LOGGING_ELSEWHERE)
-
-
-def _nothing_to_undo(step: StatesStep) -> Chain:
-    return nothing(step.name("nothing to undo"))
-
-
-states_form(RestoreInvocationLogging, undo=_nothing_to_undo)(_logging_elsewhere)

@@ -34,7 +34,6 @@ from responder.actions.base import (
 )
 from responder.actions.iam_principals import USER_NAME
 from responder.actions.registry import register
-from responder.actions.states import Chain, StatesStep, left_to_local_run, nothing, states_form
 from responder.actions.window_changes import own_principal
 from responder.aws.clients import ClientError, error_code, request_id
 
@@ -271,20 +270,3 @@ class DisableWindowUserCredentials(Action[WindowCredentialsParams, WindowCredent
                 "--password 'NEW PASSWORD' --password-reset-required"
             )
         return UndoResult(status="undone", message="; ".join(said), request_ids=[i for i in ids if i])
-
-
-CREDENTIALS_ELSEWHERE = (
-    "service-specific credentials and a console password created on the user during the exposure window are "
-    "not closed by the exported machine: run `responder run leaked-long-term-key` locally after it"
-)
-
-
-def _credentials_elsewhere(step: StatesStep) -> Chain:
-    return left_to_local_run(step, CREDENTIALS_ELSEWHERE)
-
-
-def _nothing_to_undo(step: StatesStep) -> Chain:
-    return nothing(step.name("nothing to undo"))
-
-
-states_form(DisableWindowUserCredentials, undo=_nothing_to_undo)(_credentials_elsewhere)

@@ -31,7 +31,6 @@ from responder.actions.base import (
 from responder.actions.cloudtrail import GLOBAL_REGION, LOOKBACK, lookup
 from responder.actions.iam_principals import ROLE_NAME, as_document
 from responder.actions.registry import register
-from responder.actions.states import Chain, StatesStep, left_to_local_run, nothing, states_form
 from responder.actions.window_changes import iam_changes, named, own_principal
 from responder.aws.clients import request_id
 from responder.clock import parse_time
@@ -180,20 +179,3 @@ class RestoreWindowTrustPolicy(Action[TrustParams, TrustSnapshot]):
             message=f"put back role {params.role_name}'s trust policy as it was before the run",
             request_ids=[rid] if rid else [],
         )
-
-
-TRUST_ELSEWHERE = (
-    "a trust policy changed during the exposure window is found in CloudTrail's IAM events, which the machine does "
-    "not read: run `responder run leaked-short-term-key` locally after it"
-)
-
-
-def _trust_elsewhere(step: StatesStep) -> Chain:
-    return left_to_local_run(step, TRUST_ELSEWHERE)
-
-
-def _nothing_to_undo(step: StatesStep) -> Chain:
-    return nothing(step.name("nothing to undo"))
-
-
-states_form(RestoreWindowTrustPolicy, undo=_nothing_to_undo)(_trust_elsewhere)

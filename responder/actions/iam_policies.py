@@ -22,10 +22,8 @@ from responder.actions.base import (
 )
 from responder.actions.deny_only import require_deny_only
 from responder.actions.iam_principals import POLICY_NAME, ROLE_NAME, USER_NAME, Principal, absent_ok, as_document
-from responder.actions.iam_states import Kind, policy_text, put_inline, undo_inline
 from responder.actions.reads import together
 from responder.actions.registry import register
-from responder.actions.states import Chain, Path, StatesForm, StatesStep, states_form
 from responder.aws.clients import ClientError, error_code, request_id
 from responder.keys import FAMILIES
 
@@ -292,35 +290,3 @@ class DenyBearerTokensForRole(_DenyBearerTokens[DenyRoleParams]):
 
     def principal(self, params: DenyRoleParams) -> Principal:
         return Principal("role", params.role_name)
-
-
-# How these actions run on AWS Step Functions (responder export stepfunctions): the same deny, inline, or in a
-# managed policy when the inline budget is full; an inline deny of this name already there is left as it is.
-
-
-def _deny_states(kind: Kind, principal_arg: str) -> StatesForm:
-    def form(step: StatesStep) -> Chain:
-        principal = step.arg(principal_arg)
-        policy_name = step.args.get("policy_name", DEFAULT_POLICY_NAME)
-        if isinstance(policy_name, Path):  # the resolve step's: the exported machine contains Bedrock keys
-            policy_name = DEFAULT_POLICY_NAME
-        managed = Path(f"States.Format('{DEFAULT_POLICY_NAME}-{{}}', {principal.path})")
-        return put_inline(
-            step,
-            kind,
-            principal,
-            policy_name,
-            policy_text(DENY_BEARER_TOKENS),
-            keep_existing=True,
-            managed_name=managed,
-        )
-
-    return form
-
-
-def _lift_deny_states(step: StatesStep) -> Chain:
-    return undo_inline(step, previous_kept=False, policy_names=step.args.get("policy_names") or [DEFAULT_POLICY_NAME])
-
-
-states_form(DenyBearerTokensForUser, undo=_lift_deny_states)(_deny_states("User", "user_name"))
-states_form(DenyBearerTokensForRole, undo=_lift_deny_states)(_deny_states("Role", "role_name"))
