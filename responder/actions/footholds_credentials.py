@@ -95,7 +95,9 @@ def _login_profile(ctx: ActionContext, user: str) -> LoginProfileFound | None:
 
 
 def _in_window(params: WindowCredentialsParams, created: datetime) -> bool:
-    return params.since is not None and created >= params.since
+    """Made after the leaked key: IAM dates to the second, so one made in the same second (a user's two keys made
+    together) is the team's as far as anyone knows, never the window's."""
+    return params.since is not None and created > params.since
 
 
 def random_password() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -40,11 +41,35 @@ class RequestRecorder:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         operation = target.rpartition(".")[2] if target else _form_action(body, environ.get("QUERY_STRING", ""))
         match = _SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
-        record = {"service": match.group(1) if match else None, "operation": operation}
+        service = match.group(1) if match else None
+        if operation is None and service is not None:  # REST-JSON (Bedrock): named by its method and path
+            operation = _rest_operation(service, environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+        record = {"service": service, "operation": operation}
         with self._lock:
             self._file.write(json.dumps(record) + "\n")
             self._file.flush()
         return self._app(environ, start_response)
+
+
+@functools.cache
+def _rest_routes(service: str) -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """(HTTP method, path pattern, operation) of a REST service's operations, from botocore's model."""
+    import botocore.session
+
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+    except Exception:  # a signing name that is not a service's model name: no route
+        return ()
+    routes = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri = re.escape(http["requestUri"].split("?", 1)[0])
+        routes.append((http["method"], re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", uri) + "$"), name))
+    return tuple(routes)
+
+
+def _rest_operation(service: str, method: str, path: str) -> str | None:
+    return next((name for verb, pattern, name in _rest_routes(service) if verb == method and pattern.match(path)), None)
 
 
 def _form_action(body: bytes, query: str) -> str | None:
