@@ -12,6 +12,7 @@ import botocore.session
 import pytest
 import typer.testing
 
+from responder.aws import clients
 from responder.engine.running.context import Settings
 from responder.redaction import SECRETS
 from responder.sandbox.emulator import install
@@ -59,6 +60,12 @@ def _shared_loader(search_path_string: str | None = None) -> botocore.loaders.Lo
 
 
 botocore.session.create_loader = _shared_loader  # type: ignore[assignment]  # the name sessions call
+
+# CloudTrail allows 2 LookupEvents a second per account and region, and the clients pace to it, process-wide; moto
+# has no such limit, and the in-process tests (one process per worker, one emulated account) would otherwise wait
+# for each other's reads. Production's pacing is unchanged (bench/ measures runs against it); subprocess tests
+# keep it.
+clients.LOOKUP_EVENTS_PER_SECOND = 1000
 
 
 @pytest.fixture(autouse=True)

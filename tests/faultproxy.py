@@ -1,11 +1,12 @@
 """A loopback HTTP proxy in front of the emulator that injects faults at the wire, by AWS operation name.
 
-The operation is `Action=` of a form body (query protocol: IAM, STS) or the suffix of `X-Amz-Target` (JSON
-protocol: CloudTrail). Faults: `throttle` (400 Throttling), `deny` (403 AccessDenied), `unavailable` (503
-ServiceUnavailable), none of them forwarded; `reset-after`: forwarded, so the change happens upstream, then
-the client's connection is reset without an answer, so the caller cannot tell whether the call happened; and
-`hold`: the request waits at the proxy until `release()`, then is forwarded (or dropped), so a test can stop the
-caller while the request is in flight.
+The operation is `Action=` of a form body (query protocol: IAM, STS), the suffix of `X-Amz-Target` (JSON
+protocol: CloudTrail), or the method and path of a REST-JSON request (Bedrock), matched against botocore's model.
+Faults: `throttle` (400 Throttling), `deny` (403 AccessDenied), `unavailable` (503 ServiceUnavailable), none of
+them forwarded; `reset-after`: forwarded, so the change happens upstream, then the client's connection is reset
+without an answer, so the caller cannot tell whether the call happened; and `hold`: the request waits at the
+proxy until `release()`, then is forwarded (or dropped), so a test can stop the caller while the request is in
+flight.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from responder.sandbox.wire_operations import operation_of as wire_operation
+from responder.sandbox.wire_operations import scope_of
 
 FAULTS = ("throttle", "deny", "unavailable", "reset-after", "hold")
 _DENIED = (
-    "User: {arn} is not authorized to perform: iam:{op} because no identity-based policy allows the iam:{op} action"
+    "User: {arn} is not authorized to perform: {service}:{op} because no identity-based policy allows the "
+    "{service}:{op} action"
 )
 _ERRORS = {  # fault -> (HTTP status, error type, code, message)
     "throttle": (400, "Sender", "Throttling", "Rate exceeded"),
@@ -151,7 +154,14 @@ class FaultProxy:
             def _answer_error(self, fault: str, operation: str) -> None:
                 status, kind, code, text = _ERRORS[fault]
                 request_id = str(uuid.uuid4())
-                message = text.format(arn="arn:aws:iam::123456789012:user/operator", op=operation)
+                signing = scope_of(self.headers.get("Authorization") or "")[1]
+                service = "bedrock" if signing == "bedrock" else "iam"
+                message = text.format(arn="arn:aws:iam::123456789012:user/operator", op=operation, service=service)
+                if service == "bedrock":  # REST-JSON: the code in a header and the body
+                    payload = f'{{"message": "{message}"}}'.encode()
+                    rest = [("Content-Type", "application/json"), ("x-amzn-ErrorType", f"{code}Exception")]
+                    self._answer(status, [*rest, ("x-amzn-RequestId", request_id)], payload)
+                    return
                 if self.headers.get("X-Amz-Target"):  # JSON protocol
                     payload = f'{{"__type": "{code}", "message": "{message}"}}'.encode()
                     content_type = "application/x-amz-json-1.1"

@@ -25,6 +25,7 @@ from responder.actions.iam_principals import ROLE_NAME, USER_NAME
 from responder.actions.reads import in_background, together
 from responder.actions.registry import register
 from responder.aws.clients import ClientError, error_code
+from responder.clock import parse_time
 from responder.errors import UserError
 from responder.keys import ShortTermKey, family_named
 
@@ -408,5 +409,21 @@ def _changes_to_principal(
     kind, name = ("role", params.role_name) if params.role_name else ("user", params.user_name)
     if not name:
         return [], False
-    found, cut = lookup(ctx, GLOBAL_REGION, "EventSource", IAM, start, end, params.max_events)
-    return [r for r in found if names_principal(r, kind, name)], cut
+    found, cut = iam_events_since(ctx, start, params.max_events)
+    return [r for r in found if names_principal(r, kind, name) and not _later(r, end)], cut
+
+
+def iam_events_since(ctx: ActionContext, start: datetime, limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """IAM's events (us-east-1) from `start` until now, read once a run: the investigation and the foothold steps
+    share the read (LookupEvents is paced at 2 requests a second)."""
+    key = ("iam-events-since", start.isoformat(), limit)
+    now = datetime.now(timezone.utc)
+    found: tuple[list[dict[str, Any]], bool] = ctx.reads.get(
+        key, lambda: lookup(ctx, GLOBAL_REGION, "EventSource", IAM, start, now, limit)
+    )
+    return found
+
+
+def _later(record: dict[str, Any], end: datetime) -> bool:
+    when = parse_time(record.get("eventTime"))
+    return when is not None and when > end

@@ -20,6 +20,11 @@ ACTION_MODULES = (
     "responder.actions.iam_key_selection",
     "responder.actions.guardrails",
     "responder.actions.footholds",
+    "responder.actions.footholds_policies",
+    "responder.actions.footholds_credentials",
+    "responder.actions.footholds_trust",
+    "responder.actions.bedrock_logging",
+    "responder.actions.bedrock_jobs",
 )
 
 _ACTIONS: dict[str, type[Action[Any, Any]]] = {}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from responder.sandbox import (
     account_regions,
+    bedrock_jobs,
     cloudtrail_events,
     iam_limits,
+    login_profiles,
     organization,
     security_hub,
     service_credentials,
@@ -14,13 +16,16 @@ from responder.sandbox import (
 
 
 def install() -> None:
-    """Idempotent: IAM service-specific credentials, IAM's policy budgets, quotas and protected roles, CloudTrail
-    LookupEvents, an AssumeRole that checks the role exists, Step Functions that execute, and Security Hub's checks
-    on imported findings; the account's regions."""
+    """Idempotent: IAM service-specific credentials, IAM's policy budgets, quotas and protected roles, login
+    profiles dated as IAM dates them, CloudTrail LookupEvents, an AssumeRole that checks the role exists, Step
+    Functions that execute, Security Hub's checks on imported findings, Bedrock customization jobs listed
+    by their times, and the account's regions."""
     service_credentials.install()
     iam_limits.install()
+    login_profiles.install()
     cloudtrail_events.install()
     organization.install()
     stepfunctions.install()
     security_hub.install()
     account_regions.install()
+    bedrock_jobs.install()

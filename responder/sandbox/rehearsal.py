@@ -24,7 +24,10 @@ from responder.engine.running.context import Settings
 from responder.errors import UserError
 from responder.keys import parse_short_term_key
 from responder.sandbox.bedrock_usage import seed_usage, usage_checks, usage_window
+from responder.sandbox.check import Check
 from responder.sandbox.emulator import install
+from responder.sandbox.footholds_checks import footholds_restored, footholds_undone
+from responder.sandbox.llmjacking import BACKDOOR_INLINE, LLMjacking, seed_llmjacking
 from responder.sandbox.seed import (
     BYSTANDER,
     EXISTING_POLICY,
@@ -44,12 +47,6 @@ _ISOLATED_ENV = {
     "AWS_DEFAULT_REGION": SANDBOX_REGION,
 }
 _CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS")
-
-
-@dataclass
-class Check:
-    what: str
-    ok: bool
 
 
 @dataclass
@@ -112,7 +109,8 @@ def _bearer_calls_found(run: Outcome, bedrock: int, mantle: int) -> Check:
     )
 
 
-def _long_contained(iam: Any, seeded: Seeded, run: Outcome) -> list[Check]:
+def _long_contained(iam: Any, llmjacking: LLMjacking, run: Outcome) -> list[Check]:
+    seeded = llmjacking.incident
     user = seeded.user_name
     return [
         Check("the leaked credential is Inactive", _status(iam, user, seeded.credential_id) == "Inactive"),
@@ -126,19 +124,22 @@ def _long_contained(iam: Any, seeded: Seeded, run: Outcome) -> list[Check]:
         ),
         _bearer_calls_found(run, 4, 2),
         *(Check(what, ok) for what, ok in usage_checks(run.report.evidence or {})),
+        *footholds_undone(iam, llmjacking, run),
     ]
 
 
-def _long_restored(iam: Any, seeded: Seeded) -> list[Check]:
+def _long_restored(iam: Any, llmjacking: LLMjacking) -> list[Check]:
+    seeded = llmjacking.incident
     name, document = EXISTING_POLICY
     return [
+        *footholds_restored(iam, llmjacking),
         Check(
             "after rollback: the credential is Active again",
             _status(iam, seeded.user_name, seeded.credential_id) == "Active",
         ),
         Check(
             "after rollback: the user's inline policies are exactly as before",
-            _inline(iam, "user", seeded.user_name) == {name: document},
+            _inline(iam, "user", seeded.user_name) == {name: document, BACKDOOR_INLINE[0]: BACKDOOR_INLINE[1]},
         ),
     ]
 
@@ -230,8 +231,10 @@ Seeder = Callable[[str], Any]
 REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..., list[Check]]]] = {
     "leaked-long-term-key": (
         "An IAM user, BedrockAPIKey-demo, holds a leaked long-term Bedrock API key that was used from an unknown "
-        "address; another user's key must stay untouched.",
-        seed_incident,
+        "address; another user's key must stay untouched. During the key's life an attacker deleted the region's "
+        "invocation logging, created an access key on the user, gave it a managed and an inline policy, and "
+        "started a customization job that still runs; the team's own older access key must stay untouched.",
+        seed_llmjacking,
         _long_contained,
         _long_restored,
     ),

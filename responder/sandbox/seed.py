@@ -23,7 +23,7 @@ EXISTING_POLICY = (
     "team-bedrock-access",
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": "*"}]},
 )
-_TRUST = {
+ROLE_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
 }
@@ -174,7 +174,7 @@ def role_session_signing(
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
 
-    role = iam_backends[account_id]["aws"].create_role(role_name, json.dumps(_TRUST), "/", None, "app", [], None)
+    role = iam_backends[account_id]["aws"].create_role(role_name, json.dumps(ROLE_TRUST), "/", None, "app", [], None)
     session = sts_backends[account_id]["aws"].assume_role(
         region_name=TOKEN_REGION,
         role_session_name=session_name,

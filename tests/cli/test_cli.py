@@ -93,6 +93,11 @@ def test_dry_run_json_is_one_object(account: Seeded, key_file: Path, tmp_path: P
         "deny-bearer-tokens",
         "delete",
         "footholds",
+        "policies",
+        "credentials",
+        "logging",
+        "jobs",
+        "stop",
         "investigate",
     ]
     assert {"id", "action", "status"} <= set(out["steps"][0])

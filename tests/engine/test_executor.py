@@ -43,6 +43,11 @@ def test_contains_and_verifies(account: Seeded, settings: Settings, requests: Re
         "deny-bearer-tokens": "verified",
         "delete": "skipped",
         "footholds": "unchanged",  # the seeded user has no access key made during the key's life
+        "policies": "unchanged",  # nor a policy given to it during the window
+        "credentials": "unchanged",  # nor another credential or a console password
+        "logging": "unchanged",  # and its invocation logging was left alone
+        "jobs": "read",
+        "stop": "skipped",  # only with -p stop_jobs=true
         "investigate": "read",
     }
     assert credential_status(iam, account.user_name, account.credential_id) == "Inactive"

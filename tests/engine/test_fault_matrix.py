@@ -17,6 +17,10 @@ is not retried).
 | bedrock-key-guardrails (on the user) | PutUserPolicy (put-guardrails) | C | F | F | F+ |
 | contain-bedrock-keys (user=the leaked user) | UpdateServiceSpecificCredential (deactivate[…]) | C | F | F | F+ |
 | contain-bedrock-keys (user=the leaked user) | PutUserPolicy (deny-bearer-tokens[…]) | C | F | F | F+ |
+| leaked-long-term-key, LLMjacking footholds | UpdateAccessKey (footholds) | | F | | F+ |
+| leaked-long-term-key, LLMjacking footholds | DetachUserPolicy (policies) | | F | | F+ |
+| leaked-long-term-key, LLMjacking footholds | DeleteUserPolicy (policies) | | F | | F+ |
+| leaked-long-term-key, LLMjacking footholds | PutModelInvocationLoggingConfiguration (logging) | | F | | F+ |
 
 - **C**: botocore retries; the run completes (exit 0), the step is verified; rollback restores the seeded account.
 - **F**: the run stops (exit 1, `failed`, the message says `responder resume RUN_ID`); the steps before are
@@ -33,6 +37,10 @@ is not retried).
   (`rolled-back`, the account exactly as seeded).
 - The full-budget account runs the fallback only: its UpdateServiceSpecificCredential and PutUserPolicy calls
   are the rows above.
+- The LLMjacking account (an access key made on the user, a managed and an inline policy given to it, invocation
+  logging deleted, all during the key's life) faults only the foothold steps' calls (its containment calls are
+  the rows above), refused and answer-lost: the foothold steps go out together once containment is done, so a
+  refused one stops only itself; containment, already verified, stays in place.
 """
 
 from __future__ import annotations
@@ -59,6 +67,14 @@ from responder.engine.journal import events as j
 from responder.engine.journal.run_state import RunState, load_run
 from responder.engine.running.context import Settings
 from responder.playbook.shipped import shipped_playbooks
+from responder.sandbox.llmjacking import (
+    BACKDOOR_INLINE,
+    TEAM_LOGGING,
+    Footholds,
+    seed_logging_deleted,
+    seed_policy_footholds,
+    window_start,
+)
 from responder.sandbox.seed import (
     BYSTANDER,
     EXISTING_POLICY,
@@ -75,10 +91,11 @@ from tests.oracle import check_claims
 
 LONG, SHORT = "leaked-long-term-key", "leaked-short-term-key"
 FULL_BUDGET = f"{LONG}+full-inline-budget"  # the user's 2,048-character inline budget has no room for the deny
+FOOTHOLDS = f"{LONG}+llmjacking"  # what an attacker left on the user during the key's life
 # Scenario -> playbook. A scenario is a playbook run against one shape of the seeded account.
 GUARD = "bedrock-key-guardrails"  # preventive: put on the leaked user, no key
 MANY = "contain-bedrock-keys"  # a filter selecting the leaked user's key: one step group, named after the key
-SCENARIOS = {LONG: LONG, SHORT: SHORT, FULL_BUDGET: LONG, GUARD: GUARD, MANY: MANY}
+SCENARIOS = {LONG: LONG, SHORT: SHORT, FULL_BUDGET: LONG, GUARD: GUARD, MANY: MANY, FOOTHOLDS: LONG}
 # Every mutating call a clean run of the scenario makes, in order, with the step making it:
 # test_matrix_covers_every_mutating_call keeps this honest, so a new step cannot escape the matrix.
 MATRIX_CALLS: dict[str, list[tuple[str, str]]] = {
@@ -92,9 +109,20 @@ MATRIX_CALLS: dict[str, list[tuple[str, str]]] = {
         ("CreatePolicy", "deny-bearer-tokens"),
         ("AttachUserPolicy", "deny-bearer-tokens"),
     ],
+    FOOTHOLDS: [
+        ("UpdateServiceSpecificCredential", "deactivate"),
+        ("PutUserPolicy", "deny-bearer-tokens"),
+        ("UpdateAccessKey", "footholds"),
+        ("DetachUserPolicy", "policies"),
+        ("DeleteUserPolicy", "policies"),
+        ("PutModelInvocationLoggingConfiguration", "logging"),
+    ],
 }
 # The calls the FULL_BUDGET scenario shares with LONG are faulted there already: here only the fallback's.
-FAULTED_CALLS = {FULL_BUDGET: {"CreatePolicy", "AttachUserPolicy"}}
+FAULTED_CALLS = {
+    FULL_BUDGET: {"CreatePolicy", "AttachUserPolicy"},
+    FOOTHOLDS: {"UpdateAccessKey", "DetachUserPolicy", "DeleteUserPolicy", "PutModelInvocationLoggingConfiguration"},
+}
 # The changes of a scenario that are due together (sent at once): a refused one does not hold back the others.
 DUE_TOGETHER: dict[str, set[str]] = {
     LONG: {"deactivate", "deny-bearer-tokens"},
@@ -102,6 +130,7 @@ DUE_TOGETHER: dict[str, set[str]] = {
     MANY: {"deactivate", "deny-bearer-tokens"},
     SHORT: {"deny-role-bearer-tokens", "revoke-role-sessions"},
     GUARD: set(),
+    FOOTHOLDS: {"footholds", "policies", "credentials", "logging"},  # after containment, all at once
 }
 # Two steps sending one operation at once are told apart by what they send, never by which arrives first.
 MATCH: dict[str, dict[str, str]] = {
@@ -109,6 +138,9 @@ MATCH: dict[str, dict[str, str]] = {
     "revoke-role-sessions": {"PolicyName": REVOKE_POLICY_NAME},
 }
 FAULTS = ("throttle", "deny", "unavailable", "reset-after")
+# The foothold calls are faulted refused and answer-lost only: botocore's retries (throttle, unavailable) are the
+# same for every call and proven on the rows above; each cell costs a run, a resume and a rollback.
+SCENARIO_FAULTS = {FOOTHOLDS: ("deny", "reset-after")}
 THROTTLES = 2  # "a few": retried twice (each one also slows the client: adaptive rate limiting)
 PERSISTENT = 100  # more than botocore ever attempts
 # A persistent fault exhausts every retry, and botocore's backoff between them costs seconds a cell. How many
@@ -147,7 +179,7 @@ def _cells() -> list[Cell]:
         for operation, step in calls:
             if operation not in FAULTED_CALLS.get(scenario, {operation}):
                 continue
-            cells += [Cell(scenario, operation, step, fault) for fault in FAULTS]
+            cells += [Cell(scenario, operation, step, fault) for fault in SCENARIO_FAULTS.get(scenario, FAULTS)]
     return cells
 
 
@@ -165,6 +197,8 @@ class Incident:
     long: Seeded
     short: SeededShortTerm
     upstream: str
+    footholds: Footholds | None = None  # the LLMjacking scenario's
+    planted_key: str | None = None
 
     def key(self, playbook: str) -> str | None:
         return {LONG: self.long.key, SHORT: self.short.key}.get(playbook)
@@ -174,6 +208,11 @@ class Incident:
 
     def shape(self, scenario: str) -> None:
         """Give the seeded account the scenario's shape (straight upstream, never through the proxy)."""
+        if scenario == FOOTHOLDS:
+            since = window_start(110)  # the key was made two hours ago
+            self.footholds = seed_policy_footholds(ACCOUNT, "user", LEAKED_USER, since)
+            self.planted_key = self.iam().create_access_key(UserName=LEAKED_USER)["AccessKey"]["AccessKeyId"]
+            seed_logging_deleted(ACCOUNT, "us-east-1", since)
         if scenario == FULL_BUDGET:  # as test_sandbox_e2e: room left, but not for the deny
             resources = [f"arn:aws:s3:::bucket/{i:04d}" for i in range(66)]
             statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}
@@ -250,6 +289,8 @@ def account_state(incident: Incident) -> State:
     for policy in iam.list_policies(Scope="Local")["Policies"]:
         version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
         state[f"managed-policy {policy['Arn']}"] = version["PolicyVersion"]["Document"]
+    bedrock = boto3.client("bedrock", region_name="us-east-1", endpoint_url=incident.upstream)
+    state["invocation-logging"] = bedrock.get_model_invocation_logging_configuration().get("loggingConfig") or None
     return state
 
 
@@ -269,6 +310,9 @@ def footprint(step: str, incident: Incident) -> tuple[str, ...]:
         "deny-role-bearer-tokens": (f"role-policy {DEFAULT_POLICY_NAME}", "role-attached"),
         "revoke-role-sessions": (f"role-policy {REVOKE_POLICY_NAME}",),
         "put-guardrails": (f"user-policy {LEAKED_USER} {GUARDRAIL_POLICY_NAME}",),
+        "footholds": (f"access-key {incident.planted_key}",),
+        "policies": (f"user-attached {LEAKED_USER}", f"user-policy {LEAKED_USER} {BACKDOOR_INLINE[0]}"),
+        "logging": ("invocation-logging",),
     }[step]
 
 
@@ -283,6 +327,12 @@ def in_place(step: str, state: State, incident: Incident) -> bool:
         return bool(state.get(f"role-policy {DEFAULT_POLICY_NAME}") == DENY_BEARER_TOKENS)
     if step == "put-guardrails":
         return f"user-policy {LEAKED_USER} {GUARDRAIL_POLICY_NAME}" in state
+    if step == "footholds":
+        return bool(state.get(f"access-key {incident.planted_key}") == "Inactive")
+    if step == "policies":
+        return call_done("DetachUserPolicy", state, incident) and call_done("DeleteUserPolicy", state, incident)
+    if step == "logging":
+        return bool(state.get("invocation-logging") == TEAM_LOGGING)
     assert step == "revoke-role-sessions", step
     return revoked_before(state.get(f"role-policy {REVOKE_POLICY_NAME}")) is not None
 
@@ -294,6 +344,11 @@ def call_done(cell: Cell | str, state: State, incident: Incident) -> bool:
         return bool(state.get(f"managed-policy {managed_arn()}") == DENY_BEARER_TOKENS)
     if operation == "AttachUserPolicy":
         return managed_arn() in state[f"user-attached {LEAKED_USER}"]
+    if operation == "DetachUserPolicy":
+        assert incident.footholds is not None
+        return incident.footholds.managed_arn not in state[f"user-attached {LEAKED_USER}"]
+    if operation == "DeleteUserPolicy":
+        return f"user-policy {LEAKED_USER} {BACKDOOR_INLINE[0]}" not in state
     assert isinstance(cell, Cell), cell
     return in_place(cell.step, state, incident)  # the step's only request
 
@@ -316,8 +371,17 @@ def assert_as_seeded(state: State, seeded: State, incident: Incident) -> None:
     assert state[f"credential {incident.long.bystander_credential_id}"] == "Active"
     assert state[f"user-policy {LEAKED_USER} {EXISTING_POLICY[0]}"] == EXISTING_POLICY[1]
     assert f"user-policy {LEAKED_USER} {DEFAULT_POLICY_NAME}" not in state
-    assert [k for k in state if k.startswith(("role-policy ", "managed-policy "))] == []
-    assert state[f"user-attached {LEAKED_USER}"] == state["role-attached"] == []
+    assert state["role-attached"] == []
+    planted = incident.footholds
+    if planted is None:
+        assert [k for k in state if k.startswith(("role-policy ", "managed-policy "))] == []
+        assert state[f"user-attached {LEAKED_USER}"] == []
+        return
+    # the footholds are back exactly as the attacker left them
+    assert state[f"user-attached {LEAKED_USER}"] == [planted.managed_arn]
+    assert state[f"user-policy {LEAKED_USER} {BACKDOOR_INLINE[0]}"] == BACKDOOR_INLINE[1]
+    assert state[f"access-key {incident.planted_key}"] == "Active"
+    assert state["invocation-logging"] is None
 
 
 def base(step_id: str) -> str:
@@ -408,8 +472,9 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     assert all(run.steps[s].status == "verified" for s in mutating_before)
     failed = run.steps[cell.step]
     assert failed.status == "failed"
+    service = "bedrock" if cell.operation.endswith("LoggingConfiguration") else "iam"
     expected_error = {
-        "deny": f"iam:{cell.operation}",
+        "deny": f"{service}:{cell.operation}",
         "unavailable": f"ServiceUnavailable on {cell.operation}",
         "reset-after": "Connection was closed",
     }[cell.fault]
@@ -426,6 +491,8 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     if cell.fault == "reset-after":  # the change went through; the write-ahead record lets rollback undo it
         assert call_done(cell, state, incident)
         assert [r["snapshot"] is not None for r in applying(run, cell.step)] == [True]
+    elif cell.step == "policies":  # one request per policy: the refused one changed nothing, the one before did
+        assert not call_done(cell, state, incident)
     else:  # the request never reached the account, and the step left nothing behind (e.g. a created policy)
         assert unchanged(footprint(cell.step, incident), state, seeded) == {}
 

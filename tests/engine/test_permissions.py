@@ -14,13 +14,29 @@ from typer.testing import CliRunner
 from responder.aws.clients import AwsOptions, Clients
 from responder.cli.main import app
 from responder.engine.commands.operations import start_run
-from responder.engine.commands.permissions import ROLLBACK_ONLY, phase_permissions, required_permissions
+from responder.engine.commands.permissions import (
+    FOOTHOLD_REMOVALS,
+    NEVER_GRANTED,
+    RESTORED_BY_AN_ADMINISTRATOR,
+    ROLLBACK_ONLY,
+    phase_permissions,
+    required_permissions,
+)
 from responder.engine.commands.recovery import rollback_run
 from responder.engine.running.context import Settings
+from responder.keys import parse_short_term_key
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
 from responder.sandbox import bedrock_usage
-from responder.sandbox.seed import Seeded, SeededShortTerm
+from responder.sandbox.bedrock_jobs import seed_customization_job
+from responder.sandbox.llmjacking import (
+    seed_logging_deleted,
+    seed_policy_footholds,
+    seed_trust_change,
+    window_start,
+)
+from responder.sandbox.seed import ROLE_TRUST, Seeded, SeededShortTerm
+from responder.sandbox.service_credentials import create_credential
 from tests.factories import ACCOUNT, fill_inline_budget, make_token
 
 # A service whose IAM action prefix is not the name it signs requests with.
@@ -77,12 +93,21 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
         recorder.phase = "rollback"
         assert rollback_run(run.run_id, reactivate_keys=True, settings=settings).status == "rolled-back"
 
-    # long-term: the normal path, then the managed-policy fallback, then deleting the key
+    # long-term: the normal path (with the footholds an attacker left), then the managed-policy fallback, then
+    # deleting the key
+    seed_policy_footholds(ACCOUNT, "user", account.user_name, window_start(110))
+    create_credential(ACCOUNT, account.user_name)  # a second key, and a console password, made in the window
+    iam.create_login_profile(UserName=account.user_name, Password="Attacker-chosen-1!")
+    seed_logging_deleted(ACCOUNT, "us-east-1", window_start(110))
     contain_and_undo("leaked-long-term-key", account.key)
     fill_inline_budget(iam, user=account.user_name)  # the user's deny falls back to a managed policy
     contain_and_undo("leaked-long-term-key", account.key)
-    contain_and_undo("leaked-long-term-key", None, user_name=account.user_name, delete_key="true")
+    seed_customization_job(ACCOUNT, "us-east-1", "llm-exfil-tune", window_start(100))  # stopped when asked
+    contain_and_undo("leaked-long-term-key", None, user_name=account.user_name, delete_key="true", stop_jobs="true")
     # short-term: a role session from CloudTrail, a role and a user named by hand, an IAM user's access key
+    since = parse_short_term_key(short_account.key).issued_at  # the role's footholds, made during the key's life
+    seed_policy_footholds(ACCOUNT, "role", short_account.role_name, since)
+    seed_trust_change(ACCOUNT, short_account.role_name, since, ROLE_TRUST)
     contain_and_undo("leaked-short-term-key", short_account.key)
     contain_and_undo("leaked-short-term-key", None, role_name=short_account.role_name)
     fill_inline_budget(iam, role=short_account.role_name)  # the role's deny falls back to a managed policy
@@ -107,11 +132,14 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     assert granted <= recorder.made, f"granted but never called: {sorted(granted - recorder.made)}"
     # The containment identity's policy and the rollback's: each covers its own phase's calls, and containment's
     # holds no delete or detach (it cannot undo its own work).
+    # Re-attaching the attacker's managed policy is the one rollback call no emitted policy grants (an escalation).
     for phase, rollback in (("contain", False), ("rollback", True)):
         allowed = set(phase_permissions(books, rollback=rollback))
-        made = recorder.by_phase[phase]
+        made = recorder.by_phase[phase] - (RESTORED_BY_AN_ADMINISTRATOR if rollback else set())
         assert made <= allowed, f"{phase}: called but not granted: {sorted(made - allowed)}"
-    assert not ROLLBACK_ONLY & set(phase_permissions(books))
+    assert ROLLBACK_ONLY & set(phase_permissions(books)) <= FOOTHOLD_REMOVALS  # the attacker's policies only
+    assert "iam:DeletePolicy" not in phase_permissions(books)
+    assert not NEVER_GRANTED & (set(phase_permissions(books)) | set(phase_permissions(books, rollback=True)))
 
 
 def test_the_policy_is_one_iam_can_take(tmp_path: Path) -> None:

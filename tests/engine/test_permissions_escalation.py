@@ -112,7 +112,12 @@ def test_no_statement_can_escalate(where: str, policy: dict[str, Any]) -> None:
         actions, resources = _listed(statement["Action"]), _listed(statement["Resource"])
         assert not any("*" in action for action in actions), f"{where}: a wildcard action {actions}"
         for action in actions:
-            if action.startswith(("iam:Attach", "iam:Detach")):
+            if action.startswith("iam:Detach") and statement["Sid"] == "ResponderDetachFootholdsNotOwnPolicies":
+                # a foothold's removal, in containment only: any policy but responder's own (detaching grants none)
+                assert "--rollback" not in where and "rollback" not in statement["Sid"].lower(), where
+                condition = statement["Condition"]["ArnNotLike"]["iam:PolicyARN"]
+                assert condition.endswith(f":{own_policies}"), f"{where}: {action} of responder's own policies"
+            elif action.startswith(("iam:Attach", "iam:Detach")):
                 condition = statement["Condition"]["ArnLike"]["iam:PolicyARN"]
                 assert condition.endswith(f":{own_policies}"), f"{where}: {action} of any policy"
             if action in ("iam:CreatePolicy", "iam:DeletePolicy", "iam:CreatePolicyVersion"):

@@ -68,6 +68,71 @@ JOURNALED_BEFORE: dict[str, dict[str, Any]] = {
         "keys": [{"access_key_id": "AKIAEXAMPLE000000001", "status": "Active", "created": "2026-12-01T22:08:54+00:00"}],
         "own_user": False,
     },
+    # Typed from their first version (issue 20, footholds): the shapes they journal.
+    **{
+        f"iam.remove-window-{kind}-policies": {
+            "policies": [
+                {
+                    "kind": "inline",
+                    "policy": "ops-maintenance",
+                    "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*"}]},
+                    "event_id": "5eef70b9-8e0b-42f7-83fd-5a4b7d15e695",
+                    "event_time": "2026-12-01T22:28:54+00:00",
+                }
+            ],
+            "gone": [],
+            "kept_own": ["ResponderDenyBedrockBearerTokens"],
+            "own_principal": False,
+            "events_cut": False,
+        }
+        for kind in ("user", "role")
+    },
+    "iam.disable-window-user-credentials": {
+        "credentials": [
+            {
+                "credential_id": "ACCAQMR88F1LQ81J1SMBC",
+                "service_name": "bedrock.amazonaws.com",
+                "status": "Active",
+                "created": "2026-12-01T22:08:54+00:00",
+            }
+        ],
+        "login_profile": {"created": "2026-12-01T22:18:54+00:00", "password_reset_required": False},
+        "own_user": False,
+    },
+    "iam.restore-window-trust-policy": {
+        "current": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]},
+        "changed_by": ["5eef70b9-8e0b-42f7-83fd-5a4b7d15e695"],
+        "before": None,
+        "before_from": None,
+        "own_role": False,
+    },
+    "bedrock.restore-invocation-logging": {
+        "regions": [
+            {
+                "region": "us-east-1",
+                "current": None,
+                "changed_by": ["5eef70b9-8e0b-42f7-83fd-5a4b7d15e695"],
+                "actors": ["arn:aws:iam::123456789012:user/ops-automation"],
+                "before_known": True,
+                "before": {"s3Config": {"bucketName": "team-logs"}, "textDataDeliveryEnabled": True},
+                "before_from": "6eef70b9-8e0b-42f7-83fd-5a4b7d15e695",
+            }
+        ]
+    },
+    "bedrock.list-window-jobs": {
+        "jobs": [
+            {
+                "region": "us-east-1",
+                "arn": "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/llm-exfil-tune",
+                "name": "llm-exfil-tune",
+                "status": "InProgress",
+                "created": "2026-12-01T22:38:54+00:00",
+                "base_model": None,
+            }
+        ],
+        "regions": ["us-east-1"],
+    },
+    "bedrock.stop-window-jobs": {"jobs": []},
     # A read (journaled in the step's record, not for undo), in the shape the resolve step returned before.
     "cloudtrail.resolve-short-term-key": {"kind": "role", "name": "chat-app", "notes": []},
     # Volatile (never journaled whole), but a dict of exactly this shape is what the investigation read before.

@@ -13,6 +13,13 @@ What makes them so (each a statement a test checks over every playbook):
 - the rights only a rollback uses (delete and detach) are in a separate policy (`--rollback`), so the identity that
   contains cannot undo its own containment. IAM has no condition on a key's new status: the containment identity
   deactivates keys with the same action that reactivates them, and the rollback's policy holds it too.
+- Two exceptions, for a playbook that takes away what the attacker gave the principal (a foothold step): its
+  containment policy may detach any policy but responder's own (`ArnNotLike` on the `Responder` prefix: detaching
+  grants nothing), and may delete inline policies, which IAM cannot limit by name (so that identity could delete
+  responder's inline deny: the price of removing an attacker's inline policy). Re-attaching an attacker's managed
+  policy on rollback needs attach rights on any policy, and recreating a removed console password lets its maker
+  sign in as the user: escalations no emitted policy grants. With the rollback policy those undos are refused by
+  IAM and the report names the command (`RESTORED_BY_AN_ADMINISTRATOR`).
 """
 
 from __future__ import annotations
@@ -47,6 +54,16 @@ ROLLBACK_ONLY = frozenset(
 CONTAINMENT_ONLY = frozenset(
     {"iam:CreatePolicy", "iam:AttachUserPolicy", "iam:AttachRolePolicy", "iam:DeleteServiceSpecificCredential"}
 )
+# What a foothold step (an action `after_containment`) removes in containment: the attacker's policies.
+FOOTHOLD_REMOVALS = frozenset(
+    {"iam:DeleteUserPolicy", "iam:DeleteRolePolicy", "iam:DetachUserPolicy", "iam:DetachRolePolicy"}
+)
+# What rollback calls to give back a managed policy a foothold step detached: granted by no emitted policy, since
+# attaching any policy is an escalation (the rollback policy attaches responder's own only).
+# Recreating a console password removed as a foothold: whoever may create one can sign in as the user, so neither
+# phase's policy grants it.
+NEVER_GRANTED = frozenset({"iam:CreateLoginProfile"})
+RESTORED_BY_AN_ADMINISTRATOR = frozenset({"iam:AttachUserPolicy", "iam:AttachRolePolicy", *NEVER_GRANTED})
 _WRITES = ("Put", "Delete", "Attach", "Detach", "Update", "Create")
 # Calls IAM authorises on something other than one user, role or policy: the caller, or every user at once
 # (ListServiceSpecificCredentials with AllUsers), or another service.
@@ -97,11 +114,23 @@ def required_permissions(playbooks: list[Playbook], sweep: bool = False) -> list
     return sorted(needed)
 
 
+def removes_footholds(playbooks: list[Playbook]) -> set[str]:
+    """The removals (FOOTHOLD_REMOVALS) a foothold step of these playbooks makes in containment."""
+    found: set[str] = set()
+    for playbook in playbooks:
+        for step in playbook.actions():
+            action = get_action(step.action or "")
+            if action is not None and action.mutating and action.after_containment:
+                found.update(FOOTHOLD_REMOVALS & set(action.permissions))
+    return found
+
+
 def phase_permissions(playbooks: list[Playbook], sweep: bool = False, rollback: bool = False) -> list[str]:
-    """What containment calls (rollback=False), or what its rollback calls: never both sets in one policy."""
+    """What containment calls (rollback=False), or what its rollback calls: never both sets in one policy, but for
+    the attacker's policies a foothold step removes in containment."""
     every = required_permissions(playbooks, sweep)
-    left_out = CONTAINMENT_ONLY if rollback else ROLLBACK_ONLY
-    return [action for action in every if action not in left_out]
+    left_out = CONTAINMENT_ONLY if rollback else ROLLBACK_ONLY - removes_footholds(playbooks)
+    return [action for action in every if action not in left_out | NEVER_GRANTED]
 
 
 def is_write(action: str) -> bool:
@@ -113,6 +142,10 @@ def _resource_kind(action: str) -> str:
     service, _, name = action.partition(":")
     if action in _TRAIL_READS:
         return "trail"
+    if service == "bedrock" and name.startswith(("Put", "Delete")):
+        return "setting"  # invocation logging: an account setting per region, with no ARN to name
+    if service == "bedrock" and name.startswith("Stop"):
+        return "bedrock-job"
     if service != "iam" or action in _ANY_RESOURCE:
         return "any"
     if name in ("GetPolicy", "GetPolicyVersion", "CreatePolicy", "DeletePolicy"):
@@ -122,17 +155,30 @@ def _resource_kind(action: str) -> str:
     return "user"  # users' policies, keys, access keys, service-specific credentials
 
 
-def statements(actions: list[str], account: Account) -> list[dict[str, Any]]:
+def statements(actions: list[str], account: Account, rollback: bool = False) -> list[dict[str, Any]]:
     """Allow `actions`, each on the narrowest resource it is authorised on, and the Deny that keeps them off
-    responder's own principal and the protected ones."""
+    responder's own principal and the protected ones. In containment, a Detach is a foothold's removal: of any policy
+    but responder's own."""
     users, roles = account.arn("user/*"), account.arn("role/*")
     own_policies = account.arn(f"policy/{MANAGED_PREFIX}*")
     trails = f"arn:{account.partition}:cloudtrail:*:*:trail/*"
-    where = {"user": [users], "role": [roles], "policy": [own_policies], "any": ["*"], "trail": [trails]}
-    grouped: dict[str, list[str]] = {"any": [], "user": [], "role": [], "policy": [], "trail": []}
+    jobs = f"arn:{account.partition}:bedrock:*:{account.account_id}:model-customization-job/*"
+    where = {
+        "user": [users],
+        "role": [roles],
+        "policy": [own_policies],
+        "any": ["*"],
+        "trail": [trails],
+        "setting": ["*"],
+        "bedrock-job": [jobs],
+    }
+    grouped: dict[str, list[str]] = {k: [] for k in where}
     attaching: list[str] = []
+    detaching_others: list[str] = []
     for action in sorted(set(actions)):
-        if action.partition(":")[2].startswith(("Attach", "Detach")):
+        if not rollback and action.partition(":")[2].startswith("Detach"):
+            detaching_others.append(action)
+        elif action.partition(":")[2].startswith(("Attach", "Detach")):
             attaching.append(action)
         else:
             grouped[_resource_kind(action)].append(action)
@@ -142,6 +188,8 @@ def statements(actions: list[str], account: Account) -> list[dict[str, Any]]:
         "role": "ResponderRoles",
         "policy": "ResponderPolicies",
         "trail": "ResponderTrails",
+        "setting": "ResponderBedrockInvocationLogging",
+        "bedrock-job": "ResponderBedrockJobs",
     }
     out: list[dict[str, Any]] = [
         {"Sid": sids[kind], "Effect": "Allow", "Action": found, "Resource": where[kind]}
@@ -156,6 +204,16 @@ def statements(actions: list[str], account: Account) -> list[dict[str, Any]]:
                 "Action": attaching,
                 "Resource": [users, roles],
                 "Condition": {"ArnLike": {"iam:PolicyARN": own_policies}},
+            }
+        )
+    if detaching_others:
+        out.append(
+            {
+                "Sid": "ResponderDetachFootholdsNotOwnPolicies",
+                "Effect": "Allow",
+                "Action": detaching_others,
+                "Resource": [users, roles],
+                "Condition": {"ArnNotLike": {"iam:PolicyARN": own_policies}},
             }
         )
     writes = sorted(a for a in set(actions) if is_write(a) and _resource_kind(a) in ("user", "role"))
@@ -216,7 +274,7 @@ def policy_document(
     role needs the policy printed without fan_out_role (the member-role template carries it).
     """
     account = account or Account(member_role=fan_out_role or MEMBER_ROLE)
-    found = statements(phase_permissions(playbooks, sweep, rollback), account)
+    found = statements(phase_permissions(playbooks, sweep, rollback), account, rollback)
     if fan_out_role is not None:
         found += fan_out_statements(fan_out_role)
     return {"Version": "2012-10-17", "Statement": found}

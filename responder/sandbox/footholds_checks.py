@@ -1,0 +1,82 @@
+"""The rehearsal's checks of an LLMjacking incident's footholds, each read from the emulated account afresh: after
+the run every seeded foothold is found and undone (and what predates the window untouched), after the rollback
+every one is back exactly as seeded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from responder.engine.commands.outcome import Outcome
+from responder.sandbox.check import Check
+from responder.sandbox.llmjacking import BACKDOOR_INLINE, TEAM_LOGGING, LLMjacking
+from responder.sandbox.seed import SANDBOX_REGION
+
+
+def _key_status(iam: Any, user: str, key_id: str) -> str:
+    keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+    return next((str(k["Status"]) for k in keys if k["AccessKeyId"] == key_id), "missing")
+
+
+def _attached(iam: Any, user: str) -> list[str]:
+    return [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]]
+
+
+def _inline_names(iam: Any, user: str) -> list[str]:
+    return list(iam.list_user_policies(UserName=user)["PolicyNames"])
+
+
+def _logging() -> Any:
+    import boto3
+
+    config = boto3.client("bedrock", region_name=SANDBOX_REGION).get_model_invocation_logging_configuration()
+    return config.get("loggingConfig") or None
+
+
+def _job_status(arn: str) -> str:
+    import boto3
+
+    return str(
+        boto3.client("bedrock", region_name=SANDBOX_REGION).get_model_customization_job(jobIdentifier=arn)["status"]
+    )
+
+
+def footholds_undone(iam: Any, seeded: LLMjacking, run: Outcome) -> list[Check]:
+    user = seeded.incident.user_name
+    listed = run.state.steps["jobs"].outputs.get("jobs") or []
+    return [
+        Check(
+            "the access key created on the user during the key's life is Inactive",
+            _key_status(iam, user, seeded.access_key_id) == "Inactive",
+        ),
+        Check(
+            "the team's access key, older than the key, is untouched",
+            _key_status(iam, user, seeded.team_access_key_id) == "Active",
+        ),
+        Check(
+            "the managed and the inline policy given to the user during the key's life are gone",
+            seeded.policies.managed_arn not in _attached(iam, user)
+            and BACKDOOR_INLINE[0] not in _inline_names(iam, user),
+        ),
+        Check("invocation logging is back as the team had it before the key's life", _logging() == TEAM_LOGGING),
+        Check(
+            "the customization job started during the key's life is listed with its command, and still runs (only "
+            "the operator stops it)",
+            [job.get("arn") for job in listed] == [seeded.job_arn] and _job_status(seeded.job_arn) == "InProgress",
+        ),
+    ]
+
+
+def footholds_restored(iam: Any, seeded: LLMjacking) -> list[Check]:
+    user = seeded.incident.user_name
+    return [
+        Check(
+            "after rollback: the access key made during the key's life is Active again, the team's untouched",
+            _key_status(iam, user, seeded.access_key_id) == "Active"
+            and _key_status(iam, user, seeded.team_access_key_id) == "Active",
+        ),
+        Check(
+            "after rollback: the managed policy is attached again",
+            seeded.policies.managed_arn in _attached(iam, user),
+        ),
+        Check("after rollback: invocation logging is deleted again, as the window left it", _logging() is None),
+    ]

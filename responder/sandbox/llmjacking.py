@@ -1,0 +1,234 @@
+"""An LLMjacking incident's footholds, seeded on top of a leaked key's account: what an attacker holding other
+credentials left on the key's principal during the exposure window, and the CloudTrail events that name it.
+
+Each foothold is made in moto (so IAM's answer shows it) and recorded as CloudTrail would (so the run can find
+it): a managed policy attached and an inline policy put on the principal, and, for a user, an access key and a
+second Bedrock key created on it. A policy the team gave before the window is recorded too: it must stay.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+from responder.sandbox.bedrock_jobs import seed_customization_job
+from responder.sandbox.cloudtrail_events import record_event
+from responder.sandbox.seed import LEAKED_USER, SANDBOX_REGION, Seeded, seed_incident
+
+GLOBAL_REGION = "us-east-1"  # IAM's events land here
+ATTACKER_IP = "203.0.113.78"  # TEST-NET-3: documentation addresses only
+ATTACKER_USER = "ops-automation"  # whose access key the attacker also holds: it makes the footholds
+BACKDOOR_MANAGED = "ops-full-access"
+BACKDOOR_INLINE = (
+    "ops-maintenance",
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]},
+)
+# CloudTrail text is the attacker's: a user agent carrying a terminal escape and Markdown must stay inert.
+HOSTILE_AGENT = "aws-cli/2.15 \x1b[2J[click](https://evil.example)"
+
+
+@dataclass
+class Footholds:
+    """What was seeded, for the checks: the managed policy's ARN, the inline policy's name, the keys made."""
+
+    kind: Literal["user", "role"]
+    name: str
+    managed_arn: str
+    inline_name: str
+    access_key_id: str | None = None
+    event_ids: list[str] = field(default_factory=list)
+
+
+def _attacker(account_id: str) -> dict[str, Any]:
+    return {
+        "type": "IAMUser",
+        "principalId": "AIDAEXAMPLEATTACKER",
+        "arn": f"arn:aws:iam::{account_id}:user/{ATTACKER_USER}",
+        "accountId": account_id,
+        "userName": ATTACKER_USER,
+        "accessKeyId": "AKIAEXAMPLEATTACKER1",
+    }
+
+
+def iam_event(account_id: str, name: str, parameters: dict[str, Any], when: datetime, **extra: Any) -> str:
+    """An IAM call the attacker made, as CloudTrail records it in us-east-1; returns its event id."""
+    record = record_event(
+        account_id,
+        GLOBAL_REGION,
+        {
+            "eventTime": when,
+            "eventSource": "iam.amazonaws.com",
+            "eventName": name,
+            "sourceIPAddress": ATTACKER_IP,
+            "userAgent": HOSTILE_AGENT,
+            "userIdentity": _attacker(account_id),
+            "requestParameters": parameters,
+            **extra,
+        },
+    )
+    return str(record["eventID"])
+
+
+def seed_policy_footholds(account_id: str, kind: Literal["user", "role"], name: str, since: datetime) -> Footholds:
+    """A managed policy attached and an inline policy put on the principal after `since`, both in CloudTrail."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account_id]["aws"]
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    policy = iam.create_policy("", "/", json.dumps(document), f"{BACKDOOR_MANAGED}-{kind}", [])
+    inline_name, inline_document = BACKDOOR_INLINE
+    named = {"userName" if kind == "user" else "roleName": name}
+    if kind == "user":
+        iam.attach_user_policy(policy.arn, name)
+        iam.put_user_policy(name, inline_name, json.dumps(inline_document))
+    else:
+        iam.attach_role_policy(policy.arn, name)
+        iam.put_role_policy(name, inline_name, json.dumps(inline_document))
+    suffix = "User" if kind == "user" else "Role"
+    when = since + timedelta(minutes=20)
+    ids = [
+        iam_event(account_id, f"Attach{suffix}Policy", {**named, "policyArn": policy.arn}, when),
+        iam_event(
+            account_id,
+            f"Put{suffix}Policy",
+            {**named, "policyName": inline_name, "policyDocument": json.dumps(inline_document)},
+            when + timedelta(minutes=1),
+        ),
+        # refused by IAM: an attempt, never a foothold to undo
+        iam_event(
+            account_id,
+            f"Attach{suffix}Policy",
+            {**named, "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+            when + timedelta(minutes=2),
+            errorCode="AccessDenied",
+        ),
+    ]
+    return Footholds(kind, name, policy.arn, inline_name, event_ids=ids)
+
+
+def window_start(minutes_ago: int) -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=minutes_ago)
+
+
+ATTACKER_ACCOUNT = "999988887777"  # the account the attacker lets assume the role
+
+
+def seed_trust_change(account_id: str, role: str, since: datetime, original: dict[str, Any]) -> str:
+    """The role made (in CloudTrail) with `original` as its trust policy before the window, then changed during it
+    to let the attacker's account in; returns the change's event id."""
+    from moto.iam.models import iam_backends
+
+    iam_event(
+        account_id,
+        "CreateRole",
+        {"roleName": role, "assumeRolePolicyDocument": json.dumps(original)},
+        since - timedelta(days=3),
+    )
+    widened = {
+        **original,
+        "Statement": [
+            *original["Statement"],
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ATTACKER_ACCOUNT}:root"},
+                "Action": "sts:AssumeRole",
+            },
+        ],
+    }
+    iam_backends[account_id]["aws"].update_assume_role_policy(role, json.dumps(widened))
+    parameters = {"roleName": role, "policyDocument": json.dumps(widened)}
+    return iam_event(account_id, "UpdateAssumeRolePolicy", parameters, since + timedelta(minutes=3))
+
+
+# The team's invocation logging, to S3 (field names from botocore's bedrock LoggingConfig).
+TEAM_LOGGING: dict[str, Any] = {
+    "s3Config": {"bucketName": "team-bedrock-invocation-logs", "keyPrefix": "bedrock/"},
+    "textDataDeliveryEnabled": True,
+    "imageDataDeliveryEnabled": True,
+    "embeddingDataDeliveryEnabled": True,
+}
+
+
+def bedrock_event(account_id: str, region: str, name: str, parameters: dict[str, Any] | None, when: datetime) -> str:
+    record = record_event(
+        account_id,
+        region,
+        {
+            "eventTime": when,
+            "eventSource": "bedrock.amazonaws.com",
+            "eventName": name,
+            "sourceIPAddress": ATTACKER_IP,
+            "userAgent": HOSTILE_AGENT,
+            "userIdentity": _attacker(account_id),
+            "requestParameters": parameters,
+        },
+    )
+    return str(record["eventID"])
+
+
+def seed_logging_deleted(account_id: str, region: str, since: datetime) -> str:
+    """The team turned invocation logging on (to S3) days before the window; the attacker deleted it during it.
+    Returns the deletion's event id."""
+    from moto.bedrock.models import bedrock_backends
+
+    backend = bedrock_backends[account_id][region]
+    backend.put_model_invocation_logging_configuration(logging_config=TEAM_LOGGING)
+    team = {
+        **_attacker(account_id),
+        "arn": f"arn:aws:iam::{account_id}:user/platform-admin",
+        "userName": "platform-admin",
+    }
+    record_event(
+        account_id,
+        region,
+        {
+            "eventTime": since - timedelta(days=5),
+            "eventSource": "bedrock.amazonaws.com",
+            "eventName": "PutModelInvocationLoggingConfiguration",
+            "userIdentity": team,
+            "requestParameters": {"loggingConfig": TEAM_LOGGING},
+        },
+    )
+    backend.delete_model_invocation_logging_configuration()
+    return bedrock_event(
+        account_id, region, "DeleteModelInvocationLoggingConfiguration", None, since + timedelta(minutes=9)
+    )
+
+
+@dataclass
+class LLMjacking:
+    """The long-term key's incident with what an LLMjacking attacker left behind during the key's life."""
+
+    incident: Seeded
+    policies: Footholds
+    access_key_id: str  # created on the user during the window
+    team_access_key_id: str  # the team's, created before the window: never touched
+    logging_deleted_by: str  # the deletion's event id
+    job_arn: str  # a customization job the attacker started, still running
+
+    @property
+    def key(self) -> str:  # the leaked secret: only ever written to a 0600 key file, never printed
+        return self.incident.key
+
+
+def seed_llmjacking(account_id: str) -> LLMjacking:
+    """seed_incident's account, and during the key's life (it was made two hours ago): invocation logging deleted,
+    an access key created on the user, a managed policy attached and an inline policy put, a customization job
+    started and still running. The team's own access key was made before."""
+    from moto.iam.models import iam_backends
+
+    incident = seed_incident(account_id)
+    iam = iam_backends[account_id]["aws"]
+    team = iam.create_access_key(LEAKED_USER)
+    team.create_date = (datetime.now(timezone.utc) - timedelta(days=40)).replace(tzinfo=None)  # moto's naive UTC
+    since = window_start(110)  # ten minutes after the key was made
+    policies = seed_policy_footholds(account_id, "user", LEAKED_USER, since)
+    planted = iam.create_access_key(LEAKED_USER).access_key_id
+    iam_event(account_id, "CreateAccessKey", {"userName": LEAKED_USER}, since + timedelta(minutes=4))
+    deleted = seed_logging_deleted(account_id, SANDBOX_REGION, since)
+    job = seed_customization_job(account_id, SANDBOX_REGION, "llm-exfil-tune", since + timedelta(minutes=30))
+    started = {"jobName": "llm-exfil-tune", "baseModelIdentifier": "amazon.titan-text-express-v1"}
+    bedrock_event(account_id, SANDBOX_REGION, "CreateModelCustomizationJob", started, since + timedelta(minutes=30))
+    return LLMjacking(incident, policies, planted, team.access_key_id, deleted, job)
