@@ -140,7 +140,7 @@ def test_dry_run_sends_no_mutating_request(sandbox: Sandbox, playbook: str) -> N
     """Read at the server, from the wire: every request a dry run makes is a read."""
     before = len(sandbox.operations())
     extra = {
-        "leaked-long-term-key": ["-p", "delete_key=true"],
+        "leaked-long-term-key": ["-p", "delete_key=true", "-p", "quarantine_user=true"],
         "bedrock-key-guardrails": ["-p", "principal_name=BedrockAPIKey-demo"],
         "contain-bedrock-keys": ["-p", "filter=all"],
     }.get(playbook, [])

@@ -17,12 +17,18 @@ from responder.errors import UserError
 from responder.keys import FAMILIES
 from responder.keys.registry import family_of_service
 
-# What a sweep calls: the keys, then each owner's attached and inline policies (the admin-like flag).
+# What a sweep calls: the keys, then each owner's attached and inline policies (the admin-like flag); then the
+# users, and of those named as a console names its key users, their keys, password and groups
+# (actions/console_users.py).
 SWEEP_PERMISSIONS = (
     "iam:ListServiceSpecificCredentials",
     "iam:ListAttachedUserPolicies",
     "iam:ListUserPolicies",
     "iam:GetUserPolicy",
+    "iam:ListUsers",
+    "iam:ListAccessKeys",
+    "iam:GetLoginProfile",
+    "iam:ListGroupsForUser",
 )
 # Managed policies that make a key's owner an administrator in all but name.
 ADMIN_POLICIES = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")

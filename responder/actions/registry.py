@@ -20,6 +20,7 @@ ACTION_MODULES = (
     "responder.actions.iam_key_selection",
     "responder.actions.guardrails",
     "responder.actions.footholds",
+    "responder.actions.iam_quarantine",
 )
 
 _ACTIONS: dict[str, type[Action[Any, Any]]] = {}

@@ -140,7 +140,8 @@ def test_no_statement_can_escalate(where: str, policy: dict[str, Any]) -> None:
 
 
 # Reads IAM authorises on the account as a whole: ListServiceSpecificCredentials with AllUsers lists every user's.
-ACCEPTED = {("RESOURCE_STAR", "iam:ListServiceSpecificCredentials")}
+# ListUsers (a sweep's console-made users) is authorised on no resource but "*".
+ACCEPTED = {("RESOURCE_STAR", "iam:ListServiceSpecificCredentials"), ("RESOURCE_STAR", "iam:ListUsers")}
 
 
 @pytest.mark.parametrize(("where", "policy"), POLICIES, ids=[name for name, _ in POLICIES])
