@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pydantic import Field
@@ -50,7 +51,7 @@ from responder.actions.states import (
 )
 from responder.aws.clients import request_id
 from responder.errors import UserError
-from responder.keys import FAMILIES, KeyFamily, LongTermKey, family_of
+from responder.keys import FAMILIES, KeyFamily, LongTermKey, family_named, family_of
 from responder.keys.registry import family_of_service
 
 
@@ -58,6 +59,7 @@ class ResolveParams(ActionParams):
     key: LongTermKey | None = None
     user_name: str | None = Field(default=None, pattern=USER_NAME)
     credential_id: str | None = Field(default=None, pattern=CREDENTIAL_ID)
+    family: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,31}$")  # with user_name: whose keys
 
 
 class ResolveSnapshot(ActionSnapshot):
@@ -94,7 +96,9 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
             raise UserError(
                 "give the leaked key with --key-file FILE, or name it: -p user_name=... -p credential_id=..."
             )
-        family = FAMILIES["bedrock"] if key is None else family_of(key)
+        family = family_named(params.family) if key is None else family_of(key)
+        if key is not None and params.family is not None and family is not None and family.name != params.family:
+            raise UserError(f"the key is {family.short_title} API key, not one of family {params.family!r}")
         if key is not None:
             if params.user_name and params.user_name not in key.candidate_users:
                 raise UserError(f"the key names user {key.alias_user!r}, not {params.user_name!r}")
@@ -102,7 +106,7 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
             how = f"the key's alias {key.alias}"
         else:
             assert params.user_name is not None and family is not None  # checked above; narrows the type
-            matches = list(user_credentials(ctx, params.user_name).values())
+            matches = list(user_credentials(ctx, params.user_name, service_name=family.service_name).values())
             how = f"user {params.user_name}"
         if params.credential_id is not None:
             narrowed = [m for m in matches if m.credential_id == params.credential_id]
@@ -111,7 +115,8 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
                 raise UserError(f"credential {params.credential_id} is not a {what} of {how}")
             matches = narrowed
         elif not matches:
-            raise UserError(f"{how} has no Bedrock API key (service-specific credential)")
+            what = "an API key" if family is None else f"a {family.short_title} API key"
+            raise UserError(f"{how} has no {what} (service-specific credential)")
         else:
             refuse_two_owners(matches, how)
         found = family_of_service(matches[0].service_name or BEDROCK) or family or FAMILIES["bedrock"]
@@ -326,44 +331,62 @@ class DeleteServiceCredentials(Action[CredentialsParams, CredentialsSnapshot]):
 
 
 def _listed_states(step: StatesStep, user: Any, what: str, result_path: str, selector: dict[str, Any]) -> Chain:
+    # The key family's service name: the resolve step's output (a path), or, inside a Map, what it carried.
     return step.task(
         what,
         "iam:ListServiceSpecificCredentials",
-        parameters(UserName=user, ServiceName=BEDROCK),
+        parameters(UserName=user, ServiceName=step.args.get("service_name", BEDROCK)),
         result_path=result_path,
         result_selector=selector,
     )
 
 
+def family_states(step: StatesStep, chosen: Any) -> Chain:
+    """The facts of the family the input names (`family`; absent: the default, Bedrock, as machines exported before
+    families took it) into `$.family`: one Choice over the registry, no family named in the form."""
+
+    def facts(family: KeyFamily) -> Chain:
+        return passing(step.name(f"{family.short_title} keys"), "$.family", **_what_to_contain(family))
+
+    if not isinstance(chosen, Path):  # fixed when the machine was exported
+        return facts(family_named(chosen))
+    unknown = failing(
+        step.name("no such family"),
+        "Responder.UnknownFamily",
+        f"the input's family is not one responder knows: {', '.join(FAMILIES)}",
+    )
+    named = [({"Variable": chosen.path, "StringEquals": f.name}, facts(f)) for f in FAMILIES.values()]
+    absent = ({"Variable": chosen.path, "IsPresent": False}, facts(family_named(None)))
+    return choose(step.name("which family"), [absent, *named], unknown)
+
+
 def _resolve_states(step: StatesStep) -> Chain:
     user = step.arg("user_name")
+    family = family_states(step, step.args.get("family"))
+    listed = replace(step, args={**step.args, "service_name": Path("$.family.service_name")})
     listing = _listed_states(
-        step, user, "list the user's Bedrock keys", "$.listing", {"credentials.$": "$.ServiceSpecificCredentials"}
+        listed, user, "list the user's keys", "$.listing", {"credentials.$": "$.ServiceSpecificCredentials"}
     )
-    # The exported machine contains Bedrock keys: what the later steps deny is Bedrock's.
-    bedrock = FAMILIES["bedrock"]
-    family = {
-        "service_name": bedrock.service_name,
-        "bearer_actions": list(bedrock.bearer_actions),
-        "deny_policy_name": bedrock.deny_policy_name,
-        "family": bedrock.name,
-    }
+    # What the later steps contain is the family's: its service, its bearer actions, its deny policy's name.
+    contained = {name: Path(f"$.family.{name}") for name in ("service_name", "bearer_actions", "deny_policy_name")}
     given = passing(
         step.name("contain the credentials named in the input"),
         step.result_path,
         user_name=user,
         credential_ids=Path("$.input.credential_ids"),
-        **family,
+        family=Path("$.family.family"),
+        **contained,
     )
     every = passing(
-        step.name("contain every Bedrock key of the user"),
+        step.name("contain every key of the user"),
         step.result_path,
         user_name=user,
         credential_ids=Path("$.listing.credentials[*].ServiceSpecificCredentialId"),
-        **family,
+        family=Path("$.family.family"),
+        **contained,
     )
-    none = failing(step.name("no Bedrock key"), "Responder.NoBedrockKey", "the user has no Bedrock API key")
-    return listing.then(
+    none = failing(step.name("no key"), "Responder.NoKey", "the user has no API key of the family")
+    return family.then(listing).then(
         choose(
             step.name("which credentials"),
             [
@@ -390,7 +413,9 @@ def _each_credential(step: StatesStep, what: str, rule: dict[str, Any], change: 
     body = wanted.then(
         choose(step.name(f"{what} this key?"), [(named, change)], nothing(step.name(f"nothing to {what}")))
     )
-    return listing.then(step.each(f"{what} each key", "$.listing.all", body, wanted=step.arg("credential_ids")))
+    carried = {"service_name": step.args.get("service_name", BEDROCK)}
+    each = step.each(f"{what} each key", "$.listing.all", body, wanted=step.arg("credential_ids"), **carried)
+    return listing.then(each)
 
 
 _KEY = "$.item.ServiceSpecificCredentialId"
@@ -407,8 +432,9 @@ def _deactivate_states(step: StatesStep) -> Chain:
         parameters(UserName=Path("$.item.UserName"), ServiceSpecificCredentialId=Path(_KEY), Status="Inactive"),
     )
     # Still listed exactly as the snapshot saw it (Active) means IAM does not show the change yet.
+    inside = replace(step, args={**step.args, "service_name": Path("$.service_name")})
     reread = _listed_states(
-        step, Path("$.item.UserName"), "list the keys again", "$.check", {"now.$": "$.ServiceSpecificCredentials"}
+        inside, Path("$.item.UserName"), "list the keys again", "$.check", {"now.$": "$.ServiceSpecificCredentials"}
     ).then(
         passing(
             step.name("is the key still as it was"),
