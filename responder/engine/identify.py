@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from responder.errors import ResponderError
-from responder.keys import LeakedKey, LongTermKey, ShortTermKey, family_of, parse_key, playbook_for
+from responder.keys import LeakedKey, LongTermKey, ShortTermKey, family_named, family_of, parse_key, playbook_for
 
 SIGNERS = {
     "role-session": "temporary credentials: a role session or a federated user",
@@ -112,11 +112,14 @@ def execution_input(key: LeakedKey, owner: dict[str, Any]) -> dict[str, Any]:
     says offline and, for a short-term key, the principal found online: never a secret part. The team adds its
     `journal_bucket`."""
     if isinstance(key, LongTermKey):
+        # The key's family, where it is not the machine's default (Bedrock): the machine lists its service name.
+        family = key.family or owner.get("family")
+        other = {"family": family} if family is not None and family != family_named(None).name else {}
         if not owner.get("found"):
-            return {"user_name": key.user_name}
+            return {"user_name": key.user_name, **other}
         # The user IAM lists the alias under (a `+1` alias names the user without it, or a user named with it),
         # and for a second key its one credential: the machine otherwise contains every key of the user.
-        named: dict[str, Any] = {"user_name": owner["user_name"]}
+        named: dict[str, Any] = {"user_name": owner["user_name"], **other}
         if key.marker:
             named["credential_ids"] = [c["credential_id"] for c in owner.get("credentials", [])]
         return named
