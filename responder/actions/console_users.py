@@ -5,8 +5,9 @@ Such a user that no longer holds a key is left over; one that holds access keys,
 policies beyond its family's managed policy is a way into the account beyond the key's service (a pivot). `sweep`
 lists them; `leaked-long-term-key -p quarantine_user=true` quarantines one (actions/iam_quarantine.py).
 
-Reads only: one ListUsers per page, then, for the few users named as a console names them, their access keys,
-login profile, groups and policies. The name is a hint, never proof: nothing is changed because of it.
+Reads only: every user's policies and groups come with the sweep's one GetAccountAuthorizationDetails per page;
+then, for the few users named as a console names them, their access keys and login profile. The name is a hint,
+never proof: nothing is changed because of it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import fnmatch
 from datetime import datetime, timezone
 from typing import Any
 
-from responder.actions.iam_principals import Principal
 from responder.actions.iam_quarantine import login_profile
-from responder.actions.key_inventory import KeyFinding, SweepFilter
+from responder.actions.key_inventory import KeyFinding, SweepFilter, inline_documents, statements_of, user_details
 from responder.keys import FAMILIES, KeyFamily
 
 # The flags, in the order a row shows them.
@@ -33,41 +33,35 @@ def _console_family(user_name: str, families: list[KeyFamily]) -> KeyFamily | No
     return None
 
 
-def _users(iam: Any) -> list[dict[str, Any]]:
-    users: list[dict[str, Any]] = []
-    for page in iam.get_paginator("list_users").paginate():
-        users += page["Users"]
-    return users
-
-
-def _beyond_family(iam: Any, user: str, family: KeyFamily) -> bool:
+def _beyond_family(detail: dict[str, Any], family: KeyFamily) -> bool:
     """A group, a managed policy other than the family's, or an inline policy that allows anything."""
-    if iam.list_groups_for_user(UserName=user)["Groups"]:
+    if detail.get("GroupList"):
         return True
-    principal = Principal("user", user)
-    if any(arn.rsplit("/", 1)[-1] not in family.console_users.managed_policies for arn in principal.attached(iam)):
+    attached = [p["PolicyName"] for p in detail.get("AttachedManagedPolicies", [])]
+    if any(name not in family.console_users.managed_policies for name in attached):
         return True
-    for name in iam.list_user_policies(UserName=user)["PolicyNames"]:
-        statements = principal.get_inline(iam, name).get("Statement", [])
-        for statement in statements if isinstance(statements, list) else [statements]:
-            if statement.get("Effect") == "Allow":
-                return True
-    return False
+    return any(s.get("Effect") == "Allow" for document in inline_documents(detail) for s in statements_of(document))
 
 
-def console_user_flags(iam: Any, user: str, family: KeyFamily, holds_key: bool) -> list[str]:
+def console_user_flags(iam: Any, detail: dict[str, Any], family: KeyFamily, holds_key: bool) -> list[str]:
+    user = str(detail["UserName"])
     flags = [] if holds_key else [NO_KEY]
     if iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
         flags.append(ACCESS_KEYS)
     if login_profile(iam, user) is not None:
         flags.append(PASSWORD)
-    if _beyond_family(iam, user, family):
+    if _beyond_family(detail, family):
         flags.append(BEYOND)
     return flags
 
 
 def flag_console_users(
-    iam: Any, keep: SweepFilter, findings: list[KeyFinding], account_id: str, now: datetime | None = None
+    iam: Any,
+    keep: SweepFilter,
+    findings: list[KeyFinding],
+    account_id: str,
+    now: datetime | None = None,
+    details: dict[str, dict[str, Any]] | None = None,
 ) -> list[KeyFinding]:
     """Add the flags above to the findings of console-made users, and return a finding (no credential, status
     `no-key`) for each console-made user that holds no key of its family. `keep`'s family and user filters apply."""
@@ -77,13 +71,12 @@ def flag_console_users(
     for finding in findings:
         held.setdefault((finding.user_name, finding.family), []).append(finding)
     extra = []
-    for user in _users(iam):
-        name = str(user["UserName"])
+    for name, user in sorted((user_details(iam) if details is None else details).items()):
         family = _console_family(name, families)
         if family is None or (keep.user_pattern and not fnmatch.fnmatchcase(name, keep.user_pattern)):
             continue
         rows = held.get((name, family.name), [])
-        flags = console_user_flags(iam, name, family, holds_key=bool(rows))
+        flags = console_user_flags(iam, user, family, holds_key=bool(rows))
         for row in rows:
             row.flags += [f for f in flags if f not in row.flags]
         if not rows and keep.older_than_days is None and not keep.no_expiry_only:

@@ -49,8 +49,8 @@ CONTAINMENT_ONLY = frozenset(
 )
 _WRITES = ("Put", "Delete", "Attach", "Detach", "Update", "Create")
 # Calls IAM authorises on something other than one user, role or policy: the caller, or every user at once
-# (ListServiceSpecificCredentials with AllUsers, ListUsers), or another service.
-_ANY_RESOURCE = frozenset({"iam:ListServiceSpecificCredentials", "iam:ListUsers"})
+# (ListServiceSpecificCredentials with AllUsers, GetAccountAuthorizationDetails), or another service.
+_ANY_RESOURCE = frozenset({"iam:ListServiceSpecificCredentials", "iam:GetAccountAuthorizationDetails"})
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from responder.actions.console_users import flag_console_users
-from responder.actions.key_inventory import KeyFinding, SweepFilter, sweep
+from responder.actions.key_inventory import KeyFinding, SweepFilter, sweep, user_details
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -63,8 +63,9 @@ def sweep_accounts(
 
 def swept(iam: Any, keep: SweepFilter, older_than_days: int | None, account_id: str) -> list[KeyFinding]:
     """One account's keys, and its console-made users flagged (those holding no key as rows of their own)."""
-    findings = sweep(iam, keep, older_than_days, account_id)
-    findings += flag_console_users(iam, keep, findings, account_id)
+    details = user_details(iam)  # every user, once per page: the owners' flags and the console-made users'
+    findings = sweep(iam, keep, older_than_days, account_id, details=details)
+    findings += flag_console_users(iam, keep, findings, account_id, details=details)
     return sorted(findings, key=lambda f: (f.account_id, f.user_name, f.created))
 
 
