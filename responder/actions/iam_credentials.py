@@ -52,7 +52,7 @@ from responder.actions.states import (
 from responder.aws.clients import request_id
 from responder.errors import UserError
 from responder.keys import FAMILIES, KeyFamily, LongTermKey, family_named, family_of
-from responder.keys.registry import family_of_service
+from responder.keys.registry import DEFAULT_FAMILY, family_of_service
 
 
 class ResolveParams(ActionParams):
@@ -67,7 +67,7 @@ class ResolveSnapshot(ActionSnapshot):
     matched_by: str  # how they were found: "the key's alias ..." or "user ..."
     narrowed: bool  # the operator named one credential
     # The key family whose listing holds them; Bedrock's is left out, as journals before families have it.
-    family: str = Field(default="bedrock", exclude_if=lambda value: value == "bedrock")
+    family: str = Field(default=DEFAULT_FAMILY.name, exclude_if=lambda value: value == DEFAULT_FAMILY.name)
 
 
 @register
@@ -119,7 +119,7 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
             raise UserError(f"{how} has no {what} (service-specific credential)")
         else:
             refuse_two_owners(matches, how)
-        found = family_of_service(matches[0].service_name or BEDROCK) or family or FAMILIES["bedrock"]
+        found = family_of_service(matches[0].service_name or BEDROCK) or family or DEFAULT_FAMILY
         return ResolveSnapshot(
             credentials=matches, matched_by=how, narrowed=params.credential_id is not None, family=found.name
         )

@@ -15,7 +15,7 @@ from responder.actions.iam_principals import as_document
 from responder.actions.reads import together
 from responder.errors import UserError
 from responder.keys import FAMILIES
-from responder.keys.registry import family_of_service
+from responder.keys.registry import DEFAULT_FAMILY, family_of_service
 
 # What a sweep calls: the keys (one listing per family and page); every user's policies and groups (one
 # GetAccountAuthorizationDetails per page: the admin-like and console-made flags); and of the users named as a
@@ -26,6 +26,8 @@ SWEEP_PERMISSIONS = (
     "iam:ListAccessKeys",
     "iam:GetLoginProfile",
 )
+# The largest page ListServiceSpecificCredentials gives (its default is 100): one call per family up to 1,000 keys.
+PAGE = 1000
 # Managed policies that make a key's owner an administrator in all but name.
 ADMIN_POLICIES = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
 
@@ -39,7 +41,7 @@ class KeyFinding:
     created: str
     age_days: int
     expires: str | None
-    family: str = "bedrock"  # the key family whose service name IAM lists the credential under
+    family: str = DEFAULT_FAMILY.name  # the key family whose service name IAM lists the credential under
     flags: list[str] = field(default_factory=list)
 
 
@@ -135,7 +137,9 @@ def _admin_like(detail: dict[str, Any]) -> bool:
 def list_every_family(iam: Any, keep: SweepFilter) -> dict[str, list[dict[str, Any]]]:
     """Every credential of the account, by service name: one AllUsers listing per family (and page), at once."""
     services = keep.service_names
-    pages = together(*(lambda name=name: list_bedrock_credentials(iam, name, AllUsers=True) for name in services))
+    pages = together(
+        *(lambda name=name: list_bedrock_credentials(iam, name, AllUsers=True, MaxItems=PAGE) for name in services)
+    )
     return dict(zip(services, pages, strict=True))
 
 
@@ -158,7 +162,7 @@ def sweep(
         listing = [cred for creds in list_every_family(iam, keep).values() for cred in creds]
     for cred in listing:
         created: datetime = cred["CreateDate"]
-        family = family_of_service(str(cred.get("ServiceName", FAMILIES["bedrock"].service_name)))
+        family = family_of_service(str(cred.get("ServiceName", DEFAULT_FAMILY.service_name)))
         expires: datetime | None = cred.get("ExpirationDate")
         finding = KeyFinding(
             account_id=account_id,
