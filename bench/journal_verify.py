@@ -29,8 +29,8 @@ def real_records(directory: Path) -> list[dict[str, object]]:
     from moto import mock_aws
 
     from responder.aws.clients import AwsOptions
-    from responder.engine.context import Settings
-    from responder.engine.operations import start_run
+    from responder.engine.commands.operations import start_run
+    from responder.engine.running.context import Settings
     from responder.sandbox.emulator import install
     from responder.sandbox.seed import SANDBOX_REGION, seed_incident
 
@@ -48,7 +48,7 @@ def real_records(directory: Path) -> list[dict[str, object]]:
 
 
 def long_journal(records: list[dict[str, object]], size: int, path: Path) -> None:
-    from responder.engine.audit import GENESIS, record_hash
+    from responder.engine.journal.audit import GENESIS, record_hash
 
     body = records[1:]
     lines, prev = [], GENESIS
@@ -65,8 +65,8 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=21)
     args = parser.parse_args()
-    from responder.engine.journal_trust import trusted_run
-    from responder.engine.runs import RunPaths
+    from responder.engine.journal.runs import RunPaths
+    from responder.engine.running.journal_trust import trusted_run
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

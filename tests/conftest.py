@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from responder.engine.context import Settings
+from responder.engine.running.context import Settings
 from responder.redaction import SECRETS
 from responder.sandbox.emulator import install
 from responder.sandbox.seed import Seeded, SeededShortTerm, seed_incident, seed_short_term_incident

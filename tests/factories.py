@@ -12,7 +12,7 @@ from typing import Any
 
 from responder.actions.base import ActionContext
 from responder.aws.clients import AwsOptions, Clients, is_read_only
-from responder.engine.context import Settings
+from responder.engine.running.context import Settings
 from responder.sandbox.server import DEFAULT_ACCOUNT
 from responder.sandbox.service_credentials import create_credential
 

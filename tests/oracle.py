@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from responder.engine.run_state import StepState, load_run
+from responder.engine.journal.run_state import StepState, load_run
 
 BEARER = {"bedrock:CallWithBearerToken", "bedrock-mantle:CallWithBearerToken"}
 KEY_STEPS = {"iam.deactivate-service-credentials"}

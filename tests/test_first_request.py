@@ -1,10 +1,11 @@
 """Nothing slow before the first request: a run of `responder run leaked-long-term-key` imports no module that
 containment does not need before its first AWS request, nor before its first change.
 
-The modules kept off that path are listed here, in one place (until the engine's folders make it a layer rule):
-what only the report, the evidence, the investigation, the exporters, the fan-out or the sandbox use. The run
-is a real process against the in-process emulator; a hook on botocore's endpoint records `sys.modules` at the
-first request and at the first change, then ends the process.
+The engine's folders are layers (tests/test_layers.py): neither the journal nor the running layer may import the
+report. What the layers cannot say is listed here, in one place: that the commands above reach the report, the
+investigation and the owner lookup only after containment, and that nothing loads the exporters, the fan-out or
+the sandbox on the way. The run is a real process against the in-process emulator; a hook on botocore's endpoint
+records `sys.modules` at the first request and at the first change, then ends the process.
 """
 
 from __future__ import annotations
@@ -22,20 +23,16 @@ from responder.sandbox.seed import Seeded, seed_incident
 from tests.factories import ACCOUNT, moto_http_server
 
 # Modules (and packages: a name covers what is under it) that containment does not need. They may load after the
-# first change, while AWS answers, or at the end (the report), never before. The investigation's action module
-# (and its records' model) is not here: checking the playbook, and finding which steps change nothing, loads
-# every action the playbook names.
+# first change, while AWS answers, or at the end (the report), never before. The engine's folders are layers
+# (tests/test_layers.py): nothing in its journal or running layer may import the report, so what is left here is
+# what the layers cannot say: that the commands above reach the report, the investigation and the owner lookup
+# only after containment, and that the CLI leaves the exporters, the fan-out and the sandbox alone. The
+# investigation's action module (and its records' model) is not here: checking the playbook, and finding which
+# steps change nothing, loads every action the playbook names.
 NOT_BEFORE_CONTAINMENT = (
     "responder.engine.report",
-    "responder.engine.report_markdown",
-    "responder.engine.report_summary",
-    "responder.engine.report_words",
-    "responder.engine.evidence",
-    "responder.engine.findings",
-    "responder.engine.timeline",
-    "responder.engine.timeline_files",
-    "responder.engine.investigation",
-    "responder.engine.identify",
+    "responder.engine.commands.investigation",
+    "responder.engine.commands.identify",
     "responder.export",
     "responder.fanout",
     "responder.sandbox",

@@ -24,13 +24,13 @@ from typer.testing import CliRunner
 from responder.aws.clients import AwsOptions
 from responder.cli.main import app
 from responder.cli.render import Progress
-from responder.engine.context import Settings
-from responder.engine.evidence import collect_events, write_events
-from responder.engine.findings import asff_findings
-from responder.engine.operations import start_run
-from responder.engine.report import build_report, render_json
-from responder.engine.report_markdown import render_markdown
-from responder.engine.run_state import RunState, load_run, state_from_records
+from responder.engine.commands.operations import start_run
+from responder.engine.journal.run_state import RunState, load_run, state_from_records
+from responder.engine.report.build import build_report, render_json
+from responder.engine.report.evidence import collect_events, write_events
+from responder.engine.report.findings import asff_findings
+from responder.engine.report.markdown import render_markdown
+from responder.engine.running.context import Settings
 from responder.inert import MAX_CHARS, code, plain, prose, terminal
 from responder.sandbox.cloudtrail_events import record_event
 from responder.sandbox.emulator import install
@@ -178,8 +178,8 @@ def test_any_text_is_inert_in_every_output(evil_run: tuple[RunState, Path], tmp_
 
 
 def _evidence_of(state: RunState) -> dict[str, Any]:
-    from responder.engine.report import evidence
-    from responder.engine.runs import RunPaths
+    from responder.engine.journal.runs import RunPaths
+    from responder.engine.report.build import evidence
 
     return evidence(state, RunPaths(Path("/nonexistent"), state.run_id), collect_events(state, None))
 

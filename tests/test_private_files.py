@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from responder.cli.main import app
-from responder.engine.context import Settings
-from responder.engine.investigation import investigate_run
-from responder.engine.operations import start_run
+from responder.engine.commands.investigation import investigate_run
+from responder.engine.commands.operations import start_run
+from responder.engine.running.context import Settings
 from responder.sandbox.seed import Seeded
 from tests.factories import SECRET_PART, make_key
 

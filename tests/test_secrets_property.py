@@ -231,7 +231,7 @@ def test_an_internal_error_is_redacted_and_shows_no_locals(
     def boom(*_: Any, **__: Any) -> None:
         raise RuntimeError(f"boom {leak.key}")
 
-    monkeypatch.setattr("responder.engine.operations.start_run", boom)
+    monkeypatch.setattr("responder.engine.commands.operations.start_run", boom)
     (tmp_path / "k.txt").write_text(leak.key)
     args = ["run", leak.playbook, "--key-file", str(tmp_path / "k.txt"), "--dry-run", "--runs-dir", str(tmp_path)]
     with fresh_process_registry():
@@ -254,7 +254,7 @@ def test_typers_own_exception_output_shows_no_locals(
     def boom(*_: Any, **__: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("responder.engine.operations.start_run", boom)
+    monkeypatch.setattr("responder.engine.commands.operations.start_run", boom)
     # the handler every command opens with (cli.output.reported_output takes it from cli.errors when it runs)
     monkeypatch.setattr("responder.cli.errors.reported_errors", contextlib.nullcontext)
     monkeypatch.delenv("TYPER_STANDARD_TRACEBACK", raising=False)

@@ -195,7 +195,7 @@ class Action(ABC, Generic[P, S]):
     milestone: ClassVar[str | None] = None
     stops: ClassVar[Literal["key", "principal"] | None] = None
     # Undoes what an attacker left (a foothold), not the key's containment: in a run that applies it runs after the
-    # last containment change, so time to containment does not move (engine.step_graph.deferred_steps).
+    # last containment change, so time to containment does not move (engine.running.step_graph.deferred_steps).
     after_containment: ClassVar[bool] = False
     # What the report warns about before anyone rolls this change back (the operator decides with it in view).
     undo_warning: ClassVar[str | None] = None
@@ -209,7 +209,7 @@ class Action(ABC, Generic[P, S]):
 
     def known_before(self, params: P) -> dict[str, Any]:
         """Outputs this step gives whatever AWS answers, known from its parameters alone (the user a key names):
-        a change that needs only these may read its snapshot before this step is done (engine.read_ahead)."""
+        a change that needs only these may read its snapshot before this step is done (engine.running.read_ahead)."""
         return {}
 
     @classmethod

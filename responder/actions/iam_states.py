@@ -194,7 +194,7 @@ def _inline_is_ours(policy_names: list[str]) -> dict[str, Any]:
     return named[0] if len(named) == 1 else {"Or": named}
 
 
-# Responder's own managed policies (engine.permissions.MANAGED_PREFIX), the only ones a rollback detaches.
+# Responder's own managed policies (engine.commands.permissions.MANAGED_PREFIX), the only ones a rollback detaches.
 _MANAGED_IS_OURS = {"Variable": "$.record.target.policy_arn", "StringMatches": "arn:*:iam::*:policy/Responder*"}
 
 

@@ -16,7 +16,7 @@ def complete_playbook(ctx: Any, param: Any, incomplete: str) -> list[str]:
 
 def complete_run_id(ctx: Any, param: Any, incomplete: str) -> list[str]:
     """Run ids under --runs-dir (given on the line or before the command) or the default, newest first."""
-    from responder.engine.runs import all_runs, default_runs_dir
+    from responder.engine.journal.runs import all_runs, default_runs_dir
 
     given = ctx.params.get("runs_dir") or ctx.find_root().params.get("runs_dir")
     root = Path(given) if given else default_runs_dir()

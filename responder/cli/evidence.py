@@ -14,17 +14,17 @@ from responder.errors import EXIT_STEP_FAILED, UserError
 
 if TYPE_CHECKING:
     from responder.aws.clients import AwsOptions
-    from responder.engine.run_state import RunState
-    from responder.engine.runs import RunPaths
+    from responder.engine.journal.run_state import RunState
+    from responder.engine.journal.runs import RunPaths
 
 
 def draw_pictures(paths: RunPaths, report: dict[str, Any], state: RunState) -> dict[str, Any]:
     """Draw the timeline pictures into the run's directory; the report (of `state`) rewritten to show them."""
     from responder.clock import parse_time
-    from responder.engine.evidence import collect_events
-    from responder.engine.report import render_markdown, save_reports
-    from responder.engine.timeline import draw_timelines
-    from responder.engine.timeline_files import existing_pictures
+    from responder.engine.report.build import render_markdown, save_reports
+    from responder.engine.report.evidence import collect_events
+    from responder.engine.report.timeline import draw_timelines
+    from responder.engine.report.timeline_files import existing_pictures
 
     if report.get("accounts"):
         raise UserError("a fan-out's parent run has no timeline of its own: draw each account's run")
@@ -38,8 +38,8 @@ def draw_pictures(paths: RunPaths, report: dict[str, Any], state: RunState) -> d
 
 def findings_out(report: dict[str, Any], state: RunState, aws: AwsOptions, to_security_hub: bool) -> list[Any]:
     """The run's ASFF findings, in the region the run used (unless --region says otherwise); imported when asked."""
-    from responder.engine.context import with_run_endpoint
-    from responder.engine.findings import asff_findings, import_findings
+    from responder.engine.report.findings import asff_findings, import_findings
+    from responder.engine.running.context import with_run_endpoint
 
     chosen = with_run_endpoint(aws, state.started)
     region = chosen.region or "us-east-1"  # the run's own region, unless --region says otherwise

@@ -49,9 +49,9 @@ def identify(
     """
     with reported_output(output, query, TEXT_JSON) as output:
         from responder.aws.clients import AwsOptions
-        from responder.engine.context import Settings
-        from responder.engine.identify import identify as run_identify
-        from responder.engine.identify import render_text
+        from responder.engine.commands.identify import identify as run_identify
+        from responder.engine.commands.identify import render_text
+        from responder.engine.running.context import Settings
         from responder.keys import read_key_file
 
         path = key_file_option or key_file
@@ -60,7 +60,7 @@ def identify(
             aws=AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url),
         )
         if from_format is not None:
-            from responder.engine.alerts import AlertFile, identify_alerts, render_alerts_text
+            from responder.engine.commands.alerts import AlertFile, identify_alerts, render_alerts_text
 
             result = identify_alerts(AlertFile(from_format, path, repo), not offline, settings)
             lines = render_alerts_text

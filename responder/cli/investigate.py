@@ -41,8 +41,8 @@ def investigate(
     """
     with reported_output(output, query, TEXT_JSON) as output:
         from responder.aws.clients import AwsOptions
-        from responder.engine.context import Settings
-        from responder.engine.investigation import investigate_run
+        from responder.engine.commands.investigation import investigate_run
+        from responder.engine.running.context import Settings
 
         settings = Settings(
             runs_dir=runs_dir_or_default(runs_dir),

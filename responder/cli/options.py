@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from responder.cli.output import TEXT_JSON, output_option, query_option
-from responder.engine.concurrency import MAX_CONCURRENCY
-from responder.engine.runs import default_runs_dir
+from responder.engine.journal.runs import default_runs_dir
+from responder.engine.running.concurrency import MAX_CONCURRENCY
 
 
 def from_environment(ctx: typer.Context, names: tuple[str, ...]) -> frozenset[str]:
@@ -130,7 +130,7 @@ ExternalId = Annotated[
     ),
 ]
 # The role the member-role template (`responder permissions --member-role-template`) creates in every account,
-# carrying only the per-account policy (engine.permissions.MEMBER_ROLE). Organizations' own
+# carrying only the per-account policy (engine.commands.permissions.MEMBER_ROLE). Organizations' own
 # OrganizationAccountAccessRole still works with --role-name, but it is AdministratorAccess.
 DEFAULT_ROLE_NAME = "ResponderMemberRole"
 RoleName = Annotated[

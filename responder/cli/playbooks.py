@@ -285,7 +285,7 @@ def permissions(
     Example: responder permissions contain-bedrock-keys --sweep --member-role-template > member-role.json
     """
     with reported_output(output, query, JSON_ONLY) as output:
-        from responder.engine.permissions import operator_account, policy_document
+        from responder.engine.commands.permissions import operator_account, policy_document
         from responder.export.member_role import member_role_template as member_template
         from responder.fanout.accounts import check_fanout_options
         from responder.playbook.checks import find_playbook, load_playbook

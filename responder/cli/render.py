@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from responder.cli.terminal import ProgressLine, clear_progress, paint
-from responder.engine import events as j
+from responder.engine.journal import events as j
 from responder.inert import MAX_PROSE, plain, terminal
 from responder.redaction import SECRETS
 
 if TYPE_CHECKING:
-    from responder.engine.outcome import Outcome
-    from responder.engine.run_state import RunState
+    from responder.engine.commands.outcome import Outcome
+    from responder.engine.journal.run_state import RunState
 
 
 def say(text: str = "", err: bool = False) -> None:
@@ -38,7 +38,7 @@ def _change_line(change: dict[str, Any]) -> str:
 
 def _policy_diff(change: dict[str, Any]) -> list[str]:
     """The policy document a change will put, as a diff against what is there: approved with it in view."""
-    from responder.engine.policy_diff import policy_diff  # difflib stays out of `responder --help`
+    from responder.engine.running.policy_diff import policy_diff  # difflib stays out of `responder --help`
 
     return [f"    {line}" for line in policy_diff(change.get("before"), change.get("after"))]
 
@@ -215,7 +215,7 @@ def outcome_text(outcome: Outcome, then: str | None = None) -> None:
     err = outcome.exit_code != 0
     say()
     say(f"run {outcome.run_id}: {paint(outcome.status.upper(), outcome.status, err)}: {outcome.message}", err=err)
-    from responder.engine.report import containment_line  # the report stays out of `responder --help`
+    from responder.engine.report.build import containment_line  # the report stays out of `responder --help`
 
     if line := containment_line(outcome.report):
         say(f"contained: {line}")

@@ -40,17 +40,17 @@ from responder.cli.options import (
 from responder.cli.output import TEXT_JSON, emit, reported_output
 from responder.cli.render import Progress, irreversible_changes, outcome_dict, outcome_text, say
 from responder.cli.replay import rebuilt_command
-from responder.engine.concurrency import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
+from responder.engine.running.concurrency import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 from responder.errors import EXIT_STEP_FAILED, UserError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from responder.engine.anchor import Anchor
-    from responder.engine.context import Settings
-    from responder.engine.notify import Webhook
-    from responder.engine.outcome import Outcome
-    from responder.engine.run_state import RunState
+    from responder.engine.commands.notify import Webhook
+    from responder.engine.commands.outcome import Outcome
+    from responder.engine.journal.anchor import Anchor
+    from responder.engine.journal.run_state import RunState
+    from responder.engine.running.context import Settings
 
 
 def _settings(
@@ -65,8 +65,8 @@ def _settings(
     allow_self: bool = False,
 ) -> Settings:
     from responder.aws.clients import AwsOptions
-    from responder.engine.context import Settings
-    from responder.engine.faults import kill_after_from_env
+    from responder.engine.running.context import Settings
+    from responder.engine.running.faults import kill_after_from_env
 
     crash = kill_after_from_env()  # the crash-safety tests' SIGKILL, only when they ask for it
     return Settings(
@@ -107,7 +107,7 @@ def _finish(
     if hooks:
         from dataclasses import asdict
 
-        from responder.engine.notify import notify
+        from responder.engine.commands.notify import notify
 
         deliveries = notify(outcome, hooks)
         shown["notifications"] = [asdict(d) for d in deliveries]
@@ -138,7 +138,7 @@ def _anchor_to(anchor: str | None, settings: Settings) -> Anchored | None:
     """--anchor, parsed before anything runs: a bad address is bad input, not a failure after containment."""
     if anchor is None:
         return None
-    from responder.engine.anchor import Anchor
+    from responder.engine.journal.anchor import Anchor
 
     return Anchor.parse(anchor), settings
 
@@ -148,7 +148,7 @@ def _anchor_head(outcome: Outcome, anchor: Anchored | None) -> tuple[str | None,
     if anchor is None:
         return None, None
     from responder.aws.clients import Clients
-    from responder.engine.anchor import write_anchor
+    from responder.engine.journal.anchor import write_anchor
 
     where, settings = anchor
     report = outcome.report
@@ -301,7 +301,7 @@ def run(
     Example: responder run leaked-long-term-key --from gitleaks gitleaks-report.json --dry-run
     """
     with reported_output(output, query, TEXT_JSON) as output, signals_interrupt():
-        from responder.engine.operations import start_run
+        from responder.engine.commands.operations import start_run
         from responder.keys import read_key_file
         from responder.playbook.params import parse_assignments
 
@@ -362,7 +362,7 @@ def run(
 def _webhooks(urls: list[str] | None) -> list[Webhook]:
     if not urls:
         return []
-    from responder.engine.notify import webhooks
+    from responder.engine.commands.notify import webhooks
 
     return webhooks(urls)
 
@@ -372,7 +372,7 @@ def _key_from_alert(
 ) -> tuple[str, dict[str, Any]]:
     """The key `--from FORMAT FILE` holds (the one `--key` names when it holds several), and what the run's
     report keeps of the alert: the format, the findings and when the key was exposed, never the key."""
-    from responder.engine.alerts import AlertFile, key_to_run
+    from responder.engine.commands.alerts import AlertFile, key_to_run
 
     if from_format is None or alert_file is None:
         raise UserError("--from FORMAT needs the alert file (--from FORMAT FILE), and --key needs --from")
@@ -427,7 +427,7 @@ def apply(
     Example: responder apply plan.json --yes
     """
     with reported_output(output, query, TEXT_JSON) as output, signals_interrupt():
-        from responder.engine.operations import apply_plan
+        from responder.engine.commands.operations import apply_plan
 
         if not yes and not interactive():
             raise UserError("refusing to prompt without a terminal: re-run with --yes once the plan is approved")

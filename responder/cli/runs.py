@@ -50,9 +50,9 @@ def runs(
 
 
 def _listed_runs(root: Path) -> list[dict[str, Any]]:
-    from responder.engine.outcome import current_status
-    from responder.engine.run_state import load_run
-    from responder.engine.runs import all_runs
+    from responder.engine.commands.outcome import current_status
+    from responder.engine.journal.run_state import load_run
+    from responder.engine.journal.runs import all_runs
 
     states = []
     listed: list[dict[str, Any]] = []
@@ -143,15 +143,15 @@ def report(
             from responder.export.stepfunctions.report import execution_report
 
             built = execution_report(AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url), execution)
-            from responder.engine.report import render_markdown
+            from responder.engine.report.build import render_markdown
 
             emit(built, output, query, lambda: typer.echo(terminal(render_markdown(built))))
             return
         assert run_id is not None  # one of the two, checked above
-        from responder.engine.outcome import current_status
-        from responder.engine.report import build_report, render_markdown
-        from responder.engine.run_state import load_run
-        from responder.engine.runs import find_run
+        from responder.engine.commands.outcome import current_status
+        from responder.engine.journal.run_state import load_run
+        from responder.engine.journal.runs import find_run
+        from responder.engine.report.build import build_report, render_markdown
 
         paths = find_run(runs_dir_or_default(runs_dir), run_id)
         state = load_run(paths.audit_log)
@@ -224,9 +224,9 @@ def verify(
         import json
         import re
 
-        from responder.engine.audit import audit_key, verify_chain
-        from responder.engine.evidence_check import check_evidence
-        from responder.engine.runs import REPORT_JSON, find_run
+        from responder.engine.journal.audit import audit_key, verify_chain
+        from responder.engine.journal.runs import REPORT_JSON, find_run
+        from responder.engine.report.evidence_check import check_evidence
         from responder.redaction import shown
 
         path = file if file.exists() else find_run(runs_dir_or_default(runs_dir), str(file)).audit_log
@@ -315,8 +315,8 @@ def _anchored_heads(anchor: str | None, path: Path, aws: Any) -> list[Any] | Non
     if anchor is None:
         return None
     from responder.aws.clients import Clients
-    from responder.engine.anchor import Anchor, read_anchors
-    from responder.engine.audit import read_records
+    from responder.engine.journal.anchor import Anchor, read_anchors
+    from responder.engine.journal.audit import read_records
 
     where = Anchor.parse(anchor)
     records, _ = read_records(path)
@@ -329,7 +329,7 @@ def _anchored_heads(anchor: str | None, path: Path, aws: Any) -> list[Any] | Non
 
 def _heads(path: Path) -> set[tuple[int, str]]:
     """(record count, head) at every record of the log: where each anchored head must be."""
-    from responder.engine.audit import read_records
+    from responder.engine.journal.audit import read_records
 
     records, _ = read_records(path)
     return {(index, str(r.get("hash"))) for index, r in enumerate(records, 1)}

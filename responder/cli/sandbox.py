@@ -73,8 +73,8 @@ def rehearse(
     """
     with reported_output(output, query, TEXT_JSON) as output:
         require_sandbox()
-        from responder.engine.report import render_markdown
-        from responder.engine.runs import default_runs_dir
+        from responder.engine.journal.runs import default_runs_dir
+        from responder.engine.report.build import render_markdown
         from responder.sandbox.rehearsal import REHEARSALS
         from responder.sandbox.rehearsal import rehearse as run_rehearsal
 

@@ -29,7 +29,7 @@ from responder.cli.output import SWEEP_OUTPUTS, emit, output_option, reported_ou
 from responder.cli.render import say
 from responder.cli.table import aligned
 from responder.cli.terminal import ProgressLine
-from responder.engine.concurrency import DEFAULT_CONCURRENCY
+from responder.engine.running.concurrency import DEFAULT_CONCURRENCY
 from responder.errors import EXIT_STEP_FAILED
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from responder.engine.permissions import Account
+from responder.engine.commands.permissions import Account
 
 # The stack's own account and partition; IAM's policy variables (${aws:...}) are escaped so Fn::Sub leaves them.
 IN_THE_STACK = Account(partition="${AWS::Partition}", account_id="${AWS::AccountId}", own_arns=())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from responder.engine.permissions import MEMBER_ROLE, policy_document
+from responder.engine.commands.permissions import MEMBER_ROLE, policy_document
 from responder.export.cloudformation import IN_THE_STACK, substituted
 from responder.playbook.model import Playbook
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from responder.aws.clients import AwsOptions, Clients, assume_role, error_code
-from responder.engine.concurrency import MAX_CONCURRENCY
+from responder.engine.running.concurrency import MAX_CONCURRENCY
 from responder.errors import UserError
 from responder.keys import IAM_NAME
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from responder.engine import events as j
-from responder.engine.report import render_markdown
+from responder.engine.journal import events as j
+from responder.engine.report.build import render_markdown
 
 HEADING = re.compile(r"^(#{1,4}) ", re.MULTILINE)
 

@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from responder.aws.clients import session_name
-from responder.engine import events as j
-from responder.engine.context import Settings, open_context
-from responder.engine.failures import describe_failure
-from responder.engine.journal import Journal
-from responder.engine.journal_trust import TrustedRun, journal_acceptance, same_endpoint, trusted_run
-from responder.engine.operations import RunRequest, run_playbook, start_journal
-from responder.engine.outcome import Outcome
-from responder.engine.recovery import Confirm, resume_run, rollback_run, rolled_back, unplanned_groups
-from responder.engine.report import build_report, save_reports
-from responder.engine.run_state import RunState, load_run
-from responder.engine.runs import ACCOUNT_RUNS, RunPaths, all_runs, find_run
+from responder.engine.commands.operations import RunRequest, run_playbook, start_journal
+from responder.engine.commands.outcome import Outcome
+from responder.engine.commands.recovery import Confirm, resume_run, rollback_run, rolled_back, unplanned_groups
+from responder.engine.journal import events as j
+from responder.engine.journal.run_state import RunState, load_run
+from responder.engine.journal.runs import ACCOUNT_RUNS, RunPaths, all_runs, find_run
+from responder.engine.journal.writer import Journal
+from responder.engine.report.build import build_report, save_reports
+from responder.engine.running.context import Settings, open_context
+from responder.engine.running.failures import describe_failure
+from responder.engine.running.journal_trust import TrustedRun, journal_acceptance, same_endpoint, trusted_run
 from responder.errors import EXIT_OK, EXIT_ROLLBACK_INCOMPLETE, EXIT_STEP_FAILED, UserError
 from responder.fanout.accounts import (
     FanoutScope,

@@ -27,7 +27,7 @@ def sweep_accounts(
     """The sweep of the operator's own account (scope None), or of every account `scope` names, concurrently; with
     why each account that could not be swept was not. `progress(done, total, failed)` hears of each account."""
     from responder.aws.clients import Clients
-    from responder.engine.failures import describe_failure
+    from responder.engine.running.failures import describe_failure
     from responder.fanout.accounts import accounts_of, check_fanout_options, in_pool, operator_of, reach
 
     if scope is not None:

@@ -16,11 +16,11 @@ from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKE
 from responder.actions.iam_sessions import REVOKE_POLICY_NAME, revoked_before
 from responder.aws.clients import AwsOptions
 from responder.clock import start_timing_now
-from responder.engine.context import Settings
-from responder.engine.journal import Listener
-from responder.engine.operations import start_run
-from responder.engine.outcome import Outcome
-from responder.engine.recovery import rollback_run
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.outcome import Outcome
+from responder.engine.commands.recovery import rollback_run
+from responder.engine.journal.writer import Listener
+from responder.engine.running.context import Settings
 from responder.errors import UserError
 from responder.keys import parse_short_term_key
 from responder.sandbox.emulator import install

@@ -19,8 +19,8 @@ from responder.actions.attack_stages import (
     stages_reached,
 )
 from responder.cli.render import outcome_dict
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
+from responder.engine.commands.operations import start_run
+from responder.engine.running.context import Settings
 from responder.inert import code
 from responder.sandbox.cloudtrail_events import record_event
 from responder.sandbox.seed import ATTACKER_IP, LEAKED_USER, SANDBOX_REGION, Seeded

@@ -93,7 +93,7 @@ def test_what_an_action_declares_for_the_report_is_what_it_has(name: str) -> Non
 
 @pytest.mark.parametrize("name", sorted(n for n, a in ACTIONS.items() if a.known_before is not Action.known_before))
 def test_what_an_action_knows_before_asking_aws_is_among_its_outputs(name: str) -> None:
-    """A later change reads its snapshot on these (engine.read_ahead): they must be outputs the action declares,
+    """A later change reads its snapshot on these (engine.running.read_ahead): they must be outputs the action declares,
     and known without a request (the example parameters reach no AWS)."""
     action = ACTIONS[name]
     assert not action.mutating, f"{name}: only a read's outputs are guessed; a change waits for its answer"

@@ -9,10 +9,10 @@ from typing import Any
 from responder.actions.base import ActionContext
 from responder.actions.footholds import DeactivateWindowAccessKeys, WindowKeysParams
 from responder.aws.clients import AwsOptions, Clients
-from responder.engine import events as j
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
-from responder.engine.recovery import rollback_run
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.recovery import rollback_run
+from responder.engine.journal import events as j
+from responder.engine.running.context import Settings
 from responder.sandbox.seed import Seeded
 from tests.factories import ACCOUNT, Requests
 

@@ -106,8 +106,8 @@ def test_a_guardrail_that_allows_is_refused_by_validate(tmp_path: Path) -> None:
 def test_a_guardrail_that_allows_is_refused_when_it_runs(account: Seeded, iam: Any, tmp_path: Path) -> None:
     """A document that reached the step past validate (from a step's output, or a journal) is refused again there:
     the run is rejected before any change, and the user gets nothing."""
-    from responder.engine.context import Settings
-    from responder.engine.operations import RunRequest, run_playbook
+    from responder.engine.commands.operations import RunRequest, run_playbook
+    from responder.engine.running.context import Settings
     from responder.playbook.checks import load_playbook
 
     book = tmp_path / "deny.yaml"

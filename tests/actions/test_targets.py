@@ -18,12 +18,12 @@ from responder.actions.targets import (
     target_from_journal,
     target_to_journal,
 )
-from responder.engine.context import Settings, lock_names
-from responder.engine.operations import start_run
-from responder.engine.outcome import lock_targets
-from responder.engine.run_state import StepState, load_run
-from responder.engine.step_graph import overlap
-from responder.engine.step_targets import step_principals, step_targets
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.outcome import lock_targets
+from responder.engine.journal.run_state import StepState, load_run
+from responder.engine.running.context import Settings, lock_names
+from responder.engine.running.step_graph import overlap
+from responder.engine.running.step_targets import step_principals, step_targets
 from responder.sandbox.seed import Seeded
 
 EXAMPLES: dict[str, ChangeTarget] = {

@@ -12,7 +12,7 @@ import pytest
 from responder.alerts.collected import collect
 from responder.alerts.reading import MAX_ALERT_BYTES, read_alert_file
 from responder.alerts.registry import SOURCES, source_named
-from responder.engine.alerts import AlertFile, key_to_run, read_alerts
+from responder.engine.commands.alerts import AlertFile, key_to_run, read_alerts
 from responder.errors import UserError
 from responder.keys import fingerprint
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from responder.cli.errors import LINE_LIMIT, bounded
-from responder.engine.runs import find_run
+from responder.engine.journal.runs import find_run
 from responder.errors import UserError
 from responder.redaction import REDACTED, SECRETS, shown
 from tests.factories import make_key

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from responder.cli.main import app
-from responder.engine.run_state import load_run
+from responder.engine.journal.run_state import load_run
 from responder.errors import EXIT_CANCELLED
 from responder.sandbox.seed import Seeded
 from tests.factories import credential_status, make_key

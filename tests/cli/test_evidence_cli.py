@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from responder.cli.main import app
-from responder.engine.audit import record_hash
+from responder.engine.journal.audit import record_hash
 from responder.sandbox.seed import SANDBOX_REGION, Seeded
 
 runner = CliRunner()
@@ -49,8 +49,8 @@ def test_head_printed_and_checked_against_a_rewritten_log(account: Seeded, tmp_p
     # The files beside it no longer match what the rewritten journal says (report.md's head, the timeline).
     sloppy = cli("audit", "verify", out["run_id"], *runs)
     assert sloppy.exit_code == 1 and "report.md: not what the journal says" in sloppy.stderr
-    from responder.engine.outcome import save_report
-    from responder.engine.runs import find_run
+    from responder.engine.commands.outcome import save_report
+    from responder.engine.journal.runs import find_run
 
     save_report(find_run(tmp_path / "runs", out["run_id"]))  # a careful forger renders every file again
     assert cli("audit", "verify", out["run_id"], *runs).exit_code == 0  # fooled without the head
@@ -116,8 +116,8 @@ def test_audit_verify_recomputes_the_files_beside_the_log(account: Seeded, tmp_p
 
 
 def test_report_md_never_anchors_a_broken_chain(account: Seeded, tmp_path: Path) -> None:
-    from responder.engine.outcome import save_report
-    from responder.engine.runs import find_run
+    from responder.engine.commands.outcome import save_report
+    from responder.engine.journal.runs import find_run
 
     out, _ = _run(account, tmp_path)
     log = Path(out["audit_log"])
@@ -173,8 +173,8 @@ def test_the_head_anchored_in_object_locked_s3_catches_a_rewritten_log(account: 
         record["prev"] = prev
         record["hash"] = prev = record_hash(record)
     log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
-    from responder.engine.outcome import save_report
-    from responder.engine.runs import find_run
+    from responder.engine.commands.outcome import save_report
+    from responder.engine.journal.runs import find_run
 
     save_report(find_run(tmp_path / "runs", out["run_id"]))  # every file rendered again: only the anchor knows
     assert cli("audit", "verify", out["run_id"], *runs).exit_code == 0

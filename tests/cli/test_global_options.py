@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from responder.cli.errors import DEBUG
 from responder.cli.main import app
-from responder.engine.run_state import load_run
+from responder.engine.journal.run_state import load_run
 from responder.sandbox.seed import Seeded
 
 runner = CliRunner()

@@ -14,9 +14,9 @@ import typer
 from typer.testing import CliRunner
 
 from responder.cli.main import app
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
-from responder.engine.recovery import rollback_run
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.recovery import rollback_run
+from responder.engine.running.context import Settings
 from responder.sandbox.seed import Seeded
 from tests.factories import Requests
 

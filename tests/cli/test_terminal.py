@@ -13,7 +13,7 @@ from responder.cli import terminal
 from responder.cli.main import app
 from responder.cli.render import Progress
 from responder.cli.terminal import ProgressLine, paint
-from responder.engine import events as j
+from responder.engine.journal import events as j
 from responder.sandbox.organization import seed_organization
 from responder.sandbox.seed import Seeded
 from tests.factories import ACCOUNT

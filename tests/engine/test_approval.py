@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from responder.engine import events as j
-from responder.engine.context import Settings
-from responder.engine.operations import apply_plan, start_run
-from responder.engine.recovery import resume_run, rollback_run
-from responder.engine.run_state import RunState, load_run
+from responder.engine.commands.operations import apply_plan, start_run
+from responder.engine.commands.recovery import resume_run, rollback_run
+from responder.engine.journal import events as j
+from responder.engine.journal.run_state import RunState, load_run
+from responder.engine.running.context import Settings
 from responder.errors import NotApproved, UserError
 from responder.sandbox.seed import Seeded
 from tests.factories import Requests, credential_status

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from responder.cli.main import app
-from responder.engine.audit import read_records, verify_chain
-from responder.engine.journal import Journal
-from responder.engine.run_state import load_run
+from responder.engine.journal.audit import read_records, verify_chain
+from responder.engine.journal.run_state import load_run
+from responder.engine.journal.writer import Journal
 from responder.redaction import SECRETS
 
 

@@ -11,10 +11,10 @@ import pytest
 
 from responder.actions.iam_credentials import DeactivateServiceCredentials
 from responder.cli.render import outcome_dict
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
-from responder.engine.recovery import resume_run, rollback_run
-from responder.engine.report import containment_line
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.recovery import resume_run, rollback_run
+from responder.engine.report.build import containment_line
+from responder.engine.running.context import Settings
 from responder.errors import Interrupted
 from responder.sandbox.seed import BYSTANDER, Seeded
 from tests.factories import Requests, credential_status, fill_inline_budget

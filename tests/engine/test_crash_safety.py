@@ -21,13 +21,13 @@ import pytest
 
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
 from responder.aws.clients import AwsOptions
-from responder.engine import events as j
-from responder.engine.audit import verify_chain
-from responder.engine.context import Settings
-from responder.engine.outcome import save_report
-from responder.engine.recovery import resume_run, rollback_run
-from responder.engine.run_state import load_run
-from responder.engine.runs import find_run
+from responder.engine.commands.outcome import save_report
+from responder.engine.commands.recovery import resume_run, rollback_run
+from responder.engine.journal import events as j
+from responder.engine.journal.audit import verify_chain
+from responder.engine.journal.run_state import load_run
+from responder.engine.journal.runs import find_run
+from responder.engine.running.context import Settings
 from responder.sandbox.seed import EXISTING_POLICY, Seeded, seed_incident
 from tests.factories import ACCOUNT, credential_status, inline_policies, moto_http_server
 from tests.faultproxy import FaultProxy

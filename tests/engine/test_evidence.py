@@ -13,12 +13,12 @@ import pytest
 from moto import mock_aws
 
 from responder.aws.clients import AwsOptions
-from responder.engine.context import Settings
-from responder.engine.findings import asff_findings, import_findings, product_arn
-from responder.engine.investigation import investigate_run
-from responder.engine.operations import start_run
-from responder.engine.report_markdown import render_markdown
-from responder.engine.runs import RunPaths
+from responder.engine.commands.investigation import investigate_run
+from responder.engine.commands.operations import start_run
+from responder.engine.journal.runs import RunPaths
+from responder.engine.report.findings import asff_findings, import_findings, product_arn
+from responder.engine.report.markdown import render_markdown
+from responder.engine.running.context import Settings
 from responder.sandbox.cloudtrail_events import record_event
 from responder.sandbox.emulator import install
 from responder.sandbox.seed import ATTACKER_IP, LEAKED_USER, SANDBOX_REGION, seed_incident

@@ -9,10 +9,10 @@ import pytest
 
 from responder.actions.iam_credentials import DeactivateServiceCredentials
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
-from responder.engine.audit import verify_chain
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
-from responder.engine.recovery import resume_run, rollback_run
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.recovery import resume_run, rollback_run
+from responder.engine.journal.audit import verify_chain
+from responder.engine.running.context import Settings
 from responder.errors import UserError
 from responder.sandbox.seed import EXISTING_POLICY, Seeded
 from tests.factories import Requests, credential_status, inline_policies, make_key

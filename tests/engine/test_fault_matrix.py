@@ -52,12 +52,12 @@ from responder.actions.guardrails import GUARDRAIL_POLICY_NAME
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS, managed_policy_name
 from responder.actions.iam_sessions import REVOKE_POLICY_NAME, revoked_before
 from responder.aws.clients import MAX_ATTEMPTS, AwsOptions, is_read_only
-from responder.engine import events as j
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
-from responder.engine.outcome import Outcome
-from responder.engine.recovery import resume_run, rollback_run
-from responder.engine.run_state import RunState, load_run
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.outcome import Outcome
+from responder.engine.commands.recovery import resume_run, rollback_run
+from responder.engine.journal import events as j
+from responder.engine.journal.run_state import RunState, load_run
+from responder.engine.running.context import Settings
 from responder.playbook.shipped import shipped_playbooks
 from responder.sandbox.seed import (
     BYSTANDER,

@@ -18,9 +18,9 @@ from moto import mock_aws
 from responder.actions.iam_credentials import DeactivateServiceCredentials
 from responder.actions.iam_policies import DenyBearerTokensForUser
 from responder.aws.clients import AwsOptions, Clients
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
-from responder.engine.recovery import resume_run, rollback_run
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.recovery import resume_run, rollback_run
+from responder.engine.running.context import Settings
 from responder.errors import Interrupted
 from responder.sandbox.emulator import install
 from responder.sandbox.seed import seed_incident

@@ -8,12 +8,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from responder.engine.audit import verify_chain
-from responder.engine.context import Settings
-from responder.engine.evidence import EVENTS_FILE
-from responder.engine.investigation import investigate_run
-from responder.engine.operations import start_run
-from responder.engine.run_state import load_run
+from responder.engine.commands.investigation import investigate_run
+from responder.engine.commands.operations import start_run
+from responder.engine.journal.audit import verify_chain
+from responder.engine.journal.run_state import load_run
+from responder.engine.report.evidence import EVENTS_FILE
+from responder.engine.running.context import Settings
 from responder.errors import UserError
 from responder.sandbox.cloudtrail_events import record_event
 from responder.sandbox.seed import ATTACKER_IP, LEAKED_USER, SANDBOX_REGION, Seeded

@@ -15,13 +15,13 @@ from typer.testing import CliRunner
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
 from responder.aws.clients import AwsOptions
 from responder.cli.main import app
-from responder.engine import events as j
-from responder.engine.audit import GENESIS, record_hash, verify_chain
-from responder.engine.context import Settings
-from responder.engine.investigation import investigate_run
-from responder.engine.operations import Outcome, apply_plan, start_run
-from responder.engine.recovery import resume_run, rollback_run
-from responder.engine.run_state import load_run
+from responder.engine.commands.investigation import investigate_run
+from responder.engine.commands.operations import Outcome, apply_plan, start_run
+from responder.engine.commands.recovery import resume_run, rollback_run
+from responder.engine.journal import events as j
+from responder.engine.journal.audit import GENESIS, record_hash, verify_chain
+from responder.engine.journal.run_state import load_run
+from responder.engine.running.context import Settings
 from responder.errors import UserError
 from responder.sandbox.seed import Seeded
 from tests.factories import Requests, inline_policies
@@ -115,7 +115,7 @@ def test_a_swapped_saved_plan_is_refused(
     requests.sent.clear()
     with pytest.raises(UserError, match="not the ones it was made from"):
         apply_plan(plan_file, None, settings)
-    from responder.engine.saved_plan import made_from
+    from responder.engine.journal.saved_plan import made_from
 
     plan_file.write_text(json.dumps({**swapped, "made_from": made_from(swapped)}))  # its hash recomputed too
     with pytest.raises(UserError, match=f"differ from what run {plan['planned_by_run']} planned"):

@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from responder.engine.context import Settings
-from responder.engine.locks import LockSet, LocksUnavailable, TargetBusy, _lock_path, holder, locked
-from responder.engine.operations import start_run
-from responder.engine.run_state import load_run
-from responder.engine.runs import find_run
+from responder.engine.commands.operations import start_run
+from responder.engine.journal.locks import LockSet, LocksUnavailable, TargetBusy, _lock_path, holder, locked
+from responder.engine.journal.run_state import load_run
+from responder.engine.journal.runs import find_run
+from responder.engine.running.context import Settings
 from responder.errors import EXIT_BAD_INPUT, UserError
 from responder.sandbox.seed import Seeded
 from tests.factories import ACCOUNT, Requests, credential_status
@@ -35,7 +35,7 @@ RUN = "20261123T000000Z-holder"
 HOLDER = """
 import sys, time
 from pathlib import Path
-from responder.engine.locks import locked
+from responder.engine.journal.locks import locked
 with locked(Path(sys.argv[1]), [sys.argv[2]], sys.argv[3], wait=5):
     print("held", flush=True)
     time.sleep(60)

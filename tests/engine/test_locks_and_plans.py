@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from responder.engine.context import Settings
-from responder.engine.locks import TargetBusy, _lock_path, holder, locked
-from responder.engine.operations import apply_plan, start_run
-from responder.engine.recovery import resume_run, rollback_run
+from responder.engine.commands.operations import apply_plan, start_run
+from responder.engine.commands.recovery import resume_run, rollback_run
+from responder.engine.journal.locks import TargetBusy, _lock_path, holder, locked
+from responder.engine.running.context import Settings
 from responder.errors import UserError
 from responder.sandbox.seed import Seeded
 from tests.factories import ACCOUNT, Requests, credential_status

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from responder.cli.main import app
-from responder.engine import notify
+from responder.engine.commands import notify
 from responder.errors import UserError
 from responder.sandbox.seed import Seeded
 from tests.factories import credential_status

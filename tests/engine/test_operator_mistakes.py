@@ -16,14 +16,14 @@ import pytest
 
 from responder.aws.clients import AwsOptions
 from responder.cli.render import Progress
-from responder.engine.audit import DurableFile, verify_chain
-from responder.engine.context import Settings, with_run_endpoint
-from responder.engine.locks import LockSet, TargetBusy
-from responder.engine.operations import start_run
-from responder.engine.outcome import current_status
-from responder.engine.recovery import resume_run, rollback_run
-from responder.engine.run_state import RunState, load_run
-from responder.engine.runs import all_runs
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.outcome import current_status
+from responder.engine.commands.recovery import resume_run, rollback_run
+from responder.engine.journal.audit import DurableFile, verify_chain
+from responder.engine.journal.locks import LockSet, TargetBusy
+from responder.engine.journal.run_state import RunState, load_run
+from responder.engine.journal.runs import all_runs
+from responder.engine.running.context import Settings, with_run_endpoint
 from responder.errors import EXIT_INTERRUPTED, Interrupted, JournalUnwritable, UserError
 from responder.sandbox.seed import Seeded, SeededShortTerm
 from tests.factories import Requests, credential_status, fill_inline_budget
@@ -84,7 +84,7 @@ def test_a_read_only_runs_directory_is_bad_input_and_sends_no_change(
     def refuse(*_: Any, **__: Any) -> Any:
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr("responder.engine.audit.open_audit_logger", refuse)
+    monkeypatch.setattr("responder.engine.journal.audit.open_audit_logger", refuse)
     with pytest.raises(UserError, match=r"Read-only file system.*nothing was changed"):
         contain(account, settings)
     assert requests.mutating == []
@@ -94,7 +94,9 @@ def test_a_read_only_runs_directory_is_bad_input_and_sends_no_change(
 def test_too_little_room_for_a_journal_is_refused_before_any_change(
     account: Seeded, settings: Settings, requests: Requests, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("responder.engine.runs.shutil.disk_usage", lambda _: type("Usage", (), {"free": 4096})())
+    monkeypatch.setattr(
+        "responder.engine.journal.runs.shutil.disk_usage", lambda _: type("Usage", (), {"free": 4096})()
+    )
     with pytest.raises(UserError, match="4,096 bytes free"):
         contain(account, settings)
     assert requests.mutating == []

@@ -11,11 +11,11 @@ from typing import Any
 import boto3
 import pytest
 
-from responder.engine import events as j
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
-from responder.engine.own_session import caller_principal
-from responder.engine.run_state import load_run
+from responder.engine.commands.operations import start_run
+from responder.engine.journal import events as j
+from responder.engine.journal.run_state import load_run
+from responder.engine.running.context import Settings
+from responder.engine.running.own_session import caller_principal
 from responder.errors import UserError
 from responder.sandbox.seed import SeededShortTerm
 from tests.factories import ACCOUNT, Requests

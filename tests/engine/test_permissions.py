@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from responder.aws.clients import AwsOptions, Clients
 from responder.cli.main import app
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
-from responder.engine.permissions import ROLLBACK_ONLY, phase_permissions, required_permissions
-from responder.engine.recovery import rollback_run
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.permissions import ROLLBACK_ONLY, phase_permissions, required_permissions
+from responder.engine.commands.recovery import rollback_run
+from responder.engine.running.context import Settings
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
 from responder.sandbox.seed import Seeded, SeededShortTerm
@@ -118,7 +118,7 @@ def test_the_fan_out_operator_policy_covers_every_call(
     """Sweep and contain across the organization, then roll back: every call the operator's credentials or the
     assumed roles made is in `permissions --sweep --fan-out`, and its sweep and fan-out grants are all used."""
     from responder.actions.key_inventory import SWEEP_PERMISSIONS
-    from responder.engine.permissions import ASSUME, ORGANIZATION, policy_document
+    from responder.engine.commands.permissions import ASSUME, ORGANIZATION, policy_document
     from responder.fanout.accounts import Organization
     from responder.fanout.runs import rollback_any_run, start_fanout
     from responder.sandbox.organization import DEFAULT_ROLE, seed_organization

@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 from parliament import analyze_policy_string
 
-from responder.engine.permissions import MANAGED_PREFIX, PROTECTED_TAG, is_write, operator_account, policy_document
+from responder.engine.commands.permissions import (
+    MANAGED_PREFIX,
+    PROTECTED_TAG,
+    is_write,
+    operator_account,
+    policy_document,
+)
 from responder.export.member_role import member_role_template
 from responder.export.stepfunctions import build
 from responder.playbook.checks import load_playbook

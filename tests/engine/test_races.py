@@ -19,10 +19,10 @@ import pytest
 
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME
 from responder.aws.clients import AwsOptions, Clients
-from responder.engine.context import Settings, run_lock
-from responder.engine.locks import TargetBusy, holder
-from responder.engine.operations import start_run
-from responder.engine.recovery import resume_run, rollback_run
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.recovery import resume_run, rollback_run
+from responder.engine.journal.locks import TargetBusy, holder
+from responder.engine.running.context import Settings, run_lock
 from responder.errors import Interrupted
 from responder.sandbox.seed import EXISTING_POLICY, Seeded, seed_incident
 from tests.factories import ACCOUNT, Requests, credential_status, inline_policies, moto_http_server

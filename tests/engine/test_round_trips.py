@@ -17,9 +17,9 @@ import pytest
 
 from responder.actions.iam_policies import DenyBearerTokensForUser, DenyUserParams
 from responder.aws.clients import AwsOptions, Clients
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
-from responder.engine.read_ahead import ReadAhead
+from responder.engine.commands.operations import start_run
+from responder.engine.running.context import Settings
+from responder.engine.running.read_ahead import ReadAhead
 from responder.playbook.model import Step
 from responder.sandbox.seed import Seeded, SeededShortTerm
 from tests.factories import ACCOUNT, action_context, watched_settings

@@ -12,11 +12,11 @@ from responder.actions.base import ActionContext
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS, DenyBearerTokensForUser
 from responder.actions.registry import all_actions
 from responder.aws.clients import AwsOptions, Clients
-from responder.engine import events as j
-from responder.engine.executor import Executor
-from responder.engine.journal import Journal
-from responder.engine.run_state import load_run
-from responder.engine.saved_plan import state_hashes
+from responder.engine.journal import events as j
+from responder.engine.journal.run_state import load_run
+from responder.engine.journal.saved_plan import state_hashes
+from responder.engine.journal.writer import Journal
+from responder.engine.running.executor import Executor
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
 from responder.sandbox.seed import EXISTING_POLICY, Seeded

@@ -6,9 +6,9 @@ import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from responder.engine.evidence import collect_events, parse_time
-from responder.engine.run_state import load_run
-from responder.engine.timeline import draw_timelines, markers
+from responder.engine.journal.run_state import load_run
+from responder.engine.report.evidence import collect_events, parse_time
+from responder.engine.report.timeline import draw_timelines, markers
 from tests.engine.test_evidence import contained_run
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -57,7 +57,8 @@ def test_help_does_not_load_the_plotting_library() -> None:
     code = (
         "import sys\n"
         "from responder.cli.main import app\n"
-        "from responder.engine import report, investigation, findings\n"
+        "from responder.engine.report import build, findings\n"
+        "from responder.engine.commands import investigation\n"
         "print('matplotlib' in sys.modules)\n"
     )
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -65,7 +65,7 @@ def test_every_template_passes_cfn_lint(exported: list[Path]) -> None:
 def test_each_machine_role_carries_its_own_phase_and_the_bucket_takes_tls_only(exported: list[Path]) -> None:
     import yaml
 
-    from responder.engine.permissions import phase_permissions
+    from responder.engine.commands.permissions import phase_permissions
     from responder.export.stepfunctions.template import MACHINE_READS
 
     template = yaml.safe_load(next(p for p in exported if p.name == "leaked-long-term-key.template.yaml").read_text())

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME
 from responder.cli.main import app
-from responder.engine.context import Settings
-from responder.engine.run_state import load_run
-from responder.engine.runs import ACCOUNT_RUNS, find_run
+from responder.engine.journal.run_state import load_run
+from responder.engine.journal.runs import ACCOUNT_RUNS, find_run
+from responder.engine.running.context import Settings
 from responder.errors import UserError
 from responder.fanout.accounts import Accounts, Organization, Target, in_pool, read_accounts_file
 from responder.fanout.runs import account_results, start_fanout
@@ -313,7 +313,7 @@ def test_an_account_resumed_on_its_own_counts_as_done(
 
 
 def test_account_runs_take_the_same_locks_as_any_run(members: list[Member], settings: Settings) -> None:
-    from responder.engine.locks import locked
+    from responder.engine.journal.locks import locked
 
     settings = dataclasses.replace(settings, lock_wait=0.1)
     busy = members[0]
@@ -342,7 +342,7 @@ def test_a_rollback_that_cannot_reach_an_account_exits_3(members: list[Member], 
 
 
 def test_resume_never_lists_keys_the_plan_did_not(account: Seeded, settings: Settings, requests: Requests) -> None:
-    from responder.engine.operations import start_run
+    from responder.engine.commands.operations import start_run
 
     requests.fail("ListServiceSpecificCredentials", "ServiceUnavailable", times=99)
     failed = start_run(BOOK, {"filter": "all"}, None, dry_run=False, confirm=None, settings=settings)

@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 import pytest
 
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
+from responder.engine.commands.operations import start_run
+from responder.engine.running.context import Settings
 from responder.errors import UserError
 from responder.keys import FAMILIES, KeyFamily, LongTermKey, ShortTermKey, parse_key
 from responder.keys.journaled import key_from_facts, public_key
@@ -142,7 +142,7 @@ def test_no_module_outside_the_families_names_another_family() -> None:
         if not path.is_relative_to(PACKAGE / "keys")
         and not path.is_relative_to(PACKAGE / "sandbox")
         # Not yet asked of the family: CloudTrail's endpoint names (issue 22, left for a later change).
-        and path.name not in ("cloudtrail_records.py", "report_summary.py")
+        and path.name not in ("cloudtrail_records.py", "summary.py")
         for name in names
         if name in path.read_text(encoding="utf-8")
     ]
@@ -168,7 +168,7 @@ def test_a_claude_platform_short_term_key_denies_its_role_exactly_its_family(
     caveat = outcome.state.steps["investigate"].notes
     assert any("AWS::AWSExternalAnthropic::Workspace" in n and "LookupEvents never returns" in n for n in caveat)
     # The report says what leaked: a Claude Platform key, not a Bedrock one, and where its calls hide.
-    from responder.engine.report import build_report, render_markdown
+    from responder.engine.report.build import build_report, render_markdown
 
     report = render_markdown(build_report(outcome.state, outcome.paths))
     assert "A short-term Claude Platform on AWS API key" in report and "Bedrock API key" not in report
@@ -177,7 +177,7 @@ def test_a_claude_platform_short_term_key_denies_its_role_exactly_its_family(
 
 def test_identify_finds_the_family_of_a_key_with_no_documented_prefix(account: Seeded, settings: Settings) -> None:
     """A CloudWatch Logs key carries no prefix AWS documents: offline it names its user, online its family."""
-    from responder.engine.identify import identify, render_text
+    from responder.engine.commands.identify import identify, render_text
 
     boto3.client("iam", region_name="us-east-1").create_user(UserName="log-shipper")
     created = create_credential(ACCOUNT, "log-shipper", "logs.amazonaws.com")

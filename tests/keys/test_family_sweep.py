@@ -5,8 +5,8 @@ from __future__ import annotations
 import boto3
 
 from responder.actions.key_inventory import SweepFilter, sweep
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
+from responder.engine.commands.operations import start_run
+from responder.engine.running.context import Settings
 from responder.keys import FAMILIES
 from responder.sandbox.seed import Seeded
 from responder.sandbox.service_credentials import create_credential

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from responder.engine.run_state import load_run
+from responder.engine.journal.run_state import load_run
 from responder.keys import FAMILIES, LongTermKey, ShortTermKey
 from responder.keys.journaled import journaled_family, key_from_facts
 

@@ -10,8 +10,8 @@ import pytest
 from responder.actions.base import ActionContext
 from responder.actions.iam_credentials import ResolveLongTermKey, ResolveParams
 from responder.aws.clients import AwsOptions, Clients
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
+from responder.engine.commands.operations import start_run
+from responder.engine.running.context import Settings
 from responder.errors import UserError
 from responder.keys import parse_long_term_key
 from responder.sandbox.seed import Seeded
@@ -77,7 +77,7 @@ def test_a_user_named_plus_1_alone_is_found_by_alias(account: Seeded) -> None:
 
 def test_identify_gives_the_machine_the_second_keys_user_and_credential(account: Seeded, settings: Settings) -> None:
     """The exported machine contains every key of the user it is given unless credential_ids narrow it."""
-    from responder.engine.identify import identify
+    from responder.engine.commands.identify import identify
 
     second = create_credential(ACCOUNT, account.user_name)
     found = identify(second["ServiceCredentialSecret"], "key.txt", True, settings)

@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from responder.cli.main import app
-from responder.engine import context, operations
+from responder.engine.commands import operations
+from responder.engine.running import context
 from responder.errors import UserError
 from responder.playbook.checks import PlaybookInvalid, find_playbook, load_playbook
 from responder.playbook.model import Playbook

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from responder.engine import events as j
+from responder.engine.journal import events as j
 from responder.errors import UserError
 from responder.export.stepfunctions.machine import EACH_ACCOUNT, JOURNAL_PREFIX
 from responder.playbook.model import Playbook

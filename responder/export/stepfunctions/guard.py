@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from responder.actions.states import Chain, State, StatesStep, choose, failing, nothing, unless_absent
-from responder.engine.permissions import MEMBER_ROLE, PROTECTED_TAG
+from responder.engine.commands.permissions import MEMBER_ROLE, PROTECTED_TAG
 from responder.export.stepfunctions.names import Machine, role_names
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from responder.aws.clients import AwsOptions, Clients
-from responder.engine.report import build_report
-from responder.engine.run_state import state_from_records
+from responder.engine.journal.run_state import state_from_records
+from responder.engine.report.build import build_report
 from responder.export.stepfunctions.execution import journal_of, read_execution
 from responder.playbook.checks import find_playbook, load_playbook
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from responder.engine.permissions import MEMBER_ROLE, PROTECTED_TAG, Account, policy_document
+from responder.engine.commands.permissions import MEMBER_ROLE, PROTECTED_TAG, Account, policy_document
 from responder.export.cloudformation import IN_THE_STACK, sub, substituted
 from responder.export.stepfunctions.names import machine_name, role_names
 from responder.export.stepfunctions.trigger import event_fields, trigger, trigger_parameters

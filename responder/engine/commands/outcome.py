@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from responder.actions.targets import ChangeTarget
-from responder.engine import events as j
-from responder.engine.claims import claims_of
-from responder.engine.context import lock_names, run_lock
-from responder.engine.executor import Executor, StepError
-from responder.engine.journal import Journal
-from responder.engine.locks import holder
-from responder.engine.run_state import RunState, load_run
-from responder.engine.runs import RunPaths
-from responder.engine.step_targets import step_targets
+from responder.engine.journal import events as j
+from responder.engine.journal.locks import holder
+from responder.engine.journal.run_state import RunState, load_run
+from responder.engine.journal.runs import RunPaths
+from responder.engine.journal.writer import Journal
+from responder.engine.running.claims import claims_of
+from responder.engine.running.context import lock_names, run_lock
+from responder.engine.running.executor import Executor, StepError
+from responder.engine.running.step_targets import step_targets
 from responder.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -50,8 +50,8 @@ def save_report(paths: RunPaths, status: str | None = None) -> tuple[RunState, d
     `running`), so a report never says COMPLETED about a run whose rollback is under way or was cut short."""
     # The report, the evidence and the words load here, at a run's end: nothing of them is on the way to the first
     # request (tests/test_first_request.py keeps that list).
-    from responder.engine.evidence import collect_events, containment_moment
-    from responder.engine.report import build_report, render_markdown, save_reports
+    from responder.engine.report.build import build_report, render_markdown, save_reports
+    from responder.engine.report.evidence import collect_events, containment_moment
 
     state = load_run(paths.audit_log)
     if status is not None:

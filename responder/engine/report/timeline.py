@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from responder.clock import parse_time
-from responder.engine.evidence import ENDPOINT_SOURCES
-from responder.engine.timeline_files import picture_names
+from responder.engine.report.evidence import ENDPOINT_SOURCES
+from responder.engine.report.timeline_files import picture_names
 from responder.errors import UserError
 from responder.private_files import make_private
 

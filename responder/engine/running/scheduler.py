@@ -9,12 +9,11 @@
   stops every step that was not already due; the ones in flight finish and are journaled.
 - Before the run's first change, every principal its ready changes touch is locked at once.
 - A change still waiting for its inputs is offered once to read its snapshot ahead, on the outputs the steps it
-  waits for know before asking AWS (`engine.read_ahead`): it still sends only once they are done.
+  waits for know before asking AWS (`read_ahead`): it still sends only once they are done.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -22,12 +21,8 @@ from typing import Any, Literal, Protocol
 
 from responder.actions.base import Action, ActionParams
 from responder.actions.targets import ChangeTarget
-from responder.engine.step_graph import overlap
+from responder.engine.running.step_graph import overlap
 from responder.playbook.model import Step
-
-
-class Cancelled(Exception):
-    """A change that had read and planned, but was told not to send: the run stopped before it was due."""
 
 
 @dataclass(eq=False)
@@ -43,14 +38,6 @@ class Node:
     targets: list[ChangeTarget] = field(default_factory=list)
     pending: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # records the main thread journals
     read_ahead: bool = False  # a change whose snapshot was offered to read before its inputs are final
-    may_send: threading.Event = field(default_factory=threading.Event)
-    cancelled: bool = False
-
-    def wait_to_send(self) -> None:
-        """Called by the step before its write-ahead record: raises Cancelled if the run stopped meanwhile."""
-        self.may_send.wait()
-        if self.cancelled:
-            raise Cancelled(self.step.id)
 
 
 class Steps(Protocol):
@@ -107,7 +94,6 @@ class Schedule:
                 for future in finished:
                     self._settle(self.running.pop(future), future, pool)
         finally:
-            self._cancel_gated()  # before waiting for the pool: a step told to wait would wait for ever
             pool.shutdown(wait=True, cancel_futures=True)
             self._flush()
             for node in self.nodes:  # a read that finished while Ctrl-C stopped the loop before it was settled
@@ -122,12 +108,9 @@ class Schedule:
 
     def _settle(self, node: Node, future: Future[Any], pool: ThreadPoolExecutor) -> None:
         exc = future.exception()
-        if isinstance(exc, Cancelled):
-            node.status = "waiting"  # planned, never sent: the run stopped before its turn
-        elif exc is not None:
+        if exc is not None:
             node.status = "failed"
             self.failures.append((node, exc))
-            self._cancel_gated()
         elif (verify := future.result()) is not None:  # AWS answered the change: verify it meanwhile
             self.running[pool.submit(verify)] = node
         else:
@@ -181,7 +164,6 @@ class Schedule:
             if self.failures:
                 node.status = "waiting"
                 continue
-            node.may_send.set()  # due: nothing but a failure before its launch holds it back
             self.running[pool.submit(self.steps.work, node)] = node
 
     def _lock_ready(self) -> None:
@@ -229,9 +211,3 @@ class Schedule:
             if earlier.step.is_group or earlier.bound is None or overlap(earlier.targets, node.targets):
                 return "block"
         return "go"
-
-    def _cancel_gated(self) -> None:
-        for node in self.nodes:
-            if not node.may_send.is_set():
-                node.cancelled = True
-                node.may_send.set()

@@ -13,9 +13,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from responder.actions.registry import get_action
-from responder.engine import events as j
-from responder.engine.audit import canonical
-from responder.engine.run_state import RunState
+from responder.engine.journal import events as j
+from responder.engine.journal.audit import canonical
+from responder.engine.journal.run_state import RunState
 from responder.errors import UserError
 from responder.private_files import write_private
 

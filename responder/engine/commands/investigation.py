@@ -14,15 +14,15 @@ from typing import Any
 
 from responder.actions.cloudtrail import InvestigateKeyActivity, InvestigateParams
 from responder.clock import parse_time
-from responder.engine import events as j
-from responder.engine.context import Settings, open_context
-from responder.engine.evidence import containment_moment
-from responder.engine.journal import Journal
-from responder.engine.journal_trust import journal_acceptance, same_endpoint, trusted_run
-from responder.engine.operations import scope_for
-from responder.engine.outcome import current_status, save_report
-from responder.engine.run_state import RunState
-from responder.engine.runs import RunPaths, find_run
+from responder.engine.commands.operations import scope_for
+from responder.engine.commands.outcome import current_status, save_report
+from responder.engine.journal import events as j
+from responder.engine.journal.run_state import RunState
+from responder.engine.journal.runs import RunPaths, find_run
+from responder.engine.journal.writer import Journal
+from responder.engine.report.evidence import containment_moment
+from responder.engine.running.context import Settings, open_context
+from responder.engine.running.journal_trust import journal_acceptance, same_endpoint, trusted_run
 from responder.errors import UserError
 from responder.playbook.refs import resolve
 

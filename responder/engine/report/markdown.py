@@ -9,12 +9,12 @@ import json
 from typing import Any
 
 from responder.actions.registry import get_action
-from responder.engine import events as j
-from responder.engine.evidence import report_output_of
-from responder.engine.policy_diff import policy_diff
-from responder.engine.report_stages import stage_lines
-from responder.engine.report_summary import follow_ups, made_by, opening
-from responder.engine.report_words import change_words, clock, second
+from responder.engine.journal import events as j
+from responder.engine.report.evidence import report_output_of
+from responder.engine.report.stages import stage_lines
+from responder.engine.report.summary import follow_ups, made_by, opening
+from responder.engine.report.words import change_words, clock, second
+from responder.engine.running.policy_diff import policy_diff
 from responder.inert import code, prose
 from responder.keys.journaled import key_words
 

@@ -1,4 +1,4 @@
-"""The ticket report: built from the journal alone, rendered as Markdown (report_markdown.py) or JSON."""
+"""The ticket report: built from the journal alone, rendered as Markdown (markdown.py) or JSON."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from responder.actions.attack_stages import stages_reached
-from responder.engine import events as j
-from responder.engine.audit import audit_key, verify_chain
-from responder.engine.claims import Claims, claims_of
-from responder.engine.evidence import (
+from responder.engine.journal import events as j
+from responder.engine.journal.audit import audit_key, verify_chain
+from responder.engine.journal.run_state import RunState
+from responder.engine.journal.runs import RunPaths
+from responder.engine.report.evidence import (
     ENDPOINT_SOURCES,
     EVENTS_FILE,
     athena_query,
@@ -20,11 +21,10 @@ from responder.engine.evidence import (
     lake_query,
     write_events,
 )
-from responder.engine.report_markdown import containment_line, render_markdown
-from responder.engine.report_words import skip_reason
-from responder.engine.run_state import RunState
-from responder.engine.runs import RunPaths
-from responder.engine.timeline_files import existing_pictures
+from responder.engine.report.markdown import containment_line, render_markdown
+from responder.engine.report.timeline_files import existing_pictures
+from responder.engine.report.words import skip_reason
+from responder.engine.running.claims import Claims, claims_of
 from responder.private_files import write_private
 
 __all__ = ["build_report", "containment_line", "containment_times", "render_json", "render_markdown", "save_reports"]

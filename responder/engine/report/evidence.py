@@ -16,8 +16,8 @@ from typing import Any
 from responder.actions.cloudtrail_records import ENDPOINTS
 from responder.actions.registry import get_action
 from responder.clock import parse_time
-from responder.engine import events as j
-from responder.engine.run_state import RunState
+from responder.engine.journal import events as j
+from responder.engine.journal.run_state import RunState
 from responder.private_files import write_private
 from responder.redaction import SECRETS
 

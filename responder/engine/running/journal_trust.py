@@ -12,12 +12,12 @@ import dataclasses
 from typing import Any
 
 from responder.aws.clients import AwsOptions
-from responder.engine import events as j
-from responder.engine.audit import audit_key, check_records, read_records
-from responder.engine.context import with_run_endpoint
-from responder.engine.journal import Journal
-from responder.engine.run_state import RunState, state_from_records
-from responder.engine.runs import RunPaths
+from responder.engine.journal import events as j
+from responder.engine.journal.audit import audit_key, check_records, read_records
+from responder.engine.journal.run_state import RunState, state_from_records
+from responder.engine.journal.runs import RunPaths
+from responder.engine.journal.writer import Journal
+from responder.engine.running.context import with_run_endpoint
 from responder.errors import UserError
 
 ACCEPT_BROKEN_CHAIN = "--accept-broken-chain"  # the override: named in every refusal, journaled when given

@@ -1,4 +1,4 @@
-"""The run journal's writer: appends each record through structlog (responder.engine.audit), from any thread.
+"""The run journal's writer: appends each record through structlog (responder.engine.journal.audit), from any thread.
 
 The journal is the only memory a run has: nothing is kept anywhere else. `run_state` reads it back.
 """
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from responder.engine.events import DURABLE, RUN_STARTED
+from responder.engine.journal.events import DURABLE, RUN_STARTED
 from responder.errors import JournalUnwritable
 
 Listener = Callable[[str, dict[str, Any]], None]
@@ -41,7 +41,7 @@ class Journal:
             self._ready.set()
 
     def _open(self) -> None:
-        from responder.engine.audit import open_audit_logger  # structlog stays out of `responder --help`
+        from responder.engine.journal.audit import open_audit_logger  # structlog stays out of `responder --help`
 
         self._logger, self._out = open_audit_logger(self.path, run_id=self.run_id)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from responder.actions.base import Action, ActionContext, ActionParams
-from responder.engine import events as j
-from responder.engine.journal import Journal
+from responder.engine.journal import events as j
+from responder.engine.journal.writer import Journal
 from responder.errors import UserError
 
 ALLOW_SELF = "--allow-self"

@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from responder.actions.registry import get_action
 from responder.clock import parse_time
-from responder.engine import events as j
-from responder.engine.run_state import RunState, StepState
-from responder.engine.step_targets import step_principals
+from responder.engine.journal import events as j
+from responder.engine.journal.run_state import RunState, StepState
+from responder.engine.running.step_targets import step_principals
 
 Stops = Literal["key", "principal"]
 KEY_INACTIVE = "key inactive"

@@ -21,16 +21,16 @@ from responder.actions.registry import get_action
 from responder.actions.targets import ChangeTarget, target_to_journal
 from responder.aws.clients import error_code
 from responder.clock import since_start
-from responder.engine import events as j
-from responder.engine.concurrency import DEFAULT_CONCURRENCY
-from responder.engine.failures import describe_failure
-from responder.engine.journal import Journal, JournalNotStarted
-from responder.engine.own_session import check_not_self
-from responder.engine.read_ahead import ReadAhead
-from responder.engine.run_state import RunState
-from responder.engine.scheduler import Cancelled, Node, Schedule
-from responder.engine.skip_words import condition_words
-from responder.engine.step_graph import changes_something, deferred_steps, depends_on
+from responder.engine.journal import events as j
+from responder.engine.journal.run_state import RunState
+from responder.engine.journal.writer import Journal, JournalNotStarted
+from responder.engine.running.concurrency import DEFAULT_CONCURRENCY
+from responder.engine.running.failures import describe_failure
+from responder.engine.running.own_session import check_not_self
+from responder.engine.running.read_ahead import ReadAhead
+from responder.engine.running.scheduler import Node, Schedule
+from responder.engine.running.skip_words import condition_words
+from responder.engine.running.step_graph import changes_something, deferred_steps, depends_on
 from responder.errors import JournalUnwritable, ResponderError, UserError
 from responder.playbook.model import Playbook, Step, describe_when, expand_group
 from responder.playbook.refs import resolve
@@ -103,7 +103,7 @@ class Executor:
         """Apply every step not already done (`done` maps step id -> outputs, for resume)."""
         self._run(scope, done, applying=True, include_deferred=True)
 
-    # ---- scheduling (responder.engine.scheduler decides when; these say how)
+    # ---- scheduling (responder.engine.running.scheduler decides when; these say how)
 
     def _run(self, scope: dict[str, Any], done: dict[str, Any], applying: bool, include_deferred: bool) -> None:
         self._scope, self._done, self._applying = scope, done, applying
@@ -210,7 +210,7 @@ class Executor:
     def _failures_journaled(self, node: Node) -> Iterator[None]:
         try:
             yield
-        except (UserError, JournalNotStarted, JournalUnwritable, Cancelled):
+        except (UserError, JournalNotStarted, JournalUnwritable):
             raise
         except Exception as exc:
             description = describe_failure(exc, type(node.bound[0]) if node.bound else None)
@@ -273,7 +273,6 @@ class Executor:
         if plan.noop:
             self.journal.record(j.UNCHANGED, **common, milestone=action.milestone, stops=action.stops)
             return None
-        node.wait_to_send()  # an earlier change to this principal must be answered first
         # Write-ahead: once this record is on disk, rollback knows what to restore even if we die mid-call.
         self.touched = True
         self.journal.record(

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from responder.clock import parse_time
-from responder.engine import events as j
-from responder.engine.run_state import RunState
-from responder.engine.skip_words import condition_words
+from responder.engine.journal import events as j
+from responder.engine.journal.run_state import RunState
+from responder.engine.running.skip_words import condition_words
 
 CLOUDTRAIL_LAG = timedelta(minutes=15)  # CloudTrail delivers events 5 to 15 minutes after the call
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from responder.engine.events import (
+from responder.engine.journal.events import (
     APPLIED,
     APPLYING,
     APPROVED,
@@ -85,7 +85,7 @@ _STATUS_OF = {
 
 
 def load_run(path: Path) -> RunState:
-    from responder.engine.audit import read_records
+    from responder.engine.journal.audit import read_records
 
     records, warnings = read_records(path)
     if not records or records[0].get("event") != RUN_STARTED:

@@ -14,21 +14,21 @@ from typing import Any
 from responder import __version__
 from responder.actions.base import ActionContext
 from responder.actions.reads import in_background
-from responder.engine import events as j
-from responder.engine.audit import load_structlog
-from responder.engine.context import Settings, hold_targets, open_context, run_lock
-from responder.engine.executor import (
+from responder.engine.commands.outcome import Outcome, apply_steps, finish, lock_targets, rejected
+from responder.engine.journal import events as j
+from responder.engine.journal.audit import load_structlog
+from responder.engine.journal.locks import LockSet
+from responder.engine.journal.run_state import RunState, load_run
+from responder.engine.journal.runs import RunPaths, find_run, new_run
+from responder.engine.journal.saved_plan import made_from, read_plan, stale_steps, write_plan
+from responder.engine.journal.writer import Journal
+from responder.engine.running.context import Settings, hold_targets, open_context, run_lock
+from responder.engine.running.executor import (
     Executor,
     reversible_action,
 )
-from responder.engine.failures import describe_failure
-from responder.engine.journal import Journal
-from responder.engine.journal_trust import same_endpoint, trusted_run
-from responder.engine.locks import LockSet
-from responder.engine.outcome import Outcome, apply_steps, finish, lock_targets, rejected
-from responder.engine.run_state import RunState, load_run
-from responder.engine.runs import RunPaths, find_run, new_run
-from responder.engine.saved_plan import made_from, read_plan, stale_steps, write_plan
+from responder.engine.running.failures import describe_failure
+from responder.engine.running.journal_trust import same_endpoint, trusted_run
 from responder.errors import (
     EXIT_CANCELLED,
     EXIT_OK,

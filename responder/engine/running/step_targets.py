@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from responder.actions.registry import get_action
 from responder.actions.targets import ChangeTarget, target_from_journal
-from responder.engine.run_state import StepState
+from responder.engine.journal.run_state import StepState
 
 
 def step_targets(step: StepState) -> list[ChangeTarget]:

@@ -13,10 +13,10 @@ from responder.actions.base import ActionContext, Identity
 from responder.actions.reads import in_background
 from responder.actions.targets import ChangeTarget
 from responder.aws.clients import AwsOptions, Clients
-from responder.engine.concurrency import DEFAULT_CONCURRENCY
-from responder.engine.executor import VERIFY_DELAYS
-from responder.engine.journal import Listener
-from responder.engine.locks import LOCK_WAIT_SECONDS, LockSet
+from responder.engine.journal.locks import LOCK_WAIT_SECONDS, LockSet
+from responder.engine.journal.writer import Listener
+from responder.engine.running.concurrency import DEFAULT_CONCURRENCY
+from responder.engine.running.executor import VERIFY_DELAYS
 from responder.errors import (
     UserError,
 )

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from responder import __version__
-from responder.engine.audit import check_records, read_records
-from responder.engine.evidence import EVENTS_FILE, collect_events, containment_moment
-from responder.engine.report import build_report, render_json, render_markdown
-from responder.engine.run_state import state_from_records
-from responder.engine.runs import REPORT_JSON, REPORT_MD, RunPaths
+from responder.engine.journal.audit import check_records, read_records
+from responder.engine.journal.run_state import state_from_records
+from responder.engine.journal.runs import REPORT_JSON, REPORT_MD, RunPaths
+from responder.engine.report.build import build_report, render_json, render_markdown
+from responder.engine.report.evidence import EVENTS_FILE, collect_events, containment_moment
 from responder.redaction import SECRETS
 
 

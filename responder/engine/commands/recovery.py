@@ -8,24 +8,24 @@ from collections.abc import Callable
 
 from responder.actions.base import ActionContext
 from responder.aws.clients import assume_role, session_name
-from responder.engine import events as j
-from responder.engine.context import Settings, hold_targets, open_context, run_lock
-from responder.engine.executor import (
-    Executor,
-)
-from responder.engine.journal import Journal
-from responder.engine.journal_trust import journal_acceptance, same_endpoint, trusted_run
-from responder.engine.locks import LockSet, TargetBusy, holder
-from responder.engine.operations import key_from_facts, scope_for
-from responder.engine.outcome import (
+from responder.engine.commands.operations import key_from_facts, scope_for
+from responder.engine.commands.outcome import (
     Outcome,
     apply_steps,
     lock_targets,
     roll_back,
     save_report,
 )
-from responder.engine.run_state import RunState, approved
-from responder.engine.runs import RunPaths, find_run
+from responder.engine.journal import events as j
+from responder.engine.journal.locks import LockSet, TargetBusy, holder
+from responder.engine.journal.run_state import RunState, approved
+from responder.engine.journal.runs import RunPaths, find_run
+from responder.engine.journal.writer import Journal
+from responder.engine.running.context import Settings, hold_targets, open_context, run_lock
+from responder.engine.running.executor import (
+    Executor,
+)
+from responder.engine.running.journal_trust import journal_acceptance, same_endpoint, trusted_run
 from responder.errors import (
     NotApproved,
     ResponderError,

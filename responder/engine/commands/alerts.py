@@ -12,7 +12,7 @@ from typing import Any
 from responder.alerts.collected import AlertKey, AlertPrincipal, Collected, collect
 from responder.alerts.reading import read_alert_file
 from responder.alerts.registry import source_named
-from responder.engine.identify import find_owner, offline_facts
+from responder.engine.commands.identify import find_owner, offline_facts
 from responder.errors import UserError
 from responder.keys import playbook_for
 
@@ -114,7 +114,7 @@ def key_to_run(alert: AlertFile, fingerprint: str | None) -> AlertKey:
 
 
 def render_alerts_text(result: dict[str, Any]) -> list[str]:
-    from responder.engine.identify import render_text
+    from responder.engine.commands.identify import render_text
 
     lines = [
         f"{result['findings']} finding(s): {len(result['keys'])} distinct key(s), {len(result['principals'])} "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from responder.engine.report_words import clock, recheck_after, second
+from responder.engine.report.words import clock, recheck_after, second
 from responder.inert import code
 from responder.keys.journaled import data_event_follow_up, key_words
 

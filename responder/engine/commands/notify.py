@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from responder.engine.outcome import Outcome
+from responder.engine.commands.outcome import Outcome
 from responder.errors import UserError
 from responder.private_files import append_private
 from responder.redaction import SECRETS
@@ -72,7 +72,7 @@ def webhooks(urls: Sequence[str]) -> list[Webhook]:
 
 def message(outcome: Outcome) -> dict[str, Any]:
     """What a webhook is told: the run's public record, never a secret."""
-    from responder.engine.report_summary import opening
+    from responder.engine.report.summary import opening
 
     report = outcome.report
     key = report.get("key") or {}

@@ -9,7 +9,7 @@ import signal
 import time
 from typing import Any
 
-from responder.engine.journal import Listener
+from responder.engine.journal.writer import Listener
 
 VARIABLE = "RESPONDER_FAULT_KILL_AFTER"
 # RESPONDER_FAULT_PAUSE_AFTER=run.resumed:1=2.0 sleeps 2 s after that record: a run kept live for a racing command.

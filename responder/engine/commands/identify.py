@@ -54,8 +54,8 @@ def find_owner(key: LeakedKey, settings: Any) -> dict[str, Any]:
     cannot be found is an answer too, with the reason."""
     from responder.actions.cloudtrail import ResolveShortParams, ResolveShortTermKey
     from responder.actions.iam_credentials import ResolveLongTermKey, ResolveParams
-    from responder.engine.context import open_context
-    from responder.engine.failures import describe_failure
+    from responder.engine.running.context import open_context
+    from responder.engine.running.failures import describe_failure
 
     try:
         ctx = open_context(settings, read_only=True)

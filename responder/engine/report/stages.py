@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from responder.engine.report_words import second
+from responder.engine.report.words import second
 from responder.inert import code
 
 ROWS_PER_STAGE = 25  # monetisation may be thousands of calls: the rest are in events.jsonl and `-o json`

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from responder.actions.base import Identity
-from responder.engine.report_summary import deactivated_credentials, opening
+from responder.engine.report.summary import deactivated_credentials, opening
 from responder.keys.journaled import key_title
 from responder.redaction import SECRETS
 
