@@ -10,10 +10,10 @@ from typing import Any
 from responder.actions.console_users import flag_console_users
 from responder.actions.iam_quarantine import DENY_ALL, QUARANTINE_POLICY_NAME
 from responder.actions.key_inventory import SweepFilter, sweep
-from responder.engine import events as j
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
-from responder.engine.recovery import rollback_run
+from responder.engine.commands.operations import start_run
+from responder.engine.commands.recovery import rollback_run
+from responder.engine.journal import events as j
+from responder.engine.running.context import Settings
 from responder.keys import FAMILIES
 from responder.sandbox.seed import Seeded
 from responder.sandbox.service_credentials import create_credential

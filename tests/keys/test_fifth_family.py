@@ -11,8 +11,8 @@ from typing import Any
 import boto3
 import pytest
 
-from responder.engine.context import Settings
-from responder.engine.operations import start_run
+from responder.engine.commands.operations import start_run
+from responder.engine.running.context import Settings
 from responder.keys import FAMILIES, parse_key
 from responder.keys.family import ConsoleUsers, EventSource, KeyFamily, LongTermFormat
 from responder.sandbox import service_credentials
