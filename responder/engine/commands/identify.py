@@ -8,12 +8,7 @@ from typing import Any
 
 from responder.errors import ResponderError
 from responder.keys import LeakedKey, LongTermKey, ShortTermKey, family_named, family_of, parse_key, playbook_for
-
-SIGNERS = {
-    "role-session": "temporary credentials: a role session or a federated user",
-    "iam-user": "an IAM user's long-term access key",
-    "unknown": "an access key of unknown kind",
-}
+from responder.keys.kinds import said_of
 
 
 def offline_facts(key: LeakedKey, now: datetime | None = None) -> dict[str, Any]:
@@ -132,40 +127,8 @@ def execution_input(key: LeakedKey, owner: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_text(result: dict[str, Any]) -> list[str]:
-    key, lines = result["key"], []
-    if key["kind"] == "long-term":
-        user = key["user_name"]
-        if key.get("second_key_marker"):
-            user += (
-                f" (the alias reads {user}{key['second_key_marker']}: the user's second key, or the first key of a "
-                f"user named {user}{key['second_key_marker']}; IAM's listing tells)"
-            )
-        lines += [
-            f"Kind:         long-term {key['family_title']} API key (an IAM service-specific credential)",
-            f"User:         {user}",
-            f"Account:      {key['account_id']}",
-            *(
-                ["Family:       not named by its prefix (AWS documents none for some services): IAM's listing tells"]
-                if key.get("family") is None
-                else []
-            ),
-            f"Alias:        {key['alias']}",
-        ]
-    else:
-        left = key["seconds_left"]
-        state = (
-            "EXPIRED (the session that signed it may still be alive)"
-            if key["expired"]
-            else (f"in {left // 3600}h {left % 3600 // 60}m")
-        )
-        lines += [
-            f"Kind:         short-term {key['family_title']} API key (a presigned request: it cannot be revoked by "
-            "itself)",
-            f"Signed by:    {key['access_key_id']} ({SIGNERS[key['signer']]})",
-            f"Region:       {key['region']}",
-            f"Issued:       {key['issued_at']}",
-            f"Expires:      {key['expires_at']} ({state})",
-        ]
+    key = result["key"]
+    lines = said_of(key).identify_lines(key)
     lines.append(f"Fingerprint:  {key['fingerprint']}")
     owner = result.get("owner")
     if owner is not None:
