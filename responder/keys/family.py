@@ -108,6 +108,10 @@ class KeyFamily(Fact):
         CloudWatch Logs key never overwrites the deny of its Bedrock key."""
         return "ResponderDeny" + "".join(part.capitalize() for part in self.name.split("-")) + "BearerTokens"
 
+    def format_of(self, kind: KeyKind) -> LongTermFormat | ShortTermFormat | None:
+        """How its keys of that kind are written; None for a kind the family does not have."""
+        return {"long-term": self.long_term, "short-term": self.short_term}[kind]
+
     def playbook_for(self, kind: KeyKind) -> str:
         return self.playbooks[kind]
 
