@@ -5,6 +5,7 @@ ASFF and the Step Functions report (built by the same build_report/render_markdo
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import json
 import re
@@ -161,7 +162,7 @@ def test_any_text_is_inert_in_every_output(evil_run: tuple[RunState, Path], tmp_
     baseline = markup_of(render_markdown(build_report(_with_text(state, "plain"), None)))[0]
     forged = _with_text(state, text)
     report = build_report(forged, None)  # as `responder report --execution` builds an exported machine's report
-    report["evidence"] = _evidence_of(forged)
+    report = dataclasses.replace(report, evidence=_evidence_of(forged))
     assert_inert_markdown(render_markdown(report), baseline)
     for document in (render_json(report), json.dumps(asff_findings(report, SANDBOX_REGION))):
         assert not CONTROL.search(document)  # JSON escapes every control character; a string is data

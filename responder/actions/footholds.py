@@ -30,7 +30,6 @@ from responder.actions.base import (
 )
 from responder.actions.iam_principals import USER_NAME
 from responder.actions.registry import register
-from responder.actions.states import Chain, StatesStep, left_to_local_run, nothing, states_form
 from responder.aws.clients import request_id
 
 
@@ -173,21 +172,3 @@ class DeactivateWindowAccessKeys(Action[WindowKeysParams, WindowKeysSnapshot]):
         if gone:
             message += f"; {', '.join(gone)} no longer exist"
         return UndoResult(status="undone", message=message, request_ids=[i for i in ids if i])
-
-
-# On Step Functions the step is refused, in one line the machine carries: the containment machine contains only.
-FOOTHOLDS_ELSEWHERE = (
-    "access keys an attacker may have created during the exposure window are not deactivated by the exported "
-    "machine (its rollback could not restore them exactly): run `responder run leaked-long-term-key` locally after it"
-)
-
-
-def _footholds_elsewhere(step: StatesStep) -> Chain:
-    return left_to_local_run(step, FOOTHOLDS_ELSEWHERE)
-
-
-def _nothing_to_undo(step: StatesStep) -> Chain:
-    return nothing(step.name("nothing to undo"))
-
-
-states_form(DeactivateWindowAccessKeys, undo=_nothing_to_undo)(_footholds_elsewhere)

@@ -27,7 +27,6 @@ from responder.actions.base import (
 from responder.actions.deny_only import DenyOnlyDocument, require_deny_only
 from responder.actions.iam_principals import POLICY_NAME, USER_NAME, InlinePolicySnapshot, Principal
 from responder.actions.registry import register
-from responder.actions.states import no_states_form
 from responder.keys import FAMILIES, family_named
 from responder.keys.family import KINDS
 from responder.keys.registry import DEFAULT_FAMILY
@@ -196,12 +195,3 @@ class PutGuardrails(Action[PutGuardrailParams, InlinePolicySnapshot]):
         rid = self._principal(params).restore_inline(ctx.clients.iam, params.policy_name, snapshot.policy)
         what = "restored the previous" if snapshot.policy is not None else "removed"
         return UndoResult(status="undone", message=f"{what} {params.policy_name}", request_ids=[rid] if rid else [])
-
-
-# Guardrails are a standing policy a person reviews and puts once, not an alarm's response.
-_NOT_ON_AN_ALARM = (
-    "guardrails are a standing policy a person reviews and puts once, not an alarm's response: "
-    "run `responder run bedrock-key-guardrails` (or put the SCP it renders)"
-)
-no_states_form(RenderGuardrails, _NOT_ON_AN_ALARM)
-no_states_form(PutGuardrails, _NOT_ON_AN_ALARM)

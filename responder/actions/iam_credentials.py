@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from pydantic import Field
@@ -36,19 +35,6 @@ from responder.actions.iam_credential_listing import list_bedrock_credentials as
 from responder.actions.iam_credential_listing import remember_listing as remember_listing
 from responder.actions.iam_principals import USER_NAME
 from responder.actions.registry import register
-from responder.actions.states import (
-    REACTIVATE_ASKED,
-    Chain,
-    Path,
-    StatesStep,
-    choose,
-    failing,
-    nothing,
-    parameters,
-    passing,
-    states_form,
-    unless_absent,
-)
 from responder.aws.clients import request_id
 from responder.errors import UserError
 from responder.keys import FAMILIES, KeyFamily, LongTermKey, family_named, family_of
@@ -131,7 +117,7 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
         known: dict[str, Any] = {"user_name": user_name} if user_name else {}
         family = family_of(params.key) if params.key is not None else None
         if known and family is not None:
-            known.update(_what_to_contain(family))
+            known.update(what_to_contain(family))
         return known
 
     def plan(self, ctx: ActionContext, params: ResolveParams, snapshot: ResolveSnapshot) -> StepPlan:
@@ -148,13 +134,13 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
                 "credential_ids": [c.credential_id for c in creds],
                 "credentials": [c.model_dump() for c in creds],  # outputs are plain values: references index them
                 "created_at": min((c.created for c in creds if c.created), default=None),
-                **_what_to_contain(family),  # from the family whose listing holds the credential
+                **what_to_contain(family),  # from the family whose listing holds the credential
             },
             notes=notes,
         )
 
 
-def _what_to_contain(family: KeyFamily) -> dict[str, Any]:
+def what_to_contain(family: KeyFamily) -> dict[str, Any]:
     """The resolve step's outputs that say what the next steps contain: the family's service and bearer actions."""
     return {
         "service_name": family.service_name,
@@ -324,165 +310,3 @@ class DeleteServiceCredentials(Action[CredentialsParams, CredentialsSnapshot]):
             message=f"credential(s) {', '.join(gone)} were deleted and cannot be restored; "
             "if the user still needs a Bedrock key, create a new one",
         )
-
-
-# How these actions run on AWS Step Functions (responder export stepfunctions). The machine never sees the key:
-# it is given the user (decoded offline by `responder identify`) and, to narrow, the credential ids.
-
-
-def _listed_states(step: StatesStep, user: Any, what: str, result_path: str, selector: dict[str, Any]) -> Chain:
-    # The key family's service name: the resolve step's output (a path), or, inside a Map, what it carried.
-    return step.task(
-        what,
-        "iam:ListServiceSpecificCredentials",
-        parameters(UserName=user, ServiceName=step.args.get("service_name", BEDROCK)),
-        result_path=result_path,
-        result_selector=selector,
-    )
-
-
-def family_states(step: StatesStep, chosen: Any) -> Chain:
-    """The facts of the family the input names (`family`; absent: the default, Bedrock, as machines exported before
-    families took it) into `$.family`: one Choice over the registry, no family named in the form."""
-
-    def facts(family: KeyFamily) -> Chain:
-        return passing(step.name(f"{family.short_title} keys"), "$.family", **_what_to_contain(family))
-
-    if not isinstance(chosen, Path):  # fixed when the machine was exported
-        return facts(family_named(chosen))
-    unknown = failing(
-        step.name("no such family"),
-        "Responder.UnknownFamily",
-        f"the input's family is not one responder knows: {', '.join(FAMILIES)}",
-    )
-    named = [({"Variable": chosen.path, "StringEquals": f.name}, facts(f)) for f in FAMILIES.values()]
-    absent = ({"Variable": chosen.path, "IsPresent": False}, facts(family_named(None)))
-    return choose(step.name("which family"), [absent, *named], unknown)
-
-
-def _resolve_states(step: StatesStep) -> Chain:
-    user = step.arg("user_name")
-    family = family_states(step, step.args.get("family"))
-    listed = replace(step, args={**step.args, "service_name": Path("$.family.service_name")})
-    listing = _listed_states(
-        listed, user, "list the user's keys", "$.listing", {"credentials.$": "$.ServiceSpecificCredentials"}
-    )
-    # What the later steps contain is the family's: its service, its bearer actions, its deny policy's name.
-    contained = {name: Path(f"$.family.{name}") for name in ("service_name", "bearer_actions", "deny_policy_name")}
-    given = passing(
-        step.name("contain the credentials named in the input"),
-        step.result_path,
-        user_name=user,
-        credential_ids=Path("$.input.credential_ids"),
-        family=Path("$.family.family"),
-        **contained,
-    )
-    every = passing(
-        step.name("contain every key of the user"),
-        step.result_path,
-        user_name=user,
-        credential_ids=Path("$.listing.credentials[*].ServiceSpecificCredentialId"),
-        family=Path("$.family.family"),
-        **contained,
-    )
-    none = failing(step.name("no key"), "Responder.NoKey", "the user has no API key of the family")
-    return family.then(listing).then(
-        choose(
-            step.name("which credentials"),
-            [
-                ({"Variable": "$.input.credential_ids", "IsPresent": True}, given),
-                ({"Variable": "$.listing.credentials[0]", "IsPresent": False}, none),
-            ],
-            every,
-        )
-    )
-
-
-def _each_credential(step: StatesStep, what: str, rule: dict[str, Any], change: Chain) -> Chain:
-    """List the user's keys (the snapshot); then, for each listed key the step names (`$.wanted`) and `rule`
-    holds for, `change`."""
-    listing = _listed_states(
-        step, step.arg("user_name"), f"list the keys to {what}", "$.listing", {"all.$": "$.ServiceSpecificCredentials"}
-    )
-    wanted = passing(
-        step.name(f"named to {what}?"),
-        "$.named",
-        value=Path("States.ArrayContains($.wanted, $.item.ServiceSpecificCredentialId)"),
-    )
-    named = {"And": [{"Variable": "$.named.value", "BooleanEquals": True}, rule]}
-    body = wanted.then(
-        choose(step.name(f"{what} this key?"), [(named, change)], nothing(step.name(f"nothing to {what}")))
-    )
-    carried = {"service_name": step.args.get("service_name", BEDROCK)}
-    each = step.each(f"{what} each key", "$.listing.all", body, wanted=step.arg("credential_ids"), **carried)
-    return listing.then(each)
-
-
-_KEY = "$.item.ServiceSpecificCredentialId"
-_RECORD_KEY = {"user_name.$": "$.item.UserName", "credential_id.$": _KEY}
-
-
-def _deactivate_states(step: StatesStep) -> Chain:
-    record = step.write_ahead(
-        "the key's status", [f"'{step.label}-'", _KEY], {"target": _RECORD_KEY, "before.$": "$.item"}
-    )
-    update = step.task(
-        "set the key Inactive",
-        "iam:UpdateServiceSpecificCredential",
-        parameters(UserName=Path("$.item.UserName"), ServiceSpecificCredentialId=Path(_KEY), Status="Inactive"),
-    )
-    # Still listed exactly as the snapshot saw it (Active) means IAM does not show the change yet.
-    inside = replace(step, args={**step.args, "service_name": Path("$.service_name")})
-    reread = _listed_states(
-        inside, Path("$.item.UserName"), "list the keys again", "$.check", {"now.$": "$.ServiceSpecificCredentials"}
-    ).then(
-        passing(
-            step.name("is the key still as it was"),
-            "$.check",
-            active=Path("States.ArrayContains($.check.now, $.item)"),
-        )
-    )
-    verified = step.read_back("key inactive", reread, {"Variable": "$.check.active", "BooleanEquals": False})
-    # A key deleted meanwhile reads back as not Active either: both ways are verified alike.
-    change = record.then(unless_absent(update, step.name("key already deleted"))).then(verified)
-    active = {"Variable": "$.item.Status", "StringEquals": "Active"}
-    return _each_credential(step, "deactivate", active, change)
-
-
-def _reactivate_states(step: StatesStep) -> Chain:
-    """Undo: a key that was Active is made Active again only when the rollback's input says reactivate_keys."""
-    update = step.task(
-        "set the key Active again",
-        "iam:UpdateServiceSpecificCredential",
-        parameters(
-            UserName=Path("$.record.target.user_name"),
-            ServiceSpecificCredentialId=Path("$.record.target.credential_id"),
-            Status="Active",
-        ),
-    )
-    was_active = {"And": [{"Variable": "$.record.before.Status", "StringEquals": "Active"}, REACTIVATE_ASKED]}
-    return choose(
-        step.name("reactivate the key?"),
-        [(was_active, unless_absent(update, step.name("key no longer exists")))],
-        nothing(step.name("key stays Inactive")),
-    )
-
-
-def _delete_states(step: StatesStep) -> Chain:
-    record = step.write_ahead(
-        "the key before deletion", [f"'{step.label}-'", _KEY], {"target": _RECORD_KEY, "before.$": "$.item"}
-    )
-    delete = step.task(
-        "delete the key",
-        "iam:DeleteServiceSpecificCredential",
-        parameters(UserName=Path("$.item.UserName"), ServiceSpecificCredentialId=Path(_KEY)),
-    )
-    listed = {"Variable": "$.item.ServiceSpecificCredentialId", "IsPresent": True}
-    return _each_credential(
-        step, "delete", listed, record.then(unless_absent(delete, step.name("key already deleted")))
-    )
-
-
-states_form(ResolveLongTermKey)(_resolve_states)
-states_form(DeactivateServiceCredentials, undo=_reactivate_states)(_deactivate_states)
-states_form(DeleteServiceCredentials)(_delete_states)

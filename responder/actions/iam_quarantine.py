@@ -33,7 +33,6 @@ from responder.actions.base import (
 )
 from responder.actions.iam_principals import USER_NAME, Principal, absent_ok
 from responder.actions.registry import register
-from responder.actions.states import Chain, StatesStep, left_to_local_run, nothing, states_form
 from responder.aws.clients import ClientError, error_code, request_id
 from responder.keys import FAMILIES
 
@@ -235,22 +234,3 @@ class QuarantineUser(Action[QuarantineParams, QuarantineSnapshot]):
                 "--password <new>"
             )
         return UndoResult(status="undone", message="; ".join(parts), request_ids=[i for i in ids if i])
-
-
-# On Step Functions the step is left to a local run, in one line the machine carries: the exported machine
-# contains the key only, and a quarantine's rollback needs the local journal's snapshot of the user.
-QUARANTINE_ELSEWHERE = (
-    "the user is not quarantined by the exported machine: run `responder run leaked-long-term-key "
-    "-p quarantine_user=true` locally after it"
-)
-
-
-def _quarantine_elsewhere(step: StatesStep) -> Chain:
-    return left_to_local_run(step, QUARANTINE_ELSEWHERE)
-
-
-def _nothing_to_undo(step: StatesStep) -> Chain:
-    return nothing(step.name("nothing to undo"))
-
-
-states_form(QuarantineUser, undo=_nothing_to_undo)(_quarantine_elsewhere)

@@ -10,9 +10,7 @@ from pydantic import Field
 from responder.actions.base import Action, ActionContext, ActionParams, Applied, Change, StepPlan, Target, UndoResult
 from responder.actions.deny_only import require_deny_only
 from responder.actions.iam_principals import ROLE_NAME, InlinePolicySnapshot, Principal
-from responder.actions.iam_states import put_inline, undo_inline
 from responder.actions.registry import register
-from responder.actions.states import Chain, Path, StatesStep, passing, states_form
 from responder.actions.targets import ChangeTarget
 
 REVOKE_POLICY_NAME = "AWSRevokeOlderSessions"  # the console's name: operators recognise it
@@ -121,38 +119,3 @@ class RevokeRoleSessions(Action[RevokeParams, InlinePolicySnapshot]):
             f"issued before {applied.get('revoked_before', 'this run')} work again",
             request_ids=[rid] if rid else [],
         )
-
-
-# How this action runs on AWS Step Functions: the cutoff is the moment the state runs, taken from the execution's
-# context; an AWSRevokeOlderSessions already there is moved forward, and its rollback keeps the newer one (IAM hands
-# the machine the previous document URL-encoded, which Amazon States Language cannot decode: iam_states.undo_inline).
-
-
-def _revoke_states(step: StatesStep) -> Chain:
-    document = passing(
-        step.name("write the revocation"),
-        "$.revocation",
-        Version="2012-10-17",
-        Statement={
-            "Effect": "Deny",
-            "Action": "*",
-            "Resource": "*",
-            "Condition": {"DateLessThan": {"aws:TokenIssueTime.$": "$$.State.EnteredTime"}},
-        },
-    )
-    put = put_inline(
-        step,
-        "Role",
-        step.arg("role_name"),
-        REVOKE_POLICY_NAME,
-        Path("States.JsonToString($.revocation)"),
-        keep_existing=False,
-    )
-    return document.then(put)
-
-
-def _unrevoke_states(step: StatesStep) -> Chain:
-    return undo_inline(step, previous_kept=True, policy_names=[REVOKE_POLICY_NAME])
-
-
-states_form(RevokeRoleSessions, undo=_unrevoke_states)(_revoke_states)

@@ -13,9 +13,10 @@ from responder.engine.journal import events as j
 from responder.inert import MAX_PROSE, plain, terminal
 from responder.redaction import SECRETS
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the report's layer loads after containment: only its type is named here
     from responder.engine.commands.outcome import Outcome
     from responder.engine.journal.run_state import RunState
+    from responder.engine.report.model import Report
 
 
 def say(text: str = "", err: bool = False) -> None:
@@ -77,8 +78,12 @@ class Progress:
             self.line.draw()
 
     def _count(self, event: str, fields: dict[str, Any]) -> None:
-        if event == j.RUN_STARTED and fields.get("fanout") and self.line is None:
-            self.line = ProgressLine("accounts", len(fields["fanout"]["accounts"]))
+        if event == j.RUN_STARTED and self.line is None:
+            from responder.engine.journal.opening import Opening  # a run has loaded it; `responder --help` need not
+
+            opening = Opening.from_record(fields)
+            if opening.is_fanout:
+                self.line = ProgressLine("accounts", len(opening.fanout["accounts"]))
         elif event == j.ACCOUNT_FINISHED and self.line is not None:
             self.line.advance(failed=fields["exit_code"] != 0)
         elif event == j.EXPANDED and self.line is None:
@@ -176,16 +181,16 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
         "exit_code": outcome.exit_code,
         "message": outcome.message,
         "steps": steps,
-        "containment": {k: v for k, v in outcome.report.get("containment", {}).items() if k != "milestones"},
+        "containment": {k: v for k, v in outcome.report.containment.items() if k != "milestones"},
         # what holds now, each claim as report.json defines it (claims.py): holds or not, and when
         "claims": {
             k: v["holds"] if isinstance(v, dict) else v
-            for k, v in (outcome.report.get("claims") or {}).items()
+            for k, v in (outcome.report.claims or {}).items()
             if k not in ("in_force", "unknown")
         },
-        "unknown": [u["step"] for u in (outcome.report.get("claims") or {}).get("unknown", [])],
+        "unknown": [u["step"] for u in (outcome.report.claims or {}).get("unknown", [])],
         "audit_log": str(outcome.paths.audit_log),
-        "audit_head": outcome.report.get("audit_head"),
+        "audit_head": outcome.report.audit_head,
         "report": str(outcome.paths.report_md),
         "report_json": str(outcome.paths.report_json),
         "stages": _stages(outcome.report),
@@ -193,9 +198,9 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def _stages(report: dict[str, Any]) -> dict[str, Any] | None:
+def _stages(report: Report) -> dict[str, Any] | None:
     """The attack stages the run's CloudTrail events reach, each finding's CloudTrail values made inert."""
-    stages = (report.get("evidence") or {}).get("stages")
+    stages = (report.evidence or {}).get("stages")
     if not stages:
         return None
     findings = [{k: v if v is None else plain(v) for k, v in f.items()} for f in stages["findings"]]
@@ -204,10 +209,10 @@ def _stages(report: dict[str, Any]) -> dict[str, Any] | None:
 
 def _accounts(outcome: Outcome) -> dict[str, Any]:
     """A fan-out's accounts: how each ended, and its own run."""
-    if "accounts" not in outcome.report:
+    if outcome.report.accounts is None:
         return {}
     keep = ("account_id", "role_arn", "run_id", "status", "exit_code", "message")
-    return {"accounts": [{k: a[k] for k in keep} for a in outcome.report["accounts"]]}
+    return {"accounts": [{k: a[k] for k in keep} for a in outcome.report.accounts]}
 
 
 def outcome_text(outcome: Outcome, then: str | None = None) -> None:
@@ -221,10 +226,10 @@ def outcome_text(outcome: Outcome, then: str | None = None) -> None:
         say(f"contained: {line}")
     say(f"report:    {outcome.paths.report_md}")
     say(f"audit log: {outcome.paths.audit_log}")
-    if broken := outcome.report.get("audit_chain_broken"):
+    if broken := outcome.report.audit_chain_broken:
         say(f"audit chain: BROKEN at {plain(broken, MAX_PROSE)}: no head to give the ticket", err=True)
     else:
-        head = outcome.report.get("audit_head")
+        head = outcome.report.audit_head
         verify = f"responder audit verify {shlex.quote(outcome.run_id)} --head {shlex.quote(str(head))}"
         say(f"audit head: {head} (for the ticket: `{verify}`)")
     if then is not None and outcome.exit_code == 0:

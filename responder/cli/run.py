@@ -152,11 +152,11 @@ def _anchor_head(outcome: Outcome, anchor: Anchored | None) -> tuple[str | None,
 
     where, settings = anchor
     report = outcome.report
-    if report.get("audit_chain_broken"):
-        return None, f"run {outcome.run_id}: its audit chain is broken ({report['audit_chain_broken']}): not anchored"
+    if report.audit_chain_broken:
+        return None, f"run {outcome.run_id}: its audit chain is broken ({report.audit_chain_broken}): not anchored"
     try:
         s3 = Clients(settings.aws).client("s3")
-        return write_anchor(s3, where, outcome.run_id, str(report["audit_head"]), int(report["audit_records"])), None
+        return write_anchor(s3, where, outcome.run_id, str(report.audit_head), int(report.audit_records)), None
     except UserError as exc:
         return None, f"run {outcome.run_id} ended {outcome.status}, but {exc.message}"
 
@@ -203,7 +203,7 @@ def signals_interrupt() -> Iterator[None]:
 
 def _confirm(state: RunState) -> bool:
     """Ask; Ctrl-C or Ctrl-D at the prompt is a no, recorded as one: the run ends `cancelled`, never resumable."""
-    account = state.started.get("account_id")
+    account = state.started.account_id
     if not any(s.changes for s in state.steps.values()):
         return True  # nothing would change: no need to ask
     try:

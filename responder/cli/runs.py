@@ -61,17 +61,17 @@ def _listed_runs(root: Path) -> list[dict[str, Any]]:
             states.append(load_run(paths.audit_log))
         except (ValueError, OSError):
             listed.append({"run_id": paths.run_id, "status": "unreadable", "started": None})
-    for state in sorted(states, key=lambda s: str(s.started.get("ts"))):
-        key = (state.started.get("key") or {}).get("alias") or state.started.get("params", {}).get("user_name")
-        fanout = state.started.get("fanout")
+    for state in sorted(states, key=lambda s: str(s.started.ts)):
+        key = (state.started.key or {}).get("alias") or state.started.params.get("user_name")
+        fanout = state.started.fanout
         listed.append(
             {
                 "run_id": state.run_id,
-                "started": state.started.get("ts"),
+                "started": state.started.ts,
                 "playbook": state.playbook,
-                "mode": "dry-run" if state.started.get("dry_run") else "apply",
+                "mode": "dry-run" if state.started.dry_run else "apply",
                 "status": current_status(state, root),
-                "account_id": state.started.get("account_id"),
+                "account_id": state.started.account_id,
                 "key": key or None,
                 "accounts": len(fanout["accounts"]) if fanout else None,
             }
@@ -145,7 +145,7 @@ def report(
             built = execution_report(AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url), execution)
             from responder.engine.report.build import render_markdown
 
-            emit(built, output, query, lambda: typer.echo(terminal(render_markdown(built))))
+            emit(built.as_json(), output, query, lambda: typer.echo(terminal(render_markdown(built))))
             return
         assert run_id is not None  # one of the two, checked above
         from responder.engine.commands.outcome import current_status
@@ -155,13 +155,13 @@ def report(
 
         paths = find_run(runs_dir_or_default(runs_dir), run_id)
         state = load_run(paths.audit_log)
-        if state.started.get("fanout"):
+        if state.started.is_fanout:
             from responder.fanout.report import render_fanout_markdown
             from responder.fanout.runs import build_fanout_report
 
             merged = build_fanout_report(state, paths)
             if output != "asff" and not to_security_hub and not timeline:
-                emit(merged, output, query, lambda: typer.echo(terminal(render_fanout_markdown(merged))))
+                emit(merged.as_json(), output, query, lambda: typer.echo(terminal(render_fanout_markdown(merged))))
                 return
             built = merged
         else:
@@ -179,7 +179,7 @@ def report(
                 if output == "asff":
                     typer.echo(evidence.asff_json(findings))
                     return
-        emit(built, output, query, lambda: typer.echo(terminal(render_markdown(built))))
+        emit(built.as_json(), output, query, lambda: typer.echo(terminal(render_markdown(built))))
 
 
 audit_app = ResponderTyper(help="Check audit logs.", no_args_is_help=True)

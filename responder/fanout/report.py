@@ -3,34 +3,37 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from responder.engine.journal import events as j
 from responder.engine.report.build import render_markdown
 
+if TYPE_CHECKING:  # the report's layer loads after containment; only its type is named here
+    from responder.engine.report.model import Report
+
 HEADING = re.compile(r"^(#{1,4}) ", re.MULTILINE)
 
 
-def render_fanout_markdown(report: dict[str, Any]) -> str:
-    fanout = report.get("fanout") or {}
-    accounts = report["accounts"]
+def render_fanout_markdown(report: Report) -> str:
+    fanout = report.fanout or {}
+    accounts = report.accounts or []
     failed = [a for a in accounts if a["exit_code"] != 0]
     lines = [
-        f"# Bedrock API key response across accounts: {report['playbook']}",
+        f"# Bedrock API key response across accounts: {report.playbook}",
         "",
-        f"**{report['status'].upper()}**: {report['outcome']}.",
+        f"**{report.status.upper()}**: {report.outcome}.",
         "",
         "| | |",
         "|---|---|",
-        f"| Run | `{report['run_id']}`{' (dry run)' if report['dry_run'] else ''} |",
-        f"| Operator | {report.get('operator') or '?'} (account {report.get('account') or '?'}) |",
+        f"| Run | `{report.run_id}`{' (dry run)' if report.dry_run else ''} |",
+        f"| Operator | {report.operator or '?'} (account {report.account or '?'}) |",
         f"| Accounts | {len(accounts)} of {len(fanout.get('accounts', []))} reached or tried; {len(failed)} failed |",
         f"| Role assumed | `{fanout.get('role_name')}` (unless a line of --accounts named another) |",
         f"| Concurrency | {fanout.get('concurrency')} |",
-        f"| Parameters | {_params(report['params'])} |",
-        f"| Started | {report['started_at']} |",
-        f"| Last record | {report['finished_at']} |",
-        f"| Audit log | `{report['audit_log']}` ({report['audit_records']} records, head `{report['audit_head']}`) |",
+        f"| Parameters | {_params(report.params)} |",
+        f"| Started | {report.started_at} |",
+        f"| Last record | {report.finished_at} |",
+        f"| Audit log | `{report.audit_log}` ({report.audit_records} records, head `{report.audit_head}`) |",
         "",
         "## Accounts",
         "",
@@ -42,11 +45,11 @@ def render_fanout_markdown(report: dict[str, Any]) -> str:
         detail = account["message"].replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {account['account_id']} | {account['status']} | {_changes(account)} | {run} | {detail} |")
     lines += ["", "## What next", ""]
-    run_id = report["run_id"]
-    if report["dry_run"]:
+    run_id = report.run_id
+    if report.dry_run:
         lines.append("Dry run: nothing was changed in any account. Apply with the same command and `--yes`.")
-    elif report["status"] in ("rolled-back", "rollback-incomplete") or any(
-        t.get("event") == j.ROLLBACK_STARTED for t in report["timeline"]
+    elif report.status in ("rolled-back", "rollback-incomplete") or any(
+        t.get("event") == j.ROLLBACK_STARTED for t in report.timeline
     ):
         lines.append(f"- `responder rollback {run_id}` again finishes what a rollback could not; it is idempotent.")
         lines.append("- To contain again, start a new run: a rolled-back run is not resumed.")
@@ -66,11 +69,11 @@ def render_fanout_markdown(report: dict[str, Any]) -> str:
 
 def _changes(account: dict[str, Any]) -> str:
     """How many AWS changes the account's run planned (a dry run) or made: the number to review before --yes."""
-    steps = (account.get("report") or {}).get("steps", [])
-    changes = sum(len(s["changes"]) for s in steps if s["status"] != "unchanged")
-    if "report" not in account:
+    report: Report | None = account.get("report")
+    if report is None:
         return "-"
-    return f"{changes} planned" if account["report"]["dry_run"] else str(changes)
+    changes = sum(len(s["changes"]) for s in report.steps if s["status"] != "unchanged")
+    return f"{changes} planned" if report.dry_run else str(changes)
 
 
 def _params(params: dict[str, Any]) -> str:

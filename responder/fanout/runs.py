@@ -21,6 +21,7 @@ from responder.engine.journal.run_state import RunState, load_run
 from responder.engine.journal.runs import ACCOUNT_RUNS, RunPaths, all_runs, find_run
 from responder.engine.journal.writer import Journal
 from responder.engine.report.build import build_report, save_reports
+from responder.engine.report.model import Report
 from responder.engine.running.context import Settings, open_context
 from responder.engine.running.failures import describe_failure
 from responder.engine.running.journal_trust import TrustedRun, journal_acceptance, same_endpoint, trusted_run
@@ -118,11 +119,11 @@ def resume_fanout(trusted: TrustedRun, paths: RunPaths, settings: Settings) -> O
     """Finish the job in every account: resume the account runs that stopped, start the ones that never began or
     were refused before changing anything. Each account's own journal says where it stands."""
     state, run = trusted.state, f"run {trusted.state.run_id}"
-    if state.started.get("dry_run"):
+    if state.started.dry_run:
         raise UserError(f"run {state.run_id} was a dry run; start a real one with `responder run`")
     if rolled_back(state):
         raise UserError(f"run {state.run_id} was rolled back: start a new run rather than resume it")
-    playbook = Playbook.model_validate(state.started["playbook_document"])
+    playbook = Playbook.model_validate(state.started.playbook_document)
     runs = account_runs(paths)  # each account's own journal decides, whatever the parent's log recorded
 
     def restart(run: RunState) -> bool:
@@ -134,14 +135,16 @@ def resume_fanout(trusted: TrustedRun, paths: RunPaths, settings: Settings) -> O
     def resumable(run: RunState) -> bool:
         return run.status in ("failed", "interrupted") and not rolled_back(run) and not restart(run)
 
-    todo = [Target(a["account_id"], a.get("role_name")) for a in state.started["fanout"]["accounts"]]
+    todo = [Target(a["account_id"], a.get("role_name")) for a in state.started.fanout["accounts"]]
     todo = [t for t in todo if t.account_id not in runs or restart(runs[t.account_id]) or resumable(runs[t.account_id])]
     if not todo:
         raise UserError(f"run {state.run_id} has nothing to resume: every account's run is done or rolled back")
-    settings = dataclasses.replace(settings, aws=same_endpoint(settings.aws, state.started, run, settings.aws_from_env))
+    settings = dataclasses.replace(
+        settings, aws=same_endpoint(settings.aws, state.started.to_record(), run, settings.aws_from_env)
+    )
     operator_ctx = open_context(settings, read_only=False)
     operator = Operator.of(operator_ctx.clients, operator_ctx.account_id, operator_ctx.partition)
-    role_name = state.started["fanout"]["role_name"]
+    role_name = state.started.fanout["role_name"]
     journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
     journal_acceptance(journal, trusted, "resume")
     journal.record(j.RUN_RESUMED, accounts=[t.account_id for t in todo])
@@ -150,11 +153,11 @@ def resume_fanout(trusted: TrustedRun, paths: RunPaths, settings: Settings) -> O
         earlier = runs.get(target.account_id)
         if earlier is not None and resumable(earlier):
             outcome = resume_run(earlier.run_id, _account_settings(settings, paths, settings.aws))
-            role_arn = earlier.started.get("assumed_role")
+            role_arn = earlier.started.assumed_role
             return AccountResult.of(target.account_id, role_arn, outcome)
-        return _start_account(target, playbook, state.started["params"], False, operator, role_name, settings, paths)
+        return _start_account(target, playbook, state.started.params, False, operator, role_name, settings, paths)
 
-    _each_account(journal, todo, one, state.started["fanout"]["concurrency"])
+    _each_account(journal, todo, one, state.started.fanout["concurrency"])
     return _finish(journal, paths)
 
 
@@ -162,9 +165,11 @@ def rollback_fanout(trusted: TrustedRun, paths: RunPaths, reactivate_keys: bool,
     """Roll back every account run under the parent, whatever the parent's log recorded of it (a run an
     interrupted fan-out never reported is undone too). Each is idempotent: a second rollback finishes the first."""
     state, run = trusted.state, f"run {trusted.state.run_id}"
-    if state.started.get("dry_run"):
+    if state.started.dry_run:
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
-    settings = dataclasses.replace(settings, aws=same_endpoint(settings.aws, state.started, run, settings.aws_from_env))
+    settings = dataclasses.replace(
+        settings, aws=same_endpoint(settings.aws, state.started.to_record(), run, settings.aws_from_env)
+    )
     open_context(settings, read_only=False).identity  # noqa: B018  # the operator's own setup, checked before anything is journaled
     runs = account_runs(paths)
     journal = Journal(paths.audit_log, state.run_id, settings.journal_listeners)
@@ -173,7 +178,7 @@ def rollback_fanout(trusted: TrustedRun, paths: RunPaths, reactivate_keys: bool,
 
     def one(target: Target) -> AccountResult:
         run = runs[target.account_id]
-        role_arn = run.started.get("assumed_role")
+        role_arn = run.started.assumed_role
         try:
             outcome = rollback_run(run.run_id, reactivate_keys, _account_settings(settings, paths, settings.aws))
         except Exception as exc:  # it could not even begin (its role is gone): its changes remain, a human must look
@@ -181,7 +186,7 @@ def rollback_fanout(trusted: TrustedRun, paths: RunPaths, reactivate_keys: bool,
             return AccountResult(target.account_id, role_arn, run.run_id, *failed)
         return AccountResult.of(target.account_id, role_arn, outcome)
 
-    _each_account(journal, [Target(a) for a in sorted(runs)], one, state.started["fanout"]["concurrency"])
+    _each_account(journal, [Target(a) for a in sorted(runs)], one, state.started.fanout["concurrency"])
     return _finish(journal, paths, rollback=True)
 
 
@@ -222,8 +227,8 @@ def account_runs(paths: RunPaths) -> dict[str, RunState]:
             state = load_run(run.audit_log)
         except (ValueError, OSError):
             continue
-        account = str(state.started.get("account_id"))
-        if account not in latest or str(state.started.get("ts")) > str(latest[account].started.get("ts")):
+        account = str(state.started.account_id)
+        if account not in latest or str(state.started.ts) > str(latest[account].started.ts):
             latest[account] = state
     return latest
 
@@ -253,7 +258,7 @@ def account_results(
         interrupted = run.status == "interrupted"
         own = AccountResult(
             account,
-            run.started.get("assumed_role"),
+            run.started.assumed_role,
             run.run_id,
             run.status,
             EXIT_STEP_FAILED if interrupted or last is None else int(last.get("exit_code", EXIT_OK)),
@@ -292,7 +297,7 @@ def _finish(journal: Journal, paths: RunPaths, rollback: bool = False) -> Outcom
     return Outcome(state.run_id, status, exit_code, message, state, paths, report)
 
 
-def build_fanout_report(state: RunState, paths: RunPaths, runs: dict[str, RunState] | None = None) -> dict[str, Any]:
+def build_fanout_report(state: RunState, paths: RunPaths, runs: dict[str, RunState] | None = None) -> Report:
     """The parent's report: its own facts, each account's result, and each account's own report whole."""
     report = build_report(state, paths)
     runs = account_runs(paths) if runs is None else runs
@@ -305,12 +310,9 @@ def build_fanout_report(state: RunState, paths: RunPaths, runs: dict[str, RunSta
             child_state = known if known is not None and known.run_id == result.run_id else load_run(child.audit_log)
             entry["report"] = build_report(child_state, child)
         accounts.append(entry)
-    report["accounts"] = accounts
-    report["fanout"] = state.started.get("fanout")
     # The parent changes nothing itself: what holds is each account's own claims (accounts[].report.claims), never
     # a parent-level "nothing contained".
-    report["claims"] = None
-    return report
+    return dataclasses.replace(report, accounts=accounts, fanout=state.started.fanout, claims=None)
 
 
 def resume_any_run(run_id: str, settings: Settings, confirm: Confirm | None = None, wait: bool = False) -> Outcome:
@@ -319,7 +321,7 @@ def resume_any_run(run_id: str, settings: Settings, confirm: Confirm | None = No
     paths = find_run(settings.runs_dir, run_id)
     trusted = trusted_run(paths, "resume", settings.accept_broken_chain)
     state = trusted.state
-    if state.started.get("fanout"):
+    if state.started.is_fanout:
         return resume_fanout(trusted, paths, settings)
     return resume_run(run_id, settings, confirm, wait)
 
@@ -328,6 +330,6 @@ def rollback_any_run(run_id: str, reactivate_keys: bool, settings: Settings, wai
     """`responder rollback`: a fan-out's parent rolls back every account's run; any other run, as the engine does."""
     paths = find_run(settings.runs_dir, run_id)
     trusted = trusted_run(paths, "roll back", settings.accept_broken_chain)
-    if trusted.state.started.get("fanout"):
+    if trusted.state.started.is_fanout:
         return rollback_fanout(trusted, paths, reactivate_keys, settings)
     return rollback_run(run_id, reactivate_keys, settings, wait)

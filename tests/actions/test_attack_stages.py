@@ -110,7 +110,7 @@ def test_a_run_names_the_stages_reached_and_what_was_done_to_the_principal(accou
     )
     run = start_run("leaked-long-term-key", {}, account.key, dry_run=False, confirm=None, settings=settings)
     assert run.status == "completed", run.message
-    stages = run.report["evidence"]["stages"]
+    stages = run.report.evidence["stages"]
     assert stages["reached"] == ["reconnaissance", "evasion", "persistence", "monetisation"]
     assert stages["unclassified"] == 2  # the seeded Mantle management calls
     (persistence,) = [f for f in stages["findings"] if f["stage"] == "persistence"]

@@ -91,7 +91,7 @@ def test_a_run_journals_its_targets_and_an_old_journal_reads_back(account: Seede
     ]
     state = load_run(audit)
     locks = lock_targets(state)
-    assert locks == [f"{state.started['account_id']}/user/{account.user_name}"] * len(locks) and locks
+    assert locks == [f"{state.started.account_id}/user/{account.user_name}"] * len(locks) and locks
     for step in state.steps.values():  # as a journal written before targets were journaled reads
         step.targets = None
     assert lock_targets(state) == locks

@@ -126,9 +126,9 @@ def test_report_md_never_anchors_a_broken_chain(account: Seeded, tmp_path: Path)
     log.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
     _, report = save_report(find_run(tmp_path / "runs", out["run_id"]))
     markdown = (log.parent / "report.md").read_text()
-    assert report["audit_chain_broken"].startswith("record 3")
+    assert report.audit_chain_broken.startswith("record 3")
     assert "| Audit chain | **BROKEN** at record 3" in markdown
-    assert report["audit_head"] not in markdown and "Verify the audit trail against the head" not in markdown
+    assert report.audit_head not in markdown and "Verify the audit trail against the head" not in markdown
 
 
 def test_an_audit_key_makes_a_rehashed_journal_detectable(

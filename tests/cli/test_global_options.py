@@ -81,4 +81,4 @@ def test_region_given_before_is_what_the_run_records(account: Seeded, tmp_path: 
     done = invoke("--region", "eu-west-1", "--runs-dir", str(tmp_path), *args)
     assert done.exit_code == 0, done.output
     started = load_run(Path(json.loads(done.stdout)["audit_log"])).started
-    assert started["region"] == "eu-west-1"
+    assert started.region == "eu-west-1"

@@ -65,14 +65,14 @@ def test_a_cancelled_run_is_not_relabelled_by_a_rollback(account: Seeded, settin
 
 def test_every_way_of_approving_is_journaled(account: Seeded, settings: Settings) -> None:
     yes = start_run(BOOK, {}, account.key, dry_run=False, confirm=None, settings=settings)
-    assert yes.state.started["approved"] == "yes"
+    assert yes.state.started.approved == "yes"
     rollback_run(yes.run_id, reactivate_keys=True, settings=settings)
     prompted = start_run(BOOK, {}, account.key, dry_run=False, confirm=lambda state: True, settings=settings)
     assert prompted.status == "completed"
-    assert prompted.state.started["approved"] is None
+    assert prompted.state.started.approved is None
     assert [r["how"] for r in prompted.state.records if r.get("event") == j.APPROVED] == ["prompt"]
     # and the report times the change from the approval as well as from the start
-    assert prompted.report["claims"]["in_force"][0]["seconds_after_approval"] is not None
+    assert prompted.report.claims["in_force"][0]["seconds_after_approval"] is not None
 
 
 def test_an_applied_saved_plan_is_its_approval(account: Seeded, settings: Settings, tmp_path: Any) -> None:
@@ -80,4 +80,4 @@ def test_an_applied_saved_plan_is_its_approval(account: Seeded, settings: Settin
     start_run(BOOK, {}, account.key, dry_run=True, confirm=None, settings=settings, save_plan=plan)
     applied = apply_plan(plan, None, settings)
     assert applied.status == "completed", applied.message
-    assert applied.state.started["approved"] == "saved-plan"
+    assert applied.state.started.approved == "saved-plan"

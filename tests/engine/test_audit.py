@@ -89,4 +89,4 @@ def test_secrets_are_redacted_before_hashing(tmp_path: Path) -> None:
         journal.record("run.started", steps=[], note="leaked SuperSecretValue-1234567890 here")
     assert "SuperSecretValue" not in path.read_text()
     assert verify_chain(path).ok
-    assert load_run(path).started["note"] == "leaked [REDACTED] here"
+    assert load_run(path).started.extra["note"] == "leaked [REDACTED] here"

@@ -99,7 +99,7 @@ def test_a_change_whose_answer_never_came_is_unknown_until_resume_reads_it(
     resumed = resume_run(run_id, settings)
     assert resumed.status == "completed", resumed.message
     check_claims(iam, directory)
-    line = resumed.report["claims"]
+    line = resumed.report.claims
     # the resume found its own run's change in place: not "already in place before this run"
     assert not line["key_inactive"]["already"]
     assert "already" not in (directory / "report.md").read_text().split("## Steps")[0]
@@ -113,7 +113,7 @@ def test_after_rollback_the_report_says_what_holds_now(account: Seeded, settings
     markdown = outcome.paths.report_md.read_text()
     assert "is denied now" not in markdown and "responder rollback" not in markdown.split("## Steps")[0]
     assert "Nothing of this run holds now: it was rolled back." in markdown
-    assert back.report["containment"]["fully_denied_after_s"] is None
+    assert back.report.containment["fully_denied_after_s"] is None
     check_claims(iam, outcome.paths.directory)
 
 
@@ -133,7 +133,7 @@ def test_a_resumed_run_says_which_process_made_each_change(
         contain(account, settings)
     resumed = resume_run(run_dir(settings).name, settings)
     assert resumed.status == "completed", resumed.message
-    made_by = {c["step"]: c["process"] for c in resumed.report["claims"]["in_force"]}
+    made_by = {c["step"]: c["process"] for c in resumed.report.claims["in_force"]}
     assert made_by == {"deactivate": "run", "deny-bearer-tokens": "resume 1"}
     opening = resumed.paths.report_md.read_text().split("## Steps")[0]
     assert "key inactive" in opening and "after the run started" in opening

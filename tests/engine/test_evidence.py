@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from datetime import datetime, timezone
@@ -15,9 +16,12 @@ from moto import mock_aws
 from responder.aws.clients import AwsOptions
 from responder.engine.commands.investigation import investigate_run
 from responder.engine.commands.operations import start_run
+from responder.engine.journal.run_state import load_run
 from responder.engine.journal.runs import RunPaths
+from responder.engine.report.build import build_report
 from responder.engine.report.findings import asff_findings, import_findings, product_arn
 from responder.engine.report.markdown import render_markdown
+from responder.engine.report.model import Report
 from responder.engine.running.context import Settings
 from responder.sandbox.cloudtrail_events import record_event
 from responder.sandbox.emulator import install
@@ -25,7 +29,7 @@ from responder.sandbox.seed import ATTACKER_IP, LEAKED_USER, SANDBOX_REGION, see
 from tests.factories import ACCOUNT
 
 
-def contained_run(tmp_path: Path, after_containment: bool) -> tuple[dict[str, Any], RunPaths]:
+def contained_run(tmp_path: Path, after_containment: bool) -> tuple[Report, RunPaths]:
     """A contained long-term key (emulated); with a Mantle call after containment that investigate found."""
     settings = Settings(runs_dir=tmp_path / "runs", aws=AwsOptions(region=SANDBOX_REGION), verify_delays=(0.0,))
     with mock_aws():
@@ -50,7 +54,7 @@ def contained_run(tmp_path: Path, after_containment: bool) -> tuple[dict[str, An
             },
         )
         investigate_run(run.run_id, settings)
-    return json.loads(run.paths.report_json.read_text()), run.paths
+    return build_report(load_run(run.paths.audit_log), run.paths), run.paths
 
 
 def test_report_opens_with_the_paragraph_an_incident_commander_reads(tmp_path: Path) -> None:
@@ -60,19 +64,19 @@ def test_report_opens_with_the_paragraph_an_incident_commander_reads(tmp_path: P
     assert opening.startswith("A long-term Bedrock API key")
     assert f"user {LEAKED_USER}" in opening and "key inactive" in opening and "after the run started" in opening
     assert "4 on Bedrock and 2 on Bedrock Mantle" in opening
-    assert f"`responder investigate {report['run_id']}`" in markdown  # follow-up with a time to run it
+    assert f"`responder investigate {report.run_id}`" in markdown  # follow-up with a time to run it
     assert "condition not met" not in markdown and "${" not in markdown
     assert "runs only with `-p delete_key=true`" in markdown
     assert str(tmp_path) not in markdown  # paths relative to the run's directory
     assert "| Undo |" not in markdown  # nothing was undone: no always-empty column
     assert '+      "bedrock-mantle:CallWithBearerToken"' in markdown  # the policy document's diff
-    started = report["started_at"]  # journaled to the microsecond, shown to the second
+    started = report.started_at  # journaled to the microsecond, shown to the second
     assert started not in markdown and f"{started[:10]} {started[11:19]} UTC" in markdown
     assert "FROM <EVENT_DATA_STORE_ID>" in markdown and "FROM <CLOUDTRAIL_TABLE>" in markdown
 
 
 def test_short_term_expiry_is_at_the_latest() -> None:
-    report: dict[str, Any] = {
+    fields: dict[str, Any] = {
         "run_id": "r",
         "playbook": "leaked-short-term-key",
         "status": "planned",
@@ -89,6 +93,7 @@ def test_short_term_expiry_is_at_the_latest() -> None:
         "warnings": [],
         "timeline": [],
     }
+    report = Report(**{**dict.fromkeys(f.name for f in dataclasses.fields(Report)), **fields})
     markdown = render_markdown(report)
     assert "2026-12-02 11:00:00 UTC at the latest" in markdown
     assert "10:00:00.123456" not in markdown and "2026-12-02 10:00:00 UTC" in markdown
@@ -100,9 +105,9 @@ def test_asff_findings_resolved_never_secret_and_imported(tmp_path: Path) -> Non
     assert len(findings) == 1
     finding = findings[0]
     assert finding["Workflow"]["Status"] == "RESOLVED" and finding["Severity"]["Label"] == "CRITICAL"
-    assert finding["ProductFields"]["responder/RunId"] == report["run_id"]
+    assert finding["ProductFields"]["responder/RunId"] == report.run_id
     assert finding["ProductFields"]["responder/CallsAfterContainment"] == "1"
-    assert report["key"]["fingerprint"] in finding["Id"]
+    assert report.key["fingerprint"] in finding["Id"]
     assert finding["Resources"][0]["Id"] == f"arn:aws:iam::{ACCOUNT}:user/{LEAKED_USER}"
     assert "ABSK" not in json.dumps(findings)
     with mock_aws():

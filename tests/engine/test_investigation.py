@@ -27,7 +27,7 @@ def _identity() -> dict[str, str]:
 def test_run_keeps_every_event_read_and_counts_both_endpoints(account: Seeded, settings: Settings) -> None:
     run = start_run("leaked-long-term-key", {}, account.key, dry_run=False, confirm=None, settings=settings)
     assert run.status == "completed"
-    evidence = run.report["evidence"]
+    evidence = run.report.evidence
     assert dict(evidence["by_source"]) == {"bedrock.amazonaws.com": 4, "bedrock-mantle.amazonaws.com": 2}
     lines = [json.loads(line) for line in (run.paths.directory / EVENTS_FILE).read_text().splitlines()]
     assert len(lines) == evidence["events_read"] == 6

@@ -95,7 +95,7 @@ def test_a_saved_plan_applies_exactly(account: Seeded, settings: Settings, iam: 
     assert account.key not in plan_file.read_text() and account.key[4:30] not in plan_file.read_text()
     assert credential_status(iam, account.user_name, account.credential_id) == "Active"
     applied = apply_plan(plan_file, None, settings)
-    assert applied.status == "completed" and applied.state.started["from_plan"] == planned.run_id
+    assert applied.status == "completed" and applied.state.started.from_plan == planned.run_id
     assert credential_status(iam, account.user_name, account.credential_id) == "Inactive"
 
 

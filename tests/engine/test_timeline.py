@@ -20,7 +20,7 @@ def _ids(path: Path) -> set[str]:
 
 def test_pictures_are_valid_and_carry_the_markers(tmp_path: Path) -> None:
     report, paths = contained_run(tmp_path, after_containment=True)
-    events = collect_events(load_run(paths.audit_log), parse_time(report["contained_at"]))
+    events = collect_events(load_run(paths.audit_log), parse_time(report.contained_at))
     written = draw_timelines(paths.directory, report, events)
     assert written == [
         "timeline-bedrock.svg",
@@ -43,7 +43,7 @@ def test_pictures_are_valid_and_carry_the_markers(tmp_path: Path) -> None:
 
 def test_markers_follow_the_journal(tmp_path: Path) -> None:
     report, paths = contained_run(tmp_path, after_containment=False)
-    events = collect_events(load_run(paths.audit_log), parse_time(report["contained_at"]))
+    events = collect_events(load_run(paths.audit_log), parse_time(report.contained_at))
     found = {m.gid: m.at for m in markers(report, [e for e in events if e["source"] == "bedrock.amazonaws.com"])}
     assert found["run-start"] <= found["key-inactive"] <= found["principal-denied"]
     assert found["key-created"] < found["first-call"] < found["last-call"] < found["run-start"]

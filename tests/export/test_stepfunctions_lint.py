@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from responder.actions.registry import all_actions
-from responder.actions.states import FORMS, REFUSED
 from responder.export.stepfunctions import write
+from responder.export.stepfunctions.registry import FORMS, REFUSED
 from responder.playbook.checks import find_playbook, load_playbook
 
 EXPORTS = [

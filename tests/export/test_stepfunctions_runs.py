@@ -115,8 +115,8 @@ def test_an_unknown_user_fails_by_name_and_changes_nothing(sandbox: Sandbox) -> 
     assert iam_state(sandbox.client("iam")) == before and sandbox.records() == []
     # The report read back from the execution says which step failed, with AWS's words and request id.
     built = execution_report(AwsOptions(endpoint_url=sandbox.endpoint, region="us-east-1"), run["executionArn"])
-    steps = {s["id"]: s for s in built["steps"]}
-    assert built["status"] == "failed" and steps["resolve"]["status"] == "failed"
+    steps = {s["id"]: s for s in built.steps}
+    assert built.status == "failed" and steps["resolve"]["status"] == "failed"
     assert (
         steps["resolve"]["error"].startswith("Iam.NoSuchEntityException")
         and "Request ID: " in steps["resolve"]["error"]

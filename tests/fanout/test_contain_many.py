@@ -55,7 +55,7 @@ def test_one_group_per_selected_key_and_nothing_else(
     assert requests.mutating.count("PutUserPolicy") == len(made)
     assert requests.mutating.count("UpdateServiceSpecificCredential") == sum(map(len, made.values()))
     assert verify_chain(outcome.paths.audit_log).ok
-    assert outcome.report["steps"][1]["id"].startswith("deactivate[ci-0/")
+    assert outcome.report.steps[1]["id"].startswith("deactivate[ci-0/")
 
 
 def test_dry_run_plans_every_group_and_sends_no_mutation(

@@ -134,8 +134,8 @@ def test_contains_every_account_and_reports_the_one_that_failed(
         child = find_run(settings.runs_dir, results[member.account_id].run_id or "")
         assert child.root == outcome.paths.directory / ACCOUNT_RUNS
         started = load_run(child.audit_log).started
-        assert started["account_id"] == member.account_id and started["parent_run"] == outcome.run_id
-        assert started["assumed_role"] == f"arn:aws:iam::{member.account_id}:role/{DEFAULT_ROLE}"
+        assert started.account_id == member.account_id and started.parent_run == outcome.run_id
+        assert started.assumed_role == f"arn:aws:iam::{member.account_id}:role/{DEFAULT_ROLE}"
         member_policies = member_iam(member.account_id).list_user_policies(UserName=member.users[0])
         assert DEFAULT_POLICY_NAME in member_policies["PolicyNames"]
     # one merged report, naming every account and holding each account's report

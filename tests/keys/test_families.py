@@ -160,7 +160,7 @@ def test_a_claude_platform_short_term_key_denies_its_role_exactly_its_family(
     token = str(_build_token(creds, short_account.region, 3600))
     outcome = start_run("leaked-short-term-key", {}, token, False, None, settings)
     assert outcome.status == "completed", {s.id: s.error for s in outcome.state.steps.values()}
-    assert outcome.state.started["key"]["family"]["name"] == "claude-platform"
+    assert outcome.state.started.key["family"]["name"] == "claude-platform"
     iam = boto3.client("iam", region_name="us-east-1")
     family = FAMILIES["claude-platform"]
     policy = iam.get_role_policy(RoleName=short_account.role_name, PolicyName=family.deny_policy_name)

@@ -17,7 +17,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "journals"
 def test_a_0_1_journal_reads_back_with_its_key_and_family(name: str) -> None:
     state = load_run(FIXTURES / name)
     assert state.status == "completed"
-    facts = state.started["key"]
+    facts = state.started.key
     assert "family" not in facts  # written before families existed
     key = key_from_facts(facts)
     assert isinstance(key, LongTermKey if "long-term" in name else ShortTermKey)

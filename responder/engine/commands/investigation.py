@@ -45,7 +45,7 @@ def investigate_run(run_id: str, settings: Settings) -> Investigation:
     paths = find_run(settings.runs_dir, run_id)
     trusted = trusted_run(paths, "investigate", settings.accept_broken_chain)
     state = trusted.state
-    if state.started.get("fanout"):
+    if state.started.is_fanout:
         raise UserError(
             f"run {state.run_id} is a fan-out's parent run: investigate each account's own run "
             f"(`responder report {state.run_id}` lists them)"
@@ -56,16 +56,16 @@ def investigate_run(run_id: str, settings: Settings) -> Investigation:
     arguments = _investigation_arguments(state)
     moment = containment_moment(state)
     since_what = "containment" if moment is not None else "run start"
-    since = moment or parse_time(state.started.get("ts"))
+    since = moment or parse_time(state.started.ts)
     if since is None:
         raise UserError(f"run {state.run_id} has no start time in its audit log")
     now = datetime.now(timezone.utc)
     params = InvestigateParams.model_validate({**arguments, "since": since, "until": now, "contained_at": since})
-    aws = same_endpoint(settings.aws, state.started, f"run {state.run_id}", settings.aws_from_env)
+    aws = same_endpoint(settings.aws, state.started.to_record(), f"run {state.run_id}", settings.aws_from_env)
     ctx = open_context(dataclasses.replace(settings, aws=aws), read_only=True)
-    if ctx.account_id != state.started.get("account_id"):
+    if ctx.account_id != state.started.account_id:
         raise UserError(
-            f"run {state.run_id} was made in account {state.started.get('account_id')}, "
+            f"run {state.run_id} was made in account {state.started.account_id}, "
             f"but your credentials are for account {ctx.account_id}"
         )
     action = InvestigateKeyActivity()
@@ -98,16 +98,16 @@ def investigate_run(run_id: str, settings: Settings) -> Investigation:
         int(activity.get("bearer_token_calls", 0)),
         after,
         plan.notes,
-        str(report["audit_head"]),
+        str(report.audit_head),
     )
 
 
 def _investigation_arguments(state: RunState) -> dict[str, Any]:
     """The run's own CloudTrail investigation's arguments (by what and where to look), resolved as the run resolved
     them: from its parameters and the outputs its steps journaled."""
-    scope = scope_for(state.started.get("params") or {}, None, state.run_id, state.started["ts"])
+    scope = scope_for(state.started.params or {}, None, state.run_id, state.started.ts)
     scope["steps"] = {step_id: step.outputs for step_id, step in state.steps.items()}
-    for step in (state.started.get("playbook_document") or {}).get("steps", []):
+    for step in (state.started.playbook_document or {}).get("steps", []):
         if step.get("action") == InvestigateKeyActivity.name and step.get("id") in state.steps:
             arguments: dict[str, Any] = resolve(step.get("with") or {}, scope)
             return {name: value for name, value in arguments.items() if value is not None}

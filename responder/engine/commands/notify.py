@@ -75,21 +75,21 @@ def message(outcome: Outcome) -> dict[str, Any]:
     from responder.engine.report.summary import opening
 
     report = outcome.report
-    key = report.get("key") or {}
+    key = report.key or {}
     public_key = {k: key.get(k) for k in ("kind", "family", "fingerprint", "account_id", "user_name") if key.get(k)}
     body = {
         "source": "responder",
         "run_id": outcome.run_id,
-        "playbook": report.get("playbook"),
+        "playbook": report.playbook,
         "status": outcome.status,
         "exit_code": outcome.exit_code,
-        "dry_run": report.get("dry_run"),
-        "account": report.get("account"),
+        "dry_run": report.dry_run,
+        "account": report.account,
         "key": public_key or None,
-        "contained_at": report.get("contained_at"),
-        "finished_at": report.get("finished_at"),
+        "contained_at": report.contained_at,
+        "finished_at": report.finished_at,
         "opening": opening(report),
-        "audit_head": report.get("audit_head"),
+        "audit_head": report.audit_head,
         "report": str(outcome.paths.report_md),
     }
     redacted: dict[str, Any] = SECRETS.redact_value(body)

@@ -18,6 +18,7 @@ from responder.engine.commands.outcome import Outcome, apply_steps, finish, lock
 from responder.engine.journal import events as j
 from responder.engine.journal.audit import load_structlog
 from responder.engine.journal.locks import LockSet
+from responder.engine.journal.opening import Opening
 from responder.engine.journal.run_state import RunState, load_run
 from responder.engine.journal.runs import RunPaths, find_run, new_run
 from responder.engine.journal.saved_plan import made_from, read_plan, stale_steps, write_plan
@@ -130,7 +131,7 @@ def _check_made_from(plan_file: Path, plan: dict[str, Any], settings: Settings) 
             "plan cannot be checked against its journal: apply it with the --runs-dir it was made in"
         ) from None
     trusted = trusted_run(planning, "apply a plan made", settings.accept_broken_chain)
-    if made_from(trusted.state.started) != plan["made_from"]:
+    if made_from(trusted.state.started.to_record()) != plan["made_from"]:
         raise UserError(
             f"{plan_file}: its playbook, parameters or key differ from what run {planning.run_id} planned: "
             "nothing was changed; make a new plan"
@@ -202,8 +203,8 @@ def _begin(
         load_structlog()  # for the journal, while the identity and the first reads are out: run.started goes sooner
         identity = ctx.identity
         started = _started(settings, request, identity.arn, identity.account_id, facts)
-        started["region"] = ctx.clients.region  # the region in effect (profile or default): resume keeps it
-        journal.begin(**started)
+        # the region in effect (profile or default): resume keeps it
+        journal.begin(**dataclasses.replace(started, region=ctx.clients.region).to_record())
     except BaseException as exc:
         journal.abandon(exc)
         raise
@@ -270,22 +271,22 @@ def _approved_up_front(request: RunRequest) -> str | None:
     return "saved-plan" if request.plan is not None else "yes"
 
 
-def _started(
-    settings: Settings, request: RunRequest, operator: str, account_id: str, facts: dict[str, Any]
-) -> dict[str, Any]:
+def _started(settings: Settings, request: RunRequest, operator: str, account_id: str, facts: dict[str, Any]) -> Opening:
     """The `run.started` record every reader relies on."""
-    return {
-        "playbook": request.playbook.name,
-        "playbook_document": request.playbook.model_dump(mode="json", by_alias=True),
-        "params": request.params,
-        "dry_run": request.dry_run,
-        "operator": operator,
-        "account_id": account_id,
-        "endpoint_url": settings.aws.endpoint_url,
-        "region": settings.aws.region,
-        "version": __version__,
-        **facts,
-    }
+    return Opening.from_record(
+        {
+            "playbook": request.playbook.name,
+            "playbook_document": request.playbook.model_dump(mode="json", by_alias=True),
+            "params": request.params,
+            "dry_run": request.dry_run,
+            "operator": operator,
+            "account_id": account_id,
+            "endpoint_url": settings.aws.endpoint_url,
+            "region": settings.aws.region,
+            "version": __version__,
+            **facts,
+        }
+    )
 
 
 def start_journal(
@@ -294,5 +295,5 @@ def start_journal(
     """A new run's directory and journal, opened with the `run.started` record every reader relies on."""
     paths = new_run(settings.runs_dir)
     journal = Journal(paths.audit_log, paths.run_id, settings.journal_listeners, pending=True)
-    journal.begin(**_started(settings, request, operator, account_id, facts))
+    journal.begin(**_started(settings, request, operator, account_id, facts).to_record())
     return paths, journal

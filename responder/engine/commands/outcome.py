@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from responder.actions.targets import ChangeTarget
 from responder.engine.journal import events as j
@@ -26,6 +26,9 @@ from responder.errors import (
     UserError,
 )
 
+if TYPE_CHECKING:  # the report's layer loads after containment: only its type is named here
+    from responder.engine.report.model import Report
+
 
 @dataclass
 class Outcome:
@@ -35,7 +38,7 @@ class Outcome:
     message: str
     state: RunState
     paths: RunPaths
-    report: dict[str, Any]
+    report: Report
 
 
 def finish(journal: Journal, paths: RunPaths, status: str, exit_code: int, message: str, **extra: Any) -> Outcome:
@@ -45,7 +48,7 @@ def finish(journal: Journal, paths: RunPaths, status: str, exit_code: int, messa
     return Outcome(state.run_id, status, exit_code, message, state, paths, report)
 
 
-def save_report(paths: RunPaths, status: str | None = None) -> tuple[RunState, dict[str, Any]]:
+def save_report(paths: RunPaths, status: str | None = None) -> tuple[RunState, Report]:
     """The report files, rewritten from the journal: at every end, and when a resume or rollback begins (as
     `running`), so a report never says COMPLETED about a run whose rollback is under way or was cut short."""
     # The report, the evidence and the words load here, at a run's end: nothing of them is on the way to the first
@@ -67,7 +70,7 @@ def lock_targets(state: RunState) -> list[str]:
     targets: list[ChangeTarget] = []
     for step in state.steps.values():
         targets += step_targets(step)
-    return lock_names(state.started.get("account_id"), targets)
+    return lock_names(state.started.account_id, targets)
 
 
 def current_status(state: RunState, locks_root: Path) -> str:

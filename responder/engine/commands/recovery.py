@@ -66,11 +66,11 @@ def _after_the_run(paths: RunPaths, settings: Settings, live: LockSet, wait: boo
 def _resume(paths: RunPaths, settings: Settings, confirm: Confirm | None) -> Outcome:
     trusted = trusted_run(paths, "resume", settings.accept_broken_chain)
     state = trusted.state
-    if state.started.get("fanout"):  # the fan-out builds on the engine, not the other way round
+    if state.started.is_fanout:  # the fan-out builds on the engine, not the other way round
         raise UserError(
             f"run {state.run_id} is a fan-out's parent run: responder.fanout.runs.resume_any_run resumes it"
         )
-    if state.started.get("dry_run"):
+    if state.started.dry_run:
         raise UserError(f"run {state.run_id} was a dry run; start a real one with `responder run`")
     if rolled_back(state):  # an interrupted rollback leaves the run "interrupted": finish the undo, not the run
         raise UserError(
@@ -82,7 +82,7 @@ def _resume(paths: RunPaths, settings: Settings, confirm: Confirm | None) -> Out
     unanswered = state.status == "cancelled" and state.records[-1].get("event") != j.FINISHED
     if state.status not in ("failed", "interrupted") and not unanswered:
         raise UserError(f"run {state.run_id} is {state.status}: there is nothing to resume")
-    playbook = Playbook.model_validate(state.started["playbook_document"])
+    playbook = Playbook.model_validate(state.started.playbook_document)
     unplanned = unplanned_groups(playbook, state)
     if unplanned:  # the run stopped before its plan listed the group's items: nobody has seen what it would touch
         raise UserError(
@@ -91,8 +91,8 @@ def _resume(paths: RunPaths, settings: Settings, confirm: Confirm | None) -> Out
         )
     playbook, ctx = _reopen(state, settings, read_only=False)
     done = {s.id: s.outputs for s in state.steps.values() if s.done}
-    key = key_from_facts(state.started.get("key"))
-    scope = scope_for(state.started["params"], key, state.run_id, state.started["ts"])
+    key = key_from_facts(state.started.key)
+    scope = scope_for(state.started.params, key, state.run_id, state.started.ts)
     # Locked before anything is journaled: a refused resume leaves the run exactly as it was.
     with LockSet(settings.locks_in, state.run_id, settings.lock_wait) as locks:
         locks.hold(lock_targets(state))
@@ -140,11 +140,11 @@ def rollback_run(run_id: str, reactivate_keys: bool, settings: Settings, wait: b
 def _rollback(paths: RunPaths, reactivate_keys: bool, settings: Settings) -> Outcome:
     trusted = trusted_run(paths, "roll back", settings.accept_broken_chain)
     state = trusted.state
-    if state.started.get("fanout"):
+    if state.started.is_fanout:
         raise UserError(
             f"run {state.run_id} is a fan-out's parent run: responder.fanout.runs.rollback_any_run rolls it back"
         )
-    if state.started.get("dry_run"):
+    if state.started.dry_run:
         raise UserError(f"run {state.run_id} was a dry run: it changed nothing, so there is nothing to roll back")
     if state.status in ("cancelled", "rejected") and not any(s.touched for s in state.steps.values()):
         # It stays what it was: a rollback of nothing must not relabel it rolled-back.
@@ -172,18 +172,18 @@ def _reopen(
 
     Unless told otherwise, talk to the endpoint and region the run used (a sandbox run stays in the sandbox).
     """
-    playbook = Playbook.model_validate(state.started["playbook_document"])
-    aws = same_endpoint(settings.aws, state.started, f"run {state.run_id}", settings.aws_from_env)
-    if state.started.get("assumed_role"):  # a fan-out's account: get back in the way the run did
-        aws = assume_role(aws, state.started["assumed_role"], session_name(state.run_id))
+    playbook = Playbook.model_validate(state.started.playbook_document)
+    aws = same_endpoint(settings.aws, state.started.to_record(), f"run {state.run_id}", settings.aws_from_env)
+    if state.started.assumed_role:  # a fan-out's account: get back in the way the run did
+        aws = assume_role(aws, state.started.assumed_role, session_name(state.run_id))
     settings = dataclasses.replace(settings, aws=aws)
     ctx = open_context(settings, read_only, reactivate_keys)
-    key = key_from_facts(state.started.get("key"))
+    key = key_from_facts(state.started.key)
     if key is not None:  # a short-term key works until its expiry: undoing its containment waits (ActionContext)
         ctx.key_alive_until = key.alive_until
-    if ctx.account_id != state.started.get("account_id"):
+    if ctx.account_id != state.started.account_id:
         raise UserError(
-            f"run {state.run_id} was made in account {state.started.get('account_id')}, "
+            f"run {state.run_id} was made in account {state.started.account_id}, "
             f"but your credentials are for account {ctx.account_id}"
         )
     return playbook, ctx

@@ -24,6 +24,7 @@ from responder.engine.journal.events import (
     UNDONE,
     VERIFIED,
 )
+from responder.engine.journal.opening import Opening
 
 
 @dataclass
@@ -60,7 +61,7 @@ class StepState:
 @dataclass
 class RunState:
     run_id: str
-    started: dict[str, Any]
+    started: Opening  # the opening record, typed (records[0] is as written)
     steps: dict[str, StepState]
     records: list[dict[str, Any]]
     status: str
@@ -69,7 +70,7 @@ class RunState:
 
     @property
     def playbook(self) -> str:
-        return str(self.started.get("playbook", "?"))
+        return self.started.playbook
 
 
 _STATUS_OF = {
@@ -96,12 +97,9 @@ def load_run(path: Path) -> RunState:
 def state_from_records(records: list[dict[str, Any]], warnings: list[str]) -> RunState:
     """A run's state from its journal's records (read from an audit log, or translated from another engine's
     history: `responder report --execution`)."""
-    started = records[0]
-    reversible = started.get("reversible", {})
-    steps = {
-        s["id"]: StepState(s["id"], s["action"], reversible=reversible.get(s["id"], True))
-        for s in started.get("steps", [])
-    }
+    started = Opening.from_record(records[0])
+    reversible = started.reversible
+    steps = {s["id"]: StepState(s["id"], s["action"], reversible=reversible.get(s["id"], True)) for s in started.steps}
     expansions: dict[str, list[dict[str, Any]]] = {}
     status = "interrupted"  # no finished record after the last start: the process died
     for rec in records[1:]:
@@ -141,10 +139,10 @@ def state_from_records(records: list[dict[str, Any]], warnings: list[str]) -> Ru
             step.undo_request_ids.extend(rec.get("request_ids", []))
         if event == UNDO_FAILED:
             step.undo_status, step.undo_message = "failed", rec.get("error")
-    if status == "interrupted" and not started.get("dry_run") and not started.get("fanout") and not approved(records):
+    if status == "interrupted" and not started.dry_run and not started.is_fanout and not approved(records):
         # It stopped before anyone approved its plan (a signal at the prompt, kill -9): nothing was changed.
         status = "cancelled"
-    return RunState(str(started["run_id"]), started, steps, records, status, warnings, expansions)
+    return RunState(started.run_id, started, steps, records, status, warnings, expansions)
 
 
 def approved(records: list[dict[str, Any]]) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from responder.actions.attack_stages import stages_reached
 from responder.engine.journal import events as j
 from responder.engine.journal.audit import audit_key, verify_chain
+from responder.engine.journal.opening import Opening
 from responder.engine.journal.run_state import RunState
 from responder.engine.journal.runs import RunPaths
 from responder.engine.report.evidence import (
@@ -22,6 +23,7 @@ from responder.engine.report.evidence import (
     write_events,
 )
 from responder.engine.report.markdown import containment_line, render_markdown
+from responder.engine.report.model import Report
 from responder.engine.report.timeline_files import existing_pictures
 from responder.engine.report.words import skip_reason
 from responder.engine.running.claims import Claims, claims_of
@@ -104,7 +106,7 @@ def _read_before_change(state: RunState, unchanged: dict[str, Any], touched: set
     return True
 
 
-def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str, Any]] | None = None) -> Report:
     """The report of a run; `paths` None for one read back from another engine (an exported machine's
     execution: `responder report --execution`), which has no audit log of its own. `events`: the run's CloudTrail
     events (evidence.collect_events), when the caller has them already."""
@@ -133,44 +135,44 @@ def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str,
         )
     moment = containment_moment(state)
     claims = claims_of(state)  # what the report may say holds: read once, for every section
-    return {
-        "run_id": state.run_id,
-        "playbook": state.playbook,
-        "status": state.status,
-        "outcome": OUTCOMES.get(state.status, state.status),
-        "dry_run": bool(started.get("dry_run")),
-        "account": started.get("account_id"),
-        "operator": started.get("operator"),
-        "key": started.get("key"),
-        "params": started.get("params", {}),
-        "started_at": started.get("ts"),
-        "finished_at": state.records[-1].get("ts"),
-        "steps": steps,
-        "containment": containment_times(state, claims),
-        "claims": claims.as_json(),
-        "timeline": [_timeline_entry(r) for r in state.records],
-        "audit_log": str(paths.audit_log) if paths is not None else None,
-        "audit_records": chain.records if chain is not None else len(state.records),
-        "audit_head": chain.head if chain is not None else None,
+    return Report(
+        run_id=state.run_id,
+        playbook=state.playbook,
+        status=state.status,
+        outcome=OUTCOMES.get(state.status, state.status),
+        dry_run=bool(started.dry_run),
+        account=started.account_id,
+        operator=started.operator,
+        key=started.key,
+        params=started.params,
+        started_at=started.ts,
+        finished_at=state.records[-1].get("ts"),
+        steps=steps,
+        containment=containment_times(state, claims),
+        claims=claims.as_json(),
+        timeline=[_timeline_entry(r) for r in state.records],
+        audit_log=str(paths.audit_log) if paths is not None else None,
+        audit_records=chain.records if chain is not None else len(state.records),
+        audit_head=chain.head if chain is not None else None,
         # Where the chain breaks (an edited or cut journal): then its head anchors nothing, and the report says so.
-        "audit_chain_broken": chain.problems[0] if chain is not None and not chain.ok else None,
-        "execution": _execution(started),
-        "warnings": state.warnings,
-        "contained_at": moment.isoformat() if moment else None,
-        "alert": exposure(started.get("alert"), moment),
-        "principal": principal(state),
-        "evidence": evidence(state, paths, events if events is not None else collect_events(state, moment))
+        audit_chain_broken=chain.problems[0] if chain is not None and not chain.ok else None,
+        execution=_execution(started),
+        warnings=state.warnings,
+        contained_at=moment.isoformat() if moment else None,
+        alert=exposure(started.alert, moment),
+        principal=principal(state),
+        evidence=evidence(state, paths, events if events is not None else collect_events(state, moment))
         if paths is not None
         else None,
-    }
+    )
 
 
-def _execution(started: dict[str, Any]) -> dict[str, Any] | None:
+def _execution(started: Opening) -> dict[str, Any] | None:
     """Where a run read back from AWS Step Functions ran, and how its rollback machine is started."""
-    arn = started.get("execution_arn")
+    arn = started.execution_arn
     if not arn:
         return None
-    return {"engine": "AWS Step Functions", "arn": arn, "name": started.get("run_id")}
+    return {"engine": "AWS Step Functions", "arn": arn, "name": started.run_id}
 
 
 def principal(state: RunState) -> dict[str, str] | None:
@@ -180,7 +182,7 @@ def principal(state: RunState) -> dict[str, str] | None:
             name = step.outputs.get(f"{kind}_name")
             if isinstance(name, str) and name:
                 return {"type": kind, "name": name}
-    key = state.started.get("key") or {}
+    key = state.started.key or {}
     return {"type": "user", "name": str(key["user_name"])} if key.get("user_name") else None
 
 
@@ -241,9 +243,7 @@ def _timeline_entry(record: dict[str, Any]) -> dict[str, Any]:
     return {"ts": record.get("ts"), "event": record.get("event"), "step": record.get("step"), "detail": detail}
 
 
-def save_reports(
-    paths: RunPaths, report: dict[str, Any], markdown: str, events: list[dict[str, Any]] | None = None
-) -> None:
+def save_reports(paths: RunPaths, report: Report, markdown: str, events: list[dict[str, Any]] | None = None) -> None:
     """The run's report.md and report.json, beside its audit log; and, given the events the run read (a fan-out's
     parent has none of its own), events.jsonl."""
     write_private(paths.report_md, markdown)
@@ -252,5 +252,5 @@ def save_reports(
         write_events(paths.directory / EVENTS_FILE, events)
 
 
-def render_json(report: dict[str, Any]) -> str:
-    return json.dumps(report, indent=2, sort_keys=True)
+def render_json(report: Report) -> str:
+    return json.dumps(report.as_json(), indent=2, sort_keys=True)

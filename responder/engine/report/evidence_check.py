@@ -4,12 +4,14 @@ as a file that no longer matches what its hash-chained journal says."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from responder import __version__
 from responder.engine.journal.audit import check_records, read_records
+from responder.engine.journal.opening import Opening
 from responder.engine.journal.run_state import state_from_records
 from responder.engine.journal.runs import REPORT_JSON, REPORT_MD, RunPaths
 from responder.engine.report.build import build_report, render_json, render_markdown
@@ -37,11 +39,11 @@ def check_evidence(audit_log: Path) -> EvidenceCheck:
         return EvidenceCheck(compared=[REPORT_JSON], differ=[REPORT_JSON])
     if not records:
         return EvidenceCheck(skipped="the log has no records")
-    started = records[0]
-    if started.get("fanout"):
+    started = Opening.from_record(records[0])
+    if started.is_fanout:
         return EvidenceCheck(skipped="a fan-out's parent run: each account's run is checked on its own")
-    if started.get("version") != __version__:
-        return EvidenceCheck(skipped=f"written by responder {started.get('version')}, not {__version__}")
+    if started.version != __version__:
+        return EvidenceCheck(skipped=f"written by responder {started.version}, not {__version__}")
     if not isinstance(saved, dict) or saved.get("audit_head") != check_records(records).head:
         return EvidenceCheck(
             skipped="report.json was written before the log's last record (rendered again by `responder report RUN_ID`)"
@@ -52,7 +54,9 @@ def check_evidence(audit_log: Path) -> EvidenceCheck:
     events = collect_events(state, containment_moment(state))
     paths = RunPaths(directory.parent, directory.name)
     report = build_report(state, paths, events)
-    report["audit_log"] = saved.get("audit_log")  # where the run was written, not where it is read: not evidence
+    report = dataclasses.replace(
+        report, audit_log=saved.get("audit_log")
+    )  # where the run was written, not where it is read: not evidence
     expected = {
         REPORT_JSON: render_json(report),
         REPORT_MD: render_markdown(report),

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from responder.actions.base import Identity
+from responder.engine.report.model import Report
 from responder.engine.report.summary import deactivated_credentials, opening
 from responder.keys.journaled import key_title
 from responder.redaction import SECRETS
@@ -26,14 +27,14 @@ def product_arn(partition: str, region: str, account: str) -> str:
     return f"arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
 
 
-def _partition(report: dict[str, Any]) -> str:
+def _partition(report: Report) -> str:
     """The operator's partition (aws, aws-us-gov, aws-cn), read from its ARN as the run's identity reads it."""
-    return Identity(str(report.get("account")), str(report.get("operator") or "")).partition
+    return Identity(str(report.account), str(report.operator or "")).partition
 
 
-def _keys(report: dict[str, Any]) -> list[dict[str, str]]:
+def _keys(report: Report) -> list[dict[str, str]]:
     """The keys a run contained: the leaked key it was given, or each credential it deactivated (a sweep)."""
-    key = report.get("key") or {}
+    key = report.key or {}
     if key.get("fingerprint"):
         return [{"label": str(key["fingerprint"]), "fingerprint": str(key["fingerprint"])}]
     return [
@@ -42,9 +43,9 @@ def _keys(report: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
-def _resources(report: dict[str, Any], key: dict[str, str], region: str) -> list[dict[str, Any]]:
-    partition, account = _partition(report), str(report.get("account"))
-    principal = report.get("principal")
+def _resources(report: Report, key: dict[str, str], region: str) -> list[dict[str, Any]]:
+    partition, account = _partition(report), str(report.account)
+    principal = report.principal
     if key.get("user"):
         principal = {"type": "user", "name": key["user"]}
     resources: list[dict[str, Any]] = []
@@ -64,8 +65,8 @@ def _resources(report: dict[str, Any], key: dict[str, str], region: str) -> list
     return resources
 
 
-def _severity(report: dict[str, Any]) -> str:
-    evidence = report.get("evidence") or {}
+def _severity(report: Report) -> str:
+    evidence = report.evidence or {}
     if evidence.get("after_containment"):
         return "CRITICAL"  # the key was used after containment
     return "HIGH" if evidence.get("bearer_token_calls") else "MEDIUM"
@@ -76,52 +77,50 @@ def _iso(value: Any) -> str:
     return text.replace("+00:00", "Z")
 
 
-def asff_findings(report: dict[str, Any], region: str) -> list[dict[str, Any]]:
+def asff_findings(report: Report, region: str) -> list[dict[str, Any]]:
     """The run's findings; a fan-out's are its accounts' runs' findings."""
-    if report.get("accounts"):
-        return [f for a in report["accounts"] if a.get("report") for f in asff_findings(a["report"], region)]
-    if report["dry_run"]:
+    if report.accounts:
+        return [f for a in report.accounts if a.get("report") for f in asff_findings(a["report"], region)]
+    if report.dry_run:
         return []
-    account = str(report.get("account"))
-    evidence = report.get("evidence") or {}
-    claims = report.get("claims")
-    contained = bool(claims["contained"]["holds"]) if claims else report["status"] in CONTAINED
-    principal = report.get("principal")
+    account = str(report.account)
+    evidence = report.evidence or {}
+    claims = report.claims
+    contained = bool(claims["contained"]["holds"]) if claims else report.status in CONTAINED
+    principal = report.principal
     findings = []
-    title = key_title(report.get("key"))  # the family's name: "Amazon Bedrock"; "AWS" when no key names one
+    title = key_title(report.key)  # the family's name: "Amazon Bedrock"; "AWS" when no key names one
     for key in _keys(report):
         whose = key.get("user") or (principal or {}).get("name") or "an unknown principal"
         finding: dict[str, Any] = {
             "SchemaVersion": SCHEMA_VERSION,
-            "Id": f"responder/{report['run_id']}/{key['label']}",
+            "Id": f"responder/{report.run_id}/{key['label']}",
             "ProductArn": product_arn(_partition(report), region, account),
             "ProductName": "responder",
             "CompanyName": "responder",
             "Region": region,
-            "GeneratorId": f"responder/{report['playbook']}",
+            "GeneratorId": f"responder/{report.playbook}",
             "AwsAccountId": account,
             "Types": [FINDING_TYPE.replace("Amazon Bedrock", title)],
-            "CreatedAt": _iso(report.get("started_at")),
-            "UpdatedAt": _iso(report.get("finished_at")),
+            "CreatedAt": _iso(report.started_at),
+            "UpdatedAt": _iso(report.finished_at),
             "Severity": {"Label": _severity(report)},
-            "Title": f"Leaked {title} API key of {whose} {'contained' if contained else report['status']}"[
-                :TITLE_LIMIT
-            ],
+            "Title": f"Leaked {title} API key of {whose} {'contained' if contained else report.status}"[:TITLE_LIMIT],
             "Description": opening(report)[:DESCRIPTION_LIMIT],
             "ProductFields": {
-                "responder/RunId": report["run_id"],
-                "responder/Playbook": report["playbook"],
-                "responder/Status": report["status"],
+                "responder/RunId": report.run_id,
+                "responder/Playbook": report.playbook,
+                "responder/Status": report.status,
                 "responder/Key": key["label"],
                 "responder/BearerTokenCalls": str(evidence.get("bearer_token_calls", 0)),
                 "responder/CallsAfterContainment": str(len(evidence.get("after_containment") or [])),
-                "responder/AuditHead": str(report.get("audit_head")),
+                "responder/AuditHead": str(report.audit_head),
             },
             "Resources": _resources(report, key, region),
             "Workflow": {"Status": "RESOLVED" if contained else "NEW"},
             "RecordState": "ACTIVE",
             "Remediation": {
-                "Recommendation": {"Text": f"Follow the run's report: responder report {report['run_id']}"[:512]}
+                "Recommendation": {"Text": f"Follow the run's report: responder report {report.run_id}"[:512]}
             },
         }
         if evidence.get("first_seen"):

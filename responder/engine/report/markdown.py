@@ -11,6 +11,7 @@ from typing import Any
 from responder.actions.registry import get_action
 from responder.engine.journal import events as j
 from responder.engine.report.evidence import report_output_of
+from responder.engine.report.model import Report
 from responder.engine.report.stages import stage_lines
 from responder.engine.report.summary import follow_ups, made_by, opening
 from responder.engine.report.words import change_words, clock, second
@@ -20,10 +21,10 @@ from responder.keys.journaled import key_words
 from responder.keys.kinds import said_of
 
 
-def containment_line(report: dict[str, Any]) -> str | None:
+def containment_line(report: Report) -> str | None:
     """ "key inactive 0.41 s after start; principal denied 0.43 s", or None when the run claims nothing. Read from
     the run's claims (claims.py) alone: a milestone speaks only for itself, and an undone change no longer holds."""
-    claims = report.get("claims")
+    claims = report.claims
     if not claims:
         return None
     parts = []
@@ -79,33 +80,33 @@ def _counts(counts: list[list[Any]]) -> str:
     return ", ".join(f"{code(name)} {n}" for name, n in counts)
 
 
-def render_markdown(report: dict[str, Any]) -> str:
-    run_id = report["run_id"]
-    key = report.get("key") or {}
+def render_markdown(report: Report) -> str:
+    run_id = report.run_id
+    key = report.key or {}
     lines = [
-        f"# Leaked {key_words(key)} API key response: {report['playbook']}",
+        f"# Leaked {key_words(key)} API key response: {report.playbook}",
         "",
-        f"**{report['status'].upper()}**: {report['outcome']}.",
+        f"**{report.status.upper()}**: {report.outcome}.",
         "",
         opening(report),
         "",
         "| | |",
         "|---|---|",
-        f"| Run | `{run_id}`{' (dry run)' if report['dry_run'] else ''} |",
-        f"| Account | {report.get('account') or '?'} |",
-        f"| Operator | {report.get('operator') or '?'} |",
+        f"| Run | `{run_id}`{' (dry run)' if report.dry_run else ''} |",
+        f"| Account | {report.account or '?'} |",
+        f"| Operator | {report.operator or '?'} |",
     ]
     if key:
         lines.append(f"| Key | {_describe_key(key)} |")
-    params = {k: v for k, v in report["params"].items() if v not in (None, "")}
+    params = {k: v for k, v in report.params.items() if v not in (None, "")}
     lines += [
         f"| Parameters | {', '.join(f'{k}={_cell(v)}' for k, v in sorted(params.items())) or 'none'} |",
-        f"| Started | {second(report['started_at'])} |",
+        f"| Started | {second(report.started_at)} |",
         *([f"| Time to containment | {line} |"] if (line := containment_line(report)) else []),
-        *([f"| Exposure | {line} |"] if (line := exposure_line(report.get("alert"))) else []),
-        f"| Last record | {second(report['finished_at'])} |",
+        *([f"| Exposure | {line} |"] if (line := exposure_line(report.alert)) else []),
+        f"| Last record | {second(report.finished_at)} |",
     ]
-    execution = report.get("execution")
+    execution = report.execution
     if execution:
         lines += [
             f"| Ran on | {execution['engine']}: `{execution['arn']}` |",
@@ -113,13 +114,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         ]
     else:
         lines += ["| Audit log | `audit.jsonl` in the run's directory |", _chain_row(report)]
-    if report.get("evidence") is not None:
-        lines.append(f"| Events read | `{report['evidence']['events_file']}` in the run's directory |")
+    if report.evidence is not None:
+        lines.append(f"| Events read | `{report.evidence['events_file']}` in the run's directory |")
     lines += ["", "## Follow-ups", "", *follow_ups(report), "", "## Steps", "", *_steps(report)]
     lines += ["", "## Changes", "", *_changes(report)]
     lines += ["", "## Not done, and why", ""]
     lines += _not_done(report) or ["Nothing: every step ran."]
-    notes = [f"- {s['id']}: {prose(note)}" for s in report["steps"] for note in s["notes"]]
+    notes = [f"- {s['id']}: {prose(note)}" for s in report.steps for note in s["notes"]]
     if notes:
         lines += ["", "## Notes", "", *notes]
     lines += ["", "## How to roll back", "", *_rollback_advice(report)]
@@ -128,34 +129,34 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += ["", "## Timeline", "", "| Time (UTC) | Event | Step | Detail |", "|---|---|---|---|"]
     for entry in _timeline(report):
         lines.append(f"| {clock(entry['ts'])} | {entry['event']} | {entry['step'] or ''} | {_cell(entry['detail'])} |")
-    if not execution and not report.get("audit_chain_broken"):
+    if not execution and not report.audit_chain_broken:
         lines += [
             "",
             f"Verify the audit trail against the head above: `responder audit verify {run_id} --head "
-            f"{report['audit_head']}`",
+            f"{report.audit_head}`",
         ]
     return "\n".join([*lines, ""])
 
 
-def _chain_row(report: dict[str, Any]) -> str:
+def _chain_row(report: Report) -> str:
     """The chain's head, to paste in the ticket; never the head of a broken chain, which anchors nothing."""
-    broken = report.get("audit_chain_broken")
+    broken = report.audit_chain_broken
     if broken:
         return (
             f"| Audit chain | **BROKEN** at {prose(broken, table=True)}: its head anchors nothing "
-            f"(`responder audit verify {report['run_id']}` lists every problem) |"
+            f"(`responder audit verify {report.run_id}` lists every problem) |"
         )
-    return f"| Audit chain | {report['audit_records']} records, head `{report['audit_head']}` |"
+    return f"| Audit chain | {report.audit_records} records, head `{report.audit_head}` |"
 
 
 def _describe_key(key: dict[str, Any]) -> str:
     return said_of(key).described(key, second)
 
 
-def _steps(report: dict[str, Any]) -> list[str]:
-    with_undo = any(s["undo"] for s in report["steps"])  # no column that would be empty on every row
+def _steps(report: Report) -> list[str]:
+    with_undo = any(s["undo"] for s in report.steps)  # no column that would be empty on every row
     lines = ["| Step | Action | Result |" + (" Undo |" if with_undo else ""), "|---|---|---|" + ("---|" * with_undo)]
-    for step in report["steps"]:
+    for step in report.steps:
         row = f"| {step['id']} | `{step['action']}` | {step['result']} |"
         if with_undo:
             row += f" {step['undo'] or ''} |"
@@ -163,10 +164,10 @@ def _steps(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _changes(report: dict[str, Any]) -> list[str]:
-    changed = [s for s in report["steps"] if s["changes"] and s["status"] != "unchanged"]
+def _changes(report: Report) -> list[str]:
+    changed = [s for s in report.steps if s["changes"] and s["status"] != "unchanged"]
     if not changed:
-        return ["None." if not report["dry_run"] else "None (dry run); the plan is below."]
+        return ["None." if not report.dry_run else "None (dry run); the plan is below."]
     lines: list[str] = []
     for step in changed:
         verb = "Would change" if step["status"] == "planned" else "Changed"
@@ -181,20 +182,20 @@ def _changes(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _timeline(report: dict[str, Any]) -> list[dict[str, Any]]:
+def _timeline(report: Report) -> list[dict[str, Any]]:
     """What happened, once each: a run that applied shows what it did, not also what it planned to."""
-    applied = not report["dry_run"]
+    applied = not report.dry_run
     skip = {j.PLANNED, j.APPLYING} if applied else set()
-    why = {s["id"]: s["skip_reason"] for s in report["steps"] if s.get("skip_reason")}
+    why = {s["id"]: s["skip_reason"] for s in report.steps if s.get("skip_reason")}
     return [
         {**e, "detail": why[e["step"]]} if e["event"] == j.SKIPPED and e["step"] in why else e
-        for e in report["timeline"]
+        for e in report.timeline
         if e["event"] not in skip
     ]
 
 
-def _activity(report: dict[str, Any]) -> list[str]:
-    evidence = report.get("evidence") or {}
+def _activity(report: Report) -> list[str]:
+    evidence = report.evidence or {}
     queries = evidence.get("queries")
     if not queries:
         return [
@@ -209,7 +210,7 @@ def _activity(report: dict[str, Any]) -> list[str]:
         "bearer-token type, and whether it came after containment).",
         "",
     ]
-    for step in report["steps"]:
+    for step in report.steps:
         output = report_output_of(step["action"])  # the action says which output is its summary
         activity = (step.get("outputs") or {}).get(output) if output else None
         if not isinstance(activity, dict) or not activity.get("bearer_token_calls"):
@@ -261,15 +262,15 @@ def _code_cell(value: Any) -> str:
     return code(value, table=True)
 
 
-def _pictures(report: dict[str, Any]) -> list[str]:
-    pictures = report["evidence"].get("pictures") or []
+def _pictures(report: Report) -> list[str]:
+    pictures = (report.evidence or {}).get("pictures") or []
     svgs = [p for p in pictures if p.endswith(".svg")]
     if svgs:
         return [f"![Calls over time: {p}]({p})" for p in svgs] + [
             f"PNG for ticket systems that do not show SVG: {', '.join(p for p in pictures if p.endswith('.png'))}."
         ]
     return [
-        f"Timeline picture: `responder report {report['run_id']} --timeline` draws it (SVG and PNG, one per "
+        f"Timeline picture: `responder report {report.run_id} --timeline` draws it (SVG and PNG, one per "
         "endpoint) into the run's directory; it needs the `timeline` extra: "
         "`pip install 'bedrock-key-responder[timeline]'`."
     ]
@@ -294,9 +295,9 @@ def _not_visible(queries: dict[str, str]) -> list[str]:
     ]
 
 
-def _not_done(report: dict[str, Any]) -> list[str]:
+def _not_done(report: Report) -> list[str]:
     lines = []
-    for step in report["steps"]:
+    for step in report.steps:
         if step["status"] in ("skipped", "pending", "failed", "in-flight"):
             reason = (
                 (step["error"] and prose(step["error"]))
@@ -309,15 +310,15 @@ def _not_done(report: dict[str, Any]) -> list[str]:
             lines.append(f"- **{step['id']}** ({step['result']}): {reason}")
         if step["undo"] in ("withheld", "irreversible", "failed"):
             lines.append(f"- **{step['id']}** undo {step['undo']}: {prose(step['undo_message'])}")
-    lines += [f"- warning: {prose(w)}" for w in report["warnings"]]
+    lines += [f"- warning: {prose(w)}" for w in report.warnings]
     return lines
 
 
-def _rollback_advice(report: dict[str, Any]) -> list[str]:
-    run_id = report["run_id"]
-    if report["dry_run"] or report["status"] in ("rejected", "cancelled"):
+def _rollback_advice(report: Report) -> list[str]:
+    run_id = report.run_id
+    if report.dry_run or report.status in ("rejected", "cancelled"):
         return ["Nothing to roll back: this run changed nothing."]
-    if report.get("execution"):
+    if report.execution:
         given = f'{{"journal_bucket": "...", "execution_name": "{run_id}", "reactivate_keys": false}}'
         return [
             "- Start the rollback machine (`responder export` wrote it beside this one): `aws stepfunctions "
@@ -325,8 +326,8 @@ def _rollback_advice(report: dict[str, Any]) -> list[str]:
             "the write-ahead records name, except re-activating leaked keys.",
             '- With `"reactivate_keys": true` it re-activates them too. Only for a false alarm.',
         ]
-    if report["status"] == "rolled-back":
-        withheld = [s["id"] for s in report["steps"] if s["undo"] == "withheld"]
+    if report.status == "rolled-back":
+        withheld = [s["id"] for s in report.steps if s["undo"] == "withheld"]
         if not withheld:
             return ["Already rolled back (see the timeline)."]
         return [
@@ -338,14 +339,14 @@ def _rollback_advice(report: dict[str, Any]) -> list[str]:
         f"- `responder rollback {run_id} --reactivate-keys` also re-activates them. Only for a false alarm.",
     ]
     warnings = set()
-    for step in report["steps"]:
+    for step in report.steps:
         action = get_action(step["action"]) if step["changes"] else None
         if action is not None and action.undo_warning:
             warnings.add(action.undo_warning)
     lines += [f"- {warning}" for warning in sorted(warnings)]
-    irreversible = [s["id"] for s in report["steps"] if not s["reversible"] and s["changes"]]
+    irreversible = [s["id"] for s in report.steps if not s["reversible"] and s["changes"]]
     if irreversible:
         lines.append(f"- Cannot be undone: {', '.join(irreversible)}.")
-    if report["status"] in ("failed", "interrupted"):
+    if report.status in ("failed", "interrupted"):
         lines.insert(0, f"- `responder resume {run_id}` finishes the containment instead.")
     return lines

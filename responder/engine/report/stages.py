@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from responder.engine.report.model import Report
 from responder.engine.report.words import second
 from responder.inert import code
 
 ROWS_PER_STAGE = 25  # monetisation may be thousands of calls: the rest are in events.jsonl and `-o json`
 
 
-def stage_lines(report: dict[str, Any]) -> list[str]:
-    evidence = report.get("evidence") or {}
+def stage_lines(report: Report) -> list[str]:
+    evidence = report.evidence or {}
     stages = evidence.get("stages")
     if not evidence.get("queries") or not stages:
         return ["Not investigated by this run: no CloudTrail event was read to classify."]

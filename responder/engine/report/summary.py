@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from responder.engine.report.model import Report
 from responder.engine.report.words import clock, recheck_after, second
 from responder.inert import code
 from responder.keys.journaled import data_event_follow_up, key_words
@@ -13,11 +14,11 @@ from responder.keys.kinds import said_of
 _ENDPOINT_NAMES = {"bedrock.amazonaws.com": "Bedrock", "bedrock-mantle.amazonaws.com": "Bedrock Mantle"}
 
 
-def _what_leaked(report: dict[str, Any]) -> str:
-    key = report.get("key") or {}
-    whose = report.get("principal")
+def _what_leaked(report: Report) -> str:
+    key = report.key or {}
+    whose = report.principal
     owner = f"{whose['type']} {whose['name']}" if whose else "an unnamed principal"
-    account = report.get("account") or "?"
+    account = report.account or "?"
     if key:
         return said_of(key).what_leaked(key, key_words(key), owner, account, second)
     credentials = deactivated_credentials(report)
@@ -27,13 +28,13 @@ def _what_leaked(report: dict[str, Any]) -> str:
     return f"API keys of {owner} in account {account} were selected."
 
 
-def deactivated_credentials(report: dict[str, Any]) -> dict[str, str]:
+def deactivated_credentials(report: Report) -> dict[str, str]:
     """Each Bedrock credential the run set Inactive and that is still so by its doing, with its user: what a
     sweep's run contained."""
     found: dict[str, str] = {}
-    claims = report.get("claims")
+    claims = report.claims
     in_force = {c["step"] for c in claims["in_force"]} if claims else None
-    for step in report.get("steps", []):
+    for step in report.steps:
         if in_force is not None and step.get("id") not in in_force:
             continue  # refused, unanswered or undone since: AWS does not hold it inactive by this run
         for change in step.get("changes", []):
@@ -44,18 +45,18 @@ def deactivated_credentials(report: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _contained(report: dict[str, Any]) -> str:
+def _contained(report: Report) -> str:
     """What holds now, from the run's claims (claims.py) alone: never the plan, never one milestone for another."""
-    if report["dry_run"]:
+    if report.dry_run:
         return "This was a dry run: nothing was changed, and the key is not contained."
-    claims = report.get("claims")
+    claims = report.claims
     if not claims:
-        return f"Nothing was contained by this run ({report['status']})."
+        return f"Nothing was contained by this run ({report.status})."
     unknown = _unknown(claims)
     if claims["nothing_contained"]:
         if claims["rolled_back"]:
             return "Nothing of this run holds now: it was rolled back."
-        return f"Nothing was contained by this run ({report['status']})."
+        return f"Nothing was contained by this run ({report.status})."
     parts = []
     for label, name in (("key inactive", "key_inactive"), ("principal denied", "principal_denied")):
         claim = claims[name]
@@ -118,8 +119,8 @@ def _origin(claims: dict[str, Any], name: str) -> str:
     return f"its process started ({', '.join(processes)})" if processes else "the run started"
 
 
-def _what_it_did(report: dict[str, Any]) -> str:
-    evidence = report.get("evidence") or {}
+def _what_it_did(report: Report) -> str:
+    evidence = report.evidence or {}
     if not evidence.get("queries"):
         return "What it did was not investigated."
     calls = evidence["bearer_token_calls"]
@@ -130,7 +131,7 @@ def _what_it_did(report: dict[str, Any]) -> str:
     tail = (
         f" **{len(after)} came after containment.**"
         if after
-        else (" None came after containment." if report.get("contained_at") else "")
+        else (" None came after containment." if report.contained_at else "")
     )
     return (
         f"It made {calls} call(s) with a bearer token ({split}), first {second(evidence['first_seen'])}, last "
@@ -138,31 +139,31 @@ def _what_it_did(report: dict[str, Any]) -> str:
     )
 
 
-def _what_remains(report: dict[str, Any]) -> str:
-    investigated = bool((report.get("evidence") or {}).get("queries"))
+def _what_remains(report: Report) -> str:
+    investigated = bool((report.evidence or {}).get("queries"))
     if not investigated:
         return "What remains: what the keys did was not read; search CloudTrail by each key's user."
     remains = ["Mantle inference (a data event `LookupEvents` cannot see) is checked only by the query below"]
-    if (report.get("evidence") or {}).get("after_containment"):
+    if (report.evidence or {}).get("after_containment"):
         remains.insert(0, "the calls after containment (listed below): find where the key still works")
-    if not report["dry_run"] and report.get("contained_at"):
-        rechecked = (report.get("evidence") or {}).get("rechecks") or []
-        after = recheck_after(report["contained_at"])
+    if not report.dry_run and report.contained_at:
+        rechecked = (report.evidence or {}).get("rechecks") or []
+        after = recheck_after(report.contained_at)
         if not rechecked:
             remains.append(f"CloudTrail may still deliver calls up to {clock(after)}: re-check then")
-        elif not (report.get("evidence") or {}).get("after_containment"):
+        elif not (report.evidence or {}).get("after_containment"):
             remains.append(f"re-checked {second(rechecked[-1]['at'])}: no bearer-token call since containment")
     return "What remains: " + "; ".join(remains) + "."
 
 
-def opening(report: dict[str, Any]) -> str:
+def opening(report: Report) -> str:
     parts = [_what_leaked(report), _contained(report), _what_it_did(report), _stages(report), _what_remains(report)]
     return " ".join(p for p in parts if p)
 
 
-def _stages(report: dict[str, Any]) -> str:
+def _stages(report: Report) -> str:
     """Which stages of an LLMjacking attack CloudTrail shows (the investigated events only)."""
-    evidence = report.get("evidence") or {}
+    evidence = report.evidence or {}
     stages = evidence.get("stages")
     if not evidence.get("queries") or not stages:
         return ""
@@ -179,14 +180,14 @@ def _stages(report: dict[str, Any]) -> str:
     return f"{'; '.join(said)} (findings listed below; {unmatched})."
 
 
-def follow_ups(report: dict[str, Any]) -> list[str]:
-    run_id = report["run_id"]
-    if report["dry_run"]:
+def follow_ups(report: Report) -> list[str]:
+    run_id = report.run_id
+    if report.dry_run:
         return [f"- Contain for real: the same command without `--dry-run` (this run, `{run_id}`, changed nothing)."]
-    whose = report.get("principal")
+    whose = report.principal
     owner = f"{whose['type']} {whose['name']}" if whose else "the key's principal"
-    key = report.get("key") or {}
-    claims = report.get("claims") or {}
+    key = report.key or {}
+    claims = report.claims or {}
     held = bool(claims.get("in_force"))
     lines = []
     if claims.get("unknown"):
@@ -198,8 +199,8 @@ def follow_ups(report: dict[str, Any]) -> list[str]:
         )
     elif not held:
         lines.append("- Nothing of this run holds in AWS now: if the key is still a risk, contain it again.")
-    after = recheck_after(report.get("contained_at"))
-    investigated = bool((report.get("evidence") or {}).get("queries"))
+    after = recheck_after(report.contained_at)
+    investigated = bool((report.evidence or {}).get("queries"))
     if after is not None and investigated:
         lines.append(
             f"- After {second(after)} (CloudTrail's 15-minute delay past containment), check that the calls "
@@ -209,10 +210,10 @@ def follow_ups(report: dict[str, Any]) -> list[str]:
         lines.append(data_event_follow_up(key))
     if not held:
         return lines
-    if report.get("execution"):
+    if report.execution:
         lines.append(
             "- What the key did is not in the machine's record: read it with `responder run "
-            f"{report['playbook']} --dry-run` (CloudTrail, in every region the key may have been used)."
+            f"{report.playbook} --dry-run` (CloudTrail, in every region the key may have been used)."
         )
         lines.append("- Lift the deny once the workloads have new keys: start the rollback machine (below).")
     else:

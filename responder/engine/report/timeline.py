@@ -16,6 +16,7 @@ from typing import Any
 
 from responder.clock import parse_time
 from responder.engine.report.evidence import ENDPOINT_SOURCES
+from responder.engine.report.model import Report
 from responder.engine.report.timeline_files import picture_names
 from responder.errors import UserError
 from responder.private_files import make_private
@@ -39,34 +40,34 @@ class Marker:
     at: datetime
 
 
-def markers(report: dict[str, Any], calls: list[dict[str, Any]]) -> list[Marker]:
+def markers(report: Report, calls: list[dict[str, Any]]) -> list[Marker]:
     """The moments worth a line, from the report's facts and the endpoint's calls."""
     found: dict[str, datetime | None] = {
         "key-created": _key_created(report),
-        "run-start": parse_time(report.get("started_at")),
+        "run-start": parse_time(report.started_at),
     }
     times = sorted(t for c in calls if (t := parse_time(c.get("time"))) is not None)
     if times:
         found["first-call"], found["last-call"] = times[0], times[-1]
-    milestones = [m for m in (report.get("containment") or {}).get("milestones", []) if not m.get("already")]
+    milestones = [m for m in (report.containment or {}).get("milestones", []) if not m.get("already")]
     key = [t for m in milestones if m.get("stops") == "key" and (t := parse_time(m.get("at"))) is not None]
     found["key-inactive"] = max(key) if key else None
-    found["principal-denied"] = parse_time(report.get("contained_at"))  # the last containment change AWS answered
+    found["principal-denied"] = parse_time(report.contained_at)  # the last containment change AWS answered
     return [Marker(gid, at) for gid, at in found.items() if at is not None]
 
 
-def _key_created(report: dict[str, Any]) -> datetime | None:
-    key = report.get("key") or {}
+def _key_created(report: Report) -> datetime | None:
+    key = report.key or {}
     if key.get("issued_at"):
         return parse_time(key["issued_at"])
-    for step in report.get("steps", []):
+    for step in report.steps:
         created = (step.get("outputs") or {}).get("created_at")
         if created:
             return parse_time(created[0] if isinstance(created, list) else created)
     return None
 
 
-def draw_timelines(directory: Path, report: dict[str, Any], events: list[dict[str, Any]]) -> list[str]:
+def draw_timelines(directory: Path, report: Report, events: list[dict[str, Any]]) -> list[str]:
     """Draw one SVG and one PNG per endpoint into the run's directory; their names, relative to it."""
     try:
         import matplotlib  # noqa: F401  # only to say how to get it when it is missing
@@ -86,7 +87,7 @@ def draw_timelines(directory: Path, report: dict[str, Any], events: list[dict[st
     return written
 
 
-def _figure(report: dict[str, Any], source: str, calls: list[dict[str, Any]]) -> Any:
+def _figure(report: Report, source: str, calls: list[dict[str, Any]]) -> Any:
     from matplotlib import dates
     from matplotlib.figure import Figure
 
@@ -114,7 +115,7 @@ def _figure(report: dict[str, Any], source: str, calls: list[dict[str, Any]]) ->
     axes.xaxis.set_major_formatter(formatter("%H:%M", tz="UTC"))
     axes.xaxis_date()
     axes.set_xlabel("time (UTC)")
-    axes.set_title(f"{source}: calls made with the leaked key's bearer token (run {report['run_id']})", fontsize=10)
+    axes.set_title(f"{source}: calls made with the leaked key's bearer token (run {report.run_id})", fontsize=10)
     axes.grid(axis="x", alpha=0.3)
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     figure.subplots_adjust(left=0.2, right=0.74, bottom=0.16)

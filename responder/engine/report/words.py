@@ -39,7 +39,7 @@ def skip_reason(state: RunState, step_id: str) -> str:
     if not reason.startswith("condition not met"):
         return reason or "its condition was false"
     steps = {step.id: step.outputs for step in state.steps.values()}
-    return condition_words(reason, state.started.get("params") or {}, steps)
+    return condition_words(reason, state.started.params or {}, steps)
 
 
 def value_words(value: Any) -> str:

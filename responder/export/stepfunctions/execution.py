@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from responder.engine.journal import events as j
+from responder.engine.journal.opening import Opening
 from responder.errors import UserError
 from responder.export.stepfunctions.machine import EACH_ACCOUNT, JOURNAL_PREFIX
 from responder.playbook.model import Playbook
@@ -168,15 +169,17 @@ def journal_of(execution: Execution, playbook: Playbook) -> list[dict[str, Any]]
             "event": j.RUN_STARTED,
             "ts": _when(started_at),
             "run_id": described["name"],
-            "playbook": playbook.name,
-            "steps": [{"id": s.id, "action": s.action} for s in playbook.actions()],
-            "reversible": {sid: bool(getattr(action, "reversible", True)) for sid, action in actions.items()},
-            "params": json.loads(described.get("input") or "{}"),
-            "account_id": execution.account_id,
-            "operator": execution.role_arn,
-            "dry_run": False,
-            "engine": "stepfunctions",
-            "execution_arn": execution.arn,
+            **Opening(
+                playbook=playbook.name,
+                steps=[{"id": s.id, "action": s.action} for s in playbook.actions()],
+                reversible={sid: bool(getattr(action, "reversible", True)) for sid, action in actions.items()},
+                params=json.loads(described.get("input") or "{}"),
+                account_id=execution.account_id,
+                operator=execution.role_arn,
+                dry_run=False,
+                engine="stepfunctions",
+                execution_arn=execution.arn,
+            ).to_record(),
         }
     ]
     written: dict[str, list[dict[str, Any]]] = {}

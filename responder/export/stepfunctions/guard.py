@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from responder.actions.states import Chain, State, StatesStep, choose, failing, nothing, unless_absent
 from responder.engine.commands.permissions import MEMBER_ROLE, PROTECTED_TAG
 from responder.export.stepfunctions.names import Machine, role_names
+from responder.export.stepfunctions.states import Chain, State, StatesStep, choose, failing, nothing, unless_absent
 
 
 def refuse_protected(machine: Machine, credentials: State | None, suffix: str) -> Chain | None:

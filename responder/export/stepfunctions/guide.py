@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from responder.actions.cloudtrail import INVESTIGATION_ELSEWHERE
 from responder.engine.commands.permissions import MEMBER_ROLE
+from responder.export.stepfunctions.forms.cloudtrail import INVESTIGATION_ELSEWHERE
 from responder.export.stepfunctions.names import Machine
 from responder.export.stepfunctions.trigger import EVENT_DETAIL_TYPE, EVENT_FIELDS, EVENT_SOURCE, FAMILY_FIELD
 from responder.keys import FAMILIES

@@ -15,9 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from responder.actions.registry import get_action
-from responder.actions.states import (
-    FORMS,
-    REFUSED,
+from responder.errors import UserError
+from responder.export.stepfunctions.guard import refuse_protected
+from responder.export.stepfunctions.names import OWN_ACCOUNT, PARTITION, Machine
+from responder.export.stepfunctions.records import undo_records
+from responder.export.stepfunctions.registry import FORMS, REFUSED
+from responder.export.stepfunctions.states import (
     Chain,
     Path,
     State,
@@ -29,10 +32,6 @@ from responder.actions.states import (
     sequence,
     single,
 )
-from responder.errors import UserError
-from responder.export.stepfunctions.guard import refuse_protected
-from responder.export.stepfunctions.names import OWN_ACCOUNT, PARTITION, Machine
-from responder.export.stepfunctions.records import undo_records
 from responder.playbook.model import Playbook, Step
 from responder.playbook.refs import Ref, refs_in, whole
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from responder.actions.states import (
-    FORMS,
+from responder.export.stepfunctions.names import OWN_ACCOUNT, REGION, Machine, machine_name
+from responder.export.stepfunctions.registry import FORMS
+from responder.export.stepfunctions.states import (
     Chain,
     Path,
     State,
@@ -18,7 +19,6 @@ from responder.actions.states import (
     passing,
     single,
 )
-from responder.export.stepfunctions.names import OWN_ACCOUNT, REGION, Machine, machine_name
 from responder.playbook.model import Playbook
 
 

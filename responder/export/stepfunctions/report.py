@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from responder.aws.clients import AwsOptions, Clients
 from responder.engine.journal.run_state import state_from_records
 from responder.engine.report.build import build_report
+from responder.engine.report.model import Report
 from responder.export.stepfunctions.execution import journal_of, read_execution
 from responder.playbook.checks import find_playbook, load_playbook
 
 
-def execution_report(options: AwsOptions, arn: str) -> dict[str, Any]:
+def execution_report(options: AwsOptions, arn: str) -> Report:
     """Read the execution (read-only: the clients refuse any change) and build the report a local run of the
     same playbook would have."""
     execution = read_execution(Clients(options, read_only=True), arn)

@@ -1,9 +1,10 @@
-"""The words an action uses to say how it runs on AWS Step Functions: Amazon States Language (JSONPath) pieces.
+"""The words of an action's Step Functions form: Amazon States Language (JSONPath) pieces.
 
-An action declares its Step Functions form beside its other declarations (`states_form(ActionClass)` in its own
-module), or says why it has none (`no_states_form(ActionClass, why)`); export/stepfunctions assembles the forms of a
-playbook's steps into a state machine. A form gets a `StatesStep` (where its arguments are, in the execution's
-JSON, and how to call AWS there) and returns a `Chain`: states with one way in and open ways out.
+Each action module has a forms module beside the exporter (`forms/<module>.py`) that registers its actions' forms by
+name (`states_form(ActionClass)`), or says why one has none (`no_states_form(ActionClass, why)`); registry.py
+imports them all, and the exporter assembles the forms of a playbook's steps into a state machine. A form gets a
+`StatesStep` (where its arguments are, in the execution's JSON, and how to call AWS there) and returns a `Chain`:
+states with one way in and open ways out.
 
 Every SDK task is `arn:aws:states:::aws-sdk:SERVICE:camelCaseAction` with PascalCase parameters; its errors are
 `Service.CodeException` (`Iam.NoSuchEntityException`); throttling is retried with backoff.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from responder.actions.states import (
+from responder.export.stepfunctions.states import (
     Chain,
     Path,
     StatesStep,
