@@ -33,6 +33,14 @@ NOT_BEFORE_CONTAINMENT = (
     "responder.engine.report",
     "responder.engine.commands.investigation",
     "responder.engine.commands.identify",
+    "responder.engine.commands.notify",  # a run tells people after it ends, and only when asked to
+    "responder.engine.commands.notify_apprise",
+    "responder.engine.commands.notify_jira",
+    "responder.engine.commands.notify_http",
+    "responder.engine.commands.notify_contained",
+    "responder.engine.commands.alerts",  # alert files are read only by `run --from`
+    "responder.alerts",
+    "apprise",
     "responder.export",
     "responder.fanout",
     "responder.sandbox",

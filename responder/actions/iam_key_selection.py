@@ -10,6 +10,7 @@ from pydantic import Field
 from responder.actions.base import Action, ActionContext, ActionParams, ActionSnapshot, StepPlan
 from responder.actions.iam_credentials import BEDROCK, remember_listing
 from responder.actions.key_inventory import FILTER_PATTERN, SweepFilter, list_every_family, sweep
+from responder.actions.named_keys import KEYS_PATTERN, parse_named_keys, select_named
 from responder.actions.registry import register
 from responder.keys import FAMILIES
 from responder.keys.registry import DEFAULT_FAMILY
@@ -17,6 +18,8 @@ from responder.keys.registry import DEFAULT_FAMILY
 
 class SelectParams(ActionParams):
     filter: str = Field(pattern=rf"^({FILTER_PATTERN})$")
+    # Only these keys, by family and alias (an alert's keys: `run contain-bedrock-keys --from FORMAT FILE`).
+    keys: str = Field(default="", pattern=rf"^{KEYS_PATTERN}$")
 
 
 class SelectedKey(ActionSnapshot):
@@ -48,6 +51,8 @@ class SelectedKey(ActionSnapshot):
 
 class SelectedKeys(ActionSnapshot):
     keys: list[SelectedKey]
+    # A named key (-p keys=) not selected here, and why: another account's, or no credential lists its alias.
+    not_selected: list[str] = Field(default_factory=list, exclude_if=lambda value: not value)
 
 
 @register
@@ -63,10 +68,15 @@ class SelectBedrockKeys(Action[SelectParams, SelectedKeys]):
 
     def snapshot(self, ctx: ActionContext, params: SelectParams) -> SelectedKeys:
         selected = SweepFilter.parse(params.filter)
+        named = parse_named_keys(params.keys) if params.keys else None
         listed = list_every_family(ctx.clients.iam, selected)
         for service_name, creds in listed.items():
             remember_listing(ctx, creds, service_name)  # the snapshot of every key's deactivation: no read per key
         every = [cred for creds in listed.values() for cred in creds]
+        not_selected: list[str] = []
+        if named is not None:
+            chosen = select_named(named, every, ctx.account_id)
+            every, not_selected = chosen.listing, chosen.notes
         findings = sweep(
             ctx.clients.iam, selected, selected.older_than_days, ctx.account_id, flag_owners=False, listing=every
         )
@@ -85,13 +95,15 @@ class SelectBedrockKeys(Action[SelectParams, SelectedKeys]):
                     deny_policy_name=FAMILIES[f.family].deny_policy_name,
                 )
                 for f in findings
-            ]
+            ],
+            not_selected=not_selected,
         )
 
     def plan(self, ctx: ActionContext, params: SelectParams, snapshot: SelectedKeys) -> StepPlan:
         keys = [k.item() for k in snapshot.keys]  # a group's items are plain values
         owners = len({k.user_name for k in snapshot.keys})
-        note = f"filter {params.filter!r} selects {len(keys)} key(s) of {owners} user(s)"
+        named = f" of the {len(parse_named_keys(params.keys))} key(s) named" if params.keys else ""
+        note = f"filter {params.filter!r} selects {len(keys)} key(s){named} of {owners} user(s)"
         if not keys:
             note += ": nothing to contain"
-        return StepPlan(outputs={"keys": keys, "count": len(keys)}, notes=[note])
+        return StepPlan(outputs={"keys": keys, "count": len(keys)}, notes=[note, *snapshot.not_selected])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from responder.cli import run_inputs
 from responder.cli.options import (
     DEFAULT_ROLE_NAME,
     AcceptBrokenChain,
@@ -46,7 +47,9 @@ from responder.errors import EXIT_STEP_FAILED, UserError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from responder.engine.commands.notify import Webhook
+    from responder.engine.commands.alerts import KeysToRun, PrincipalToRun
+    from responder.engine.commands.notify import Channel
+    from responder.engine.commands.notify_contained import ContainmentNotice
     from responder.engine.commands.outcome import Outcome
     from responder.engine.journal.anchor import Anchor
     from responder.engine.journal.run_state import RunState
@@ -92,7 +95,8 @@ def _finish(
     query: str | None,
     then: str | None = None,
     anchor: Anchored | None = None,
-    hooks: Sequence[Webhook] = (),
+    hooks: Sequence[Channel] = (),
+    notice: ContainmentNotice | None = None,
 ) -> None:
     """The outcome, as JSON or for people; `then`: the command that applies what a dry run planned; `anchor`: where
     to anchor the chain's head; `hooks`: the webhooks to tell (both after the run: they never delay containment,
@@ -109,8 +113,16 @@ def _finish(
 
         from responder.engine.commands.notify import notify
 
-        deliveries = notify(outcome, hooks)
-        shown["notifications"] = [asdict(d) for d in deliveries]
+        contained = notice.record(outcome.paths.directory) if notice is not None else []
+        ended = notify(outcome, hooks)
+        deliveries = contained + ended
+        shown["notifications"] = [{"moment": "contained", **asdict(d)} for d in contained] + [
+            {"moment": "run ended", **asdict(d)} for d in ended
+        ]
+        if outcome.report.fanout is None:
+            from responder.engine.commands.outcome import save_report
+
+            save_report(outcome.paths)  # the report names who was told, and who could not be
 
     def text() -> None:
         outcome_text(outcome, then)
@@ -288,7 +300,9 @@ def run(
             "--notify",
             envvar="RESPONDER_NOTIFY",
             metavar="URL",
-            help="Post the outcome as JSON to this webhook when the run ends (https; repeatable).",
+            help="Tell the outcome when the run ends: an https JSON webhook, an Apprise URL (slack://, msteams://, "
+            "pagerduty://, mailtos://, ...; the notify extra) or `jira` (JIRA_* environment); repeatable. Default: "
+            "RESPONDER_NOTIFY, else the lines of ~/.config/responder/notify.",
         ),
     ] = None,
 ) -> None:
@@ -312,10 +326,25 @@ def run(
             raise UserError("give the key once: --from FORMAT FILE or --key-file, not both")
         key_text = read_key_file(key_file) if key_file is not None else None
         alert = None
+        many: KeysToRun | None = None
+        named: PrincipalToRun | None = None
         if from_format is not None or key_fingerprint is not None:
-            key_text, alert = _key_from_alert(from_format, alert_file, repo, key_fingerprint)
-        hooks = _webhooks(notify_urls)
+            if run_inputs.names_principals(from_format):
+                named = run_inputs.principal_from_alert(playbook, from_format, alert_file, repo, key_fingerprint)
+                alert = named.origin
+            elif run_inputs.takes_many_keys(playbook):
+                many = run_inputs.keys_from_alert(from_format, alert_file, repo, key_fingerprint)
+                alert = many.origin
+            else:
+                key_text, alert = run_inputs.key_from_alert(from_format, alert_file, repo, key_fingerprint)
+        hooks = run_inputs.webhooks(notify_urls)
         given = parse_assignments(param or [])
+        if many is not None:
+            run_inputs.many_keys_params(given, many, fanned_out=accounts is not None or org or bool(ou))
+        if named is not None:
+            if set(given) & set(named.params):
+                raise UserError(f"give the principal once: --from or -p {', '.join(sorted(named.params))}, not both")
+            given |= named.params
         if regions is not None:
             if "regions" in given:
                 raise UserError("give the regions once: --regions or -p regions=, not both")
@@ -329,7 +358,8 @@ def run(
             )
             fan_out = (targets, role_name, concurrency)
             to = _anchor_to(anchor, settings)
-            outcome = _fan_out(playbook, given, key_file or alert_file, save_plan, dry_run, yes, fan_out, settings)
+            one_key = key_file or (alert_file if many is None else None)  # a many-key alert goes by -p keys=
+            outcome = _fan_out(playbook, given, one_key, save_plan, dry_run, yes, fan_out, settings)
             _finish(outcome, output, query, then, to, hooks)
         if not 1 <= concurrency <= MAX_CONCURRENCY:
             raise UserError(f"--concurrency {concurrency}: give 1 to {MAX_CONCURRENCY}")
@@ -342,6 +372,14 @@ def run(
         )
         confirm = None if (yes or dry_run) else _confirm
         to = _anchor_to(anchor, settings)
+        if named is not None:
+            run_inputs.same_account(named.account_id, settings)
+        notice = None
+        if hooks:  # told the moment containment holds, as well as at the end
+            from responder.engine.commands.notify_contained import ContainmentNotice
+
+            notice = ContainmentNotice(hooks)
+            settings = dataclasses.replace(settings, listeners=[*settings.listeners, notice])
         outcome = start_run(
             playbook,
             given,
@@ -356,29 +394,7 @@ def run(
         if save_plan is not None and output == "text":
             say(f"plan saved to {save_plan}: review it, then `responder apply {shlex.quote(str(save_plan))}`")
             then = None
-        _finish(outcome, output, query, then, to, hooks)
-
-
-def _webhooks(urls: list[str] | None) -> list[Webhook]:
-    if not urls:
-        return []
-    from responder.engine.commands.notify import webhooks
-
-    return webhooks(urls)
-
-
-def _key_from_alert(
-    from_format: str | None, alert_file: str | None, repo: Path, fingerprint: str | None
-) -> tuple[str, dict[str, Any]]:
-    """The key `--from FORMAT FILE` holds (the one `--key` names when it holds several), and what the run's
-    report keeps of the alert: the format, the findings and when the key was exposed, never the key."""
-    from responder.engine.commands.alerts import AlertFile, key_to_run
-
-    if from_format is None or alert_file is None:
-        raise UserError("--from FORMAT needs the alert file (--from FORMAT FILE), and --key needs --from")
-    found = key_to_run(AlertFile(from_format, alert_file, repo), fingerprint)
-    exposed = found.exposed_at.isoformat() if found.exposed_at is not None else None
-    return found.secret, {"source": from_format, "findings": found.where, "exposed_at": exposed}
+        _finish(outcome, output, query, then, to, hooks, notice)
 
 
 _PLAN_ONLY = frozenset({"dry_run", "save_plan"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ class Hook:
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/T0KEN-in-the-path"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
 
 @pytest.fixture
@@ -72,10 +73,18 @@ def test_the_outcome_is_posted_once_retried_and_holds_no_secret(
     done = run(account, tmp_path, "--notify", hook.url)
     assert done.exit_code == 0, done.stdout + done.stderr
     shown = json.loads(done.stdout)
+    told = {"host": "127.0.0.1", "delivered": True, "status": 200, "error": None}
     assert shown["notifications"] == [
-        {"host": "127.0.0.1", "delivered": True, "attempts": 2, "status": 200, "error": None}
+        {**told, "moment": "contained", "attempts": 2},  # the moment containment held: the 503 was retried
+        {**told, "moment": "run ended", "attempts": 1},
     ]
-    assert len(hook.received) == 2 and hook.received[0] == hook.received[1]  # the 503 was retried
+    assert len(hook.received) == 3 and hook.received[0] == hook.received[1]
+    early = hook.received[0]["body"]
+    assert (early["moment"], early["status"], early["key"]["fingerprint"]) == ("contained", "contained", body_fp(shown))
+    # Sent after the last containment change AWS answered: it adds nothing to the time to containment.
+    report = json.loads(Path(shown["report_json"]).read_text())
+    assert datetime.fromisoformat(early["contained_at"]) >= datetime.fromisoformat(report["contained_at"])
+    assert early["contained_steps"] == ["deactivate", "deny-bearer-tokens"]
     sent = hook.received[-1]
     assert sent["type"] == "application/json"
     body = sent["body"]
@@ -87,7 +96,14 @@ def test_the_outcome_is_posted_once_retried_and_holds_no_secret(
     for form in [*secret_forms(account.key), "T0KEN-in-the-path"]:
         assert form not in everything  # neither the key nor the webhook URL's token
     record = (Path(shown["report"]).parent / notify.NOTIFICATIONS_FILE).read_text()
-    assert json.loads(record)["delivered"] is True
+    assert [(r["moment"], r["delivered"]) for r in map(json.loads, record.splitlines())] == [
+        ("contained", True),
+        ("run ended", True),
+    ]
+
+
+def body_fp(shown: dict[str, Any]) -> str:
+    return str(json.loads(Path(shown["report_json"]).read_text())["key"]["fingerprint"])
 
 
 def test_a_failed_notification_never_changes_the_outcome(
@@ -99,9 +115,12 @@ def test_a_failed_notification_never_changes_the_outcome(
     finally:
         failing.server.shutdown()
     assert done.exit_code == 0, done.stdout + done.stderr
-    [delivery] = json.loads(done.stdout)["notifications"]
-    assert (delivery["delivered"], delivery["attempts"], delivery["status"]) == (False, 3, 500)
-    assert len(failing.received) == 3
+    deliveries = json.loads(done.stdout)["notifications"]
+    assert [(d["moment"], d["delivered"], d["attempts"], d["status"]) for d in deliveries] == [
+        ("contained", False, 3, 500),
+        ("run ended", False, 3, 500),
+    ]
+    assert len(failing.received) == 6
     assert credential_status(iam, account.user_name, account.credential_id) == "Inactive"
 
 

@@ -60,7 +60,8 @@ def live_resume(run_id: str, endpoint: str, runs: Path) -> subprocess.Popen[str]
     command = [*RESPONDER, "resume", run_id, "--endpoint-url", endpoint, "--runs-dir", str(runs)]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
-    while holder(runs, run_lock(run_id)) is None:
+    # until the holder has written who it is: it takes the lock a moment before (a busy machine widens that moment)
+    while (holder(runs, run_lock(run_id)) or {}).get("pid") is None:
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.05)
     return proc

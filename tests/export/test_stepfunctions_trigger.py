@@ -99,11 +99,11 @@ def test_only_the_given_senders_reach_the_bus_and_the_roles_trust_only_this_stac
     statement = resources["TriggerBusPolicy"]["Properties"]["Statement"]
     assert statement["Principal"] == {"AWS": {"Ref": "TriggerPrincipals"}} and statement["Action"] == "events:PutEvents"
     assert "TriggerNamesItsSenders" in template["Rules"]
-    for role in ("EventsRole", "ExecutionRole", "RollbackRole"):
+    for role in ("EventsRole", "GuardDutyEventsRole", "ExecutionRole", "RollbackRole"):
         (trust,) = resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}, role
         assert "aws:SourceArn" in trust["Condition"]["ArnLike"], role
-    rules = _rules(template)
+    rules = [r for r in _rules(template) if r.get("EventBusName") == {"Ref": "TriggerBus"}]  # not GuardDuty's
     assert {tuple(sorted(r["EventPattern"]["detail"])) for r in rules} == {
         ("playbook", "role_name", "user_name"),
     }

@@ -19,9 +19,7 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
 
 
 def statuses(sandbox: Sandbox, user: str, service_name: str) -> list[str]:
-    listed = sandbox.aws(
-        "iam", "list-service-specific-credentials", "--user-name", user, "--service-name", service_name
-    )
+    listed = sandbox.client("iam").list_service_specific_credentials(UserName=user, ServiceName=service_name)
     return [c["Status"] for c in listed["ServiceSpecificCredentials"]]
 
 
@@ -34,13 +32,12 @@ def test_a_cloudwatch_logs_key_is_identified_contained_and_rolled_back(sandbox: 
     assert out["status"] == "completed"
     assert statuses(sandbox, user, "logs.amazonaws.com") == ["Inactive"]
     assert statuses(sandbox, bystander, "logs.amazonaws.com") == ["Active"]
-    policy = sandbox.aws(
-        "iam", "get-user-policy", "--user-name", user, "--policy-name", "ResponderDenyCloudwatchLogsBearerTokens"
-    )
+    iam = sandbox.client("iam")
+    policy = iam.get_user_policy(UserName=user, PolicyName="ResponderDenyCloudwatchLogsBearerTokens")
     assert policy["PolicyDocument"]["Statement"]["Action"] == ["logs:CallWithBearerToken"]
     sandbox.responder("rollback", out["run_id"], "--reactivate-keys")
     assert statuses(sandbox, user, "logs.amazonaws.com") == ["Active"]
-    assert sandbox.aws("iam", "list-user-policies", "--user-name", user)["PolicyNames"] == []
+    assert iam.list_user_policies(UserName=user)["PolicyNames"] == []
 
 
 def test_a_second_key_beside_a_name_plus_1_bystander_stops_then_contains_the_one_named(sandbox: Sandbox) -> None:

@@ -1,9 +1,9 @@
 """A detect-secrets baseline (`detect-secrets scan > .secrets.baseline`).
 
 Field names from detect-secrets's baseline (detect_secrets/core/baseline.py, PotentialSecret.json()):
-`results` maps each file to its secrets, each with `type`, `filename`, `line_number` and `hashed_secret`, the
-SHA-1 of the secret. The baseline never holds the key: it is read from the file and line, and confirmed by its
-hash. A baseline says nothing about when a key was exposed.
+`results` maps each file to its secrets, each with `type`, `filename`, `hashed_secret` (the SHA-1 of the secret),
+`is_verified`, and `line_number` when it is known. The baseline never holds the key: it is read from the file
+and line, and confirmed by its hash. A baseline says nothing about when a key was exposed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from responder.alerts.document import load_json, need
+from responder.alerts.document import load_json, need, optional
 from responder.alerts.source import Finding, Holds
 from responder.errors import UserError
 
@@ -45,7 +45,9 @@ class DetectSecrets:
                         rule=need(item, "type", str, where, self.title),
                         sha1=hashed,
                         path=need(item, "filename", str, where, self.title),
-                        line=need(item, "line_number", int, where, self.title),
+                        # PotentialSecret.json() writes line_number only when it knows one: without it the key
+                        # cannot be read from the file, which whole_key says in its own words.
+                        line=optional(item, "line_number", int),
                     )
                 )
         return found

@@ -9,6 +9,7 @@ from typing import Any
 from responder.actions.attack_stages import stages_reached
 from responder.engine.journal import events as j
 from responder.engine.journal.audit import audit_key, verify_chain
+from responder.engine.journal.notifications import recorded_deliveries
 from responder.engine.journal.opening import Opening
 from responder.engine.journal.run_state import RunState
 from responder.engine.journal.runs import RunPaths
@@ -160,6 +161,7 @@ def build_report(state: RunState, paths: RunPaths | None, events: list[dict[str,
         warnings=state.warnings,
         contained_at=moment.isoformat() if moment else None,
         alert=exposure(started.alert, moment),
+        notifications=recorded_deliveries(paths.directory) if paths is not None else [],
         principal=principal(state),
         evidence=evidence(state, paths, events if events is not None else collect_events(state, moment))
         if paths is not None

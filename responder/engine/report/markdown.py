@@ -46,6 +46,22 @@ def containment_line(report: Report) -> str | None:
     return "; ".join(parts) or None
 
 
+def notifications_line(deliveries: list[dict[str, Any]] | None) -> str | None:
+    """Who was told, at which moment of the run, and who could not be (the run's outcome stands either way)."""
+    if not deliveries:
+        return None
+    said = []
+    for d in deliveries:
+        host = _cell(d.get("host"))
+        if d.get("delivered"):
+            said.append(f"{host}: told ({d.get('moment')})")
+        else:
+            said.append(
+                f"{host}: NOT told ({d.get('moment')}): {_cell(d.get('error'))} after {d.get('attempts')} attempt(s)"
+            )
+    return "; ".join(said)
+
+
 def exposure_line(alert: dict[str, Any] | None) -> str | None:
     """ "exposed 2026-11-29 17:00:00 UTC (gitleaks); contained 2 d 3 h 4 min later", from `run --from`."""
     if not alert:
@@ -104,6 +120,7 @@ def render_markdown(report: Report) -> str:
         f"| Started | {second(report.started_at)} |",
         *([f"| Time to containment | {line} |"] if (line := containment_line(report)) else []),
         *([f"| Exposure | {line} |"] if (line := exposure_line(report.alert)) else []),
+        *([f"| Notifications | {line} |"] if (line := notifications_line(report.notifications)) else []),
         f"| Last record | {second(report.finished_at)} |",
     ]
     execution = report.execution

@@ -42,6 +42,8 @@ class Report:
     # A fan-out's parent only: each account's result (its own report under "report"), and the fan-out's plan.
     accounts: list[dict[str, Any]] | None = field(default=None)
     fanout: dict[str, Any] | None = field(default=None)
+    # Whom the run told, at which moment, and who could not be told (notifications.jsonl beside the journal).
+    notifications: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """The report as report.json and `-o json` write it (a fan-out's fields only in a fan-out's report)."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from responder.alerts.sources.guardduty import TYPES
 from responder.engine.commands.permissions import MEMBER_ROLE
 from responder.export.stepfunctions.forms.cloudtrail import INVESTIGATION_ELSEWHERE
+from responder.export.stepfunctions.guardduty_trigger import guardduty_fields
 from responder.export.stepfunctions.names import Machine
 from responder.export.stepfunctions.trigger import EVENT_DETAIL_TYPE, EVENT_FIELDS, EVENT_SOURCE, FAMILY_FIELD
 from responder.keys import FAMILIES
@@ -45,6 +47,19 @@ others absent) with the stack's own journal bucket; nothing else of the event re
 aws events put-events --entries '[{{"EventBusName": "responder-{name}", "Source": "{EVENT_SOURCE}",
   "DetailType": "{EVENT_DETAIL_TYPE}", "Detail": "{{\\"playbook\\": \\"{name}\\"{field}}}"}}]'
 ```
+{_guardduty(machine)}"""
+
+
+def _guardduty(machine: Machine) -> str:
+    fields = guardduty_fields(machine.playbook, machine.fixed)
+    if not fields:
+        return ""
+    named = " or ".join(f"`{f}`" for f in fields)
+    return f"""
+Or let GuardDuty start it (with `StartOnGuardDuty=true`): a rule on the default event bus matches only source
+`aws.guardduty` (which no one but AWS can send) and this account's findings of the types
+{", ".join(f"`{t}`" for t in sorted(TYPES))}, and passes the principal the finding names
+(`resource.accessKeyDetails.userName`) as {named}, nothing else.
 """
 
 

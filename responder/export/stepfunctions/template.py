@@ -19,6 +19,7 @@ from typing import Any
 
 from responder.engine.commands.permissions import MEMBER_ROLE, PROTECTED_TAG, Account, policy_document
 from responder.export.cloudformation import IN_THE_STACK, sub, substituted
+from responder.export.stepfunctions.guardduty_trigger import guardduty_fields, guardduty_parameters, guardduty_trigger
 from responder.export.stepfunctions.names import machine_name, role_names
 from responder.export.stepfunctions.trigger import event_fields, trigger, trigger_parameters
 from responder.playbook.model import Playbook
@@ -234,6 +235,10 @@ def template(
             ],
         }
         resources |= trigger(playbook, event_fields(playbook, fixed or {}))
+        if on_findings := guardduty_fields(playbook, fixed or {}):
+            parameters |= guardduty_parameters()
+            conditions["StartOnGuardDutyEnabled"] = {"Fn::Equals": [{"Ref": "StartOnGuardDuty"}, "true"]}
+            resources |= guardduty_trigger(playbook, on_findings)
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"responder: the {name} playbook on AWS Step Functions, with its rollback machine",

@@ -40,6 +40,10 @@ def select_rule(text: str) -> dict[str, Any] | None:
 def _select_states(step: StatesStep) -> Chain:
     if isinstance(step.arg("filter"), Path):
         raise UserError("the key filter is fixed when the machine is written: give it, e.g. -p filter=no-expiry")
+    if isinstance(step.args.get("keys"), str) and step.args["keys"]:  # an input path: the machine reads no keys
+        raise UserError(
+            "keys named by alias (an alert's) are contained by `responder run`; a machine selects by filter"
+        )
     rule = select_rule(step.arg("filter"))
     # One family's keys per exported machine: the filter's family=NAME, or the default family's (Bedrock's) without
     # one. States Language cannot join the listings of several service names into one list of items.
