@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 import responder
+from responder.keys import FAMILIES, KeyFamily
+from responder.keys.registry import DEFAULT_FAMILY
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
 
@@ -196,3 +198,19 @@ def test_json_blocks_skip_what_is_not_json() -> None:
 )
 def test_bearer_token_denials(policy: Any, complete: bool) -> None:
     assert all(BEARER_ACTIONS.issubset(actions) for actions in bearer_token_denials(policy)) is complete
+
+
+OTHER_FAMILIES = [f for f in FAMILIES.values() if f is not DEFAULT_FAMILY]  # the default's are the playbooks'
+
+
+@pytest.mark.parametrize("family", OTHER_FAMILIES, ids=[f.name for f in OTHER_FAMILIES])
+def test_every_other_family_has_a_runbook_true_to_its_module(family: KeyFamily) -> None:
+    text = _runbook(f"family-{family.name}")
+    assert family.deny_document() in json_blocks(text), "its deny, exactly the family's bearer actions"
+    commands = (f"-p family={family.name}", f"filter=family={family.name}")
+    for fact in (family.service_name, family.deny_policy_name, *commands):
+        assert fact in text, fact
+    for source in family.data_event_sources:
+        assert f"`{source.source}`" in text and str(source.data_resource_type) in text
+    if family.short_term is not None:
+        assert family.short_term.prefix in text and "leaked-short-term-key.md" in text

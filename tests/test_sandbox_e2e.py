@@ -162,7 +162,7 @@ def test_dry_run_sends_no_mutating_request(sandbox: Sandbox) -> None:
 def _dry_run_sends_only_reads(sandbox: Sandbox, playbook: str) -> None:
     before = len(sandbox.operations())
     extra = {
-        "leaked-long-term-key": ["-p", "delete_key=true"],
+        "leaked-long-term-key": ["-p", "delete_key=true", "-p", "quarantine_user=true"],
         "bedrock-key-guardrails": ["-p", "principal_name=BedrockAPIKey-demo"],
         "contain-bedrock-keys": ["-p", "filter=all"],
     }.get(playbook, [])

@@ -14,7 +14,6 @@ from pydantic import Field
 from responder.actions.attack_stages import IAM, names_principal
 from responder.actions.base import Action, ActionContext, ActionParams, ActionSnapshot, Regions, StepPlan
 from responder.actions.cloudtrail_records import (
-    MANTLE_NOTE,
     SSO_ROLE_PREFIX,
     ActivitySnapshot,
     counts_text,
@@ -279,8 +278,9 @@ class InvestigateParams(ActionParams):
 def visibility_note(family_name: str | None) -> str:
     """What LookupEvents cannot see of the family's bearer calls: data events are recorded only by a trail."""
     family = family_named(family_name)
-    if family.name == "bedrock":
-        return MANTLE_NOTE
+    caveats = [s.caveat for s in family.data_event_sources if s.caveat]
+    if caveats:  # the family says what exactly LookupEvents misses (Bedrock: only Mantle's inference)
+        return "; ".join(caveats)
     hidden = ", ".join(f"{s.source} ({s.data_resource_type or 'data events'})" for s in family.data_event_sources)
     return (
         f"{family.title}'s bearer-token calls are CloudTrail data events ({hidden}): LookupEvents never returns "

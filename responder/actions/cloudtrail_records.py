@@ -15,11 +15,6 @@ from responder.clock import parse_time
 BEDROCK_SOURCE = "bedrock.amazonaws.com"
 MANTLE_SOURCE = "bedrock-mantle.amazonaws.com"
 ENDPOINTS = (BEDROCK_SOURCE, MANTLE_SOURCE)  # a key works on both: each has its own CallWithBearerToken
-MANTLE_NOTE = (
-    "Bedrock Mantle's model, fine-tuning and project calls are management events and are counted here; Mantle "
-    "inference, if it is a CloudTrail data event (unverified), is not visible to LookupEvents: search a trail "
-    "or a CloudTrail Lake event data store that records data events (the report prints the query)"
-)
 
 
 class ActivitySnapshot(ActionSnapshot):

@@ -28,9 +28,11 @@ from responder.actions.deny_only import DenyOnlyDocument, require_deny_only
 from responder.actions.iam_principals import POLICY_NAME, USER_NAME, InlinePolicySnapshot, Principal
 from responder.actions.registry import register
 from responder.keys import FAMILIES, family_named
+from responder.keys.family import KINDS
+from responder.keys.registry import DEFAULT_FAMILY
 
 GUARDRAIL_POLICY_NAME = "ResponderBedrockKeyGuardrails"
-BEARER_ACTIONS = list(FAMILIES["bedrock"].bearer_actions)
+BEARER_ACTIONS = list(DEFAULT_FAMILY.bearer_actions)
 
 
 def guardrail_document(
@@ -66,12 +68,15 @@ def guardrail_document(
     if deny_bearer == "all":
         every = [action for f in chosen for action in f.bearer_actions]
         statements.append({"Sid": "DenyBearerTokens", "Effect": "Deny", "Action": every, "Resource": "*"})
-    elif deny_bearer in ("short-term", "long-term"):
-        token_type = "SHORT_TERM" if deny_bearer == "short-term" else "LONG_TERM"
+    elif deny_bearer in KINDS:
         # Only a family that declares a bearer-token-type condition key (Bedrock's, on its first action) can deny
-        # one kind of its tokens.
-        typed = [(f, k) for f in chosen for k in f.condition_keys if k.endswith(":bearerTokenType")]
-        for index, (family, condition) in enumerate(typed):
+        # one kind of its tokens: the value for that kind is the family's.
+        typed = [
+            (f, f.bearer_token_type_key, f.bearer_token_types[deny_bearer])
+            for f in chosen
+            if f.bearer_token_type_key and deny_bearer in f.bearer_token_types
+        ]
+        for index, (family, condition, token_type) in enumerate(typed):
             suffix = "" if index == 0 else family.name.title().replace("-", "")
             statements.append(
                 {
@@ -116,7 +121,7 @@ class RenderGuardrails(Action[RenderParams, NoSnapshot]):
             params.max_key_age_days, params.deny_bearer, params.model_arns, params.families or None
         )
         notes = [f"policy: {len(document['Statement'])} statements"]
-        if params.deny_bearer in ("short-term", "long-term"):
+        if params.deny_bearer in KINDS:
             notes.append(
                 "bedrock:bearerTokenType is documented for bedrock:CallWithBearerToken only: Mantle bearer tokens "
                 "of that kind are not denied; deny_bearer=all closes both endpoints"

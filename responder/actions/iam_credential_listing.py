@@ -13,8 +13,9 @@ from responder.actions.reads import in_background
 from responder.aws.clients import ClientError, error_code
 from responder.errors import UserError
 from responder.keys import FAMILIES, LongTermKey, family_of
+from responder.keys.registry import DEFAULT_FAMILY
 
-BEDROCK = FAMILIES["bedrock"].service_name  # the default: journals and steps from before key families
+BEDROCK = DEFAULT_FAMILY.service_name  # the default: journals and steps from before key families
 CREDENTIAL_ID = r"^[A-Za-z0-9_]{20,128}$"
 SERVICE_NAME = r"^[a-z0-9-]+\.amazonaws\.com$"
 

@@ -37,14 +37,15 @@ from responder.actions.iam_principals import USER_NAME
 from responder.actions.registry import register
 from responder.aws.clients import request_id
 from responder.errors import UserError
-from responder.keys import FAMILIES, KeyFamily, LongTermKey, family_of
-from responder.keys.registry import family_of_service
+from responder.keys import FAMILIES, KeyFamily, LongTermKey, family_named, family_of
+from responder.keys.registry import DEFAULT_FAMILY, family_of_service
 
 
 class ResolveParams(ActionParams):
     key: LongTermKey | None = None
     user_name: str | None = Field(default=None, pattern=USER_NAME)
     credential_id: str | None = Field(default=None, pattern=CREDENTIAL_ID)
+    family: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,31}$")  # with user_name: whose keys
 
 
 class ResolveSnapshot(ActionSnapshot):
@@ -52,7 +53,7 @@ class ResolveSnapshot(ActionSnapshot):
     matched_by: str  # how they were found: "the key's alias ..." or "user ..."
     narrowed: bool  # the operator named one credential
     # The key family whose listing holds them; Bedrock's is left out, as journals before families have it.
-    family: str = Field(default="bedrock", exclude_if=lambda value: value == "bedrock")
+    family: str = Field(default=DEFAULT_FAMILY.name, exclude_if=lambda value: value == DEFAULT_FAMILY.name)
 
 
 @register
@@ -81,7 +82,9 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
             raise UserError(
                 "give the leaked key with --key-file FILE, or name it: -p user_name=... -p credential_id=..."
             )
-        family = FAMILIES["bedrock"] if key is None else family_of(key)
+        family = family_named(params.family) if key is None else family_of(key)
+        if key is not None and params.family is not None and family is not None and family.name != params.family:
+            raise UserError(f"the key is {family.short_title} API key, not one of family {params.family!r}")
         if key is not None:
             if params.user_name and params.user_name not in key.candidate_users:
                 raise UserError(f"the key names user {key.alias_user!r}, not {params.user_name!r}")
@@ -89,7 +92,7 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
             how = f"the key's alias {key.alias}"
         else:
             assert params.user_name is not None and family is not None  # checked above; narrows the type
-            matches = list(user_credentials(ctx, params.user_name).values())
+            matches = list(user_credentials(ctx, params.user_name, service_name=family.service_name).values())
             how = f"user {params.user_name}"
         if params.credential_id is not None:
             narrowed = [m for m in matches if m.credential_id == params.credential_id]
@@ -98,10 +101,11 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
                 raise UserError(f"credential {params.credential_id} is not a {what} of {how}")
             matches = narrowed
         elif not matches:
-            raise UserError(f"{how} has no Bedrock API key (service-specific credential)")
+            what = "an API key" if family is None else f"a {family.short_title} API key"
+            raise UserError(f"{how} has no {what} (service-specific credential)")
         else:
             refuse_two_owners(matches, how)
-        found = family_of_service(matches[0].service_name or BEDROCK) or family or FAMILIES["bedrock"]
+        found = family_of_service(matches[0].service_name or BEDROCK) or family or DEFAULT_FAMILY
         return ResolveSnapshot(
             credentials=matches, matched_by=how, narrowed=params.credential_id is not None, family=found.name
         )
@@ -113,7 +117,7 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
         known: dict[str, Any] = {"user_name": user_name} if user_name else {}
         family = family_of(params.key) if params.key is not None else None
         if known and family is not None:
-            known.update(_what_to_contain(family))
+            known.update(what_to_contain(family))
         return known
 
     def plan(self, ctx: ActionContext, params: ResolveParams, snapshot: ResolveSnapshot) -> StepPlan:
@@ -130,13 +134,13 @@ class ResolveLongTermKey(Action[ResolveParams, ResolveSnapshot]):
                 "credential_ids": [c.credential_id for c in creds],
                 "credentials": [c.model_dump() for c in creds],  # outputs are plain values: references index them
                 "created_at": min((c.created for c in creds if c.created), default=None),
-                **_what_to_contain(family),  # from the family whose listing holds the credential
+                **what_to_contain(family),  # from the family whose listing holds the credential
             },
             notes=notes,
         )
 
 
-def _what_to_contain(family: KeyFamily) -> dict[str, Any]:
+def what_to_contain(family: KeyFamily) -> dict[str, Any]:
     """The resolve step's outputs that say what the next steps contain: the family's service and bearer actions."""
     return {
         "service_name": family.service_name,

@@ -13,6 +13,7 @@ from responder.actions.key_inventory import FILTER_PATTERN, SweepFilter, list_ev
 from responder.actions.named_keys import KEYS_PATTERN, parse_named_keys, select_named
 from responder.actions.registry import register
 from responder.keys import FAMILIES
+from responder.keys.registry import DEFAULT_FAMILY
 
 
 class SelectParams(ActionParams):
@@ -32,15 +33,15 @@ class SelectedKey(ActionSnapshot):
     expires: str | None
     # The key's family and what containing it needs; Bedrock's in journals from before families.
     # Left out of the journal when Bedrock's, so a snapshot of an earlier version journals the same.
-    family: str = Field(default="bedrock", exclude_if=lambda value: value == "bedrock")
+    family: str = Field(default=DEFAULT_FAMILY.name, exclude_if=lambda value: value == DEFAULT_FAMILY.name)
     service_name: str = Field(default=BEDROCK, exclude_if=lambda value: value == BEDROCK)
     bearer_actions: list[str] = Field(
-        default_factory=lambda: list(FAMILIES["bedrock"].bearer_actions),
-        exclude_if=lambda value: value == list(FAMILIES["bedrock"].bearer_actions),
+        default_factory=lambda: list(DEFAULT_FAMILY.bearer_actions),
+        exclude_if=lambda value: value == list(DEFAULT_FAMILY.bearer_actions),
     )
     deny_policy_name: str = Field(
-        default=FAMILIES["bedrock"].deny_policy_name,
-        exclude_if=lambda value: value == FAMILIES["bedrock"].deny_policy_name,
+        default=DEFAULT_FAMILY.deny_policy_name,
+        exclude_if=lambda value: value == DEFAULT_FAMILY.deny_policy_name,
     )
 
     def item(self) -> dict[str, Any]:

@@ -25,11 +25,11 @@ from responder.actions.iam_principals import POLICY_NAME, ROLE_NAME, USER_NAME, 
 from responder.actions.reads import together
 from responder.actions.registry import register
 from responder.aws.clients import ClientError, error_code, request_id
-from responder.keys import FAMILIES
+from responder.keys.registry import DEFAULT_FAMILY
 
 # Both endpoints, each with its own action: denying only the first leaves Bedrock Mantle open (FACTS.md).
-DENY_BEARER_TOKENS: dict[str, Any] = FAMILIES["bedrock"].deny_document()
-DEFAULT_POLICY_NAME = FAMILIES["bedrock"].deny_policy_name  # ResponderDenyBedrockBearerTokens, as in 0.1
+DENY_BEARER_TOKENS: dict[str, Any] = DEFAULT_FAMILY.deny_document()
+DEFAULT_POLICY_NAME = DEFAULT_FAMILY.deny_policy_name  # ResponderDenyBedrockBearerTokens, as in 0.1
 
 
 def managed_policy_name(principal_name: str, policy_name: str = DEFAULT_POLICY_NAME) -> str:

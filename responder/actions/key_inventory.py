@@ -11,19 +11,23 @@ from datetime import datetime, timezone
 from typing import Any
 
 from responder.actions.iam_credentials import list_bedrock_credentials
-from responder.actions.iam_principals import Principal
+from responder.actions.iam_principals import as_document
 from responder.actions.reads import together
 from responder.errors import UserError
 from responder.keys import FAMILIES
-from responder.keys.registry import family_of_service
+from responder.keys.registry import DEFAULT_FAMILY, family_of_service
 
-# What a sweep calls: the keys, then each owner's attached and inline policies (the admin-like flag).
+# What a sweep calls: the keys (one listing per family and page); every user's policies and groups (one
+# GetAccountAuthorizationDetails per page: the admin-like and console-made flags); and of the users named as a
+# console names its key users, their access keys and password (actions/console_users.py).
 SWEEP_PERMISSIONS = (
     "iam:ListServiceSpecificCredentials",
-    "iam:ListAttachedUserPolicies",
-    "iam:ListUserPolicies",
-    "iam:GetUserPolicy",
+    "iam:GetAccountAuthorizationDetails",
+    "iam:ListAccessKeys",
+    "iam:GetLoginProfile",
 )
+# The largest page ListServiceSpecificCredentials gives (its default is 100): one call per family up to 1,000 keys.
+PAGE = 1000
 # Managed policies that make a key's owner an administrator in all but name.
 ADMIN_POLICIES = ("AdministratorAccess", "IAMFullAccess", "PowerUserAccess")
 
@@ -37,7 +41,7 @@ class KeyFinding:
     created: str
     age_days: int
     expires: str | None
-    family: str = "bedrock"  # the key family whose service name IAM lists the credential under
+    family: str = DEFAULT_FAMILY.name  # the key family whose service name IAM lists the credential under
     flags: list[str] = field(default_factory=list)
 
 
@@ -99,14 +103,30 @@ class SweepFilter:
         return not (self.no_expiry_only and finding.expires is not None)
 
 
-def _admin_like(iam: Any, user: str) -> bool:
+def user_details(iam: Any) -> dict[str, dict[str, Any]]:
+    """Every user of the account, with its attached managed policies, inline policies and groups, by name: one
+    GetAccountAuthorizationDetails per page of users, however many there are."""
+    found: dict[str, dict[str, Any]] = {}
+    for page in iam.get_paginator("get_account_authorization_details").paginate(Filter=["User"]):
+        found |= {str(user["UserName"]): user for user in page["UserDetailList"]}
+    return found
+
+
+def inline_documents(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    return [as_document(p["PolicyDocument"]) for p in detail.get("UserPolicyList", [])]
+
+
+def statements_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = document.get("Statement", [])
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _admin_like(detail: dict[str, Any]) -> bool:
     """Attached AdministratorAccess-like policies, or an inline Allow of * or iam:* (groups are not followed)."""
-    principal = Principal("user", user)
-    if any(arn.rsplit("/", 1)[-1] in ADMIN_POLICIES for arn in principal.attached(iam)):
+    if any(p["PolicyName"] in ADMIN_POLICIES for p in detail.get("AttachedManagedPolicies", [])):
         return True
-    for name in iam.list_user_policies(UserName=user)["PolicyNames"]:
-        statements = principal.get_inline(iam, name).get("Statement", [])
-        for statement in statements if isinstance(statements, list) else [statements]:
+    for document in inline_documents(detail):
+        for statement in statements_of(document):
             actions = statement.get("Action", [])
             actions = [actions] if isinstance(actions, str) else actions
             if statement.get("Effect") == "Allow" and {"*", "iam:*"} & set(actions):
@@ -117,7 +137,9 @@ def _admin_like(iam: Any, user: str) -> bool:
 def list_every_family(iam: Any, keep: SweepFilter) -> dict[str, list[dict[str, Any]]]:
     """Every credential of the account, by service name: one AllUsers listing per family (and page), at once."""
     services = keep.service_names
-    pages = together(*(lambda name=name: list_bedrock_credentials(iam, name, AllUsers=True) for name in services))
+    pages = together(
+        *(lambda name=name: list_bedrock_credentials(iam, name, AllUsers=True, MaxItems=PAGE) for name in services)
+    )
     return dict(zip(services, pages, strict=True))
 
 
@@ -129,17 +151,18 @@ def sweep(
     now: datetime | None = None,
     flag_owners: bool = True,
     listing: list[dict[str, Any]] | None = None,
+    details: dict[str, dict[str, Any]] | None = None,
 ) -> list[KeyFinding]:
-    """The account's keys of every family that `keep` keeps, flagged; flag_owners=False skips the per-owner
-    policy reads. `listing`: credentials already listed (any families'), instead of listing them here."""
+    """The account's keys of every family that `keep` keeps, flagged; flag_owners=False skips reading the owners'
+    policies. `listing`: credentials already listed (any families'), instead of listing them here; `details`:
+    the users already read (user_details), instead of reading them here."""
     now = now or datetime.now(timezone.utc)
-    admins: dict[str, bool] = {}  # one look per owner, however many keys it holds
     findings = []
     if listing is None:
         listing = [cred for creds in list_every_family(iam, keep).values() for cred in creds]
     for cred in listing:
         created: datetime = cred["CreateDate"]
-        family = family_of_service(str(cred.get("ServiceName", FAMILIES["bedrock"].service_name)))
+        family = family_of_service(str(cred.get("ServiceName", DEFAULT_FAMILY.service_name)))
         expires: datetime | None = cred.get("ExpirationDate")
         finding = KeyFinding(
             account_id=account_id,
@@ -161,9 +184,10 @@ def sweep(
             finding.flags.append("console-made")
         if older_than_days is not None and finding.age_days > older_than_days:
             finding.flags.append(f"older-than-{older_than_days}d")
-        if flag_owners and finding.user_name not in admins:
-            admins[finding.user_name] = _admin_like(iam, finding.user_name)
-        if admins.get(finding.user_name):
-            finding.flags.append("owner-admin-like")
         findings.append(finding)
+    if flag_owners and findings:  # every owner's policies in one read per page of users, not a read per owner
+        details = user_details(iam) if details is None else details
+        for finding in findings:
+            if _admin_like(details.get(finding.user_name, {})):
+                finding.flags.append("owner-admin-like")
     return sorted(findings, key=lambda f: (f.account_id, f.user_name, f.created))

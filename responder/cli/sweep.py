@@ -70,8 +70,9 @@ def sweep(
 ) -> None:
     """List every long-term API key in the account, of every family, with flags (never-expires, older-than-N,
     owner-admin-like): Bedrock, Claude Platform on AWS, CloudWatch, CloudWatch Logs; family, owner, status, age,
-    expiry; console-made flags a user named as the family's console names its key users. Read-only: one listing
-    per family and page. With --accounts or --org, in each account.
+    expiry; console-made flags a user named as the family's console names its key users, with no-key, access-keys,
+    console-password or beyond-family-policy when it holds more than its key (or none). Read-only: one listing
+    per family and page, one per page of users. With --accounts or --org, in each account.
 
     Example: responder sweep --older-than 90 --output csv > bedrock-keys.csv
     """
@@ -136,7 +137,24 @@ def _print(findings: list[KeyFinding], output: str, query: str | None, selected:
         for line in aligned(header, table, right=frozenset({5}), colour=4):
             say(line)
         accounts = len({f.account_id for f in findings})
-        say(f"{len(findings)} key(s) in {accounts} account(s)")
+        keys = [f for f in findings if f.credential_id]  # the others are console-made users holding no key
+        say(f"{len(keys)} key(s) in {accounts} account(s)")
         # The same selection as one playbook parameter (a --user pattern the parameter cannot carry gets no hint).
-        if findings and re.fullmatch(FILTER_PATTERN, selected.as_text()):
+        if any(f.credential_id for f in findings) and re.fullmatch(FILTER_PATTERN, selected.as_text()):
             say(f"contain them: responder run contain-bedrock-keys -p filter='{selected.as_text()}'{scope} --dry-run")
+        _console_users(findings)
+
+
+def _console_users(findings: list[KeyFinding]) -> None:
+    """What to do about console-made users holding more than their key, or none."""
+    from responder.actions.console_users import CONSOLE_FLAGS, NO_KEY
+
+    flagged = {f.user_name: f for f in findings if set(f.flags) & set(CONSOLE_FLAGS)}
+    for name, finding in sorted(flagged.items()):
+        if NO_KEY in finding.flags:
+            say(f"console-made user {name} holds no key: review it, then aws iam delete-user --user-name {name}")
+        else:
+            say(
+                f"console-made user {name} holds more than its key: quarantine it with responder run "
+                f"leaked-long-term-key -p user_name={name} -p quarantine_user=true --dry-run"
+            )

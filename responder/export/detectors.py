@@ -41,7 +41,7 @@ class DetectorPattern:
     @property
     def description(self) -> str:
         source = {"aws": "documented by AWS", "third-party": "prefix known from third parties only"}
-        spec = self.family.long_term if self.kind == "long-term" else self.family.short_term
+        spec = self.family.format_of(self.kind)
         assert spec is not None
         return f"{self.kind} {self.family.title} API key ({source[spec.confirmed_by]}); contain it with responder"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from responder.actions.key_inventory import KeyFinding, SweepFilter, sweep
+from responder.actions.console_users import flag_console_users
+from responder.actions.key_inventory import KeyFinding, SweepFilter, sweep, user_details
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,16 +35,16 @@ def sweep_accounts(
     clients = Clients(options, read_only=True)
     operator = operator_of(clients)
     if scope is None:
-        return sweep(clients.iam, keep, older_than_days, operator.account_id), {}
+        return swept(clients.iam, keep, older_than_days, operator.account_id), {}
     targets = accounts_of(scope, clients)
 
     def one(target: Target) -> list[KeyFinding]:
         reached, _ = reach(target, operator, role_name, "responder-sweep")
-        return sweep(Clients(reached, read_only=True).iam, keep, older_than_days, target.account_id)
+        return swept(Clients(reached, read_only=True).iam, keep, older_than_days, target.account_id)
 
     findings: list[KeyFinding] = []
     failures: dict[str, str] = {}
-    swept: set[str] = set()
+    reached_accounts: set[str] = set()
     if progress is not None:
         progress(0, len(targets), 0)
 
@@ -52,12 +53,20 @@ def sweep_accounts(
             failures[target.account_id] = describe_failure(result)
         else:
             findings.extend(result)
-        swept.add(target.account_id)
+        reached_accounts.add(target.account_id)
         if progress is not None:
-            progress(len(swept), len(targets), len(failures))
+            progress(len(reached_accounts), len(targets), len(failures))
 
     in_pool(targets, one, concurrency, done)
     return sorted(findings, key=lambda f: (f.account_id, f.user_name, f.created)), failures
+
+
+def swept(iam: Any, keep: SweepFilter, older_than_days: int | None, account_id: str) -> list[KeyFinding]:
+    """One account's keys, and its console-made users flagged (those holding no key as rows of their own)."""
+    details = user_details(iam)  # every user, once per page: the owners' flags and the console-made users'
+    findings = sweep(iam, keep, older_than_days, account_id, details=details)
+    findings += flag_console_users(iam, keep, findings, account_id, details=details)
+    return sorted(findings, key=lambda f: (f.account_id, f.user_name, f.created))
 
 
 def as_rows(findings: list[KeyFinding]) -> list[dict[str, Any]]:

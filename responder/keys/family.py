@@ -50,6 +50,8 @@ class EventSource(Fact):
     source: str = Field(pattern=r"^[a-z0-9.-]+\.amazonaws\.com$")
     bearer_calls: Literal["management", "data"]
     data_resource_type: str | None = None  # the trail's advanced event selector resources.type
+    # What LookupEvents misses of this source when it is not simply every bearer call (the report says it).
+    caveat: str | None = None
 
 
 class ConsoleUsers(Fact):
@@ -73,6 +75,9 @@ class KeyFamily(Fact):
     console_users: ConsoleUsers
     event_sources: tuple[EventSource, ...] = Field(min_length=1)
     condition_keys: tuple[str, ...] = ()  # guardrails' use conditions beside iam:ServiceSpecificCredential*
+    # The value its `...:bearerTokenType` condition key (in condition_keys) takes for each kind of key: what lets
+    # guardrails deny one kind only. Empty: the family has no such key.
+    bearer_token_types: dict[KeyKind, str] = Field(default_factory=dict)
     playbooks: dict[KeyKind, str]  # the playbook that contains each kind of key the family has
     sources: tuple[str, ...] = Field(min_length=1)  # where the facts above were read
 
@@ -89,6 +94,11 @@ class KeyFamily(Fact):
         return ("long-term", "short-term") if self.short_term is not None else ("long-term",)
 
     @property
+    def bearer_token_type_key(self) -> str | None:
+        """The condition key telling its keys' kinds apart on its first bearer action, or None."""
+        return next((k for k in self.condition_keys if k.endswith(":bearerTokenType")), None)
+
+    @property
     def data_event_sources(self) -> tuple[EventSource, ...]:
         return tuple(s for s in self.event_sources if s.bearer_calls == "data")
 
@@ -97,6 +107,10 @@ class KeyFamily(Fact):
         """The inline policy that denies this family's bearer calls: one per family, so containing a user's
         CloudWatch Logs key never overwrites the deny of its Bedrock key."""
         return "ResponderDeny" + "".join(part.capitalize() for part in self.name.split("-")) + "BearerTokens"
+
+    def format_of(self, kind: KeyKind) -> LongTermFormat | ShortTermFormat | None:
+        """How its keys of that kind are written; None for a kind the family does not have."""
+        return {"long-term": self.long_term, "short-term": self.short_term}[kind]
 
     def playbook_for(self, kind: KeyKind) -> str:
         return self.playbooks[kind]

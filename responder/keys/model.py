@@ -42,6 +42,14 @@ class LongTermKey:
         """Who the alias may name: the user, and with a marker also a user whose name ends in it."""
         return (self.user_name, self.alias_user) if self.marker else (self.user_name,)
 
+    @property
+    def alive_until(self) -> datetime | None:
+        """The latest moment the key works by itself: none is written in a long-term key (its expiry is IAM's)."""
+        return None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return False
+
 
 @dataclass(frozen=True)
 class ShortTermKey:
@@ -60,6 +68,11 @@ class ShortTermKey:
     def signer(self) -> str:
         """ASIA: temporary credentials of a role session (or federated user); AKIA: an IAM user's access key."""
         return {"ASIA": "role-session", "AKIA": "iam-user"}.get(self.access_key_id[:4], "unknown")
+
+    @property
+    def alive_until(self) -> datetime | None:
+        """The latest moment the key works: its decoded expiry (the session that signed it may end first)."""
+        return self.expires_at
 
     def expired(self, now: datetime | None = None) -> bool:
         return (now or datetime.now(timezone.utc)) >= self.expires_at

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from responder.keys import FAMILIES
+from responder.keys.registry import DEFAULT_FAMILY
 from responder.sandbox.cloudtrail_events import record_event
 from responder.sandbox.seed import ATTACKER_IP, BYSTANDER, TOKEN_REGION, role_session_signing
 from responder.sandbox.service_credentials import create_credential
@@ -38,7 +39,7 @@ def seed_family_incidents(account_id: str) -> list[FamilyIncident]:
     iam = iam_backends[account_id]["aws"]
     incidents = []
     for family in FAMILIES.values():
-        if family.name == "bedrock":
+        if family is DEFAULT_FAMILY:  # seed_incident makes the default family's (Bedrock's) incident
             continue
         # A console-made user's name where one is documented (even by a third party), a plain one otherwise.
         user = (family.console_users.name_glob or f"{family.name}-shipper-*").replace("*", "demo")

@@ -100,6 +100,10 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     iam.create_login_profile(UserName=account.user_name, Password="Attacker-chosen-1!")
     seed_logging_deleted(ACCOUNT, "us-east-1", window_start(110))
     contain_and_undo("leaked-long-term-key", account.key)
+    # the console-made user quarantined too: its access key and console password
+    iam.create_access_key(UserName=account.user_name)
+    iam.create_login_profile(UserName=account.user_name, Password="An0ld-Passw0rd!")
+    contain_and_undo("leaked-long-term-key", account.key, quarantine_user="true")
     fill_inline_budget(iam, user=account.user_name)  # the user's deny falls back to a managed policy
     contain_and_undo("leaked-long-term-key", account.key)
     seed_customization_job(ACCOUNT, "us-east-1", "llm-exfil-tune", window_start(100))  # stopped when asked

@@ -133,6 +133,13 @@ JOURNALED_BEFORE: dict[str, dict[str, Any]] = {
         "regions": ["us-east-1"],
     },
     "bedrock.stop-window-jobs": {"jobs": []},
+    # Typed from its first version (issue 22): the shape it journals.
+    "iam.quarantine-user": {
+        "policy": None,
+        "access_keys": [{"access_key_id": "AKIAEXAMPLE000000001", "status": "Active"}],
+        "login_profile": {"created": "2026-12-01T22:08:54+00:00", "password_reset_required": False},
+        "own_user": False,
+    },
     # A read (journaled in the step's record, not for undo), in the shape the resolve step returned before.
     "cloudtrail.resolve-short-term-key": {"kind": "role", "name": "chat-app", "notes": []},
     # Volatile (never journaled whole), but a dict of exactly this shape is what the investigation read before.

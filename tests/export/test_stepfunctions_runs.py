@@ -12,9 +12,11 @@ from responder.aws.clients import AwsOptions
 from responder.errors import UserError
 from responder.export.stepfunctions import build
 from responder.export.stepfunctions.report import execution_report
+from responder.keys import FAMILIES
 from responder.playbook.checks import find_playbook, load_playbook
 from responder.sandbox.organization import DEFAULT_ROLE, seed_organization
 from responder.sandbox.seed import seed_incident, seed_short_term_incident
+from responder.sandbox.service_credentials import create_credential
 from tests.export.sfn_sandbox import ACCOUNT, BUCKET, Sandbox, iam_state, served
 from tests.factories import fill_inline_budget
 
@@ -311,3 +313,66 @@ def test_the_rollback_passes_over_forged_records_naming_what_containment_never_p
 
     assert back["status"] == "SUCCEEDED", back
     assert iam_state(iam) == before  # the containment undone, the team's policies untouched
+
+
+def _family_keys(iam: Any, user: str, family: str) -> dict[str, str]:
+    service = FAMILIES[family].service_name
+    listed = iam.list_service_specific_credentials(UserName=user, ServiceName=service)["ServiceSpecificCredentials"]
+    return {k["ServiceSpecificCredentialId"]: k["Status"] for k in listed}
+
+
+def test_the_long_term_machine_contains_the_family_the_input_names_and_rolls_back(sandbox: Sandbox) -> None:
+    seeded = seed_incident(ACCOUNT)
+    iam = sandbox.client("iam")
+    iam.create_user(UserName="logs-writer")
+    logs_key = create_credential(ACCOUNT, "logs-writer", FAMILIES["cloudwatch-logs"].service_name)
+    bedrock_key = create_credential(ACCOUNT, "logs-writer")  # the same user's Bedrock key: another family's
+    role = sandbox.prepare()
+    before = iam_state(iam)
+    machines = _machines("leaked-long-term-key")
+    given = {"user_name": "logs-writer", "family": "cloudwatch-logs", "journal_bucket": BUCKET}
+
+    run = sandbox.execute(machines.containment, role, "logs-1", given)
+
+    assert run["status"] == "SUCCEEDED", run
+    assert _family_keys(iam, "logs-writer", "cloudwatch-logs") == {logs_key["ServiceSpecificCredentialId"]: "Inactive"}
+    assert _family_keys(iam, "logs-writer", "bedrock") == {bedrock_key["ServiceSpecificCredentialId"]: "Active"}
+    inline = iam_state(iam)["user/logs-writer"]["inline"]
+    assert list(inline) == [FAMILIES["cloudwatch-logs"].deny_policy_name]  # exactly that family's bearer action
+    assert inline[FAMILIES["cloudwatch-logs"].deny_policy_name]["Statement"]["Action"] == ["logs:CallWithBearerToken"]
+    assert iam_state(iam)[f"user/{seeded.user_name}"] == before[f"user/{seeded.user_name}"]
+
+    back = sandbox.execute(
+        machines.rollback,
+        role,
+        "undo-logs",
+        {"journal_bucket": BUCKET, "execution_name": "logs-1", "reactivate_keys": True},
+    )
+    assert back["status"] == "SUCCEEDED", back
+    assert iam_state(iam) == before
+    assert _family_keys(iam, "logs-writer", "cloudwatch-logs") == {logs_key["ServiceSpecificCredentialId"]: "Active"}
+
+    unknown = sandbox.execute(machines.containment, role, "typo-family", {**given, "family": "cloudwach"})
+    assert unknown["status"] == "FAILED" and unknown["error"] == "Responder.UnknownFamily", unknown
+    assert iam_state(iam) == before
+
+
+def test_contain_bedrock_keys_exported_for_one_family_contains_only_its_keys(sandbox: Sandbox) -> None:
+    seed_incident(ACCOUNT)
+    iam = sandbox.client("iam")
+    iam.create_user(UserName="AeaApiKey-x1y2")
+    claude = create_credential(ACCOUNT, "AeaApiKey-x1y2", FAMILIES["claude-platform"].service_name)
+    role = sandbox.prepare()
+    before = iam_state(iam)
+    machines = _machines("contain-bedrock-keys", {"filter": "family=claude-platform"})
+
+    run = sandbox.execute(machines.containment, role, "claude-1", {"journal_bucket": BUCKET})
+
+    assert run["status"] == "SUCCEEDED", run
+    cid = claude["ServiceSpecificCredentialId"]
+    assert _family_keys(iam, "AeaApiKey-x1y2", "claude-platform") == {cid: "Inactive"}
+    deny = iam_state(iam)["user/AeaApiKey-x1y2"]["inline"][FAMILIES["claude-platform"].deny_policy_name]
+    assert deny["Statement"]["Action"] == ["aws-external-anthropic:CallWithBearerToken"]
+    after = iam_state(iam)
+    del after["user/AeaApiKey-x1y2"]
+    assert after == {k: v for k, v in before.items() if k != "user/AeaApiKey-x1y2"}  # no Bedrock key touched

@@ -79,6 +79,20 @@ def test_a_forged_event_can_name_one_principal_and_nothing_else(playbook: str) -
         assert not set(given) & set(FORBIDDEN)
 
 
+def test_an_event_may_name_a_known_family_and_nothing_else() -> None:
+    rules = _rules(_template("leaked-long-term-key"))
+    for family, passed in (("cloudwatch-logs", {"user_name", "family"}), (None, {"user_name"}), ("evil", None)):
+        detail = {"playbook": "leaked-long-term-key", "user_name": "log-shipper"}
+        event = {"source": "responder", "detail": detail | ({"family": family} if family else {})}
+        matched = [rule for rule in rules if _matches(rule, event)]
+        if passed is None:  # a family the registry does not know starts nothing
+            assert matched == []
+            continue
+        (rule,) = matched
+        given = _transform(rule["Targets"][0], event)
+        assert set(given) == passed | {"journal_bucket"} and given.get("family") == family
+
+
 def test_only_the_given_senders_reach_the_bus_and_the_roles_trust_only_this_stack() -> None:
     template = _template("leaked-short-term-key")
     resources = template["Resources"]

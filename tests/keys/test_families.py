@@ -185,6 +185,9 @@ def test_identify_finds_the_family_of_a_key_with_no_documented_prefix(account: S
     assert offline["key"]["family"] is None and offline["key"]["user_name"] == "log-shipper"
     online = identify(created["ServiceCredentialSecret"], "key.txt", True, settings)
     assert online["owner"]["found"] and online["owner"]["family"] == "cloudwatch-logs"
+    # The exported machine's input names the family it lists and denies (absent, the machine takes Bedrock's).
+    assert offline["execution_input"] == {"user_name": "log-shipper"}
+    assert online["execution_input"] == {"user_name": "log-shipper", "family": "cloudwatch-logs"}
     assert any("cloudwatch-logs" in line for line in render_text(online))
 
 

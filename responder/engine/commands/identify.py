@@ -7,13 +7,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from responder.errors import ResponderError
-from responder.keys import LeakedKey, LongTermKey, ShortTermKey, family_of, parse_key, playbook_for
-
-SIGNERS = {
-    "role-session": "temporary credentials: a role session or a federated user",
-    "iam-user": "an IAM user's long-term access key",
-    "unknown": "an access key of unknown kind",
-}
+from responder.keys import LeakedKey, LongTermKey, ShortTermKey, family_named, family_of, parse_key, playbook_for
+from responder.keys.kinds import said_of
 
 
 def offline_facts(key: LeakedKey, now: datetime | None = None) -> dict[str, Any]:
@@ -112,11 +107,14 @@ def execution_input(key: LeakedKey, owner: dict[str, Any]) -> dict[str, Any]:
     says offline and, for a short-term key, the principal found online: never a secret part. The team adds its
     `journal_bucket`."""
     if isinstance(key, LongTermKey):
+        # The key's family, where it is not the machine's default (Bedrock): the machine lists its service name.
+        family = key.family or owner.get("family")
+        other = {"family": family} if family is not None and family != family_named(None).name else {}
         if not owner.get("found"):
-            return {"user_name": key.user_name}
+            return {"user_name": key.user_name, **other}
         # The user IAM lists the alias under (a `+1` alias names the user without it, or a user named with it),
         # and for a second key its one credential: the machine otherwise contains every key of the user.
-        named: dict[str, Any] = {"user_name": owner["user_name"]}
+        named: dict[str, Any] = {"user_name": owner["user_name"], **other}
         if key.marker:
             named["credential_ids"] = [c["credential_id"] for c in owner.get("credentials", [])]
         return named
@@ -129,40 +127,8 @@ def execution_input(key: LeakedKey, owner: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_text(result: dict[str, Any]) -> list[str]:
-    key, lines = result["key"], []
-    if key["kind"] == "long-term":
-        user = key["user_name"]
-        if key.get("second_key_marker"):
-            user += (
-                f" (the alias reads {user}{key['second_key_marker']}: the user's second key, or the first key of a "
-                f"user named {user}{key['second_key_marker']}; IAM's listing tells)"
-            )
-        lines += [
-            f"Kind:         long-term {key['family_title']} API key (an IAM service-specific credential)",
-            f"User:         {user}",
-            f"Account:      {key['account_id']}",
-            *(
-                ["Family:       not named by its prefix (AWS documents none for some services): IAM's listing tells"]
-                if key.get("family") is None
-                else []
-            ),
-            f"Alias:        {key['alias']}",
-        ]
-    else:
-        left = key["seconds_left"]
-        state = (
-            "EXPIRED (the session that signed it may still be alive)"
-            if key["expired"]
-            else (f"in {left // 3600}h {left % 3600 // 60}m")
-        )
-        lines += [
-            f"Kind:         short-term {key['family_title']} API key (a presigned request: it cannot be revoked by "
-            "itself)",
-            f"Signed by:    {key['access_key_id']} ({SIGNERS[key['signer']]})",
-            f"Region:       {key['region']}",
-            f"Issued:       {key['issued_at']}",
-            f"Expires:      {key['expires_at']} ({state})",
-        ]
+    key = result["key"]
+    lines = said_of(key).identify_lines(key)
     lines.append(f"Fingerprint:  {key['fingerprint']}")
     owner = result.get("owner")
     if owner is not None:

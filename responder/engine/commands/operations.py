@@ -37,7 +37,7 @@ from responder.errors import (
     JournalUnwritable,
     UserError,
 )
-from responder.keys import LeakedKey, ShortTermKey, parse_key, playbook_for
+from responder.keys import LeakedKey, parse_key, playbook_for
 from responder.keys.journaled import key_from_facts as key_from_facts  # recovery reads it here
 from responder.keys.journaled import public_key
 from responder.playbook.checks import find_playbook, load_playbook
@@ -85,10 +85,10 @@ def start_run(
     params = bind_parameters(playbook, given_params)
     check_parameters(playbook, params)  # every parameter, before the first AWS request
     plans_only_because = None
-    if isinstance(key, ShortTermKey) and key.expired() and expired_key_plans_only and not dry_run:
+    if key is not None and key.alive_until is not None and key.expired() and expired_key_plans_only and not dry_run:
         dry_run = True
         plans_only_because = (
-            f"the key expired at {key.expires_at.isoformat()}: planned only, nothing changed. The session or access "
+            f"the key expired at {key.alive_until.isoformat()}: planned only, nothing changed. The session or access "
             "key that signed it may still be alive: re-run with --yes to contain it"
         )
     if save_plan is not None and not dry_run:

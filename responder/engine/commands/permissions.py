@@ -66,8 +66,8 @@ NEVER_GRANTED = frozenset({"iam:CreateLoginProfile"})
 RESTORED_BY_AN_ADMINISTRATOR = frozenset({"iam:AttachUserPolicy", "iam:AttachRolePolicy", *NEVER_GRANTED})
 _WRITES = ("Put", "Delete", "Attach", "Detach", "Update", "Create")
 # Calls IAM authorises on something other than one user, role or policy: the caller, or every user at once
-# (ListServiceSpecificCredentials with AllUsers), or another service.
-_ANY_RESOURCE = frozenset({"iam:ListServiceSpecificCredentials"})
+# (ListServiceSpecificCredentials with AllUsers, GetAccountAuthorizationDetails), or another service.
+_ANY_RESOURCE = frozenset({"iam:ListServiceSpecificCredentials", "iam:GetAccountAuthorizationDetails"})
 # CloudTrail reads authorised on one trail: on trails only (any account's: an organization trail is the management
 # account's).
 _TRAIL_READS = frozenset({"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"})

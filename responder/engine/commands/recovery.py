@@ -32,7 +32,6 @@ from responder.errors import (
     RollbackIncomplete,
     UserError,
 )
-from responder.keys import ShortTermKey
 from responder.playbook.model import Playbook
 
 Confirm = Callable[[RunState], bool]
@@ -180,8 +179,8 @@ def _reopen(
     settings = dataclasses.replace(settings, aws=aws)
     ctx = open_context(settings, read_only, reactivate_keys)
     key = key_from_facts(state.started.key)
-    if isinstance(key, ShortTermKey):
-        ctx.key_alive_until = key.expires_at
+    if key is not None:  # a short-term key works until its expiry: undoing its containment waits (ActionContext)
+        ctx.key_alive_until = key.alive_until
     if ctx.account_id != state.started.account_id:
         raise UserError(
             f"run {state.run_id} was made in account {state.started.account_id}, "

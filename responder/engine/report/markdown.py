@@ -20,6 +20,7 @@ from responder.engine.report.words import change_words, clock, second
 from responder.engine.running.policy_diff import policy_diff
 from responder.inert import code, prose
 from responder.keys.journaled import key_words
+from responder.keys.kinds import said_of
 
 
 def containment_line(report: Report) -> str | None:
@@ -170,13 +171,7 @@ def _chain_row(report: Report) -> str:
 
 
 def _describe_key(key: dict[str, Any]) -> str:
-    if key.get("kind") == "short-term":
-        return (
-            f"short-term key signed by `{key.get('access_key_id')}` ({key.get('signer')}) in {key.get('region')}, "
-            f"issued {second(key.get('issued_at'))}, expires {second(key.get('expires_at'))} at the latest (earlier "
-            f"if the session that signed it ends first), fingerprint `{key.get('fingerprint')}`"
-        )
-    return f"long-term key, alias `{key.get('alias')}`, fingerprint `{key.get('fingerprint')}`"
+    return said_of(key).described(key, second)
 
 
 def _steps(report: Report) -> list[str]:

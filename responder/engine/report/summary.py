@@ -11,6 +11,7 @@ from responder.engine.report.visibility import unsearched_sentence, visibility_s
 from responder.engine.report.words import clock, recheck_after, second
 from responder.inert import code
 from responder.keys.journaled import data_event_follow_up, key_words
+from responder.keys.kinds import said_of
 
 _ENDPOINT_NAMES = {"bedrock.amazonaws.com": "Bedrock", "bedrock-mantle.amazonaws.com": "Bedrock Mantle"}
 
@@ -20,17 +21,8 @@ def _what_leaked(report: Report) -> str:
     whose = report.principal
     owner = f"{whose['type']} {whose['name']}" if whose else "an unnamed principal"
     account = report.account or "?"
-    if key.get("kind") == "short-term":
-        return (
-            f"A short-term {key_words(key)} API key (fingerprint `{key.get('fingerprint')}`), signed by access key "
-            f"`{key.get('access_key_id')}` of {owner} in account {account}, leaked; it is valid until "
-            f"{second(key.get('expires_at'))} at the latest."
-        )
     if key:
-        return (
-            f"A long-term {key_words(key)} API key (alias `{key.get('alias')}`, fingerprint "
-            f"`{key.get('fingerprint')}`) of {owner} in account {account} leaked."
-        )
+        return said_of(key).what_leaked(key, key_words(key), owner, account, second)
     credentials = deactivated_credentials(report)
     if credentials:
         users = ", ".join(sorted({str(u) for u in credentials.values()}))
@@ -241,14 +233,6 @@ def follow_ups(report: Report) -> list[str]:
             f"{report.playbook} --dry-run` (CloudTrail, in every region the key may have been used)."
         )
         lines.append("- Lift the deny once the workloads have new keys: start the rollback machine (below).")
-    elif key.get("kind") == "short-term":
-        lines.append(
-            f"- Lift the deny after the key has expired, {second(key.get('expires_at'))} at the latest: "
-            f"`responder rollback {run_id}` (before then it refuses, unless --reactivate-keys)."
-        )
     else:
-        lines.append(
-            f"- Lift the deny once the workloads have new keys and the leaked one is inactive or deleted: "
-            f"`responder rollback {run_id}` (keeps the leaked key inactive)."
-        )
+        lines.append(said_of(key).lift_deny(key, run_id, second))
     return lines

@@ -30,7 +30,7 @@ Kind = Literal["User", "Role"]
 KINDS: tuple[Kind, ...] = ("User", "Role")
 
 
-def _names(kind: Kind, principal: Any, policy_name: str) -> dict[str, Any]:
+def _names(kind: Kind, principal: Any, policy_name: Any) -> dict[str, Any]:
     return parameters(**{f"{kind}Name": principal, "PolicyName": policy_name})
 
 
@@ -41,7 +41,7 @@ def _record_key(step: StatesStep, principal: Any, kind: str = "") -> list[str]:
     return [f"'{step.label}{kind}-{principal}'"]
 
 
-def read_inline(step: StatesStep, kind: Kind, principal: Any, policy_name: str, what: str, result_path: str) -> Chain:
+def read_inline(step: StatesStep, kind: Kind, principal: Any, policy_name: Any, what: str, result_path: str) -> Chain:
     """get{User,Role}Policy into `result_path` as {"exists": bool, "document": ...}."""
     read = step.task(
         f"read {what}",
@@ -57,7 +57,7 @@ def put_inline(
     step: StatesStep,
     kind: Kind,
     principal: Any,
-    policy_name: str,
+    policy_name: Any,  # a constant, or a Path to it
     document: Any,  # a constant JSON text, or a Path to it
     keep_existing: bool,
     managed_name: Any = None,  # a Path: the fallback policy's name; None: no fallback

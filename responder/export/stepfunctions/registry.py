@@ -18,6 +18,7 @@ from responder.export.stepfunctions.forms import (  # noqa: F401  (each register
     iam_credentials,
     iam_key_selection,
     iam_policies,
+    iam_quarantine,
     iam_sessions,
 )
 from responder.export.stepfunctions.states import FORMS as FORMS

@@ -6,16 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from responder.export.cloudformation import sub
+from responder.keys import FAMILIES
 from responder.playbook.model import Playbook
 
 EVENT_SOURCE = "responder"
 EVENT_DETAIL_TYPE = "Bedrock API key exposed"
 # The execution input fields an event may set: one principal, named as the playbook's parameters name it.
 EVENT_FIELDS = ("user_name", "role_name")
+# And, where the playbook takes it, the key's family: only a name the registry knows passes the rule's pattern.
+FAMILY_FIELD = "family"
 
 
 def event_fields(playbook: Playbook, fixed: dict[str, Any]) -> list[str]:
-    return [f for f in EVENT_FIELDS if f in playbook.parameters and f not in fixed]
+    return [f for f in (*EVENT_FIELDS, FAMILY_FIELD) if f in playbook.parameters and f not in fixed]
 
 
 def trigger_parameters(name: str) -> dict[str, Any]:
@@ -101,24 +104,31 @@ def trigger(playbook: Playbook, fields: list[str]) -> dict[str, Any]:
             },
         },
     }
-    for field in fields or [""]:
+    with_family = FAMILY_FIELD in fields
+    principals = [f for f in fields if f != FAMILY_FIELD]
+    for field, family in [
+        (f, named) for f in principals or [""] for named in ((False, True) if with_family else (False,))
+    ]:
         detail: dict[str, Any] = {"playbook": [name]}
+        passed = [field] if field else []
         if field:
             detail[field] = [{"exists": True}]
-            detail |= {other: [{"exists": False}] for other in fields if other != field}
-        transformer: dict[str, Any] = {
-            "InputTemplate": sub(
-                "{" + (f'"{field}": <{field}>, ' if field else "") + '"journal_bucket": "${JournalBucket}"}'
-            )
-        }
-        if field:
-            transformer["InputPathsMap"] = {field: f"$.detail.{field}"}
+            detail |= {other: [{"exists": False}] for other in principals if other != field}
+        if with_family:  # an event without a family is about a Bedrock key, as before families existed
+            detail[FAMILY_FIELD] = list(FAMILIES) if family else [{"exists": False}]
+            passed += [FAMILY_FIELD] if family else []
+        template = "".join(f'"{one}": <{one}>, ' for one in passed)
+        transformer: dict[str, Any] = {"InputTemplate": sub("{" + template + '"journal_bucket": "${JournalBucket}"}')}
+        if passed:
+            transformer["InputPathsMap"] = {one: f"$.detail.{one}" for one in passed}
         suffix = "".join(part.title() for part in field.split("_")) or "Any"
+        suffix += "Family" if family else ""
+        rule_name = f"responder-{name}-{field or 'start'}{'-family' if family else ''}".replace("_", "-")
         resources[f"StartOnEvent{suffix}"] = {
             "Type": "AWS::Events::Rule",
             "Condition": "StartOnEventEnabled",
             "Properties": {
-                "Name": f"responder-{name}-{field or 'start'}".replace("_", "-"),
+                "Name": rule_name,
                 "EventBusName": {"Ref": "TriggerBus"},
                 "Description": f"Start responder's {name} containment when a scanner reports an exposed key",
                 "EventPattern": {"source": [EVENT_SOURCE], "detail-type": [EVENT_DETAIL_TYPE], "detail": detail},

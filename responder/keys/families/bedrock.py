@@ -17,9 +17,19 @@ BEDROCK = KeyFamily(
     event_sources=(
         EventSource(source="bedrock.amazonaws.com", bearer_calls="management"),
         # Mantle inference (CreateInference) is a data event; its model and project operations are management.
-        EventSource(source="bedrock-mantle.amazonaws.com", bearer_calls="data"),
+        EventSource(
+            source="bedrock-mantle.amazonaws.com",
+            bearer_calls="data",
+            caveat=(
+                "Bedrock Mantle's model, fine-tuning and project calls are management events and are counted here; "
+                "Mantle inference, if it is a CloudTrail data event (unverified), is not visible to LookupEvents: "
+                "search a trail or a CloudTrail Lake event data store that records data events (the report prints "
+                "the query)"
+            ),
+        ),
     ),
     condition_keys=("bedrock:bearerTokenType",),
+    bearer_token_types={"short-term": "SHORT_TERM", "long-term": "LONG_TERM"},
     playbooks={"long-term": "leaked-long-term-key", "short-term": "leaked-short-term-key"},
     sources=(
         "IAM user guide, API keys for AWS services",

@@ -4,6 +4,7 @@ machine's input; the investigation left to the local run."""
 from __future__ import annotations
 
 from responder.actions.cloudtrail import InvestigateKeyActivity, ResolveShortTermKey
+from responder.export.stepfunctions.forms.iam_credentials import family_states
 from responder.export.stepfunctions.states import (
     Chain,
     Path,
@@ -30,7 +31,12 @@ def _principal_from_input(step: StatesStep) -> Chain:
             is_user="user_name" in fields,
             has_user_access_key="access_key_id" in fields,
             **{name: Path(f"$.input.{name}") for name in fields},
+            **family_outputs,
         )
+
+    # What the deny steps deny: the family's (its bearer actions, its policy name), as the local step's outputs.
+    family = family_states(step, step.args.get("family"))
+    family_outputs = {name: Path(f"$.family.{name}") for name in ("bearer_actions", "deny_policy_name", "family")}
 
     role = named("role", "role_name")
     user_key = named("user and access key", "user_name", "access_key_id")
@@ -44,14 +50,16 @@ def _principal_from_input(step: StatesStep) -> Chain:
     user_and_key = {
         "And": [{"Variable": "$.input.user_name", **present}, {"Variable": "$.input.access_key_id", **present}]
     }
-    return choose(
-        step.name("which principal"),
-        [
-            ({"Variable": "$.input.role_name", **present}, role),
-            (user_and_key, user_key),
-            ({"Variable": "$.input.user_name", **present}, user),
-        ],
-        unknown,
+    return family.then(
+        choose(
+            step.name("which principal"),
+            [
+                ({"Variable": "$.input.role_name", **present}, role),
+                (user_and_key, user_key),
+                ({"Variable": "$.input.user_name", **present}, user),
+            ],
+            unknown,
+        )
     )
 
 

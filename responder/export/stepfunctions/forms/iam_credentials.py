@@ -3,10 +3,16 @@ its undo), delete."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from responder.actions.iam_credential_listing import BEDROCK
-from responder.actions.iam_credentials import DeactivateServiceCredentials, DeleteServiceCredentials, ResolveLongTermKey
+from responder.actions.iam_credentials import (
+    DeactivateServiceCredentials,
+    DeleteServiceCredentials,
+    ResolveLongTermKey,
+    what_to_contain,
+)
 from responder.export.stepfunctions.states import (
     REACTIVATE_ASKED,
     Chain,
@@ -20,51 +26,69 @@ from responder.export.stepfunctions.states import (
     states_form,
     unless_absent,
 )
-from responder.keys import FAMILIES
+from responder.keys import FAMILIES, KeyFamily, family_named
 
 # How these actions run on AWS Step Functions (responder export stepfunctions). The machine never sees the key:
 # it is given the user (decoded offline by `responder identify`) and, to narrow, the credential ids.
 
 
 def _listed_states(step: StatesStep, user: Any, what: str, result_path: str, selector: dict[str, Any]) -> Chain:
+    # The key family's service name: the resolve step's output (a path), or, inside a Map, what it carried.
     return step.task(
         what,
         "iam:ListServiceSpecificCredentials",
-        parameters(UserName=user, ServiceName=BEDROCK),
+        parameters(UserName=user, ServiceName=step.args.get("service_name", BEDROCK)),
         result_path=result_path,
         result_selector=selector,
     )
 
 
+def family_states(step: StatesStep, chosen: Any) -> Chain:
+    """The facts of the family the input names (`family`; absent: the default, Bedrock, as machines exported before
+    families took it) into `$.family`: one Choice over the registry, no family named in the form."""
+
+    def facts(family: KeyFamily) -> Chain:
+        return passing(step.name(f"{family.short_title} keys"), "$.family", **what_to_contain(family))
+
+    if not isinstance(chosen, Path):  # fixed when the machine was exported
+        return facts(family_named(chosen))
+    unknown = failing(
+        step.name("no such family"),
+        "Responder.UnknownFamily",
+        f"the input's family is not one responder knows: {', '.join(FAMILIES)}",
+    )
+    named = [({"Variable": chosen.path, "StringEquals": f.name}, facts(f)) for f in FAMILIES.values()]
+    absent = ({"Variable": chosen.path, "IsPresent": False}, facts(family_named(None)))
+    return choose(step.name("which family"), [absent, *named], unknown)
+
+
 def _resolve_states(step: StatesStep) -> Chain:
     user = step.arg("user_name")
+    family = family_states(step, step.args.get("family"))
+    listed = replace(step, args={**step.args, "service_name": Path("$.family.service_name")})
     listing = _listed_states(
-        step, user, "list the user's Bedrock keys", "$.listing", {"credentials.$": "$.ServiceSpecificCredentials"}
+        listed, user, "list the user's keys", "$.listing", {"credentials.$": "$.ServiceSpecificCredentials"}
     )
-    # The exported machine contains Bedrock keys: what the later steps deny is Bedrock's.
-    bedrock = FAMILIES["bedrock"]
-    family = {
-        "service_name": bedrock.service_name,
-        "bearer_actions": list(bedrock.bearer_actions),
-        "deny_policy_name": bedrock.deny_policy_name,
-        "family": bedrock.name,
-    }
+    # What the later steps contain is the family's: its service, its bearer actions, its deny policy's name.
+    contained = {name: Path(f"$.family.{name}") for name in ("service_name", "bearer_actions", "deny_policy_name")}
     given = passing(
         step.name("contain the credentials named in the input"),
         step.result_path,
         user_name=user,
         credential_ids=Path("$.input.credential_ids"),
-        **family,
+        family=Path("$.family.family"),
+        **contained,
     )
     every = passing(
-        step.name("contain every Bedrock key of the user"),
+        step.name("contain every key of the user"),
         step.result_path,
         user_name=user,
         credential_ids=Path("$.listing.credentials[*].ServiceSpecificCredentialId"),
-        **family,
+        family=Path("$.family.family"),
+        **contained,
     )
-    none = failing(step.name("no Bedrock key"), "Responder.NoBedrockKey", "the user has no Bedrock API key")
-    return listing.then(
+    none = failing(step.name("no key"), "Responder.NoKey", "the user has no API key of the family")
+    return family.then(listing).then(
         choose(
             step.name("which credentials"),
             [
@@ -91,7 +115,9 @@ def _each_credential(step: StatesStep, what: str, rule: dict[str, Any], change: 
     body = wanted.then(
         choose(step.name(f"{what} this key?"), [(named, change)], nothing(step.name(f"nothing to {what}")))
     )
-    return listing.then(step.each(f"{what} each key", "$.listing.all", body, wanted=step.arg("credential_ids")))
+    carried = {"service_name": step.args.get("service_name", BEDROCK)}
+    each = step.each(f"{what} each key", "$.listing.all", body, wanted=step.arg("credential_ids"), **carried)
+    return listing.then(each)
 
 
 _KEY = "$.item.ServiceSpecificCredentialId"
@@ -108,8 +134,9 @@ def _deactivate_states(step: StatesStep) -> Chain:
         parameters(UserName=Path("$.item.UserName"), ServiceSpecificCredentialId=Path(_KEY), Status="Inactive"),
     )
     # Still listed exactly as the snapshot saw it (Active) means IAM does not show the change yet.
+    inside = replace(step, args={**step.args, "service_name": Path("$.service_name")})
     reread = _listed_states(
-        step, Path("$.item.UserName"), "list the keys again", "$.check", {"now.$": "$.ServiceSpecificCredentials"}
+        inside, Path("$.item.UserName"), "list the keys again", "$.check", {"now.$": "$.ServiceSpecificCredentials"}
     ).then(
         passing(
             step.name("is the key still as it was"),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from responder.actions.iam_credential_listing import BEDROCK
 from responder.actions.iam_key_selection import SelectBedrockKeys
 from responder.actions.key_inventory import SweepFilter
 from responder.errors import UserError
 from responder.export.stepfunctions.states import Chain, Path, StatesStep, choose, failing, passing, states_form
+from responder.keys import family_named
 
 # How this action runs on AWS Step Functions: the filter is fixed when the machine is exported and compiled into
 # a Choice per key. States Language has no date arithmetic (older-than) and matches only `*` wildcards.
@@ -19,11 +19,6 @@ def select_rule(text: str) -> dict[str, Any] | None:
     filter the States Language cannot express."""
     selected = SweepFilter.parse(text)
     rules: list[dict[str, Any]] = []
-    if selected.family not in (None, "bedrock"):
-        raise UserError(
-            f"filter family={selected.family}: the exported machine contains Bedrock keys only; run "
-            "`responder run contain-bedrock-keys` for other families"
-        )
     if selected.older_than_days is not None:
         raise UserError(
             "filter older-than=DAYS cannot run on Step Functions (its JSONPath language has no date arithmetic): "
@@ -50,16 +45,19 @@ def _select_states(step: StatesStep) -> Chain:
             "keys named by alias (an alert's) are contained by `responder run`; a machine selects by filter"
         )
     rule = select_rule(step.arg("filter"))
+    # One family's keys per exported machine: the filter's family=NAME, or the default family's (Bedrock's) without
+    # one. States Language cannot join the listings of several service names into one list of items.
+    family = family_named(SweepFilter.parse(step.arg("filter")).family)
     listing = step.task(
-        "list every Bedrock key of the account",
+        f"list every {family.short_title} key of the account",
         "iam:ListServiceSpecificCredentials",
-        {"AllUsers": True, "ServiceName": BEDROCK, "MaxItems": 1000},
+        {"AllUsers": True, "ServiceName": family.service_name, "MaxItems": 1000},
         result_path="$.listing",
     )
     too_many = failing(
         step.name("more keys than one page"),
         "Responder.TooManyKeys",
-        "the account holds more than 1,000 Bedrock keys: nothing was changed; contain them with "
+        f"the account holds more than 1,000 {family.short_title} keys: nothing was changed; contain them with "
         "`responder run contain-bedrock-keys`, which pages through them",
     )
     # Every key is an item, marked selected or not: a group skips the items not selected (States Language
@@ -68,6 +66,10 @@ def _select_states(step: StatesStep) -> Chain:
         "user_name": Path("$.item.UserName"),
         "credential_id": Path("$.item.ServiceSpecificCredentialId"),
         "label": Path("States.Format('{}/{}', $.item.UserName, $.item.ServiceSpecificCredentialId)"),
+        # What each key's group contains: its family's service, bearer actions and deny (as the local step's items).
+        "service_name": family.service_name,
+        "bearer_actions": list(family.bearer_actions),
+        "deny_policy_name": family.deny_policy_name,
     }
     keep = passing(step.name("selected"), "$", selected=True, **item)
     body: Chain = keep
