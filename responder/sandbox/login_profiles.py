@@ -15,7 +15,7 @@ from typing import Any
 from moto.core.responses import ActionResult
 from moto.iam.responses import IamResponse
 
-_CREATED_ATTR = "_responder_login_profile_created"
+CREATED_ATTR = "_responder_login_profile_created"  # where the password's own CreateDate is kept
 _INSTALLED_ATTR = "_responder_login_profiles_installed"
 _lock = threading.Lock()
 
@@ -27,7 +27,7 @@ def _now() -> datetime:
 def _profile(user: Any) -> dict[str, Any]:
     return {
         "UserName": user.name,
-        "CreateDate": getattr(user, _CREATED_ATTR, None) or user.create_date,
+        "CreateDate": getattr(user, CREATED_ATTR, None) or user.create_date,
         "PasswordResetRequired": bool(user.password_reset_required),
     }
 
@@ -35,7 +35,7 @@ def _profile(user: Any) -> dict[str, Any]:
 def create_login_profile(self: IamResponse) -> ActionResult:
     user = self.backend.create_login_profile(self._get_param("UserName"), self._get_param("Password"))
     user.password_reset_required = self._get_bool_param("PasswordResetRequired", False)
-    setattr(user, _CREATED_ATTR, _now())
+    setattr(user, CREATED_ATTR, _now())
     return ActionResult({"LoginProfile": _profile(user)})
 
 
@@ -49,7 +49,7 @@ def seed_login_profile(account_id: str, user_name: str, created: datetime) -> No
 
     install()
     user = iam_backends[account_id]["aws"].create_login_profile(user_name, "Seeded-password-1!")
-    setattr(user, _CREATED_ATTR, created)
+    setattr(user, CREATED_ATTR, created)
 
 
 def install() -> None:

@@ -15,6 +15,7 @@ from responder.engine.commands.recovery import rollback_run
 from responder.engine.journal import events as j
 from responder.engine.running.context import Settings
 from responder.keys import FAMILIES
+from responder.sandbox import login_profiles
 from responder.sandbox.seed import Seeded
 from responder.sandbox.service_credentials import create_credential
 from tests.factories import ACCOUNT, Requests, inline_policies
@@ -35,14 +36,15 @@ def _state(iam: Any, user: str) -> dict[str, Any]:
 
 
 def _pivoted(iam: Any, user: str) -> str:
-    """Give the console-made user a way in beyond its key: an access key made before the key (so no foothold step
-    touches it) and a console password."""
+    """Give the console-made user a way in beyond its key: an access key and a console password made before the key
+    (so no foothold step touches them: only the quarantine does)."""
     old = datetime.now(timezone.utc) - timedelta(days=400)
     key = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
     from moto.iam.models import iam_backends
 
     iam_backends[ACCOUNT]["aws"].users[user].access_keys[-1].create_date = old
     iam.create_login_profile(UserName=user, Password="An0ld-Passw0rd!")
+    setattr(iam_backends[ACCOUNT]["aws"].users[user], login_profiles.CREATED_ATTR, old)
     return str(key)
 
 

@@ -102,6 +102,7 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     contain_and_undo("leaked-long-term-key", account.key)
     # the console-made user quarantined too: its access key and console password
     iam.create_access_key(UserName=account.user_name)
+    iam.delete_login_profile(UserName=account.user_name)  # the one the rollback above gave back: a fresh one
     iam.create_login_profile(UserName=account.user_name, Password="An0ld-Passw0rd!")
     contain_and_undo("leaked-long-term-key", account.key, quarantine_user="true")
     fill_inline_budget(iam, user=account.user_name)  # the user's deny falls back to a managed policy

@@ -25,6 +25,10 @@ DEFINED = {
     "keys/journaled.py": "reads a journal back: the recorded kind picks the key's class",
     "playbook/shipped.py": "the table of playbook aliases",
     "sandbox/rehearsal.py": "the emulator's rehearsal scenario of each shipped playbook",
+    # Bedrock the AWS service (its bill, its data-event types), not the Bedrock key family:
+    "actions/bedrock_usage.py": "Cost Explorer's service names of Bedrock's bill",
+    "actions/trail_coverage.py": "which of Bedrock's and Mantle's data-event types a trail logs",
+    "engine/report/visibility.py": "reads trail_coverage's table by service",
 }
 
 

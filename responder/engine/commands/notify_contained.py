@@ -42,6 +42,7 @@ class ContainmentNotice:
         self.channels, self.delays = list(channels), delays
         self.pending: set[str] = set()
         self.contained: list[str] = []
+        self.order: dict[str, int] = {}  # each step's place in the plan: concurrent changes answer in any order
         self.failed = False
         self.started: dict[str, Any] = {}
         self.deliveries: list[Delivery] = []
@@ -51,11 +52,13 @@ class ContainmentNotice:
         if event == j.RUN_STARTED:
             self.started = fields
             self.pending = set() if fields.get("dry_run") else _milestones(fields.get("steps"))
+            self._place(fields.get("steps"))
             return
         step = str(fields.get("step") or fields.get("group") or "")
         if event == j.EXPANDED and step in self.pending:
             self.pending.discard(step)
             self.pending |= _milestones(fields.get("steps"))
+            self._place(fields.get("steps"))
         elif event == j.FAILED and step in self.pending:
             self.failed = True
         elif event in _TERMINAL and step in self.pending:
@@ -66,6 +69,10 @@ class ContainmentNotice:
                 at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
                 self.thread = threading.Thread(target=self._send, args=(at,), daemon=True)
                 self.thread.start()
+
+    def _place(self, steps: Any) -> None:
+        for step in steps if isinstance(steps, list) else []:
+            self.order.setdefault(str(step.get("id")), len(self.order))
 
     def _send(self, at: str) -> None:
         key = self.started.get("key") or {}
@@ -80,7 +87,7 @@ class ContainmentNotice:
                 "exit_code": None,
                 "account": self.started.get("account_id"),
                 "key": public or None,
-                "contained_steps": self.contained,
+                "contained_steps": sorted(self.contained, key=lambda s: self.order.get(s, len(self.order))),
                 "contained_at": at,
                 "opening": f"Containment holds: {len(self.contained)} change(s) applied; the run goes on.",
                 "report": "written when the run ends",

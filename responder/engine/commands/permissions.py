@@ -71,6 +71,12 @@ _ANY_RESOURCE = frozenset({"iam:ListServiceSpecificCredentials", "iam:GetAccount
 # CloudTrail reads authorised on one trail: on trails only (any account's: an organization trail is the management
 # account's).
 _TRAIL_READS = frozenset({"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"})
+# Writes to a per-region account setting (Bedrock's invocation logging): the service authorization reference names
+# no resource type for them, so `*` is the only resource IAM accepts; listed by name, never by prefix.
+_ACCOUNT_SETTING_WRITES = frozenset(
+    {"bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration"}
+)
+_JOB_WRITES = frozenset({"bedrock:StopModelCustomizationJob"})  # on customization-job ARNs only
 
 
 @dataclass(frozen=True)
@@ -142,9 +148,9 @@ def _resource_kind(action: str) -> str:
     service, _, name = action.partition(":")
     if action in _TRAIL_READS:
         return "trail"
-    if service == "bedrock" and name.startswith(("Put", "Delete")):
-        return "setting"  # invocation logging: an account setting per region, with no ARN to name
-    if service == "bedrock" and name.startswith("Stop"):
+    if action in _ACCOUNT_SETTING_WRITES:
+        return "setting"
+    if action in _JOB_WRITES:
         return "bedrock-job"
     if service != "iam" or action in _ANY_RESOURCE:
         return "any"
