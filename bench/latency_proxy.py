@@ -26,7 +26,9 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
+
+from responder.sandbox.wire_operations import operation_of
 
 # SigV4: Authorization: AWS4-HMAC-SHA256 Credential=AKID/yyyymmdd/REGION/SERVICE/aws4_request, ...
 _SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -44,18 +46,6 @@ class Answer:
     region: str | None
     status: int
     throttled: bool  # answered by the proxy's rate limit, never forwarded
-
-
-def operation_of(headers: dict[str, str], body: bytes, query: str) -> str | None:
-    """JSON protocols (CloudTrail) name it in X-Amz-Target; query protocols (IAM, STS) in Action= of the form."""
-    target = headers.get("x-amz-target", "")
-    if target:
-        return target.rpartition(".")[2]
-    for source in (body.decode("utf-8", "replace"), query):
-        actions = parse_qs(source).get("Action")
-        if actions:
-            return actions[0]
-    return None
 
 
 class SlidingWindow:
@@ -109,7 +99,7 @@ class LatencyProxy:
                 scope = _SCOPE.search(self.headers.get("Authorization", ""))
                 access_key, region, service = scope.groups() if scope else (None, None, None)
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                operation = operation_of(headers, body, urlsplit(self.path).query)
+                operation = operation_of(self.command, self.path, headers, body)  # every protocol's
                 # AWS counts a request against the rate when it arrives; the answer then takes the round trip.
                 throttled = (
                     window is not None

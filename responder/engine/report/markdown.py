@@ -299,7 +299,7 @@ def _pictures(report: Report) -> list[str]:
 
 def _not_visible(queries: dict[str, str]) -> list[str]:
     return [
-        "**Not visible to `LookupEvents`:** Bedrock Mantle inference, if it is a CloudTrail data event (unverified), "
+        "**Not visible to `LookupEvents`:** Bedrock Mantle inference (a CloudTrail data event), "
         "and data events generally; anything older than 90 days; and calls from the last 5 to 15 minutes "
         "(CloudTrail's delivery delay). Query a CloudTrail Lake event data store that records data events "
         "(replace `<EVENT_DATA_STORE_ID>`):",

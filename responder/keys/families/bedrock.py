@@ -22,7 +22,7 @@ BEDROCK = KeyFamily(
             bearer_calls="data",
             caveat=(
                 "Bedrock Mantle's model, fine-tuning and project calls are management events and are counted here; "
-                "Mantle inference, if it is a CloudTrail data event (unverified), is not visible to LookupEvents: "
+                "Mantle inference (CreateInference) is a CloudTrail data event, never visible to LookupEvents: "
                 "search a trail or a CloudTrail Lake event data store that records data events (the report prints "
                 "the query)"
             ),
