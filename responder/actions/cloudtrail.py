@@ -324,7 +324,8 @@ class InvestigateKeyActivity(Action[InvestigateParams, ActivitySnapshot]):
         if snapshot.by is None:
             note = "nothing to look up by: give the key (its access key id) or a user name to investigate"
             return StepPlan(outputs={"activity": None, "events": []}, notes=[note, visibility_note(params.family)])
-        activity = summarise(snapshot, params.contained_at)
+        sources = tuple(s.source for s in family_named(params.family).event_sources)
+        activity = summarise(snapshot, params.contained_at, sources)
         notes = [
             f"{activity['bearer_token_calls']} call(s) made with a bearer token "
             f"({counts_text(activity['by_source'])}; {snapshot.by}, {', '.join(snapshot.regions)})",
@@ -334,8 +335,8 @@ class InvestigateKeyActivity(Action[InvestigateParams, ActivitySnapshot]):
             notes.append(f"could not search {gap['what']} ({gap['why']}): what the key did there is unknown")
         if not params.regions and len(snapshot.regions) == 1:
             notes.append(
-                f"searched only {', '.join(snapshot.regions)} (no trail covers another region): Bedrock may have "
-                "been called elsewhere too; a run given --regions REGION,REGION searches there as well"
+                f"searched only {', '.join(snapshot.regions)} (no trail covers another region): the key may have "
+                "been used elsewhere too; a run given --regions REGION,REGION searches there as well"
             )
         if snapshot.done_to_it:
             notes.append(f"{snapshot.done_to_it} IAM change(s) to the principal made by any actor, read too")

@@ -115,7 +115,10 @@ def event_line(record: dict[str, Any], contained_at: datetime | None) -> dict[st
     }
 
 
-def summarise(read: ActivitySnapshot, contained_at: datetime | None) -> dict[str, Any]:
+def summarise(
+    read: ActivitySnapshot, contained_at: datetime | None, sources: tuple[str, ...] = ENDPOINTS
+) -> dict[str, Any]:
+    """`sources`: the key family's event sources, each shown even at 0 (Bedrock's: both endpoints)."""
     bearer = [r for r in read.records if bearer_token(r)]
     times = sorted(str(r.get("eventTime")) for r in bearer)
     return {
@@ -123,7 +126,7 @@ def summarise(read: ActivitySnapshot, contained_at: datetime | None) -> dict[str
         "events_read": len(read.records),
         "bearer_token_calls": len(bearer),
         # [name, count] pairs, most first: a JSON object would lose the order when the journal sorts keys
-        "by_source": _by_source(bearer),
+        "by_source": _by_source(bearer, sources),
         "by_event": Counter(str(r.get("eventName")) for r in bearer).most_common(),
         "by_region": Counter(str(r.get("awsRegion")) for r in bearer).most_common(),
         "source_ips": sorted({str(r.get("sourceIPAddress")) for r in bearer}),
@@ -138,10 +141,10 @@ def summarise(read: ActivitySnapshot, contained_at: datetime | None) -> dict[str
     }
 
 
-def _by_source(bearer: list[dict[str, Any]]) -> list[list[Any]]:
-    """Both endpoints, always, so a report shows Mantle's 0 rather than leaving it out."""
+def _by_source(bearer: list[dict[str, Any]], sources: tuple[str, ...]) -> list[list[Any]]:
+    """Every source of the family, always, so a report shows Mantle's 0 rather than leaving it out."""
     counts = Counter(str(r.get("eventSource")) for r in bearer)
-    return [[source, counts.pop(source, 0)] for source in ENDPOINTS] + [list(p) for p in counts.most_common()]
+    return [[source, counts.pop(source, 0)] for source in sources] + [list(p) for p in counts.most_common()]
 
 
 def counts_text(counts: list[list[Any]]) -> str:
