@@ -3,9 +3,9 @@ user during the exposure window, set Inactive.
 
 An attacker holding the key's user (or other credentials) makes itself a way back in that outlives the leaked key:
 a new access key is the commonest (LLMjacking reports; `AWSSupport-ContainIAMPrincipal` disables access keys too).
-A key created before the window is the team's as far as anyone knows: it is listed with its last use, never
-changed. The step runs after the last containment change (`after_containment`), so time to containment does not
-move; its undo re-activates exactly the keys it deactivated.
+A key created before the window is the team's as far as anyone knows: it is listed with its last use, and
+changed only when the operator asks (`close_older`). The step runs after the last containment change
+(`after_containment`), so time to containment does not move; its undo re-activates exactly the keys it deactivated.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from responder.aws.clients import request_id
 class WindowKeysParams(ActionParams):
     user_name: str = Field(pattern=USER_NAME)
     since: datetime | None = None  # the start of the exposure window (the leaked key's creation); None: unknown
+    close_older: bool = False  # the operator's explicit ask: close the keys older than the window too
 
 
 class AccessKeyFound(ActionSnapshot):
@@ -60,11 +61,15 @@ def _own_user(ctx: ActionContext, user_name: str) -> bool:
     return resource.startswith("user/") and resource.rsplit("/", 1)[-1] == user_name
 
 
+def _closes(params: WindowKeysParams, created: datetime) -> bool:
+    """The step closes a key made in the window, and an older one only when the operator asked."""
+    return params.close_older or (params.since is not None and created >= params.since)
+
+
 def _window_keys_active(ctx: ActionContext, params: WindowKeysParams) -> list[str]:
-    since = params.since
-    if since is None:
-        return []
-    return [k.access_key_id for k in _keys(ctx, params.user_name) if k.created >= since and k.status == "Active"]
+    return [
+        k.access_key_id for k in _keys(ctx, params.user_name) if _closes(params, k.created) and k.status == "Active"
+    ]
 
 
 @register
@@ -95,29 +100,31 @@ class DeactivateWindowAccessKeys(Action[WindowKeysParams, WindowKeysSnapshot]):
         user = params.user_name
         if snapshot.own_user:
             return StepPlan(notes=[f"your own credentials are user {user}'s: its access keys were left as they are"])
-        if params.since is None:
+        if params.since is None and not params.close_older:
             return StepPlan(notes=["the exposure window is unknown (no key creation time): no access key was changed"])
         changes, notes = [], []
         for key in snapshot.keys:
-            if key.created < params.since:
+            older = params.since is None or key.created < params.since
+            when = "older than the exposure window (close_older)" if older else "created in the exposure window"
+            if not _closes(params, key.created):
                 notes.append(
                     f"access key {key.access_key_id} ({key.status}) predates the exposure window (created "
                     f"{key.created.isoformat()}{self._last_used(ctx, key)}): left as it is; if it too may be the "
                     f"attacker's: aws iam update-access-key --user-name {user} --access-key-id {key.access_key_id} "
-                    "--status Inactive"
+                    "--status Inactive (or run with -p close_older=true)"
                 )
             elif key.status == "Active":
                 changes.append(
                     Change(
                         call="iam:UpdateAccessKey",
                         parameters={"UserName": user, "AccessKeyId": key.access_key_id, "Status": "Inactive"},
-                        target=f"access key {key.access_key_id} of user {user}, created in the exposure window",
+                        target=f"access key {key.access_key_id} of user {user}, {when}",
                         before="Active",
                         after="Inactive",
                     )
                 )
             else:
-                notes.append(f"access key {key.access_key_id}, created in the exposure window, is already {key.status}")
+                notes.append(f"access key {key.access_key_id} is already {key.status}")
         if not snapshot.keys:
             notes.append(f"user {user} has no access keys")
         return StepPlan(changes=changes, notes=notes)
@@ -148,10 +155,7 @@ class DeactivateWindowAccessKeys(Action[WindowKeysParams, WindowKeysSnapshot]):
     def undo(
         self, ctx: ActionContext, params: WindowKeysParams, snapshot: WindowKeysSnapshot, applied: dict[str, Any]
     ) -> UndoResult:
-        since = params.since
-        was_active = {
-            k.access_key_id for k in snapshot.keys if since is not None and k.status == "Active" and k.created >= since
-        }
+        was_active = {k.access_key_id for k in snapshot.keys if k.status == "Active" and _closes(params, k.created)}
         if snapshot.own_user or not was_active:
             return UndoResult(status="nothing-to-undo", message="no access key was deactivated by this step")
         now = {k.access_key_id: k.status for k in _keys(ctx, params.user_name)}

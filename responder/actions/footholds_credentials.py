@@ -42,6 +42,7 @@ class WindowCredentialsParams(ActionParams):
     user_name: str = Field(pattern=USER_NAME)
     since: datetime | None = None  # the start of the exposure window; None: unknown, nothing is changed
     leaked: list[str] = Field(default_factory=list)  # the leaked key's credential id(s): containment's, not ours
+    close_older: bool = False  # the operator's explicit ask: close those older than the window too
 
 
 class ServiceCredentialFound(ActionSnapshot):
@@ -100,6 +101,11 @@ def _in_window(params: WindowCredentialsParams, created: datetime) -> bool:
     return params.since is not None and created > params.since
 
 
+def _closes(params: WindowCredentialsParams, created: datetime) -> bool:
+    """The step closes what was made in the window, and what is older only when the operator asked."""
+    return params.close_older or _in_window(params, created)
+
+
 def random_password() -> str:
     """A password nobody is told, meeting any IAM password policy's classes (letters, digits, symbols)."""
     alphabet = string.ascii_letters + string.digits + "!@#$%^&*()_+-=[]{}|"
@@ -150,18 +156,19 @@ class DisableWindowUserCredentials(Action[WindowCredentialsParams, WindowCredent
         user = params.user_name
         if snapshot.own_user:
             return StepPlan(notes=[f"your own credentials are user {user}'s: its credentials were left as they are"])
-        if params.since is None:
+        if params.since is None and not params.close_older:
             return StepPlan(notes=["the exposure window is unknown: no credential of the user was changed"])
         changes, notes = [], []
         for cred in snapshot.credentials:
             if cred.credential_id in params.leaked:
                 continue  # the leaked key: containment's step
-            if not _in_window(params, cred.created):
+            when = "created in the exposure window" if _in_window(params, cred.created) else "older (close_older)"
+            if not _closes(params, cred.created):
                 notes.append(
                     f"{cred.service_name} credential {cred.credential_id} ({cred.status}) predates the exposure "
                     f"window (created {cred.created.isoformat()}): left as it is; to close it: aws iam "
                     f"update-service-specific-credential --user-name {user} --service-specific-credential-id "
-                    f"{cred.credential_id} --status Inactive"
+                    f"{cred.credential_id} --status Inactive (or run with -p close_older=true)"
                 )
             elif cred.status == "Active":
                 changes.append(
@@ -172,19 +179,19 @@ class DisableWindowUserCredentials(Action[WindowCredentialsParams, WindowCredent
                             "ServiceSpecificCredentialId": cred.credential_id,
                             "Status": "Inactive",
                         },
-                        target=f"{cred.service_name} credential {cred.credential_id} of user {user}, created in the "
-                        "exposure window",
+                        target=f"{cred.service_name} credential {cred.credential_id} of user {user}, {when}",
                         before="Active",
                         after="Inactive",
                     )
                 )
         profile = snapshot.login_profile
-        if profile is not None and _in_window(params, profile.created):
+        if profile is not None and _closes(params, profile.created):
+            when = "created in the exposure window" if _in_window(params, profile.created) else "older (close_older)"
             changes.append(
                 Change(
                     call="iam:DeleteLoginProfile",
                     parameters={"UserName": user},
-                    target=f"console password of user {user}, created in the exposure window",
+                    target=f"console password of user {user}, {when}",
                     before=f"created {profile.created.isoformat()}",
                     after="none",
                 )
@@ -192,7 +199,8 @@ class DisableWindowUserCredentials(Action[WindowCredentialsParams, WindowCredent
         elif profile is not None:
             notes.append(
                 f"user {user}'s console password predates the exposure window (created {profile.created.isoformat()}):"
-                f" left as it is; to close it: aws iam delete-login-profile --user-name {user}"
+                f" left as it is; to close it: aws iam delete-login-profile --user-name {user} (or run with -p "
+                "close_older=true)"
             )
         return StepPlan(changes=changes, notes=notes)
 
@@ -239,10 +247,10 @@ class DisableWindowUserCredentials(Action[WindowCredentialsParams, WindowCredent
         was_active = {
             c.credential_id
             for c in snapshot.credentials
-            if c.status == "Active" and _in_window(params, c.created) and c.credential_id not in params.leaked
+            if c.status == "Active" and _closes(params, c.created) and c.credential_id not in params.leaked
         }
         profile = snapshot.login_profile
-        removed = profile is not None and _in_window(params, profile.created)
+        removed = profile is not None and _closes(params, profile.created)
         if snapshot.own_user or not (was_active or removed):
             return UndoResult(status="nothing-to-undo", message="no credential was changed by this step")
         now = {c.credential_id: c.status for c in _service_credentials(ctx, user)}

@@ -8,8 +8,8 @@ from typing import Any
 
 from responder.engine.commands.outcome import Outcome
 from responder.sandbox.check import Check
-from responder.sandbox.llmjacking import BACKDOOR_INLINE, TEAM_LOGGING, LLMjacking
-from responder.sandbox.seed import SANDBOX_REGION
+from responder.sandbox.llmjacking import BACKDOOR_INLINE, TEAM_LOGGING, LLMjacking, RoleLLMjacking
+from responder.sandbox.seed import ROLE_TRUST, SANDBOX_REGION
 
 
 def _key_status(iam: Any, user: str, key_id: str) -> str:
@@ -79,4 +79,48 @@ def footholds_restored(iam: Any, seeded: LLMjacking) -> list[Check]:
             seeded.policies.managed_arn in _attached(iam, user),
         ),
         Check("after rollback: invocation logging is deleted again, as the window left it", _logging() is None),
+    ]
+
+
+def _role_attached(iam: Any, role: str) -> list[str]:
+    return [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
+
+
+def _role_inline(iam: Any, role: str) -> dict[str, Any]:
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    return {n: iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"] for n in names}
+
+
+def _trust(iam: Any, role: str) -> Any:
+    return iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+
+
+def role_footholds_undone(iam: Any, seeded: RoleLLMjacking) -> list[Check]:
+    role = seeded.incident.role_name
+    return [
+        Check(
+            "the managed and the inline policy given to the role during the key's life are gone",
+            seeded.policies.managed_arn not in _role_attached(iam, role)
+            and BACKDOOR_INLINE[0] not in _role_inline(iam, role),
+        ),
+        Check(
+            "the role's trust policy is back as it was before the key's life (the attacker's account is out)",
+            _trust(iam, role) == ROLE_TRUST,
+        ),
+    ]
+
+
+def role_footholds_restored(iam: Any, seeded: RoleLLMjacking) -> list[Check]:
+    role = seeded.incident.role_name
+    return [
+        Check(
+            "after rollback: the managed policy is attached to the role again and its inline policies are exactly "
+            "as the window left them",
+            _role_attached(iam, role) == [seeded.policies.managed_arn]
+            and _role_inline(iam, role) == {BACKDOOR_INLINE[0]: BACKDOOR_INLINE[1]},
+        ),
+        Check(
+            "after rollback: the role's trust policy is exactly the widened one the window left",
+            _trust(iam, role) == seeded.trust,
+        ),
     ]

@@ -13,9 +13,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
+from responder.keys import parse_short_term_key
 from responder.sandbox.bedrock_jobs import seed_customization_job
 from responder.sandbox.cloudtrail_events import record_event
-from responder.sandbox.seed import LEAKED_USER, SANDBOX_REGION, Seeded, seed_incident
+from responder.sandbox.seed import (
+    LEAKED_USER,
+    ROLE_TRUST,
+    SANDBOX_REGION,
+    Seeded,
+    SeededShortTerm,
+    seed_incident,
+    seed_short_term_incident,
+)
 
 GLOBAL_REGION = "us-east-1"  # IAM's events land here
 ATTACKER_IP = "203.0.113.78"  # TEST-NET-3: documentation addresses only
@@ -115,6 +124,13 @@ def window_start(minutes_ago: int) -> datetime:
 ATTACKER_ACCOUNT = "999988887777"  # the account the attacker lets assume the role
 
 
+def widened_trust(original: dict[str, Any]) -> dict[str, Any]:
+    """`original` with the attacker's account let in: the trust policy the window leaves."""
+    attacker = {"AWS": f"arn:aws:iam::{ATTACKER_ACCOUNT}:root"}
+    statement = {"Effect": "Allow", "Principal": attacker, "Action": "sts:AssumeRole"}
+    return {**original, "Statement": [*original["Statement"], statement]}
+
+
 def seed_trust_change(account_id: str, role: str, since: datetime, original: dict[str, Any]) -> str:
     """The role made (in CloudTrail) with `original` as its trust policy before the window, then changed during it
     to let the attacker's account in; returns the change's event id."""
@@ -126,17 +142,7 @@ def seed_trust_change(account_id: str, role: str, since: datetime, original: dic
         {"roleName": role, "assumeRolePolicyDocument": json.dumps(original)},
         since - timedelta(days=3),
     )
-    widened = {
-        **original,
-        "Statement": [
-            *original["Statement"],
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ATTACKER_ACCOUNT}:root"},
-                "Action": "sts:AssumeRole",
-            },
-        ],
-    }
+    widened = widened_trust(original)
     iam_backends[account_id]["aws"].update_assume_role_policy(role, json.dumps(widened))
     parameters = {"roleName": role, "policyDocument": json.dumps(widened)}
     return iam_event(account_id, "UpdateAssumeRolePolicy", parameters, since + timedelta(minutes=3))
@@ -232,3 +238,27 @@ def seed_llmjacking(account_id: str) -> LLMjacking:
     started = {"jobName": "llm-exfil-tune", "baseModelIdentifier": "amazon.titan-text-express-v1"}
     bedrock_event(account_id, SANDBOX_REGION, "CreateModelCustomizationJob", started, since + timedelta(minutes=30))
     return LLMjacking(incident, policies, planted, team.access_key_id, deleted, job)
+
+
+@dataclass
+class RoleLLMjacking:
+    """The short-term key's incident with what an attacker left on the role whose session signed it."""
+
+    incident: SeededShortTerm
+    policies: Footholds
+    trust_changed_by: str  # the trust policy change's event id
+    trust: dict[str, Any]  # the trust policy the window left (the attacker's account let in)
+
+    @property
+    def key(self) -> str:  # the leaked token: only ever written to a 0600 key file, never printed
+        return self.incident.key
+
+
+def seed_role_llmjacking(account_id: str) -> RoleLLMjacking:
+    """seed_short_term_incident's account, and during the key's life: a managed policy attached and an inline policy
+    put on the role, and its trust policy widened to let another account assume it."""
+    incident = seed_short_term_incident(account_id)
+    since = parse_short_term_key(incident.key).issued_at
+    policies = seed_policy_footholds(account_id, "role", incident.role_name, since)
+    changed = seed_trust_change(account_id, incident.role_name, since, ROLE_TRUST)
+    return RoleLLMjacking(incident, policies, changed, widened_trust(ROLE_TRUST))

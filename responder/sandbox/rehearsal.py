@@ -26,16 +26,25 @@ from responder.keys import parse_short_term_key
 from responder.sandbox.bedrock_usage import seed_usage, usage_checks, usage_window
 from responder.sandbox.check import Check
 from responder.sandbox.emulator import install
-from responder.sandbox.footholds_checks import footholds_restored, footholds_undone
-from responder.sandbox.llmjacking import BACKDOOR_INLINE, LLMjacking, seed_llmjacking
+from responder.sandbox.footholds_checks import (
+    footholds_restored,
+    footholds_undone,
+    role_footholds_restored,
+    role_footholds_undone,
+)
+from responder.sandbox.llmjacking import (
+    BACKDOOR_INLINE,
+    LLMjacking,
+    RoleLLMjacking,
+    seed_llmjacking,
+    seed_role_llmjacking,
+)
 from responder.sandbox.seed import (
     BYSTANDER,
     EXISTING_POLICY,
     SANDBOX_REGION,
     Seeded,
-    SeededShortTerm,
     seed_incident,
-    seed_short_term_incident,
 )
 from responder.sandbox.server import DEFAULT_ACCOUNT
 
@@ -144,7 +153,8 @@ def _long_restored(iam: Any, llmjacking: LLMjacking) -> list[Check]:
     ]
 
 
-def _short_contained(iam: Any, seeded: SeededShortTerm, run: Outcome) -> list[Check]:
+def _short_contained(iam: Any, llmjacking: RoleLLMjacking, run: Outcome) -> list[Check]:
+    seeded = llmjacking.incident
     policies = _inline(iam, "role", seeded.role_name)
     revoked = revoked_before(policies.get(REVOKE_POLICY_NAME))
     issued = parse_short_term_key(seeded.key).issued_at
@@ -158,14 +168,17 @@ def _short_contained(iam: Any, seeded: SeededShortTerm, run: Outcome) -> list[Ch
             revoked is not None and revoked >= issued,
         ),
         _bearer_calls_found(run, 3, 2),
+        *role_footholds_undone(iam, llmjacking),
     ]
 
 
-def _short_restored(iam: Any, seeded: SeededShortTerm) -> list[Check]:
+def _short_restored(iam: Any, llmjacking: RoleLLMjacking) -> list[Check]:
     return [
+        *role_footholds_restored(iam, llmjacking),
         Check(
-            "after rollback: the role has no inline policies, as before", _inline(iam, "role", seeded.role_name) == {}
-        )
+            "after rollback: the role has only the inline policy the window left (responder's are gone)",
+            _inline(iam, "role", llmjacking.incident.role_name) == {BACKDOOR_INLINE[0]: BACKDOOR_INLINE[1]},
+        ),
     ]
 
 
@@ -240,8 +253,9 @@ REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..
     ),
     "leaked-short-term-key": (
         "A session of role bedrock-chat-app signed a short-term Bedrock API key (us-west-2) that was used from an "
-        "unknown address; CloudTrail names the session's access key.",
-        seed_short_term_incident,
+        "unknown address; CloudTrail names the session's access key. During the key's life an attacker gave the "
+        "role a managed and an inline policy and widened its trust policy to let another account assume it.",
+        seed_role_llmjacking,
         _short_contained,
         _short_restored,
     ),

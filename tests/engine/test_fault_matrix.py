@@ -21,6 +21,11 @@ is not retried).
 | leaked-long-term-key, LLMjacking footholds | DetachUserPolicy (policies) | | F | | F+ |
 | leaked-long-term-key, LLMjacking footholds | DeleteUserPolicy (policies) | | F | | F+ |
 | leaked-long-term-key, LLMjacking footholds | PutModelInvocationLoggingConfiguration (logging) | | F | | F+ |
+| leaked-long-term-key, LLMjacking footholds | UpdateServiceSpecificCredential (credentials) | | F | | F+ |
+| leaked-long-term-key, LLMjacking footholds | DeleteLoginProfile (credentials) | | F | | F+ |
+| leaked-short-term-key, the role's footholds | DetachRolePolicy (policies) | | F | | F+ |
+| leaked-short-term-key, the role's footholds | DeleteRolePolicy (policies) | | F | | F+ |
+| leaked-short-term-key, the role's footholds | UpdateAssumeRolePolicy (trust) | | F | | F+ |
 
 - **C**: botocore retries; the run completes (exit 0), the step is verified; rollback restores the seeded account.
 - **F**: the run stops (exit 1, `failed`, the message says `responder resume RUN_ID`); the steps before are
@@ -37,10 +42,13 @@ is not retried).
   (`rolled-back`, the account exactly as seeded).
 - The full-budget account runs the fallback only: its UpdateServiceSpecificCredential and PutUserPolicy calls
   are the rows above.
-- The LLMjacking account (an access key made on the user, a managed and an inline policy given to it, invocation
-  logging deleted, all during the key's life) faults only the foothold steps' calls (its containment calls are
-  the rows above), refused and answer-lost: the foothold steps go out together once containment is done, so a
-  refused one stops only itself; containment, already verified, stays in place.
+- The LLMjacking account (an access key, a second Bedrock key and a console password made on the user, a managed
+  and an inline policy given to it, invocation logging deleted, all during the key's life) faults only the foothold
+  steps' calls (its containment calls are the rows above), refused and answer-lost: the foothold steps go out
+  together once containment is done, so a refused one stops only itself; containment, already verified, stays in
+  place. The role's footholds (a managed
+  and an inline policy given to the role, its trust policy widened to another account, during the key's life) are
+  faulted the same way on the short-term playbook.
 """
 
 from __future__ import annotations
@@ -66,6 +74,7 @@ from responder.engine.commands.recovery import resume_run, rollback_run
 from responder.engine.journal import events as j
 from responder.engine.journal.run_state import RunState, load_run
 from responder.engine.running.context import Settings
+from responder.keys import parse_short_term_key
 from responder.playbook.shipped import shipped_playbooks
 from responder.sandbox.llmjacking import (
     BACKDOOR_INLINE,
@@ -73,6 +82,7 @@ from responder.sandbox.llmjacking import (
     Footholds,
     seed_logging_deleted,
     seed_policy_footholds,
+    seed_trust_change,
     window_start,
 )
 from responder.sandbox.seed import (
@@ -80,11 +90,13 @@ from responder.sandbox.seed import (
     EXISTING_POLICY,
     LEAKED_ROLE,
     LEAKED_USER,
+    ROLE_TRUST,
     Seeded,
     SeededShortTerm,
     seed_incident,
     seed_short_term_incident,
 )
+from responder.sandbox.service_credentials import create_credential
 from tests.factories import ACCOUNT, inline_policies, moto_http_server
 from tests.faultproxy import FaultProxy
 from tests.oracle import check_claims
@@ -92,10 +104,19 @@ from tests.oracle import check_claims
 LONG, SHORT = "leaked-long-term-key", "leaked-short-term-key"
 FULL_BUDGET = f"{LONG}+full-inline-budget"  # the user's 2,048-character inline budget has no room for the deny
 FOOTHOLDS = f"{LONG}+llmjacking"  # what an attacker left on the user during the key's life
+ROLE_FOOTHOLDS = f"{SHORT}+role-footholds"  # and on the role whose session signed a short-term key
 # Scenario -> playbook. A scenario is a playbook run against one shape of the seeded account.
 GUARD = "bedrock-key-guardrails"  # preventive: put on the leaked user, no key
 MANY = "contain-bedrock-keys"  # a filter selecting the leaked user's key: one step group, named after the key
-SCENARIOS = {LONG: LONG, SHORT: SHORT, FULL_BUDGET: LONG, GUARD: GUARD, MANY: MANY, FOOTHOLDS: LONG}
+SCENARIOS = {
+    LONG: LONG,
+    SHORT: SHORT,
+    FULL_BUDGET: LONG,
+    GUARD: GUARD,
+    MANY: MANY,
+    FOOTHOLDS: LONG,
+    ROLE_FOOTHOLDS: SHORT,
+}
 # Every mutating call a clean run of the scenario makes, in order, with the step making it:
 # test_matrix_covers_every_mutating_call keeps this honest, so a new step cannot escape the matrix.
 MATRIX_CALLS: dict[str, list[tuple[str, str]]] = {
@@ -115,13 +136,31 @@ MATRIX_CALLS: dict[str, list[tuple[str, str]]] = {
         ("UpdateAccessKey", "footholds"),
         ("DetachUserPolicy", "policies"),
         ("DeleteUserPolicy", "policies"),
+        ("UpdateServiceSpecificCredential", "credentials"),
+        ("DeleteLoginProfile", "credentials"),
         ("PutModelInvocationLoggingConfiguration", "logging"),
     ],
+    ROLE_FOOTHOLDS: [
+        ("PutRolePolicy", "deny-role-bearer-tokens"),
+        ("PutRolePolicy", "revoke-role-sessions"),
+        ("DetachRolePolicy", "policies"),
+        ("DeleteRolePolicy", "policies"),
+        ("UpdateAssumeRolePolicy", "trust"),
+    ],
 }
-# The calls the FULL_BUDGET scenario shares with LONG are faulted there already: here only the fallback's.
+# The calls the FULL_BUDGET scenario shares with LONG are faulted there already: here only the fallback's. An
+# operation two steps send is named with its step: "Operation (step)".
 FAULTED_CALLS = {
     FULL_BUDGET: {"CreatePolicy", "AttachUserPolicy"},
-    FOOTHOLDS: {"UpdateAccessKey", "DetachUserPolicy", "DeleteUserPolicy", "PutModelInvocationLoggingConfiguration"},
+    FOOTHOLDS: {
+        "UpdateAccessKey",
+        "DetachUserPolicy",
+        "DeleteUserPolicy",
+        "PutModelInvocationLoggingConfiguration",
+        "UpdateServiceSpecificCredential (credentials)",  # the window credential's: containment's is faulted above
+        "DeleteLoginProfile",
+    },
+    ROLE_FOOTHOLDS: {"DetachRolePolicy", "DeleteRolePolicy", "UpdateAssumeRolePolicy"},
 }
 # The changes of a scenario that are due together (sent at once): a refused one does not hold back the others.
 DUE_TOGETHER: dict[str, set[str]] = {
@@ -131,6 +170,7 @@ DUE_TOGETHER: dict[str, set[str]] = {
     SHORT: {"deny-role-bearer-tokens", "revoke-role-sessions"},
     GUARD: set(),
     FOOTHOLDS: {"footholds", "policies", "credentials", "logging"},  # after containment, all at once
+    ROLE_FOOTHOLDS: {"policies", "trust"},
 }
 # Two steps sending one operation at once are told apart by what they send, never by which arrives first.
 MATCH: dict[str, dict[str, str]] = {
@@ -140,7 +180,7 @@ MATCH: dict[str, dict[str, str]] = {
 FAULTS = ("throttle", "deny", "unavailable", "reset-after")
 # The foothold calls are faulted refused and answer-lost only: botocore's retries (throttle, unavailable) are the
 # same for every call and proven on the rows above; each cell costs a run, a resume and a rollback.
-SCENARIO_FAULTS = {FOOTHOLDS: ("deny", "reset-after")}
+SCENARIO_FAULTS = {FOOTHOLDS: ("deny", "reset-after"), ROLE_FOOTHOLDS: ("deny", "reset-after")}
 THROTTLES = 2  # "a few": retried twice (each one also slows the client: adaptive rate limiting)
 PERSISTENT = 100  # more than botocore ever attempts
 # A persistent fault exhausts every retry, and botocore's backoff between them costs seconds a cell. How many
@@ -177,7 +217,8 @@ def _cells() -> list[Cell]:
     cells = []
     for scenario, calls in MATRIX_CALLS.items():
         for operation, step in calls:
-            if operation not in FAULTED_CALLS.get(scenario, {operation}):
+            faulted = FAULTED_CALLS.get(scenario, {operation})
+            if operation not in faulted and f"{operation} ({step})" not in faulted:
                 continue
             cells += [Cell(scenario, operation, step, fault) for fault in SCENARIO_FAULTS.get(scenario, FAULTS)]
     return cells
@@ -199,6 +240,17 @@ class Incident:
     upstream: str
     footholds: Footholds | None = None  # the LLMjacking scenario's
     planted_key: str | None = None
+    window_credential: str | None = None  # a second Bedrock key made on the user during the key's life
+
+    def match(self, step: str, operation: str) -> dict[str, str] | None:
+        """What the step's request carries that another step's of the same operation does not."""
+        if operation != "UpdateServiceSpecificCredential":
+            return MATCH.get(step)
+        if step == "credentials":  # deactivate sends the same operation, for the leaked key's credential
+            return {"ServiceSpecificCredentialId": self.window_credential or ""}
+        if step == "deactivate" and self.window_credential:
+            return {"ServiceSpecificCredentialId": self.long.credential_id}
+        return MATCH.get(step)
 
     def key(self, playbook: str) -> str | None:
         return {LONG: self.long.key, SHORT: self.short.key}.get(playbook)
@@ -213,6 +265,13 @@ class Incident:
             self.footholds = seed_policy_footholds(ACCOUNT, "user", LEAKED_USER, since)
             self.planted_key = self.iam().create_access_key(UserName=LEAKED_USER)["AccessKey"]["AccessKeyId"]
             seed_logging_deleted(ACCOUNT, "us-east-1", since)
+            credential = create_credential(ACCOUNT, LEAKED_USER)  # made now: in the window
+            self.window_credential = credential["ServiceSpecificCredentialId"]
+            self.iam().create_login_profile(UserName=LEAKED_USER, Password="Attacker-chosen-1!")
+        if scenario == ROLE_FOOTHOLDS:
+            since = parse_short_term_key(self.short.key).issued_at
+            self.footholds = seed_policy_footholds(ACCOUNT, "role", LEAKED_ROLE, since)
+            seed_trust_change(ACCOUNT, LEAKED_ROLE, since, ROLE_TRUST)
         if scenario == FULL_BUDGET:  # as test_sandbox_e2e: room left, but not for the deny
             resources = [f"arn:aws:s3:::bucket/{i:04d}" for i in range(66)]
             statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}
@@ -281,11 +340,17 @@ def account_state(incident: Incident) -> State:
         state[f"user-attached {user}"] = sorted(p["PolicyArn"] for p in attached)
         for key in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
             state[f"access-key {key['AccessKeyId']}"] = key["Status"]
+    try:  # its existence: AWS never gives a password back, rollback makes a new one
+        iam.get_login_profile(UserName=LEAKED_USER)
+        state["login-profile"] = True
+    except iam.exceptions.NoSuchEntityException:
+        state["login-profile"] = False
     for name in iam.list_role_policies(RoleName=LEAKED_ROLE)["PolicyNames"]:
         document = iam.get_role_policy(RoleName=LEAKED_ROLE, PolicyName=name)["PolicyDocument"]
         state[f"role-policy {name}"] = document
     attached = iam.list_attached_role_policies(RoleName=LEAKED_ROLE)["AttachedPolicies"]
     state["role-attached"] = sorted(p["PolicyArn"] for p in attached)
+    state["role-trust"] = iam.get_role(RoleName=LEAKED_ROLE)["Role"]["AssumeRolePolicyDocument"]
     for policy in iam.list_policies(Scope="Local")["Policies"]:
         version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
         state[f"managed-policy {policy['Arn']}"] = version["PolicyVersion"]["Document"]
@@ -311,8 +376,12 @@ def footprint(step: str, incident: Incident) -> tuple[str, ...]:
         "revoke-role-sessions": (f"role-policy {REVOKE_POLICY_NAME}",),
         "put-guardrails": (f"user-policy {LEAKED_USER} {GUARDRAIL_POLICY_NAME}",),
         "footholds": (f"access-key {incident.planted_key}",),
-        "policies": (f"user-attached {LEAKED_USER}", f"user-policy {LEAKED_USER} {BACKDOOR_INLINE[0]}"),
+        "policies": (f"user-attached {LEAKED_USER}", f"user-policy {LEAKED_USER} {BACKDOOR_INLINE[0]}")
+        if incident.footholds is None or incident.footholds.kind == "user"
+        else ("role-attached", f"role-policy {BACKDOOR_INLINE[0]}"),
+        "credentials": (f"credential {incident.window_credential}", "login-profile"),
         "logging": ("invocation-logging",),
+        "trust": ("role-trust",),
     }[step]
 
 
@@ -330,7 +399,13 @@ def in_place(step: str, state: State, incident: Incident) -> bool:
     if step == "footholds":
         return bool(state.get(f"access-key {incident.planted_key}") == "Inactive")
     if step == "policies":
-        return call_done("DetachUserPolicy", state, incident) and call_done("DeleteUserPolicy", state, incident)
+        kind = "User" if incident.footholds is None or incident.footholds.kind == "user" else "Role"
+        return call_done(f"Detach{kind}Policy", state, incident) and call_done(f"Delete{kind}Policy", state, incident)
+    if step == "credentials":
+        done = call_done("UpdateServiceSpecificCredential", state, incident)
+        return done and call_done("DeleteLoginProfile", state, incident)
+    if step == "trust":
+        return bool(state.get("role-trust") == ROLE_TRUST)
     if step == "logging":
         return bool(state.get("invocation-logging") == TEAM_LOGGING)
     assert step == "revoke-role-sessions", step
@@ -349,6 +424,15 @@ def call_done(cell: Cell | str, state: State, incident: Incident) -> bool:
         return incident.footholds.managed_arn not in state[f"user-attached {LEAKED_USER}"]
     if operation == "DeleteUserPolicy":
         return f"user-policy {LEAKED_USER} {BACKDOOR_INLINE[0]}" not in state
+    if operation == "DetachRolePolicy":
+        assert incident.footholds is not None
+        return incident.footholds.managed_arn not in state["role-attached"]
+    if operation == "DeleteRolePolicy":
+        return f"role-policy {BACKDOOR_INLINE[0]}" not in state
+    if operation == "UpdateServiceSpecificCredential" and incident.window_credential:
+        return bool(state.get(f"credential {incident.window_credential}") == "Inactive")
+    if operation == "DeleteLoginProfile":
+        return state["login-profile"] is False
     assert isinstance(cell, Cell), cell
     return in_place(cell.step, state, incident)  # the step's only request
 
@@ -371,17 +455,24 @@ def assert_as_seeded(state: State, seeded: State, incident: Incident) -> None:
     assert state[f"credential {incident.long.bystander_credential_id}"] == "Active"
     assert state[f"user-policy {LEAKED_USER} {EXISTING_POLICY[0]}"] == EXISTING_POLICY[1]
     assert f"user-policy {LEAKED_USER} {DEFAULT_POLICY_NAME}" not in state
-    assert state["role-attached"] == []
     planted = incident.footholds
     if planted is None:
         assert [k for k in state if k.startswith(("role-policy ", "managed-policy "))] == []
-        assert state[f"user-attached {LEAKED_USER}"] == []
+        assert state[f"user-attached {LEAKED_USER}"] == state["role-attached"] == []
         return
+    if planted.kind == "role":  # the role's footholds are back exactly as the attacker left them
+        assert state["role-attached"] == [planted.managed_arn]
+        assert state[f"role-policy {BACKDOOR_INLINE[0]}"] == BACKDOOR_INLINE[1]
+        assert state["role-trust"] != ROLE_TRUST  # widened, as the attacker left it
+        return
+    assert state["role-attached"] == []
     # the footholds are back exactly as the attacker left them
     assert state[f"user-attached {LEAKED_USER}"] == [planted.managed_arn]
     assert state[f"user-policy {LEAKED_USER} {BACKDOOR_INLINE[0]}"] == BACKDOOR_INLINE[1]
     assert state[f"access-key {incident.planted_key}"] == "Active"
     assert state["invocation-logging"] is None
+    assert state[f"credential {incident.window_credential}"] == "Active"
+    assert state["login-profile"] is True
 
 
 def base(step_id: str) -> str:
@@ -401,11 +492,11 @@ def test_matrix_covers_every_shipped_playbook() -> None:
     assert sorted(MATRIX_CALLS) == sorted(SCENARIOS)
 
 
-def step_of(scenario: str, operation: str, form: dict[str, str]) -> str | None:
+def step_of(scenario: str, operation: str, form: dict[str, str], incident: Incident) -> str | None:
     """The matrix step that sends this mutating request (steps due together send at once: arrival order tells
     nothing)."""
     steps = [step for op, step in MATRIX_CALLS[scenario] if op == operation]
-    found = [s for s in steps if all(form.get(k) == v for k, v in MATCH.get(s, {}).items())]
+    found = [s for s in steps if all(form.get(k) == v for k, v in (incident.match(s, operation) or {}).items())]
     return found[0] if len(set(found)) == 1 else None
 
 
@@ -425,7 +516,7 @@ def test_matrix_covers_every_mutating_call(
     outcome = _run(SCENARIOS[scenario], incident, _settings(tmp_path, proxy, listen))
     assert outcome.status == "completed", outcome.message
     sent = [(op, form) for op, form in zip(proxy.seen, proxy.forms, strict=True) if not is_read_only(op)]
-    calls = [(op, step_of(scenario, op, form)) for op, form in sent]
+    calls = [(op, step_of(scenario, op, form, incident)) for op, form in sent]
     for step in dict.fromkeys(s for _, s in MATRIX_CALLS[scenario]):
         assert [c for c in calls if c[1] == step] == [c for c in MATRIX_CALLS[scenario] if c[1] == step]
     assert sorted(calls, key=str) == sorted(MATRIX_CALLS[scenario], key=str)
@@ -438,7 +529,8 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     seeded = account_state(incident)
     throttle = cell.fault == "throttle"
     settings = _settings(tmp_path, proxy, max_attempts=MAX_ATTEMPTS if throttle else PERSISTENT_MAX_ATTEMPTS)
-    proxy.arm(cell.operation, cell.fault, THROTTLES if throttle else PERSISTENT, match=MATCH.get(cell.step))
+    match = incident.match(cell.step, cell.operation)
+    proxy.arm(cell.operation, cell.fault, THROTTLES if throttle else PERSISTENT, match=match)
     outcome = _run(cell.playbook, incident, settings)
     faulted = len(proxy.faulted)
     proxy.disarm()
@@ -491,7 +583,7 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     if cell.fault == "reset-after":  # the change went through; the write-ahead record lets rollback undo it
         assert call_done(cell, state, incident)
         assert [r["snapshot"] is not None for r in applying(run, cell.step)] == [True]
-    elif cell.step == "policies":  # one request per policy: the refused one changed nothing, the one before did
+    elif cell.step in ("policies", "credentials"):  # a request per change: the refused one changed nothing
         assert not call_done(cell, state, incident)
     else:  # the request never reached the account, and the step left nothing behind (e.g. a created policy)
         assert unchanged(footprint(cell.step, incident), state, seeded) == {}
