@@ -6,20 +6,14 @@ local run needs and a new form is a module here, a line, and the contract test o
 from __future__ import annotations
 
 from responder.export.stepfunctions.forms import (  # noqa: F401  (each registers its forms when imported)
-    bedrock_jobs,
-    bedrock_logging,
     cloudtrail,
-    footholds,
-    footholds_credentials,
-    footholds_policies,
-    footholds_trust,
     guardrails,
     iam_access_keys,
     iam_credentials,
     iam_key_selection,
     iam_policies,
-    iam_quarantine,
     iam_sessions,
+    local_only,
 )
 from responder.export.stepfunctions.states import FORMS as FORMS
 from responder.export.stepfunctions.states import REFUSED as REFUSED

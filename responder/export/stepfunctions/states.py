@@ -263,6 +263,19 @@ def states_form(action: type[Action[Any, Any]], undo: StatesForm | None = None) 
     return register
 
 
+def local_run_only(action: type[Action[Any, Any]], why: str, undo: bool = True) -> None:
+    """Register `action` as a step the machine leaves to the local run (`left_to_local_run`, saying `why`); with
+    `undo`, its rollback form is a Pass too: the machine changed nothing to undo."""
+
+    def leave(step: StatesStep) -> Chain:
+        return left_to_local_run(step, why)
+
+    def nothing_to_undo(step: StatesStep) -> Chain:
+        return nothing(step.name("nothing to undo"))
+
+    states_form(action, undo=nothing_to_undo if undo else None)(leave)
+
+
 def no_states_form(action: type[Action[Any, Any]], why: str) -> None:
     """Say why `action` cannot run on Step Functions: an export of a playbook using it is refused with this."""
     REFUSED[action.name] = why
