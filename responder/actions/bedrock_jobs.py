@@ -33,7 +33,6 @@ from responder.actions.base import (
 from responder.actions.reads import together
 from responder.actions.registry import register
 from responder.actions.targets import SettingTarget
-from responder.actions.trail_coverage import DENIED, problem
 from responder.aws.clients import ClientError, error_code, request_id
 from responder.inert import plain
 
@@ -133,6 +132,8 @@ def _or_refused(read: Any, permission: str, what: str) -> Any:
     """Run one region's listing; a refusal comes back as what could not be listed (never as an empty list)."""
 
     def call() -> tuple[list[Any], dict[str, Any] | None]:
+        from responder.actions.trail_coverage import DENIED, problem  # off containment's import path
+
         try:
             return read(), None
         except ClientError as exc:
