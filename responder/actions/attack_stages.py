@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from responder.actions.cloudtrail_records import BEDROCK_SOURCE, MANTLE_SOURCE
+from responder.inert import plain
 
 Stage = Literal["reconnaissance", "entitlement", "evasion", "persistence", "monetisation"]
 # In the order an attack goes through them: a later stage reached is the worse news.
@@ -113,3 +114,49 @@ def stages_reached(events: list[dict[str, Any]]) -> dict[str, Any]:
         "findings": findings,
         "unclassified": unclassified,
     }
+
+
+def _what_to_do(name: str, region: str, model: str) -> str:
+    # Operation names from botocore's bedrock model: DeleteFoundationModelAgreement takes the modelId;
+    # PutUseCaseForModelAccess has no Delete, and PutFoundationModelEntitlement is an IAM action with no operation.
+    check = (
+        "check what the account now holds: aws bedrock get-foundation-model-availability "
+        f"--region {region} --model-id {model}"
+    )
+    if name == "CreateFoundationModelAgreement":
+        return (
+            f"if your team did not accept it, remove the agreement (responder does not: whether that restores the "
+            f"model's access exactly as before is not documented): aws bedrock delete-foundation-model-agreement "
+            f"--region {region} --model-id {model}; {check}"
+        )
+    if name == "PutUseCaseForModelAccess":
+        return (
+            "no AWS API deletes a use-case form or restores the one before it exactly: if the form is not your "
+            f"team's, put your own again (aws bedrock put-use-case-for-model-access --region {region} --form-data ...)"
+        )
+    return f"no AWS API undoes model access granted this way exactly; {check}"
+
+
+def entitlement_follow_ups(records: list[dict[str, Any]]) -> list[str]:
+    """Model access the window's CloudTrail records show put (the entitlement stage, calls AWS carried out), one
+    follow-up per event naming the model and what to do; responder changes no model access itself. The model id
+    comes from the attacker's request: inert."""
+
+    notes = []
+    for record in records:
+        source, name = record.get("eventSource"), str(record.get("eventName"))
+        if stage_of(source, name) != "entitlement" or record.get("errorCode"):
+            continue
+        parameters = record.get("requestParameters")
+        model = (
+            plain(str(parameters.get("modelId")))
+            if isinstance(parameters, dict) and parameters.get("modelId")
+            else None
+        )
+        region = plain(str(record.get("awsRegion") or "unknown"))
+        notes.append(
+            f"model access put during the exposure window: {plain(name)}"
+            f"{f' for {model}' if model else ' (no model named)'} at {plain(str(record.get('eventTime')))} in {region} "
+            f"(event {plain(str(record.get('eventID')))}): " + _what_to_do(name, region, model or "MODEL_ID")
+        )
+    return notes

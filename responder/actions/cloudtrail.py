@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from responder.actions.attack_stages import IAM, names_principal
+from responder.actions.attack_stages import IAM, entitlement_follow_ups, names_principal
 from responder.actions.base import Action, ActionContext, ActionParams, ActionSnapshot, Regions, StepPlan
 from responder.actions.cloudtrail_records import (
     SSO_ROLE_PREFIX,
@@ -344,6 +344,7 @@ class InvestigateKeyActivity(Action[InvestigateParams, ActivitySnapshot]):
             notes.append(f"stopped at {params.max_events} events (max_events): there may be more")
         if snapshot.capped_window:
             notes.append("LookupEvents keeps 90 days: older activity is not covered")
+        notes += entitlement_follow_ups(snapshot.records)
         events = [event_line(r, params.contained_at) for r in snapshot.records]
         return StepPlan(outputs={"activity": activity, "events": events}, notes=notes)
 

@@ -5,13 +5,16 @@ comparing that text with the request's ISO timestamp, so no job is ever "after" 
 name only, where AWS takes the name or the ARN (`jobIdentifier`). `install()` answers
 the operation from the same jobs with times compared as times (UTC), in the botocore model's
 `ModelCustomizationJobSummary` shape; `seed_customization_job()` makes a running job as of a given time.
+moto has no batch inference jobs or provisioned throughput: `ListModelInvocationJobs` and
+`ListProvisionedModelThroughputs` are answered from what `seed_invocation_job()` and `seed_provisioned_throughput()`
+keep.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from moto.bedrock.models import BedrockBackend
@@ -100,6 +103,98 @@ def install() -> None:
     with _lock:
         if not getattr(BedrockResponse, _INSTALLED_ATTR, False):
             setattr(BedrockResponse, "list_model_customization_jobs", list_model_customization_jobs)  # noqa: B010
+            setattr(BedrockResponse, "list_model_invocation_jobs", list_model_invocation_jobs)  # noqa: B010
+            setattr(BedrockResponse, "list_provisioned_model_throughputs", list_provisioned_model_throughputs)  # noqa: B010
             for name in ("get_model_customization_job", "stop_model_customization_job"):
                 setattr(BedrockBackend, name, _by_name_or_arn(getattr(BedrockBackend, name)))
             setattr(BedrockResponse, _INSTALLED_ATTR, True)
+
+
+# Batch inference jobs and provisioned throughput: moto 5.2 has neither operation. They are kept on the region's
+# backend (a reset forgets them with it), in the botocore model's `ModelInvocationJobSummary` and
+# `ProvisionedModelSummary` shapes, and listed with the filters AWS applies (times compared as times).
+_INVOCATION_JOBS = "_responder_invocation_jobs"
+_THROUGHPUTS = "_responder_provisioned_throughputs"
+
+
+def _kept(backend: BedrockBackend, attr: str) -> list[dict[str, Any]]:
+    if not hasattr(backend, attr):
+        setattr(backend, attr, [])
+    kept: list[dict[str, Any]] = getattr(backend, attr)
+    return kept
+
+
+def _listed(self: BedrockResponse, attr: str, time_field: str, after_param: str, before_param: str) -> list[Any]:
+    after, before = _utc(self._get_param(after_param)), _utc(self._get_param(before_param))
+    status = self._get_param("statusEquals")
+    found = []
+    for item in _kept(self.bedrock_backend, attr):
+        at = _utc(item[time_field])
+        if at is None or (after is not None and at <= after) or (before is not None and at >= before):
+            continue
+        if status is not None and item["status"] != status:
+            continue
+        found.append(item)
+    return sorted(found, key=lambda item: _utc(item[time_field]) or datetime.min, reverse=True)
+
+
+def list_model_invocation_jobs(self: BedrockResponse) -> str:
+    jobs = _listed(self, _INVOCATION_JOBS, "submitTime", "submitTimeAfter", "submitTimeBefore")
+    return json.dumps({"invocationJobSummaries": jobs})
+
+
+def list_provisioned_model_throughputs(self: BedrockResponse) -> str:
+    found = _listed(self, _THROUGHPUTS, "creationTime", "creationTimeAfter", "creationTimeBefore")
+    return json.dumps({"provisionedModelSummaries": found})
+
+
+def seed_invocation_job(
+    account_id: str, region: str, name: str, submitted: datetime, status: str = "InProgress"
+) -> str:
+    """A batch inference job submitted at `submitted`, in `status`; returns its ARN."""
+    from moto.bedrock.models import bedrock_backends
+
+    install()
+    arn = f"arn:aws:bedrock:{region}:{account_id}:model-invocation-job/{name}"
+    _kept(bedrock_backends[account_id][region], _INVOCATION_JOBS).append(
+        {
+            "jobArn": arn,
+            "jobName": name,
+            "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
+            "roleArn": f"arn:aws:iam::{account_id}:role/bedrock-batch",
+            "status": status,
+            "submitTime": submitted.astimezone(timezone.utc).isoformat(),
+            "inputDataConfig": {"s3InputDataConfig": {"s3Uri": "s3://exfil-batch/in/"}},
+            "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://exfil-batch/out/"}},
+        }
+    )
+    return arn
+
+
+def seed_provisioned_throughput(
+    account_id: str, region: str, name: str, created: datetime, commitment: str | None = "SixMonths", units: int = 2
+) -> str:
+    """Provisioned throughput created at `created`, InService, with `commitment` (None: no term); returns its ARN."""
+    from moto.bedrock.models import bedrock_backends
+
+    install()
+    arn = f"arn:aws:bedrock:{region}:{account_id}:provisioned-model/{name}"
+    model = f"arn:aws:bedrock:{region}::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
+    at = created.astimezone(timezone.utc)
+    item: dict[str, Any] = {
+        "provisionedModelName": name,
+        "provisionedModelArn": arn,
+        "modelArn": model,
+        "desiredModelArn": model,
+        "foundationModelArn": model,
+        "modelUnits": units,
+        "desiredModelUnits": units,
+        "status": "InService",
+        "creationTime": at.isoformat(),
+        "lastModifiedTime": at.isoformat(),
+    }
+    if commitment is not None:
+        item["commitmentDuration"] = commitment
+        item["commitmentExpirationTime"] = (at + timedelta(days=30 if commitment == "OneMonth" else 182)).isoformat()
+    _kept(bedrock_backends[account_id][region], _THROUGHPUTS).append(item)
+    return arn

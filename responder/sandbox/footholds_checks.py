@@ -63,6 +63,14 @@ def footholds_undone(iam: Any, seeded: LLMjacking, run: Outcome) -> list[Check]:
             "the operator stops it)",
             [job.get("arn") for job in listed] == [seeded.job_arn] and _job_status(seeded.job_arn) == "InProgress",
         ),
+        Check(
+            "the batch inference job and the provisioned throughput of the key's life are listed with their commands "
+            "(never stopped or deleted by responder)",
+            [job.get("arn") for job in run.state.steps["jobs"].outputs.get("batch_jobs") or []]
+            == [seeded.batch_job_arn]
+            and [pt.get("arn") for pt in run.state.steps["jobs"].outputs.get("throughputs") or []]
+            == [seeded.throughput_arn],
+        ),
     ]
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from responder.keys import parse_short_term_key
-from responder.sandbox.bedrock_jobs import seed_customization_job
+from responder.sandbox.bedrock_jobs import seed_customization_job, seed_invocation_job, seed_provisioned_throughput
 from responder.sandbox.cloudtrail_events import record_event
 from responder.sandbox.seed import (
     LEAKED_USER,
@@ -213,6 +213,8 @@ class LLMjacking:
     team_access_key_id: str  # the team's, created before the window: never touched
     logging_deleted_by: str  # the deletion's event id
     job_arn: str  # a customization job the attacker started, still running
+    batch_job_arn: str = ""  # a batch inference job it submitted, still running
+    throughput_arn: str = ""  # provisioned throughput it bought, with a commitment term
 
     @property
     def key(self) -> str:  # the leaked secret: only ever written to a 0600 key file, never printed
@@ -222,7 +224,8 @@ class LLMjacking:
 def seed_llmjacking(account_id: str) -> LLMjacking:
     """seed_incident's account, and during the key's life (it was made two hours ago): invocation logging deleted,
     an access key created on the user, a managed policy attached and an inline policy put, a customization job
-    started and still running. The team's own access key was made before."""
+    started and still running, a batch inference job still running, provisioned throughput with a commitment. The
+    team's own access key was made before."""
     from moto.iam.models import iam_backends
 
     incident = seed_incident(account_id)
@@ -237,7 +240,9 @@ def seed_llmjacking(account_id: str) -> LLMjacking:
     job = seed_customization_job(account_id, SANDBOX_REGION, "llm-exfil-tune", since + timedelta(minutes=30))
     started = {"jobName": "llm-exfil-tune", "baseModelIdentifier": "amazon.titan-text-express-v1"}
     bedrock_event(account_id, SANDBOX_REGION, "CreateModelCustomizationJob", started, since + timedelta(minutes=30))
-    return LLMjacking(incident, policies, planted, team.access_key_id, deleted, job)
+    batch = seed_invocation_job(account_id, SANDBOX_REGION, "llm-exfil-batch", since + timedelta(minutes=35))
+    bought = seed_provisioned_throughput(account_id, SANDBOX_REGION, "llm-exfil-pt", since + timedelta(minutes=40))
+    return LLMjacking(incident, policies, planted, team.access_key_id, deleted, job, batch, bought)
 
 
 @dataclass

@@ -129,3 +129,32 @@ def test_a_run_names_the_stages_reached_and_what_was_done_to_the_principal(accou
     (row,) = [f for f in shown["findings"] if f["stage"] == "persistence"]
     assert "\x1b" not in row["actor"] and "\\x1b" in row["actor"]
     assert json.loads(run.paths.report_json.read_text())["evidence"]["stages"]["findings"]
+
+
+def test_model_access_put_in_the_window_is_a_follow_up_per_model_with_what_to_do() -> None:
+    from responder.actions.attack_stages import entitlement_follow_ups
+
+    def record(name: str, parameters: Any, error: str | None = None) -> dict[str, Any]:
+        return {
+            "eventSource": BEDROCK,
+            "eventName": name,
+            "requestParameters": parameters,
+            "awsRegion": SANDBOX_REGION,
+            "eventTime": "2026-01-01T00:00:00Z",
+            "eventID": f"id-{name}",
+            "errorCode": error,
+        }
+
+    agreement = record("CreateFoundationModelAgreement", {"modelId": "anthropic.claude-3-opus\x1b[2J`rm`"})
+    notes = entitlement_follow_ups(
+        [
+            agreement,
+            record("PutUseCaseForModelAccess", {"formData": "..."}),
+            record("CreateFoundationModelAgreement", {"modelId": "refused"}, error="AccessDenied"),
+            record("InvokeModel", {"modelId": "x"}),
+        ]
+    )
+    assert len(notes) == 2
+    assert "delete-foundation-model-agreement --region us-east-1 --model-id anthropic.claude-3-opus" in notes[0]
+    assert "\x1b" not in notes[0] and "id-CreateFoundationModelAgreement" in notes[0]
+    assert "no AWS API deletes a use-case form" in notes[1] and "(no model named)" in notes[1]
