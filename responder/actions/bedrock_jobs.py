@@ -82,9 +82,7 @@ def _text(value: Any) -> str:
 def _batch_jobs(ctx: ActionContext, region: str, since: datetime) -> list[JobFound]:
     client = ctx.clients.client_in("bedrock", region)
     found: list[JobFound] = []
-    kwargs: dict[str, Any] = {"submitTimeAfter": since}
-    while True:
-        page = client.list_model_invocation_jobs(**kwargs)
+    for page in client.get_paginator("list_model_invocation_jobs").paginate(submitTimeAfter=since):
         for job in page.get("invocationJobSummaries", []):
             if job.get("status") in RUNNING_BATCH:
                 found.append(
@@ -97,17 +95,13 @@ def _batch_jobs(ctx: ActionContext, region: str, since: datetime) -> list[JobFou
                         base_model=job.get("modelId"),
                     )
                 )
-        if not page.get("nextToken"):
-            return found
-        kwargs["nextToken"] = page["nextToken"]
+    return found
 
 
 def _throughputs(ctx: ActionContext, region: str, since: datetime) -> list[ThroughputFound]:
     client = ctx.clients.client_in("bedrock", region)
     found: list[ThroughputFound] = []
-    kwargs: dict[str, Any] = {"creationTimeAfter": since}
-    while True:
-        page = client.list_provisioned_model_throughputs(**kwargs)
+    for page in client.get_paginator("list_provisioned_model_throughputs").paginate(creationTimeAfter=since):
         for item in page.get("provisionedModelSummaries", []):
             ends = item.get("commitmentExpirationTime")
             found.append(
@@ -123,9 +117,7 @@ def _throughputs(ctx: ActionContext, region: str, since: datetime) -> list[Throu
                     commitment_ends=None if ends is None else _text(ends),
                 )
             )
-        if not page.get("nextToken"):
-            return found
-        kwargs["nextToken"] = page["nextToken"]
+    return found
 
 
 def _or_refused(read: Any, permission: str, what: str) -> Any:
@@ -147,24 +139,20 @@ def _or_refused(read: Any, permission: str, what: str) -> Any:
 def _customization_jobs(ctx: ActionContext, region: str, since: datetime) -> list[JobFound]:
     client = ctx.clients.client_in("bedrock", region)
     found: list[JobFound] = []
-    kwargs: dict[str, Any] = {"creationTimeAfter": since, "statusEquals": "InProgress"}
-    while True:
-        page = client.list_model_customization_jobs(**kwargs)
+    paginator = client.get_paginator("list_model_customization_jobs")
+    for page in paginator.paginate(creationTimeAfter=since, statusEquals="InProgress"):
         for job in page.get("modelCustomizationJobSummaries", []):
-            created = job.get("creationTime")
             found.append(
                 JobFound(
                     region=region,
                     arn=str(job["jobArn"]),
                     name=str(job.get("jobName")),
                     status=str(job.get("status")),
-                    created=created.isoformat() if isinstance(created, datetime) else str(created),
+                    created=_text(job.get("creationTime")),
                     base_model=job.get("baseModelArn"),
                 )
             )
-        if not page.get("nextToken"):
-            return found
-        kwargs["nextToken"] = page["nextToken"]
+    return found
 
 
 def _throughput_note(item: ThroughputFound) -> str:
