@@ -16,6 +16,7 @@ from typing import Any
 
 from responder.alerts.sources.guardduty import TYPES
 from responder.export.cloudformation import sub
+from responder.export.stepfunctions.trigger import starting_role
 from responder.playbook.model import Playbook
 
 GUARDDUTY_SOURCE = "aws.guardduty"
@@ -47,45 +48,7 @@ def guardduty_trigger(playbook: Playbook, fields: list[str]) -> dict[str, Any]:
     per principal field."""
     prefix = f"responder-{playbook.name}-guardduty"
     resources: dict[str, Any] = {
-        "GuardDutyEventsRole": {
-            "Type": "AWS::IAM::Role",
-            "Condition": "StartOnGuardDutyEnabled",
-            "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "events.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
-                                "ArnLike": {
-                                    "aws:SourceArn": sub(
-                                        f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{prefix}-*"
-                                    )
-                                },
-                            },
-                        }
-                    ],
-                },
-                "Policies": [
-                    {
-                        "PolicyName": "start-containment",
-                        "PolicyDocument": {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {
-                                    "Effect": "Allow",
-                                    "Action": "states:StartExecution",
-                                    "Resource": {"Ref": "ContainmentMachine"},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            },
-        }
+        "GuardDutyEventsRole": starting_role("StartOnGuardDutyEnabled", f"{prefix}-*"),
     }
     for field in fields:
         detail = {

@@ -64,45 +64,7 @@ def trigger(playbook: Playbook, fields: list[str]) -> dict[str, Any]:
                 },
             },
         },
-        "EventsRole": {
-            "Type": "AWS::IAM::Role",
-            "Condition": "StartOnEventEnabled",
-            "Properties": {
-                "AssumeRolePolicyDocument": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "events.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
-                                "ArnLike": {
-                                    "aws:SourceArn": sub(
-                                        f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{bus}/*"
-                                    )
-                                },
-                            },
-                        }
-                    ],
-                },
-                "Policies": [
-                    {
-                        "PolicyName": "start-containment",
-                        "PolicyDocument": {
-                            "Version": "2012-10-17",
-                            "Statement": [
-                                {
-                                    "Effect": "Allow",
-                                    "Action": "states:StartExecution",
-                                    "Resource": {"Ref": "ContainmentMachine"},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            },
-        },
+        "EventsRole": starting_role("StartOnEventEnabled", f"{bus}/*"),
     }
     with_family = FAMILY_FIELD in fields
     principals = [f for f in fields if f != FAMILY_FIELD]
@@ -143,3 +105,47 @@ def trigger(playbook: Playbook, fields: list[str]) -> dict[str, Any]:
             },
         }
     return resources
+
+
+def starting_role(condition: str, rules: str) -> dict[str, Any]:
+    """The role EventBridge starts the containment machine with, under `condition`: trusted only for this
+    account's rules named `rules` (a pattern under `rule/`), allowed only `states:StartExecution` on the machine."""
+    return {
+        "Type": "AWS::IAM::Role",
+        "Condition": condition,
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "events.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                            "ArnLike": {
+                                "aws:SourceArn": sub(
+                                    f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{rules}"
+                                )
+                            },
+                        },
+                    }
+                ],
+            },
+            "Policies": [
+                {
+                    "PolicyName": "start-containment",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "states:StartExecution",
+                                "Resource": {"Ref": "ContainmentMachine"},
+                            }
+                        ],
+                    },
+                }
+            ],
+        },
+    }
