@@ -59,10 +59,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import urlsplit
 
 import boto3
 import pytest
+from botocore.retries.bucket import TokenBucket
+from botocore.retries.standard import ExponentialBackoff
 
 from responder.actions.guardrails import GUARDRAIL_POLICY_NAME
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS, managed_policy_name
@@ -277,6 +280,18 @@ class Incident:
             statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}
             document = {"Version": "2012-10-17", "Statement": [statement]}
             self.iam().put_user_policy(UserName=LEAKED_USER, PolicyName="big", PolicyDocument=json.dumps(document))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_waiting() -> Iterator[None]:
+    """botocore's waits, between attempts (up to 1 s, then 2 s, after a throttle) and before each request once a
+    throttle turns on adaptive rate limiting (0.5 requests a second at first), cost a throttle cell ~4 s and prove
+    nothing the matrix checks: botocore still decides every retry, and the cell counts the attempts."""
+    with (
+        mock.patch.object(ExponentialBackoff, "delay_amount", return_value=0.0),
+        mock.patch.object(TokenBucket, "acquire", return_value=True),
+    ):
+        yield
 
 
 @pytest.fixture(scope="module")
