@@ -17,21 +17,28 @@ is not retried).
 | bedrock-key-guardrails (on the user) | PutUserPolicy (put-guardrails) | C | F | F | F+ |
 | contain-bedrock-keys (user=the leaked user) | UpdateServiceSpecificCredential (deactivate[…]) | C | F | F | F+ |
 | contain-bedrock-keys (user=the leaked user) | PutUserPolicy (deny-bearer-tokens[…]) | C | F | F | F+ |
-| leaked-long-term-key, LLMjacking footholds | UpdateAccessKey (footholds) | | F | | F+ |
-| leaked-long-term-key, LLMjacking footholds | DetachUserPolicy (policies) | | F | | F+ |
+| leaked-long-term-key, LLMjacking footholds | UpdateAccessKey (footholds) | C | F | F | F+ |
+| leaked-long-term-key, LLMjacking footholds | DetachUserPolicy (policies) | C | F | F | F+ |
 | leaked-long-term-key, LLMjacking footholds | DeleteUserPolicy (policies) | | F | | F+ |
-| leaked-long-term-key, LLMjacking footholds | PutModelInvocationLoggingConfiguration (logging) | | F | | F+ |
+| leaked-long-term-key, LLMjacking footholds | PutModelInvocationLoggingConfiguration (logging) | C | F | F | F+ |
 | leaked-long-term-key, LLMjacking footholds | UpdateServiceSpecificCredential (credentials) | | F | | F+ |
-| leaked-long-term-key, LLMjacking footholds | DeleteLoginProfile (credentials) | | F | | F+ |
+| leaked-long-term-key, LLMjacking footholds | DeleteLoginProfile (credentials) | C | F | F | F+ |
 | leaked-short-term-key, the role's footholds | DetachRolePolicy (policies) | | F | | F+ |
 | leaked-short-term-key, the role's footholds | DeleteRolePolicy (policies) | | F | | F+ |
-| leaked-short-term-key, the role's footholds | UpdateAssumeRolePolicy (trust) | | F | | F+ |
+| leaked-short-term-key, the role's footholds | UpdateAssumeRolePolicy (trust) | C | F | F | F+ |
+| leaked-long-term-key -p stop_jobs,quarantine_user | StopModelCustomizationJob (stop) | C | FI | FI | F+I |
+| leaked-long-term-key -p stop_jobs,quarantine_user | PutUserPolicy deny-all (quarantine) | C | F | F | F+ |
+| leaked-long-term-key -p stop_jobs,quarantine_user | UpdateAccessKey (quarantine) | | F | | F+ |
+| leaked-long-term-key -p stop_jobs,quarantine_user | DeleteLoginProfile (quarantine) | | F | | F+ |
+| leaked-long-term-key -p close_older | UpdateAccessKey (footholds) | | F | | F+ |
+| leaked-long-term-key -p close_older | UpdateServiceSpecificCredential (credentials) | | F | | F+ |
+| leaked-long-term-key -p close_older | DeleteLoginProfile (credentials) | | F | | F+ |
 
 - **C**: botocore retries; the run completes (exit 0), the step is verified; rollback restores the seeded account.
 - **F**: the run stops (exit 1, `failed`, the message says `responder resume RUN_ID`); the steps before are
-  verified and in place; the failed step names the cause (deny: the missing `iam:` permission) and its request
-  changed nothing; no step that was not due with it wrote anything (no `step.applying`); nothing changed that no
-  `step.applying` explains.
+  verified and in place; the failed step names the cause (deny: the missing `iam:`/`bedrock:` permission) and its
+  request changed nothing; no step that was not due with it wrote anything (no `step.applying`); nothing changed
+  that no `step.applying` explains.
 - **Due together**: the key's deactivation and its principal's deny (the role's deny and its session revocation)
   reference each other in nothing, and each alone stops the key: they go out at once. When one is refused, the
   other, already due, is sent anyway and ends verified and in place (partial containment beats none); this is the
@@ -40,15 +47,35 @@ is not retried).
   holds the write-ahead `step.applying` record with the snapshot, so rollback undoes it.
 - Every F and F+ cell then resumes (`completed`, account contained) and rolls back with `--reactivate-keys`
   (`rolled-back`, the account exactly as seeded).
+- **I** (irreversible: a stopped job cannot be resumed, so no rollback can undo the stop): what holds instead is
+  that containment stays applied, the run stops at the stop and names `responder resume RUN_ID`, resume stops the
+  job (or, its answer lost, finds it stopped), and rollback reports the stop `irreversible` in its message and
+  restores everything else exactly (`lost_for_good`: the job stays `Stopped`, as the quarantine's removed console
+  password stays removed, which its undo names with the command to set a new one).
 - The full-budget account runs the fallback only: its UpdateServiceSpecificCredential and PutUserPolicy calls
   are the rows above.
-- The LLMjacking account (an access key, a second Bedrock key and a console password made on the user, a managed
-  and an inline policy given to it, invocation logging deleted, all during the key's life) faults only the foothold
-  steps' calls (its containment calls are the rows above), refused and answer-lost: the foothold steps go out
-  together once containment is done, so a refused one stops only itself; containment, already verified, stays in
-  place. The role's footholds (a managed
-  and an inline policy given to the role, its trust policy widened to another account, during the key's life) are
-  faulted the same way on the short-term playbook.
+- **Footholds.** The LLMjacking account (an access key, a second Bedrock key and a console password made on the
+  user, a managed and an inline policy given to it, invocation logging deleted, all during the key's life) faults
+  only the foothold steps' calls (its containment calls are the rows above); so do the role's footholds (a managed
+  and an inline policy given to the role, its trust policy widened to another account) on the short-term playbook.
+  A foothold step runs after the last containment change: in every foothold cell the containment steps are
+  verified and in place after the faulted run and after resume, and a refused foothold step stops only itself and
+  the foothold steps that wait for it (WAITS_FOR: the quarantine changes the access keys and password after the
+  footholds and credentials steps); every other foothold step still ends verified.
+- **Scenarios with parameters.** A scenario is a playbook run against one shape of the account with its own
+  parameters (SCENARIO_PARAMS): `+asked` (the user's team key and console password older than the key, a
+  customization job started during its life; `-p stop_jobs=true -p quarantine_user=true`) and `+close-older` (an
+  older access key, Bedrock key and password; `-p close_older=true`) reach the steps behind a parameter. A new
+  gated call is a table line: its parameter in SCENARIO_PARAMS (on `+asked` when its shape can hold what it
+  changes, as the batch and evaluation job stops and the throughput deletion will: seed them in `Incident.shape`),
+  its calls in MATRIX_CALLS with their step, the operation in FAULTED_CALLS, its step in FOOTHOLD_STEPS, and, when
+  AWS cannot undo it, in IRREVERSIBLE and `lost_for_good`; `footprint` and `in_place` say what it changes.
+- **Which foothold calls are throttled and unavailable**: one call of each foothold step (RETRIED_CALLS). The
+  retry is botocore's, the same for every call of a service and proven on the containment rows; what a cell adds
+  is the step's journaling, verification and resume around a retried or exhausted call, and a step's other calls
+  go through the same loop after the same write-ahead record. Each cell costs a run, a resume and a rollback.
+- botocore's waits (backoff, and adaptive rate limiting after a throttle) are zeroed for the matrix (`no_waiting`):
+  they prove nothing it checks and cost a throttle cell ~4 s.
 """
 
 from __future__ import annotations
