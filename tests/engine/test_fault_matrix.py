@@ -83,6 +83,8 @@ from __future__ import annotations
 import functools
 import http.client
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -760,6 +762,35 @@ def test_matrix_covers_every_mutating_call(
 def test_account_state_is_what_aws_answers(scenario: str, incident: Incident) -> None:
     incident.shape(scenario)
     assert account_state(incident) == account_state_answered(incident)
+
+
+def test_refused_foothold_step_holds_back_only_what_waits_for_it(
+    incident: Incident, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """The stop refused while the footholds step, which the quarantine waits for, is still reading: the quarantine,
+    not yet due when the refusal came, still runs once the footholds step is done (it does not wait for the stop).
+    The +asked stop cells leave that order to timing; this one fixes it."""
+    incident.shape(ASKED)
+    proxy.arm("GetAccessKeyLastUsed", "hold")  # only the footholds step asks (the team key's last use)
+    proxy.arm("StopModelCustomizationJob", "deny")
+
+    def release_once_refused() -> None:
+        deadline = time.monotonic() + 30
+        while ("StopModelCustomizationJob", "deny") not in proxy.faulted and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proxy.release(forward=True)
+
+    releaser = threading.Thread(target=release_once_refused, daemon=True)
+    releaser.start()
+    outcome = _run(ASKED, incident, _settings(tmp_path, proxy, max_attempts=PERSISTENT_MAX_ATTEMPTS))
+    releaser.join()
+    assert proxy.held == ["GetAccessKeyLastUsed"]
+    statuses = {base(s): step.status for s, step in load_run(outcome.paths.audit_log).steps.items()}
+    assert (outcome.exit_code, statuses["stop"]) == (1, "failed"), outcome.message
+    assert [statuses[s] for s in ("deactivate", "deny-bearer-tokens", "quarantine")] == ["verified"] * 3
+    state = account_state(incident)
+    assert all(in_place(s, state, incident) for s in ("deactivate", "deny-bearer-tokens", "quarantine"))
+    assert state[f"job {incident.job_arn}"] == "InProgress"
 
 
 @pytest.mark.parametrize("cell", _params())
