@@ -76,7 +76,14 @@ _TRAIL_READS = frozenset({"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailSt
 _ACCOUNT_SETTING_WRITES = frozenset(
     {"bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration"}
 )
-_JOB_WRITES = frozenset({"bedrock:StopModelCustomizationJob"})  # on customization-job ARNs only
+# Writes to one Bedrock job or provisioned throughput, each on its own resource type only (service authorization
+# reference, "Actions, resources, and condition keys for Amazon Bedrock"): the ARNs of this account, any region.
+_JOB_WRITES = {
+    "bedrock:StopModelCustomizationJob": "model-customization-job",
+    "bedrock:StopModelInvocationJob": "model-invocation-job",
+    "bedrock:StopEvaluationJob": "evaluation-job",
+    "bedrock:DeleteProvisionedModelThroughput": "provisioned-model",
+}
 
 
 @dataclass(frozen=True)
@@ -168,7 +175,9 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
     users, roles = account.arn("user/*"), account.arn("role/*")
     own_policies = account.arn(f"policy/{MANAGED_PREFIX}*")
     trails = f"arn:{account.partition}:cloudtrail:*:*:trail/*"
-    jobs = f"arn:{account.partition}:bedrock:*:{account.account_id}:model-customization-job/*"
+    jobs = [
+        f"arn:{account.partition}:bedrock:*:{account.account_id}:{kind}/*" for kind in sorted(set(_JOB_WRITES.values()))
+    ]
     where = {
         "user": [users],
         "role": [roles],
@@ -176,7 +185,7 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
         "any": ["*"],
         "trail": [trails],
         "setting": ["*"],
-        "bedrock-job": [jobs],
+        "bedrock-job": jobs,
     }
     grouped: dict[str, list[str]] = {k: [] for k in where}
     attaching: list[str] = []
@@ -197,6 +206,9 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
         "setting": "ResponderBedrockInvocationLogging",
         "bedrock-job": "ResponderBedrockJobs",
     }
+    if grouped["bedrock-job"]:  # only the resource types of the writes granted
+        kinds = {_JOB_WRITES[action] for action in grouped["bedrock-job"]}
+        where["bedrock-job"] = [arn for arn in jobs if arn.rsplit(":", 1)[1].split("/")[0] in kinds]
     out: list[dict[str, Any]] = [
         {"Sid": sids[kind], "Effect": "Allow", "Action": found, "Resource": where[kind]}
         for kind, found in grouped.items()
