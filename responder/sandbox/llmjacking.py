@@ -25,6 +25,7 @@ from responder.sandbox.seed import (
     seed_incident,
     seed_short_term_incident,
 )
+from responder.sandbox.window_jobs import WindowJobs, seed_window_jobs, user_identity
 
 GLOBAL_REGION = "us-east-1"  # IAM's events land here
 ATTACKER_IP = "203.0.113.78"  # TEST-NET-3: documentation addresses only
@@ -215,6 +216,7 @@ class LLMjacking:
     job_arn: str  # a customization job the attacker started, still running
     batch_job_arn: str = ""  # a batch inference job it submitted, still running
     throughput_arn: str = ""  # provisioned throughput it bought, with a commitment term
+    window_jobs: WindowJobs | None = None  # who CloudTrail says started them; an evaluation job; the team's job
 
     @property
     def key(self) -> str:  # the leaked secret: only ever written to a 0600 key file, never printed
@@ -242,7 +244,9 @@ def seed_llmjacking(account_id: str) -> LLMjacking:
     bedrock_event(account_id, SANDBOX_REGION, "CreateModelCustomizationJob", started, since + timedelta(minutes=30))
     batch = seed_invocation_job(account_id, SANDBOX_REGION, "llm-exfil-batch", since + timedelta(minutes=35))
     bought = seed_provisioned_throughput(account_id, SANDBOX_REGION, "llm-exfil-pt", since + timedelta(minutes=40))
-    return LLMjacking(incident, policies, planted, team.access_key_id, deleted, job, batch, bought)
+    made = {"customization": job, "batch": batch, "throughput": bought}
+    jobs = seed_window_jobs(account_id, SANDBOX_REGION, since, user_identity(account_id, LEAKED_USER), made)
+    return LLMjacking(incident, policies, planted, team.access_key_id, deleted, job, batch, bought, jobs)
 
 
 @dataclass

@@ -246,7 +246,9 @@ REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..
         "An IAM user, BedrockAPIKey-demo, holds a leaked long-term Bedrock API key that was used from an unknown "
         "address; another user's key must stay untouched. During the key's life an attacker deleted the region's "
         "invocation logging, created an access key on the user, gave it a managed and an inline policy, and "
-        "started a customization job that still runs; the team's own older access key must stay untouched.",
+        "started a customization job that still runs; the team's own older access key must stay untouched. The "
+        "user also started batch and evaluation jobs and bought provisioned throughput (CloudTrail names it); run "
+        "with -p stop_jobs=true -p delete_throughput=true, only its jobs stop: the team's job runs on.",
         seed_llmjacking,
         _long_contained,
         _long_restored,
@@ -268,4 +270,8 @@ REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..
     ),
 }
 # The parameters a rehearsal runs its playbook with (the others need none: the seeded key says it all).
-REHEARSAL_PARAMS: dict[str, dict[str, str]] = {"contain-bedrock-keys": {"filter": "user=ci-*"}}
+# The long-term rehearsal asks for the irreversible job steps: it shows that exactly the user's jobs are stopped.
+REHEARSAL_PARAMS: dict[str, dict[str, str]] = {
+    "contain-bedrock-keys": {"filter": "user=ci-*"},
+    "leaked-long-term-key": {"stop_jobs": "true", "delete_throughput": "true"},
+}

@@ -112,3 +112,52 @@ def seed_window_jobs(
     record_created(account_id, region, "batch", team, user_identity(account_id, TEAM_USER), at + timedelta(minutes=5))
     jobs = {k: v for k, v in made.items() if k != "throughput"}
     return WindowJobs(jobs, team, made["throughput"], hourly)
+
+
+def _statuses(region: str) -> dict[str, str]:
+    """Every job's status and every throughput's, by ARN, read from the emulated account afresh."""
+    import boto3
+
+    bedrock = boto3.client("bedrock", region_name=region)
+    found = {
+        j["jobArn"]: j["status"] for j in bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"]
+    }
+    found |= {j["jobArn"]: j["status"] for j in bedrock.list_model_invocation_jobs()["invocationJobSummaries"]}
+    found |= {j["jobArn"]: j["status"] for j in bedrock.list_evaluation_jobs()["jobSummaries"]}
+    listed = bedrock.list_provisioned_model_throughputs()["provisionedModelSummaries"]
+    return found | {t["provisionedModelArn"]: t["status"] for t in listed}
+
+
+STOPPED = ("Stopping", "Stopped")
+
+
+def window_jobs_checks(seeded: WindowJobs, region: str, run: Any) -> list[tuple[str, bool]]:
+    """After a run given -p stop_jobs=true -p delete_throughput=true: exactly the principal's jobs are stopped, the
+    team's still runs, the hourly throughput is gone and the committed one left with its expiry said."""
+    now = _statuses(region)
+    notes = "\n".join(run.state.steps["throughput"].notes) if "throughput" in run.state.steps else ""
+    stopped = sorted(arn for arn, status in now.items() if status in STOPPED)
+    return [
+        (
+            "exactly the jobs the key's user started (customization, batch inference, evaluation) are stopped",
+            stopped == sorted(seeded.principal.values()),
+        ),
+        ("the team's batch job of the same window still runs, untouched", now.get(seeded.team_job) == "InProgress"),
+        (
+            "the user's hourly provisioned throughput is deleted; the one under a commitment term is left, its "
+            "expiry said",
+            seeded.hourly_throughput not in now
+            and seeded.committed_throughput in now
+            and "AWS refuses to delete it before the term ends" in notes,
+        ),
+    ]
+
+
+def window_jobs_after_rollback(seeded: WindowJobs, region: str) -> list[tuple[str, bool]]:
+    now = _statuses(region)
+    return [
+        (
+            "after rollback: the stopped jobs stay stopped and the deleted throughput stays deleted (irreversible)",
+            all(now.get(arn) in STOPPED for arn in seeded.principal.values()) and seeded.hourly_throughput not in now,
+        )
+    ]
