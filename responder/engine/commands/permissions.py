@@ -84,6 +84,13 @@ _JOB_WRITES = {
     "bedrock:StopEvaluationJob": "evaluation-job",
     "bedrock:DeleteProvisionedModelThroughput": "provisioned-model",
 }
+# One statement per resource type, so each write reaches only its own kind of ARN.
+_JOB_SIDS = {
+    "model-customization-job": "ResponderBedrockJobs",
+    "model-invocation-job": "ResponderBedrockBatchJobs",
+    "evaluation-job": "ResponderBedrockEvaluationJobs",
+    "provisioned-model": "ResponderBedrockProvisionedThroughput",
+}
 
 
 @dataclass(frozen=True)
@@ -158,7 +165,7 @@ def _resource_kind(action: str) -> str:
     if action in _ACCOUNT_SETTING_WRITES:
         return "setting"
     if action in _JOB_WRITES:
-        return "bedrock-job"
+        return _JOB_WRITES[action]
     if service != "iam" or action in _ANY_RESOURCE:
         return "any"
     if name in ("GetPolicy", "GetPolicyVersion", "CreatePolicy", "DeletePolicy"):
@@ -175,17 +182,14 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
     users, roles = account.arn("user/*"), account.arn("role/*")
     own_policies = account.arn(f"policy/{MANAGED_PREFIX}*")
     trails = f"arn:{account.partition}:cloudtrail:*:*:trail/*"
-    jobs = [
-        f"arn:{account.partition}:bedrock:*:{account.account_id}:{kind}/*" for kind in sorted(set(_JOB_WRITES.values()))
-    ]
     where = {
+        **{kind: [f"arn:{account.partition}:bedrock:*:{account.account_id}:{kind}/*"] for kind in _JOB_SIDS},
         "user": [users],
         "role": [roles],
         "policy": [own_policies],
         "any": ["*"],
         "trail": [trails],
         "setting": ["*"],
-        "bedrock-job": jobs,
     }
     grouped: dict[str, list[str]] = {k: [] for k in where}
     attaching: list[str] = []
@@ -204,11 +208,8 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
         "policy": "ResponderPolicies",
         "trail": "ResponderTrails",
         "setting": "ResponderBedrockInvocationLogging",
-        "bedrock-job": "ResponderBedrockJobs",
+        **_JOB_SIDS,
     }
-    if grouped["bedrock-job"]:  # only the resource types of the writes granted
-        kinds = {_JOB_WRITES[action] for action in grouped["bedrock-job"]}
-        where["bedrock-job"] = [arn for arn in jobs if arn.rsplit(":", 1)[1].split("/")[0] in kinds]
     out: list[dict[str, Any]] = [
         {"Sid": sids[kind], "Effect": "Allow", "Action": found, "Resource": where[kind]}
         for kind, found in grouped.items()
