@@ -6,6 +6,7 @@ from responder.sandbox import (
     account_regions,
     bedrock_jobs,
     cloudtrail_events,
+    event_data_stores,
     iam_limits,
     login_profiles,
     organization,
@@ -19,7 +20,7 @@ def install() -> None:
     """Idempotent: IAM service-specific credentials, IAM's policy budgets, quotas and protected roles, login
     profiles dated as IAM dates them, CloudTrail LookupEvents, an AssumeRole that checks the role exists, Step
     Functions that execute, Security Hub's checks on imported findings, Bedrock customization jobs listed
-    by their times, and the account's regions."""
+    by their times, the account's regions, and CloudTrail Lake event data stores."""
     service_credentials.install()
     iam_limits.install()
     login_profiles.install()
@@ -29,3 +30,4 @@ def install() -> None:
     security_hub.install()
     account_regions.install()
     bedrock_jobs.install()
+    event_data_stores.install()
