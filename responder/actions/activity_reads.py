@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from responder.actions.base import ActionContext
-from responder.actions.bedrock_usage import read_usage
+from responder.actions.bedrock_usage import add_named_models, named_models, read_usage
 from responder.actions.bedrock_visibility import logging_now, visibility
 from responder.actions.lake_coverage import Lake, read_stores
 from responder.actions.reads import in_background
@@ -79,6 +79,12 @@ def read_everywhere(
     found.visibility = visibility(coverage, regions, _answer(logging, "invocation logging", unknown), records, lake)
     found.visibility["problems"] = problems + found.visibility["problems"]
     found.usage = _answer(usage, "the metrics and cost", _no_usage)
+    # ListMetrics lists only what reported data in the past two weeks: the models the key's events name are summed
+    # too, once the events are read (a key used months ago called models idle since).
+    named = named_models(records)
+    if named and found.usage.get("regions"):
+        extra = in_background(functools.partial(add_named_models, ctx, found.usage, named, window[0], window[1]))
+        _answer(extra, "the metrics of the models the key's events name", found.usage["problems"].append)
     return found
 
 

@@ -9,6 +9,7 @@ from responder.sandbox import (
     event_data_stores,
     iam_limits,
     login_profiles,
+    metric_listing,
     organization,
     security_hub,
     service_credentials,
@@ -20,7 +21,8 @@ def install() -> None:
     """Idempotent: IAM service-specific credentials, IAM's policy budgets, quotas and protected roles, login
     profiles dated as IAM dates them, CloudTrail LookupEvents, an AssumeRole that checks the role exists, Step
     Functions that execute, Security Hub's checks on imported findings, Bedrock customization jobs listed
-    by their times, the account's regions, and CloudTrail Lake event data stores."""
+    by their times, the account's regions, CloudTrail Lake event data stores, and
+    CloudWatch's ListMetrics forgetting metrics idle for two weeks."""
     service_credentials.install()
     iam_limits.install()
     login_profiles.install()
@@ -31,3 +33,4 @@ def install() -> None:
     account_regions.install()
     bedrock_jobs.install()
     event_data_stores.install()
+    metric_listing.install()
