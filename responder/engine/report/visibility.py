@@ -81,7 +81,7 @@ def visibility_sentence(evidence: dict[str, Any]) -> str:
             f"**The key's inference is invisible to CloudTrail** ({reasons}): {' and '.join(unseen)} "
             f"{'is' if len(unseen) == 1 else 'are'} on no record there. Enable {', and '.join(enable)}."
         )
-    lake_only = [r for r in regions if _lake(r).get("mantle") is True and r.get("mantle") is not True]
+    lake_only = [r for r in regions if _lake(r).get("mantle") is True and r.get("mantle") is False]
     if lake_only:
         said = "; ".join(
             f"{code(r['region'])}: {', '.join(code(n) for n in _lake(r).get('mantle_stores') or [])}" for r in lake_only
