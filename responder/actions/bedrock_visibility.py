@@ -103,6 +103,7 @@ def visibility(
         "trails_read": coverage.read,
         "stores": lake.stores,
         "stores_listed": lake.listed,
+        "lake_not_offered": lake.not_offered,
         "regions": per_region,
         "problems": coverage.problems + lake.problems + [r["problem"] for r in now if r.get("problem")],
     }

@@ -20,10 +20,13 @@ from typing import Any
 from responder.actions.base import ActionContext
 from responder.actions.reads import together
 from responder.actions.trail_coverage import DATA_TYPES, data_events_of, problem
-from responder.aws.clients import ClientError
+from responder.aws.clients import ClientError, error_code
 
 INGESTING = "ENABLED"
 NOT_INGESTING = ("CREATED", "STARTING_INGESTION", "PENDING_DELETION")  # nothing logged, or nothing left to query
+# CloudTrail Lake not offered where it was asked (botocore lists the error for ListEventDataStores; Lake never
+# existed in some partitions): a region without stores, said as such, not a read the operator was refused.
+NOT_OFFERED = "UnsupportedOperationException"
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Lake:
 
     stores: list[dict[str, Any]] = field(default_factory=list)
     listed: list[str] = field(default_factory=list)
+    not_offered: list[str] = field(default_factory=list)  # regions answering that Lake is not offered there
     problems: list[dict[str, Any]] = field(default_factory=list)
 
     def visibility(self, region: str) -> dict[str, Any]:
@@ -54,7 +58,7 @@ class Lake:
 def read_stores(ctx: ActionContext, regions: list[str], window: tuple[datetime, datetime]) -> Lake:
     """The event data stores homed in the regions searched, each described in its home region, all at once."""
     found = Lake()
-    listings = together(*(functools.partial(_listed, ctx, r, found.problems) for r in regions)) if regions else []
+    listings = together(*(functools.partial(_listed, ctx, r, found) for r in regions)) if regions else []
     pairs = [(region, s) for region, stores in zip(regions, listings, strict=True) for s in stores or []]
     found.listed = [r for r, stores in zip(regions, listings, strict=True) if stores is not None]
     reads = [functools.partial(_store, ctx, r, s, window, found.problems) for r, s in pairs]
@@ -62,7 +66,7 @@ def read_stores(ctx: ActionContext, regions: list[str], window: tuple[datetime, 
     return found
 
 
-def _listed(ctx: ActionContext, region: str, problems: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+def _listed(ctx: ActionContext, region: str, found: Lake) -> list[dict[str, Any]] | None:
     client = ctx.clients.client_in("cloudtrail", region)
     kwargs: dict[str, Any] = {}
     stores: list[dict[str, Any]] = []
@@ -74,8 +78,11 @@ def _listed(ctx: ActionContext, region: str, problems: list[dict[str, Any]]) -> 
                 return stores
             kwargs["NextToken"] = answer["NextToken"]
     except ClientError as exc:
+        if error_code(exc) == NOT_OFFERED:
+            found.not_offered.append(region)
+            return []
         where = f"the CloudTrail Lake event data stores of {region}"
-        problems.append(problem(exc, "cloudtrail:ListEventDataStores", where))
+        found.problems.append(problem(exc, "cloudtrail:ListEventDataStores", where))
         return None
 
 

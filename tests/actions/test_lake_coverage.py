@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import botocore.session
+from botocore.exceptions import ClientError
 
 from responder.actions.base import ActionContext
 from responder.actions.lake_coverage import read_stores
@@ -61,18 +62,27 @@ def test_a_store_counts_for_a_region_only_over_the_whole_window(account: Seeded)
     assert (seen["mantle"], seen["bedrock"], seen["mantle_stores"]) == (True, True, ["every-region"])
 
 
-def test_a_refused_listing_names_its_permission_and_leaves_every_region_unknown(account: Seeded) -> None:
-    def refuse(model: Any, **_: Any) -> None:
-        if model.name == "ListEventDataStores":
-            from botocore.exceptions import ClientError
+def _answering(code: str, region: str) -> ActionContext:
+    """A context whose ListEventDataStores in `region` AWS answers with the error `code`."""
 
-            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, model.name)
+    def answer(model: Any, params: dict[str, Any], **_: Any) -> None:
+        if model.name == "ListEventDataStores" and f".{region}." in str(params.get("url")):
+            raise ClientError({"Error": {"Code": code, "Message": "no"}}, model.name)
 
     clients = Clients(AwsOptions(region="us-east-1"))
-    clients.on_request(refuse)
-    lake = read_stores(ActionContext(clients, ACCOUNT), ["us-east-1"], WINDOW)
+    clients.on_request(answer)
+    return ActionContext(clients, ACCOUNT)
+
+
+def test_a_refused_listing_names_its_permission_and_leaves_every_region_unknown(account: Seeded) -> None:
+    lake = read_stores(_answering("AccessDeniedException", "us-east-1"), ["us-east-1", "eu-west-1"], WINDOW)
     assert [p["why"] for p in lake.problems] == ["AccessDeniedException: needs cloudtrail:ListEventDataStores"]
-    assert lake.visibility("us-east-1")["mantle"] is None and lake.listed == []
+    assert lake.listed == ["eu-west-1"]
+    # A multi-region store homed where the listing was refused may cover any region: unknown everywhere.
+    assert lake.visibility("us-east-1")["mantle"] is None and lake.visibility("eu-west-1")["mantle"] is None
+    # Lake not offered in a region is no refusal: no store there.
+    lake = read_stores(_answering("UnsupportedOperationException", "us-east-1"), ["us-east-1"], WINDOW)
+    assert (lake.problems, lake.not_offered, lake.visibility("us-east-1")["mantle"]) == ([], ["us-east-1"], False)
 
 
 def test_the_start_query_command_quotes_its_values_or_is_not_given() -> None:

@@ -173,9 +173,11 @@ def _stores(seen: dict[str, Any], commands: list[dict[str, Any]]) -> list[str]:
                 "CloudTrail Lake event data stores could not be listed (see below): whether one records data events "
                 "is unknown."
             ]
+        not_offered = seen.get("lake_not_offered") or []
+        said = f" (in {_regions(not_offered)} AWS answered that CloudTrail Lake is not offered)" if not_offered else ""
         return [
-            f"No CloudTrail Lake event data store is homed in {_regions(listed)} (`ListEventDataStores` lists a "
-            "region's own stores: a multi-region store homed in a region not searched is not seen)."
+            f"No CloudTrail Lake event data store is homed in {_regions(listed)}{said} (`ListEventDataStores` lists "
+            "a region's own stores: a multi-region store homed in a region not searched is not seen)."
         ]
     lines = [
         "| CloudTrail Lake event data store | Home region | Covers | Status | Keeps | Bedrock data events | "
