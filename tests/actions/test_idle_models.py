@@ -73,7 +73,7 @@ def test_an_old_window_sums_the_models_the_key_called_though_listmetrics_forgot_
     assert region["rows"][0]["named_by_events"] is True and usage["beyond_retention"] == []
     report: Any = SimpleNamespace(evidence={"queries": {"x": ""}, "usage": usage})
     row = next(line for line in cost_lines(report) if OLD_MODEL in line)
-    assert row.startswith(f"| `{REGION}` | AWS/Bedrock | `{OLD_MODEL}` (not listed by ListMetrics (no data in the past")
+    assert row.startswith(f"| `{REGION}` | AWS/Bedrock | `{OLD_MODEL}` (no data in the past two weeks, so ListMetrics")
     assert row.endswith("| Invocations | 500 | 7 |")
     assert "500 Bedrock invocations (baseline 7)" in cost_sentence({"usage": usage})
 

@@ -18,7 +18,7 @@ ACCOUNT_WIDE = (
     "account, not only the key"
 )
 DELAYED = "Cost Explorer's figures are delayed up to a day: the last day may be incomplete"
-NAMED = "not listed by ListMetrics (no data in the past two weeks): queried because the key's events name it"
+NAMED = "no data in the past two weeks, so ListMetrics no longer lists it: queried because the key's events name it"
 
 
 def retention_sentence(usage: dict[str, Any]) -> str:
