@@ -298,13 +298,15 @@ class InvestigateKeyActivity(Action[InvestigateParams, ActivitySnapshot]):
     )
     Params = InvestigateParams
     Snapshot = ActivitySnapshot
-    # Where to look and what the account could see (trail_coverage, bedrock_visibility), what it cost
+    # Where to look and what the account could see (trail_coverage, lake_coverage, bedrock_visibility), what it cost
     # (bedrock_usage): reads only, after containment.
     permissions = (
         "cloudtrail:LookupEvents",
         "cloudtrail:DescribeTrails",
         "cloudtrail:GetEventSelectors",
         "cloudtrail:GetTrailStatus",
+        "cloudtrail:ListEventDataStores",
+        "cloudtrail:GetEventDataStore",
         "account:ListRegions",
         "bedrock:GetModelInvocationLoggingConfiguration",
         "cloudwatch:ListMetrics",

@@ -28,6 +28,7 @@ from responder.keys import parse_short_term_key
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
 from responder.sandbox import bedrock_usage
+from responder.sandbox.event_data_stores import BEDROCK_DATA_SELECTORS, seed_event_data_store
 from responder.sandbox.llmjacking import (
     seed_logging_deleted,
     seed_policy_footholds,
@@ -81,10 +82,11 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     recorder, settings = calls
-    # The investigation's every read: Bedrock metrics to sum; a trail (its selectors and status).
+    # The investigation's every read: Bedrock metrics to sum; a trail (its selectors and status); a Lake store.
     now = datetime.now(timezone.utc)
     bedrock_usage.seed_metrics(ACCOUNT, "us-east-1", (now - timedelta(hours=2), now))
     bedrock_usage.seed_trail(ACCOUNT, "us-east-1")
+    seed_event_data_store(ACCOUNT, "us-east-1", "bedrock-lake", BEDROCK_DATA_SELECTORS, now - timedelta(days=30))
 
     def contain_and_undo(playbook: str, key: str | None, **params: str) -> None:
         recorder.phase = "contain"

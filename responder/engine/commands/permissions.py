@@ -71,6 +71,8 @@ _ANY_RESOURCE = frozenset({"iam:ListServiceSpecificCredentials", "iam:GetAccount
 # CloudTrail reads authorised on one trail: on trails only (any account's: an organization trail is the management
 # account's).
 _TRAIL_READS = frozenset({"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"})
+# CloudTrail reads authorised on one Lake event data store: on stores only.
+_EVENT_DATA_STORE_READS = frozenset({"cloudtrail:GetEventDataStore"})
 # Writes to a per-region account setting (Bedrock's invocation logging): the service authorization reference names
 # no resource type for them, so `*` is the only resource IAM accepts; listed by name, never by prefix.
 _ACCOUNT_SETTING_WRITES = frozenset(
@@ -162,6 +164,8 @@ def _resource_kind(action: str) -> str:
     service, _, name = action.partition(":")
     if action in _TRAIL_READS:
         return "trail"
+    if action in _EVENT_DATA_STORE_READS:
+        return "event-data-store"
     if action in _ACCOUNT_SETTING_WRITES:
         return "setting"
     if action in _JOB_WRITES:
@@ -182,6 +186,7 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
     users, roles = account.arn("user/*"), account.arn("role/*")
     own_policies = account.arn(f"policy/{MANAGED_PREFIX}*")
     trails = f"arn:{account.partition}:cloudtrail:*:*:trail/*"
+    stores = f"arn:{account.partition}:cloudtrail:*:*:eventdatastore/*"
     where = {
         **{kind: [f"arn:{account.partition}:bedrock:*:{account.account_id}:{kind}/*"] for kind in _JOB_SIDS},
         "user": [users],
@@ -189,6 +194,7 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
         "policy": [own_policies],
         "any": ["*"],
         "trail": [trails],
+        "event-data-store": [stores],
         "setting": ["*"],
     }
     grouped: dict[str, list[str]] = {k: [] for k in where}
@@ -207,6 +213,7 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
         "role": "ResponderRoles",
         "policy": "ResponderPolicies",
         "trail": "ResponderTrails",
+        "event-data-store": "ResponderLakeEventDataStores",
         "setting": "ResponderBedrockInvocationLogging",
         **_JOB_SIDS,
     }
