@@ -69,7 +69,9 @@ def _created(
     start = max(since, now - LOOKBACK)
     key = ("bedrock-created", region, event, start.isoformat())
     try:
-        records, _ = ctx.reads.get(key, lambda: lookup(ctx, region, "EventName", event, start, now, MAX_CREATE_EVENTS))
+        records, cut = ctx.reads.get(
+            key, lambda: lookup(ctx, region, "EventName", event, start, now, MAX_CREATE_EVENTS)
+        )
     except ClientError as exc:
         if error_code(exc) not in DENIED:
             raise
@@ -88,6 +90,9 @@ def _created(
             event_id=str(record.get("eventID")),
             mine=principal is not None and named == principal,
         )
+    if cut:  # newest first: what the cap left unread is the oldest, never read as "nobody"
+        why = f"more than {MAX_CREATE_EVENTS} since the window began, the oldest not read"
+        return found, {"region": region, "what": f"{event} events in {region}", "permission": "", "why": why}
     return found, None
 
 
@@ -115,8 +120,9 @@ def decided(arn: str, region: str, kind: str, attribution: Attribution, principa
     event = CREATED_BY[kind][0]
     refused = next((p for p in attribution.refused if p.get("region") == region and event in p["what"]), None)
     if refused is not None:
-        return False, (
-            f"creator unknown: CloudTrail's {event} events in {region} could not be read ({plain(refused['why'])}): "
-            "not changed"
+        read = "were not all read" if not refused["permission"] else "could not be read"
+        return (
+            False,
+            f"creator unknown: CloudTrail's {event} events in {region} {read} ({plain(refused['why'])}): not changed",
         )
     return False, f"creator unknown: no {event} event in CloudTrail names it (90 days kept): not changed"

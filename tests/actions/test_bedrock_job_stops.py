@@ -76,7 +76,7 @@ def test_only_the_users_jobs_are_stopped_and_its_hourly_throughput_deleted(accou
 
 
 def test_a_job_nobody_is_named_for_is_not_stopped_and_a_refused_lookup_names_its_permission(
-    account: Seeded,
+    account: Seeded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     since = datetime.now(timezone.utc) - timedelta(hours=2)
     silent = seed_invocation_job(ACCOUNT, SANDBOX_REGION, "no-record-batch", since + timedelta(minutes=5))
@@ -86,6 +86,17 @@ def test_a_job_nobody_is_named_for_is_not_stopped_and_a_refused_lookup_names_its
     plan = action.plan(ctx, params, action.snapshot(ctx, params))
     assert plan.changes == []
     assert any("no-record-batch" in n and "no CreateModelInvocationJob event" in n and silent in n for n in plan.notes)
+
+    # more Create* events than the cap: the oldest, unread, is "not all read", never "nobody started it"
+    monkeypatch.setattr("responder.actions.bedrock_job_creators.MAX_CREATE_EVENTS", 1)
+    team = user_identity(ACCOUNT, "ml-platform")
+    record_created(ACCOUNT, SANDBOX_REGION, "batch", silent, user_identity(ACCOUNT, account.user_name), since)
+    newer = seed_invocation_job(ACCOUNT, SANDBOX_REGION, "team-batch", since + timedelta(minutes=9))
+    record_created(ACCOUNT, SANDBOX_REGION, "batch", newer, team, since + timedelta(minutes=9))
+    fresh = action_context()
+    plan = action.plan(fresh, params, action.snapshot(fresh, params))
+    assert plan.changes == []
+    assert any("no-record-batch" in n and "were not all read (more than 1 since" in n for n in plan.notes)
 
     requests = Requests()
     requests.fail("LookupEvents", "AccessDeniedException")
