@@ -246,7 +246,7 @@ def seed_llmjacking(account_id: str) -> LLMjacking:
     bought = seed_provisioned_throughput(account_id, SANDBOX_REGION, "llm-exfil-pt", since + timedelta(minutes=40))
     made = {"customization": job, "batch": batch, "throughput": bought}
     jobs = seed_window_jobs(account_id, SANDBOX_REGION, since, user_identity(account_id, LEAKED_USER), made)
-    return LLMjacking(incident, policies, planted, team.access_key_id, deleted, job, batch, bought, jobs)
+    return LLMjacking(incident, policies, planted, team.access_key_id, deleted, job, batch, bought, window_jobs=jobs)
 
 
 @dataclass
