@@ -82,6 +82,15 @@ def _read(ctx: ActionContext, params: StopJobsParams, throughput: bool) -> tuple
     return listed, attribute_listed(ctx, listed, params.since, principal_label(params.user_name, params.role_name))
 
 
+def _stopping(snapshot: StopJobsSnapshot) -> bool:
+    """This snapshot planned a stop (what an undo must call irreversible even when the answer to the stop was lost
+    and a resume found the job stopped already)."""
+    if not snapshot.creators:  # a journal from before attribution: every customization job listed was stopped
+        return bool(snapshot.jobs)
+    running = [*snapshot.jobs, *snapshot.batch_jobs, *snapshot.evaluation_jobs]
+    return any(snapshot.creators.get(job.arn, Creator()).mine for job in running)
+
+
 @register
 class StopWindowJobs(Action[StopJobsParams, StopJobsSnapshot]):
     name = "bedrock.stop-window-jobs"
@@ -187,7 +196,7 @@ class StopWindowJobs(Action[StopJobsParams, StopJobsSnapshot]):
     def undo(
         self, ctx: ActionContext, params: StopJobsParams, snapshot: StopJobsSnapshot, applied: dict[str, Any]
     ) -> UndoResult:
-        if not applied.get("stopped"):
+        if not applied.get("stopped") and not _stopping(snapshot):
             return UndoResult(status="nothing-to-undo", message="no job was stopped by this step")
         return UndoResult(status="irreversible", message="a stopped job cannot be resumed: start a new one if needed")
 
@@ -298,7 +307,11 @@ class DeleteWindowThroughput(Action[ThroughputParams, ThroughputSnapshot]):
     def undo(
         self, ctx: ActionContext, params: ThroughputParams, snapshot: ThroughputSnapshot, applied: dict[str, Any]
     ) -> UndoResult:
-        if not applied.get("deleted"):
+        now = datetime.now(timezone.utc)
+        planned = any(
+            snapshot.creators.get(t.arn, Creator()).mine and not commitment_left(t, now) for t in snapshot.throughputs
+        )
+        if not applied.get("deleted") and not planned:
             return UndoResult(status="nothing-to-undo", message="no provisioned throughput was deleted by this step")
         return UndoResult(
             status="irreversible",
