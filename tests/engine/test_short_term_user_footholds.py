@@ -14,6 +14,7 @@ import boto3
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS
 from responder.engine.commands.operations import start_run
 from responder.engine.commands.recovery import rollback_run
+from responder.engine.journal import events as j
 from responder.engine.running.context import Settings
 from responder.sandbox.llmjacking import BACKDOOR_INLINE, TEAM_LOGGING, seed_logging_deleted, seed_policy_footholds
 from responder.sandbox.seed import Seeded
@@ -90,6 +91,11 @@ def test_every_foothold_of_the_keys_life_is_undone_and_rolled_back_exactly(
         s: "verified" for s in ("deactivate-access-key", "deny-user-bearer-tokens", *FOOTHOLD_STEPS)
     }
     assert steps["policies"].status == steps["trust"].status == "skipped"  # the role path's
+    # nothing of the footholds goes out before the last containment change has answered
+    records = run.state.records
+    contained = [i for i, r in enumerate(records) if r["event"] == j.APPLIED and r["step"] not in FOOTHOLD_STEPS]
+    footholds = [i for i, r in enumerate(records) if r["event"] == j.APPLYING and r["step"] in FOOTHOLD_STEPS]
+    assert len(contained) == 2 and len(footholds) == len(FOOTHOLD_STEPS) and max(contained) < min(footholds)
     # the signing key is containment's: changed once, by deactivate-access-key, and never called the team's
     assert [c["parameters"]["AccessKeyId"] for c in steps["footholds"].changes] == [planted]
     (said,) = [n for n in steps["footholds"].notes if signing in n]
