@@ -122,8 +122,8 @@ class DeactivateWindowAccessKeys(Action[WindowKeysParams, WindowKeysSnapshot]):
             when = "older than the exposure window (close_older)" if older else "created in the exposure window"
             if key.access_key_id in params.leaked:
                 notes.append(
-                    f"access key {key.access_key_id} ({key.status}) signed the leaked key: containment's step "
-                    "(deactivate-access-key) decides it, not this one"
+                    f"access key {key.access_key_id} ({key.status}) signed the leaked key: containment deactivates "
+                    "it (or was asked not to), never this step"
                 )
             elif not _closes(params, key):
                 notes.append(
