@@ -253,7 +253,8 @@ REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..
         "An IAM user, BedrockAPIKey-demo, holds a leaked long-term Bedrock API key that was used from an unknown "
         "address; another user's key must stay untouched. During the key's life an attacker deleted the region's "
         "invocation logging, created an access key on the user, gave it a managed and an inline policy, and "
-        "started a customization job that still runs; the team's own older access key must stay untouched.",
+        "started a customization job that still runs, and the key put model access (a use case, an agreement, an "
+        "entitlement); the team's own older access key must stay untouched.",
         seed_llmjacking,
         _long_contained,
         _long_restored,
@@ -261,7 +262,8 @@ REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..
     "leaked-short-term-key": (
         "A session of role bedrock-chat-app signed a short-term Bedrock API key (us-west-2) that was used from an "
         "unknown address; CloudTrail names the session's access key. During the key's life an attacker gave the "
-        "role a managed and an inline policy and widened its trust policy to let another account assume it.",
+        "role a managed and an inline policy, widened its trust policy to let another account assume it and deleted "
+        "the key's region's invocation logging, and the key's session put model access.",
         seed_role_llmjacking,
         _short_contained,
         _short_restored,
