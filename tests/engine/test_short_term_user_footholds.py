@@ -1,12 +1,11 @@
 """A short-term key signed by an IAM user's access key: after containment (the signing key deactivated, the user
-denied bearer tokens) the footholds of the key's life are undone as for a long-term key (an access key, policies and
-a console password made on the user, the region's invocation logging deleted), and rollback puts back exactly what
-the run found. The signing key is containment's alone, and a key the team made before the key is never touched
-unless the operator asks (close_older)."""
+denied bearer tokens) the footholds of the key's life are undone as for a long-term key (an access key, a Bedrock key,
+policies and a console password made on the user, the region's invocation logging deleted), and rollback puts back
+exactly what the run found. The signing key is containment's alone, and a key the team made before the key is never
+touched unless the operator asks (close_older)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -16,37 +15,26 @@ from responder.engine.commands.operations import start_run
 from responder.engine.commands.recovery import rollback_run
 from responder.engine.journal import events as j
 from responder.engine.running.context import Settings
-from responder.sandbox.llmjacking import BACKDOOR_INLINE, TEAM_LOGGING, seed_logging_deleted, seed_policy_footholds
+from responder.sandbox.llmjacking import BACKDOOR_INLINE, TEAM_LOGGING
 from responder.sandbox.seed import Seeded
-from tests.factories import ACCOUNT, Requests, make_token
+from responder.sandbox.user_signed import (
+    SIGNING_USER,
+    date_back,
+    seed_user_signed_key,
+    seed_user_signed_llmjacking,
+)
+from tests.factories import ACCOUNT, Requests
 
 BOOK = "leaked-short-term-key"
-USER, REGION = "ci-bot", "us-west-2"
+USER, REGION = SIGNING_USER, "us-west-2"
 FOOTHOLD_STEPS = ("footholds", "grants", "credentials", "logging")
-
-
-def _made_days_ago(key_id: str, days: int) -> None:
-    """Date an access key back: IAM's CreateDate is what tells the team's keys from the window's."""
-    from moto.iam.models import iam_backends
-
-    key = iam_backends[ACCOUNT]["aws"].access_keys[key_id]
-    key.create_date = (datetime.now(timezone.utc) - timedelta(days=days)).replace(tzinfo=None)  # moto's naive UTC
-
-
-def _signed_key(iam: Any, days_old: int = 10) -> tuple[str, str, datetime]:
-    """The user, its access key (made `days_old` days ago), and a short-term key it signed 30 minutes ago."""
-    iam.create_user(UserName=USER)
-    signing = iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]
-    _made_days_ago(signing, days_old)
-    issued = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=30)
-    return signing, make_token(signing, REGION, 3600, issued=issued), issued
 
 
 def _keys(iam: Any) -> dict[str, str]:
     return {k["AccessKeyId"]: k["Status"] for k in iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]}
 
 
-def _state(iam: Any) -> dict[str, Any]:
+def _state(iam: Any, bedrock: Any) -> dict[str, Any]:
     """Everything the run may change, read from the emulated account afresh."""
     inline = iam.list_user_policies(UserName=USER)["PolicyNames"]
     try:
@@ -54,9 +42,11 @@ def _state(iam: Any) -> dict[str, Any]:
         console = True
     except iam.exceptions.NoSuchEntityException:
         console = False
-    logging = boto3.client("bedrock", region_name=REGION).get_model_invocation_logging_configuration()
+    logging = bedrock.get_model_invocation_logging_configuration()
+    credentials = iam.list_service_specific_credentials(UserName=USER)["ServiceSpecificCredentials"]
     return {
         "keys": _keys(iam),
+        "credentials": {c["ServiceSpecificCredentialId"]: c["Status"] for c in credentials},
         "inline": {n: iam.get_user_policy(UserName=USER, PolicyName=n)["PolicyDocument"] for n in inline},
         "attached": [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=USER)["AttachedPolicies"]],
         "console": console,
@@ -67,12 +57,15 @@ def _state(iam: Any) -> dict[str, Any]:
 def test_every_foothold_of_the_keys_life_is_undone_and_rolled_back_exactly(
     account: Seeded, settings: Settings, requests: Requests, iam: Any
 ) -> None:
-    signing, token, issued = _signed_key(iam)
-    planted = iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]  # during the key's life
-    iam.create_login_profile(UserName=USER, Password="Attacker-chosen-1!")
-    policies = seed_policy_footholds(ACCOUNT, "user", USER, issued)
-    seed_logging_deleted(ACCOUNT, REGION, issued)
-    before = _state(iam)
+    seeded = seed_user_signed_llmjacking(ACCOUNT)
+    signing, planted, token, policies = (
+        seeded.signed.signing_key_id,
+        seeded.planted_key_id,
+        seeded.key,
+        seeded.policies,
+    )
+    bedrock = boto3.client("bedrock", region_name=REGION)
+    before = _state(iam, bedrock)
 
     dry = start_run(BOOK, {}, token, dry_run=True, confirm=None, settings=settings)
     assert dry.status == "planned" and requests.mutating == []  # shown, nothing sent
@@ -80,7 +73,7 @@ def test_every_foothold_of_the_keys_life_is_undone_and_rolled_back_exactly(
     assert planned == {
         "footholds": ["iam:UpdateAccessKey"],
         "grants": ["iam:DetachUserPolicy", "iam:DeleteUserPolicy"],
-        "credentials": ["iam:DeleteLoginProfile"],
+        "credentials": ["iam:UpdateServiceSpecificCredential", "iam:DeleteLoginProfile"],
         "logging": ["bedrock:PutModelInvocationLoggingConfiguration"],
     }
 
@@ -101,23 +94,25 @@ def test_every_foothold_of_the_keys_life_is_undone_and_rolled_back_exactly(
     (said,) = [n for n in steps["footholds"].notes if signing in n]
     assert "signed the leaked key" in said and "predates" not in said
     assert requests.mutating.count("UpdateAccessKey") == 2  # the signing key once, the planted key once
-    after = _state(iam)
+    after = _state(iam, bedrock)
     assert after["keys"] == {signing: "Inactive", planted: "Inactive"}
     assert after["inline"] == {DEFAULT_POLICY_NAME: DENY_BEARER_TOKENS}  # the backdoor inline policy is gone
     assert policies.managed_arn not in after["attached"] and BACKDOOR_INLINE[0] not in after["inline"]
     assert after["console"] is False and after["logging"] == TEAM_LOGGING
+    assert after["credentials"] == {seeded.window_credential_id: "Inactive"}
 
     back = rollback_run(run.run_id, reactivate_keys=True, settings=settings)
     assert back.status == "rolled-back", back.message
-    assert _state(iam) == before  # exactly as the window left it (the console password recreated, unknown)
+    assert _state(iam, bedrock) == before  # exactly as the window left it (the console password recreated, unknown)
 
 
 def test_the_teams_older_key_is_touched_only_with_close_older(
     account: Seeded, settings: Settings, requests: Requests, iam: Any
 ) -> None:
-    signing, token, _ = _signed_key(iam)
+    signed = seed_user_signed_key(ACCOUNT)
+    signing, token = signed.signing_key_id, signed.key
     team = iam.create_access_key(UserName=USER)["AccessKey"]["AccessKeyId"]
-    _made_days_ago(team, 40)
+    date_back(ACCOUNT, team, 40)
 
     run = start_run(BOOK, {}, token, dry_run=False, confirm=None, settings=settings)
     assert run.status == "completed", run.message
