@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from responder.engine.commands.outcome import Outcome
+from responder.sandbox.bedrock_usage import POINTS
 from responder.sandbox.check import Check
 from responder.sandbox.llmjacking import BACKDOOR_INLINE, TEAM_LOGGING, LLMjacking, RoleLLMjacking
 from responder.sandbox.seed import ROLE_TRUST, SANDBOX_REGION
@@ -26,10 +27,10 @@ def _inline_names(iam: Any, user: str) -> list[str]:
     return list(iam.list_user_policies(UserName=user)["PolicyNames"])
 
 
-def _logging() -> Any:
+def _logging(region: str = SANDBOX_REGION) -> Any:
     import boto3
 
-    config = boto3.client("bedrock", region_name=SANDBOX_REGION).get_model_invocation_logging_configuration()
+    config = boto3.client("bedrock", region_name=region).get_model_invocation_logging_configuration()
     return config.get("loggingConfig") or None
 
 
@@ -122,4 +123,34 @@ def role_footholds_restored(iam: Any, seeded: RoleLLMjacking) -> list[Check]:
             "after rollback: the role's trust policy is exactly the widened one the window left",
             _trust(iam, role) == seeded.trust,
         ),
+    ]
+
+
+def short_term_window_undone(seeded: RoleLLMjacking, run: Outcome) -> list[Check]:
+    """The short-term key's region: its invocation logging back, and its Bedrock invocations over the key's life
+    beside the baseline before it (the metrics seeded there)."""
+    region = seeded.incident.region
+    usage = ((run.report.evidence or {}).get("usage") or {}).get("regions") or []
+    rows = next((r.get("rows") or [] for r in usage if r.get("region") == region), [])
+    invocations: dict[str, Any] = next((r for r in rows if r.get("metric") == "Invocations"), {})
+    return [
+        Check(
+            f"invocation logging in the key's region ({region}) is back as the team had it before the key's life",
+            _logging(region) == TEAM_LOGGING,
+        ),
+        Check(
+            f"the account-wide Bedrock invocations in {region} over the key's life beside the baseline (found "
+            f"{invocations.get('window')} against {invocations.get('baseline')})",
+            (invocations.get("window"), invocations.get("baseline")) == (POINTS[0][4], POINTS[0][5]),
+        ),
+    ]
+
+
+def short_term_window_restored(seeded: RoleLLMjacking) -> list[Check]:
+    region = seeded.incident.region
+    return [
+        Check(
+            f"after rollback: invocation logging in {region} is deleted again, as the window left it",
+            _logging(region) is None,
+        )
     ]

@@ -31,6 +31,8 @@ from responder.sandbox.footholds_checks import (
     footholds_undone,
     role_footholds_restored,
     role_footholds_undone,
+    short_term_window_restored,
+    short_term_window_undone,
 )
 from responder.sandbox.llmjacking import (
     BACKDOOR_INLINE,
@@ -39,6 +41,7 @@ from responder.sandbox.llmjacking import (
     seed_llmjacking,
     seed_role_llmjacking,
 )
+from responder.sandbox.model_access import model_access_checks
 from responder.sandbox.seed import (
     BYSTANDER,
     EXISTING_POLICY,
@@ -134,6 +137,7 @@ def _long_contained(iam: Any, llmjacking: LLMjacking, run: Outcome) -> list[Chec
         _bearer_calls_found(run, 4, 2),
         *(Check(what, ok) for what, ok in usage_checks(run.report.evidence or {})),
         *footholds_undone(iam, llmjacking, run),
+        *model_access_checks(run, llmjacking.model_access_ids),
     ]
 
 
@@ -169,12 +173,15 @@ def _short_contained(iam: Any, llmjacking: RoleLLMjacking, run: Outcome) -> list
         ),
         _bearer_calls_found(run, 3, 2),
         *role_footholds_undone(iam, llmjacking),
+        *short_term_window_undone(llmjacking, run),
+        *model_access_checks(run, llmjacking.model_access_ids),
     ]
 
 
 def _short_restored(iam: Any, llmjacking: RoleLLMjacking) -> list[Check]:
     return [
         *role_footholds_restored(iam, llmjacking),
+        *short_term_window_restored(llmjacking),
         Check(
             "after rollback: the role has only the inline policy the window left (responder's are gone)",
             _inline(iam, "role", llmjacking.incident.role_name) == {BACKDOOR_INLINE[0]: BACKDOOR_INLINE[1]},
@@ -246,9 +253,10 @@ REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..
         "An IAM user, BedrockAPIKey-demo, holds a leaked long-term Bedrock API key that was used from an unknown "
         "address; another user's key must stay untouched. During the key's life an attacker deleted the region's "
         "invocation logging, created an access key on the user, gave it a managed and an inline policy, and "
-        "started a customization job that still runs; the team's own older access key must stay untouched. The "
-        "user also started batch and evaluation jobs and bought provisioned throughput (CloudTrail names it); run "
-        "with -p stop_jobs=true -p delete_throughput=true, only its jobs stop: the team's job runs on.",
+        "started a customization job that still runs, and the key put model access (a use case, an agreement, an "
+        "entitlement); the team's own older access key must stay untouched. The user also started batch and "
+        "evaluation jobs and bought provisioned throughput (CloudTrail names it); run with -p stop_jobs=true -p "
+        "delete_throughput=true, only its jobs stop: the team's job runs on.",
         seed_llmjacking,
         _long_contained,
         _long_restored,
@@ -256,7 +264,8 @@ REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..
     "leaked-short-term-key": (
         "A session of role bedrock-chat-app signed a short-term Bedrock API key (us-west-2) that was used from an "
         "unknown address; CloudTrail names the session's access key. During the key's life an attacker gave the "
-        "role a managed and an inline policy and widened its trust policy to let another account assume it.",
+        "role a managed and an inline policy, widened its trust policy to let another account assume it and deleted "
+        "the key's region's invocation logging, and the key's session put model access.",
         seed_role_llmjacking,
         _short_contained,
         _short_restored,

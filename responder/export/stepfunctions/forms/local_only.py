@@ -17,12 +17,12 @@ from responder.export.stepfunctions.states import local_run_only
 local_run_only(
     DeactivateWindowAccessKeys,
     "access keys an attacker may have created during the exposure window are not deactivated by the exported "
-    "machine (its rollback could not restore them exactly): run `responder run leaked-long-term-key` locally after it",
+    "machine (its rollback could not restore them exactly): run `responder run PLAYBOOK` locally after it",
 )
 local_run_only(
     DisableWindowUserCredentials,
     "service-specific credentials and a console password created on the user during the exposure window are "
-    "not closed by the exported machine: run `responder run leaked-long-term-key` locally after it",
+    "not closed by the exported machine: run `responder run PLAYBOOK` locally after it",
 )
 for _removal in (RemoveWindowUserPolicies, RemoveWindowRolePolicies):
     local_run_only(
