@@ -111,10 +111,11 @@ def attribute(ctx: ActionContext, found: list[tuple[str, str]], since: datetime,
 def decided(arn: str, region: str, kind: str, attribution: Attribution, principal: str | None) -> tuple[bool, str]:
     """Whether responder may change this one (its creator is the key's principal), and the sentence saying why not."""
     creator = attribution.creators.get(arn)
+    by = "created by" if kind == "throughput" else "started by"
     if creator is not None and creator.mine:
-        return True, f"started by the key's principal ({plain(creator.actor or principal or 'unknown')})"
+        return True, f"{by} the key's principal ({plain(creator.actor or principal or 'unknown')})"
     if creator is not None:
-        return False, f"started by {plain(creator.actor or creator.principal or 'another principal')}, not changed"
+        return False, f"{by} {plain(creator.actor or creator.principal or 'another principal')}, not changed"
     if principal is None:
         return False, "the key's principal is unknown: not changed"
     event = CREATED_BY[kind][0]

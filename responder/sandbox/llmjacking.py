@@ -276,6 +276,7 @@ class RoleLLMjacking:
     trust: dict[str, Any]  # the trust policy the window left (the attacker's account let in)
     logging_deleted_by: str = ""  # the deletion of the key's region's invocation logging (event id)
     model_access_ids: list[str] = field(default_factory=list)  # the model access the key's session put
+    window_jobs: WindowJobs | None = None  # jobs and throughput the role's session started, and the team's job
 
     @property
     def key(self) -> str:  # the leaked token: only ever written to a 0600 key file, never printed
@@ -290,7 +291,8 @@ def seed_role_llmjacking(account_id: str) -> RoleLLMjacking:
     policies = seed_policy_footholds(account_id, "role", incident.role_name, since)
     changed = seed_trust_change(account_id, incident.role_name, since, ROLE_TRUST)
     deleted, access = seed_short_term_window(account_id, incident, since)
-    return RoleLLMjacking(incident, policies, changed, widened_trust(ROLE_TRUST), deleted, access)
+    jobs = seed_window_jobs(account_id, incident.region, since, incident.identity)
+    return RoleLLMjacking(incident, policies, changed, widened_trust(ROLE_TRUST), deleted, access, window_jobs=jobs)
 
 
 def seed_short_term_window(account_id: str, incident: SeededShortTerm, since: datetime) -> tuple[str, list[str]]:

@@ -10,7 +10,7 @@ must stay untouched.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from responder.sandbox.bedrock_jobs import (
@@ -96,7 +96,7 @@ def seed_window_jobs(
     `existing`, kind -> ARN, already seeded without a creator) and buys two provisioned throughputs; the team starts
     a batch job of its own."""
     made = dict(existing or {})
-    at = since + timedelta(minutes=45)
+    at = since + min(timedelta(minutes=45), (datetime.now(timezone.utc) - since) / 2)  # inside the window, past
     if "customization" not in made:
         made["customization"] = seed_customization_job(account_id, region, "llm-exfil-tune", at)
     if "batch" not in made:
