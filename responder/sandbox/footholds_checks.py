@@ -11,6 +11,7 @@ from responder.sandbox.bedrock_usage import POINTS
 from responder.sandbox.check import Check
 from responder.sandbox.llmjacking import BACKDOOR_INLINE, TEAM_LOGGING, LLMjacking, RoleLLMjacking
 from responder.sandbox.seed import ROLE_TRUST, SANDBOX_REGION
+from responder.sandbox.window_jobs import WindowJobs, window_jobs_after_rollback, window_jobs_checks
 
 
 def _key_status(iam: Any, user: str, key_id: str) -> str:
@@ -33,14 +34,6 @@ def _logging(region: str = SANDBOX_REGION) -> Any:
     return config.get("loggingConfig") or None
 
 
-def _job_status(arn: str) -> str:
-    import boto3
-
-    return str(
-        boto3.client("bedrock", region_name=SANDBOX_REGION).get_model_customization_job(jobIdentifier=arn)["status"]
-    )
-
-
 def footholds_undone(iam: Any, seeded: LLMjacking, run: Outcome) -> list[Check]:
     user = seeded.incident.user_name
     listed = run.state.steps["jobs"].outputs.get("jobs") or []
@@ -60,19 +53,16 @@ def footholds_undone(iam: Any, seeded: LLMjacking, run: Outcome) -> list[Check]:
         ),
         Check("invocation logging is back as the team had it before the key's life", _logging() == TEAM_LOGGING),
         Check(
-            "the customization job started during the key's life is listed with its command, and still runs (only "
-            "the operator stops it)",
-            [job.get("arn") for job in listed] == [seeded.job_arn] and _job_status(seeded.job_arn) == "InProgress",
+            "the customization job started during the key's life is listed with its command",
+            [job.get("arn") for job in listed] == [seeded.job_arn],
         ),
-        Check(
-            "the batch inference job and the provisioned throughput of the key's life are listed with their commands "
-            "(never stopped or deleted by responder)",
-            [job.get("arn") for job in run.state.steps["jobs"].outputs.get("batch_jobs") or []]
-            == [seeded.batch_job_arn]
-            and [pt.get("arn") for pt in run.state.steps["jobs"].outputs.get("throughputs") or []]
-            == [seeded.throughput_arn],
-        ),
+        *(Check(what, ok) for what, ok in window_jobs_checks(_jobs(seeded), SANDBOX_REGION, run)),
     ]
+
+
+def _jobs(seeded: LLMjacking) -> WindowJobs:
+    assert seeded.window_jobs is not None  # seed_llmjacking seeds them
+    return seeded.window_jobs
 
 
 def footholds_restored(iam: Any, seeded: LLMjacking) -> list[Check]:
@@ -88,6 +78,7 @@ def footholds_restored(iam: Any, seeded: LLMjacking) -> list[Check]:
             seeded.policies.managed_arn in _attached(iam, user),
         ),
         Check("after rollback: invocation logging is deleted again, as the window left it", _logging() is None),
+        *(Check(what, ok) for what, ok in window_jobs_after_rollback(_jobs(seeded), SANDBOX_REGION)),
     ]
 
 

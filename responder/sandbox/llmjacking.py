@@ -27,6 +27,7 @@ from responder.sandbox.seed import (
     seed_incident,
     seed_short_term_incident,
 )
+from responder.sandbox.window_jobs import WindowJobs, seed_window_jobs, user_identity
 
 GLOBAL_REGION = "us-east-1"  # IAM's events land here
 ATTACKER_IP = "203.0.113.78"  # TEST-NET-3: documentation addresses only
@@ -218,6 +219,7 @@ class LLMjacking:
     batch_job_arn: str = ""  # a batch inference job it submitted, still running
     throughput_arn: str = ""  # provisioned throughput it bought, with a commitment term
     model_access_ids: list[str] = field(default_factory=list)  # the model access it put (entitlement events)
+    window_jobs: WindowJobs | None = None  # who CloudTrail says started them; an evaluation job; the team's job
 
     @property
     def key(self) -> str:  # the leaked secret: only ever written to a 0600 key file, never printed
@@ -246,7 +248,11 @@ def seed_llmjacking(account_id: str) -> LLMjacking:
     batch = seed_invocation_job(account_id, SANDBOX_REGION, "llm-exfil-batch", since + timedelta(minutes=35))
     bought = seed_provisioned_throughput(account_id, SANDBOX_REGION, "llm-exfil-pt", since + timedelta(minutes=40))
     access = seed_model_access(account_id, SANDBOX_REGION, _leaked_user(account_id), since + timedelta(minutes=12))
-    return LLMjacking(incident, policies, planted, team.access_key_id, deleted, job, batch, bought, access)
+    made = {"customization": job, "batch": batch, "throughput": bought}
+    jobs = seed_window_jobs(account_id, SANDBOX_REGION, since, user_identity(account_id, LEAKED_USER), made)
+    return LLMjacking(
+        incident, policies, planted, team.access_key_id, deleted, job, batch, bought, access, window_jobs=jobs
+    )
 
 
 def _leaked_user(account_id: str) -> dict[str, Any]:
@@ -270,6 +276,7 @@ class RoleLLMjacking:
     trust: dict[str, Any]  # the trust policy the window left (the attacker's account let in)
     logging_deleted_by: str = ""  # the deletion of the key's region's invocation logging (event id)
     model_access_ids: list[str] = field(default_factory=list)  # the model access the key's session put
+    window_jobs: WindowJobs | None = None  # jobs and throughput the role's session started, and the team's job
 
     @property
     def key(self) -> str:  # the leaked token: only ever written to a 0600 key file, never printed
@@ -284,7 +291,8 @@ def seed_role_llmjacking(account_id: str) -> RoleLLMjacking:
     policies = seed_policy_footholds(account_id, "role", incident.role_name, since)
     changed = seed_trust_change(account_id, incident.role_name, since, ROLE_TRUST)
     deleted, access = seed_short_term_window(account_id, incident, since)
-    return RoleLLMjacking(incident, policies, changed, widened_trust(ROLE_TRUST), deleted, access)
+    jobs = seed_window_jobs(account_id, incident.region, since, incident.identity)
+    return RoleLLMjacking(incident, policies, changed, widened_trust(ROLE_TRUST), deleted, access, window_jobs=jobs)
 
 
 def seed_short_term_window(account_id: str, incident: SeededShortTerm, since: datetime) -> tuple[str, list[str]]:

@@ -50,6 +50,7 @@ from responder.sandbox.seed import (
     seed_incident,
 )
 from responder.sandbox.server import DEFAULT_ACCOUNT
+from responder.sandbox.window_jobs import window_jobs_after_rollback, window_jobs_checks
 
 # The operator's own AWS settings must not leak into the emulated account.
 _ISOLATED_ENV = {
@@ -175,13 +176,23 @@ def _short_contained(iam: Any, llmjacking: RoleLLMjacking, run: Outcome) -> list
         *role_footholds_undone(iam, llmjacking),
         *short_term_window_undone(llmjacking, run),
         *model_access_checks(run, llmjacking.model_access_ids),
+        *_role_jobs(llmjacking, run),
     ]
+
+
+def _role_jobs(llmjacking: RoleLLMjacking, run: Outcome | None) -> list[Check]:
+    """Exactly the role's sessions' jobs stopped, the team's untouched (after the run); still so after rollback."""
+    jobs, region = llmjacking.window_jobs, llmjacking.incident.region
+    assert jobs is not None  # seed_role_llmjacking seeds them
+    found = window_jobs_checks(jobs, region, run) if run is not None else window_jobs_after_rollback(jobs, region)
+    return [Check(what, ok) for what, ok in found]
 
 
 def _short_restored(iam: Any, llmjacking: RoleLLMjacking) -> list[Check]:
     return [
         *role_footholds_restored(iam, llmjacking),
         *short_term_window_restored(llmjacking),
+        *_role_jobs(llmjacking, None),
         Check(
             "after rollback: the role has only the inline policy the window left (responder's are gone)",
             _inline(iam, "role", llmjacking.incident.role_name) == {BACKDOOR_INLINE[0]: BACKDOOR_INLINE[1]},
@@ -254,7 +265,9 @@ REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..
         "address; another user's key must stay untouched. During the key's life an attacker deleted the region's "
         "invocation logging, created an access key on the user, gave it a managed and an inline policy, and "
         "started a customization job that still runs, and the key put model access (a use case, an agreement, an "
-        "entitlement); the team's own older access key must stay untouched.",
+        "entitlement); the team's own older access key must stay untouched. The user also started batch and "
+        "evaluation jobs and bought provisioned throughput (CloudTrail names it); run with -p stop_jobs=true -p "
+        "delete_throughput=true, only its jobs stop: the team's job runs on.",
         seed_llmjacking,
         _long_contained,
         _long_restored,
@@ -263,7 +276,9 @@ REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..
         "A session of role bedrock-chat-app signed a short-term Bedrock API key (us-west-2) that was used from an "
         "unknown address; CloudTrail names the session's access key. During the key's life an attacker gave the "
         "role a managed and an inline policy, widened its trust policy to let another account assume it and deleted "
-        "the key's region's invocation logging, and the key's session put model access.",
+        "the key's region's invocation logging, and the key's session put model access, started batch and "
+        "evaluation jobs and bought provisioned throughput; run with -p stop_jobs=true -p delete_throughput=true, "
+        "only the session's jobs stop: the team's job runs on.",
         seed_role_llmjacking,
         _short_contained,
         _short_restored,
@@ -277,4 +292,9 @@ REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..
     ),
 }
 # The parameters a rehearsal runs its playbook with (the others need none: the seeded key says it all).
-REHEARSAL_PARAMS: dict[str, dict[str, str]] = {"contain-bedrock-keys": {"filter": "user=ci-*"}}
+# The long-term rehearsal asks for the irreversible job steps: it shows that exactly the user's jobs are stopped.
+REHEARSAL_PARAMS: dict[str, dict[str, str]] = {
+    "contain-bedrock-keys": {"filter": "user=ci-*"},
+    "leaked-long-term-key": {"stop_jobs": "true", "delete_throughput": "true"},
+    "leaked-short-term-key": {"stop_jobs": "true", "delete_throughput": "true"},
+}

@@ -78,7 +78,21 @@ _EVENT_DATA_STORE_READS = frozenset({"cloudtrail:GetEventDataStore"})
 _ACCOUNT_SETTING_WRITES = frozenset(
     {"bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration"}
 )
-_JOB_WRITES = frozenset({"bedrock:StopModelCustomizationJob"})  # on customization-job ARNs only
+# Writes to one Bedrock job or provisioned throughput, each on its own resource type only (service authorization
+# reference, "Actions, resources, and condition keys for Amazon Bedrock"): the ARNs of this account, any region.
+_JOB_WRITES = {
+    "bedrock:StopModelCustomizationJob": "model-customization-job",
+    "bedrock:StopModelInvocationJob": "model-invocation-job",
+    "bedrock:StopEvaluationJob": "evaluation-job",
+    "bedrock:DeleteProvisionedModelThroughput": "provisioned-model",
+}
+# One statement per resource type, so each write reaches only its own kind of ARN.
+_JOB_SIDS = {
+    "model-customization-job": "ResponderBedrockJobs",
+    "model-invocation-job": "ResponderBedrockBatchJobs",
+    "evaluation-job": "ResponderBedrockEvaluationJobs",
+    "provisioned-model": "ResponderBedrockProvisionedThroughput",
+}
 
 
 @dataclass(frozen=True)
@@ -155,7 +169,7 @@ def _resource_kind(action: str) -> str:
     if action in _ACCOUNT_SETTING_WRITES:
         return "setting"
     if action in _JOB_WRITES:
-        return "bedrock-job"
+        return _JOB_WRITES[action]
     if service != "iam" or action in _ANY_RESOURCE:
         return "any"
     if name in ("GetPolicy", "GetPolicyVersion", "CreatePolicy", "DeletePolicy"):
@@ -173,8 +187,8 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
     own_policies = account.arn(f"policy/{MANAGED_PREFIX}*")
     trails = f"arn:{account.partition}:cloudtrail:*:*:trail/*"
     stores = f"arn:{account.partition}:cloudtrail:*:*:eventdatastore/*"
-    jobs = f"arn:{account.partition}:bedrock:*:{account.account_id}:model-customization-job/*"
     where = {
+        **{kind: [f"arn:{account.partition}:bedrock:*:{account.account_id}:{kind}/*"] for kind in _JOB_SIDS},
         "user": [users],
         "role": [roles],
         "policy": [own_policies],
@@ -182,7 +196,6 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
         "trail": [trails],
         "event-data-store": [stores],
         "setting": ["*"],
-        "bedrock-job": [jobs],
     }
     grouped: dict[str, list[str]] = {k: [] for k in where}
     attaching: list[str] = []
@@ -202,7 +215,7 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
         "trail": "ResponderTrails",
         "event-data-store": "ResponderLakeEventDataStores",
         "setting": "ResponderBedrockInvocationLogging",
-        "bedrock-job": "ResponderBedrockJobs",
+        **_JOB_SIDS,
     }
     out: list[dict[str, Any]] = [
         {"Sid": sids[kind], "Effect": "Allow", "Action": found, "Resource": where[kind]}

@@ -4,7 +4,8 @@ local journal's snapshot for an exact rollback, and the containment machine cont
 
 from __future__ import annotations
 
-from responder.actions.bedrock_jobs import ListWindowJobs, StopWindowJobs
+from responder.actions.bedrock_job_stops import DeleteWindowThroughput, StopWindowJobs
+from responder.actions.bedrock_jobs import ListWindowJobs
 from responder.actions.bedrock_logging import RestoreInvocationLogging
 from responder.actions.footholds import DeactivateWindowAccessKeys
 from responder.actions.footholds_credentials import DisableWindowUserCredentials
@@ -49,6 +50,10 @@ local_run_only(
     StopWindowJobs,
     "jobs started during the exposure window are stopped only by the local run, when asked (`responder run "
     "PLAYBOOK -p stop_jobs=true`): the machine contains only",
+)
+local_run_only(
+    DeleteWindowThroughput,
+    "local run only (-p delete_throughput=true): its creator is in CloudTrail",
 )
 local_run_only(
     QuarantineUser,
