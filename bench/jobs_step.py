@@ -34,7 +34,11 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--skip-step", action="store_true")
     args = parser.parse_args()
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - the emulator accepts any credentials
+        AWS_DEFAULT_REGION="us-east-1",
+    )
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
         os.environ.pop(name, None)
 
@@ -63,7 +67,7 @@ def main() -> int:
         def held(model: Any, **kwargs: Any) -> None:
             sent[model.name] += 1
             context = kwargs.get("context") or {}
-            per_region[str((context.get("client_region") or ""))] += 1
+            per_region[str(context.get("client_region") or "")] += 1
             time.sleep(args.latency_ms / 1000)
 
         clients = Clients(AwsOptions(region="us-east-1"))
