@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from responder.actions.base import ActionContext
-from responder.actions.bedrock_usage import read_usage
+from responder.actions.bedrock_usage import add_named_models, named_models, read_usage
 from responder.actions.bedrock_visibility import logging_now, visibility
+from responder.actions.lake_coverage import Lake, read_stores
 from responder.actions.reads import in_background
 from responder.actions.trail_coverage import problem, read_trails, regions_to_search
 from responder.aws.clients import ClientError
@@ -51,7 +52,8 @@ def read_everywhere(
     sizing: bool = True,
 ) -> Found:
     """Search every region the key may have been used in: `known` first, then those the account's trails cover;
-    with `sizing`, also what the account could see there and what the window cost."""
+    with `sizing`, also what the account could see there (trails, Lake event data stores, invocation logging) and
+    what the window cost."""
     searches: dict[str, Future[Any]] = {r: in_background(functools.partial(_searched, lookup, r)) for r in known}
     coverage = read_trails(ctx)
     regions, problems = regions_to_search(ctx, coverage, known)
@@ -61,6 +63,7 @@ def read_everywhere(
     found = Found(regions=regions)
     if sizing:
         logging = in_background(functools.partial(logging_now, ctx, regions))
+        stores = in_background(functools.partial(read_stores, ctx, regions, window))
         usage = in_background(functools.partial(read_usage, ctx, regions, window[0], window[1], now))
     for region in regions:
         result = searches[region].result()
@@ -72,9 +75,16 @@ def read_everywhere(
         return found
     records = [r for events, _ in found.per_region for r in events]
     unknown = functools.partial(_unknown_logging, regions)
-    found.visibility = visibility(coverage, regions, _answer(logging, "invocation logging", unknown), records)
+    lake = _answer(stores, "the CloudTrail Lake event data stores", _no_lake)
+    found.visibility = visibility(coverage, regions, _answer(logging, "invocation logging", unknown), records, lake)
     found.visibility["problems"] = problems + found.visibility["problems"]
     found.usage = _answer(usage, "the metrics and cost", _no_usage)
+    # ListMetrics lists only what reported data in the past two weeks: the models the key's events name are summed
+    # too, once the events are read (a key used months ago called models idle since).
+    named = named_models(records)
+    if named and found.usage.get("regions"):
+        extra = in_background(functools.partial(add_named_models, ctx, found.usage, named, window[0], window[1]))
+        _answer(extra, "the metrics of the models the key's events name", found.usage["problems"].append)
     return found
 
 
@@ -89,6 +99,10 @@ def _answer(read: Future[Any], what: str, instead: Callable[[dict[str, Any]], An
 
 def _unknown_logging(regions: list[str], failed: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"region": r, "on": None, "problem": failed} for r in regions]
+
+
+def _no_lake(failed: dict[str, Any]) -> Lake:
+    return Lake(problems=[failed])
 
 
 def _no_usage(failed: dict[str, Any]) -> dict[str, Any]:

@@ -1,45 +1,37 @@
 """Bedrock jobs started during the exposure window that still run, listed as follow-ups with the command to stop
 each (read-only).
 
-A customization job the attacker started keeps costing after the key is contained; stopping it is irreversible
-(the job cannot be resumed), so responder never stops one by itself: the report lists each with its command.
-`ListModelCustomizationJobs` does not say who started a job: every job of the window is listed, to be checked.
-The same step lists the batch inference jobs submitted during the window that still run (`ListModelInvocationJobs`)
-and the provisioned throughput created during it (`ListProvisionedModelThroughputs`), with its commitment: deleting
-provisioned throughput is the operator's choice, never responder's, so only the command is given. A listing AWS
-refuses is said, with the permission it needed, never read as "none".
+A customization, batch inference or evaluation job the attacker started keeps costing after the key is contained;
+stopping it is irreversible (the job cannot be resumed), so this step never stops one: the report lists each with its
+command and who started it (CloudTrail's `Create*` event, bedrock_job_creators), and the `stop` step stops, when
+asked, only those the key's principal started. The same step lists the provisioned throughput created during the
+window (`ListProvisionedModelThroughputs`) with its commitment, which the `throughput` step deletes only when asked.
+A listing AWS refuses is said, with the permission it needed, never read as "none".
 """
 
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import Field
 
-from responder.actions.base import (
-    Action,
-    ActionContext,
-    ActionParams,
-    ActionSnapshot,
-    Applied,
-    Change,
-    ChangeTarget,
-    Regions,
-    StepPlan,
-    UndoResult,
-)
+from responder.actions.base import Action, ActionContext, ActionParams, ActionSnapshot, Regions, StepPlan
+from responder.actions.bedrock_job_creators import Attribution, Creator, attribute, decided, principal_label
+from responder.actions.iam_principals import ROLE_NAME, USER_NAME
 from responder.actions.reads import together
 from responder.actions.registry import register
-from responder.actions.targets import SettingTarget
-from responder.aws.clients import ClientError, error_code, request_id
+from responder.aws.clients import ClientError, error_code
 from responder.inert import plain
 
 
 class WindowJobsParams(ActionParams):
     regions: Regions = Field(default_factory=list)  # default: the run's region
     since: datetime | None = None  # the start of the exposure window; None: unknown, nothing is listed
+    # The key's principal: what it started is told apart from the team's (None: creators shown, none is "mine").
+    user_name: str | None = Field(default=None, pattern=USER_NAME)
+    role_name: str | None = Field(default=None, pattern=ROLE_NAME)
 
 
 class JobFound(ActionSnapshot):
@@ -66,13 +58,31 @@ class ThroughputFound(ActionSnapshot):
 class WindowJobsSnapshot(ActionSnapshot):
     jobs: list[JobFound] = Field(default_factory=list)  # customization jobs: what bedrock.stop-window-jobs stops
     batch_jobs: list[JobFound] = Field(default_factory=list)
+    evaluation_jobs: list[JobFound] = Field(default_factory=list)
     throughputs: list[ThroughputFound] = Field(default_factory=list)
     unlisted: list[dict[str, Any]] = Field(default_factory=list)  # listings AWS refused: what, permission, why
     regions: list[str] = Field(default_factory=list)
+    creators: dict[str, Creator] = Field(default_factory=dict)  # by ARN, from CloudTrail's Create* events
+    unattributed: list[dict[str, Any]] = Field(default_factory=list)  # Create* lookups CloudTrail refused
+
+
+# Fields added after the first journals: left out when empty, so a journal written before them reads back and
+# journals the same.
+LATER_FIELDS = ("batch_jobs", "evaluation_jobs", "throughputs", "unlisted", "creators", "unattributed")
+
+
+def journaled_without_empty(snapshot: ActionSnapshot | dict[str, Any], later: tuple[str, ...]) -> dict[str, Any]:
+    journaled = dict(snapshot.model_dump(mode="json") if isinstance(snapshot, ActionSnapshot) else snapshot)
+    for field in later:
+        if field in journaled and journaled[field] in ([], {}, None):
+            del journaled[field]
+    return journaled
 
 
 # ModelInvocationJobStatus values of a batch job that has not ended (botocore's bedrock model); Stopping is on its way
 RUNNING_BATCH = frozenset({"Submitted", "Validating", "Scheduled", "InProgress"})
+# EvaluationJobStatus: only InProgress runs (Stopping is on its way to Stopped)
+RUNNING_EVALUATION = "InProgress"
 
 
 def _text(value: Any) -> str:
@@ -95,6 +105,26 @@ def _batch_jobs(ctx: ActionContext, region: str, since: datetime) -> list[JobFou
                         base_model=job.get("modelId"),
                     )
                 )
+    return found
+
+
+def _evaluation_jobs(ctx: ActionContext, region: str, since: datetime) -> list[JobFound]:
+    client = ctx.clients.client_in("bedrock", region)
+    found: list[JobFound] = []
+    paginator = client.get_paginator("list_evaluation_jobs")
+    for page in paginator.paginate(creationTimeAfter=since, statusEquals=RUNNING_EVALUATION):
+        for job in page.get("jobSummaries", []):
+            models = job.get("modelIdentifiers") or []
+            found.append(
+                JobFound(
+                    region=region,
+                    arn=str(job["jobArn"]),
+                    name=str(job.get("jobName")),
+                    status=str(job.get("status")),
+                    created=_text(job.get("creationTime")),
+                    base_model=str(models[0]) if models else None,
+                )
+            )
     return found
 
 
@@ -155,18 +185,66 @@ def _customization_jobs(ctx: ActionContext, region: str, since: datetime) -> lis
     return found
 
 
-def _throughput_note(item: ThroughputFound) -> str:
+def commitment_left(item: ThroughputFound, now: datetime) -> bool:
+    """Its commitment term is not over: AWS refuses to delete it until then (DeleteProvisionedModelThroughput: "You
+    can't delete a Provisioned Throughput before the commitment term is over")."""
+    if not item.commitment:
+        return False
+    try:
+        ends = datetime.fromisoformat(item.commitment_ends or "")
+    except ValueError:
+        return True  # a term without a known end: assume it still binds
+    return (ends if ends.tzinfo else ends.replace(tzinfo=timezone.utc)) > now
+
+
+def throughput_note(item: ThroughputFound, who: tuple[bool, str]) -> str:
+    mine, why = who
     term = (
         f"commitment {plain(item.commitment)} until {item.commitment_ends or 'unknown'}"
         if item.commitment
         else "no commitment term (billed by the hour)"
     )
+    command = (
+        f"aws bedrock delete-provisioned-model-throughput --region {item.region} --provisioned-model-id "
+        f"{plain(item.arn)}"
+    )
+    if commitment_left(item, datetime.now(timezone.utc)):
+        then = (
+            f"AWS refuses to delete it before its commitment term ends ({item.commitment_ends or 'unknown'}), so it "
+            f"stays until then; after it: {command}"
+        )
+    elif mine:
+        then = f"-p delete_throughput=true deletes it (irreversible): {command}"
+    else:
+        then = f"if it is not your team's, delete it (irreversible): {command}"
     return (
         f"provisioned throughput {plain(item.name)} ({item.status}, {item.model_units} model units, {term}, created "
         f"{item.created} in {item.region}, model {plain(item.model or 'unknown')}) was created during the exposure "
-        f"window: if it is not your team's, deleting it is your choice (responder never "
-        f"deletes it): aws bedrock delete-provisioned-model-throughput --region {item.region} --provisioned-model-id "
-        f"{plain(item.arn)}"
+        f"window, {why}: {then}"
+    )
+
+
+# kind -> (what it is called, the CLI verb stopping it)
+JOB_KINDS = {
+    "customization": ("customization job", "stop-model-customization-job"),
+    "batch": ("batch inference job", "stop-model-invocation-job"),
+    "evaluation": ("evaluation job", "stop-evaluation-job"),
+}
+
+
+def job_note(kind: str, job: JobFound, who: tuple[bool, str]) -> str:
+    title, verb = JOB_KINDS[kind]
+    mine, why = who
+    command = f"aws bedrock {verb} --region {job.region} --job-identifier {plain(job.arn)}"
+    then = (
+        f"-p stop_jobs=true stops it (irreversible): {command}"
+        if mine
+        else f"if it is not your team's, stop it (irreversible): {command}"
+    )
+    model = f", model {plain(job.base_model)}" if kind != "customization" and job.base_model else ""
+    return (
+        f"{title} {plain(job.name)} ({job.status}, started {job.created} in {job.region}{model}) was started during "
+        f"the exposure window and still runs, {why}: {then}"
     )
 
 
@@ -174,88 +252,62 @@ def _throughput_note(item: ThroughputFound) -> str:
 class ListWindowJobs(Action[WindowJobsParams, WindowJobsSnapshot]):
     name = "bedrock.list-window-jobs"
     summary = (
-        "List the Bedrock customization and batch inference jobs started during the exposure window that still run, "
-        "and the provisioned throughput created during it with its commitment, each with the command to stop or "
-        "delete it (never done by itself; read-only)"
+        "List the Bedrock customization, batch inference and evaluation jobs started during the exposure window that "
+        "still run, and the provisioned throughput created during it with its commitment, each with who started it "
+        "(CloudTrail) and the command to stop or delete it (read-only)"
     )
     Params = WindowJobsParams
     Snapshot = WindowJobsSnapshot
     permissions = (
         "bedrock:ListModelCustomizationJobs",
         "bedrock:ListModelInvocationJobs",
+        "bedrock:ListEvaluationJobs",
         "bedrock:ListProvisionedModelThroughputs",
+        "cloudtrail:LookupEvents",
     )
     reversible = True
     mutating = False
-    outputs = ("jobs", "batch_jobs", "throughputs", "unlisted")
+    outputs = ("jobs", "batch_jobs", "evaluation_jobs", "throughputs", "unlisted", "creators")
 
     @classmethod
     def journaled_snapshot(cls, snapshot: ActionSnapshot | dict[str, Any]) -> dict[str, Any]:
-        # The batch jobs, throughput and refusals came later: left out when empty, a journal written before them
-        # reads back and journals the same.
-        journaled = dict(super().journaled_snapshot(snapshot))
-        for later in ("batch_jobs", "throughputs", "unlisted"):
-            if journaled.get(later) == []:
-                del journaled[later]
-        return journaled
+        return journaled_without_empty(snapshot, LATER_FIELDS)
 
     def snapshot(self, ctx: ActionContext, params: WindowJobsParams) -> WindowJobsSnapshot:
         regions = list(dict.fromkeys(params.regions or [ctx.clients.region]))
         since = params.since
         if since is None:
             return WindowJobsSnapshot(regions=regions)
-        reads: list[Any] = [functools.partial(_customization_jobs, ctx, r, since) for r in regions]
-        reads += [
-            _or_refused(functools.partial(read, ctx, region, since), permission, f"{what} in {region}")
-            for region in regions
-            for read, permission, what in (
-                (_batch_jobs, "bedrock:ListModelInvocationJobs", "batch inference jobs"),
-                (_throughputs, "bedrock:ListProvisionedModelThroughputs", "provisioned throughput"),
-            )
-        ]
-        results = together(*reads)
-        listed = WindowJobsSnapshot(jobs=[job for found in results[: len(regions)] for job in found], regions=regions)
-        for found, refused in results[len(regions) :]:
-            for item in found:
-                (listed.throughputs if isinstance(item, ThroughputFound) else listed.batch_jobs).append(item)
-            if refused is not None:
-                listed.unlisted.append(refused)
-        return listed
+        listed = list_window(ctx, regions, since)
+        attribution = attribute_listed(ctx, listed, since, principal_label(params.user_name, params.role_name))
+        return listed.model_copy(update={"creators": attribution.creators, "unattributed": attribution.refused})
 
     def plan(self, ctx: ActionContext, params: WindowJobsParams, snapshot: WindowJobsSnapshot) -> StepPlan:
         if params.since is None:
             return StepPlan(
-                outputs={"jobs": [], "batch_jobs": [], "throughputs": [], "unlisted": []},
+                outputs={k: [] for k in self.outputs if k != "creators"} | {"creators": {}},
                 notes=["the exposure window is unknown: no job or provisioned throughput was listed"],
             )
-        notes = [
-            f"customization job {plain(job.name)} ({job.status}, started {job.created} in {job.region}) was started "
-            f"during the exposure window and still runs: if it is not your team's, stop it (irreversible): aws "
-            f"bedrock stop-model-customization-job --region {job.region} --job-identifier {plain(job.arn)}"
-            for job in snapshot.jobs
-        ]
-        if not snapshot.jobs:
-            notes.append(
-                f"no customization job started during the exposure window still runs in {', '.join(snapshot.regions)}"
-            )
-        notes += [
-            f"batch inference job {plain(job.name)} ({job.status}, submitted {job.created} in {job.region}, model "
-            f"{plain(job.base_model or 'unknown')}) was submitted during the exposure window and still runs: if it "
-            f"is not your team's, stop it (irreversible): aws bedrock stop-model-invocation-job --region "
-            f"{job.region} --job-identifier {plain(job.arn)}"
-            for job in snapshot.batch_jobs
-        ]
-        notes += [_throughput_note(item) for item in snapshot.throughputs]
+        principal = principal_label(params.user_name, params.role_name)
+        attribution = Attribution(creators=snapshot.creators, refused=snapshot.unattributed)
+
+        def who(kind: str, arn: str, region: str) -> tuple[bool, str]:
+            return decided(arn, region, kind, attribution, principal)
+
+        where = ", ".join(snapshot.regions)
         refused = {(p["what"].rsplit(" in ", 1)[0]) for p in snapshot.unlisted}
-        if not snapshot.batch_jobs and "batch inference jobs" not in refused:
-            notes.append(
-                f"no batch inference job submitted during the exposure window still runs in "
-                f"{', '.join(snapshot.regions)}"
-            )
+        notes: list[str] = []
+        for kind, jobs in (
+            ("customization", snapshot.jobs),
+            ("batch", snapshot.batch_jobs),
+            ("evaluation", snapshot.evaluation_jobs),
+        ):
+            notes += [job_note(kind, job, who(kind, job.arn, job.region)) for job in jobs]
+            if not jobs and f"{JOB_KINDS[kind][0]}s" not in refused:
+                notes.append(f"no {JOB_KINDS[kind][0]} started during the exposure window still runs in {where}")
+        notes += [throughput_note(t, who("throughput", t.arn, t.region)) for t in snapshot.throughputs]
         if not snapshot.throughputs and "provisioned throughput" not in refused:
-            notes.append(
-                f"no provisioned throughput was created during the exposure window in {', '.join(snapshot.regions)}"
-            )
+            notes.append(f"no provisioned throughput was created during the exposure window in {where}")
         notes += [
             f"{p['what']} could not be listed ({plain(p['why'])}): not known whether any was started during the "
             "exposure window"
@@ -264,86 +316,53 @@ class ListWindowJobs(Action[WindowJobsParams, WindowJobsSnapshot]):
         outputs = {
             "jobs": [job.model_dump(mode="json") for job in snapshot.jobs],
             "batch_jobs": [job.model_dump(mode="json") for job in snapshot.batch_jobs],
+            "evaluation_jobs": [job.model_dump(mode="json") for job in snapshot.evaluation_jobs],
             "throughputs": [item.model_dump(mode="json") for item in snapshot.throughputs],
             "unlisted": snapshot.unlisted,
+            "creators": {arn: c.model_dump(mode="json") for arn, c in snapshot.creators.items()},
         }
         return StepPlan(outputs=outputs, notes=notes)
 
 
-class StopJobsParams(ActionParams):
-    regions: Regions = Field(default_factory=list)  # default: the run's region
-    since: datetime | None = None  # the start of the exposure window; None: unknown, nothing is stopped
+# (listing, permission, what it lists: the sentence's subject)
+_LISTINGS = (
+    (_batch_jobs, "bedrock:ListModelInvocationJobs", "batch inference jobs"),
+    (_evaluation_jobs, "bedrock:ListEvaluationJobs", "evaluation jobs"),
+    (_throughputs, "bedrock:ListProvisionedModelThroughputs", "provisioned throughput"),
+)
 
 
-class StopJobsSnapshot(ActionSnapshot):
-    jobs: list[JobFound] = Field(default_factory=list)
+def list_window(
+    ctx: ActionContext, regions: list[str], since: datetime, throughput: bool | None = None
+) -> WindowJobsSnapshot:
+    """Every region's running jobs and throughput of the window, all listings at once; a refused one is said.
+    `throughput` True lists only the throughput, False only the jobs, None both."""
+    jobs = throughput is not True
+    wanted = (jobs, jobs, throughput is not False)  # per _LISTINGS entry: batch, evaluation, throughput
+    listings = [(i, listing) for i, listing in enumerate(_LISTINGS) if wanted[i]]
+    reads: list[Any] = [functools.partial(_customization_jobs, ctx, r, since) for r in regions] if jobs else []
+    first = len(reads)
+    reads += [
+        _or_refused(functools.partial(read, ctx, region, since), permission, f"{what} in {region}")
+        for region in regions
+        for _, (read, permission, what) in listings
+    ]
+    results = together(*reads) if reads else []
+    listed = WindowJobsSnapshot(jobs=[job for found in results[:first] for job in found], regions=regions)
+    for index, (found, refused) in enumerate(results[first:]):
+        into = (listed.batch_jobs, listed.evaluation_jobs, listed.throughputs)[listings[index % len(listings)][0]]
+        into.extend(found)
+        if refused is not None:
+            listed.unlisted.append(refused)
+    return listed
 
 
-# A run that names no region stops jobs in the run's own region, unknown until its clients are open.
-RUN_REGION = "run-region"
-
-
-@register
-class StopWindowJobs(Action[StopJobsParams, StopJobsSnapshot]):
-    name = "bedrock.stop-window-jobs"
-    summary = (
-        "After containment, only when asked (-p stop_jobs=true): stop the customization jobs started during the "
-        "exposure window that still run. Irreversible: a stopped job cannot be resumed"
-    )
-    Params = StopJobsParams
-    Snapshot = StopJobsSnapshot
-    permissions = ("bedrock:ListModelCustomizationJobs", "bedrock:StopModelCustomizationJob")
-    reversible = False
-    mutating = True
-    after_containment = True
-
-    def targets(self, params: StopJobsParams) -> list[ChangeTarget]:
-        # the jobs are known only once listed: the lock is the region's jobs as a whole
-        return [SettingTarget(region, "bedrock/customization-jobs") for region in params.regions or [RUN_REGION]]
-
-    def snapshot(self, ctx: ActionContext, params: StopJobsParams) -> StopJobsSnapshot:
-        if params.since is None:
-            return StopJobsSnapshot()
-        regions = list(dict.fromkeys(params.regions or [ctx.clients.region]))
-        per_region = together(*(functools.partial(_customization_jobs, ctx, r, params.since) for r in regions))
-        return StopJobsSnapshot(jobs=[job for found in per_region for job in found])
-
-    def plan(self, ctx: ActionContext, params: StopJobsParams, snapshot: StopJobsSnapshot) -> StepPlan:
-        if params.since is None:
-            return StepPlan(notes=["the exposure window is unknown: no job was stopped"])
-        changes = [
-            Change(
-                call="bedrock:StopModelCustomizationJob",
-                parameters={"region": job.region, "jobIdentifier": job.arn},
-                target=f"customization job {plain(job.name)} in {job.region}, started during the exposure window",
-                before=job.status,
-                after="Stopping",
-                reversible=False,
-            )
-            for job in snapshot.jobs
-        ]
-        return StepPlan(changes=changes, notes=[] if changes else ["no job started during the window still runs"])
-
-    def apply(self, ctx: ActionContext, params: StopJobsParams, snapshot: StopJobsSnapshot, plan: StepPlan) -> Applied:
-        ids = []
-        for change in plan.changes:
-            client = ctx.clients.client_in("bedrock", change.parameters["region"])
-            ids.append(
-                request_id(client.stop_model_customization_job(jobIdentifier=change.parameters["jobIdentifier"]))
-            )
-        return Applied(
-            request_ids=[i for i in ids if i],
-            details={"stopped": [c.parameters["jobIdentifier"] for c in plan.changes]},
-        )
-
-    def verify(self, ctx: ActionContext, params: StopJobsParams, applied: Applied | None = None) -> bool:
-        stopped = set((applied.details.get("stopped") or []) if applied is not None else [])
-        still = {job.arn for job in self.snapshot(ctx, params).jobs}  # InProgress ones only
-        return not (still & stopped) if applied is not None else not still
-
-    def undo(
-        self, ctx: ActionContext, params: StopJobsParams, snapshot: StopJobsSnapshot, applied: dict[str, Any]
-    ) -> UndoResult:
-        if not snapshot.jobs:
-            return UndoResult(status="nothing-to-undo", message="no job was stopped by this step")
-        return UndoResult(status="irreversible", message="a stopped customization job cannot be resumed")
+def attribute_listed(
+    ctx: ActionContext, listed: WindowJobsSnapshot, since: datetime, principal: str | None
+) -> Attribution:
+    """Who created what the listing found: CloudTrail is asked only for the kinds and regions that found something."""
+    found = [("customization", j.region) for j in listed.jobs]
+    found += [("batch", j.region) for j in listed.batch_jobs]
+    found += [("evaluation", j.region) for j in listed.evaluation_jobs]
+    found += [("throughput", t.region) for t in listed.throughputs]
+    return attribute(ctx, found, since, principal) if found else Attribution()

@@ -1,5 +1,6 @@
 """Could the account see what the key did? Per region searched: the trails covering it and whether they log
-Bedrock's and Bedrock Mantle's data events (trail_coverage), and whether model invocation logging is on now
+Bedrock's and Bedrock Mantle's data events (trail_coverage), the CloudTrail Lake event data stores that do
+(lake_coverage), and whether model invocation logging is on now
 (`GetModelInvocationLoggingConfiguration`) and was changed during the window (a Delete or Put among the events
 read). What could not be read is said with the permission it needed, never as "off". Read-only.
 """
@@ -11,6 +12,7 @@ from typing import Any
 
 from responder.actions.base import ActionContext
 from responder.actions.cloudtrail_records import BEDROCK_SOURCE, actor_of
+from responder.actions.lake_coverage import Lake
 from responder.actions.reads import together
 from responder.actions.trail_coverage import Coverage, problem
 from responder.aws.clients import ClientError
@@ -68,14 +70,28 @@ def logging_now(ctx: ActionContext, regions: list[str]) -> list[dict[str, Any]]:
     return together(*(functools.partial(invocation_logging, ctx, r) for r in regions)) if regions else []
 
 
+def either(trail: bool | None, lake: bool | None) -> bool | None:
+    """On record if a trail or a Lake store recorded it; unknown if neither did and one could not be read."""
+    return True if True in (trail, lake) else None if None in (trail, lake) else False
+
+
 def visibility(
-    coverage: Coverage, regions: list[str], now: list[dict[str, Any]], records: list[dict[str, Any]]
+    coverage: Coverage,
+    regions: list[str],
+    now: list[dict[str, Any]],
+    records: list[dict[str, Any]],
+    lake: Lake | None = None,
 ) -> dict[str, Any]:
-    """Per region searched, what the account records of Bedrock inference; the trails read and what was not."""
+    """Per region searched, what the account records of Bedrock inference (in trails and in CloudTrail Lake event
+    data stores); the trails and stores read and what was not."""
+    lake = lake or Lake()
     changes = logging_changes(records)
     per_region = []
     for region, logging in zip(regions, now, strict=True):
         seen = coverage.visibility(region)
+        seen["lake"] = lake.visibility(region)
+        for family in ("bedrock", "mantle"):
+            seen[f"{family}_recorded"] = either(seen[family], seen["lake"][family])
         changed = [c for c in changes if c["region"] == region and not c["error_code"]]
         # Off during some of the window: off now, or deleted during it (even if put back since).
         seen["invocation_logging"] = logging
@@ -85,18 +101,21 @@ def visibility(
     return {
         "trails": coverage.trails,
         "trails_read": coverage.read,
+        "stores": lake.stores,
+        "stores_listed": lake.listed,
+        "lake_not_offered": lake.not_offered,
         "regions": per_region,
-        "problems": coverage.problems + [r["problem"] for r in now if r.get("problem")],
+        "problems": coverage.problems + lake.problems + [r["problem"] for r in now if r.get("problem")],
     }
 
 
 def _visible(seen: dict[str, Any], logging: dict[str, Any], changed: list[dict[str, Any]]) -> bool | None:
-    """Was the key's inference on record in the region through the window? Mantle inference only in a trail's data
-    events; Bedrock's in CloudTrail's management events, its content only in invocation logging. False when either
-    record was missing; None when what is missing could not be read."""
+    """Was the key's inference on record in the region through the window? Mantle inference only in the data events
+    of a trail or a Lake store; Bedrock's in CloudTrail's management events, its content only in invocation logging.
+    False when either record was missing; None when what is missing could not be read."""
     deleted = any(c["name"] == LOGGING_CHANGES[0] for c in changed)
-    if seen["mantle"] is False or logging.get("on") is False or deleted:
+    if seen["mantle_recorded"] is False or logging.get("on") is False or deleted:
         return False
-    if seen["mantle"] is None or logging.get("on") is None:
+    if seen["mantle_recorded"] is None or logging.get("on") is None:
         return None
     return True

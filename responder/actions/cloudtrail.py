@@ -147,6 +147,7 @@ class ResolveShortTermKey(Action[ResolveShortParams, ShortTermPrincipal]):
         "expires_at",
         "expired",
         "regions",
+        "key_regions",
         "bearer_actions",
         "deny_policy_name",
         "family",
@@ -251,6 +252,9 @@ class ResolveShortTermKey(Action[ResolveShortParams, ShortTermPrincipal]):
                 "expires_at": key.expires_at if key else None,
                 "expired": key.expired() if key else None,
                 "regions": self._regions(key, params.regions),
+                # Where the key works (its own region only) and any the operator named: the account-region
+                # settings a foothold step puts back (us-east-1 is searched for IAM's events, not for this).
+                "key_regions": list(dict.fromkeys([*([key.region] if key else []), *params.regions])),
                 # What the deny steps deny: the key's family's bearer actions (Bedrock's without a key).
                 "bearer_actions": list(family_named(key.family if key else None).bearer_actions),
                 "deny_policy_name": family_named(key.family if key else None).deny_policy_name,
@@ -298,13 +302,15 @@ class InvestigateKeyActivity(Action[InvestigateParams, ActivitySnapshot]):
     )
     Params = InvestigateParams
     Snapshot = ActivitySnapshot
-    # Where to look and what the account could see (trail_coverage, bedrock_visibility), what it cost
+    # Where to look and what the account could see (trail_coverage, lake_coverage, bedrock_visibility), what it cost
     # (bedrock_usage): reads only, after containment.
     permissions = (
         "cloudtrail:LookupEvents",
         "cloudtrail:DescribeTrails",
         "cloudtrail:GetEventSelectors",
         "cloudtrail:GetTrailStatus",
+        "cloudtrail:ListEventDataStores",
+        "cloudtrail:GetEventDataStore",
         "account:ListRegions",
         "bedrock:GetModelInvocationLoggingConfiguration",
         "cloudwatch:ListMetrics",

@@ -4,16 +4,18 @@ user during the exposure window, set Inactive.
 An attacker holding the key's user (or other credentials) makes itself a way back in that outlives the leaked key:
 a new access key is the commonest (LLMjacking reports; `AWSSupport-ContainIAMPrincipal` disables access keys too).
 A key created before the window is the team's as far as anyone knows: it is listed with its last use, and
-changed only when the operator asks (`close_older`). The step runs after the last containment change
+changed only when the operator asks (`close_older`). The access key that signed a leaked short-term key is the
+leaked credential itself (`leaked`): containment's own step deactivates it (or the operator chose not to), so this
+step neither changes it nor lists it as the team's. The step runs after the last containment change
 (`after_containment`), so time to containment does not move; its undo re-activates exactly the keys it deactivated.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from responder.actions.base import (
     Action,
@@ -33,10 +35,21 @@ from responder.actions.registry import register
 from responder.aws.clients import request_id
 
 
+def _ids(value: Any) -> Any:
+    """One access key id (a short-term key's resolve step gives one, or none) or a list of them."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else value
+
+
 class WindowKeysParams(ActionParams):
     user_name: str = Field(pattern=USER_NAME)
     since: datetime | None = None  # the start of the exposure window (the leaked key's creation); None: unknown
     close_older: bool = False  # the operator's explicit ask: close the keys older than the window too
+    # The access key(s) that signed a leaked short-term key: containment's, never this step's.
+    leaked: Annotated[list[Annotated[str, Field(pattern=r"^[A-Z0-9]{16,128}$")]], BeforeValidator(_ids)] = Field(
+        default_factory=list
+    )
 
 
 class AccessKeyFound(ActionSnapshot):
@@ -61,15 +74,16 @@ def _own_user(ctx: ActionContext, user_name: str) -> bool:
     return resource.startswith("user/") and resource.rsplit("/", 1)[-1] == user_name
 
 
-def _closes(params: WindowKeysParams, created: datetime) -> bool:
-    """The step closes a key made in the window, and an older one only when the operator asked."""
-    return params.close_older or (params.since is not None and created >= params.since)
+def _closes(params: WindowKeysParams, key: AccessKeyFound) -> bool:
+    """The step closes a key made in the window, and an older one only when the operator asked; never the leaked
+    one (containment's)."""
+    if key.access_key_id in params.leaked:
+        return False
+    return params.close_older or (params.since is not None and key.created >= params.since)
 
 
 def _window_keys_active(ctx: ActionContext, params: WindowKeysParams) -> list[str]:
-    return [
-        k.access_key_id for k in _keys(ctx, params.user_name) if _closes(params, k.created) and k.status == "Active"
-    ]
+    return [k.access_key_id for k in _keys(ctx, params.user_name) if _closes(params, k) and k.status == "Active"]
 
 
 @register
@@ -106,7 +120,12 @@ class DeactivateWindowAccessKeys(Action[WindowKeysParams, WindowKeysSnapshot]):
         for key in snapshot.keys:
             older = params.since is None or key.created < params.since
             when = "older than the exposure window (close_older)" if older else "created in the exposure window"
-            if not _closes(params, key.created):
+            if key.access_key_id in params.leaked:
+                notes.append(
+                    f"access key {key.access_key_id} ({key.status}) signed the leaked key: containment deactivates "
+                    "it (or was asked not to), never this step"
+                )
+            elif not _closes(params, key):
                 notes.append(
                     f"access key {key.access_key_id} ({key.status}) predates the exposure window (created "
                     f"{key.created.isoformat()}{self._last_used(ctx, key)}): left as it is; if it too may be the "
@@ -155,7 +174,7 @@ class DeactivateWindowAccessKeys(Action[WindowKeysParams, WindowKeysSnapshot]):
     def undo(
         self, ctx: ActionContext, params: WindowKeysParams, snapshot: WindowKeysSnapshot, applied: dict[str, Any]
     ) -> UndoResult:
-        was_active = {k.access_key_id for k in snapshot.keys if k.status == "Active" and _closes(params, k.created)}
+        was_active = {k.access_key_id for k in snapshot.keys if k.status == "Active" and _closes(params, k)}
         if snapshot.own_user or not was_active:
             return UndoResult(status="nothing-to-undo", message="no access key was deactivated by this step")
         now = {k.access_key_id: k.status for k in _keys(ctx, params.user_name)}

@@ -25,6 +25,7 @@ ACTION_MODULES = (
     "responder.actions.footholds_trust",
     "responder.actions.bedrock_logging",
     "responder.actions.bedrock_jobs",
+    "responder.actions.bedrock_job_stops",
     "responder.actions.iam_quarantine",
 )
 

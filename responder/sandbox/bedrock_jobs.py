@@ -5,9 +5,10 @@ comparing that text with the request's ISO timestamp, so no job is ever "after" 
 name only, where AWS takes the name or the ARN (`jobIdentifier`). `install()` answers
 the operation from the same jobs with times compared as times (UTC), in the botocore model's
 `ModelCustomizationJobSummary` shape; `seed_customization_job()` makes a running job as of a given time.
-moto has no batch inference jobs or provisioned throughput: `ListModelInvocationJobs` and
-`ListProvisionedModelThroughputs` are answered from what `seed_invocation_job()` and `seed_provisioned_throughput()`
-keep.
+moto has no batch inference jobs, evaluation jobs or provisioned throughput: `ListModelInvocationJobs`,
+`StopModelInvocationJob`, `ListEvaluationJobs`, `StopEvaluationJob`, `ListProvisionedModelThroughputs` and
+`DeleteProvisionedModelThroughput` are answered from what `seed_invocation_job()`, `seed_evaluation_job()` and
+`seed_provisioned_throughput()` keep (a commitment term not yet over refuses deletion, as the Bedrock user guide says).
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import json
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import unquote
 
+from moto.bedrock.exceptions import ResourceNotFoundException, ValidationException
 from moto.bedrock.models import BedrockBackend
 from moto.bedrock.responses import BedrockResponse
+from moto.core.exceptions import JsonRESTError
 
 _INSTALLED_ATTR = "_responder_bedrock_jobs_installed"
 _lock = threading.Lock()
@@ -105,6 +109,8 @@ def install() -> None:
             setattr(BedrockResponse, "list_model_customization_jobs", list_model_customization_jobs)  # noqa: B010
             setattr(BedrockResponse, "list_model_invocation_jobs", list_model_invocation_jobs)  # noqa: B010
             setattr(BedrockResponse, "list_provisioned_model_throughputs", list_provisioned_model_throughputs)  # noqa: B010
+            for added in _ADDED:
+                setattr(BedrockResponse, added.__name__, added)
             for name in ("get_model_customization_job", "stop_model_customization_job"):
                 setattr(BedrockBackend, name, _by_name_or_arn(getattr(BedrockBackend, name)))
             setattr(BedrockResponse, _INSTALLED_ATTR, True)
@@ -197,4 +203,81 @@ def seed_provisioned_throughput(
         item["commitmentDuration"] = commitment
         item["commitmentExpirationTime"] = (at + timedelta(days=30 if commitment == "OneMonth" else 182)).isoformat()
     _kept(bedrock_backends[account_id][region], _THROUGHPUTS).append(item)
+    return arn
+
+
+_EVALUATION_JOBS = "_responder_evaluation_jobs"
+
+
+def list_evaluation_jobs(self: BedrockResponse) -> str:
+    jobs = _listed(self, _EVALUATION_JOBS, "creationTime", "creationTimeAfter", "creationTimeBefore")
+    return json.dumps({"jobSummaries": jobs})
+
+
+def _identifier(self: BedrockResponse, collection: str) -> str:
+    """The `{jobIdentifier}` (or `{provisionedModelId}`) label of the request's path: the name or ARN, which botocore
+    sends percent-encoded (an ARN holds a slash)."""
+    tail = unquote(self.path.split("?", 1)[0].split(f"/{collection}/", 1)[1])
+    return tail[: -len("/stop")] if tail.endswith("/stop") else tail
+
+
+def _found(backend: BedrockBackend, attr: str, arn_field: str, name_field: str, identifier: str) -> dict[str, Any]:
+    for item in _kept(backend, attr):
+        if identifier in (item[arn_field], item[name_field]):
+            return item
+    raise ResourceNotFoundException(f"{identifier} not found")
+
+
+def _stop(item: dict[str, Any], running: frozenset[str]) -> str:
+    if item["status"] not in running:
+        raise ValidationException(f"the job is {item['status']}: only a running job can be stopped")
+    item["status"] = "Stopping"  # AWS answers the stop at once; the job reaches Stopped later
+    return json.dumps({})
+
+
+def stop_model_invocation_job(self: BedrockResponse) -> str:
+    item = _found(
+        self.bedrock_backend, _INVOCATION_JOBS, "jobArn", "jobName", _identifier(self, "model-invocation-job")
+    )
+    return _stop(item, frozenset({"Submitted", "Validating", "Scheduled", "InProgress"}))
+
+
+def stop_evaluation_job(self: BedrockResponse) -> str:
+    item = _found(self.bedrock_backend, _EVALUATION_JOBS, "jobArn", "jobName", _identifier(self, "evaluation-job"))
+    return _stop(item, frozenset({"InProgress"}))
+
+
+def delete_provisioned_model_throughput(self: BedrockResponse) -> str:
+    identifier = _identifier(self, "provisioned-model-throughput")
+    item = _found(self.bedrock_backend, _THROUGHPUTS, "provisionedModelArn", "provisionedModelName", identifier)
+    ends = _utc(item.get("commitmentExpirationTime"))
+    if ends is not None and ends > datetime.now(timezone.utc):
+        raise JsonRESTError(
+            "ConflictException", "You can't delete a Provisioned Throughput before the commitment term is over."
+        )
+    _kept(self.bedrock_backend, _THROUGHPUTS).remove(item)
+    return json.dumps({})
+
+
+_ADDED = (list_evaluation_jobs, stop_model_invocation_job, stop_evaluation_job, delete_provisioned_model_throughput)
+
+
+def seed_evaluation_job(account_id: str, region: str, name: str, created: datetime, status: str = "InProgress") -> str:
+    """A model evaluation job created at `created`, in `status`; returns its ARN."""
+    from moto.bedrock.models import bedrock_backends
+
+    install()
+    arn = f"arn:aws:bedrock:{region}:{account_id}:evaluation-job/{name}"
+    _kept(bedrock_backends[account_id][region], _EVALUATION_JOBS).append(
+        {
+            "jobArn": arn,
+            "jobName": name,
+            "status": status,
+            "creationTime": created.astimezone(timezone.utc).isoformat(),
+            "jobType": "Automated",
+            "evaluationTaskTypes": ["Summarization"],
+            "modelIdentifiers": ["anthropic.claude-3-haiku-20240307-v1:0"],
+            "applicationType": "ModelEvaluation",
+        }
+    )
     return arn

@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from responder.engine.commands.outcome import Outcome
+from responder.sandbox.bedrock_usage import POINTS
 from responder.sandbox.check import Check
 from responder.sandbox.llmjacking import BACKDOOR_INLINE, TEAM_LOGGING, LLMjacking, RoleLLMjacking
 from responder.sandbox.seed import ROLE_TRUST, SANDBOX_REGION
+from responder.sandbox.window_jobs import WindowJobs, window_jobs_after_rollback, window_jobs_checks
 
 
 def _key_status(iam: Any, user: str, key_id: str) -> str:
@@ -25,19 +27,11 @@ def _inline_names(iam: Any, user: str) -> list[str]:
     return list(iam.list_user_policies(UserName=user)["PolicyNames"])
 
 
-def _logging() -> Any:
+def _logging(region: str = SANDBOX_REGION) -> Any:
     import boto3
 
-    config = boto3.client("bedrock", region_name=SANDBOX_REGION).get_model_invocation_logging_configuration()
+    config = boto3.client("bedrock", region_name=region).get_model_invocation_logging_configuration()
     return config.get("loggingConfig") or None
-
-
-def _job_status(arn: str) -> str:
-    import boto3
-
-    return str(
-        boto3.client("bedrock", region_name=SANDBOX_REGION).get_model_customization_job(jobIdentifier=arn)["status"]
-    )
 
 
 def footholds_undone(iam: Any, seeded: LLMjacking, run: Outcome) -> list[Check]:
@@ -59,19 +53,16 @@ def footholds_undone(iam: Any, seeded: LLMjacking, run: Outcome) -> list[Check]:
         ),
         Check("invocation logging is back as the team had it before the key's life", _logging() == TEAM_LOGGING),
         Check(
-            "the customization job started during the key's life is listed with its command, and still runs (only "
-            "the operator stops it)",
-            [job.get("arn") for job in listed] == [seeded.job_arn] and _job_status(seeded.job_arn) == "InProgress",
+            "the customization job started during the key's life is listed with its command",
+            [job.get("arn") for job in listed] == [seeded.job_arn],
         ),
-        Check(
-            "the batch inference job and the provisioned throughput of the key's life are listed with their commands "
-            "(never stopped or deleted by responder)",
-            [job.get("arn") for job in run.state.steps["jobs"].outputs.get("batch_jobs") or []]
-            == [seeded.batch_job_arn]
-            and [pt.get("arn") for pt in run.state.steps["jobs"].outputs.get("throughputs") or []]
-            == [seeded.throughput_arn],
-        ),
+        *(Check(what, ok) for what, ok in window_jobs_checks(_jobs(seeded), SANDBOX_REGION, run)),
     ]
+
+
+def _jobs(seeded: LLMjacking) -> WindowJobs:
+    assert seeded.window_jobs is not None  # seed_llmjacking seeds them
+    return seeded.window_jobs
 
 
 def footholds_restored(iam: Any, seeded: LLMjacking) -> list[Check]:
@@ -87,6 +78,7 @@ def footholds_restored(iam: Any, seeded: LLMjacking) -> list[Check]:
             seeded.policies.managed_arn in _attached(iam, user),
         ),
         Check("after rollback: invocation logging is deleted again, as the window left it", _logging() is None),
+        *(Check(what, ok) for what, ok in window_jobs_after_rollback(_jobs(seeded), SANDBOX_REGION)),
     ]
 
 
@@ -131,4 +123,34 @@ def role_footholds_restored(iam: Any, seeded: RoleLLMjacking) -> list[Check]:
             "after rollback: the role's trust policy is exactly the widened one the window left",
             _trust(iam, role) == seeded.trust,
         ),
+    ]
+
+
+def short_term_window_undone(seeded: RoleLLMjacking, run: Outcome) -> list[Check]:
+    """The short-term key's region: its invocation logging back, and its Bedrock invocations over the key's life
+    beside the baseline before it (the metrics seeded there)."""
+    region = seeded.incident.region
+    usage = ((run.report.evidence or {}).get("usage") or {}).get("regions") or []
+    rows = next((r.get("rows") or [] for r in usage if r.get("region") == region), [])
+    invocations: dict[str, Any] = next((r for r in rows if r.get("metric") == "Invocations"), {})
+    return [
+        Check(
+            f"invocation logging in the key's region ({region}) is back as the team had it before the key's life",
+            _logging(region) == TEAM_LOGGING,
+        ),
+        Check(
+            f"the account-wide Bedrock invocations in {region} over the key's life beside the baseline (found "
+            f"{invocations.get('window')} against {invocations.get('baseline')})",
+            (invocations.get("window"), invocations.get("baseline")) == (POINTS[0][4], POINTS[0][5]),
+        ),
+    ]
+
+
+def short_term_window_restored(seeded: RoleLLMjacking) -> list[Check]:
+    region = seeded.incident.region
+    return [
+        Check(
+            f"after rollback: invocation logging in {region} is deleted again, as the window left it",
+            _logging(region) is None,
+        )
     ]

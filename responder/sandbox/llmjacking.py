@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 from responder.keys import parse_short_term_key
 from responder.sandbox.bedrock_jobs import seed_customization_job, seed_invocation_job, seed_provisioned_throughput
+from responder.sandbox.bedrock_usage import seed_metrics
 from responder.sandbox.cloudtrail_events import record_event
+from responder.sandbox.model_access import seed_model_access
 from responder.sandbox.seed import (
     LEAKED_USER,
     ROLE_TRUST,
@@ -25,6 +27,7 @@ from responder.sandbox.seed import (
     seed_incident,
     seed_short_term_incident,
 )
+from responder.sandbox.window_jobs import WindowJobs, seed_window_jobs, user_identity
 
 GLOBAL_REGION = "us-east-1"  # IAM's events land here
 ATTACKER_IP = "203.0.113.78"  # TEST-NET-3: documentation addresses only
@@ -215,6 +218,8 @@ class LLMjacking:
     job_arn: str  # a customization job the attacker started, still running
     batch_job_arn: str = ""  # a batch inference job it submitted, still running
     throughput_arn: str = ""  # provisioned throughput it bought, with a commitment term
+    model_access_ids: list[str] = field(default_factory=list)  # the model access it put (entitlement events)
+    window_jobs: WindowJobs | None = None  # who CloudTrail says started them; an evaluation job; the team's job
 
     @property
     def key(self) -> str:  # the leaked secret: only ever written to a 0600 key file, never printed
@@ -242,7 +247,23 @@ def seed_llmjacking(account_id: str) -> LLMjacking:
     bedrock_event(account_id, SANDBOX_REGION, "CreateModelCustomizationJob", started, since + timedelta(minutes=30))
     batch = seed_invocation_job(account_id, SANDBOX_REGION, "llm-exfil-batch", since + timedelta(minutes=35))
     bought = seed_provisioned_throughput(account_id, SANDBOX_REGION, "llm-exfil-pt", since + timedelta(minutes=40))
-    return LLMjacking(incident, policies, planted, team.access_key_id, deleted, job, batch, bought)
+    access = seed_model_access(account_id, SANDBOX_REGION, _leaked_user(account_id), since + timedelta(minutes=12))
+    made = {"customization": job, "batch": batch, "throughput": bought}
+    jobs = seed_window_jobs(account_id, SANDBOX_REGION, since, user_identity(account_id, LEAKED_USER), made)
+    return LLMjacking(
+        incident, policies, planted, team.access_key_id, deleted, job, batch, bought, access, window_jobs=jobs
+    )
+
+
+def _leaked_user(account_id: str) -> dict[str, Any]:
+    """CloudTrail's userIdentity for the leaked key's user (as seed.seed_incident records its calls)."""
+    return {
+        "type": "IAMUser",
+        "principalId": "AIDAEXAMPLEDEMO",
+        "arn": f"arn:aws:iam::{account_id}:user/{LEAKED_USER}",
+        "accountId": account_id,
+        "userName": LEAKED_USER,
+    }
 
 
 @dataclass
@@ -253,6 +274,9 @@ class RoleLLMjacking:
     policies: Footholds
     trust_changed_by: str  # the trust policy change's event id
     trust: dict[str, Any]  # the trust policy the window left (the attacker's account let in)
+    logging_deleted_by: str = ""  # the deletion of the key's region's invocation logging (event id)
+    model_access_ids: list[str] = field(default_factory=list)  # the model access the key's session put
+    window_jobs: WindowJobs | None = None  # jobs and throughput the role's session started, and the team's job
 
     @property
     def key(self) -> str:  # the leaked token: only ever written to a 0600 key file, never printed
@@ -261,9 +285,21 @@ class RoleLLMjacking:
 
 def seed_role_llmjacking(account_id: str) -> RoleLLMjacking:
     """seed_short_term_incident's account, and during the key's life: a managed policy attached and an inline policy
-    put on the role, and its trust policy widened to let another account assume it."""
+    put on the role, its trust policy widened to let another account assume it, and seed_short_term_window's."""
     incident = seed_short_term_incident(account_id)
     since = parse_short_term_key(incident.key).issued_at
     policies = seed_policy_footholds(account_id, "role", incident.role_name, since)
     changed = seed_trust_change(account_id, incident.role_name, since, ROLE_TRUST)
-    return RoleLLMjacking(incident, policies, changed, widened_trust(ROLE_TRUST))
+    deleted, access = seed_short_term_window(account_id, incident, since)
+    jobs = seed_window_jobs(account_id, incident.region, since, incident.identity)
+    return RoleLLMjacking(incident, policies, changed, widened_trust(ROLE_TRUST), deleted, access, window_jobs=jobs)
+
+
+def seed_short_term_window(account_id: str, incident: SeededShortTerm, since: datetime) -> tuple[str, list[str]]:
+    """In the key's region, during its life: invocation logging deleted (by the attacker's other credentials), model
+    access put by the key's own session, and Bedrock's metrics for the window (issue to now) and the baseline of
+    equal length before it. Returns the deletion's event id and the model-access event ids."""
+    deleted = seed_logging_deleted(account_id, incident.region, since)
+    access = seed_model_access(account_id, incident.region, incident.identity, since + timedelta(minutes=11))
+    seed_metrics(account_id, incident.region, (since, datetime.now(timezone.utc)))
+    return deleted, access

@@ -31,6 +31,8 @@ from responder.sandbox.footholds_checks import (
     footholds_undone,
     role_footholds_restored,
     role_footholds_undone,
+    short_term_window_restored,
+    short_term_window_undone,
 )
 from responder.sandbox.llmjacking import (
     BACKDOOR_INLINE,
@@ -39,6 +41,7 @@ from responder.sandbox.llmjacking import (
     seed_llmjacking,
     seed_role_llmjacking,
 )
+from responder.sandbox.model_access import model_access_checks
 from responder.sandbox.seed import (
     BYSTANDER,
     EXISTING_POLICY,
@@ -47,6 +50,7 @@ from responder.sandbox.seed import (
     seed_incident,
 )
 from responder.sandbox.server import DEFAULT_ACCOUNT
+from responder.sandbox.window_jobs import window_jobs_after_rollback, window_jobs_checks
 
 # The operator's own AWS settings must not leak into the emulated account.
 _ISOLATED_ENV = {
@@ -134,6 +138,7 @@ def _long_contained(iam: Any, llmjacking: LLMjacking, run: Outcome) -> list[Chec
         _bearer_calls_found(run, 4, 2),
         *(Check(what, ok) for what, ok in usage_checks(run.report.evidence or {})),
         *footholds_undone(iam, llmjacking, run),
+        *model_access_checks(run, llmjacking.model_access_ids),
     ]
 
 
@@ -169,12 +174,25 @@ def _short_contained(iam: Any, llmjacking: RoleLLMjacking, run: Outcome) -> list
         ),
         _bearer_calls_found(run, 3, 2),
         *role_footholds_undone(iam, llmjacking),
+        *short_term_window_undone(llmjacking, run),
+        *model_access_checks(run, llmjacking.model_access_ids),
+        *_role_jobs(llmjacking, run),
     ]
+
+
+def _role_jobs(llmjacking: RoleLLMjacking, run: Outcome | None) -> list[Check]:
+    """Exactly the role's sessions' jobs stopped, the team's untouched (after the run); still so after rollback."""
+    jobs, region = llmjacking.window_jobs, llmjacking.incident.region
+    assert jobs is not None  # seed_role_llmjacking seeds them
+    found = window_jobs_checks(jobs, region, run) if run is not None else window_jobs_after_rollback(jobs, region)
+    return [Check(what, ok) for what, ok in found]
 
 
 def _short_restored(iam: Any, llmjacking: RoleLLMjacking) -> list[Check]:
     return [
         *role_footholds_restored(iam, llmjacking),
+        *short_term_window_restored(llmjacking),
+        *_role_jobs(llmjacking, None),
         Check(
             "after rollback: the role has only the inline policy the window left (responder's are gone)",
             _inline(iam, "role", llmjacking.incident.role_name) == {BACKDOOR_INLINE[0]: BACKDOOR_INLINE[1]},
@@ -246,7 +264,10 @@ REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..
         "An IAM user, BedrockAPIKey-demo, holds a leaked long-term Bedrock API key that was used from an unknown "
         "address; another user's key must stay untouched. During the key's life an attacker deleted the region's "
         "invocation logging, created an access key on the user, gave it a managed and an inline policy, and "
-        "started a customization job that still runs; the team's own older access key must stay untouched.",
+        "started a customization job that still runs, and the key put model access (a use case, an agreement, an "
+        "entitlement); the team's own older access key must stay untouched. The user also started batch and "
+        "evaluation jobs and bought provisioned throughput (CloudTrail names it); run with -p stop_jobs=true -p "
+        "delete_throughput=true, only its jobs stop: the team's job runs on.",
         seed_llmjacking,
         _long_contained,
         _long_restored,
@@ -254,7 +275,10 @@ REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..
     "leaked-short-term-key": (
         "A session of role bedrock-chat-app signed a short-term Bedrock API key (us-west-2) that was used from an "
         "unknown address; CloudTrail names the session's access key. During the key's life an attacker gave the "
-        "role a managed and an inline policy and widened its trust policy to let another account assume it.",
+        "role a managed and an inline policy, widened its trust policy to let another account assume it and deleted "
+        "the key's region's invocation logging, and the key's session put model access, started batch and "
+        "evaluation jobs and bought provisioned throughput; run with -p stop_jobs=true -p delete_throughput=true, "
+        "only the session's jobs stop: the team's job runs on.",
         seed_role_llmjacking,
         _short_contained,
         _short_restored,
@@ -268,4 +292,9 @@ REHEARSALS: dict[str, tuple[str, Seeder, Callable[..., list[Check]], Callable[..
     ),
 }
 # The parameters a rehearsal runs its playbook with (the others need none: the seeded key says it all).
-REHEARSAL_PARAMS: dict[str, dict[str, str]] = {"contain-bedrock-keys": {"filter": "user=ci-*"}}
+# The long-term rehearsal asks for the irreversible job steps: it shows that exactly the user's jobs are stopped.
+REHEARSAL_PARAMS: dict[str, dict[str, str]] = {
+    "contain-bedrock-keys": {"filter": "user=ci-*"},
+    "leaked-long-term-key": {"stop_jobs": "true", "delete_throughput": "true"},
+    "leaked-short-term-key": {"stop_jobs": "true", "delete_throughput": "true"},
+}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from unittest import mock
@@ -53,6 +53,7 @@ class SeededShortTerm:
     access_key_id: str
     region: str
     key: str  # the leaked token: written to a 0600 file, never printed
+    identity: dict[str, Any] = field(default_factory=dict)  # CloudTrail's userIdentity for the signing session
 
     def public(self) -> dict[str, Any]:
         return {"role_name": self.role_name, "access_key_id": self.access_key_id, "region": self.region}
@@ -220,4 +221,4 @@ def seed_short_term_incident(account_id: str) -> SeededShortTerm:
     token, issued, identity = signed.token, signed.issued, signed.identity
     bearer_calls(account_id, TOKEN_REGION, identity, 3, issued + timedelta(minutes=5))
     mantle_calls(account_id, TOKEN_REGION, identity, "SHORT_TERM", issued + timedelta(minutes=8))
-    return SeededShortTerm(account_id, LEAKED_ROLE, signed.access_key_id, TOKEN_REGION, token)
+    return SeededShortTerm(account_id, LEAKED_ROLE, signed.access_key_id, TOKEN_REGION, token, identity)

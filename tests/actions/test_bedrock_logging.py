@@ -16,6 +16,7 @@ from responder.engine.running.context import Settings
 from responder.sandbox.bedrock_jobs import seed_customization_job
 from responder.sandbox.llmjacking import TEAM_LOGGING, bedrock_event, seed_logging_deleted
 from responder.sandbox.seed import SANDBOX_REGION, Seeded
+from responder.sandbox.window_jobs import record_created, user_identity
 from tests.factories import ACCOUNT, Requests
 
 BOOK = "leaked-long-term-key"
@@ -74,6 +75,7 @@ def test_a_change_with_no_earlier_configuration_is_left_with_the_command(account
 def test_a_running_job_is_listed_and_stopped_only_when_asked(account: Seeded, settings: Settings) -> None:
     since = datetime.now(timezone.utc) - timedelta(hours=1)
     arn = seed_customization_job(ACCOUNT, SANDBOX_REGION, "llm-exfil-tune", since)
+    record_created(ACCOUNT, SANDBOX_REGION, "customization", arn, user_identity(ACCOUNT, account.user_name), since)
     bedrock = boto3.client("bedrock", region_name=SANDBOX_REGION)
     outcome = start_run(BOOK, {}, account.key, dry_run=False, confirm=None, settings=settings)
     assert [job["arn"] for job in outcome.state.steps["jobs"].outputs["jobs"]] == [arn]

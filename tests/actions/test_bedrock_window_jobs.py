@@ -42,7 +42,8 @@ def test_batch_jobs_and_throughput_of_the_window_are_listed_with_their_commands(
     assert (
         f"aws bedrock delete-provisioned-model-throughput --region {SANDBOX_REGION} --provisioned-model-id {pt}" in text
     )
-    assert "commitment SixMonths until" in text and "responder never deletes it" in text
+    assert "commitment SixMonths until" in text and "AWS refuses to delete it before its commitment term ends" in text
+    assert "the key's principal is unknown: not changed" in text  # no principal named: nothing is "mine"
     assert "team-" not in text and "done-batch" not in text
 
 

@@ -98,6 +98,7 @@ def test_dry_run_json_is_one_object(account: Seeded, key_file: Path, tmp_path: P
         "logging",
         "jobs",
         "stop",
+        "throughput",
         "quarantine",
         "investigate",
     ]

@@ -95,7 +95,7 @@ def test_query_keeps_what_the_expression_selects() -> None:
     names = json.loads(result.stdout)
     assert "leaked-long-term-key" in names and all(isinstance(n, str) for n in names)
     shown = invoke("show", "leaked-long-term-key", "-o", "json", "--query", "steps[?kind=='IRREVERSIBLE'].id")
-    assert json.loads(shown.stdout) == ["delete", "stop"]  # deleting the key, stopping the window's jobs
+    assert json.loads(shown.stdout) == ["delete", "stop", "throughput"]  # the key, the jobs, the throughput
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,7 @@ def test_contains_and_verifies(account: Seeded, settings: Settings, requests: Re
         "logging": "unchanged",  # and its invocation logging was left alone
         "jobs": "read",
         "stop": "skipped",  # only with -p stop_jobs=true
+        "throughput": "skipped",  # only with -p delete_throughput=true
         "quarantine": "skipped",  # only with -p quarantine_user=true
         "investigate": "read",
     }

@@ -28,7 +28,7 @@ from responder.keys import parse_short_term_key
 from responder.playbook.checks import load_playbook
 from responder.playbook.shipped import shipped_playbooks
 from responder.sandbox import bedrock_usage
-from responder.sandbox.bedrock_jobs import seed_customization_job
+from responder.sandbox.event_data_stores import BEDROCK_DATA_SELECTORS, seed_event_data_store
 from responder.sandbox.llmjacking import (
     seed_logging_deleted,
     seed_policy_footholds,
@@ -37,6 +37,7 @@ from responder.sandbox.llmjacking import (
 )
 from responder.sandbox.seed import ROLE_TRUST, Seeded, SeededShortTerm
 from responder.sandbox.service_credentials import create_credential
+from responder.sandbox.window_jobs import seed_window_jobs, user_identity
 from tests.factories import ACCOUNT, fill_inline_budget, make_token
 
 # A service whose IAM action prefix is not the name it signs requests with.
@@ -81,10 +82,11 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     recorder, settings = calls
-    # The investigation's every read: Bedrock metrics to sum; a trail (its selectors and status).
+    # The investigation's every read: Bedrock metrics to sum; a trail (its selectors and status); a Lake store.
     now = datetime.now(timezone.utc)
     bedrock_usage.seed_metrics(ACCOUNT, "us-east-1", (now - timedelta(hours=2), now))
     bedrock_usage.seed_trail(ACCOUNT, "us-east-1")
+    seed_event_data_store(ACCOUNT, "us-east-1", "bedrock-lake", BEDROCK_DATA_SELECTORS, now - timedelta(days=30))
 
     def contain_and_undo(playbook: str, key: str | None, **params: str) -> None:
         recorder.phase = "contain"
@@ -107,8 +109,10 @@ def test_every_call_of_every_path_is_granted_and_nothing_more(
     contain_and_undo("leaked-long-term-key", account.key, quarantine_user="true")
     fill_inline_budget(iam, user=account.user_name)  # the user's deny falls back to a managed policy
     contain_and_undo("leaked-long-term-key", account.key)
-    seed_customization_job(ACCOUNT, "us-east-1", "llm-exfil-tune", window_start(100))  # stopped when asked
-    contain_and_undo("leaked-long-term-key", None, user_name=account.user_name, delete_key="true", stop_jobs="true")
+    # the user's jobs stopped and its hourly throughput deleted, when asked (CloudTrail names the user their creator)
+    seed_window_jobs(ACCOUNT, "us-east-1", window_start(100), user_identity(ACCOUNT, account.user_name))
+    asked = {"delete_key": "true", "stop_jobs": "true", "delete_throughput": "true"}
+    contain_and_undo("leaked-long-term-key", None, user_name=account.user_name, **asked)
     # short-term: a role session from CloudTrail, a role and a user named by hand, an IAM user's access key
     since = parse_short_term_key(short_account.key).issued_at  # the role's footholds, made during the key's life
     seed_policy_footholds(ACCOUNT, "role", short_account.role_name, since)

@@ -98,6 +98,15 @@ def emitted() -> list[tuple[str, dict[str, Any]]]:
 POLICIES = emitted()
 
 
+# Bedrock's writes on one resource (service authorization reference: each action's required resource type)
+BEDROCK_WRITES = {
+    "bedrock:StopModelCustomizationJob": "model-customization-job",
+    "bedrock:StopModelInvocationJob": "model-invocation-job",
+    "bedrock:StopEvaluationJob": "evaluation-job",
+    "bedrock:DeleteProvisionedModelThroughput": "provisioned-model",
+}
+
+
 def _listed(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
@@ -125,6 +134,9 @@ def test_no_statement_can_escalate(where: str, policy: dict[str, Any]) -> None:
             if is_write(action):
                 assert "*" not in resources, f"{where}: {action} on every resource"
                 assert all(r.split(":")[-1].startswith(("user/", "role/", "policy/")) for r in resources), where
+            if action in BEDROCK_WRITES:  # one job or throughput, of its own resource type, in the holder's account
+                kind = BEDROCK_WRITES[action]
+                assert all(":bedrock:" in r and r.endswith(f":{kind}/*") for r in resources), f"{where}: {resources}"
             if action == "sts:AssumeRole":
                 assert "Condition" in statement, f"{where}: sts:AssumeRole without a condition"
                 assert "--fan-out" in where or "export" in where, f"{where}: sts:AssumeRole without a fan-out"

@@ -18,6 +18,7 @@ from responder.engine.report.findings import asff_findings
 from responder.engine.running.context import Settings
 from responder.sandbox import bedrock_usage
 from responder.sandbox.cloudtrail_events import record_event
+from responder.sandbox.event_data_stores import BEDROCK_DATA_SELECTORS, seed_event_data_store
 from responder.sandbox.seed import ATTACKER_IP, LEAKED_USER, SANDBOX_REGION, Seeded
 from tests.factories import ACCOUNT, Requests, watched_settings
 
@@ -160,6 +161,33 @@ def test_an_account_that_records_inference_is_not_called_blind(
     assert "`us-east-1`" not in opening and "AWS::BedrockMantle::Project" not in opening
 
 
+def test_inference_kept_only_in_a_lake_store_is_said_with_the_command_that_finds_it(
+    account: Seeded, settings: Settings
+) -> None:
+    bedrock_usage.seed_trail(ACCOUNT, SANDBOX_REGION)  # the trail: management events only
+    created = datetime.now(timezone.utc) - timedelta(days=30)
+    store = seed_event_data_store(ACCOUNT, SANDBOX_REGION, "bedrock-lake", BEDROCK_DATA_SELECTORS, created)
+    boto3.client("logs", region_name=SANDBOX_REGION).create_log_group(logGroupName="bedrock-invocations")
+    boto3.client("bedrock", region_name=SANDBOX_REGION).put_model_invocation_logging_configuration(
+        loggingConfig={
+            "cloudWatchConfig": {"logGroupName": "bedrock-invocations", "roleArn": f"arn:aws:iam::{ACCOUNT}:role/l"},
+        }
+    )
+    run = start_run("leaked-long-term-key", {}, account.key, dry_run=False, confirm=None, settings=settings)
+    region = run.report.evidence["visibility"]["regions"][0]
+    assert (region["mantle"], region["lake"]["mantle"], region["mantle_recorded"]) == (False, True, True)
+    assert region["inference_visible"] is True
+    report = run.paths.report_md.read_text()
+    opening = report.split("\n\n")[2]
+    assert "invisible to CloudTrail" not in opening
+    assert "Bedrock Mantle's inference is recorded only in CloudTrail Lake (`us-east-1`: `bedrock-lake`)" in opening
+    store_id = store["EventDataStoreArn"].rsplit("/", 1)[1]
+    assert "| `bedrock-lake` | `us-east-1` | every region | `ENABLED` | 366 days | all | all | all of it" in report
+    command = next(line for line in report.splitlines() if line.startswith("- `bedrock-lake`: `aws cloudtrail"))
+    assert 'start-query --region us-east-1 --query-statement "SELECT eventTime' in command
+    assert f"FROM {store_id} WHERE" in command and f"userIdentity.username = '{LEAKED_USER}'" in command
+
+
 def test_the_bill_beside_its_baseline_and_a_refused_cost_explorer_skipped_with_a_sentence(
     account: Seeded, tmp_path: Path
 ) -> None:
@@ -259,7 +287,13 @@ def test_the_identity_center_user_behind_a_session_is_named_beside_its_arn(accou
 
 def test_selectors_the_operator_may_not_read_leave_visibility_unknown_not_off(account: Seeded, tmp_path: Path) -> None:
     bedrock_usage.seed_trail(ACCOUNT, SANDBOX_REGION)
-    settings = watched_settings(tmp_path, _refusing(SANDBOX_REGION, "GetEventSelectors", "AccessDenied"))
+    refusals = [_refusing(SANDBOX_REGION, op, "AccessDenied") for op in ("GetEventSelectors", "ListEventDataStores")]
+
+    def refuse(**kwargs: Any) -> None:
+        for refusal in refusals:
+            refusal(**kwargs)
+
+    settings = watched_settings(tmp_path, refuse)
     run = start_run("leaked-long-term-key", {}, account.key, dry_run=False, confirm=None, settings=settings)
     assert run.status == "completed"
     region = run.report.evidence["visibility"]["regions"][0]
@@ -267,6 +301,9 @@ def test_selectors_the_operator_may_not_read_leave_visibility_unknown_not_off(ac
     assert region["inference_visible"] is False  # for what is known: invocation logging is off
     report = run.paths.report_md.read_text()
     assert "the event selectors of trail management-events: AccessDenied: needs cloudtrail:GetEventSelectors" in report
+    assert "event data stores of us-east-1: AccessDenied: needs cloudtrail:ListEventDataStores" in report
+    assert "CloudTrail Lake event data stores could not be listed (see below)" in report
+    assert region["lake"]["mantle"] is None  # a refused listing: unknown, never "no store"
     opening = report.split("\n\n")[2]
     assert "(`us-east-1`: model invocation logging is off)" in opening and "Mantle data events" not in opening
 

@@ -133,6 +133,8 @@ JOURNALED_BEFORE: dict[str, dict[str, Any]] = {
         "regions": ["us-east-1"],
     },
     "bedrock.stop-window-jobs": {"jobs": []},
+    # Typed from its first version: the shape it journals.
+    "bedrock.delete-window-throughput": {"throughputs": [], "creators": {}, "unattributed": [], "unlisted": []},
     # Typed from its first version (issue 22): the shape it journals.
     "iam.quarantine-user": {
         "policy": None,

@@ -236,7 +236,9 @@ def _run(
         try:
             # A dry run reads everything, what the key did included; a plan to approve only what the changes need.
             executor.plan(scope, include_deferred=dry_run)
-            if plan is not None and (stale := stale_steps(plan, load_run(paths.audit_log), executor.deferred)):
+            if plan is not None and (
+                stale := stale_steps(plan, load_run(paths.audit_log), executor.deferred - executor.asked_first)
+            ):
                 raise UserError(
                     f"the account changed since the plan was made (steps {', '.join(stale)} would differ): "
                     "nothing was changed; make a new plan and review it"

@@ -71,12 +71,28 @@ _ANY_RESOURCE = frozenset({"iam:ListServiceSpecificCredentials", "iam:GetAccount
 # CloudTrail reads authorised on one trail: on trails only (any account's: an organization trail is the management
 # account's).
 _TRAIL_READS = frozenset({"cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"})
+# CloudTrail reads authorised on one Lake event data store: on stores only.
+_EVENT_DATA_STORE_READS = frozenset({"cloudtrail:GetEventDataStore"})
 # Writes to a per-region account setting (Bedrock's invocation logging): the service authorization reference names
 # no resource type for them, so `*` is the only resource IAM accepts; listed by name, never by prefix.
 _ACCOUNT_SETTING_WRITES = frozenset(
     {"bedrock:PutModelInvocationLoggingConfiguration", "bedrock:DeleteModelInvocationLoggingConfiguration"}
 )
-_JOB_WRITES = frozenset({"bedrock:StopModelCustomizationJob"})  # on customization-job ARNs only
+# Writes to one Bedrock job or provisioned throughput, each on its own resource type only (service authorization
+# reference, "Actions, resources, and condition keys for Amazon Bedrock"): the ARNs of this account, any region.
+_JOB_WRITES = {
+    "bedrock:StopModelCustomizationJob": "model-customization-job",
+    "bedrock:StopModelInvocationJob": "model-invocation-job",
+    "bedrock:StopEvaluationJob": "evaluation-job",
+    "bedrock:DeleteProvisionedModelThroughput": "provisioned-model",
+}
+# One statement per resource type, so each write reaches only its own kind of ARN.
+_JOB_SIDS = {
+    "model-customization-job": "ResponderBedrockJobs",
+    "model-invocation-job": "ResponderBedrockBatchJobs",
+    "evaluation-job": "ResponderBedrockEvaluationJobs",
+    "provisioned-model": "ResponderBedrockProvisionedThroughput",
+}
 
 
 @dataclass(frozen=True)
@@ -148,10 +164,12 @@ def _resource_kind(action: str) -> str:
     service, _, name = action.partition(":")
     if action in _TRAIL_READS:
         return "trail"
+    if action in _EVENT_DATA_STORE_READS:
+        return "event-data-store"
     if action in _ACCOUNT_SETTING_WRITES:
         return "setting"
     if action in _JOB_WRITES:
-        return "bedrock-job"
+        return _JOB_WRITES[action]
     if service != "iam" or action in _ANY_RESOURCE:
         return "any"
     if name in ("GetPolicy", "GetPolicyVersion", "CreatePolicy", "DeletePolicy"):
@@ -168,15 +186,16 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
     users, roles = account.arn("user/*"), account.arn("role/*")
     own_policies = account.arn(f"policy/{MANAGED_PREFIX}*")
     trails = f"arn:{account.partition}:cloudtrail:*:*:trail/*"
-    jobs = f"arn:{account.partition}:bedrock:*:{account.account_id}:model-customization-job/*"
+    stores = f"arn:{account.partition}:cloudtrail:*:*:eventdatastore/*"
     where = {
+        **{kind: [f"arn:{account.partition}:bedrock:*:{account.account_id}:{kind}/*"] for kind in _JOB_SIDS},
         "user": [users],
         "role": [roles],
         "policy": [own_policies],
         "any": ["*"],
         "trail": [trails],
+        "event-data-store": [stores],
         "setting": ["*"],
-        "bedrock-job": [jobs],
     }
     grouped: dict[str, list[str]] = {k: [] for k in where}
     attaching: list[str] = []
@@ -194,8 +213,9 @@ def statements(actions: list[str], account: Account, rollback: bool = False) -> 
         "role": "ResponderRoles",
         "policy": "ResponderPolicies",
         "trail": "ResponderTrails",
+        "event-data-store": "ResponderLakeEventDataStores",
         "setting": "ResponderBedrockInvocationLogging",
-        "bedrock-job": "ResponderBedrockJobs",
+        **_JOB_SIDS,
     }
     out: list[dict[str, Any]] = [
         {"Sid": sids[kind], "Effect": "Allow", "Action": found, "Resource": where[kind]}

@@ -22,6 +22,7 @@ from responder.engine.report.evidence import (
     first_activity,
     first_search,
     lake_query,
+    lake_store_queries,
     write_events,
 )
 from responder.engine.report.markdown import containment_line, render_markdown
@@ -205,9 +206,15 @@ def evidence(state: RunState, paths: RunPaths, events: list[dict[str, Any]]) -> 
         for r in state.records
         if r.get("event") == j.INVESTIGATED
     ]
+    reach = _reach(first_activity(state))
     queries = None
     if search is not None:
-        queries = {"cloudtrail_lake": lake_query(search), "athena": athena_query(search)}
+        queries = {
+            "cloudtrail_lake": lake_query(search),
+            "athena": athena_query(search),
+            # The same Lake query, as the command that runs it on each event data store logging Bedrock's data events.
+            "lake_stores": lake_store_queries(search, reach["visibility"]),
+        }
     times = sorted(str(e["time"]) for e in bearer if e.get("time"))
     return {
         "events_file": EVENTS_FILE,
@@ -225,7 +232,7 @@ def evidence(state: RunState, paths: RunPaths, events: list[dict[str, Any]]) -> 
         "stages": stages_reached(events),
         # Where CloudTrail could not be searched and why; what the account's trails and invocation logging record
         # of Bedrock inference per region; the account-wide metrics and cost against the baseline.
-        **_reach(first_activity(state)),
+        **reach,
         "queries": queries,
         "pictures": existing_pictures(paths.directory),
     }

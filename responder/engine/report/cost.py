@@ -18,6 +18,19 @@ ACCOUNT_WIDE = (
     "account, not only the key"
 )
 DELAYED = "Cost Explorer's figures are delayed up to a day: the last day may be incomplete"
+NAMED = "no data in the past two weeks, so ListMetrics no longer lists it: queried because the key's events name it"
+
+
+def retention_sentence(usage: dict[str, Any]) -> str:
+    """Where the window or the baseline began before CloudWatch's oldest data point (455 days of 1-hour data)."""
+    beyond = usage.get("beyond_retention") or []
+    if not beyond:
+        return ""
+    parts = " and the ".join(str(b) for b in beyond)
+    return (
+        f"The {parts} began more than 455 days ago, before CloudWatch's oldest data points: Bedrock use before "
+        "then is not counted."
+    )
 
 
 def _n(value: Any) -> str:
@@ -59,6 +72,8 @@ def cost_sentence(evidence: dict[str, Any]) -> str:
         parts.append(f"Bedrock use over the window, {ACCOUNT_WIDE}: {', '.join(said)}.")
     elif not usage.get("problems"):
         parts.append("CloudWatch shows no Bedrock or Mantle use in the regions searched over the window.")
+    if retention_sentence(usage):
+        parts.append(retention_sentence(usage))
     cost = usage.get("cost") or {}
     if "window" in cost and not cost.get("days"):
         parts.append(f"Cost Explorer returned no Bedrock cost for the window's days or those before ({DELAYED}).")
@@ -84,18 +99,23 @@ def cost_lines(report: Report) -> list[str]:
         f"{second(baseline[1])}. The metrics are {ACCOUNT_WIDE}. No price is assumed: the cost is Cost Explorer's.",
         "",
     ]
+    if retention_sentence(usage):
+        lines += [retention_sentence(usage), ""]
     rows = [(r["region"], row) for r in usage.get("regions") or [] for row in r.get("rows") or []]
     if rows:
         lines += ["| Region | Namespace | Model | Metric | Window | Baseline |", "|---|---|---|---|---|---|"]
         for region, row in rows:
+            named = f" ({NAMED})" if row.get("named_by_events") else ""
             lines.append(
-                f"| {code(region, table=True)} | {row['namespace']} | {code(row['model'], table=True)} | "
+                f"| {code(region, table=True)} | {row['namespace']} | {code(row['model'], table=True)}{named} | "
                 f"{row['metric']} | {_n(row['window'])} | {_n(row['baseline'])} |"
             )
     else:
+        queried = any(r.get("named_models") for r in usage.get("regions") or [])
         lines.append(
-            "CloudWatch listed no Bedrock or Mantle metric in the regions searched (ListMetrics lists what "
-            "had data in the last two weeks)."
+            "CloudWatch listed no Bedrock or Mantle metric in the regions searched (ListMetrics lists what had data "
+            "in the past two weeks)"
+            + (", and the models the key's events name had none over the window or the baseline." if queried else ".")
         )
     cost = usage.get("cost") or {}
     lines.append("")

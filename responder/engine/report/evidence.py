@@ -8,6 +8,7 @@ record), so it is covered by the audit log's hash chain and rewritten whole each
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -113,14 +114,14 @@ def _principal_filter(by: str, lake: bool) -> str:
     return f"(useridentity.username = '{value}' OR useridentity.sessioncontext.sessionissuer.username = '{value}')"
 
 
-def lake_query(search: Search) -> str:
+def lake_query(search: Search, store: str = "<EVENT_DATA_STORE_ID>") -> str:
     """CloudTrail Lake SQL: bearer-token calls on both endpoints, management and data events (inference included,
     when the event data store records data events), over any retention the store keeps."""
     since, until = _sql_time(search.since), _sql_time(search.until)
     return (
         "SELECT eventTime, eventSource, eventName, awsRegion, sourceIPAddress, userAgent, errorCode, eventID, "
         "eventCategory\n"
-        "FROM <EVENT_DATA_STORE_ID>\n"
+        f"FROM {store}\n"
         f"WHERE eventSource IN ('{ENDPOINT_SOURCES[0]}', '{ENDPOINT_SOURCES[1]}')\n"
         f"  AND {_principal_filter(search.by, lake=True)}\n"
         "  AND (element_at(additionalEventData, 'callWithBearerToken') = 'true'\n"
@@ -147,7 +148,41 @@ def athena_query(search: Search) -> str:
 
 def _sql_time(value: str) -> str:
     when = parse_time(value)
-    return when.strftime("%Y-%m-%d %H:%M:%S") if when else value
+    return when.strftime("%Y-%m-%d %H:%M:%S") if when else value.replace("'", "''")
+
+
+# A Lake store's id (the end of its ARN, a UUID) and a region, as AWS writes them: anything else is not quoted.
+_STORE_ID = re.compile(r"[A-Za-z0-9-]{1,128}")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
+# What a double-quoted shell word would still interpret (expansion, history, escapes) and control characters.
+_SHELL_ACTIVE = re.compile(r'["$`\\!\x00-\x1f\x7f-\x9f]')
+
+
+def start_query_command(search: Search, store_id: str, region: str) -> str | None:
+    """The `aws cloudtrail start-query` that runs `lake_query` on one event data store, on one line; None when the
+    store id, the region or a value of the search could not be quoted so that neither SQL nor the shell reads it
+    as anything but data (the values come from AWS and from the key: the principal's name is the attacker's choice
+    when it made the user)."""
+    if not _STORE_ID.fullmatch(store_id) or not _REGION.fullmatch(region):
+        return None
+    statement = " ".join(line.strip() for line in lake_query(search, store_id).splitlines())
+    if _SHELL_ACTIVE.search(statement):
+        return None
+    return f'aws cloudtrail start-query --region {region} --query-statement "{statement}"'
+
+
+def lake_store_queries(search: Search, visibility: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """For each event data store that logs Bedrock's or Mantle's data events, the command that queries it."""
+    stores = (visibility or {}).get("stores") or []
+    return [
+        {
+            "name": s.get("name"),
+            "region": s.get("home_region"),
+            "command": start_query_command(search, str(s.get("id") or ""), str(s.get("home_region") or "")),
+        }
+        for s in stores
+        if any(family["logged"] for family in (s.get("data_events") or {}).values())
+    ]
 
 
 def _iso_z(value: str) -> str:

@@ -1,5 +1,6 @@
 """The report on where CloudTrail was searched and what the account could see there: the regions not searched
-(and why), each trail's Bedrock and Mantle data events, and model invocation logging, per region.
+(and why), each trail's and each CloudTrail Lake event data store's Bedrock and Mantle data events (with the command
+that queries a store), and model invocation logging, per region.
 
 Trail names, regions and the reasons AWS gave are AWS's text, partly the account's (or the attacker's): inert code
 spans or escaped prose. A read that was refused is said as refused, with the permission it needed.
@@ -31,10 +32,20 @@ def unsearched_sentence(evidence: dict[str, Any]) -> str:
     return f"**Not searched:** {said}: what the key did there is unknown, not nothing."
 
 
+def _recorded(region: dict[str, Any], family: str) -> Any:
+    """In a trail or a Lake store (evidence of runs before Lake stores were read: in a trail)."""
+    return region.get(f"{family}_recorded", region.get(family))
+
+
+def _lake(region: dict[str, Any]) -> dict[str, Any]:
+    lake: dict[str, Any] = region.get("lake") or {}
+    return lake
+
+
 def _why_blind(region: dict[str, Any]) -> list[str]:
     why = []
-    if region.get("mantle") is False:
-        why.append("no logging trail records Bedrock Mantle data events")
+    if _recorded(region, "mantle") is False:
+        why.append("no logging trail and no CloudTrail Lake event data store records Bedrock Mantle data events")
     logging = region.get("invocation_logging") or {}
     if logging.get("on") is False:
         why.append("model invocation logging is off")
@@ -54,8 +65,8 @@ def visibility_sentence(evidence: dict[str, Any]) -> str:
     parts = []
     if blind:
         reasons = "; ".join(f"{code(r['region'])}: {', '.join(_why_blind(r))}" for r in blind)
-        no_data_events = any(r.get("mantle") is False for r in blind)
-        no_content = any(r.get("mantle") is not False for r in blind) or any(
+        no_data_events = any(_recorded(r, "mantle") is False for r in blind)
+        no_content = any(_recorded(r, "mantle") is not False for r in blind) or any(
             (r.get("invocation_logging") or {}).get("on") is False for r in blind
         )
         unseen = [
@@ -70,13 +81,25 @@ def visibility_sentence(evidence: dict[str, Any]) -> str:
             f"**The key's inference is invisible to CloudTrail** ({reasons}): {' and '.join(unseen)} "
             f"{'is' if len(unseen) == 1 else 'are'} on no record there. Enable {', and '.join(enable)}."
         )
+    lake_only = [r for r in regions if _lake(r).get("mantle") is True and r.get("mantle") is False]
+    if lake_only:
+        said = "; ".join(
+            f"{code(r['region'])}: {', '.join(code(n) for n in _lake(r).get('mantle_stores') or [])}" for r in lake_only
+        )
+        parts.append(
+            f"Bedrock Mantle's inference is recorded only in CloudTrail Lake ({said}), which the search above does not "
+            'read: query the store with the command under "Where CloudTrail looked".'
+        )
     if unknown:
         parts.append(
             f"Whether inference was on record in {_regions([r['region'] for r in unknown])} is unknown: the reads "
             "that would say were refused (listed below)."
         )
     if regions and not blind and not unknown:
-        parts.append("Bedrock Mantle data events and model invocation logging were on in every region searched.")
+        parts.append(
+            "Bedrock Mantle data events (in a trail or a CloudTrail Lake event data store) and model invocation "
+            "logging were on in every region searched."
+        )
     return " ".join(parts)
 
 
@@ -87,9 +110,9 @@ def visibility_lines(report: Report) -> list[str]:
         return ["Not read by this run."]
     lines = [
         "Bedrock's InvokeModel and Converse are CloudTrail management events (searched above). Bedrock Mantle's "
-        "inference, and Bedrock's async and bidirectional-stream invocations, are data events: only a trail whose "
-        "advanced event selectors log them records them. Model invocation logging records what was asked and "
-        "answered.",
+        "inference, and Bedrock's async and bidirectional-stream invocations, are data events: only a trail or a "
+        "CloudTrail Lake event data store whose advanced event selectors log them records them. Model invocation "
+        "logging records what was asked and answered.",
         "",
     ]
     gap = unsearched_sentence(evidence)
@@ -112,24 +135,96 @@ def visibility_lines(report: Report) -> list[str]:
                 f"| {code(t.get('name'), table=True)} | {code(t.get('home_region'), table=True)} | {covers} | "
                 f"{_yes(t.get('logging'))} | {_data(t, 'bedrock')} | {_data(t, 'mantle')} |"
             )
+    lines += ["", *_stores(seen, (evidence.get("queries") or {}).get("lake_stores") or [])]
     lines += [
         "",
-        "| Region | Logging trails | Bedrock data events | Mantle data events | Invocation logging now | "
-        "Changed during the window | Inference on record |",
-        "|---|---|---|---|---|---|---|",
+        "| Region | Logging trails | Bedrock data events (trails) | Mantle data events (trails) | "
+        "Lake stores logging them all window | "
+        "Invocation logging now | Changed during the window | Inference on record |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in seen.get("regions") or []:
         trails_here = ", ".join(code(n, table=True) for n in r.get("trails") or []) or "none"
         lines.append(
             f"| {code(r['region'], table=True)} | {trails_here} | {_yes(r.get('bedrock'))} | {_yes(r.get('mantle'))} | "
-            f"{_logging(r.get('invocation_logging') or {})} | {_changes(r.get('invocation_logging_changed') or [])} | "
-            f"{_yes(r.get('inference_visible'))} |"
+            f"{_lake_cell(_lake(r))} | {_logging(r.get('invocation_logging') or {})} | "
+            f"{_changes(r.get('invocation_logging_changed') or [])} | {_yes(r.get('inference_visible'))} |"
         )
     problems = seen.get("problems") or []
     if problems:
         lines += ["", 'Could not be read (never read as "off"):', ""]
         lines += [f"- {prose(p.get('what'))}: {prose(p.get('why'))}" for p in problems]
     return lines
+
+
+_WINDOW = {"whole": "all of it", "part": "**part of it**", "none": "**none of it**"}
+_COMMAND_CHARS = 4096  # a start-query command is longer than an AWS value is shown: cut, it would not run
+
+
+def _stores(seen: dict[str, Any], commands: list[dict[str, Any]]) -> list[str]:
+    """The CloudTrail Lake event data stores of the regions searched, and the command that queries each one logging
+    Bedrock's or Mantle's data events."""
+    if "stores" not in seen:
+        return ["CloudTrail Lake event data stores were not read by this run."]
+    stores, listed = seen.get("stores") or [], seen.get("stores_listed") or []
+    if not stores:
+        if not listed:
+            return [
+                "CloudTrail Lake event data stores could not be listed (see below): whether one records data events "
+                "is unknown."
+            ]
+        not_offered = seen.get("lake_not_offered") or []
+        said = f" (in {_regions(not_offered)} AWS answered that CloudTrail Lake is not offered)" if not_offered else ""
+        return [
+            f"No CloudTrail Lake event data store is homed in {_regions(listed)}{said} (`ListEventDataStores` lists "
+            "a region's own stores: a multi-region store homed in a region not searched is not seen)."
+        ]
+    lines = [
+        "| CloudTrail Lake event data store | Home region | Covers | Status | Keeps | Bedrock data events | "
+        "Mantle data events | The window |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for store in stores:
+        covers = "every region" if store.get("multi_region") else "its home region"
+        covers += " (organization store)" if store.get("organization") else ""
+        keeps = f"{store['retention_days']} days" if store.get("retention_days") else "unknown"
+        window = _WINDOW.get(str(store.get("window")), "unknown")
+        if store.get("window_why"):
+            window += f" ({prose(store['window_why'], table=True)})"
+        lines.append(
+            f"| {code(store.get('name'), table=True)} | {code(store.get('home_region'), table=True)} | {covers} | "
+            f"{code(store.get('status') or 'unknown', table=True)} | {keeps} | {_data(store, 'bedrock')} | "
+            f"{_data(store, 'mantle')} | {window} |"
+        )
+    if commands:
+        lines += [
+            "",
+            "`LookupEvents` never reads a Lake store: the key's principal's bearer-token calls of the window (data "
+            "events included) in each store logging Bedrock's or Mantle's data events:",
+            "",
+        ]
+        for query in commands:
+            command = query.get("command")
+            lines.append(
+                f"- {code(query.get('name'))}: {code(command, limit=_COMMAND_CHARS)}"
+                if command
+                else f"- {code(query.get('name'))}: its id or region is not one responder quotes safely; run the "
+                "Lake query below on it by hand."
+            )
+    return lines
+
+
+def _lake_cell(lake: dict[str, Any]) -> str:
+    if not lake:
+        return "not read"
+    said = [
+        f"{label}: {', '.join(code(n, table=True) for n in lake.get(f'{family}_stores') or [])}"
+        for family, label in (("bedrock", "Bedrock"), ("mantle", "Mantle"))
+        if lake.get(family) is True
+    ]
+    if said:
+        return "; ".join(said)
+    return "unknown" if None in (lake.get("bedrock"), lake.get("mantle")) else "none"
 
 
 def _data(trail: dict[str, Any], family: str) -> str:

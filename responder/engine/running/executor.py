@@ -30,7 +30,12 @@ from responder.engine.running.own_session import check_not_self
 from responder.engine.running.read_ahead import ReadAhead
 from responder.engine.running.scheduler import Node, Schedule
 from responder.engine.running.skip_words import condition_words
-from responder.engine.running.step_graph import changes_something, deferred_steps, depends_on
+from responder.engine.running.step_graph import (
+    asked_before_applying,
+    changes_something,
+    deferred_steps,
+    depends_on,
+)
 from responder.errors import JournalUnwritable, ResponderError, UserError
 from responder.playbook.model import Playbook, Step, describe_when, expand_group
 from responder.playbook.refs import resolve
@@ -83,6 +88,7 @@ class Executor:
         self.concurrency = max(1, concurrency)
         self.hold = hold
         self.deferred = deferred_steps(playbook)
+        self.asked_first = asked_before_applying(playbook)  # deferred, yet in the plan the operator approves
         self._planned: dict[str, _Planned] = {}
         self._scope: dict[str, Any] = {}
         self._done: dict[str, Any] = {}
@@ -108,7 +114,9 @@ class Executor:
     def _run(self, scope: dict[str, Any], done: dict[str, Any], applying: bool, include_deferred: bool) -> None:
         self._scope, self._done, self._applying = scope, done, applying
         self._ahead = ReadAhead(self.ctx, scope.get("key")) if applying else None
-        steps = [s for s in self.playbook.steps if include_deferred or s.id not in self.deferred]
+        steps = [
+            s for s in self.playbook.steps if include_deferred or s.id not in self.deferred or s.id in self.asked_first
+        ]
         Schedule([self._node(s) for s in steps], self, applying, self.concurrency).run()
 
     def _node(self, step: Step) -> Node:

@@ -53,6 +53,19 @@ def deferred_steps(playbook: Playbook) -> set[str]:
     return reads | {s.id for s in playbook.steps if _after_containment(s)}
 
 
+def asked_before_applying(playbook: Playbook) -> set[str]:
+    """The irreversible changes made after containment (stopping jobs, deleting provisioned throughput): planned with
+    the changes before the prompt, though they run after containment, so the operator sees them and types 'delete'
+    for them as for any other irreversible change. Only a run that asks pays their reads first (`--yes` plans
+    nothing ahead)."""
+    return {s.id for s in playbook.steps if _after_containment(s) and not _reversible(s)}
+
+
+def _reversible(step: Step) -> bool:
+    action = get_action(step.action or "")
+    return bool(action is None or action.reversible)
+
+
 def _after_containment(step: Step) -> bool:
     """A change that undoes an attacker's foothold: it waits, like the investigation, for every containment change."""
     action = get_action(step.action or "")

@@ -18,6 +18,7 @@ from responder.engine.journal import events as j
 from responder.engine.journal.opening import Opening
 from responder.errors import UserError
 from responder.export.stepfunctions.machine import EACH_ACCOUNT, JOURNAL_PREFIX
+from responder.export.stepfunctions.states import local_reason
 from responder.playbook.model import Playbook
 
 EXECUTION_ARN = re.compile(r"arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):execution:([^:]+):([^:]+)")
@@ -228,7 +229,8 @@ def journal_of(execution: Execution, playbook: Playbook) -> list[dict[str, Any]]
             if "skipped" in outputs[sid]:
                 # Not run there (e.g. the CloudTrail read): a skipped step, never "done" beside a note saying it
                 # was not, so the report's steps, opening and follow-ups agree that it did not run.
-                reason = f"not run on Step Functions: {outputs[sid]['skipped']}"
+                why = local_reason(str(getattr(actions[sid], "name", "")), outputs[sid]["skipped"])
+                reason = f"not run on Step Functions: {why}"
                 found[-1] = {"event": j.SKIPPED, "step": sid, "ts": found[-1]["ts"], "reason": reason}
         records += found
     finished = described.get("stopDate")

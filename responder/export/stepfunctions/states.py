@@ -234,13 +234,26 @@ class StatesStep:
 StatesForm = Callable[[StatesStep], Chain]
 
 
+# action name -> why the machine leaves its steps to the local run, for those registered with `local_run_only`
+LOCAL_REASONS: dict[str, str] = {}
+
+
 def left_to_local_run(step: StatesStep, why: str) -> Chain:
     """A step the machine does not take: a Pass saying why, in its comment and in the step's result, so the
-    execution's history and the report both carry it."""
+    execution's history and the report both carry it. A reason registered by `local_run_only` is carried as `true`
+    and read back from LOCAL_REASONS: the execution's state (every later history event holds all of it) stays small
+    enough for the rollback to read the containment's history in one answer (Step Functions caps a task's result
+    at 256 KB)."""
+    carried: Any = True if LOCAL_REASONS.get(step.action) == why else why
     return single(
         step.name("left to the local run"),
-        {"Type": "Pass", "Comment": why, "Result": {"skipped": why}, "ResultPath": step.result_path},
+        {"Type": "Pass", "Comment": why, "Result": {"skipped": carried}, "ResultPath": step.result_path},
     )
+
+
+def local_reason(action: str, carried: Any) -> str:
+    """The reason a skipped step's result carries, as the report says it."""
+    return LOCAL_REASONS.get(action, "left to the local run") if carried is True else str(carried)
 
 
 @dataclass(frozen=True)
@@ -266,6 +279,8 @@ def states_form(action: type[Action[Any, Any]], undo: StatesForm | None = None) 
 def local_run_only(action: type[Action[Any, Any]], why: str, undo: bool = True) -> None:
     """Register `action` as a step the machine leaves to the local run (`left_to_local_run`, saying `why`); with
     `undo`, its rollback form is a Pass too: the machine changed nothing to undo."""
+
+    LOCAL_REASONS[action.name] = why
 
     def leave(step: StatesStep) -> Chain:
         return left_to_local_run(step, why)

@@ -4,7 +4,8 @@ local journal's snapshot for an exact rollback, and the containment machine cont
 
 from __future__ import annotations
 
-from responder.actions.bedrock_jobs import ListWindowJobs, StopWindowJobs
+from responder.actions.bedrock_job_stops import DeleteWindowThroughput, StopWindowJobs
+from responder.actions.bedrock_jobs import ListWindowJobs
 from responder.actions.bedrock_logging import RestoreInvocationLogging
 from responder.actions.footholds import DeactivateWindowAccessKeys
 from responder.actions.footholds_credentials import DisableWindowUserCredentials
@@ -16,12 +17,12 @@ from responder.export.stepfunctions.states import local_run_only
 local_run_only(
     DeactivateWindowAccessKeys,
     "access keys an attacker may have created during the exposure window are not deactivated by the exported "
-    "machine (its rollback could not restore them exactly): run `responder run leaked-long-term-key` locally after it",
+    "machine (its rollback could not restore them exactly): run `responder run PLAYBOOK` locally after it",
 )
 local_run_only(
     DisableWindowUserCredentials,
     "service-specific credentials and a console password created on the user during the exposure window are "
-    "not closed by the exported machine: run `responder run leaked-long-term-key` locally after it",
+    "not closed by the exported machine: run `responder run PLAYBOOK` locally after it",
 )
 for _removal in (RemoveWindowUserPolicies, RemoveWindowRolePolicies):
     local_run_only(
@@ -49,6 +50,10 @@ local_run_only(
     StopWindowJobs,
     "jobs started during the exposure window are stopped only by the local run, when asked (`responder run "
     "PLAYBOOK -p stop_jobs=true`): the machine contains only",
+)
+local_run_only(
+    DeleteWindowThroughput,
+    "local run only (-p delete_throughput=true): its creator is in CloudTrail",
 )
 local_run_only(
     QuarantineUser,
