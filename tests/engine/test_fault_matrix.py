@@ -138,6 +138,7 @@ from responder.sandbox.seed import (
 )
 from responder.sandbox.service_credentials import _state as service_credentials_of  # the emulator's own store
 from responder.sandbox.service_credentials import create_credential
+from responder.sandbox.window_jobs import record_created, user_identity
 from tests.factories import ACCOUNT, inline_policies, moto_http_server
 from tests.faultproxy import FaultProxy
 from tests.oracle import check_claims
@@ -399,8 +400,12 @@ class Incident:
             if scenario == CLOSE_OLDER:
                 with mock.patch("responder.sandbox.service_credentials._now", return_value=older):
                     self.older_credential = create_credential(ACCOUNT, LEAKED_USER)["ServiceSpecificCredentialId"]
-            else:
-                self.job_arn = seed_customization_job(ACCOUNT, "us-east-1", "llm-exfil-tune", window_start(80))
+            else:  # started by the key's user (CloudTrail says so): the stop step stops only what it started
+                started = window_start(80)
+                self.job_arn = seed_customization_job(ACCOUNT, "us-east-1", "llm-exfil-tune", started)
+                record_created(
+                    ACCOUNT, "us-east-1", "customization", self.job_arn, user_identity(ACCOUNT, LEAKED_USER), started
+                )
         if scenario == FOOTHOLDS:
             since = window_start(110)  # the key was made two hours ago
             self.footholds = seed_policy_footholds(ACCOUNT, "user", LEAKED_USER, since)
