@@ -67,9 +67,11 @@ is not retried).
   customization job started during its life; `-p stop_jobs=true -p quarantine_user=true`) and `+close-older` (an
   older access key, Bedrock key and password; `-p close_older=true`) reach the steps behind a parameter. A new
   gated call is a table line: its parameter in SCENARIO_PARAMS (on `+asked` when its shape can hold what it
-  changes, as the batch and evaluation job stops and the throughput deletion will: seed them in `Incident.shape`),
-  its calls in MATRIX_CALLS with their step, the operation in FAULTED_CALLS, its step in FOOTHOLD_STEPS, and, when
-  AWS cannot undo it, in IRREVERSIBLE and `lost_for_good`; `footprint` and `in_place` say what it changes.
+  changes, as the batch and evaluation job stops and `delete_throughput` can: `seed_window_jobs` in
+  `Incident.shape`), its calls in MATRIX_CALLS with their step, the operation in FAULTED_CALLS, its step in
+  FOOTHOLD_STEPS, and, when AWS cannot undo it, in IRREVERSIBLE and `lost_for_good`; `account_state` reads what it
+  changes (`test_account_state_is_what_aws_answers` checks the read against the API's answer), `footprint` and
+  `in_place` say what that is.
 - **Which foothold calls are throttled and unavailable**: one call of each foothold step (RETRIED_CALLS). The
   retry is botocore's, the same for every call of a service and proven on the containment rows; what a cell adds
   is the step's journaling, verification and resume around a retried or exhausted call, and a step's other calls
