@@ -17,21 +17,28 @@ is not retried).
 | bedrock-key-guardrails (on the user) | PutUserPolicy (put-guardrails) | C | F | F | F+ |
 | contain-bedrock-keys (user=the leaked user) | UpdateServiceSpecificCredential (deactivate[…]) | C | F | F | F+ |
 | contain-bedrock-keys (user=the leaked user) | PutUserPolicy (deny-bearer-tokens[…]) | C | F | F | F+ |
-| leaked-long-term-key, LLMjacking footholds | UpdateAccessKey (footholds) | | F | | F+ |
-| leaked-long-term-key, LLMjacking footholds | DetachUserPolicy (policies) | | F | | F+ |
+| leaked-long-term-key, LLMjacking footholds | UpdateAccessKey (footholds) | C | F | F | F+ |
+| leaked-long-term-key, LLMjacking footholds | DetachUserPolicy (policies) | C | F | F | F+ |
 | leaked-long-term-key, LLMjacking footholds | DeleteUserPolicy (policies) | | F | | F+ |
-| leaked-long-term-key, LLMjacking footholds | PutModelInvocationLoggingConfiguration (logging) | | F | | F+ |
+| leaked-long-term-key, LLMjacking footholds | PutModelInvocationLoggingConfiguration (logging) | C | F | F | F+ |
 | leaked-long-term-key, LLMjacking footholds | UpdateServiceSpecificCredential (credentials) | | F | | F+ |
-| leaked-long-term-key, LLMjacking footholds | DeleteLoginProfile (credentials) | | F | | F+ |
+| leaked-long-term-key, LLMjacking footholds | DeleteLoginProfile (credentials) | C | F | F | F+ |
 | leaked-short-term-key, the role's footholds | DetachRolePolicy (policies) | | F | | F+ |
 | leaked-short-term-key, the role's footholds | DeleteRolePolicy (policies) | | F | | F+ |
-| leaked-short-term-key, the role's footholds | UpdateAssumeRolePolicy (trust) | | F | | F+ |
+| leaked-short-term-key, the role's footholds | UpdateAssumeRolePolicy (trust) | C | F | F | F+ |
+| leaked-long-term-key -p stop_jobs,quarantine_user | StopModelCustomizationJob (stop) | C | FI | FI | F+I |
+| leaked-long-term-key -p stop_jobs,quarantine_user | PutUserPolicy deny-all (quarantine) | C | F | F | F+ |
+| leaked-long-term-key -p stop_jobs,quarantine_user | UpdateAccessKey (quarantine) | | F | | F+ |
+| leaked-long-term-key -p stop_jobs,quarantine_user | DeleteLoginProfile (quarantine) | | F | | F+ |
+| leaked-long-term-key -p close_older | UpdateAccessKey (footholds) | | F | | F+ |
+| leaked-long-term-key -p close_older | UpdateServiceSpecificCredential (credentials) | | F | | F+ |
+| leaked-long-term-key -p close_older | DeleteLoginProfile (credentials) | | F | | F+ |
 
 - **C**: botocore retries; the run completes (exit 0), the step is verified; rollback restores the seeded account.
 - **F**: the run stops (exit 1, `failed`, the message says `responder resume RUN_ID`); the steps before are
-  verified and in place; the failed step names the cause (deny: the missing `iam:` permission) and its request
-  changed nothing; no step that was not due with it wrote anything (no `step.applying`); nothing changed that no
-  `step.applying` explains.
+  verified and in place; the failed step names the cause (deny: the missing `iam:`/`bedrock:` permission) and its
+  request changed nothing; no step that was not due with it wrote anything (no `step.applying`); nothing changed
+  that no `step.applying` explains.
 - **Due together**: the key's deactivation and its principal's deny (the role's deny and its session revocation)
   reference each other in nothing, and each alone stops the key: they go out at once. When one is refused, the
   other, already due, is sent anyway and ends verified and in place (partial containment beats none); this is the
@@ -40,32 +47,65 @@ is not retried).
   holds the write-ahead `step.applying` record with the snapshot, so rollback undoes it.
 - Every F and F+ cell then resumes (`completed`, account contained) and rolls back with `--reactivate-keys`
   (`rolled-back`, the account exactly as seeded).
+- **I** (irreversible: a stopped job cannot be resumed, so no rollback can undo the stop): what holds instead is
+  that containment stays applied, the run stops at the stop and names `responder resume RUN_ID`, resume stops the
+  job (or, its answer lost, finds it stopped), and rollback reports the stop `irreversible` in its message and
+  restores everything else exactly (`lost_for_good`: the job stays `Stopped`, as the quarantine's removed console
+  password stays removed, which its undo names with the command to set a new one).
 - The full-budget account runs the fallback only: its UpdateServiceSpecificCredential and PutUserPolicy calls
   are the rows above.
-- The LLMjacking account (an access key, a second Bedrock key and a console password made on the user, a managed
-  and an inline policy given to it, invocation logging deleted, all during the key's life) faults only the foothold
-  steps' calls (its containment calls are the rows above), refused and answer-lost: the foothold steps go out
-  together once containment is done, so a refused one stops only itself; containment, already verified, stays in
-  place. The role's footholds (a managed
-  and an inline policy given to the role, its trust policy widened to another account, during the key's life) are
-  faulted the same way on the short-term playbook.
+- **Footholds.** The LLMjacking account (an access key, a second Bedrock key and a console password made on the
+  user, a managed and an inline policy given to it, invocation logging deleted, all during the key's life) faults
+  only the foothold steps' calls (its containment calls are the rows above); so do the role's footholds (a managed
+  and an inline policy given to the role, its trust policy widened to another account) on the short-term playbook.
+  A foothold step runs after the last containment change: in every foothold cell the containment steps are
+  verified and in place after the faulted run and after resume, and a refused foothold step stops only itself and
+  the foothold steps that wait for it (WAITS_FOR: the quarantine changes the access keys and password after the
+  footholds and credentials steps); every other foothold step still ends verified.
+- **Scenarios with parameters.** A scenario is a playbook run against one shape of the account with its own
+  parameters (SCENARIO_PARAMS): `+asked` (the user's team key and console password older than the key, a
+  customization job started during its life; `-p stop_jobs=true -p quarantine_user=true`) and `+close-older` (an
+  older access key, Bedrock key and password; `-p close_older=true`) reach the steps behind a parameter. A new
+  gated call is a table line: its parameter in SCENARIO_PARAMS (on `+asked` when its shape can hold what it
+  changes, as the batch and evaluation job stops and `delete_throughput` can: `seed_window_jobs` in
+  `Incident.shape`), its calls in MATRIX_CALLS with their step, the operation in FAULTED_CALLS, its step in
+  FOOTHOLD_STEPS, and, when AWS cannot undo it, in IRREVERSIBLE and `lost_for_good`; `account_state` reads what it
+  changes (`test_account_state_is_what_aws_answers` checks the read against the API's answer), `footprint` and
+  `in_place` say what that is.
+- **Which foothold calls are throttled and unavailable**: one call of each foothold step (RETRIED_CALLS). The
+  retry is botocore's, the same for every call of a service and proven on the containment rows; what a cell adds
+  is the step's journaling, verification and resume around a retried or exhausted call, and a step's other calls
+  go through the same loop after the same write-ahead record. Each cell costs a run, a resume and a rollback.
+- botocore's waits (backoff, and adaptive rate limiting after a throttle) are zeroed for the matrix (`no_waiting`):
+  they prove nothing it checks and cost a throttle cell ~4 s.
 """
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import urlsplit
 
 import boto3
+import botocore.session
 import pytest
+from botocore.retries.bucket import TokenBucket
+from botocore.retries.standard import ExponentialBackoff
+from moto.bedrock.models import bedrock_backends
+from moto.iam.models import iam_backends
 
 from responder.actions.guardrails import GUARDRAIL_POLICY_NAME
 from responder.actions.iam_policies import DEFAULT_POLICY_NAME, DENY_BEARER_TOKENS, managed_policy_name
+from responder.actions.iam_quarantine import DENY_ALL, QUARANTINE_POLICY_NAME
 from responder.actions.iam_sessions import REVOKE_POLICY_NAME, revoked_before
 from responder.aws.clients import MAX_ATTEMPTS, AwsOptions, is_read_only
 from responder.engine.commands.operations import start_run
@@ -76,6 +116,7 @@ from responder.engine.journal.run_state import RunState, load_run
 from responder.engine.running.context import Settings
 from responder.keys import parse_short_term_key
 from responder.playbook.shipped import shipped_playbooks
+from responder.sandbox.bedrock_jobs import seed_customization_job
 from responder.sandbox.llmjacking import (
     BACKDOOR_INLINE,
     TEAM_LOGGING,
@@ -85,6 +126,7 @@ from responder.sandbox.llmjacking import (
     seed_trust_change,
     window_start,
 )
+from responder.sandbox.login_profiles import seed_login_profile
 from responder.sandbox.seed import (
     BYSTANDER,
     EXISTING_POLICY,
@@ -96,7 +138,9 @@ from responder.sandbox.seed import (
     seed_incident,
     seed_short_term_incident,
 )
+from responder.sandbox.service_credentials import _state as service_credentials_of  # the emulator's own store
 from responder.sandbox.service_credentials import create_credential
+from responder.sandbox.window_jobs import record_created, user_identity
 from tests.factories import ACCOUNT, inline_policies, moto_http_server
 from tests.faultproxy import FaultProxy
 from tests.oracle import check_claims
@@ -105,6 +149,8 @@ LONG, SHORT = "leaked-long-term-key", "leaked-short-term-key"
 FULL_BUDGET = f"{LONG}+full-inline-budget"  # the user's 2,048-character inline budget has no room for the deny
 FOOTHOLDS = f"{LONG}+llmjacking"  # what an attacker left on the user during the key's life
 ROLE_FOOTHOLDS = f"{SHORT}+role-footholds"  # and on the role whose session signed a short-term key
+ASKED = f"{LONG}+asked"  # the irreversible gated steps asked for: a window job stopped, the user quarantined
+CLOSE_OLDER = f"{LONG}+close-older"  # the user's ways in older than the key closed as well
 # Scenario -> playbook. A scenario is a playbook run against one shape of the seeded account.
 GUARD = "bedrock-key-guardrails"  # preventive: put on the leaked user, no key
 MANY = "contain-bedrock-keys"  # a filter selecting the leaked user's key: one step group, named after the key
@@ -116,6 +162,20 @@ SCENARIOS = {
     MANY: MANY,
     FOOTHOLDS: LONG,
     ROLE_FOOTHOLDS: SHORT,
+    ASKED: LONG,
+    CLOSE_OLDER: LONG,
+}
+# The parameters a run of the scenario is given (as `-p NAME=VALUE`), on top of its playbook's: a step behind a
+# parameter (`when: ${params.X}`) is reached by a scenario that sets X. A new gated call is one more line here (or a
+# parameter added to a scenario that already reaches its account shape), its calls in MATRIX_CALLS, and its cells
+# in FAULTED_CALLS: e.g. the batch and evaluation jobs' stops with `stop_jobs` on ASKED once its shape seeds them.
+PLAYBOOK_PARAMS: dict[str, dict[str, str]] = {
+    GUARD: {"principal_name": LEAKED_USER},
+    MANY: {"filter": f"user={LEAKED_USER}"},
+}
+SCENARIO_PARAMS: dict[str, dict[str, str]] = {
+    ASKED: {"stop_jobs": "true", "quarantine_user": "true"},
+    CLOSE_OLDER: {"close_older": "true"},
 }
 # Every mutating call a clean run of the scenario makes, in order, with the step making it:
 # test_matrix_covers_every_mutating_call keeps this honest, so a new step cannot escape the matrix.
@@ -147,6 +207,21 @@ MATRIX_CALLS: dict[str, list[tuple[str, str]]] = {
         ("DeleteRolePolicy", "policies"),
         ("UpdateAssumeRolePolicy", "trust"),
     ],
+    ASKED: [
+        ("UpdateServiceSpecificCredential", "deactivate"),
+        ("PutUserPolicy", "deny-bearer-tokens"),
+        ("StopModelCustomizationJob", "stop"),
+        ("PutUserPolicy", "quarantine"),  # the deny-all first: the user can do nothing while the rest goes
+        ("UpdateAccessKey", "quarantine"),
+        ("DeleteLoginProfile", "quarantine"),
+    ],
+    CLOSE_OLDER: [
+        ("UpdateServiceSpecificCredential", "deactivate"),
+        ("PutUserPolicy", "deny-bearer-tokens"),
+        ("UpdateAccessKey", "footholds"),
+        ("UpdateServiceSpecificCredential", "credentials"),
+        ("DeleteLoginProfile", "credentials"),
+    ],
 }
 # The calls the FULL_BUDGET scenario shares with LONG are faulted there already: here only the fallback's. An
 # operation two steps send is named with its step: "Operation (step)".
@@ -161,27 +236,59 @@ FAULTED_CALLS = {
         "DeleteLoginProfile",
     },
     ROLE_FOOTHOLDS: {"DetachRolePolicy", "DeleteRolePolicy", "UpdateAssumeRolePolicy"},
+    ASKED: {"StopModelCustomizationJob", "PutUserPolicy (quarantine)", "UpdateAccessKey", "DeleteLoginProfile"},
+    CLOSE_OLDER: {"UpdateAccessKey", "UpdateServiceSpecificCredential (credentials)", "DeleteLoginProfile"},
 }
-# The changes of a scenario that are due together (sent at once): a refused one does not hold back the others.
+# The containment changes of a scenario that are due together (sent at once): a refused one does not hold back the
+# others. A foothold scenario's containment calls are faulted on its playbook's plain scenario.
 DUE_TOGETHER: dict[str, set[str]] = {
     LONG: {"deactivate", "deny-bearer-tokens"},
     FULL_BUDGET: {"deactivate", "deny-bearer-tokens"},
     MANY: {"deactivate", "deny-bearer-tokens"},
     SHORT: {"deny-role-bearer-tokens", "revoke-role-sessions"},
     GUARD: set(),
-    FOOTHOLDS: {"footholds", "policies", "credentials", "logging"},  # after containment, all at once
-    ROLE_FOOTHOLDS: {"policies", "trust"},
 }
-# Two steps sending one operation at once are told apart by what they send, never by which arrives first.
+# The containment steps of each playbook that has foothold steps: they stay applied whatever a foothold step meets.
+CONTAINMENT = {LONG: ("deactivate", "deny-bearer-tokens"), SHORT: ("deny-role-bearer-tokens", "revoke-role-sessions")}
+# The steps that change what an attacker left (after containment). A refused one stops only itself and the foothold
+# steps that wait for it (WAITS_FOR: a later step changing the same part of the principal keeps playbook order);
+# every other foothold step still goes.
+FOOTHOLD_STEPS = {"footholds", "policies", "credentials", "logging", "trust", "stop", "quarantine"}
+WAITS_FOR = {"quarantine": {"footholds", "credentials"}}  # the user's access keys and console password
+SEVERAL_REQUESTS = {"policies", "credentials", "quarantine"}  # steps that send a request per change
+# Steps whose change no rollback undoes (AWS has no inverse): rollback reports them irreversible, the rest exactly.
+IRREVERSIBLE = {"stop"}
+# Two steps sending one operation at once are told apart by what they send, never by which arrives first:
+# "Operation (step)" -> the parameters only that step's request carries.
 MATCH: dict[str, dict[str, str]] = {
-    "deny-role-bearer-tokens": {"PolicyName": DEFAULT_POLICY_NAME},
-    "revoke-role-sessions": {"PolicyName": REVOKE_POLICY_NAME},
+    "PutRolePolicy (deny-role-bearer-tokens)": {"PolicyName": DEFAULT_POLICY_NAME},
+    "PutRolePolicy (revoke-role-sessions)": {"PolicyName": REVOKE_POLICY_NAME},
+    "PutUserPolicy (deny-bearer-tokens)": {"PolicyName": DEFAULT_POLICY_NAME},
+    "PutUserPolicy (quarantine)": {"PolicyName": QUARANTINE_POLICY_NAME},
 }
 FAULTS = ("throttle", "deny", "unavailable", "reset-after")
-# The foothold calls are faulted refused and answer-lost only: botocore's retries (throttle, unavailable) are the
-# same for every call and proven on the rows above; each cell costs a run, a resume and a rollback.
-SCENARIO_FAULTS = {FOOTHOLDS: ("deny", "reset-after"), ROLE_FOOTHOLDS: ("deny", "reset-after")}
-THROTTLES = 2  # "a few": retried twice (each one also slows the client: adaptive rate limiting)
+# The foothold calls are faulted refused and answer-lost (each cell costs a run, a resume and a rollback), and one
+# call of each foothold step throttled and unavailable as well (RETRIED_CALLS): a throttle retried and landing, and
+# a 503 exhausting the attempts, prove the step's write-ahead record, verification and resume around botocore's
+# retry. The step's other calls go through the same retry (botocore's, per service, proven on the rows above) in
+# the same loop after the same record: a cell each would prove nothing new for its cost.
+SCENARIO_FAULTS = {
+    FOOTHOLDS: ("deny", "reset-after"),
+    ROLE_FOOTHOLDS: ("deny", "reset-after"),
+    ASKED: ("deny", "reset-after"),
+    CLOSE_OLDER: ("deny", "reset-after"),
+}
+RETRIED_CALLS = {
+    FOOTHOLDS: {
+        "UpdateAccessKey",
+        "DetachUserPolicy",
+        "PutModelInvocationLoggingConfiguration",
+        "DeleteLoginProfile",
+    },
+    ROLE_FOOTHOLDS: {"UpdateAssumeRolePolicy"},
+    ASKED: {"StopModelCustomizationJob", "PutUserPolicy (quarantine)"},
+}
+THROTTLES = 2  # "a few": retried twice
 PERSISTENT = 100  # more than botocore ever attempts
 # A persistent fault exhausts every retry, and botocore's backoff between them costs seconds a cell. How many
 # retries came before the failure changes nothing the matrix checks, so persistent cells allow two (the
@@ -189,9 +296,10 @@ PERSISTENT = 100  # more than botocore ever attempts
 PERSISTENT_MAX_ATTEMPTS = 2
 ATTEMPTS = PERSISTENT_MAX_ATTEMPTS + 1  # botocore's max_attempts counts the retries after the first attempt
 MANAGED = managed_policy_name(LEAKED_USER)
-# Cells that expose a known product bug, marked xfail(strict=True) until fixed. The two this matrix found (a
-# lost CreatePolicy or AttachUserPolicy answer leaving the managed deny behind after rollback) are fixed: undo
-# now works from the write-ahead snapshot and the live state.
+# Cells that expose a known product bug, marked xfail(strict=True) until fixed. The three this matrix found are
+# fixed: a lost CreatePolicy or AttachUserPolicy answer left the managed deny behind after rollback (undo now works
+# from the write-ahead snapshot and the live state), and a refused stop held back the quarantine, which does not
+# wait for it, when the quarantine was not yet due (a refused foothold change now stops only what waits for it).
 KNOWN_BUGS: dict[str, str] = {}
 
 State = dict[str, Any]  # the account, flattened: "credential <id>" / "user-policy <user> <name>" / ... -> value
@@ -220,7 +328,10 @@ def _cells() -> list[Cell]:
             faulted = FAULTED_CALLS.get(scenario, {operation})
             if operation not in faulted and f"{operation} ({step})" not in faulted:
                 continue
-            cells += [Cell(scenario, operation, step, fault) for fault in SCENARIO_FAULTS.get(scenario, FAULTS)]
+            faults = SCENARIO_FAULTS.get(scenario, FAULTS)
+            if {operation, f"{operation} ({step})"} & RETRIED_CALLS.get(scenario, set()):
+                faults = FAULTS
+            cells += [Cell(scenario, operation, step, fault) for fault in faults]
     return cells
 
 
@@ -238,28 +349,65 @@ class Incident:
     long: Seeded
     short: SeededShortTerm
     upstream: str
+    scenario: str = ""
     footholds: Footholds | None = None  # the LLMjacking scenario's
     planted_key: str | None = None
     window_credential: str | None = None  # a second Bedrock key made on the user during the key's life
+    team_key: str | None = None  # the team's own access key, older than the leaked key
+    older_credential: str | None = None  # and a second Bedrock key of the user's, older than the leaked one
+    job_arn: str | None = None  # a customization job started during the key's life, still running
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def other_credential(self) -> str | None:
+        """The user's Bedrock credential the credentials step closes (not the leaked key's)."""
+        return self.window_credential or (self.older_credential if self.scenario == CLOSE_OLDER else None)
+
+    @property
+    def closed_keys(self) -> list[str]:
+        """The access keys the footholds step sets Inactive: made in the window, or all with close_older."""
+        return [k for k in (self.planted_key, self.team_key if self.scenario == CLOSE_OLDER else None) if k]
 
     def match(self, step: str, operation: str) -> dict[str, str] | None:
         """What the step's request carries that another step's of the same operation does not."""
         if operation != "UpdateServiceSpecificCredential":
-            return MATCH.get(step)
+            return MATCH.get(f"{operation} ({step})")
         if step == "credentials":  # deactivate sends the same operation, for the leaked key's credential
-            return {"ServiceSpecificCredentialId": self.window_credential or ""}
-        if step == "deactivate" and self.window_credential:
+            return {"ServiceSpecificCredentialId": self.other_credential or ""}
+        if step == "deactivate" and self.other_credential:
             return {"ServiceSpecificCredentialId": self.long.credential_id}
-        return MATCH.get(step)
+        return None
 
     def key(self, playbook: str) -> str | None:
         return {LONG: self.long.key, SHORT: self.short.key}.get(playbook)
 
     def iam(self) -> Any:
-        return boto3.client("iam", region_name="us-east-1", endpoint_url=self.upstream)
+        return self.client("iam")
+
+    def client(self, service: str) -> Any:
+        """A client straight to the upstream, made once per test (making one costs more than its calls)."""
+        if service not in self.clients:
+            self.clients[service] = boto3.client(service, region_name="us-east-1", endpoint_url=self.upstream)
+        return self.clients[service]
 
     def shape(self, scenario: str) -> None:
         """Give the seeded account the scenario's shape (straight upstream, never through the proxy)."""
+        self.scenario = scenario
+        if scenario in (ASKED, CLOSE_OLDER):  # the team's own ways in, from before the key was made
+            older = datetime.now(timezone.utc) - timedelta(days=40)
+            team = iam_backends[ACCOUNT]["aws"].create_access_key(LEAKED_USER)
+            team.create_date = older.replace(tzinfo=None)  # moto keeps naive UTC
+            self.team_key = team.access_key_id
+            seed_login_profile(ACCOUNT, LEAKED_USER, older)
+            if scenario == CLOSE_OLDER:
+                with mock.patch("responder.sandbox.service_credentials._now", return_value=older):
+                    self.older_credential = create_credential(ACCOUNT, LEAKED_USER)["ServiceSpecificCredentialId"]
+            else:  # started by the key's user (CloudTrail says so): the stop step stops only what it started
+                started = window_start(80)
+                self.job_arn = seed_customization_job(ACCOUNT, "us-east-1", "llm-exfil-tune", started)
+                record_created(
+                    ACCOUNT, "us-east-1", "customization", self.job_arn, user_identity(ACCOUNT, LEAKED_USER), started
+                )
         if scenario == FOOTHOLDS:
             since = window_start(110)  # the key was made two hours ago
             self.footholds = seed_policy_footholds(ACCOUNT, "user", LEAKED_USER, since)
@@ -277,6 +425,18 @@ class Incident:
             statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}
             document = {"Version": "2012-10-17", "Statement": [statement]}
             self.iam().put_user_policy(UserName=LEAKED_USER, PolicyName="big", PolicyDocument=json.dumps(document))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_waiting() -> Iterator[None]:
+    """botocore's waits, between attempts (up to 1 s, then 2 s, after a throttle) and before each request once a
+    throttle turns on adaptive rate limiting (0.5 requests a second at first), cost a throttle cell ~4 s and prove
+    nothing the matrix checks: botocore still decides every retry, and the cell counts the attempts."""
+    with (
+        mock.patch.object(ExponentialBackoff, "delay_amount", return_value=0.0),
+        mock.patch.object(TokenBucket, "acquire", return_value=True),
+    ):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -320,8 +480,9 @@ def _settings(
     )
 
 
-def _run(playbook: str, incident: Incident, settings: Settings) -> Outcome:
-    params = {GUARD: {"principal_name": LEAKED_USER}, MANY: {"filter": f"user={LEAKED_USER}"}}.get(playbook, {})
+def _run(scenario: str, incident: Incident, settings: Settings) -> Outcome:
+    playbook = SCENARIOS[scenario]
+    params = {**PLAYBOOK_PARAMS.get(playbook, {}), **SCENARIO_PARAMS.get(scenario, {})}
     return start_run(playbook, params, incident.key(playbook), dry_run=False, confirm=None, settings=settings)
 
 
@@ -329,6 +490,40 @@ def _run(playbook: str, incident: Incident, settings: Settings) -> Outcome:
 
 
 def account_state(incident: Incident) -> State:
+    """The account as the emulator holds it, read in this process (no request: a cell reads it four times, and
+    twenty requests a read were a third of a cell's time). What AWS would answer is what these objects serialize
+    to: `test_account_state_is_what_aws_answers` checks the two agree on every scenario's account."""
+    iam = iam_backends[ACCOUNT]["aws"]
+    state: State = {}
+    for cred in service_credentials_of(iam).creds.values():
+        if cred.user_name in (LEAKED_USER, BYSTANDER):
+            state[f"credential {cred.id}"] = cred.metadata()["Status"]
+    for user in (LEAKED_USER, BYSTANDER):
+        found = iam.get_user(user)
+        for name, document in found.policies.items():
+            state[f"user-policy {user} {name}"] = json.loads(document)
+        state[f"user-attached {user}"] = sorted(found.managed_policies)
+        for key in found.access_keys:
+            state[f"access-key {key.access_key_id}"] = key.status
+    state["login-profile"] = bool(iam.get_user(LEAKED_USER).password)
+    role = iam.get_role(LEAKED_ROLE)
+    for name, document in role.policies.items():
+        state[f"role-policy {name}"] = json.loads(document)
+    state["role-attached"] = sorted(role.managed_policies)
+    state["role-trust"] = json.loads(role.assume_role_policy_document)
+    for arn, policy in iam.managed_policies.items():
+        if arn.startswith(f"arn:aws:iam::{ACCOUNT}:"):
+            default = next(v for v in policy.versions if v.is_default)
+            state[f"managed-policy {arn}"] = json.loads(default.document)
+    bedrock = bedrock_backends[ACCOUNT]["us-east-1"]
+    state["invocation-logging"] = bedrock.get_model_invocation_logging_configuration() or None
+    for job in bedrock.model_customization_jobs.values():
+        state[f"job {job.job_arn}"] = job.status
+    return state
+
+
+def account_state_answered(incident: Incident) -> State:
+    """account_state as AWS's API answers it, through the emulator's wire (the slow way, to check the fast)."""
     iam = incident.iam()
     state: State = {}
     for user in (LEAKED_USER, BYSTANDER):
@@ -354,9 +549,17 @@ def account_state(incident: Incident) -> State:
     for policy in iam.list_policies(Scope="Local")["Policies"]:
         version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
         state[f"managed-policy {policy['Arn']}"] = version["PolicyVersion"]["Document"]
-    bedrock = boto3.client("bedrock", region_name="us-east-1", endpoint_url=incident.upstream)
+    bedrock = incident.client("bedrock")
     state["invocation-logging"] = bedrock.get_model_invocation_logging_configuration().get("loggingConfig") or None
+    for job in bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"]:
+        state[f"job {job['jobArn']}"] = job["status"]
     return state
+
+
+@functools.cache
+def bedrock_operations() -> frozenset[str]:
+    """Bedrock's operation names (botocore's model): a refusal names its permission with the service's prefix."""
+    return frozenset(botocore.session.get_session().get_service_model("bedrock").operation_names)
 
 
 def managed_arn() -> str:
@@ -375,13 +578,19 @@ def footprint(step: str, incident: Incident) -> tuple[str, ...]:
         "deny-role-bearer-tokens": (f"role-policy {DEFAULT_POLICY_NAME}", "role-attached"),
         "revoke-role-sessions": (f"role-policy {REVOKE_POLICY_NAME}",),
         "put-guardrails": (f"user-policy {LEAKED_USER} {GUARDRAIL_POLICY_NAME}",),
-        "footholds": (f"access-key {incident.planted_key}",),
+        "footholds": tuple(f"access-key {k}" for k in incident.closed_keys),
         "policies": (f"user-attached {LEAKED_USER}", f"user-policy {LEAKED_USER} {BACKDOOR_INLINE[0]}")
         if incident.footholds is None or incident.footholds.kind == "user"
         else ("role-attached", f"role-policy {BACKDOOR_INLINE[0]}"),
-        "credentials": (f"credential {incident.window_credential}", "login-profile"),
+        "credentials": (f"credential {incident.other_credential}", "login-profile"),
         "logging": ("invocation-logging",),
         "trust": ("role-trust",),
+        "stop": (f"job {incident.job_arn}",),
+        "quarantine": (
+            f"user-policy {LEAKED_USER} {QUARANTINE_POLICY_NAME}",
+            f"access-key {incident.team_key}",
+            "login-profile",
+        ),
     }[step]
 
 
@@ -397,7 +606,7 @@ def in_place(step: str, state: State, incident: Incident) -> bool:
     if step == "put-guardrails":
         return f"user-policy {LEAKED_USER} {GUARDRAIL_POLICY_NAME}" in state
     if step == "footholds":
-        return bool(state.get(f"access-key {incident.planted_key}") == "Inactive")
+        return all(state.get(f"access-key {k}") == "Inactive" for k in incident.closed_keys)
     if step == "policies":
         kind = "User" if incident.footholds is None or incident.footholds.kind == "user" else "Role"
         return call_done(f"Detach{kind}Policy", state, incident) and call_done(f"Delete{kind}Policy", state, incident)
@@ -408,6 +617,11 @@ def in_place(step: str, state: State, incident: Incident) -> bool:
         return bool(state.get("role-trust") == ROLE_TRUST)
     if step == "logging":
         return bool(state.get("invocation-logging") == TEAM_LOGGING)
+    if step == "stop":
+        return state.get(f"job {incident.job_arn}") not in (None, "InProgress")
+    if step == "quarantine":
+        quarantined = state.get(f"user-policy {LEAKED_USER} {QUARANTINE_POLICY_NAME}") == DENY_ALL
+        return quarantined and call_done("UpdateAccessKey", state, incident) and state["login-profile"] is False
     assert step == "revoke-role-sessions", step
     return revoked_before(state.get(f"role-policy {REVOKE_POLICY_NAME}")) is not None
 
@@ -429,8 +643,12 @@ def call_done(cell: Cell | str, state: State, incident: Incident) -> bool:
         return incident.footholds.managed_arn not in state["role-attached"]
     if operation == "DeleteRolePolicy":
         return f"role-policy {BACKDOOR_INLINE[0]}" not in state
-    if operation == "UpdateServiceSpecificCredential" and incident.window_credential:
-        return bool(state.get(f"credential {incident.window_credential}") == "Inactive")
+    if operation == "UpdateServiceSpecificCredential" and incident.other_credential:
+        return bool(state.get(f"credential {incident.other_credential}") == "Inactive")
+    if operation == "UpdateAccessKey" and incident.scenario == ASKED:  # the quarantine's: the team's key
+        return bool(state.get(f"access-key {incident.team_key}") == "Inactive")
+    if operation == "PutUserPolicy" and incident.scenario == ASKED and getattr(cell, "step", "") == "quarantine":
+        return bool(state.get(f"user-policy {LEAKED_USER} {QUARANTINE_POLICY_NAME}") == DENY_ALL)
     if operation == "DeleteLoginProfile":
         return state["login-profile"] is False
     assert isinstance(cell, Cell), cell
@@ -448,9 +666,23 @@ def assert_contained(scenario: str, incident: Incident) -> None:
     assert missing == [], f"not contained: {missing}"
 
 
+def lost_for_good(incident: Incident) -> State:
+    """What no rollback gives back, as it stands after one: the job the stop ended (AWS cannot resume one) and the
+    console password the quarantine removed (AWS never returns a password: its undo names the command)."""
+    return {f"job {incident.job_arn}": "Stopped", "login-profile": False} if incident.scenario == ASKED else {}
+
+
 def assert_as_seeded(state: State, seeded: State, incident: Incident) -> None:
-    assert state == seeded
+    lost = lost_for_good(incident)
+    assert {k: state.get(k) for k in lost} == lost  # what holds instead
+    assert {k: v for k, v in state.items() if k not in lost} == {k: v for k, v in seeded.items() if k not in lost}
     # and, spelled out, what "as seeded" means
+    if incident.team_key:  # the team's own ways in: open again, and the quarantine lifted
+        assert state[f"access-key {incident.team_key}"] == "Active"
+        assert f"user-policy {LEAKED_USER} {QUARANTINE_POLICY_NAME}" not in state
+    if incident.older_credential:  # close_older's: the password back (a new one), the older key active
+        assert state[f"credential {incident.older_credential}"] == "Active"
+        assert state["login-profile"] is True
     assert state[f"credential {incident.long.credential_id}"] == "Active"
     assert state[f"credential {incident.long.bystander_credential_id}"] == "Active"
     assert state[f"user-policy {LEAKED_USER} {EXISTING_POLICY[0]}"] == EXISTING_POLICY[1]
@@ -473,6 +705,16 @@ def assert_as_seeded(state: State, seeded: State, incident: Incident) -> None:
     assert state["invocation-logging"] is None
     assert state[f"credential {incident.window_credential}"] == "Active"
     assert state["login-profile"] is True
+
+
+def goes_on_with(cell: Cell) -> set[str]:
+    """The changes the cell's refusal does not hold back: the containment changes due with it (each alone stops the
+    key) or, for a foothold step, every other foothold step of the scenario that does not wait for it."""
+    if cell.step in FOOTHOLD_STEPS:
+        calls = MATRIX_CALLS[cell.scenario]
+        return {s for _, s in calls if s in FOOTHOLD_STEPS - {cell.step} and cell.step not in WAITS_FOR.get(s, ())}
+    due = DUE_TOGETHER[cell.scenario]
+    return due - {cell.step} if cell.step in due else set()
 
 
 def base(step_id: str) -> str:
@@ -513,7 +755,7 @@ def test_matrix_covers_every_mutating_call(
             applying.append(base(str(fields.get("step"))))
 
     incident.shape(scenario)
-    outcome = _run(SCENARIOS[scenario], incident, _settings(tmp_path, proxy, listen))
+    outcome = _run(scenario, incident, _settings(tmp_path, proxy, listen))
     assert outcome.status == "completed", outcome.message
     sent = [(op, form) for op, form in zip(proxy.seen, proxy.forms, strict=True) if not is_read_only(op)]
     calls = [(op, step_of(scenario, op, form, incident)) for op, form in sent]
@@ -521,6 +763,41 @@ def test_matrix_covers_every_mutating_call(
         assert [c for c in calls if c[1] == step] == [c for c in MATRIX_CALLS[scenario] if c[1] == step]
     assert sorted(calls, key=str) == sorted(MATRIX_CALLS[scenario], key=str)
     assert sorted(applying) == sorted(dict.fromkeys(s for _, s in MATRIX_CALLS[scenario]))
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_account_state_is_what_aws_answers(scenario: str, incident: Incident) -> None:
+    incident.shape(scenario)
+    assert account_state(incident) == account_state_answered(incident)
+
+
+def test_refused_foothold_step_holds_back_only_what_waits_for_it(
+    incident: Incident, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """The stop refused while the footholds step, which the quarantine waits for, is still reading: the quarantine,
+    not yet due when the refusal came, still runs once the footholds step is done (it does not wait for the stop).
+    The +asked stop cells leave that order to timing; this one fixes it."""
+    incident.shape(ASKED)
+    proxy.arm("GetAccessKeyLastUsed", "hold")  # only the footholds step asks (the team key's last use)
+    proxy.arm("StopModelCustomizationJob", "deny")
+
+    def release_once_refused() -> None:
+        deadline = time.monotonic() + 30
+        while ("StopModelCustomizationJob", "deny") not in proxy.faulted and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proxy.release(forward=True)
+
+    releaser = threading.Thread(target=release_once_refused, daemon=True)
+    releaser.start()
+    outcome = _run(ASKED, incident, _settings(tmp_path, proxy, max_attempts=PERSISTENT_MAX_ATTEMPTS))
+    releaser.join()
+    assert proxy.held == ["GetAccessKeyLastUsed"]
+    statuses = {base(s): step.status for s, step in load_run(outcome.paths.audit_log).steps.items()}
+    assert (outcome.exit_code, statuses["stop"]) == (1, "failed"), outcome.message
+    assert [statuses[s] for s in ("deactivate", "deny-bearer-tokens", "quarantine")] == ["verified"] * 3
+    state = account_state(incident)
+    assert all(in_place(s, state, incident) for s in ("deactivate", "deny-bearer-tokens", "quarantine"))
+    assert state[f"job {incident.job_arn}"] == "InProgress"
 
 
 @pytest.mark.parametrize("cell", _params())
@@ -531,7 +808,7 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     settings = _settings(tmp_path, proxy, max_attempts=MAX_ATTEMPTS if throttle else PERSISTENT_MAX_ATTEMPTS)
     match = incident.match(cell.step, cell.operation)
     proxy.arm(cell.operation, cell.fault, THROTTLES if throttle else PERSISTENT, match=match)
-    outcome = _run(cell.playbook, incident, settings)
+    outcome = _run(cell.scenario, incident, settings)
     faulted = len(proxy.faulted)
     proxy.disarm()
     check_claims(incident.iam(), outcome.paths.directory)  # every claim of its outputs, against AWS read now
@@ -539,7 +816,7 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     assert run.warnings == []
     run.steps = {base(step_id): step for step_id, step in run.steps.items()}
     steps = list(run.steps)
-    together = DUE_TOGETHER[cell.scenario] - {cell.step} if cell.step in DUE_TOGETHER[cell.scenario] else set()
+    together = goes_on_with(cell)
     before = steps[: steps.index(cell.step)]
     after = [s for s in steps[steps.index(cell.step) + 1 :] if s not in together]
 
@@ -548,10 +825,7 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
         assert faulted == THROTTLES
         assert run.steps[cell.step].status == "verified"
         assert_contained(cell.scenario, incident)
-        back = rollback_run(outcome.run_id, reactivate_keys=True, settings=settings)
-        assert (back.exit_code, back.status) == (0, "rolled-back"), back.message
-        assert_as_seeded(account_state(incident), seeded, incident)
-        check_claims(incident.iam(), outcome.paths.directory)
+        roll_back(cell, outcome, settings, incident, seeded)
         return
 
     # the run stops at the faulted step and says how to go on
@@ -561,13 +835,17 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     assert all(run.steps[s].done for s in before), {s: run.steps[s].status for s in before}
     # the changes before it, and those due together with it (not held back by its refusal), are in place
     mutating_before = [s for _, s in MATRIX_CALLS[cell.scenario] if s in before or s in together]
-    assert all(run.steps[s].status == "verified" for s in mutating_before)
+    assert all(run.steps[s].status == "verified" for s in mutating_before), {s: run.steps[s].status for s in steps}
+    # a foothold step's fault leaves containment applied (verified here, in the account below and after resume)
+    contained = CONTAINMENT[cell.playbook] if cell.step in FOOTHOLD_STEPS else ()
+    assert [run.steps[s].status for s in contained] == ["verified"] * len(contained)
     failed = run.steps[cell.step]
     assert failed.status == "failed"
-    service = "bedrock" if cell.operation.endswith("LoggingConfiguration") else "iam"
+    service = "bedrock" if cell.operation in bedrock_operations() else "iam"
+    unavailable = "ServiceUnavailableException" if service == "bedrock" else "ServiceUnavailable"  # as each names it
     expected_error = {
         "deny": f"{service}:{cell.operation}",
-        "unavailable": f"ServiceUnavailable on {cell.operation}",
+        "unavailable": f"{unavailable} on {cell.operation}",
         "reset-after": "Connection was closed",
     }[cell.fault]
     assert expected_error in (failed.error or ""), failed.error
@@ -579,21 +857,30 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     touched = [s for s in steps if applying(run, s)]
     explained = {key for s in touched for key in footprint(s, incident)}
     assert unchanged(tuple((set(state) | set(seeded)) - explained), state, seeded) == {}, "changed, never journaled"
-    assert all(in_place(s, state, incident) for s in mutating_before)
+    assert all(in_place(s, state, incident) for s in [*mutating_before, *contained])
     if cell.fault == "reset-after":  # the change went through; the write-ahead record lets rollback undo it
         assert call_done(cell, state, incident)
         assert [r["snapshot"] is not None for r in applying(run, cell.step)] == [True]
-    elif cell.step in ("policies", "credentials"):  # a request per change: the refused one changed nothing
+    elif cell.step in SEVERAL_REQUESTS:  # a request per change: the refused one changed nothing
         assert not call_done(cell, state, incident)
     else:  # the request never reached the account, and the step left nothing behind (e.g. a created policy)
         assert unchanged(footprint(cell.step, incident), state, seeded) == {}
 
-    # resume finishes the job; rollback restores the account exactly
+    # resume finishes the job; rollback restores the account exactly, save what AWS cannot undo, which it names
     resumed = resume_run(outcome.run_id, settings)
     assert (resumed.exit_code, resumed.status) == (0, "completed"), resumed.message
     assert_contained(cell.scenario, incident)
     check_claims(incident.iam(), outcome.paths.directory)
+    roll_back(cell, outcome, settings, incident, seeded)
+
+
+def roll_back(cell: Cell, outcome: Outcome, settings: Settings, incident: Incident, seeded: State) -> None:
+    """Rollback restores the account exactly, save what AWS cannot undo: that it reports, and it holds."""
     back = rollback_run(outcome.run_id, reactivate_keys=True, settings=settings)
     assert (back.exit_code, back.status) == (0, "rolled-back"), back.message
     assert_as_seeded(account_state(incident), seeded, incident)
     check_claims(incident.iam(), outcome.paths.directory)
+    undone = load_run(outcome.paths.audit_log).steps
+    lost = sorted(base(s) for s, step in undone.items() if step.undo_status == "irreversible")
+    assert lost == sorted(IRREVERSIBLE & {s for _, s in MATRIX_CALLS[cell.scenario]})
+    assert all((undone[s].undo_message or "") in back.message for s in undone if base(s) in lost), back.message

@@ -6,7 +6,9 @@
   part of a principal to be verified. Changes to other parts of one principal that do not reference each other
   (a key's deactivation and its user's deny) are due together and go out at once, each after its own
   write-ahead record: each alone stops the key, so a refused one must not hold back the other. A refused change
-  stops every step that was not already due; the ones in flight finish and are journaled.
+  stops every step that was not already due; the ones in flight finish and are journaled. Except after
+  containment: a refused foothold change (`after_containment`) stops only itself and what waits for it, so the
+  other foothold changes still start, due yet or not (whether they were due must not depend on timing).
 - Before the run's first change, every principal its ready changes touch is locked at once.
 - A change still waiting for its inputs is offered once to read its snapshot ahead, on the outputs the steps it
   waits for know before asking AWS (`read_ahead`): it still sends only once they are done.
@@ -86,8 +88,9 @@ class Schedule:
         pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="responder-step")
         try:
             while True:
-                if not self.failures:  # a failure starts nothing new; what is in flight finishes and is journaled
-                    self._launch(pool)
+                # A failure starts nothing new but the foothold changes that do not wait for it; what is in flight
+                # finishes and is journaled.
+                self._launch(pool)
                 if not self.running:
                     break
                 finished, _ = wait(self.running, return_when=FIRST_COMPLETED)
@@ -123,8 +126,12 @@ class Schedule:
         starting: list[Node] = []
         index = self.first_open
         active: list[Node] = []  # earlier changes not finished
+        refused = [n for n, _ in self.failures]  # a change that waits for one of these never starts
         while index < len(self.nodes) and len(self.running) + len(starting) < self.concurrency:
             node = self.nodes[index]
+            if refused and not self._foothold(node):
+                index += 1
+                continue
             # A deferred change (a foothold) reads nothing before containment is done: not even ahead.
             if (
                 self.applying
@@ -151,7 +158,7 @@ class Schedule:
                     node.status = "failed"
                     self.failures.append((node, exc))
                     break
-                if not (self.applying and node.changes) or self._verdict(node, active) == "go":
+                if not (self.applying and node.changes) or self._verdict(node, active + refused) == "go":
                     node.status = "running"
                     starting.append(node)
             if node.changes and node.status not in ("done", "failed"):
@@ -161,10 +168,15 @@ class Schedule:
             self._lock_ready()
         self._flush()
         for node in starting:
-            if self.failures:
+            if len(self.failures) > len(refused):  # failed while launching (a parameter, a lock): start nothing
                 node.status = "waiting"
                 continue
             self.running[pool.submit(self.steps.work, node)] = node
+
+    def _foothold(self, node: Node) -> bool:
+        """A change made after containment (deferred), which a refused foothold change does not stop unless it
+        waits for it."""
+        return self.applying and node.deferred and node.changes and not node.step.is_group
 
     def _lock_ready(self) -> None:
         """Before the first change: bind every change whose inputs are there and lock all their principals."""
