@@ -97,7 +97,8 @@ def rehearse(
         def text() -> None:
             say("\nThe report as it stood when containment finished (what you would attach to the ticket):\n")
             say(render_markdown(result.run.report))
-            say(f"Then the rehearsal rolled the run back: {result.rollback.status}: {result.rollback.message}.\n")
+            rollback = result.rollback
+            say(f"Then the rehearsal rolled the run back ({rollback.status}). Rollback said: {rollback.message}.\n")
             say("Checks against the emulated account:")
             for check in result.checks:
                 say(f"  [{paint('ok') if check.ok else paint('FAILED', 'failed')}] {check.what}")
