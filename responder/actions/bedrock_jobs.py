@@ -12,6 +12,8 @@ A listing AWS refuses is said, with the permission it needed, never read as "non
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -89,43 +91,65 @@ def _text(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-def _batch_jobs(ctx: ActionContext, region: str, since: datetime) -> list[JobFound]:
-    client = ctx.clients.client_in("bedrock", region)
-    found: list[JobFound] = []
-    for page in client.get_paginator("list_model_invocation_jobs").paginate(submitTimeAfter=since):
-        for job in page.get("invocationJobSummaries", []):
-            if job.get("status") in RUNNING_BATCH:
-                found.append(
-                    JobFound(
-                        region=region,
-                        arn=str(job["jobArn"]),
-                        name=str(job.get("jobName")),
-                        status=str(job.get("status")),
-                        created=_text(job.get("submitTime")),
-                        base_model=job.get("modelId"),
-                    )
-                )
-    return found
+@dataclass(frozen=True)
+class _JobKind:
+    """How one kind of Bedrock job is listed (botocore's bedrock model): its paginator and filters, where a page
+    holds the summaries, and which of their fields say when it started and on which model."""
+
+    paginator: str
+    items: str
+    since_filter: str  # the listing's own "created after" filter
+    started: str
+    model: Callable[[dict[str, Any]], Any]
+    status_filter: str | None = None  # statusEquals, when the listing keeps only the running ones itself
+    running: frozenset[str] | None = None  # else: the statuses of a job that has not ended
 
 
-def _evaluation_jobs(ctx: ActionContext, region: str, since: datetime) -> list[JobFound]:
+CUSTOMIZATION = _JobKind(
+    "list_model_customization_jobs",
+    "modelCustomizationJobSummaries",
+    "creationTimeAfter",
+    "creationTime",
+    lambda job: job.get("baseModelArn"),
+    status_filter="InProgress",
+)
+BATCH = _JobKind(
+    "list_model_invocation_jobs",
+    "invocationJobSummaries",
+    "submitTimeAfter",
+    "submitTime",
+    lambda job: job.get("modelId"),
+    running=RUNNING_BATCH,
+)
+EVALUATION = _JobKind(
+    "list_evaluation_jobs",
+    "jobSummaries",
+    "creationTimeAfter",
+    "creationTime",
+    lambda job: str(job["modelIdentifiers"][0]) if job.get("modelIdentifiers") else None,
+    status_filter=RUNNING_EVALUATION,
+)
+
+
+def _jobs(ctx: ActionContext, region: str, since: datetime, kind: _JobKind) -> list[JobFound]:
+    """The region's jobs of one kind started since `since` that still run."""
     client = ctx.clients.client_in("bedrock", region)
-    found: list[JobFound] = []
-    paginator = client.get_paginator("list_evaluation_jobs")
-    for page in paginator.paginate(creationTimeAfter=since, statusEquals=RUNNING_EVALUATION):
-        for job in page.get("jobSummaries", []):
-            models = job.get("modelIdentifiers") or []
-            found.append(
-                JobFound(
-                    region=region,
-                    arn=str(job["jobArn"]),
-                    name=str(job.get("jobName")),
-                    status=str(job.get("status")),
-                    created=_text(job.get("creationTime")),
-                    base_model=str(models[0]) if models else None,
-                )
-            )
-    return found
+    filters: dict[str, Any] = {kind.since_filter: since}
+    if kind.status_filter:
+        filters["statusEquals"] = kind.status_filter
+    return [
+        JobFound(
+            region=region,
+            arn=str(job["jobArn"]),
+            name=str(job.get("jobName")),
+            status=str(job.get("status")),
+            created=_text(job.get(kind.started)),
+            base_model=kind.model(job),
+        )
+        for page in client.get_paginator(kind.paginator).paginate(**filters)
+        for job in page.get(kind.items, [])
+        if kind.running is None or job.get("status") in kind.running
+    ]
 
 
 def _throughputs(ctx: ActionContext, region: str, since: datetime) -> list[ThroughputFound]:
@@ -164,25 +188,6 @@ def _or_refused(read: Any, permission: str, what: str) -> Any:
             return [], problem(exc, permission, what)
 
     return call
-
-
-def _customization_jobs(ctx: ActionContext, region: str, since: datetime) -> list[JobFound]:
-    client = ctx.clients.client_in("bedrock", region)
-    found: list[JobFound] = []
-    paginator = client.get_paginator("list_model_customization_jobs")
-    for page in paginator.paginate(creationTimeAfter=since, statusEquals="InProgress"):
-        for job in page.get("modelCustomizationJobSummaries", []):
-            found.append(
-                JobFound(
-                    region=region,
-                    arn=str(job["jobArn"]),
-                    name=str(job.get("jobName")),
-                    status=str(job.get("status")),
-                    created=_text(job.get("creationTime")),
-                    base_model=job.get("baseModelArn"),
-                )
-            )
-    return found
 
 
 def commitment_left(item: ThroughputFound, now: datetime) -> bool:
@@ -325,9 +330,9 @@ class ListWindowJobs(Action[WindowJobsParams, WindowJobsSnapshot]):
 
 
 # (listing, permission, what it lists: the sentence's subject)
-_LISTINGS = (
-    (_batch_jobs, "bedrock:ListModelInvocationJobs", "batch inference jobs"),
-    (_evaluation_jobs, "bedrock:ListEvaluationJobs", "evaluation jobs"),
+_LISTINGS: tuple[tuple[Callable[[ActionContext, str, datetime], list[Any]], str, str], ...] = (
+    (functools.partial(_jobs, kind=BATCH), "bedrock:ListModelInvocationJobs", "batch inference jobs"),
+    (functools.partial(_jobs, kind=EVALUATION), "bedrock:ListEvaluationJobs", "evaluation jobs"),
     (_throughputs, "bedrock:ListProvisionedModelThroughputs", "provisioned throughput"),
 )
 
@@ -340,7 +345,7 @@ def list_window(
     jobs = throughput is not True
     wanted = (jobs, jobs, throughput is not False)  # per _LISTINGS entry: batch, evaluation, throughput
     listings = [(i, listing) for i, listing in enumerate(_LISTINGS) if wanted[i]]
-    reads: list[Any] = [functools.partial(_customization_jobs, ctx, r, since) for r in regions] if jobs else []
+    reads: list[Any] = [functools.partial(_jobs, ctx, r, since, CUSTOMIZATION) for r in regions] if jobs else []
     first = len(reads)
     reads += [
         _or_refused(functools.partial(read, ctx, region, since), permission, f"{what} in {region}")
