@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import Field
 
@@ -42,7 +42,7 @@ class Creator(ActionSnapshot):
     """Whoever CloudTrail says created one job or throughput; `mine` says whether it is the key's principal."""
 
     actor: str | None = None  # the ARN CloudTrail's userIdentity names
-    principal: str | None = None  # "user/NAME" or "role/NAME" (a role's sessions count as the role)
+    principal: str | None = None  # "user/NAME" or "role/NAME" (any session of the role)
     event_id: str | None = None
     mine: bool = False
 
@@ -54,13 +54,32 @@ class Attribution(ActionSnapshot):
     refused: list[dict[str, Any]] = Field(default_factory=list)
 
 
-def principal_label(user_name: str | None, role_name: str | None) -> str | None:
-    """The key's principal as `Creator.principal` names it; None: unknown (nothing is changed)."""
-    return f"role/{role_name}" if role_name else f"user/{user_name}" if user_name else None
+class KeyOwner(NamedTuple):
+    """The key's principal as `Creator.principal` names it ("user/NAME" or "role/NAME") and, for a short-term key,
+    the access key that signed it. Then only what that access key created is the key's: another session of the same
+    role, or another access key of the same user, is a workload of the team's as far as anyone knows (a role such as
+    a chat app's may start batch jobs every night)."""
+
+    principal: str
+    access_key: str | None = None
+
+
+def key_owner(user_name: str | None, role_name: str | None, signed_by: str | None = None) -> KeyOwner | None:
+    """The key's owner; None: unknown (nothing is changed)."""
+    principal = f"role/{role_name}" if role_name else f"user/{user_name}" if user_name else None
+    return KeyOwner(principal, signed_by) if principal else None
+
+
+def _is_owner(owner: KeyOwner | None, named: str | None, record: dict[str, Any]) -> bool:
+    if owner is None or named != owner.principal:
+        return False
+    identity = record.get("userIdentity")
+    used = identity.get("accessKeyId") if isinstance(identity, dict) else None
+    return owner.access_key is None or used == owner.access_key
 
 
 def _created(
-    ctx: ActionContext, region: str, kind: str, since: datetime, principal: str | None
+    ctx: ActionContext, region: str, kind: str, since: datetime, owner: KeyOwner | None
 ) -> tuple[dict[str, Creator], dict[str, Any] | None]:
     from responder.actions.trail_coverage import DENIED, problem  # off containment's import path
 
@@ -88,7 +107,7 @@ def _created(
             actor=actor_of(record),
             principal=named,
             event_id=str(record.get("eventID")),
-            mine=principal is not None and named == principal,
+            mine=_is_owner(owner, named, record),
         )
     if cut:  # newest first: what the cap left unread is the oldest, never read as "nobody"
         why = f"more than {MAX_CREATE_EVENTS} since the window began, the oldest not read"
@@ -96,10 +115,10 @@ def _created(
     return found, None
 
 
-def attribute(ctx: ActionContext, found: list[tuple[str, str]], since: datetime, principal: str | None) -> Attribution:
+def attribute(ctx: ActionContext, found: list[tuple[str, str]], since: datetime, owner: KeyOwner | None) -> Attribution:
     """The creators of what was found, `found` being (kind, region) pairs: one lookup per pair, all at once."""
     wanted = list(dict.fromkeys(found))
-    answers = together(*(functools.partial(_created, ctx, region, kind, since, principal) for kind, region in wanted))
+    answers = together(*(functools.partial(_created, ctx, region, kind, since, owner) for kind, region in wanted))
     out = Attribution()
     for creators, refused in answers:
         out.creators.update(creators)
@@ -108,15 +127,19 @@ def attribute(ctx: ActionContext, found: list[tuple[str, str]], since: datetime,
     return out
 
 
-def decided(arn: str, region: str, kind: str, attribution: Attribution, principal: str | None) -> tuple[bool, str]:
-    """Whether responder may change this one (its creator is the key's principal), and the sentence saying why not."""
+def decided(arn: str, region: str, kind: str, attribution: Attribution, owner: KeyOwner | None) -> tuple[bool, str]:
+    """Whether responder may change this one (its creator is the key's owner), and the sentence saying why not."""
     creator = attribution.creators.get(arn)
     by = "created by" if kind == "throughput" else "started by"
     if creator is not None and creator.mine:
-        return True, f"{by} the key's principal ({plain(creator.actor or principal or 'unknown')})"
+        signed = " with the access key that signed the key" if owner is not None and owner.access_key else ""
+        return True, f"{by} the key's principal{signed} ({plain(creator.actor or (owner and owner.principal) or '')})"
+    if creator is not None and owner is not None and creator.principal == owner.principal:
+        actor = plain(creator.actor or creator.principal)
+        return False, f"{by} {actor}, the key's principal but not the access key that signed the key, not changed"
     if creator is not None:
         return False, f"{by} {plain(creator.actor or creator.principal or 'another principal')}, not changed"
-    if principal is None:
+    if owner is None:
         return False, "the key's principal is unknown: not changed"
     event = CREATED_BY[kind][0]
     refused = next((p for p in attribution.refused if p.get("region") == region and event in p["what"]), None)

@@ -1,8 +1,9 @@
 """Stopping the jobs the key's principal started, and deleting the provisioned throughput it bought: after
 containment, only when asked, both irreversible (so the run asks to type 'delete', as for `delete_key`).
 
-Only what CloudTrail's `Create*` event attributes to the key's principal (the IAM user, or a session of the role) is
-changed: a long-term key's window may span months of the team's own jobs. What another principal started is listed
+Only what CloudTrail's `Create*` event attributes to the key's principal (the IAM user; for a short-term key, the
+access key that signed it) is changed: a long-term key's window may span months of the team's own jobs, and a
+short-term key's role is a workload that may start jobs of its own. What another principal started is listed
 as "started by X, not changed"; what no event attributes (none found, or the lookup refused) is listed with its
 command, never changed. Provisioned throughput under a commitment term that has not ended is left: AWS refuses to
 delete it before the term is over (Bedrock user guide, "Delete a Provisioned Throughput").
@@ -27,7 +28,7 @@ from responder.actions.base import (
     StepPlan,
     UndoResult,
 )
-from responder.actions.bedrock_job_creators import Attribution, Creator, decided, principal_label
+from responder.actions.bedrock_job_creators import Attribution, Creator, decided, key_owner
 from responder.actions.bedrock_jobs import (
     JOB_KINDS,
     JobFound,
@@ -37,7 +38,7 @@ from responder.actions.bedrock_jobs import (
     journaled_without_empty,
     list_window,
 )
-from responder.actions.iam_principals import ROLE_NAME, USER_NAME
+from responder.actions.iam_principals import ACCESS_KEY_ID, ROLE_NAME, USER_NAME
 from responder.actions.registry import register
 from responder.actions.targets import SettingTarget
 from responder.aws.clients import request_id
@@ -50,6 +51,8 @@ class StopJobsParams(ActionParams):
     # The key's principal: only what it started is changed (neither named: nothing is).
     user_name: str | None = Field(default=None, pattern=USER_NAME)
     role_name: str | None = Field(default=None, pattern=ROLE_NAME)
+    # A short-term key's signing access key: only what it created is the key's (None: any of the principal's).
+    signed_by: str | None = Field(default=None, pattern=ACCESS_KEY_ID)
 
 
 class StopJobsSnapshot(ActionSnapshot):
@@ -79,7 +82,9 @@ def _read(ctx: ActionContext, params: StopJobsParams, throughput: bool) -> tuple
     assert params.since is not None
     regions = list(dict.fromkeys(params.regions or [ctx.clients.region]))
     listed = list_window(ctx, regions, params.since, throughput)
-    return listed, attribute_listed(ctx, listed, params.since, principal_label(params.user_name, params.role_name))
+    return listed, attribute_listed(
+        ctx, listed, params.since, key_owner(params.user_name, params.role_name, params.signed_by)
+    )
 
 
 def _stopping(snapshot: StopJobsSnapshot) -> bool:
@@ -138,7 +143,7 @@ class StopWindowJobs(Action[StopJobsParams, StopJobsSnapshot]):
     def plan(self, ctx: ActionContext, params: StopJobsParams, snapshot: StopJobsSnapshot) -> StepPlan:
         if params.since is None:
             return StepPlan(notes=["the exposure window is unknown: no job was stopped"])
-        principal = principal_label(params.user_name, params.role_name)
+        owner = key_owner(params.user_name, params.role_name, params.signed_by)
         attribution = Attribution(creators=snapshot.creators, refused=snapshot.unattributed)
         changes: list[Change] = []
         notes: list[str] = []
@@ -149,7 +154,7 @@ class StopWindowJobs(Action[StopJobsParams, StopJobsSnapshot]):
         ):
             title, verb = JOB_KINDS[kind]
             for job in jobs:
-                mine, why = decided(job.arn, job.region, kind, attribution, principal)
+                mine, why = decided(job.arn, job.region, kind, attribution, owner)
                 if mine:
                     changes.append(
                         Change(
@@ -248,13 +253,13 @@ class DeleteWindowThroughput(Action[ThroughputParams, ThroughputSnapshot]):
     def plan(self, ctx: ActionContext, params: ThroughputParams, snapshot: ThroughputSnapshot) -> StepPlan:
         if params.since is None:
             return StepPlan(notes=["the exposure window is unknown: no provisioned throughput was deleted"])
-        principal = principal_label(params.user_name, params.role_name)
+        owner = key_owner(params.user_name, params.role_name, params.signed_by)
         attribution = Attribution(creators=snapshot.creators, refused=snapshot.unattributed)
         now = datetime.now(timezone.utc)
         changes: list[Change] = []
         notes: list[str] = []
         for item in snapshot.throughputs:
-            mine, why = decided(item.arn, item.region, "throughput", attribution, principal)
+            mine, why = decided(item.arn, item.region, "throughput", attribution, owner)
             command = (
                 f"aws bedrock delete-provisioned-model-throughput --region {item.region} --provisioned-model-id "
                 f"{plain(item.arn)}"

@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import Field
 
 from responder.actions.base import Action, ActionContext, ActionParams, ActionSnapshot, Regions, StepPlan
-from responder.actions.bedrock_job_creators import Attribution, Creator, attribute, decided, principal_label
-from responder.actions.iam_principals import ROLE_NAME, USER_NAME
+from responder.actions.bedrock_job_creators import Attribution, Creator, KeyOwner, attribute, decided, key_owner
+from responder.actions.iam_principals import ACCESS_KEY_ID, ROLE_NAME, USER_NAME
 from responder.actions.reads import together
 from responder.actions.registry import register
 from responder.aws.clients import ClientError, error_code
@@ -34,6 +34,8 @@ class WindowJobsParams(ActionParams):
     # The key's principal: what it started is told apart from the team's (None: creators shown, none is "mine").
     user_name: str | None = Field(default=None, pattern=USER_NAME)
     role_name: str | None = Field(default=None, pattern=ROLE_NAME)
+    # A short-term key's signing access key: only what it created is the key's (None: any of the principal's).
+    signed_by: str | None = Field(default=None, pattern=ACCESS_KEY_ID)
 
 
 class JobFound(ActionSnapshot):
@@ -284,7 +286,9 @@ class ListWindowJobs(Action[WindowJobsParams, WindowJobsSnapshot]):
         if since is None:
             return WindowJobsSnapshot(regions=regions)
         listed = list_window(ctx, regions, since)
-        attribution = attribute_listed(ctx, listed, since, principal_label(params.user_name, params.role_name))
+        attribution = attribute_listed(
+            ctx, listed, since, key_owner(params.user_name, params.role_name, params.signed_by)
+        )
         return listed.model_copy(update={"creators": attribution.creators, "unattributed": attribution.refused})
 
     def plan(self, ctx: ActionContext, params: WindowJobsParams, snapshot: WindowJobsSnapshot) -> StepPlan:
@@ -293,11 +297,11 @@ class ListWindowJobs(Action[WindowJobsParams, WindowJobsSnapshot]):
                 outputs={k: [] for k in self.outputs if k != "creators"} | {"creators": {}},
                 notes=["the exposure window is unknown: no job or provisioned throughput was listed"],
             )
-        principal = principal_label(params.user_name, params.role_name)
+        owner = key_owner(params.user_name, params.role_name, params.signed_by)
         attribution = Attribution(creators=snapshot.creators, refused=snapshot.unattributed)
 
         def who(kind: str, arn: str, region: str) -> tuple[bool, str]:
-            return decided(arn, region, kind, attribution, principal)
+            return decided(arn, region, kind, attribution, owner)
 
         where = ", ".join(snapshot.regions)
         refused = {(p["what"].rsplit(" in ", 1)[0]) for p in snapshot.unlisted}
@@ -363,11 +367,11 @@ def list_window(
 
 
 def attribute_listed(
-    ctx: ActionContext, listed: WindowJobsSnapshot, since: datetime, principal: str | None
+    ctx: ActionContext, listed: WindowJobsSnapshot, since: datetime, owner: KeyOwner | None
 ) -> Attribution:
     """Who created what the listing found: CloudTrail is asked only for the kinds and regions that found something."""
     found = [("customization", j.region) for j in listed.jobs]
     found += [("batch", j.region) for j in listed.batch_jobs]
     found += [("evaluation", j.region) for j in listed.evaluation_jobs]
     found += [("throughput", t.region) for t in listed.throughputs]
-    return attribute(ctx, found, since, principal) if found else Attribution()
+    return attribute(ctx, found, since, owner) if found else Attribution()

@@ -20,7 +20,7 @@ from responder.actions.cloudtrail_records import (
     event_line,
     summarise,
 )
-from responder.actions.iam_principals import ROLE_NAME, USER_NAME
+from responder.actions.iam_principals import ACCESS_KEY_ID, ROLE_NAME, USER_NAME
 from responder.actions.reads import in_background, together
 from responder.actions.registry import register
 from responder.aws.clients import ClientError, error_code
@@ -267,7 +267,7 @@ class ResolveShortTermKey(Action[ResolveShortParams, ShortTermPrincipal]):
 class InvestigateParams(ActionParams):
     user_name: str | None = Field(default=None, pattern=USER_NAME)
     role_name: str | None = Field(default=None, pattern=ROLE_NAME)  # whose IAM changes to read, for a role
-    access_key_id: str | None = Field(default=None, pattern=r"^[A-Z0-9]{16,128}$")
+    access_key_id: str | None = Field(default=None, pattern=ACCESS_KEY_ID)
     since: datetime | None = None
     until: datetime | None = None
     contained_at: datetime | None = None

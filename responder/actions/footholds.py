@@ -30,7 +30,7 @@ from responder.actions.base import (
     Target,
     UndoResult,
 )
-from responder.actions.iam_principals import USER_NAME
+from responder.actions.iam_principals import ACCESS_KEY_ID, USER_NAME
 from responder.actions.registry import register
 from responder.aws.clients import request_id
 
@@ -47,7 +47,7 @@ class WindowKeysParams(ActionParams):
     since: datetime | None = None  # the start of the exposure window (the leaked key's creation); None: unknown
     close_older: bool = False  # the operator's explicit ask: close the keys older than the window too
     # The access key(s) that signed a leaked short-term key: containment's, never this step's.
-    leaked: Annotated[list[Annotated[str, Field(pattern=r"^[A-Z0-9]{16,128}$")]], BeforeValidator(_ids)] = Field(
+    leaked: Annotated[list[Annotated[str, Field(pattern=ACCESS_KEY_ID)]], BeforeValidator(_ids)] = Field(
         default_factory=list
     )
 

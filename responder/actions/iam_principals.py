@@ -12,6 +12,7 @@ from responder.keys import IAM_NAME_PATTERN
 
 USER_NAME = ROLE_NAME = IAM_NAME_PATTERN
 POLICY_NAME = r"^[A-Za-z0-9_+=,.@-]{1,128}$"
+ACCESS_KEY_ID = r"^[A-Z0-9]{16,128}$"  # AKIA... or ASIA..., as IAM and STS write them
 
 
 def absent_ok(call: Any, **kwargs: Any) -> str | None:

@@ -106,20 +106,29 @@ def test_a_job_nobody_is_named_for_is_not_stopped_and_a_refused_lookup_names_its
     assert any("could not be read" in n and "cloudtrail:LookupEvents" in n for n in plan.notes)
 
 
-def test_a_role_sessions_jobs_are_stopped_by_the_short_term_playbook(
+def test_only_the_signing_sessions_jobs_are_stopped_by_the_short_term_playbook(
     short_account: SeededShortTerm, settings: Settings
 ) -> None:
+    """The key's session started one batch job and bought one throughput; another session of the same role (the
+    chat app's nightly work, as far as anyone knows) started another: only the key's session's are changed."""
     region = parse_short_term_key(short_account.key).region
     since = parse_short_term_key(short_account.key).issued_at
+    session = short_account.identity
+    assert session["accessKeyId"] == short_account.access_key_id
     job = seed_invocation_job(ACCOUNT, region, "session-batch", since + timedelta(minutes=1))
-    record_created(ACCOUNT, region, "batch", job, role_identity(ACCOUNT, short_account.role_name), since)
+    record_created(ACCOUNT, region, "batch", job, session, since)
     pt = seed_provisioned_throughput(ACCOUNT, region, "session-pt", since + timedelta(minutes=1), commitment=None)
-    record_created(ACCOUNT, region, "throughput", pt, role_identity(ACCOUNT, short_account.role_name), since)
+    record_created(ACCOUNT, region, "throughput", pt, session, since)
+    nightly = seed_invocation_job(ACCOUNT, region, "nightly-batch", since + timedelta(minutes=2))
+    record_created(ACCOUNT, region, "batch", nightly, role_identity(ACCOUNT, short_account.role_name), since)
     asked = {"stop_jobs": "true", "delete_throughput": "true"}
     run = start_run("leaked-short-term-key", asked, short_account.key, False, confirm=None, settings=settings)
     assert run.state.steps["stop"].status == "verified", run.message
     assert _status("batch", job, region) == "Stopping"
     assert pt not in _throughputs(region)
+    assert _status("batch", nightly, region) == "InProgress"
+    notes = " ".join(run.state.steps["stop"].notes)
+    assert "nightly-batch" in notes and "not the access key that signed the key, not changed" in notes
 
 
 @pytest.mark.parametrize(("typed", "deleted"), [("yes", False), ("delete", True)])
