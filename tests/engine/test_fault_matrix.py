@@ -2,9 +2,10 @@
 journal cannot explain, and `resume` then `rollback --reactivate-keys` always complete.
 
 The run talks to an in-process moto server through `tests/faultproxy.py`, which fails the Nth request for one
-operation. Throttles are answered twice (`Throttling`, then the request goes through); the other faults answer
-every attempt botocore makes (adaptive retry: 1 attempt + 8 retries for 503 and connection resets; AccessDenied
-is not retried).
+operation. Throttles are answered twice (`Throttling`, then the request goes through, within responder's own retry
+budget, MAX_ATTEMPTS); the other faults answer every attempt botocore makes, and a persistent cell lets it make
+1 attempt + PERSISTENT_MAX_ATTEMPTS (2) retries for 503 and connection resets (how many changes nothing the cell
+checks); AccessDenied is not retried.
 
 | playbook (account shape) | call (step) | throttle x2 | deny | unavailable | reset-after |
 |---|---|---|---|---|---|
@@ -26,7 +27,12 @@ is not retried).
 | leaked-short-term-key, the role's footholds | DetachRolePolicy (policies) | | F | | F+ |
 | leaked-short-term-key, the role's footholds | DeleteRolePolicy (policies) | | F | | F+ |
 | leaked-short-term-key, the role's footholds | UpdateAssumeRolePolicy (trust) | C | F | F | F+ |
+| leaked-short-term-key, the role's footholds | PutModelInvocationLoggingConfiguration (logging, us-west-2) | | | | F+ |
+| leaked-short-term-key, user-signed | UpdateAccessKey, the signing key (deactivate-access-key) | | F | | F+ |
 | leaked-long-term-key -p stop_jobs,quarantine_user | StopModelCustomizationJob (stop) | C | FI | FI | F+I |
+| leaked-long-term-key -p stop_jobs,quarantine_user | StopModelInvocationJob (stop) | | | | F+I |
+| leaked-long-term-key -p stop_jobs,quarantine_user | StopEvaluationJob (stop) | | FI | | |
+| leaked-long-term-key -p delete_throughput | DeleteProvisionedModelThroughput, hourly (throughput) | | FI | | F+I |
 | leaked-long-term-key -p stop_jobs,quarantine_user | PutUserPolicy deny-all (quarantine) | C | F | F | F+ |
 | leaked-long-term-key -p stop_jobs,quarantine_user | UpdateAccessKey (quarantine) | | F | | F+ |
 | leaked-long-term-key -p stop_jobs,quarantine_user | DeleteLoginProfile (quarantine) | | F | | F+ |
@@ -47,27 +53,38 @@ is not retried).
   holds the write-ahead `step.applying` record with the snapshot, so rollback undoes it.
 - Every F and F+ cell then resumes (`completed`, account contained) and rolls back with `--reactivate-keys`
   (`rolled-back`, the account exactly as seeded).
-- **I** (irreversible: a stopped job cannot be resumed, so no rollback can undo the stop): what holds instead is
-  that containment stays applied, the run stops at the stop and names `responder resume RUN_ID`, resume stops the
-  job (or, its answer lost, finds it stopped), and rollback reports the stop `irreversible` in its message and
-  restores everything else exactly (`lost_for_good`: the job stays `Stopped`, as the quarantine's removed console
-  password stays removed, which its undo names with the command to set a new one).
+- **I** (irreversible: a stopped job cannot be resumed and deleted throughput cannot be restored, so no rollback
+  can undo either): what holds instead is that containment stays applied, the run stops at the step and names
+  `responder resume RUN_ID`, resume stops the jobs or deletes the throughput (or, its answer lost, finds it done),
+  and rollback reports the step `irreversible` in its message and restores everything else exactly
+  (`lost_for_good`: the customization job stays `Stopped`, the batch and evaluation jobs `Stopping` as AWS first
+  answers a stop, the hourly throughput gone, as the quarantine's removed console password stays removed, which
+  its undo names with the command to set a new one).
 - The full-budget account runs the fallback only: its UpdateServiceSpecificCredential and PutUserPolicy calls
   are the rows above.
 - **Footholds.** The LLMjacking account (an access key, a second Bedrock key and a console password made on the
   user, a managed and an inline policy given to it, invocation logging deleted, all during the key's life) faults
   only the foothold steps' calls (its containment calls are the rows above); so do the role's footholds (a managed
-  and an inline policy given to the role, its trust policy widened to another account) on the short-term playbook.
+  and an inline policy given to the role, its trust policy widened to another account, the key's region's
+  invocation logging deleted) on the short-term playbook, and the user-signed key's (`+user-signed`: an IAM user's
+  access key signed the token; `seed_user_signed_llmjacking` leaves on that user what FOOTHOLDS leaves on the
+  long-term key's, its steps the same actions, `grants` being the short-term playbook's `policies`): its cells are
+  the signing key's deactivation, the one call of the user path no other scenario makes (the window key's
+  `UpdateAccessKey` is told from it by `AccessKeyId`, MATCH); the deny due with it and its foothold steps are
+  FOOTHOLDS' actions.
   A foothold step runs after the last containment change: in every foothold cell the containment steps are
   verified and in place after the faulted run and after resume, and a refused foothold step stops only itself and
   the foothold steps that wait for it (WAITS_FOR: the quarantine changes the access keys and password after the
   footholds and credentials steps); every other foothold step still ends verified.
 - **Scenarios with parameters.** A scenario is a playbook run against one shape of the account with its own
-  parameters (SCENARIO_PARAMS): `+asked` (the user's team key and console password older than the key, a
-  customization job started during its life; `-p stop_jobs=true -p quarantine_user=true`) and `+close-older` (an
+  parameters (SCENARIO_PARAMS): `+asked` (the user's team key and console password older than the key, and
+  `seed_window_jobs`: a customization, a batch and an evaluation job the user started during its life, still
+  running, two provisioned throughputs it bought, one under a commitment term AWS refuses to delete (ConflictException)
+  and so never requested, one hourly, and a batch job the team started, which stays; `-p stop_jobs=true
+  -p delete_throughput=true -p quarantine_user=true`) and `+close-older` (an
   older access key, Bedrock key and password; `-p close_older=true`) reach the steps behind a parameter. A new
   gated call is a table line: its parameter in SCENARIO_PARAMS (on `+asked` when its shape can hold what it
-  changes, as the batch and evaluation job stops and `delete_throughput` can: `seed_window_jobs` in
+  changes, as the batch and evaluation job stops and `delete_throughput` do: `seed_window_jobs` in
   `Incident.shape`), its calls in MATRIX_CALLS with their step, the operation in FAULTED_CALLS, its step in
   FOOTHOLD_STEPS, and, when AWS cannot undo it, in IRREVERSIBLE and `lost_for_good`; `account_state` reads what it
   changes (`test_account_state_is_what_aws_answers` checks the read against the API's answer), `footprint` and
@@ -75,7 +92,8 @@ is not retried).
 - **Which foothold calls are throttled and unavailable**: one call of each foothold step (RETRIED_CALLS). The
   retry is botocore's, the same for every call of a service and proven on the containment rows; what a cell adds
   is the step's journaling, verification and resume around a retried or exhausted call, and a step's other calls
-  go through the same loop after the same write-ahead record. Each cell costs a run, a resume and a rollback.
+  go through the same loop after the same write-ahead record. Each cell costs a run, a resume and a rollback, so a
+  call whose faults would repeat another cell's proof is narrowed (CALL_FAULTS) or left to its scenario's others.
 - botocore's waits (backoff, and adaptive rate limiting after a throttle) are zeroed for the matrix (`no_waiting`):
   they prove nothing it checks and cost a throttle cell ~4 s.
 """
@@ -261,9 +279,9 @@ FAULTED_CALLS = {
         "UpdateAssumeRolePolicy",
         "PutModelInvocationLoggingConfiguration",
     },
-    # the user path's own: the signing key's deactivation (an action no other scenario runs), the user's deny due
-    # with it, and the window key's deactivation told from it (its other foothold steps are FOOTHOLDS' actions)
-    USER_SIGNED: {"PutUserPolicy", "UpdateAccessKey (deactivate-access-key)", "UpdateAccessKey (footholds)"},
+    # the user path's own: the signing key's deactivation, an action no other scenario runs (its deny is
+    # deny-bearer-tokens-for-user and its foothold steps are FOOTHOLDS' actions, faulted there)
+    USER_SIGNED: {"UpdateAccessKey (deactivate-access-key)"},
     ASKED: {
         "StopModelCustomizationJob",
         "StopModelInvocationJob",
@@ -343,12 +361,12 @@ RETRIED_CALLS = {
 }
 # Calls faulted with fewer faults than their scenario's, where the others would repeat a cell for its cost (CI's
 # 3-minute budget): the stop step's three requests share one loop after one write-ahead record, so a refusal after
-# two stops landed (evaluation) and a lost answer leaving a job `Stopping` (batch) are what its later calls add to
-# the customization job's cells; a refused deny due with the signing key's deactivation proves the two go at once
-# on the user path as on the others; the window key's refusal, that the signing key stays containment's.
+# two stops landed (evaluation) and a lost answer leaving a job `Stopping`, not `Stopped` (batch), are what its later
+# calls add to the customization job's cells; the role path's logging is the long-term path's action in the key's
+# region, where a lost answer (its write there, undone there) is what is new.
 CALL_FAULTS: dict[str, dict[str, tuple[str, ...]]] = {
     ASKED: {"StopModelInvocationJob": ("reset-after",), "StopEvaluationJob": ("deny",)},
-    USER_SIGNED: {"PutUserPolicy": ("deny",), "UpdateAccessKey (footholds)": ("deny",)},
+    ROLE_FOOTHOLDS: {"PutModelInvocationLoggingConfiguration": ("reset-after",)},
 }
 THROTTLES = 2  # "a few": retried twice
 PERSISTENT = 100  # more than botocore ever attempts
