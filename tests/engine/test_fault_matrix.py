@@ -32,7 +32,7 @@ checks); AccessDenied is not retried.
 | leaked-long-term-key -p stop_jobs,quarantine_user | StopModelCustomizationJob (stop) | C | FI | FI | F+I |
 | leaked-long-term-key -p stop_jobs,quarantine_user | StopModelInvocationJob (stop) | | | | F+I |
 | leaked-long-term-key -p stop_jobs,quarantine_user | StopEvaluationJob (stop) | | FI | | |
-| leaked-long-term-key -p delete_throughput | DeleteProvisionedModelThroughput, hourly (throughput) | | FI | | F+I |
+| leaked-long-term-key -p delete_throughput | DeleteProvisionedModelThroughput, hourly (throughput) | | | | F+I |
 | leaked-long-term-key -p stop_jobs,quarantine_user | PutUserPolicy deny-all (quarantine) | C | F | F | F+ |
 | leaked-long-term-key -p stop_jobs,quarantine_user | UpdateAccessKey (quarantine) | | F | | F+ |
 | leaked-long-term-key -p stop_jobs,quarantine_user | DeleteLoginProfile (quarantine) | | F | | F+ |
@@ -362,10 +362,16 @@ RETRIED_CALLS = {
 # Calls faulted with fewer faults than their scenario's, where the others would repeat a cell for its cost (CI's
 # 3-minute budget): the stop step's three requests share one loop after one write-ahead record, so a refusal after
 # two stops landed (evaluation) and a lost answer leaving a job `Stopping`, not `Stopped` (batch), are what its later
-# calls add to the customization job's cells; the role path's logging is the long-term path's action in the key's
-# region, where a lost answer (its write there, undone there) is what is new.
+# calls add to the customization job's cells; the throughput step's lost answer (the hourly one deleted upstream, the
+# committed one never asked for; resume finds it gone, rollback names it irreversible) holds what its refusal would
+# (a foothold step's refusal stopping only itself is proven on the stop's); the role path's logging is the long-term
+# path's action in the key's region, where a lost answer (its write there, undone there) is what is new.
 CALL_FAULTS: dict[str, dict[str, tuple[str, ...]]] = {
-    ASKED: {"StopModelInvocationJob": ("reset-after",), "StopEvaluationJob": ("deny",)},
+    ASKED: {
+        "StopModelInvocationJob": ("reset-after",),
+        "StopEvaluationJob": ("deny",),
+        "DeleteProvisionedModelThroughput": ("reset-after",),
+    },
     ROLE_FOOTHOLDS: {"PutModelInvocationLoggingConfiguration": ("reset-after",)},
 }
 THROTTLES = 2  # "a few": retried twice
