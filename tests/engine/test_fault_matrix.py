@@ -2,9 +2,10 @@
 journal cannot explain, and `resume` then `rollback --reactivate-keys` always complete.
 
 The run talks to an in-process moto server through `tests/faultproxy.py`, which fails the Nth request for one
-operation. Throttles are answered twice (`Throttling`, then the request goes through); the other faults answer
-every attempt botocore makes (adaptive retry: 1 attempt + 8 retries for 503 and connection resets; AccessDenied
-is not retried).
+operation. Throttles are answered twice (`Throttling`, then the request goes through, within responder's own retry
+budget, MAX_ATTEMPTS); the other faults answer every attempt botocore makes, and a persistent cell lets it make
+1 attempt + PERSISTENT_MAX_ATTEMPTS (2) retries for 503 and connection resets (how many changes nothing the cell
+checks); AccessDenied is not retried.
 
 | playbook (account shape) | call (step) | throttle x2 | deny | unavailable | reset-after |
 |---|---|---|---|---|---|
@@ -26,7 +27,12 @@ is not retried).
 | leaked-short-term-key, the role's footholds | DetachRolePolicy (policies) | | F | | F+ |
 | leaked-short-term-key, the role's footholds | DeleteRolePolicy (policies) | | F | | F+ |
 | leaked-short-term-key, the role's footholds | UpdateAssumeRolePolicy (trust) | C | F | F | F+ |
+| leaked-short-term-key, the role's footholds | PutModelInvocationLoggingConfiguration (logging, us-west-2) | | | | F+ |
+| leaked-short-term-key, user-signed | UpdateAccessKey, the signing key (deactivate-access-key) | | F | | F+ |
 | leaked-long-term-key -p stop_jobs,quarantine_user | StopModelCustomizationJob (stop) | C | FI | FI | F+I |
+| leaked-long-term-key -p stop_jobs,quarantine_user | StopModelInvocationJob (stop) | | | | F+I |
+| leaked-long-term-key -p stop_jobs,quarantine_user | StopEvaluationJob (stop) | | FI | | |
+| leaked-long-term-key -p delete_throughput | DeleteProvisionedModelThroughput, hourly (throughput) | | | | F+I |
 | leaked-long-term-key -p stop_jobs,quarantine_user | PutUserPolicy deny-all (quarantine) | C | F | F | F+ |
 | leaked-long-term-key -p stop_jobs,quarantine_user | UpdateAccessKey (quarantine) | | F | | F+ |
 | leaked-long-term-key -p stop_jobs,quarantine_user | DeleteLoginProfile (quarantine) | | F | | F+ |
@@ -47,27 +53,38 @@ is not retried).
   holds the write-ahead `step.applying` record with the snapshot, so rollback undoes it.
 - Every F and F+ cell then resumes (`completed`, account contained) and rolls back with `--reactivate-keys`
   (`rolled-back`, the account exactly as seeded).
-- **I** (irreversible: a stopped job cannot be resumed, so no rollback can undo the stop): what holds instead is
-  that containment stays applied, the run stops at the stop and names `responder resume RUN_ID`, resume stops the
-  job (or, its answer lost, finds it stopped), and rollback reports the stop `irreversible` in its message and
-  restores everything else exactly (`lost_for_good`: the job stays `Stopped`, as the quarantine's removed console
-  password stays removed, which its undo names with the command to set a new one).
+- **I** (irreversible: a stopped job cannot be resumed and deleted throughput cannot be restored, so no rollback
+  can undo either): what holds instead is that containment stays applied, the run stops at the step and names
+  `responder resume RUN_ID`, resume stops the jobs or deletes the throughput (or, its answer lost, finds it done),
+  and rollback reports the step `irreversible` in its message and restores everything else exactly
+  (`lost_for_good`: the customization job stays `Stopped`, the batch and evaluation jobs `Stopping` as AWS first
+  answers a stop, the hourly throughput gone, as the quarantine's removed console password stays removed, which
+  its undo names with the command to set a new one).
 - The full-budget account runs the fallback only: its UpdateServiceSpecificCredential and PutUserPolicy calls
   are the rows above.
 - **Footholds.** The LLMjacking account (an access key, a second Bedrock key and a console password made on the
   user, a managed and an inline policy given to it, invocation logging deleted, all during the key's life) faults
   only the foothold steps' calls (its containment calls are the rows above); so do the role's footholds (a managed
-  and an inline policy given to the role, its trust policy widened to another account) on the short-term playbook.
+  and an inline policy given to the role, its trust policy widened to another account, the key's region's
+  invocation logging deleted) on the short-term playbook, and the user-signed key's (`+user-signed`: an IAM user's
+  access key signed the token; `seed_user_signed_llmjacking` leaves on that user what FOOTHOLDS leaves on the
+  long-term key's, its steps the same actions, `grants` being the short-term playbook's `policies`): its cells are
+  the signing key's deactivation, the one call of the user path no other scenario makes (the window key's
+  `UpdateAccessKey` is told from it by `AccessKeyId`, MATCH); the deny due with it and its foothold steps are
+  FOOTHOLDS' actions.
   A foothold step runs after the last containment change: in every foothold cell the containment steps are
   verified and in place after the faulted run and after resume, and a refused foothold step stops only itself and
   the foothold steps that wait for it (WAITS_FOR: the quarantine changes the access keys and password after the
   footholds and credentials steps); every other foothold step still ends verified.
 - **Scenarios with parameters.** A scenario is a playbook run against one shape of the account with its own
-  parameters (SCENARIO_PARAMS): `+asked` (the user's team key and console password older than the key, a
-  customization job started during its life; `-p stop_jobs=true -p quarantine_user=true`) and `+close-older` (an
+  parameters (SCENARIO_PARAMS): `+asked` (the user's team key and console password older than the key, and
+  `seed_window_jobs`: a customization, a batch and an evaluation job the user started during its life, still
+  running, two provisioned throughputs it bought, one under a commitment term AWS refuses to delete (ConflictException)
+  and so never requested, one hourly, and a batch job the team started, which stays; `-p stop_jobs=true
+  -p delete_throughput=true -p quarantine_user=true`) and `+close-older` (an
   older access key, Bedrock key and password; `-p close_older=true`) reach the steps behind a parameter. A new
   gated call is a table line: its parameter in SCENARIO_PARAMS (on `+asked` when its shape can hold what it
-  changes, as the batch and evaluation job stops and `delete_throughput` can: `seed_window_jobs` in
+  changes, as the batch and evaluation job stops and `delete_throughput` do: `seed_window_jobs` in
   `Incident.shape`), its calls in MATRIX_CALLS with their step, the operation in FAULTED_CALLS, its step in
   FOOTHOLD_STEPS, and, when AWS cannot undo it, in IRREVERSIBLE and `lost_for_good`; `account_state` reads what it
   changes (`test_account_state_is_what_aws_answers` checks the read against the API's answer), `footprint` and
@@ -75,7 +92,8 @@ is not retried).
 - **Which foothold calls are throttled and unavailable**: one call of each foothold step (RETRIED_CALLS). The
   retry is botocore's, the same for every call of a service and proven on the containment rows; what a cell adds
   is the step's journaling, verification and resume around a retried or exhausted call, and a step's other calls
-  go through the same loop after the same write-ahead record. Each cell costs a run, a resume and a rollback.
+  go through the same loop after the same write-ahead record. Each cell costs a run, a resume and a rollback, so a
+  call whose faults would repeat another cell's proof is narrowed (CALL_FAULTS) or left to its scenario's others.
 - botocore's waits (backoff, and adaptive rate limiting after a throttle) are zeroed for the matrix (`no_waiting`):
   they prove nothing it checks and cost a throttle cell ~4 s.
 """
@@ -116,7 +134,8 @@ from responder.engine.journal.run_state import RunState, load_run
 from responder.engine.running.context import Settings
 from responder.keys import parse_short_term_key
 from responder.playbook.shipped import shipped_playbooks
-from responder.sandbox.bedrock_jobs import seed_customization_job
+from responder.sandbox.bedrock_jobs import _EVALUATION_JOBS, _INVOCATION_JOBS, _THROUGHPUTS  # the emulator's store
+from responder.sandbox.bedrock_jobs import _kept as bedrock_kept
 from responder.sandbox.llmjacking import (
     BACKDOOR_INLINE,
     TEAM_LOGGING,
@@ -133,6 +152,8 @@ from responder.sandbox.seed import (
     LEAKED_ROLE,
     LEAKED_USER,
     ROLE_TRUST,
+    SANDBOX_REGION,
+    TOKEN_REGION,
     Seeded,
     SeededShortTerm,
     seed_incident,
@@ -140,7 +161,8 @@ from responder.sandbox.seed import (
 )
 from responder.sandbox.service_credentials import _state as service_credentials_of  # the emulator's own store
 from responder.sandbox.service_credentials import create_credential
-from responder.sandbox.window_jobs import record_created, user_identity
+from responder.sandbox.user_signed import SIGNING_USER, UserSignedLLMjacking, seed_user_signed_llmjacking
+from responder.sandbox.window_jobs import WindowJobs, seed_window_jobs, user_identity
 from tests.factories import ACCOUNT, inline_policies, moto_http_server
 from tests.faultproxy import FaultProxy
 from tests.oracle import check_claims
@@ -151,6 +173,7 @@ FOOTHOLDS = f"{LONG}+llmjacking"  # what an attacker left on the user during the
 ROLE_FOOTHOLDS = f"{SHORT}+role-footholds"  # and on the role whose session signed a short-term key
 ASKED = f"{LONG}+asked"  # the irreversible gated steps asked for: a window job stopped, the user quarantined
 CLOSE_OLDER = f"{LONG}+close-older"  # the user's ways in older than the key closed as well
+USER_SIGNED = f"{SHORT}+user-signed"  # an IAM user's access key signed the key; footholds left on that user
 # Scenario -> playbook. A scenario is a playbook run against one shape of the seeded account.
 GUARD = "bedrock-key-guardrails"  # preventive: put on the leaked user, no key
 MANY = "contain-bedrock-keys"  # a filter selecting the leaked user's key: one step group, named after the key
@@ -164,6 +187,7 @@ SCENARIOS = {
     ROLE_FOOTHOLDS: SHORT,
     ASKED: LONG,
     CLOSE_OLDER: LONG,
+    USER_SIGNED: SHORT,
 }
 # The parameters a run of the scenario is given (as `-p NAME=VALUE`), on top of its playbook's: a step behind a
 # parameter (`when: ${params.X}`) is reached by a scenario that sets X. A new gated call is one more line here (or a
@@ -174,7 +198,7 @@ PLAYBOOK_PARAMS: dict[str, dict[str, str]] = {
     MANY: {"filter": f"user={LEAKED_USER}"},
 }
 SCENARIO_PARAMS: dict[str, dict[str, str]] = {
-    ASKED: {"stop_jobs": "true", "quarantine_user": "true"},
+    ASKED: {"stop_jobs": "true", "delete_throughput": "true", "quarantine_user": "true"},
     CLOSE_OLDER: {"close_older": "true"},
 }
 # Every mutating call a clean run of the scenario makes, in order, with the step making it:
@@ -206,11 +230,25 @@ MATRIX_CALLS: dict[str, list[tuple[str, str]]] = {
         ("DetachRolePolicy", "policies"),
         ("DeleteRolePolicy", "policies"),
         ("UpdateAssumeRolePolicy", "trust"),
+        ("PutModelInvocationLoggingConfiguration", "logging"),  # the key's region's (us-west-2)
+    ],
+    USER_SIGNED: [
+        ("PutUserPolicy", "deny-user-bearer-tokens"),
+        ("UpdateAccessKey", "deactivate-access-key"),  # the access key that signed the token
+        ("UpdateAccessKey", "footholds"),  # the one made on the user during the key's life
+        ("DetachUserPolicy", "grants"),
+        ("DeleteUserPolicy", "grants"),
+        ("UpdateServiceSpecificCredential", "credentials"),
+        ("DeleteLoginProfile", "credentials"),
+        ("PutModelInvocationLoggingConfiguration", "logging"),
     ],
     ASKED: [
         ("UpdateServiceSpecificCredential", "deactivate"),
         ("PutUserPolicy", "deny-bearer-tokens"),
         ("StopModelCustomizationJob", "stop"),
+        ("StopModelInvocationJob", "stop"),
+        ("StopEvaluationJob", "stop"),
+        ("DeleteProvisionedModelThroughput", "throughput"),  # the hourly one: a committed one AWS will not delete
         ("PutUserPolicy", "quarantine"),  # the deny-all first: the user can do nothing while the rest goes
         ("UpdateAccessKey", "quarantine"),
         ("DeleteLoginProfile", "quarantine"),
@@ -235,8 +273,24 @@ FAULTED_CALLS = {
         "UpdateServiceSpecificCredential (credentials)",  # the window credential's: containment's is faulted above
         "DeleteLoginProfile",
     },
-    ROLE_FOOTHOLDS: {"DetachRolePolicy", "DeleteRolePolicy", "UpdateAssumeRolePolicy"},
-    ASKED: {"StopModelCustomizationJob", "PutUserPolicy (quarantine)", "UpdateAccessKey", "DeleteLoginProfile"},
+    ROLE_FOOTHOLDS: {
+        "DetachRolePolicy",
+        "DeleteRolePolicy",
+        "UpdateAssumeRolePolicy",
+        "PutModelInvocationLoggingConfiguration",
+    },
+    # the user path's own: the signing key's deactivation, an action no other scenario runs (its deny is
+    # deny-bearer-tokens-for-user and its foothold steps are FOOTHOLDS' actions, faulted there)
+    USER_SIGNED: {"UpdateAccessKey (deactivate-access-key)"},
+    ASKED: {
+        "StopModelCustomizationJob",
+        "StopModelInvocationJob",
+        "StopEvaluationJob",
+        "DeleteProvisionedModelThroughput",
+        "PutUserPolicy (quarantine)",
+        "UpdateAccessKey",
+        "DeleteLoginProfile",
+    },
     CLOSE_OLDER: {"UpdateAccessKey", "UpdateServiceSpecificCredential (credentials)", "DeleteLoginProfile"},
 }
 # The containment changes of a scenario that are due together (sent at once): a refused one does not hold back the
@@ -246,18 +300,34 @@ DUE_TOGETHER: dict[str, set[str]] = {
     FULL_BUDGET: {"deactivate", "deny-bearer-tokens"},
     MANY: {"deactivate", "deny-bearer-tokens"},
     SHORT: {"deny-role-bearer-tokens", "revoke-role-sessions"},
+    USER_SIGNED: {"deny-user-bearer-tokens", "deactivate-access-key"},
     GUARD: set(),
 }
-# The containment steps of each playbook that has foothold steps: they stay applied whatever a foothold step meets.
-CONTAINMENT = {LONG: ("deactivate", "deny-bearer-tokens"), SHORT: ("deny-role-bearer-tokens", "revoke-role-sessions")}
+# The containment steps of each playbook that has foothold steps (of the scenario, where its principal is another
+# kind): they stay applied whatever a foothold step meets.
+CONTAINMENT = {
+    LONG: ("deactivate", "deny-bearer-tokens"),
+    SHORT: ("deny-role-bearer-tokens", "revoke-role-sessions"),
+    USER_SIGNED: ("deny-user-bearer-tokens", "deactivate-access-key"),
+}
 # The steps that change what an attacker left (after containment). A refused one stops only itself and the foothold
 # steps that wait for it (WAITS_FOR: a later step changing the same part of the principal keeps playbook order);
 # every other foothold step still goes.
-FOOTHOLD_STEPS = {"footholds", "policies", "credentials", "logging", "trust", "stop", "quarantine"}
+FOOTHOLD_STEPS = {
+    "footholds",
+    "policies",
+    "grants",
+    "credentials",
+    "logging",
+    "trust",
+    "stop",
+    "throughput",
+    "quarantine",
+}
 WAITS_FOR = {"quarantine": {"footholds", "credentials"}}  # the user's access keys and console password
-SEVERAL_REQUESTS = {"policies", "credentials", "quarantine"}  # steps that send a request per change
+SEVERAL_REQUESTS = {"policies", "grants", "credentials", "stop", "quarantine"}  # steps that send a request per change
 # Steps whose change no rollback undoes (AWS has no inverse): rollback reports them irreversible, the rest exactly.
-IRREVERSIBLE = {"stop"}
+IRREVERSIBLE = {"stop", "throughput"}
 # Two steps sending one operation at once are told apart by what they send, never by which arrives first:
 # "Operation (step)" -> the parameters only that step's request carries.
 MATCH: dict[str, dict[str, str]] = {
@@ -277,6 +347,7 @@ SCENARIO_FAULTS = {
     ROLE_FOOTHOLDS: ("deny", "reset-after"),
     ASKED: ("deny", "reset-after"),
     CLOSE_OLDER: ("deny", "reset-after"),
+    USER_SIGNED: ("deny", "reset-after"),
 }
 RETRIED_CALLS = {
     FOOTHOLDS: {
@@ -287,6 +358,21 @@ RETRIED_CALLS = {
     },
     ROLE_FOOTHOLDS: {"UpdateAssumeRolePolicy"},
     ASKED: {"StopModelCustomizationJob", "PutUserPolicy (quarantine)"},
+}
+# Calls faulted with fewer faults than their scenario's, where the others would repeat a cell for its cost (CI's
+# 3-minute budget): the stop step's three requests share one loop after one write-ahead record, so a refusal after
+# two stops landed (evaluation) and a lost answer leaving a job `Stopping`, not `Stopped` (batch), are what its later
+# calls add to the customization job's cells; the throughput step's lost answer (the hourly one deleted upstream, the
+# committed one never asked for; resume finds it gone, rollback names it irreversible) holds what its refusal would
+# (a foothold step's refusal stopping only itself is proven on the stop's); the role path's logging is the long-term
+# path's action in the key's region, where a lost answer (its write there, undone there) is what is new.
+CALL_FAULTS: dict[str, dict[str, tuple[str, ...]]] = {
+    ASKED: {
+        "StopModelInvocationJob": ("reset-after",),
+        "StopEvaluationJob": ("deny",),
+        "DeleteProvisionedModelThroughput": ("reset-after",),
+    },
+    ROLE_FOOTHOLDS: {"PutModelInvocationLoggingConfiguration": ("reset-after",)},
 }
 THROTTLES = 2  # "a few": retried twice
 PERSISTENT = 100  # more than botocore ever attempts
@@ -302,6 +388,11 @@ MANAGED = managed_policy_name(LEAKED_USER)
 # wait for it, when the quarantine was not yet due (a refused foothold change now stops only what waits for it).
 KNOWN_BUGS: dict[str, str] = {}
 
+STOPS = {
+    "StopModelCustomizationJob": "customization",
+    "StopModelInvocationJob": "batch",
+    "StopEvaluationJob": "evaluation",
+}
 State = dict[str, Any]  # the account, flattened: "credential <id>" / "user-policy <user> <name>" / ... -> value
 
 
@@ -331,6 +422,8 @@ def _cells() -> list[Cell]:
             faults = SCENARIO_FAULTS.get(scenario, FAULTS)
             if {operation, f"{operation} ({step})"} & RETRIED_CALLS.get(scenario, set()):
                 faults = FAULTS
+            narrowed = CALL_FAULTS.get(scenario, {})
+            faults = narrowed.get(f"{operation} ({step})", narrowed.get(operation, faults))
             cells += [Cell(scenario, operation, step, fault) for fault in faults]
     return cells
 
@@ -356,7 +449,23 @@ class Incident:
     team_key: str | None = None  # the team's own access key, older than the leaked key
     older_credential: str | None = None  # and a second Bedrock key of the user's, older than the leaked one
     job_arn: str | None = None  # a customization job started during the key's life, still running
-    clients: dict[str, Any] = field(default_factory=dict)
+    window_jobs: WindowJobs | None = None  # +asked's: the user's running jobs and throughput, the team's job
+    user_signed: UserSignedLLMjacking | None = None  # the user-signed short-term key and its user's footholds
+    clients: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    @property
+    def user(self) -> str:
+        """The key's user: the long-term key's, or the one whose access key signed a short-term key."""
+        return SIGNING_USER if self.user_signed else LEAKED_USER
+
+    @property
+    def users(self) -> tuple[str, ...]:
+        return (LEAKED_USER, BYSTANDER, SIGNING_USER) if self.user_signed else (LEAKED_USER, BYSTANDER)
+
+    @property
+    def logging_region(self) -> str:
+        """Where the logging step restores invocation logging: the key's region (a short-term key's is its own)."""
+        return TOKEN_REGION if SCENARIOS[self.scenario] == SHORT else SANDBOX_REGION
 
     @property
     def other_credential(self) -> str | None:
@@ -370,6 +479,13 @@ class Incident:
 
     def match(self, step: str, operation: str) -> dict[str, str] | None:
         """What the step's request carries that another step's of the same operation does not."""
+        if operation == "UpdateAccessKey" and self.user_signed:  # the signing key's (containment) or the window's
+            signed = self.user_signed
+            return {
+                "AccessKeyId": signed.signed.signing_key_id
+                if step == "deactivate-access-key"
+                else signed.planted_key_id
+            }
         if operation != "UpdateServiceSpecificCredential":
             return MATCH.get(f"{operation} ({step})")
         if step == "credentials":  # deactivate sends the same operation, for the leaked key's credential
@@ -379,16 +495,18 @@ class Incident:
         return None
 
     def key(self, playbook: str) -> str | None:
+        if playbook == SHORT and self.user_signed:
+            return self.user_signed.key
         return {LONG: self.long.key, SHORT: self.short.key}.get(playbook)
 
     def iam(self) -> Any:
         return self.client("iam")
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str = SANDBOX_REGION) -> Any:
         """A client straight to the upstream, made once per test (making one costs more than its calls)."""
-        if service not in self.clients:
-            self.clients[service] = boto3.client(service, region_name="us-east-1", endpoint_url=self.upstream)
-        return self.clients[service]
+        if (service, region) not in self.clients:
+            self.clients[service, region] = boto3.client(service, region_name=region, endpoint_url=self.upstream)
+        return self.clients[service, region]
 
     def shape(self, scenario: str) -> None:
         """Give the seeded account the scenario's shape (straight upstream, never through the proxy)."""
@@ -402,12 +520,10 @@ class Incident:
             if scenario == CLOSE_OLDER:
                 with mock.patch("responder.sandbox.service_credentials._now", return_value=older):
                     self.older_credential = create_credential(ACCOUNT, LEAKED_USER)["ServiceSpecificCredentialId"]
-            else:  # started by the key's user (CloudTrail says so): the stop step stops only what it started
-                started = window_start(80)
-                self.job_arn = seed_customization_job(ACCOUNT, "us-east-1", "llm-exfil-tune", started)
-                record_created(
-                    ACCOUNT, "us-east-1", "customization", self.job_arn, user_identity(ACCOUNT, LEAKED_USER), started
-                )
+            else:  # started by the key's user (CloudTrail's Create* events say so): the stop and throughput steps
+                # change only what it started; the team's batch job and the throughput under a commitment stay
+                jobs = seed_window_jobs(ACCOUNT, SANDBOX_REGION, window_start(80), user_identity(ACCOUNT, LEAKED_USER))
+                self.window_jobs, self.job_arn = jobs, jobs.principal["customization"]
         if scenario == FOOTHOLDS:
             since = window_start(110)  # the key was made two hours ago
             self.footholds = seed_policy_footholds(ACCOUNT, "user", LEAKED_USER, since)
@@ -420,6 +536,12 @@ class Incident:
             since = parse_short_term_key(self.short.key).issued_at
             self.footholds = seed_policy_footholds(ACCOUNT, "role", LEAKED_ROLE, since)
             seed_trust_change(ACCOUNT, LEAKED_ROLE, since, ROLE_TRUST)
+            seed_logging_deleted(ACCOUNT, TOKEN_REGION, since)  # the key's region's
+        if scenario == USER_SIGNED:
+            self.user_signed = seed_user_signed_llmjacking(ACCOUNT)
+            self.footholds = self.user_signed.policies
+            self.planted_key = self.user_signed.planted_key_id
+            self.window_credential = self.user_signed.window_credential_id
         if scenario == FULL_BUDGET:  # as test_sandbox_e2e: room left, but not for the deny
             resources = [f"arn:aws:s3:::bucket/{i:04d}" for i in range(66)]
             statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": resources}
@@ -496,16 +618,16 @@ def account_state(incident: Incident) -> State:
     iam = iam_backends[ACCOUNT]["aws"]
     state: State = {}
     for cred in service_credentials_of(iam).creds.values():
-        if cred.user_name in (LEAKED_USER, BYSTANDER):
+        if cred.user_name in incident.users:
             state[f"credential {cred.id}"] = cred.metadata()["Status"]
-    for user in (LEAKED_USER, BYSTANDER):
+    for user in incident.users:
         found = iam.get_user(user)
         for name, document in found.policies.items():
             state[f"user-policy {user} {name}"] = json.loads(document)
         state[f"user-attached {user}"] = sorted(found.managed_policies)
         for key in found.access_keys:
             state[f"access-key {key.access_key_id}"] = key.status
-    state["login-profile"] = bool(iam.get_user(LEAKED_USER).password)
+    state["login-profile"] = bool(iam.get_user(incident.user).password)  # the key's user's
     role = iam.get_role(LEAKED_ROLE)
     for name, document in role.policies.items():
         state[f"role-policy {name}"] = json.loads(document)
@@ -515,10 +637,15 @@ def account_state(incident: Incident) -> State:
         if arn.startswith(f"arn:aws:iam::{ACCOUNT}:"):
             default = next(v for v in policy.versions if v.is_default)
             state[f"managed-policy {arn}"] = json.loads(default.document)
-    bedrock = bedrock_backends[ACCOUNT]["us-east-1"]
-    state["invocation-logging"] = bedrock.get_model_invocation_logging_configuration() or None
+    for region in (SANDBOX_REGION, TOKEN_REGION):
+        logging = bedrock_backends[ACCOUNT][region].get_model_invocation_logging_configuration()
+        state[f"invocation-logging {region}"] = logging or None
+    bedrock = bedrock_backends[ACCOUNT][SANDBOX_REGION]
     for job in bedrock.model_customization_jobs.values():
         state[f"job {job.job_arn}"] = job.status
+    for attr in (_INVOCATION_JOBS, _EVALUATION_JOBS):  # batch inference and evaluation jobs (the sandbox adds them)
+        state |= {f"job {job['jobArn']}": job["status"] for job in bedrock_kept(bedrock, attr)}
+    state |= {f"throughput {t['provisionedModelArn']}": t["status"] for t in bedrock_kept(bedrock, _THROUGHPUTS)}
     return state
 
 
@@ -526,7 +653,7 @@ def account_state_answered(incident: Incident) -> State:
     """account_state as AWS's API answers it, through the emulator's wire (the slow way, to check the fast)."""
     iam = incident.iam()
     state: State = {}
-    for user in (LEAKED_USER, BYSTANDER):
+    for user in incident.users:
         for cred in iam.list_service_specific_credentials(UserName=user)["ServiceSpecificCredentials"]:
             state[f"credential {cred['ServiceSpecificCredentialId']}"] = cred["Status"]
         for name, document in inline_policies(iam, user).items():
@@ -536,7 +663,7 @@ def account_state_answered(incident: Incident) -> State:
         for key in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
             state[f"access-key {key['AccessKeyId']}"] = key["Status"]
     try:  # its existence: AWS never gives a password back, rollback makes a new one
-        iam.get_login_profile(UserName=LEAKED_USER)
+        iam.get_login_profile(UserName=incident.user)
         state["login-profile"] = True
     except iam.exceptions.NoSuchEntityException:
         state["login-profile"] = False
@@ -549,10 +676,16 @@ def account_state_answered(incident: Incident) -> State:
     for policy in iam.list_policies(Scope="Local")["Policies"]:
         version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
         state[f"managed-policy {policy['Arn']}"] = version["PolicyVersion"]["Document"]
+    for region in (SANDBOX_REGION, TOKEN_REGION):
+        logging = incident.client("bedrock", region).get_model_invocation_logging_configuration()
+        state[f"invocation-logging {region}"] = logging.get("loggingConfig") or None
     bedrock = incident.client("bedrock")
-    state["invocation-logging"] = bedrock.get_model_invocation_logging_configuration().get("loggingConfig") or None
     for job in bedrock.list_model_customization_jobs()["modelCustomizationJobSummaries"]:
         state[f"job {job['jobArn']}"] = job["status"]
+    state |= {f"job {j['jobArn']}": j["status"] for j in bedrock.list_model_invocation_jobs()["invocationJobSummaries"]}
+    state |= {f"job {j['jobArn']}": j["status"] for j in bedrock.list_evaluation_jobs()["jobSummaries"]}
+    throughputs = bedrock.list_provisioned_model_throughputs()["provisionedModelSummaries"]
+    state |= {f"throughput {t['provisionedModelArn']}": t["status"] for t in throughputs}
     return state
 
 
@@ -568,6 +701,9 @@ def managed_arn() -> str:
 
 def footprint(step: str, incident: Incident) -> tuple[str, ...]:
     """The keys of the account state a step may change."""
+    user, jobs = incident.user, incident.window_jobs
+    signing = incident.user_signed.signed.signing_key_id if incident.user_signed else None
+    user_grants = (f"user-attached {user}", f"user-policy {user} {BACKDOOR_INLINE[0]}")
     return {
         "deactivate": (f"credential {incident.long.credential_id}",),
         "deny-bearer-tokens": (
@@ -578,14 +714,20 @@ def footprint(step: str, incident: Incident) -> tuple[str, ...]:
         "deny-role-bearer-tokens": (f"role-policy {DEFAULT_POLICY_NAME}", "role-attached"),
         "revoke-role-sessions": (f"role-policy {REVOKE_POLICY_NAME}",),
         "put-guardrails": (f"user-policy {LEAKED_USER} {GUARDRAIL_POLICY_NAME}",),
+        "deny-user-bearer-tokens": (f"user-policy {user} {DEFAULT_POLICY_NAME}", f"user-attached {user}"),
+        "deactivate-access-key": (f"access-key {signing}",),
         "footholds": tuple(f"access-key {k}" for k in incident.closed_keys),
-        "policies": (f"user-attached {LEAKED_USER}", f"user-policy {LEAKED_USER} {BACKDOOR_INLINE[0]}")
+        "policies": user_grants
         if incident.footholds is None or incident.footholds.kind == "user"
         else ("role-attached", f"role-policy {BACKDOOR_INLINE[0]}"),
+        "grants": user_grants,  # the short-term playbook's name for the user's
         "credentials": (f"credential {incident.other_credential}", "login-profile"),
-        "logging": ("invocation-logging",),
+        "logging": (f"invocation-logging {incident.logging_region}",),
         "trust": ("role-trust",),
-        "stop": (f"job {incident.job_arn}",),
+        "stop": tuple(f"job {arn}" for arn in jobs.principal.values()) if jobs else (f"job {incident.job_arn}",),
+        "throughput": (f"throughput {jobs.hourly_throughput}", f"throughput {jobs.committed_throughput}")
+        if jobs
+        else (),
         "quarantine": (
             f"user-policy {LEAKED_USER} {QUARANTINE_POLICY_NAME}",
             f"access-key {incident.team_key}",
@@ -603,11 +745,16 @@ def in_place(step: str, state: State, incident: Incident) -> bool:
         return managed or bool(state.get(f"user-policy {LEAKED_USER} {DEFAULT_POLICY_NAME}") == DENY_BEARER_TOKENS)
     if step == "deny-role-bearer-tokens":
         return bool(state.get(f"role-policy {DEFAULT_POLICY_NAME}") == DENY_BEARER_TOKENS)
+    if step == "deny-user-bearer-tokens":
+        return bool(state.get(f"user-policy {incident.user} {DEFAULT_POLICY_NAME}") == DENY_BEARER_TOKENS)
+    if step == "deactivate-access-key":
+        assert incident.user_signed is not None
+        return bool(state.get(f"access-key {incident.user_signed.signed.signing_key_id}") == "Inactive")
     if step == "put-guardrails":
         return f"user-policy {LEAKED_USER} {GUARDRAIL_POLICY_NAME}" in state
     if step == "footholds":
         return all(state.get(f"access-key {k}") == "Inactive" for k in incident.closed_keys)
-    if step == "policies":
+    if step in ("policies", "grants"):
         kind = "User" if incident.footholds is None or incident.footholds.kind == "user" else "Role"
         return call_done(f"Detach{kind}Policy", state, incident) and call_done(f"Delete{kind}Policy", state, incident)
     if step == "credentials":
@@ -616,9 +763,14 @@ def in_place(step: str, state: State, incident: Incident) -> bool:
     if step == "trust":
         return bool(state.get("role-trust") == ROLE_TRUST)
     if step == "logging":
-        return bool(state.get("invocation-logging") == TEAM_LOGGING)
+        return bool(state.get(f"invocation-logging {incident.logging_region}") == TEAM_LOGGING)
     if step == "stop":
-        return state.get(f"job {incident.job_arn}") not in (None, "InProgress")
+        stopped = incident.window_jobs.principal.values() if incident.window_jobs else [incident.job_arn]
+        return all(state.get(f"job {arn}") not in (None, "InProgress") for arn in stopped)
+    if step == "throughput":  # the hourly one deleted; the one under a commitment term left (AWS would refuse)
+        assert incident.window_jobs is not None
+        hourly, committed = incident.window_jobs.hourly_throughput, incident.window_jobs.committed_throughput
+        return f"throughput {hourly}" not in state and f"throughput {committed}" in state
     if step == "quarantine":
         quarantined = state.get(f"user-policy {LEAKED_USER} {QUARANTINE_POLICY_NAME}") == DENY_ALL
         return quarantined and call_done("UpdateAccessKey", state, incident) and state["login-profile"] is False
@@ -635,9 +787,12 @@ def call_done(cell: Cell | str, state: State, incident: Incident) -> bool:
         return managed_arn() in state[f"user-attached {LEAKED_USER}"]
     if operation == "DetachUserPolicy":
         assert incident.footholds is not None
-        return incident.footholds.managed_arn not in state[f"user-attached {LEAKED_USER}"]
+        return incident.footholds.managed_arn not in state[f"user-attached {incident.user}"]
     if operation == "DeleteUserPolicy":
-        return f"user-policy {LEAKED_USER} {BACKDOOR_INLINE[0]}" not in state
+        return f"user-policy {incident.user} {BACKDOOR_INLINE[0]}" not in state
+    if operation in STOPS:  # one job of the stop step's
+        assert incident.window_jobs is not None
+        return state.get(f"job {incident.window_jobs.principal[STOPS[operation]]}") not in (None, "InProgress")
     if operation == "DetachRolePolicy":
         assert incident.footholds is not None
         return incident.footholds.managed_arn not in state["role-attached"]
@@ -667,9 +822,16 @@ def assert_contained(scenario: str, incident: Incident) -> None:
 
 
 def lost_for_good(incident: Incident) -> State:
-    """What no rollback gives back, as it stands after one: the job the stop ended (AWS cannot resume one) and the
-    console password the quarantine removed (AWS never returns a password: its undo names the command)."""
-    return {f"job {incident.job_arn}": "Stopped", "login-profile": False} if incident.scenario == ASKED else {}
+    """What no rollback gives back, as it stands after one: the jobs the stop ended (AWS cannot resume one: moto's
+    customization job is Stopped at once, the sandbox's batch and evaluation jobs Stopping as AWS first answers),
+    the hourly throughput deleted (AWS cannot restore one) and the console password the quarantine removed (AWS
+    never returns a password: its undo names the command)."""
+    if incident.scenario != ASKED:
+        return {}
+    assert incident.window_jobs is not None
+    jobs = incident.window_jobs.principal
+    stopped = {f"job {arn}": "Stopped" if kind == "customization" else "Stopping" for kind, arn in jobs.items()}
+    return {**stopped, f"throughput {incident.window_jobs.hourly_throughput}": None, "login-profile": False}
 
 
 def assert_as_seeded(state: State, seeded: State, incident: Incident) -> None:
@@ -688,6 +850,17 @@ def assert_as_seeded(state: State, seeded: State, incident: Incident) -> None:
     assert state[f"user-policy {LEAKED_USER} {EXISTING_POLICY[0]}"] == EXISTING_POLICY[1]
     assert f"user-policy {LEAKED_USER} {DEFAULT_POLICY_NAME}" not in state
     planted = incident.footholds
+    if incident.user_signed:  # the signing key active again, the user's footholds back as the attacker left them
+        signed, user = incident.user_signed, incident.user
+        assert state[f"access-key {signed.signed.signing_key_id}"] == state[f"access-key {signed.planted_key_id}"]
+        assert state[f"access-key {signed.planted_key_id}"] == "Active"
+        assert state[f"user-attached {user}"] == [signed.policies.managed_arn]
+        assert state[f"user-policy {user} {BACKDOOR_INLINE[0]}"] == BACKDOOR_INLINE[1]
+        assert f"user-policy {user} {DEFAULT_POLICY_NAME}" not in state
+        assert state[f"credential {signed.window_credential_id}"] == "Active"
+        assert state["login-profile"] is True
+        assert state[f"invocation-logging {TOKEN_REGION}"] is None
+        return
     if planted is None:
         assert [k for k in state if k.startswith(("role-policy ", "managed-policy "))] == []
         assert state[f"user-attached {LEAKED_USER}"] == state["role-attached"] == []
@@ -696,13 +869,14 @@ def assert_as_seeded(state: State, seeded: State, incident: Incident) -> None:
         assert state["role-attached"] == [planted.managed_arn]
         assert state[f"role-policy {BACKDOOR_INLINE[0]}"] == BACKDOOR_INLINE[1]
         assert state["role-trust"] != ROLE_TRUST  # widened, as the attacker left it
+        assert state[f"invocation-logging {TOKEN_REGION}"] is None  # deleted, as the attacker left it
         return
     assert state["role-attached"] == []
     # the footholds are back exactly as the attacker left them
     assert state[f"user-attached {LEAKED_USER}"] == [planted.managed_arn]
     assert state[f"user-policy {LEAKED_USER} {BACKDOOR_INLINE[0]}"] == BACKDOOR_INLINE[1]
     assert state[f"access-key {incident.planted_key}"] == "Active"
-    assert state["invocation-logging"] is None
+    assert state[f"invocation-logging {SANDBOX_REGION}"] is None
     assert state[f"credential {incident.window_credential}"] == "Active"
     assert state["login-profile"] is True
 
@@ -837,7 +1011,7 @@ def test_fault(cell: Cell, incident: Incident, proxy: FaultProxy, tmp_path: Path
     mutating_before = [s for _, s in MATRIX_CALLS[cell.scenario] if s in before or s in together]
     assert all(run.steps[s].status == "verified" for s in mutating_before), {s: run.steps[s].status for s in steps}
     # a foothold step's fault leaves containment applied (verified here, in the account below and after resume)
-    contained = CONTAINMENT[cell.playbook] if cell.step in FOOTHOLD_STEPS else ()
+    contained = CONTAINMENT.get(cell.scenario, CONTAINMENT[cell.playbook]) if cell.step in FOOTHOLD_STEPS else ()
     assert [run.steps[s].status for s in contained] == ["verified"] * len(contained)
     failed = run.steps[cell.step]
     assert failed.status == "failed"
