@@ -35,8 +35,10 @@ from responder.actions.bedrock_jobs import (
     ThroughputFound,
     attribute_listed,
     commitment_left,
+    delete_command,
     journaled_without_empty,
     list_window,
+    stop_command,
 )
 from responder.actions.iam_principals import ACCESS_KEY_ID, ROLE_NAME, USER_NAME
 from responder.actions.registry import register
@@ -152,7 +154,7 @@ class StopWindowJobs(Action[StopJobsParams, StopJobsSnapshot]):
             ("batch", snapshot.batch_jobs),
             ("evaluation", snapshot.evaluation_jobs),
         ):
-            title, verb = JOB_KINDS[kind]
+            title = JOB_KINDS[kind][0]
             for job in jobs:
                 mine, why = decided(job.arn, job.region, kind, attribution, owner)
                 if mine:
@@ -167,10 +169,8 @@ class StopWindowJobs(Action[StopJobsParams, StopJobsSnapshot]):
                         )
                     )
                 else:
-                    notes.append(
-                        f"{title} {plain(job.name)} in {job.region}: {why}; to stop it: aws bedrock {verb} --region "
-                        f"{job.region} --job-identifier {plain(job.arn)}"
-                    )
+                    stop = stop_command(kind, job)
+                    notes.append(f"{title} {plain(job.name)} in {job.region}: {why}; to stop it: {stop}")
         notes += [
             f"{p['what']} could not be listed ({plain(p['why'])}): none of them was stopped" for p in snapshot.unlisted
         ]
@@ -260,10 +260,7 @@ class DeleteWindowThroughput(Action[ThroughputParams, ThroughputSnapshot]):
         notes: list[str] = []
         for item in snapshot.throughputs:
             mine, why = decided(item.arn, item.region, "throughput", attribution, owner)
-            command = (
-                f"aws bedrock delete-provisioned-model-throughput --region {item.region} --provisioned-model-id "
-                f"{plain(item.arn)}"
-            )
+            command = delete_command(item)
             if not mine:
                 notes.append(
                     f"provisioned throughput {plain(item.name)} in {item.region}: {why}; to delete it: {command}"

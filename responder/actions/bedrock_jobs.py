@@ -211,10 +211,7 @@ def throughput_note(item: ThroughputFound, who: tuple[bool, str]) -> str:
         if item.commitment
         else "no commitment term (billed by the hour)"
     )
-    command = (
-        f"aws bedrock delete-provisioned-model-throughput --region {item.region} --provisioned-model-id "
-        f"{plain(item.arn)}"
-    )
+    command = delete_command(item)
     if commitment_left(item, datetime.now(timezone.utc)):
         then = (
             f"AWS refuses to delete it before its commitment term ends ({item.commitment_ends or 'unknown'}), so it "
@@ -239,10 +236,23 @@ JOB_KINDS = {
 }
 
 
+def stop_command(kind: str, job: JobFound) -> str:
+    """The AWS CLI command that stops one job (the listing's note and the stop step's both print it)."""
+    return f"aws bedrock {JOB_KINDS[kind][1]} --region {job.region} --job-identifier {plain(job.arn)}"
+
+
+def delete_command(item: ThroughputFound) -> str:
+    """The AWS CLI command that deletes one provisioned throughput."""
+    return (
+        f"aws bedrock delete-provisioned-model-throughput --region {item.region} --provisioned-model-id "
+        f"{plain(item.arn)}"
+    )
+
+
 def job_note(kind: str, job: JobFound, who: tuple[bool, str]) -> str:
-    title, verb = JOB_KINDS[kind]
+    title = JOB_KINDS[kind][0]
     mine, why = who
-    command = f"aws bedrock {verb} --region {job.region} --job-identifier {plain(job.arn)}"
+    command = stop_command(kind, job)
     then = (
         f"-p stop_jobs=true stops it (irreversible): {command}"
         if mine
